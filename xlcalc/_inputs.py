@@ -1,0 +1,188 @@
+"""Argument checking and ufunc-like broadcasting shared by every core function.
+
+Each public function builds an :class:`Inputs`, asks it for its arguments as float
+arrays (validated, with the argument name and the first bad row in the error), does its
+arithmetic on plain numpy arrays, and hands the result back through :meth:`Inputs.out`,
+which returns a float for scalar input, an ndarray for arrays and a Series (with the
+caller's index) when any argument was a Series.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+import pandas as pd
+
+
+class InputError(ValueError):
+    """Invalid input: the message names the argument, the value and, for arrays, the row."""
+
+
+_LONG_WORDS = {"1", "+1", "1.0", "+1.0", "long", "buy", "b", "l", "買い", "買", "ロング"}
+_SHORT_WORDS = {"-1", "-1.0", "short", "sell", "s", "売り", "売", "ショート"}
+_ENTRY_WORDS = {"entry", "建値", "建玉", "entry price"}
+_MARK_WORDS = {"mark", "時価", "current", "mark price"}
+
+
+def parse_side_word(value) -> float:
+    """+1.0 for a long word or number, -1.0 for a short one, NaN when not a side."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value) if value in (1, -1) else math.nan
+    word = str(value).strip().lower()
+    if word in _LONG_WORDS:
+        return 1.0
+    if word in _SHORT_WORDS:
+        return -1.0
+    return math.nan
+
+
+def parse_basis_word(value) -> float:
+    """1.0 for mark basis, 0.0 for entry basis, NaN when not a basis."""
+    word = str(value).strip().lower()
+    if word in _ENTRY_WORDS:
+        return 0.0
+    if word in _MARK_WORDS:
+        return 1.0
+    return math.nan
+
+
+class Inputs:
+    """Collects the arguments of one call; see the module docstring."""
+
+    __slots__ = ("index", "scalar")
+
+    def __init__(self):
+        self.index = None
+        self.scalar = True
+
+    # -- helpers -----------------------------------------------------------------
+    def _raw(self, value):
+        if isinstance(value, pd.Series):
+            if self.index is None:
+                self.index = value.index
+            self.scalar = False
+            return value.to_numpy()
+        if isinstance(value, (np.ndarray, list, tuple, pd.Index)):
+            self.scalar = False
+            return np.asarray(value)
+        if isinstance(value, np.generic):
+            return value
+        return value
+
+    def _where(self, flat_pos: int, shape) -> str:
+        if shape == ():
+            return ""
+        if self.index is not None and len(shape) == 1 and len(self.index) == shape[0]:
+            return f" at row {self.index[flat_pos]!r}"
+        pos = np.unravel_index(flat_pos, shape)
+        return f" at row {pos[0]}" if len(shape) == 1 else f" at position {tuple(int(p) for p in pos)}"
+
+    def _fail(self, name, arr, bad_mask, rule, original=None):
+        flat = np.flatnonzero(np.asarray(bad_mask).ravel())[0]
+        shown = (original if original is not None else arr).ravel()[flat] if np.ndim(arr) else (
+            original if original is not None else arr)
+        shown = shown.item() if isinstance(shown, np.generic) else shown
+        raise InputError(f"{name} must be {rule}, got {shown!r}{self._where(flat, np.shape(arr))}")
+
+    def _to_float(self, name, raw):
+        try:
+            return np.asarray(raw, dtype=float)
+        except (TypeError, ValueError):
+            arr = np.asarray(raw, dtype=object)
+            ok = np.empty(arr.shape, dtype=bool)
+            for i, v in enumerate(arr.ravel()):
+                try:
+                    float(v)
+                    ok.flat[i] = not isinstance(v, str) or _is_number_text(v)
+                except (TypeError, ValueError):
+                    ok.flat[i] = False
+            self._fail(name, arr, ~ok, "a number")
+
+    # -- public ------------------------------------------------------------------
+    def number(self, name, value, *, rule="positive"):
+        """A finite float (array) obeying ``rule``: "positive", "nonnegative" or "any"."""
+        raw = self._raw(value)
+        if isinstance(raw, str) or raw is None or isinstance(raw, bool):
+            if isinstance(raw, str) and _is_number_text(raw):
+                raw = float(raw)
+            else:
+                raise InputError(f"{name} must be a number, got {raw!r}")
+        arr = self._to_float(name, raw)
+        if arr.size == 0:
+            return arr
+        lo, hi = arr.min(), arr.max()  # NaN propagates into both, so one test each
+        if rule == "positive":
+            if lo > 0 and hi < math.inf:
+                return arr if arr.ndim else float(arr)
+            self._fail(name, arr, ~(np.isfinite(arr) & (arr > 0)), "a positive number", raw)
+        elif rule == "nonnegative":
+            if lo >= 0 and hi < math.inf:
+                return arr if arr.ndim else float(arr)
+            self._fail(name, arr, ~(np.isfinite(arr) & (arr >= 0)), "a number >= 0", raw)
+        else:
+            if lo > -math.inf and hi < math.inf:
+                return arr if arr.ndim else float(arr)
+            self._fail(name, arr, ~np.isfinite(arr), "a finite number", raw)
+        raise AssertionError("unreachable")
+
+    def side(self, name, value):
+        """+1.0 / -1.0 (array) from numbers or words (long/short, buy/sell, 買い/売り...)."""
+        raw = self._raw(value)
+        if np.ndim(raw) == 0:
+            s = parse_side_word(raw.item() if isinstance(raw, np.generic) else raw)
+            if math.isnan(s):
+                raise InputError(f"{name} must be long/short, buy/sell, 買い/売り or +1/-1, got {raw!r}")
+            return s
+        arr = np.asarray(raw)
+        if arr.dtype.kind in "iuf":  # fast path: no per-element Python
+            s = arr.astype(float, copy=False)
+            if s.size and not ((s == 1.0) | (s == -1.0)).all():
+                self._fail(name, s, ~((s == 1.0) | (s == -1.0)), "long/short or +1/-1", raw)
+            return s
+        codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=False)
+        mapped = np.array([parse_side_word(u) for u in uniques], dtype=float)
+        s = mapped[codes].reshape(arr.shape)
+        if np.isnan(s).any():
+            self._fail(name, s, np.isnan(s), "long/short, buy/sell, 買い/売り or +1/-1", arr)
+        return s
+
+    def basis(self, name, value):
+        """True (array) for mark basis, False for entry basis."""
+        raw = self._raw(value)
+        if np.ndim(raw) == 0:
+            b = parse_basis_word(raw)
+            if math.isnan(b):
+                raise InputError(f"{name} must be 'entry' or 'mark', got {raw!r}")
+            return bool(b)
+        arr = np.asarray(raw)
+        codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=False)
+        mapped = np.array([parse_basis_word(u) for u in uniques], dtype=float)
+        b = mapped[codes].reshape(arr.shape)
+        if np.isnan(b).any():
+            self._fail(name, b, np.isnan(b), "'entry' or 'mark'", arr)
+        return b.astype(bool)
+
+    def out(self, result):
+        """Shape the result like the input: float, ndarray or Series."""
+        if self.scalar:
+            return float(result)
+        if self.index is not None:
+            result = np.asarray(result, dtype=float)
+            if result.ndim == 0:
+                result = np.full(len(self.index), float(result))
+            return pd.Series(result, index=self.index)
+        return np.asarray(result, dtype=float) * 1.0 if np.ndim(result) == 0 else result
+
+
+def _is_number_text(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def positive_or_nan(x):
+    """Keep positive finite values; anything else (a level never reached) becomes NaN."""
+    with np.errstate(invalid="ignore"):
+        return np.where((x > 0) & (x < math.inf), x, math.nan)

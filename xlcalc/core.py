@@ -1,0 +1,728 @@
+"""Margin math for one leveraged position (SPEC §1).
+
+Every function broadcasts like a numpy ufunc: scalars in, a float out; arrays in, an
+ndarray out; a pandas Series in, a Series out with its index. Ratios, levels and rates are
+fractions (2.27 is 227 %). Nothing here knows about Excel.
+
+Symbols: side ``s`` (+1 long, -1 short), entry price ``P0``, quantity ``Q``, leverage
+``L``, deposit ``D``, unpaid fees ``F`` and a price ``P``::
+
+    PnL(P) = s (P - P0) Q
+    E(P)   = D + PnL(P) - F
+    M      = P0 Q / L  (entry basis)   or   P Q / L  (mark basis)
+    R(P)   = E(P) / M
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._inputs import InputError, Inputs, positive_or_nan
+
+__all__ = [
+    "InputError",
+    "parse_side",
+    "parse_basis",
+    "unrealized_pnl",
+    "required_margin",
+    "equity",
+    "maintenance_ratio",
+    "trigger_price",
+    "loss_cut_price",
+    "margin_call_price",
+    "bankruptcy_price",
+    "additional_deposit",
+    "close_quantity",
+    "shortfall",
+    "stop_loss_amount",
+    "position_size",
+    "holding_cost",
+    "status",
+    "STATUS_OK",
+    "STATUS_MARGIN_CALL",
+    "STATUS_LOSS_CUT",
+]
+
+STATUS_OK = "ok"
+STATUS_MARGIN_CALL = "margin_call"
+STATUS_LOSS_CUT = "loss_cut"
+
+
+def parse_side(side):
+    """+1.0 for long, -1.0 for short, from any accepted spelling (array in, array out).
+
+    >>> parse_side("売り"), parse_side("BUY")
+    (-1.0, 1.0)
+    """
+    a = Inputs()
+    return a.out(a.side("side", side))
+
+
+def parse_basis(basis):
+    """True for mark basis, False for entry basis ("entry"/"mark", "建値"/"時価", any case).
+
+    >>> parse_basis("Mark"), parse_basis("建値")
+    (True, False)
+    """
+    a = Inputs()
+    mark = a.basis("basis", basis)
+    return mark if isinstance(mark, bool) else a.out(mark).astype(bool)
+
+
+def _margin_price(mark, entry_price, price):
+    """The price the required margin is computed on: entry or mark (current)."""
+    if isinstance(mark, bool):
+        return price if mark else entry_price
+    return np.where(mark, price, entry_price)
+
+
+def unrealized_pnl(side, entry_price, price, quantity):
+    """Unrealized profit or loss of a position at ``price``.
+
+    Parameters
+    ----------
+    side : {+1, -1, "long", "short", "buy", "sell", "買い", "売り"} or array_like
+        Long (+1) or short (-1).
+    entry_price : float or array_like
+        Entry price (建値), > 0.
+    price : float or array_like
+        Current, mark or scenario price, > 0.
+    quantity : float or array_like
+        Position size in base units, > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        P&L in the quote currency; negative is a loss.
+
+    Notes
+    -----
+    .. math:: PnL = s (P - P_0) Q
+
+    Examples
+    --------
+    A trader is long 0.2 BTC from 50,000 and the price falls to 25,000:
+
+    >>> import xlcalc as xc
+    >>> xc.unrealized_pnl("long", 50_000, 25_000, 0.2)
+    -5000.0
+
+    The same move is a gain for a short, and arrays broadcast:
+
+    >>> xc.unrealized_pnl(["long", "short"], 50_000, 25_000, 0.2)
+    array([-5000.,  5000.])
+    """
+    a = Inputs()
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    p = a.number("price", price)
+    q = a.number("quantity", quantity)
+    return a.out(s * (p - p0) * q)
+
+
+def required_margin(price, quantity, leverage):
+    """Required margin (必要証拠金) of a position.
+
+    Parameters
+    ----------
+    price : float or array_like
+        The price the margin is computed on: the entry price on entry basis, the
+        current price on mark basis.
+    quantity : float or array_like
+        Position size, > 0.
+    leverage : float or array_like
+        Leverage, > 0; the required-margin rate is ``1 / leverage``.
+
+    Returns
+    -------
+    float, ndarray or Series
+
+    Notes
+    -----
+    .. math:: M = P Q / L
+
+    Examples
+    --------
+    GMO Coin's example: 1 BTC bought at 1,000,000 JPY with 2x leverage needs
+
+    >>> import xlcalc as xc
+    >>> xc.required_margin(1_000_000, 1, 2)
+    500000.0
+
+    and 100,000 USD/JPY at 110 with 25x needs
+
+    >>> xc.required_margin(110, 100_000, 25)
+    440000.0
+    """
+    a = Inputs()
+    p = a.number("price", price)
+    q = a.number("quantity", quantity)
+    lev = a.number("leverage", leverage)
+    return a.out(p * q / lev)
+
+
+def equity(deposit, side, entry_price, price, quantity, fees=0.0):
+    """Equity (有効証拠金 / 時価評価総額): deposit plus unrealized P&L minus unpaid costs.
+
+    Parameters
+    ----------
+    deposit : float or array_like
+        Deposit / collateral (預託証拠金), >= 0.
+    side, entry_price, price, quantity
+        As in :func:`unrealized_pnl`.
+    fees : float or array_like, optional
+        Accrued costs not yet paid (fees, leverage fee, funding), >= 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+
+    Notes
+    -----
+    .. math:: E(P) = D + s (P - P_0) Q - F
+
+    Examples
+    --------
+    A deposit of 5,000 backs a long of 0.2 BTC at 50,000. At 25,000 nothing is left:
+
+    >>> import xlcalc as xc
+    >>> xc.equity(5_000, "long", 50_000, 25_000, 0.2)
+    0.0
+    """
+    a = Inputs()
+    d = a.number("deposit", deposit, rule="nonnegative")
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    p = a.number("price", price)
+    q = a.number("quantity", quantity)
+    f = a.number("fees", fees, rule="nonnegative")
+    return a.out(d + s * (p - p0) * q - f)
+
+
+def maintenance_ratio(deposit, side, entry_price, price, quantity, leverage, basis="entry", fees=0.0):
+    """Maintenance ratio (証拠金維持率): equity over required margin, as a fraction.
+
+    Parameters
+    ----------
+    deposit, side, entry_price, price, quantity, fees
+        As in :func:`equity`.
+    leverage : float or array_like
+        Leverage, > 0.
+    basis : {"entry", "mark"} or array_like, optional
+        Required margin on the entry price (default; GMO Coin documents this) or on
+        ``price`` (many exchanges recompute it at the current price).
+
+    Returns
+    -------
+    float, ndarray or Series
+        2.27 means 227 %.
+
+    Notes
+    -----
+    .. math:: R(P) = \\frac{D + s (P - P_0) Q - F}{M},\\quad
+              M = P_0 Q / L \\text{ (entry) or } P Q / L \\text{ (mark)}
+
+    Examples
+    --------
+    An FX trader holds 100,000 USD/JPY bought at 110 with 25x leverage and 1,000,000 JPY
+    of equity; the ratio is 227 %:
+
+    >>> import xlcalc as xc
+    >>> round(xc.maintenance_ratio(1_000_000, "buy", 110, 110, 100_000, 25), 4)
+    2.2727
+
+    A crypto trader with 5,000 behind a 2x long of 0.2 BTC at 50,000 is wiped out at
+    25,000:
+
+    >>> xc.maintenance_ratio(5_000, "long", 50_000, 25_000, 0.2, 2)
+    0.0
+    """
+    a = Inputs()
+    d = a.number("deposit", deposit, rule="nonnegative")
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    p = a.number("price", price)
+    q = a.number("quantity", quantity)
+    lev = a.number("leverage", leverage)
+    mark = a.basis("basis", basis)
+    f = a.number("fees", fees, rule="nonnegative")
+    eq = d + s * (p - p0) * q
+    if not (np.ndim(f) == 0 and f == 0.0):
+        eq = eq - f
+    return a.out(eq / (_margin_price(mark, p0, p) * q / lev))
+
+
+def _trigger(d, s, p0, q, lev, level, mark, f):
+    # Solve E(P) = k P Q + c for P (SPEC §1); see trigger_price.
+    if isinstance(mark, bool):
+        if mark:
+            num = s * p0 * q - (d - f)
+            den = q * (s - level / lev)
+        else:
+            num = s * p0 * q - (d - f) + level * p0 * q / lev
+            den = s * q
+    else:
+        k = np.where(mark, level / lev, 0.0)
+        c = np.where(mark, 0.0, level * p0 * q / lev)
+        num = s * p0 * q - (d - f) + c
+        den = q * (s - k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return positive_or_nan(num / den)
+
+
+def trigger_price(deposit, side, entry_price, quantity, leverage, level, basis="entry", fees=0.0):
+    """Price at which the maintenance ratio equals ``level``.
+
+    Parameters
+    ----------
+    deposit, side, entry_price, quantity, leverage, basis, fees
+        As in :func:`maintenance_ratio`.
+    level : float or array_like
+        The ratio to reach, as a fraction (1.0 = 100 %, 0.5 = 50 %), > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        The price, or NaN where the position can never reach ``level`` (for example a
+        fully collateralized 1x long). A price on the far side of the current price means
+        the level is already breached.
+
+    Notes
+    -----
+    Write the threshold as :math:`T(P) = k P Q + c`, with :math:`k = 0,\\ c = r P_0 Q / L`
+    on entry basis and :math:`k = r / L,\\ c = 0` on mark basis. Solving
+    :math:`E(P) = T(P)`:
+
+    .. math:: P^* = \\frac{s P_0 Q - (D - F) + c}{Q (s - k)}
+
+    Examples
+    --------
+    1,000,000 JPY backs a 2x long of 0.2 BTC at 10,000,000; the exchange cuts at 75 %:
+
+    >>> import xlcalc as xc
+    >>> xc.trigger_price(1_000_000, "long", 10_000_000, 0.2, 2, 0.75)
+    8750000.0
+    >>> xc.trigger_price(1_000_000, "long", 10_000_000, 0.2, 2, 0.75, basis="mark")
+    8000000.0
+
+    A 1x long paid in full can never fall to 50 %:
+
+    >>> xc.trigger_price(10_000, "long", 100, 100, 1, 0.5, basis="mark")
+    nan
+    """
+    a = Inputs()
+    d = a.number("deposit", deposit, rule="nonnegative")
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    q = a.number("quantity", quantity)
+    lev = a.number("leverage", leverage)
+    r = a.number("level", level)
+    mark = a.basis("basis", basis)
+    f = a.number("fees", fees, rule="nonnegative")
+    return a.out(_trigger(d, s, p0, q, lev, r, mark, f))
+
+
+def loss_cut_price(deposit, side, entry_price, quantity, leverage, level, basis="entry", fees=0.0):
+    """Loss-cut (forced liquidation, ロスカット) price: :func:`trigger_price` at the loss-cut level.
+
+    Parameters
+    ----------
+    deposit, side, entry_price, quantity, leverage, basis, fees
+        As in :func:`maintenance_ratio`.
+    level : float or array_like
+        The exchange's loss-cut level as a fraction (bitFlyer 0.5, GMO Coin 0.75).
+
+    Returns
+    -------
+    float, ndarray or Series
+        NaN where the level can never be reached.
+
+    Notes
+    -----
+    .. math:: P_{lc} = \\frac{s P_0 Q - (D - F) + c}{Q (s - k)}
+
+    with :math:`k, c` as in :func:`trigger_price` for :math:`r` = the loss-cut level.
+
+    Examples
+    --------
+    5,000 of deposit behind a 2x long of 0.2 BTC at 50,000, loss-cut at 50 %:
+
+    >>> import xlcalc as xc
+    >>> xc.loss_cut_price(5_000, "long", 50_000, 0.2, 2, level=0.5)
+    37500.0
+
+    Unpaid fees of 500 bring the loss-cut 2,500 closer:
+
+    >>> xc.loss_cut_price(5_000, "long", 50_000, 0.2, 2, level=0.5, fees=500)
+    40000.0
+    """
+    return trigger_price(deposit, side, entry_price, quantity, leverage, level, basis=basis, fees=fees)
+
+
+def margin_call_price(deposit, side, entry_price, quantity, leverage, level=1.0, basis="entry", fees=0.0):
+    """Margin-call (追証) price: :func:`trigger_price` at the margin-call level.
+
+    Parameters
+    ----------
+    deposit, side, entry_price, quantity, leverage, basis, fees
+        As in :func:`maintenance_ratio`.
+    level : float or array_like, optional
+        The margin-call level as a fraction; 1.0 (100 %) by default.
+
+    Returns
+    -------
+    float, ndarray or Series
+        NaN where the level can never be reached.
+
+    Notes
+    -----
+    .. math:: P_{mc} = \\frac{s P_0 Q - (D - F) + c}{Q (s - k)}
+
+    with :math:`k, c` as in :func:`trigger_price` for :math:`r` = the margin-call level.
+
+    Examples
+    --------
+    1,000,000 JPY behind a 2x long of 0.1 BTC at 10,000,000 gets a margin call at
+    5,000,000; a short of the same size would get one at 15,000,000:
+
+    >>> import xlcalc as xc
+    >>> xc.margin_call_price(1_000_000, "long", 10_000_000, 0.1, 2)
+    5000000.0
+    >>> xc.margin_call_price(1_000_000, "short", 10_000_000, 0.1, 2)
+    15000000.0
+    """
+    return trigger_price(deposit, side, entry_price, quantity, leverage, level, basis=basis, fees=fees)
+
+
+def bankruptcy_price(deposit, side, entry_price, quantity, fees=0.0):
+    """Bankruptcy (zero-equity) price: where the deposit is entirely lost.
+
+    Parameters
+    ----------
+    deposit, side, entry_price, quantity, fees
+        As in :func:`equity`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        NaN where equity can never reach zero (a long backed by its full notional).
+
+    Notes
+    -----
+    .. math:: P_b = P_0 - s (D - F) / Q
+
+    Examples
+    --------
+    5,000 behind a long of 0.2 BTC at 50,000 is gone at 25,000; a short would be at 75,000:
+
+    >>> import xlcalc as xc
+    >>> xc.bankruptcy_price(5_000, ["long", "short"], 50_000, 0.2)
+    array([25000., 75000.])
+    """
+    a = Inputs()
+    d = a.number("deposit", deposit, rule="nonnegative")
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    q = a.number("quantity", quantity)
+    f = a.number("fees", fees, rule="nonnegative")
+    return a.out(positive_or_nan(p0 - s * (d - f) / q))
+
+
+def _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees):
+    d = a.number("deposit", deposit, rule="nonnegative")
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    p = a.number("price", price)
+    q = a.number("quantity", quantity)
+    lev = a.number("leverage", leverage)
+    mark = a.basis("basis", basis)
+    f = a.number("fees", fees, rule="nonnegative")
+    return d + s * (p - p0) * q - f, _margin_price(mark, p0, p) * q / lev, q
+
+
+def additional_deposit(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0):
+    """Cash to deposit (追加入金 / 追証額) to bring the ratio at ``price`` back to ``target``.
+
+    Parameters
+    ----------
+    deposit, side, entry_price, price, quantity, leverage, basis, fees
+        As in :func:`maintenance_ratio`.
+    target : float or array_like, optional
+        The ratio to restore, as a fraction; 1.0 (100 %) by default.
+
+    Returns
+    -------
+    float, ndarray or Series
+        0 when the ratio is already at or above ``target``.
+
+    Notes
+    -----
+    .. math:: \\max(0,\\ r_t M - E(P))
+
+    Examples
+    --------
+    1,000,000 JPY behind a 2x long of 0.1 BTC at 10,000,000. At 4,000,000 equity is
+    400,000 against 500,000 of required margin, so 100,000 restores 100 %:
+
+    >>> import xlcalc as xc
+    >>> xc.additional_deposit(1_000_000, "long", 10_000_000, 4_000_000, 0.1, 2)
+    100000.0
+    """
+    a = Inputs()
+    eq, margin, _ = _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees)
+    r = a.number("target", target)
+    return a.out(np.maximum(0.0, r * margin - eq))
+
+
+def close_quantity(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0):
+    """Quantity to close (一部決済) at ``price`` so that the rest is back at ``target``.
+
+    Closing realizes the P&L into the deposit, so equity is unchanged while the required
+    margin shrinks in proportion to the quantity kept.
+
+    Parameters
+    ----------
+    deposit, side, entry_price, price, quantity, leverage, basis, fees
+        As in :func:`maintenance_ratio`.
+    target : float or array_like, optional
+        The ratio to restore, as a fraction; 1.0 (100 %) by default.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Between 0 (nothing to do) and ``quantity`` (close everything: equity is gone).
+
+    Notes
+    -----
+    .. math:: Q \\cdot \\min\\left(1,\\ \\max\\left(0,\\ 1 - \\frac{E(P)}{r_t M}\\right)\\right)
+
+    Examples
+    --------
+    At 4,000,000 the 0.1 BTC long above has 400,000 of equity; keeping 0.08 BTC needs
+    exactly 400,000 of margin, so 0.02 BTC must go:
+
+    >>> import xlcalc as xc
+    >>> round(xc.close_quantity(1_000_000, "long", 10_000_000, 4_000_000, 0.1, 2), 10)
+    0.02
+    """
+    a = Inputs()
+    eq, margin, q = _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees)
+    r = a.number("target", target)
+    return a.out(q * np.clip(1.0 - eq / (r * margin), 0.0, 1.0))
+
+
+def shortfall(deposit, side, entry_price, fill_price, quantity, fees=0.0):
+    """Negative balance (不足金) owed when the position is closed on a gap at ``fill_price``.
+
+    With negative-balance protection the customer owes 0 and the exchange absorbs this
+    amount; without it, it is billed to the customer.
+
+    Parameters
+    ----------
+    deposit, side, entry_price, quantity, fees
+        As in :func:`equity`.
+    fill_price : float or array_like
+        The price the position was actually closed at, > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+
+    Notes
+    -----
+    .. math:: \\max(0,\\ -E(P_f))
+
+    Examples
+    --------
+    500,000 JPY behind a 2x long of 0.1 BTC at 10,000,000; the market gaps and the
+    loss-cut fills at 4,000,000. Equity is -100,000, so 100,000 is owed:
+
+    >>> import xlcalc as xc
+    >>> xc.shortfall(500_000, "long", 10_000_000, 4_000_000, 0.1)
+    100000.0
+    """
+    a = Inputs()
+    d = a.number("deposit", deposit, rule="nonnegative")
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    pf = a.number("fill_price", fill_price)
+    q = a.number("quantity", quantity)
+    f = a.number("fees", fees, rule="nonnegative")
+    return a.out(np.maximum(0.0, -(d + s * (pf - p0) * q - f)))
+
+
+def stop_loss_amount(side, entry_price, stop_price, quantity):
+    """Loss taken if the position is stopped out at ``stop_price`` (negative: a gain).
+
+    Parameters
+    ----------
+    side, entry_price, quantity
+        As in :func:`unrealized_pnl`.
+    stop_price : float or array_like
+        The stop-loss price, > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+
+    Notes
+    -----
+    .. math:: (P_0 - P_{stop})\\, s\\, Q
+
+    Examples
+    --------
+    A long of 0.1 BTC at 10,000,000 with a stop at 9,500,000 risks 50,000:
+
+    >>> import xlcalc as xc
+    >>> xc.stop_loss_amount("long", 10_000_000, 9_500_000, 0.1)
+    50000.0
+    """
+    a = Inputs()
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    ps = a.number("stop_price", stop_price)
+    q = a.number("quantity", quantity)
+    return a.out((p0 - ps) * s * q)
+
+
+def position_size(capital, risk, entry_price, stop_price, leverage=None):
+    """Largest position that loses only ``risk`` of ``capital`` if stopped at ``stop_price``.
+
+    Parameters
+    ----------
+    capital : float or array_like
+        Trading capital, > 0.
+    risk : float or array_like
+        Fraction of capital to risk, 0 < risk <= 1 (0.01 = 1 %).
+    entry_price : float or array_like
+        Planned entry price, > 0.
+    stop_price : float or array_like
+        Stop-loss price, > 0 and not equal to ``entry_price``.
+    leverage : float or array_like, optional
+        If given, the size is also capped at what the capital can margin:
+        ``capital * leverage / entry_price``.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Quantity in base units.
+
+    Notes
+    -----
+    .. math:: Q = \\frac{C\\, r}{|P_0 - P_{stop}|}, \\quad
+              Q \\le \\frac{C L}{P_0} \\text{ when a leverage is given}
+
+    Examples
+    --------
+    With 1,000,000 JPY, risking 2 % on a BTC long at 10,000,000 with a stop at 9,500,000:
+
+    >>> import xlcalc as xc
+    >>> round(xc.position_size(1_000_000, 0.02, 10_000_000, 9_500_000), 10)
+    0.04
+
+    A stop only 0.5 % away would allow 0.4 BTC, more than 2x leverage can carry:
+
+    >>> round(xc.position_size(1_000_000, 0.02, 10_000_000, 9_950_000, leverage=2), 10)
+    0.2
+    """
+    a = Inputs()
+    c = a.number("capital", capital)
+    r = a.number("risk", risk)
+    if np.any(np.asarray(r) > 1):
+        a._fail("risk", np.asarray(r), np.asarray(r) > 1, "a fraction of capital <= 1 (0.02 = 2 %)")
+    p0 = a.number("entry_price", entry_price)
+    ps = a.number("stop_price", stop_price)
+    gap = np.abs(p0 - ps)
+    if np.any(gap == 0):
+        bad = np.broadcast_to(np.asarray(gap == 0), np.shape(gap))
+        a._fail("stop_price", np.broadcast_to(ps, np.shape(gap)), bad, "different from entry_price")
+    size = c * r / gap
+    if leverage is not None:
+        lev = a.number("leverage", leverage)
+        size = np.minimum(size, c * lev / p0)
+    return a.out(size)
+
+
+def holding_cost(entry_price, quantity, daily_rate, days):
+    """Leverage fee (レバレッジ手数料) accrued on the notional over ``days``.
+
+    Add the result to ``fees``: the loss-cut price then drifts toward the market.
+
+    Parameters
+    ----------
+    entry_price, quantity
+        As in :func:`unrealized_pnl`.
+    daily_rate : float or array_like
+        Fee per day as a fraction of the notional (0.0004 = 0.04 %/day), >= 0.
+    days : float or array_like
+        Days held, >= 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+
+    Notes
+    -----
+    .. math:: F_{hold} = P_0 Q f \\cdot days
+
+    Examples
+    --------
+    0.1 BTC held at 10,000,000 for 30 days at 0.04 %/day costs 12,000 JPY, which moves
+    the 50 % loss-cut of a 1,000,000 JPY deposit from 2,500,000 up to 2,620,000:
+
+    >>> import xlcalc as xc
+    >>> cost = xc.holding_cost(10_000_000, 0.1, 0.0004, 30)
+    >>> round(cost, 6)
+    12000.0
+    >>> round(xc.loss_cut_price(1_000_000, "long", 10_000_000, 0.1, 2, 0.5, fees=cost), 6)
+    2620000.0
+    """
+    a = Inputs()
+    p0 = a.number("entry_price", entry_price)
+    q = a.number("quantity", quantity)
+    f = a.number("daily_rate", daily_rate, rule="nonnegative")
+    n = a.number("days", days, rule="nonnegative")
+    return a.out(p0 * q * f * n)
+
+
+def status(ratio, margin_call_level=1.0, loss_cut_level=0.5):
+    """Status of a position from its ratio: ``"ok"``, ``"margin_call"`` or ``"loss_cut"``.
+
+    A level is breached when the ratio is strictly below it (exchanges act "below 100 %",
+    so a position opened with exactly the required margin is not yet in a margin call).
+    A NaN level means the exchange has no such level (GMO Coin has no margin call).
+
+    Parameters
+    ----------
+    ratio : float or array_like
+        Maintenance ratio as a fraction.
+    margin_call_level, loss_cut_level : float or array_like, optional
+        Levels as fractions; NaN for "none".
+
+    Returns
+    -------
+    str or ndarray of str or Series of str
+
+    Examples
+    --------
+    >>> import xlcalc as xc
+    >>> xc.status(0.8, 1.0, 0.5)
+    'margin_call'
+    >>> xc.status([2.27, 0.8, 0.4], 1.0, 0.5)
+    array(['ok', 'margin_call', 'loss_cut'], dtype='<U11')
+    """
+    a = Inputs()
+    r = a._raw(ratio)
+    r = np.asarray(r, dtype=float)
+    mc = np.asarray(a._raw(margin_call_level), dtype=float)
+    lc = np.asarray(a._raw(loss_cut_level), dtype=float)
+    with np.errstate(invalid="ignore"):
+        codes = np.where(r < lc, 2, np.where(r < mc, 1, 0))
+    words = np.array([STATUS_OK, STATUS_MARGIN_CALL, STATUS_LOSS_CUT])[codes]
+    if a.scalar:
+        return str(words)
+    if a.index is not None:
+        import pandas as pd
+
+        return pd.Series(words, index=a.index)
+    return words
+

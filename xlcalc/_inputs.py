@@ -101,7 +101,10 @@ class Inputs:
 
     # -- public ------------------------------------------------------------------
     def number(self, name, value, *, rule="positive"):
-        """A finite float (array) obeying ``rule``: "positive", "nonnegative" or "any"."""
+        """A finite float (array) obeying ``rule``: "positive", "nonnegative" or "any".
+
+        Scalars come back as ``np.float64`` so that a division by zero gives inf/NaN (then
+        "never reached") like the array form, not a Python ZeroDivisionError."""
         raw = self._raw(value)
         if isinstance(raw, str) or raw is None or isinstance(raw, bool):
             if isinstance(raw, str) and _is_number_text(raw):
@@ -114,15 +117,15 @@ class Inputs:
         lo, hi = arr.min(), arr.max()  # NaN propagates into both, so one test each
         if rule == "positive":
             if lo > 0 and hi < math.inf:
-                return arr if arr.ndim else float(arr)
+                return arr if arr.ndim else arr[()]
             self._fail(name, arr, ~(np.isfinite(arr) & (arr > 0)), "a positive number", raw)
         elif rule == "nonnegative":
             if lo >= 0 and hi < math.inf:
-                return arr if arr.ndim else float(arr)
+                return arr if arr.ndim else arr[()]
             self._fail(name, arr, ~(np.isfinite(arr) & (arr >= 0)), "a number >= 0", raw)
         else:
             if lo > -math.inf and hi < math.inf:
-                return arr if arr.ndim else float(arr)
+                return arr if arr.ndim else arr[()]
             self._fail(name, arr, ~np.isfinite(arr), "a finite number", raw)
         raise AssertionError("unreachable")
 
@@ -137,7 +140,8 @@ class Inputs:
         arr = np.asarray(raw)
         if arr.dtype.kind in "iuf":  # fast path: no per-element Python
             s = arr.astype(float, copy=False)
-            if s.size and not ((s == 1.0) | (s == -1.0)).all():
+            # |s| <= 1 everywhere and s·s == n  <=>  every s is exactly +1 or -1 (and no NaN)
+            if s.size and not (s.min() >= -1.0 and s.max() <= 1.0 and np.dot(s.ravel(), s.ravel()) == s.size):
                 self._fail(name, s, ~((s == 1.0) | (s == -1.0)), "long/short or +1/-1", raw)
             return s
         codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=False)
@@ -183,6 +187,14 @@ def _is_number_text(text: str) -> bool:
 
 
 def positive_or_nan(x):
-    """Keep positive finite values; anything else (a level never reached) becomes NaN."""
+    """Keep positive finite values; anything else (a level never reached) becomes NaN.
+
+    Works in place on an array the caller owns (a fresh result), to spare a copy.
+    """
+    if np.ndim(x) == 0:
+        return x if 0 < x < math.inf else np.float64(math.nan)
     with np.errstate(invalid="ignore"):
-        return np.where((x > 0) & (x < math.inf), x, math.nan)
+        bad = ~(x > 0)
+        bad |= x == math.inf
+    x[bad] = math.nan
+    return x

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._inputs import Inputs
+from ._inputs import InputError, Inputs
 from .core import _margin_price
 
 __all__ = ["AccountState", "account_state", "market_move_to_level"]
@@ -40,6 +40,14 @@ def _legs(side, entry_price, price, quantity, leverage, basis):
     if not isinstance(mark, bool):
         mark = np.broadcast_to(np.atleast_1d(mark), s.shape)
     return s, p0, p, q, lev, mark
+
+
+def _one(a, name, value, rule="nonnegative") -> float:
+    """One number for the whole account (the deposit, its fees, a level)."""
+    x = a.number(name, value, rule=rule)
+    if np.ndim(x) != 0:
+        raise InputError(f"{name} must be one number for the account, got {np.size(x)} values")
+    return float(x)
 
 
 def account_state(deposit, side, entry_price, price, quantity, leverage, basis="entry", fees=0.0):
@@ -74,8 +82,8 @@ def account_state(deposit, side, entry_price, price, quantity, leverage, basis="
     (800000.0, 2000000.0, 0.4)
     """
     a = Inputs()
-    d = a.number("deposit", deposit, rule="nonnegative")
-    f = a.number("fees", fees, rule="nonnegative")
+    d = _one(a, "deposit", deposit)
+    f = _one(a, "fees", fees)
     s, p0, p, q, lev, mark = _legs(side, entry_price, price, quantity, leverage, basis)
     pnl = float(np.sum(s * (p - p0) * q))
     margin = float(np.sum(_margin_price(mark, p0, p) * q / lev))
@@ -124,9 +132,9 @@ def market_move_to_level(deposit, side, entry_price, price, quantity, leverage, 
     -0.75
     """
     a = Inputs()
-    d = a.number("deposit", deposit, rule="nonnegative")
-    f = a.number("fees", fees, rule="nonnegative")
-    r = a.number("level", level)
+    d = _one(a, "deposit", deposit)
+    f = _one(a, "fees", fees)
+    r = _one(a, "level", level, rule="positive")
     s, p0, p, q, lev, mark = _legs(side, entry_price, price, quantity, leverage, basis)
     e0 = d - f + float(np.sum(s * (p - p0) * q))
     m0 = float(np.sum(_margin_price(mark, p0, p) * q / lev))

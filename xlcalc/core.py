@@ -253,18 +253,21 @@ def maintenance_ratio(deposit, side, entry_price, price, quantity, leverage, bas
 
 def _trigger(d, s, p0, q, lev, level, mark, f):
     # Solve E(P) = k P Q + c for P (SPEC §1); see trigger_price.
+    if not (np.ndim(f) == 0 and f == 0.0):
+        d = d - f
     if isinstance(mark, bool):
+        notional = p0 * q
+        num = s * notional - d
         if mark:
-            num = s * p0 * q - (d - f)
             den = q * (s - level / lev)
         else:
-            num = s * p0 * q - (d - f) + level * p0 * q / lev
+            num += notional * level / lev
             den = s * q
     else:
-        k = np.where(mark, level / lev, 0.0)
-        c = np.where(mark, 0.0, level * p0 * q / lev)
-        num = s * p0 * q - (d - f) + c
-        den = q * (s - k)
+        # same operations, in the same order, as the scalar-basis branches above
+        notional = p0 * q
+        num = s * notional - d + np.where(mark, 0.0, notional * level / lev)
+        den = np.where(mark, q * (s - level / lev), s * q)
     with np.errstate(divide="ignore", invalid="ignore"):
         return positive_or_nan(num / den)
 

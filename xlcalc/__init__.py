@@ -27,7 +27,19 @@ from .core import (
     trigger_price,
     unrealized_pnl,
 )
-from .perpetual import liquidation_price
+from . import inverse
+from .inverse import bankruptcy_price as inverse_bankruptcy_price
+from .inverse import liquidation_price as inverse_liquidation_price
+from .inverse import required_margin as inverse_required_margin
+from .inverse import unrealized_pnl as inverse_pnl
+from .perpetual import (
+    CrossAccount,
+    cross_account,
+    exchange_tiers,
+    liquidation_price,
+    maintenance_margin,
+    tier_table,
+)
 from .presets import exchange_presets, get_preset
 
 __version__ = "0.1.0"
@@ -39,4 +51,8 @@ __all__ = [
     "position_size", "holding_cost", "status", "liquidation_price", "account_state",
     "market_move_to_level", "AccountState", "exchange_presets", "get_preset", "presets",
     "STATUS_OK", "STATUS_MARGIN_CALL", "STATUS_LOSS_CUT",
+    # perpetuals: tiers, cross margin, inverse
+    "tier_table", "exchange_tiers", "maintenance_margin", "cross_account", "CrossAccount",
+    "inverse", "inverse_pnl", "inverse_required_margin", "inverse_liquidation_price",
+    "inverse_bankruptcy_price",
 ]

@@ -1,0 +1,85 @@
+"""Render the template's Calculator sheet to PNG: generate -> LibreOffice PDF -> pdftoppm.
+
+    python scripts/render_template.py [OUTDIR] [--lang ja en] [--dpi 110]
+
+Writes OUTDIR/calculator-<lang>.png (default OUTDIR: docs/img). Needs soffice and pdftoppm;
+Japanese needs a CJK font (fonts-noto-cjk). Only the Calculator sheet is printed: the other
+sheets are hidden in a temporary copy.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from libreoffice import convert  # noqa: E402
+
+from xlcalc.template import build_workbook, write_template  # noqa: E402
+
+
+def _content_box(ppm: bytes, pad: int):
+    """Bounding box (x, y, w, h) of the non-white pixels of a binary PPM, plus ``pad``."""
+    parts = ppm.split(maxsplit=4)  # P6, width, height, maxval, pixels
+    width, height, pixels = int(parts[1]), int(parts[2]), parts[4]
+    stride = width * 3
+    top = bottom = None
+    left, right = stride, 0
+    for row in range(height):
+        line = pixels[row * stride:(row + 1) * stride]
+        lead = len(line) - len(line.lstrip(b"\xff"))
+        if lead == stride:
+            continue
+        trail = len(line) - len(line.rstrip(b"\xff"))
+        top = row if top is None else top
+        bottom = row
+        left, right = min(left, lead), max(right, stride - trail)
+    if top is None:
+        return 0, 0, width, height
+    x0, x1 = max(0, left // 3 - pad), min(width, right // 3 + pad)
+    y0, y1 = max(0, top - pad), min(height, bottom + 1 + pad)
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def render(outdir: Path, langs, dpi: int) -> list[Path]:
+    if shutil.which("pdftoppm") is None:
+        raise SystemExit("pdftoppm not found: apt-get install poppler-utils")
+    outdir.mkdir(parents=True, exist_ok=True)
+    done = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        books = []
+        for lang in langs:
+            wb = build_workbook(lang)
+            for ws in wb.worksheets[1:]:
+                ws.sheet_state = "hidden"
+            books.append(write_template(wb, tmp / f"calculator-{lang}.xlsx", force=True))
+        pdfs = convert(books, tmp / "pdf", "pdf")
+        for lang, pdf in zip(langs, pdfs):
+            stem = outdir / f"calculator-{lang}"
+            page = ["-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(pdf)]
+            raw = subprocess.run(["pdftoppm", *page], check=True, capture_output=True).stdout
+            x, y, w, h = _content_box(raw, pad=dpi // 8)
+            subprocess.run(["pdftoppm", "-png", "-x", str(x), "-y", str(y), "-W", str(w), "-H", str(h),
+                            *page, str(stem)], check=True)
+            done.append(stem.with_suffix(".png"))
+    return done
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("outdir", nargs="?", default=str(ROOT / "docs" / "img"))
+    ap.add_argument("--lang", nargs="+", default=["ja", "en"], choices=["ja", "en"])
+    ap.add_argument("--dpi", type=int, default=110)
+    args = ap.parse_args(argv)
+    for path in render(Path(args.outdir), args.lang, args.dpi):
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

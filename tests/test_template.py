@@ -1,0 +1,241 @@
+"""Structure of the template workbook, the CLI command, the ready-made files in templates/."""
+from __future__ import annotations
+
+import inspect
+import re
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+import libreoffice
+from xlcalc.cli import main
+from xlcalc.labels import LANGUAGES, label
+from xlcalc.template import INPUT_NAMES, OUTPUT_NAMES, build_template, build_workbook, layout
+from xlcalc.template.regenerate import DEFAULT_DIR, ready_made
+
+# Functions every Excel since 2010 and LibreOffice 7.4 compute (SPEC §5).
+ALLOWED = {"IF", "AND", "OR", "NOT", "MAX", "MIN", "INDEX", "MATCH", "ISNUMBER", "ISBLANK", "ISNA",
+           "IFERROR", "SUM", "SUMPRODUCT", "ABS", "NA", "COUNTA", "LEN"}
+CALL = re.compile(r"([A-Z][A-Z0-9._]*)\(")
+
+
+def _formulas(wb):
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    yield ws.title, c.coordinate, c.value
+
+
+def _calls(formula, prefix):
+    """(function name, [top-level argument texts]) of every call whose name starts with prefix."""
+    out = []
+    for m in re.finditer(prefix + r"[A-Z_]*\(", formula):
+        depth, args, start = 1, [], m.end()
+        i = start
+        while depth:
+            ch = formula[i]
+            if ch == '"':
+                i = formula.index('"', i + 1)
+            elif ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif ch == "," and depth == 1:
+                args.append(formula[start:i])
+                start = i + 1
+            i += 1
+        args.append(formula[start:i - 1])
+        out.append((m.group(0)[:-1], args))
+    return out
+
+
+def _strip_strings(formula):
+    return re.sub(r'"(?:[^"]|"")*"', '""', formula)
+
+
+@pytest.fixture(scope="module", params=LANGUAGES)
+def book(request, tmp_path_factory):
+    path = build_template(tmp_path_factory.mktemp("t") / f"x-{request.param}.xlsx", lang=request.param)
+    return request.param, openpyxl.load_workbook(path)
+
+
+def test_sheets_and_contract_names(book):
+    lang, wb = book
+    assert wb.sheetnames == [label(k, lang) for k in
+                             ("sheet_calculator", "sheet_scenarios", "sheet_positions", "sheet_exchanges",
+                              "sheet_guide")]
+    calc = wb.sheetnames[0]
+    for name in INPUT_NAMES + OUTPUT_NAMES:
+        dn = wb.defined_names[name]  # workbook-level
+        (sheet, ref), = dn.destinations
+        assert sheet == calc and re.fullmatch(r"\$[A-Z]+\$\d+", ref), (name, dn.attr_text)
+    cells = {n: wb[calc][next(wb.defined_names[n].destinations)[1].replace("$", "")] for n in OUTPUT_NAMES}
+    assert all(str(c.value).startswith("=") for c in cells.values())
+
+
+def test_only_portable_functions(book):
+    lang, wb = book
+    used = set()
+    for _, _, f in _formulas(wb):
+        used |= set(CALL.findall(_strip_strings(f)))
+        assert "_xlfn" not in f and "[" not in _strip_strings(f)
+    assert used <= ALLOWED, used - ALLOWED
+    assert {"INDEX", "MATCH", "IFERROR"} <= used
+
+
+def test_every_name_in_a_formula_is_defined(book):
+    lang, wb = book
+    defined = set(wb.defined_names)
+    for title, coord, f in _formulas(wb):
+        words = set(re.findall(r"\b([a-z_][a-z0-9_]*)\b(?!\()", _strip_strings(f)))
+        assert words <= defined, (title, coord, words - defined)
+
+
+def test_inputs_unlocked_formulas_locked_sheets_protected(book):
+    lang, wb = book
+    for ws in wb.worksheets:
+        assert ws.protection.sheet and not ws.protection.password
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+    calc = wb.worksheets[0]
+    for name in INPUT_NAMES:
+        sheet, ref = next(wb.defined_names[name].destinations)
+        cell = calc[ref.replace("$", "")]
+        if name in ("basis", "margin_call_level", "loss_cut_level"):
+            cell = calc[next(wb.defined_names[name + "_override"].destinations)[1].replace("$", "")]
+        assert cell.protection.locked is False, name
+    for ws in wb.worksheets[:3]:
+        for row in ws.iter_rows():
+            for c in row:
+                if isinstance(c.value, str) and c.value.startswith("="):
+                    assert c.protection.locked, (ws.title, c.coordinate)
+    assert calc.freeze_panes and wb.worksheets[1].freeze_panes
+
+
+def test_dropdowns_and_formats(book):
+    lang, wb = book
+    calc = wb.worksheets[0]
+    lists = {dv.formula1 for dv in calc.data_validations.dataValidation if dv.type == "list"}
+    side = ",".join(label(k, lang) for k in ("long", "short"))
+    basis = ",".join(label(k, lang) for k in ("entry", "mark"))
+    assert {f'"{side}"', f'"{basis}"', "preset_ids"} <= lists
+    assert side in ({"ja": "買い,売り", "en": "Long,Short"}[lang],)
+    assert basis in ({"ja": "建値,時価", "en": "Entry,Mark"}[lang],)
+    cell = lambda n: calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
+    assert cell("ratio").number_format == "0.0%"
+    assert cell("equity").number_format == {"ja": '"¥"#,##0', "en": "#,##0.00"}[lang]
+    rules = [r for cf in calc.conditional_formatting for r in cf.rules]
+    fills = {r.dxf.fill.fgColor.rgb[-6:] for r in rules if r.dxf and r.dxf.fill}
+    assert {"FFD966", "FF7C80"} <= fills  # amber, red
+    assert any("loss_cut_level" in r.formula[0] for r in rules)
+
+
+def test_scenarios_chart_and_positions_table(book):
+    lang, wb = book
+    scen, pos = wb.worksheets[1], wb.worksheets[2]
+    assert len(scen._charts) == 1 and len(scen._charts[0].series) == 3
+    moves = [scen.cell(row=5 + i, column=1).value for i in range(len(layout.SCENARIO_MOVES))]
+    assert moves[0] == -0.5 and moves[-1] == 0.5 and len(moves) == 21
+    table = pos.tables["Positions"]
+    assert [c.name for c in table.tableColumns][:6] == [label(k, lang) for k in
+                                                         ("symbol", "side", "entry_price", "quantity",
+                                                          "leverage", "price")]
+
+
+def test_exchanges_sheet_has_sources_and_dates(book):
+    import xlcalc as xc
+
+    lang, wb = book
+    ws = wb.worksheets[3]
+    presets = xc.exchange_presets()
+    ids = [ws.cell(row=5 + i, column=1).value for i in range(len(presets))]
+    assert ids == list(presets.index)
+    header = [c.value for c in ws[4]]
+    src, asof = header.index(label("source_url", lang)) + 1, header.index(label("as_of", lang)) + 1
+    for i in range(len(presets)):
+        assert ws.cell(row=5 + i, column=src).value.startswith("https://")
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", ws.cell(row=5 + i, column=asof).value)
+
+
+def test_guide_in_words(book):
+    lang, wb = book
+    text = "\n".join(str(c.value) for c in wb.worksheets[4]["A"] if c.value)
+    assert label("disclaimer", lang) in text and label("guide_f5", lang) in text
+
+
+def test_exchange_preselected_and_udf_workbook(tmp_path):
+    wb = build_workbook("en", exchange="gmo_coin_fx")
+    assert wb.worksheets[0][wb._xlcalc_names["exchange"][1]].value == "gmo_coin_fx"
+    path = build_template(tmp_path / "u.xlsm", lang="ja", udf=True)
+    with zipfile.ZipFile(path) as z:
+        assert "xl/vbaProject.bin" in z.namelist()
+        assert "macroEnabled" in z.read("[Content_Types].xml").decode()
+    wb = openpyxl.load_workbook(path, keep_vba=True)
+    conf = wb["xlwings.conf"]
+    assert (conf["A1"].value, conf["B1"].value) == ("UDF Modules", "xlcalc.udfs")
+    calls = {}
+    for _, _, f in _formulas(wb):
+        for name, args in _calls(f, "XLC_"):
+            calls.setdefault(name, set()).add(tuple(args))
+    assert set(calls) >= {"XLC_RATIO", "XLC_LOSSCUT_PRICE", "XLC_MARGINCALL_PRICE", "XLC_REQUIRED_MARGIN",
+                          "XLC_PNL", "XLC_EQUITY", "XLC_ADD_DEPOSIT", "XLC_CLOSE_QTY",
+                          "XLC_BANKRUPTCY_PRICE", "XLC_SHORTFALL", "XLC_POSITION_SIZE", "XLC_STATUS"}
+    assert ("deposit", "side", "entry_price", "price", "quantity", "leverage", "basis", "fees") in calls["XLC_RATIO"]
+    udfs = pytest.importorskip("xlcalc.udfs")
+    for name, arglists in calls.items():
+        params = list(inspect.signature(getattr(udfs, name)).parameters)
+        for parts in arglists:
+            assert len(parts) <= len(params), (name, args)
+            for pos, part in enumerate(parts):
+                if part in params:  # a bare name sits at the parameter of that name
+                    assert params[pos] == part, (name, args, params)
+
+
+def test_cli_template(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "c.xlsx"
+    res = runner.invoke(main, ["template", str(out), "--lang", "en", "--exchange", "jp_fx_25x"])
+    assert res.exit_code == 0, res.output
+    assert out.exists()
+    res = runner.invoke(main, ["template", str(out)])
+    assert res.exit_code == 2 and "--force" in res.output and "Traceback" not in res.output
+    assert runner.invoke(main, ["template", str(out), "--force"]).exit_code == 0
+    res = runner.invoke(main, ["template", str(tmp_path / "d.xlsx"), "--exchange", "nope"])
+    assert res.exit_code == 2 and "bitflyer_cfd" in res.output
+    res = runner.invoke(main, ["template", str(tmp_path / "d.xlsx"), "--udf"])
+    assert res.exit_code == 2 and ".xlsm" in res.output
+    assert not (tmp_path / "d.xlsx").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp left
+
+
+def _contents(path):
+    wb = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
+    cells = {(ws.title, c.coordinate): (c.value, c.number_format, c.protection.locked)
+             for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None}
+    names = {n: d.attr_text for n, d in wb.defined_names.items()}
+    dvs = {(ws.title, str(dv.sqref), dv.formula1) for ws in wb.worksheets
+           for dv in ws.data_validations.dataValidation}
+    return wb.sheetnames, cells, names, dvs
+
+
+@pytest.mark.parametrize("name,lang,udf", ready_made())
+def test_templates_dir_matches_generator(tmp_path, name, lang, udf):
+    shipped = DEFAULT_DIR / name
+    assert shipped.exists(), f"{shipped} missing: run python -m xlcalc.template.regenerate"
+    fresh = build_template(tmp_path / name, lang=lang, udf=udf)
+    old, new = _contents(shipped), _contents(fresh)
+    diff = [k for k in sorted(set(old[1]) | set(new[1])) if old[1].get(k) != new[1].get(k)][:5]
+    assert old == new, (f"{shipped} drifted from the generator (first cells: {diff}): "
+                        "run python -m xlcalc.template.regenerate")
+
+
+def test_libreoffice_tests_skip_with_a_reason_without_soffice(monkeypatch):
+    monkeypatch.setattr(libreoffice.shutil, "which", lambda name: None)
+    assert libreoffice.soffice_path() is None
+    with pytest.raises(pytest.skip.Exception, match="LibreOffice"):
+        libreoffice.require_soffice()
+    with pytest.raises(FileNotFoundError, match="soffice"):
+        libreoffice.recalculate([Path("x.xlsx")], Path("out"))

@@ -59,10 +59,11 @@ def _level_ok(name):
 
 
 def _trigger(level):
-    # core._trigger with a scalar basis: mark -> k = r/L, c = 0; entry -> k = 0, c = r*P0*Q/L.
+    # core._trigger with a scalar basis: mark -> k = r/L, c = 0; entry -> k = 0, c = P0*Q*r/L,
+    # written in the core's order of operations so both round alike.
     x = (f"IF(mark_basis=1,(side_sign*entry_price*quantity-(deposit-fees))"
          f"/(quantity*(side_sign-{level}/leverage)),"
-         f"(side_sign*entry_price*quantity-(deposit-fees)+{level}*entry_price*quantity/leverage)"
+         f"(side_sign*entry_price*quantity-(deposit-fees)+entry_price*quantity*{level}/leverage)"
          f"/(side_sign*quantity))")
     return f'=IF(AND(inputs_ok,ISNUMBER({level})),IF(IFERROR({x},-1)>0,{x},""),"")'
 

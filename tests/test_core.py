@@ -221,10 +221,14 @@ def test_ratio_at_trigger_price_equals_level(pos, level, basis):
     if math.isnan(p):
         return
     ratio = xc.maintenance_ratio(price=p, basis=basis, **pos)
-    # relative to the scale of the balance sheet: equity and margin are O(P0*Q/L)
-    scale = max(1.0, pos["deposit"], pos["entry_price"] * pos["quantity"]) / (
-        pos["entry_price"] * pos["quantity"] / pos["leverage"])
-    assert ratio == pytest.approx(level, rel=1e-9, abs=1e-9 * scale * max(1.0, p / pos["entry_price"]))
+    assert ratio == pytest.approx(level, rel=1e-9, abs=_ratio_tolerance(pos, p, basis))
+
+
+def _ratio_tolerance(pos, price, basis):
+    """Rounding of E = D + s(P - P0)Q - F is eps times the size of its terms; R divides it by M."""
+    margin = (price if basis == "mark" else pos["entry_price"]) * pos["quantity"] / pos["leverage"]
+    terms = pos["deposit"] + pos["fees"] + (pos["entry_price"] + price) * pos["quantity"]
+    return 1e-12 * terms / margin
 
 
 @settings(max_examples=200, deadline=None)
@@ -282,10 +286,8 @@ def test_additional_deposit_restores_target(pos, price, target, basis):
     after = xc.maintenance_ratio(price=price, basis=basis, **{**pos, "deposit": pos["deposit"] + extra})
     before = xc.maintenance_ratio(price=price, basis=basis, **pos)
     if extra > 0:
-        # cancellation in E = D + PnL - F: error ~ eps * (size of the terms) / M
-        margin = (price if basis == "mark" else pos["entry_price"]) * pos["quantity"] / pos["leverage"]
-        terms = pos["deposit"] + extra + (pos["entry_price"] + price) * pos["quantity"] + pos["fees"]
-        assert after == pytest.approx(target, rel=1e-9, abs=1e-12 * terms / margin)
+        tol = _ratio_tolerance({**pos, "deposit": pos["deposit"] + extra}, price, basis)
+        assert after == pytest.approx(target, rel=1e-9, abs=tol)
     else:
         assert before >= target
 

@@ -82,7 +82,7 @@ class Inputs:
         flat = np.flatnonzero(np.asarray(bad_mask).ravel())[0]
         shown = (original if original is not None else arr).ravel()[flat] if np.ndim(arr) else (
             original if original is not None else arr)
-        shown = shown.item() if isinstance(shown, np.generic) else shown
+        shown = shown.item() if isinstance(shown, (np.generic, np.ndarray)) else shown
         raise InputError(f"{name} must be {rule}, got {shown!r}{self._where(flat, np.shape(arr))}")
 
     def _to_float(self, name, raw):

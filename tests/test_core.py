@@ -289,7 +289,7 @@ def test_additional_deposit_restores_target(pos, price, target, basis):
         tol = _ratio_tolerance({**pos, "deposit": pos["deposit"] + extra}, price, basis)
         assert after == pytest.approx(target, rel=1e-9, abs=tol)
     else:
-        assert before >= target
+        assert before >= target - _ratio_tolerance(pos, price, basis)
 
 
 @settings(max_examples=200, deadline=None)
@@ -297,7 +297,9 @@ def test_additional_deposit_restores_target(pos, price, target, basis):
 def test_equity_is_zero_at_bankruptcy_price(pos):
     pb = xc.bankruptcy_price(pos["deposit"], pos["side"], pos["entry_price"], pos["quantity"], fees=pos["fees"])
     if math.isnan(pb):
-        assert pos["side"] == 1 and pos["deposit"] - pos["fees"] >= pos["entry_price"] * pos["quantity"]
+        # only a long backed by (at least, up to rounding) its full notional
+        notional = pos["entry_price"] * pos["quantity"]
+        assert pos["side"] == 1 and pos["deposit"] - pos["fees"] >= notional * (1 - 1e-12)
         return
     eq = xc.equity(pos["deposit"], pos["side"], pos["entry_price"], pb, pos["quantity"], fees=pos["fees"])
     assert eq == pytest.approx(0, abs=1e-9 * max(pos["deposit"], pos["entry_price"] * pos["quantity"]))
@@ -327,7 +329,9 @@ def test_market_move_reaches_level(legs, deposit_mult, level, basis):
     price = p0 * move
     deposit = deposit_mult * float(np.sum(p0 * q / lev))
     x = xc.market_move_to_level(deposit, s, p0, price, q, lev, level, basis=basis)
-    if math.isnan(x):
+    if math.isnan(x) or 1 + x < 1e-9:
+        # NaN: never; 1 + x ~ 0 is a level "reached" only at a vanishing price, where a
+        # fully backed 1x long's ratio is 0/0 and rounding decides
         return
     ratio = xc.account_state(deposit, s, p0, price * (1 + x), q, lev, basis=basis).ratio
     scale = max(1.0, float(np.sum(price * q)) * (1 + abs(x)) / max(1e-12, float(np.sum(p0 * q / lev))))

@@ -188,5 +188,134 @@ def exchanges(presets_path, as_csv):
         click.echo(f"{'':<28} source: {row['source_url']} (as of {row['as_of']})")
 
 
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True,
+              help="Language of the workbook (labels, dropdown words, status words).")
+@click.option("--exchange", "exchange_id", help="Preset id to preselect (see `xlcalc exchanges`).")
+@click.option("--udf", is_flag=True, help="Write an .xlsm whose formulas call the XLC_* functions (xlwings).")
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def template(path, lang, exchange_id, udf, force):
+    """Write the calculator workbook (native Excel formulas) to PATH (.xlsx; .xlsm with --udf).
+
+    Example: xlcalc template calc.xlsx --lang ja --exchange bitflyer_cfd
+    """
+    from .template import build_template
+
+    click.echo(build_template(path, lang=lang, exchange=exchange_id, udf=udf, force=force))
+
+
+@main.command()
+@click.option("--side", required=True, help="long/short, buy/sell, 買い/売り or +1/-1.")
+@click.option("--entry", type=float, required=True, help="Entry price.")
+@click.option("--qty", type=float, help="Quantity in base units (linear contracts).")
+@click.option("--wallet", type=float, required=True, help="Wallet balance (isolated: position margin); coin with --inverse.")
+@click.option("--price", type=float, help="Mark price for the maintenance margin and distance; default: entry.")
+@click.option("--exchange", "exchange_id", help="Preset id: binance_usdm, bybit_usdt use their tier table.")
+@click.option("--symbol", help="Contract in the exchange's tier file (default BTCUSDT).")
+@click.option("--mmr", type=float, help="Maintenance margin rate (0.004 = 0.4 %); overrides the preset's tiers.")
+@click.option("--cum", type=float, default=0.0, show_default=True, help="Maintenance amount with --mmr.")
+@click.option("--taker-fee", type=float, default=0.0, show_default=True, help="Fee rate to close, added to the rate.")
+@click.option("--other-maintenance", type=float, default=0.0, show_default=True, help="Cross: other positions' maintenance margin.")
+@click.option("--other-pnl", type=float, default=0.0, show_default=True, help="Cross: other positions' unrealized P&L.")
+@click.option("--inverse", "is_inverse", is_flag=True, help="Coin-margined contract (needs --contracts, --contract-value, --mmr).")
+@click.option("--contracts", type=float, help="Number of inverse contracts.")
+@click.option("--contract-value", type=float, help="Quote value of one inverse contract (e.g. 100 USD).")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="en", show_default=True)
+def liq(side, entry, qty, wallet, price, exchange_id, symbol, mmr, cum, taker_fee, other_maintenance,
+        other_pnl, is_inverse, contracts, contract_value, lang):
+    """Liquidation price of a perpetual (maintenance-margin-rate model, tiers, cross, inverse).
+
+    Example: xlcalc liq --side long --entry 60000 --qty 1 --wallet 5000 --exchange binance_usdm
+    """
+    from . import inverse, perpetual
+
+    price = entry if price is None else price
+    cross = dict(other_maintenance=other_maintenance, other_pnl=other_pnl)
+    header = []
+    if is_inverse:
+        if contracts is None or contract_value is None or mmr is None:
+            raise click.UsageError("--inverse needs --contracts, --contract-value and --mmr "
+                                   "(the shipped tier tables are for USDT-margined contracts)")
+        args = dict(side=side, entry_price=entry, contracts=contracts, contract_value=contract_value)
+        lp = inverse.liquidation_price(wallet, mmr=mmr, maintenance_amount=cum, taker_fee=taker_fee, **cross, **args)
+        rows = [
+            ("liquidation_price", lp, "trigger"),
+            ("bankruptcy_price", inverse.bankruptcy_price(wallet, other_pnl=other_pnl, **args), "trigger"),
+            ("margin_balance", inverse.equity(wallet, price=price, **args) + other_pnl, "qty"),
+            ("maintenance_margin", inverse.maintenance_margin(price, contracts, contract_value, mmr, cum,
+                                                              taker_fee=taker_fee), "qty"),
+            ("mmr_used", mmr, "pct"),
+        ]
+        header.append(f"{label('inverse_contract', lang)}: {label('contracts', lang)} {contracts:g} x {contract_value:g}")
+    else:
+        if qty is None:
+            raise click.UsageError("--qty is required (or --inverse with --contracts)")
+        tiers = None
+        if mmr is None:
+            if not exchange_id:
+                raise click.UsageError("give --mmr (and --cum) or --exchange with a tier table")
+            try:
+                tiers = perpetual.exchange_tiers(exchange_id, symbol)
+            except InputError:
+                if symbol:
+                    raise
+                mmr = get_preset(exchange_id)["mmr"]  # a preset with a rate but no tier file
+                if math.isnan(mmr):
+                    raise InputError(f"the {exchange_id} preset has no maintenance margin rate: give --mmr") from None
+        args = dict(side=side, entry_price=entry, quantity=qty)
+        lp = perpetual.liquidation_price(wallet, mmr=mmr, maintenance_amount=cum, tiers=tiers,
+                                         taker_fee=taker_fee, **cross, **args)
+        if tiers is not None:
+            tier = perpetual.tier_for(lp * qty if not math.isnan(lp) else price * qty, tiers)
+            used_rate = tier["mmr"]
+            header.append(f"{label('tier_table', lang)}: {tiers.attrs['exchange']} {tiers.attrs['symbol']} "
+                          f"({tiers.attrs['source_url']}, {tiers.attrs['as_of']})")
+        else:
+            used_rate = mmr
+        rows = [
+            ("liquidation_price", lp, "trigger"),
+            ("bankruptcy_price", perpetual.bankruptcy_price(wallet, other_pnl=other_pnl, **args), "trigger"),
+            ("notional", price * qty, "money"),
+            ("margin_balance", wallet + other_pnl + core.unrealized_pnl(side, entry, price, qty), "money"),
+            ("maintenance_margin", perpetual.maintenance_margin(price, qty, mmr, cum, tiers=tiers,
+                                                                taker_fee=taker_fee), "money"),
+            ("mmr_used", used_rate, "pct"),
+        ]
+    header.insert(0, f"{label('side', lang)}: {label('long' if core.parse_side(side) > 0 else 'short', lang)}   "
+                     f"{label('wallet_balance', lang)}: {wallet:,.8g}   {label('taker_fee', lang)}: {_fmt_pct(taker_fee)}")
+    click.echo("\n".join(header + ["", _render(rows, price, lang)]))
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The report .xlsx to write.")
+@click.option("--deposit", type=float, help="Deposit of each cross-margin account (when the input has no deposit column).")
+@click.option("--prices", "prices_path", type=click.Path(dir_okay=False), help="CSV of symbol,price: mark prices by symbol.")
+@click.option("--exchange", "exchange_id", help="Preset id (see `xlcalc exchanges`) for levels and basis.")
+@click.option("--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price.")
+@click.option("--margin-call", "margin_call_level", type=float, help="Margin-call level as a fraction (default 1.0).")
+@click.option("--loss-cut", "loss_cut_level", type=float, help="Loss-cut level as a fraction (default 0.5).")
+@click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
+def report(input_path, output, deposit, prices_path, exchange_id, basis, margin_call_level, loss_cut_level,
+           presets_path, lang, force, quiet):
+    """Write a risk report workbook (Summary, Positions, Stress, Errors) from a positions file.
+
+    INPUT is a CSV (UTF-8, UTF-8 with BOM or Shift_JIS) or an xlsx, with English or Japanese
+    headers. Example: xlcalc report positions.csv -o report.xlsx --deposit 1000000
+    """
+    from .report import build_report  # pandas/openpyxl only when needed
+
+    result = build_report(input_path, output, deposit=deposit, prices=prices_path, exchange=exchange_id,
+                          basis=basis, lang=lang, force=force, progress=not quiet,
+                          margin_call=margin_call_level, loss_cut=loss_cut_level, presets=presets_path)
+    if not quiet:
+        click.echo(f"{result.output}: {result.positions} positions, {result.errors} rejected rows "
+                   f"(of {result.rows_in})", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

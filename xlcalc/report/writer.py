@@ -1,0 +1,520 @@
+"""The report workbook: Summary, Positions, Stress and Errors, written atomically.
+
+openpyxl (write-only mode) builds the workbook: styles, headers, conditional formatting,
+autofilter, frozen panes, the Summary and Stress sheets and the chart. The long sheets
+(Positions, Errors) hold up to a million rows; openpyxl spends ~20 µs on each cell, so
+their data rows are streamed by :func:`stream_rows`, which renders whole columns at once
+into the same SpreadsheetML that openpyxl writes (inline strings, the style ids openpyxl
+registered) and splices them into openpyxl's sheet part. User text is always an inline
+string (``t="inlineStr"``): a symbol like ``=HYPERLINK(...)`` can never become a formula.
+
+>>> xml_text('=SUM(A1) & <b>')
+'=SUM(A1) &amp; &lt;b&gt;'
+>>> xml_text("bell\\x07")
+'bell_x0007_'
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..labels import label
+
+__all__ = ["Column", "SheetData", "stream_rows", "xml_text", "atomic_output", "splice_workbook",
+           "MAX_ROWS", "FORMATS"]
+
+MAX_ROWS = 1_048_576          # Excel's rows per sheet, header included
+BATCH_ROWS = 20_000
+
+FORMATS = {
+    "int": "0",
+    "money": "#,##0.00",
+    "price": "#,##0.00######",
+    # computed prices: cents for large prices, more digits for small ones (alt coins)
+    "trigger": "[>=100]#,##0.00;[>=1]#,##0.0000;0.00000000",
+    "qty": "#,##0.########",
+    "lev": '0.##"x"',
+    "pct": "0.00%",
+    "move": "+0.0%;-0.0%;0.0%",
+    "text": "@",
+    "status": "General",
+    "side": "General",
+}
+
+# XML 1.0 forbids these characters; Excel reads _xHHHH_ back as the character.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` escaped for an inline string, control characters as Excel's _xHHHH_."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return text
+
+
+def _text_fragment(text: str) -> str:
+    return f' t="inlineStr"><is><t xml:space="preserve">{xml_text(text)}</t></is></c>'
+
+
+@dataclass
+class Column:
+    """One column of a streamed sheet.
+
+    ``values``: a float array (numbers; NaN is an empty cell), or ``codes`` into
+    ``words`` (text that repeats: symbols, sides, statuses), or a list of str.
+    """
+
+    values: object = None
+    codes: np.ndarray = None
+    words: list = None
+    style_id: int = 0
+
+
+@dataclass
+class SheetData:
+    """Rows to splice into one sheet part, below its header row."""
+
+    columns: list
+    start: int                      # first row position in the columns
+    stop: int
+    arcname: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _letters(n):
+    from openpyxl.utils import get_column_letter
+
+    return [get_column_letter(i + 1) for i in range(n)]
+
+
+def stream_rows(data: SheetData, first_row: int = 2, progress=None):
+    """Yield the SpreadsheetML of ``data``'s rows, encoded, batch by batch."""
+    letters = _letters(len(data.columns))
+    template = '<row r="{0}">' + "".join(
+        f'<c r="{letter}{{0}}" s="{col.style_id}"{{{j + 1}}}'
+        for j, (letter, col) in enumerate(zip(letters, data.columns))) + "</row>"
+    fmt = template.format
+    word_frags = [None if col.words is None else np.array([_text_fragment(str(w)) for w in col.words] + ["/>"],
+                                                          dtype=object)
+                  for col in data.columns]
+    for a in range(data.start, data.stop, BATCH_ROWS):
+        b = min(a + BATCH_ROWS, data.stop)
+        frags = []
+        for col, words in zip(data.columns, word_frags):
+            if words is not None:
+                codes = np.asarray(col.codes[a:b])
+                frags.append(words[np.where(codes < 0, len(words) - 1, codes)].tolist())
+            elif isinstance(col.values, np.ndarray):
+                v = col.values[a:b]
+                if v.dtype.kind in "iu":
+                    frags.append([f"><v>{x}</v></c>" for x in v.tolist()])
+                else:
+                    frags.append([f"><v>{x!r}</v></c>" if x == x else "/>"
+                                  for x in (np.where(np.isfinite(v), v, np.nan) + 0.0).tolist()])  # no -0.0
+            else:
+                frags.append([_text_fragment(t) if t != "" else "/>" for t in col.values[a:b]])
+        rows = range(first_row + a - data.start, first_row + b - data.start)
+        yield "".join(map(fmt, rows, *frags)).encode("utf-8")
+        if progress is not None:
+            progress.update(b - a)
+
+
+def splice_workbook(workbook_bytes: bytes, dest, sheets: list, progress=None, compresslevel=4):
+    """Copy openpyxl's package to ``dest``, adding each SheetData's rows to its sheet part."""
+    by_name = {s.arcname: s for s in sheets}
+    with zipfile.ZipFile(io.BytesIO(workbook_bytes)) as zin, \
+            zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zout:
+        for info in zin.infolist():
+            part = zin.read(info.filename)
+            data = by_name.get(info.filename)
+            if data is None:
+                zout.writestr(info, part, compress_type=zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
+                continue
+            text = part.decode("utf-8")
+            head, tail = text.split("</sheetData>", 1)
+            with zout.open(info.filename, "w", force_zip64=True) as fh:
+                fh.write(head.encode("utf-8"))
+                for chunk in stream_rows(data, progress=progress):
+                    fh.write(chunk)
+                fh.write(("</sheetData>" + tail).encode("utf-8"))
+
+
+class atomic_output:
+    """Context manager giving a temporary path next to ``path``; renamed into place on
+    success, removed on any failure. An existing file is kept unless ``force``."""
+
+    def __init__(self, path, force=False):
+        self.path = Path(path)
+        self.force = force
+        self.tmp = None
+
+    def check(self):
+        if self.path.exists() and not self.force:
+            raise FileExistsError(f"output file {str(self.path)!r} exists; use --force to overwrite it")
+        if self.path.is_dir():
+            raise IsADirectoryError(f"output {str(self.path)!r} is a directory")
+
+    def __enter__(self):
+        self.check()
+        directory = self.path.parent if str(self.path.parent) else Path(".")
+        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
+        os.close(fd)
+        self.tmp = Path(name)
+        return self.tmp
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if exc_type is None:
+                self.check()
+                os.chmod(self.tmp, 0o666 & ~_umask())  # mkstemp makes it private
+                os.replace(self.tmp, self.path)
+        finally:
+            if self.tmp.exists():
+                self.tmp.unlink()
+        return False
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def sheet_title(key: str, lang: str, part: int = 1) -> str:
+    name = label(key, lang)
+    return name if part == 1 else f"{name} {part}"
+
+
+# -- the workbook ---------------------------------------------------------------------
+# Layout as data: each column of the Positions sheet is (key, label key, format). A key of
+# the computed columns, or of the inputs; "line" is the row's line number in the input.
+INPUT_LAYOUT = [
+    ("line", "report_line", "int"),
+    ("account", "account", "text"),
+    ("symbol", "symbol", "text"),
+    ("side", "side", "side"),
+    ("entry_price", "entry_price", "price"),
+    ("quantity", "quantity", "qty"),
+    ("leverage", "leverage", "lev"),
+    ("price", "price", "price"),
+    ("deposit", "deposit", "money"),
+    ("fees", "fees", "money"),
+]
+COMPUTED_LAYOUT = [
+    ("notional", "notional", "money"),
+    ("required_margin", "required_margin", "money"),
+    ("pnl", "pnl", "money"),
+    ("equity", "equity", "money"),
+    ("ratio", "ratio", "pct"),
+    ("status", "status", "status"),
+    ("margin_call_price", "margin_call_price", "trigger"),
+    ("margin_call_distance", "margin_call_distance", "money"),
+    ("margin_call_distance_pct", "margin_call_distance_pct", "pct"),
+    ("loss_cut_price", "loss_cut_price", "trigger"),
+    ("loss_cut_distance", "loss_cut_distance", "money"),
+    ("loss_cut_distance_pct", "loss_cut_distance_pct", "pct"),
+    ("bankruptcy_price", "bankruptcy_price", "trigger"),
+    ("liquidation_price", "liquidation_price", "trigger"),
+    ("additional_deposit", "additional_deposit", "money"),
+    ("close_quantity", "close_quantity", "qty"),
+]
+ACCOUNT_LAYOUT = [
+    ("name", "account", "text"),
+    ("positions", "report_positions", "int"),
+    ("deposit", "deposit", "money"),
+    ("equity", "equity", "money"),
+    ("required_margin", "required_margin", "money"),
+    ("ratio", "ratio", "pct"),
+    ("status", "status", "status"),
+    ("move_to_margin_call", "move_to_margin_call", "move"),
+    ("move_to_loss_cut", "move_to_loss_cut", "move"),
+    ("n_margin_call", "report_n_margin_call", "int"),
+    ("n_loss_cut", "report_n_loss_cut", "int"),
+]
+CLOSEST_LAYOUT = [
+    ("line", "report_line", "int"),
+    ("account", "account", "text"),
+    ("symbol", "symbol", "text"),
+    ("side", "side", "side"),
+    ("price", "price", "price"),
+    ("loss_cut_price", "loss_cut_price", "trigger"),
+    ("loss_cut_distance_pct", "loss_cut_distance_pct", "pct"),
+    ("ratio", "ratio", "pct"),
+    ("status", "status", "status"),
+]
+STATUS_FILLS = {"margin_call": "FFD966", "loss_cut": "FF7C80"}   # amber, red
+HEADER_FILL = "DDEBF7"
+
+
+class _Styles:
+    """Cell styles built once: openpyxl looks a style up on every styled cell."""
+
+    def __init__(self, ws):
+        from openpyxl.styles import Alignment, Font, PatternFill
+
+        self.ws = ws
+        self.header_font = Font(bold=True)
+        self.header_fill = PatternFill("solid", fgColor=HEADER_FILL)
+        self.wrap = Alignment(wrap_text=True, vertical="center")
+        self.title_font = Font(bold=True, size=14)
+        self.fills = {k: PatternFill("solid", fgColor=v) for k, v in STATUS_FILLS.items()}
+
+    def cell(self, value, fmt=None, *, bold=False, header=False, status=None):
+        """A write-only cell; strings are forced to text so they never become formulas."""
+        from openpyxl.cell import WriteOnlyCell
+
+        if isinstance(value, float) and not np.isfinite(value):
+            value = None
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, str):
+            value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+        c = WriteOnlyCell(self.ws, value=value)
+        if isinstance(value, str):
+            c.data_type = "s"
+        if fmt and fmt in FORMATS:
+            c.number_format = FORMATS[fmt]
+        if header:
+            c.font, c.fill, c.alignment = self.header_font, self.header_fill, self.wrap
+        elif bold:
+            c.font = self.header_font
+        if status in self.fills:
+            c.fill = self.fills[status]
+        return c
+
+
+def _width(text: str) -> float:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def _set_widths(ws, headers, minimum=10, maximum=28):
+    for letter, text in zip(_letters(len(headers)), headers):
+        ws.column_dimensions[letter].width = max(minimum, min(maximum, _width(text) * 0.9 + 2))
+
+
+def _status_rules(ws, status_col, last_col, last_row, lang):
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import PatternFill
+
+    ref = f"A2:{last_col}{max(last_row, 2)}"
+    for key, colour in STATUS_FILLS.items():
+        fill = PatternFill(start_color=colour, end_color=colour, fill_type="solid")
+        word = label(key, lang).replace('"', '""')
+        ws.conditional_formatting.add(
+            ref, FormulaRule(formula=[f'${status_col}2="{word}"'], fill=fill, stopIfTrue=True))
+
+
+def build_workbook(report, lang: str):
+    """The openpyxl workbook (headers, small sheets) and the rows to splice into it."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    summary_ws = wb.create_sheet(sheet_title("report_sheet_summary", lang))
+    position_sheets = _positions_sheets(wb, report, lang)
+    stress_ws = wb.create_sheet(sheet_title("report_sheet_stress", lang))
+    errors = _errors_sheet(wb, report, lang)
+    _summary_sheet(summary_ws, report, lang)
+    _stress_sheet(stress_ws, report, lang)
+    buf = io.BytesIO()
+    wb.save(buf)
+    sheets = position_sheets + ([errors] if errors is not None else [])
+    for data in sheets:
+        data.arcname = data.extra.pop("ws").path.lstrip("/")
+    return buf.getvalue(), sheets
+
+
+def _positions_columns(report, lang):
+    """(header, format, Column) for each Positions column, in layout order."""
+    out = []
+    table, valid = report.table, report.valid
+    for key, label_key, fmt in INPUT_LAYOUT:
+        if key == "line":
+            col = Column(values=table.line[valid])
+        elif key == "side":
+            col = Column(codes=(report.pos.side < 0).astype(np.int64),
+                         words=[label("long", lang), label("short", lang)])
+        elif key in ("account", "symbol"):
+            if key not in table.texts:
+                continue
+            cat = table.texts[key][valid]
+            col = Column(codes=np.asarray(cat.codes), words=list(cat.categories))
+        elif key == "deposit" and report.deposit_rows is None:
+            continue
+        elif key == "deposit":
+            col = Column(values=report.deposit_rows)
+        else:
+            col = Column(values=getattr(report.pos, key))
+        out.append((label(label_key, lang), fmt, col))
+    for key, label_key, fmt in COMPUTED_LAYOUT:
+        if key not in report.cols:
+            continue
+        values = report.cols[key]
+        if key == "status":
+            words = [report.status_keys[i] for i in range(len(report.status_keys))]
+            col = Column(codes=report.status_codes, words=[label(w, lang) for w in words])
+        else:
+            col = Column(values=np.asarray(values, dtype=float))
+        out.append((label(label_key, lang), fmt, col))
+    for header, cat in table.extra.items():  # the input's other columns, kept as text
+        cat = cat[valid]
+        out.append((str(header), "text", Column(codes=np.asarray(cat.codes), words=list(cat.categories))))
+    return out
+
+
+def _register(styles, fmt):
+    c = styles.cell(None, fmt)
+    return c.style_id
+
+
+def _positions_sheets(wb, report, lang):
+    columns = _positions_columns(report, lang)
+    headers = [h for h, _, _ in columns]
+    letters = _letters(len(columns))
+    status_idx = next(i for i, (h, _, _) in enumerate(columns) if h == label("status", lang))
+    n = int(report.valid.sum())
+    per_sheet = MAX_ROWS - 1
+    out = []
+    for part, start in enumerate(range(0, max(n, 1), per_sheet), 1):
+        stop = min(start + per_sheet, n)
+        ws = wb.create_sheet(sheet_title("report_sheet_positions", lang, part))
+        styles = _Styles(ws)
+        cols = []
+        for _, fmt, col in columns:
+            col = Column(values=col.values, codes=col.codes, words=col.words,
+                         style_id=_register(styles, fmt))
+            cols.append(col)
+        ws.freeze_panes = "B2"
+        _set_widths(ws, headers)
+        last_row = stop - start + 1
+        ws.auto_filter.ref = f"A1:{letters[-1]}{max(last_row, 1)}"
+        _status_rules(ws, letters[status_idx], letters[-1], last_row, lang)
+        ws.append([styles.cell(h, header=True) for h in headers])
+        out.append(SheetData(columns=cols, start=start, stop=stop, extra={"ws": ws}))
+    return out
+
+
+def _errors_sheet(wb, report, lang):
+    table = report.table
+    ws = wb.create_sheet(sheet_title("report_sheet_errors", lang))
+    styles = _Styles(ws)
+    headers = [label("report_line", lang), label("report_reason", lang)] + list(table.raw_columns)
+    order = sorted(table.reasons)
+    lines = table.line[np.asarray(order, dtype=np.int64)] if order else np.zeros(0, dtype=np.int64)
+    cols = [Column(values=lines, style_id=_register(styles, "int")),
+            Column(values=[table.reasons[i] for i in order], style_id=_register(styles, "text"))]
+    text_id = _register(styles, "text")
+    for j in range(len(table.raw_columns)):
+        cols.append(Column(values=[str(table.raw_bad[i][j]) for i in order], style_id=text_id))
+    ws.freeze_panes = "C2"
+    _set_widths(ws, headers)
+    ws.column_dimensions["B"].width = 60
+    letters = _letters(len(headers))
+    ws.auto_filter.ref = f"A1:{letters[-1]}{len(order) + 1}"
+    ws.append([styles.cell(h, header=True) for h in headers])
+    return SheetData(columns=cols, start=0, stop=len(order), extra={"ws": ws})
+
+
+def _summary_sheet(ws, report, lang):
+    styles = _Styles(ws)
+    ws.column_dimensions["A"].width = 30
+    for letter in _letters(12)[1:]:
+        ws.column_dimensions[letter].width = 18
+    cell = styles.cell
+    ws.append([cell(label("report_title", lang), bold=True)])
+    info = [
+        ("report_input_file", report.source_name, None),
+        ("exchange", report.exchange_text, None),
+        ("basis", label("mark" if report.levels.mark else "entry", lang), None),
+        ("report_margin_mode", label("report_cross" if report.deposit_rows is None else "report_isolated", lang), None),
+        ("margin_call_level", report.margin_call_text(lang), None),
+        ("loss_cut_level", report.loss_cut_text(lang), None),
+        ("report_rows_in", report.table.n_rows, "int"),
+        ("report_positions", int(report.valid.sum()), "int"),
+        ("report_rows_rejected", len(report.table.reasons), "int"),
+    ]
+    for key, value, fmt in info:
+        ws.append([cell(label(key, lang), bold=True), cell(value, fmt)])
+    ws.append([])
+    ws.append([cell(label(k, lang), header=True) for _, k, _ in ACCOUNT_LAYOUT])
+    for acct in report.accounts:
+        row = []
+        for key, _, fmt in ACCOUNT_LAYOUT:
+            value = acct[key]
+            if key == "name" and value is None:
+                value = label("report_all_positions", lang)
+            if key == "status":
+                row.append(cell(label(value, lang), status=value))
+            else:
+                row.append(cell(value, fmt))
+        ws.append(row)
+    ws.append([])
+    ws.append([cell(label("report_closest", lang), bold=True)])
+    ws.append([cell(label(k, lang), header=True) for _, k, _ in CLOSEST_LAYOUT])
+    for r in report.closest:
+        row = []
+        for key, _, fmt in CLOSEST_LAYOUT:
+            if key == "line":
+                value = int(report.table.line[report.valid_index[r]])
+            elif key in ("account", "symbol"):
+                value = report.text_value(key, r)
+            elif key == "side":
+                value = label("long" if report.pos.side[r] > 0 else "short", lang)
+            elif key == "price":
+                value = float(report.pos.price[r])
+            elif key == "status":
+                st = str(report.cols["status"][r])
+                row.append(cell(label(st, lang), status=st))
+                continue
+            else:
+                value = float(report.cols[key][r])
+            row.append(cell(value, fmt))
+        ws.append(row)
+
+
+def _stress_sheet(ws, report, lang):
+    from openpyxl.chart import LineChart, Reference
+
+    styles = _Styles(ws)
+    cell = styles.cell
+    names = [n or label("report_all_positions", lang) for n in report.account_names[:16000]]
+    levels = []  # a level line when every account has the same level
+    for key, colour in (("margin_call_level", "FFC000"), ("loss_cut_level", "C00000")):
+        values = {round(a[key], 12) for a in report.accounts if np.isfinite(a[key])}
+        if len(values) == 1:
+            levels.append((label(key, lang), values.pop(), colour))
+    headers = [label("report_market_move", lang)] + [str(n) for n in names] + [h for h, _, _ in levels]
+    _set_widths(ws, headers, minimum=12)
+    ws.append([cell(h, header=True) for h in headers])
+    for i, move in enumerate(report.stress_moves):
+        row = [cell(float(move), "move")]
+        row += [cell(float(report.stress[i, j]), "pct") for j in range(len(names))]
+        row += [cell(float(v), "pct") for _, v, _ in levels]
+        ws.append(row)
+    if not names or not len(report.stress_moves):
+        return
+    chart = LineChart()
+    chart.title = label("report_sheet_stress", lang)
+    chart.y_axis.title = label("ratio", lang)
+    chart.x_axis.title = label("report_market_move", lang)
+    chart.y_axis.number_format = "0%"
+    chart.height, chart.width = 10, 20
+    last = len(report.stress_moves) + 1
+    shown = min(len(names), 10)
+    for j in list(range(2, 2 + shown)) + list(range(2 + len(names), 2 + len(names) + len(levels))):
+        chart.add_data(Reference(ws, min_col=j, min_row=1, max_row=last), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
+    for k, (_, _, colour) in enumerate(levels):
+        series = chart.series[shown + k]
+        series.graphicalProperties.line.dashStyle = "dash"
+        series.graphicalProperties.line.solidFill = colour
+    ws.add_chart(chart, f"{_letters(len(headers) + 2)[-1]}2")

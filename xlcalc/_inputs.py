@@ -114,7 +114,7 @@ class Inputs:
         arr = self._to_float(name, raw)
         if arr.size == 0:
             return arr
-        lo, hi = arr.min(), arr.max()  # NaN propagates into both, so one test each
+        lo, hi = _min_max(arr)  # NaN propagates into both, so one test each
         if rule == "positive":
             if lo > 0 and hi < math.inf:
                 return arr if arr.ndim else arr[()]
@@ -141,7 +141,8 @@ class Inputs:
         if arr.dtype.kind in "iuf":  # fast path: no per-element Python
             s = arr.astype(float, copy=False)
             # |s| <= 1 everywhere and s·s == n  <=>  every s is exactly +1 or -1 (and no NaN)
-            if s.size and not (s.min() >= -1.0 and s.max() <= 1.0 and np.dot(s.ravel(), s.ravel()) == s.size):
+            lo, hi = _min_max(s) if s.size else (1.0, 1.0)
+            if not (lo >= -1.0 and hi <= 1.0 and np.dot(s.ravel(), s.ravel()) == s.size):
                 self._fail(name, s, ~((s == 1.0) | (s == -1.0)), "long/short or +1/-1", raw)
             return s
         codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=False)
@@ -179,6 +180,24 @@ class Inputs:
         return np.asarray(result, dtype=float) * 1.0 if np.ndim(result) == 0 else result
 
 
+_BLOCK = 1 << 16  # elements; a block's second reduction is read from cache, not memory
+
+
+def _min_max(arr):
+    """(min, max) of ``arr`` reading each block of memory once; NaN if any element is NaN."""
+    flat = arr.ravel()
+    if flat.size <= _BLOCK:
+        return flat.min(), flat.max()
+    lo, hi = math.inf, -math.inf
+    for start in range(0, flat.size, _BLOCK):
+        block = flat[start:start + _BLOCK]
+        b_lo, b_hi = block.min(), block.max()
+        if b_lo != b_lo:  # NaN: the caller reports it, no need to read further
+            return b_lo, b_lo
+        lo, hi = min(lo, b_lo), max(hi, b_hi)
+    return lo, hi
+
+
 def _is_number_text(text: str) -> bool:
     try:
         return math.isfinite(float(text))
@@ -194,7 +213,7 @@ def positive_or_nan(x):
     if np.ndim(x) == 0:
         return x if 0 < x < math.inf else np.float64(math.nan)
     with np.errstate(invalid="ignore"):
-        bad = ~(x > 0)
-        bad |= x == math.inf
-    x[bad] = math.nan
+        x[~(x > 0)] = math.nan
+        if x.size and np.fmax.reduce(x, axis=None) == math.inf:  # fmax skips NaN; inf: a 0 divisor
+            x[x == math.inf] = math.nan
     return x

@@ -248,25 +248,37 @@ def maintenance_ratio(deposit, side, entry_price, price, quantity, leverage, bas
     eq = d + s * (p - p0) * q
     if not (np.ndim(f) == 0 and f == 0.0):
         eq = eq - f
-    return a.out(eq / (_margin_price(mark, p0, p) * q / lev))
+    margin = _margin_price(mark, p0, p) * q / lev
+    return a.out(_divide_into(eq, margin))
+
+
+def _divide_into(num, den):
+    """num / den, reusing ``num``'s memory when it is a fresh array of the result's shape.
+
+    On millions of rows a fresh 16 MB result costs as much as the division itself.
+    """
+    if isinstance(num, np.ndarray) and num.shape == np.broadcast_shapes(num.shape, np.shape(den)):
+        return np.divide(num, den, out=num)
+    return num / den
 
 
 def _trigger(d, s, p0, q, lev, level, mark, f):
     # Solve E(P) = k P Q + c for P (SPEC §1); see trigger_price.
     if not (np.ndim(f) == 0 and f == 0.0):
         d = d - f
+    # One expression per branch, so numpy reuses its temporaries (no fresh 16 MB arrays).
     if isinstance(mark, bool):
-        notional = p0 * q
-        num = s * notional - d
         if mark:
+            num = s * p0 * q - d
             den = q * (s - level / lev)
         else:
-            num += notional * level / lev
+            num = s * p0 * q - d + p0 * q * level / lev
             den = s * q
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return positive_or_nan(_divide_into(num, den))
     else:
         # same operations, in the same order, as the scalar-basis branches above
-        notional = p0 * q
-        num = s * notional - d + np.where(mark, 0.0, notional * level / lev)
+        num = s * p0 * q - d + np.where(mark, 0.0, p0 * q * level / lev)
         den = np.where(mark, q * (s - level / lev), s * q)
     with np.errstate(divide="ignore", invalid="ignore"):
         return positive_or_nan(num / den)

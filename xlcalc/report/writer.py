@@ -52,9 +52,19 @@ FORMATS = {
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+# Text that already looks like an escape (a symbol "A_x0041_") keeps its underscore: _x005F_.
+_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
 def xml_text(text: str) -> str:
-    """``text`` escaped for an inline string, control characters as Excel's _xHHHH_."""
+    """``text`` escaped for an inline string, control characters as Excel's _xHHHH_.
+
+    >>> xml_text("a<b & \x01 _x0041_")
+    'a&lt;b &amp; _x0001_ _x005F_x0041_'
+    """
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "_x" in text:
+        text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
     if _ILLEGAL.search(text):
         text = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
     return text

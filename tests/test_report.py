@@ -128,6 +128,21 @@ def test_quoted_line_break_keeps_line_numbers(tmp_path):
     assert errors_rows(out)[0][0] == 4
 
 
+def test_row_longer_than_header_is_an_error_row_not_a_failure(tmp_path):
+    # an unquoted "1,000,000" splits into three fields: the row is reported, not the file
+    path = tmp_path / "p.csv"
+    path.write_text("symbol,side,entry_price,quantity,leverage,deposit\n"
+                    "A,long,100,1,2,50\n"
+                    "B,long,100,1,2,1,000,000\n"
+                    '"C\nD",short,100,1,2,50,\n', encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    build_report(path, out, lang="en")
+    assert positions_frame(out)["Symbol"].tolist() == ["A", "C\nD"]
+    (line, reason, *raw), = errors_rows(out)
+    assert line == 3 and reason == "row has 8 fields, the header has 6"
+    assert raw == ["B", "long", "100", "1", "2", "1", "000", "000"]
+
+
 def test_xlsx_input(tmp_path):
     src = tmp_path / "in.xlsx"
     wb = openpyxl.Workbook()

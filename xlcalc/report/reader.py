@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import json
 import math
 import unicodedata
 import warnings
@@ -164,8 +165,47 @@ def _count_lines(path: Path) -> int:
     return newlines + (0 if last == b"\n" else 1)
 
 
-def _iter_csv(path: Path):
+# Extra fields of a row longer than the header land in this column (never a user header).
+OVERFLOW = "\x00overflow"
+
+
+class _RowTooLong(Exception):
+    """The fast reader met a row longer than the header: read again, row by row."""
+
+
+def _iter_csv_rows(path: Path, encoding: str):
+    """CSV read by the csv module: a row longer than the header keeps its extra fields."""
+    with open(path, encoding=encoding, newline="") as fh:
+        try:
+            yield from _csv_records(path, csv.reader(fh))
+        except csv.Error as exc:
+            raise InputError(f"input file {str(path)!r} is not a readable CSV: {exc}") from None
+
+
+def _csv_records(path, reader):
+    header = next(reader, None)
+    if header is None:
+        raise InputError(f"input file {str(path)!r} is empty")
+    width = len(header)
+    rows, lines = [], []
+    start = reader.line_num
+    for record in reader:
+        extra = record[width:]
+        # trailing empty fields (a stray comma) are harmless; real extra fields are kept
+        rows.append(record[:width] + [""] * (width - len(record)) + [json.dumps(extra) if any(extra) else ""])
+        lines.append(start + 1)
+        start = reader.line_num
+        if len(rows) >= CHUNK_ROWS:
+            yield _frame(header + [OVERFLOW], rows), np.asarray(lines, dtype=np.int64)
+            rows, lines = [], []
+    yield _frame(header + [OVERFLOW], rows), np.asarray(lines, dtype=np.int64)
+
+
+def _iter_csv(path: Path, tolerant: bool = False):
     encoding = _detect_encoding(path)
+    if tolerant:
+        yield from _iter_csv_rows(path, encoding)
+        return
     records = 0
     try:
         with warnings.catch_warnings():
@@ -178,11 +218,11 @@ def _iter_csv(path: Path):
                 yield chunk, None
                 records += len(chunk)
     except pd.errors.ParserWarning:
-        raise InputError(f"input file {str(path)!r} has a row with more fields than the header") from None
+        raise _RowTooLong() from None
     except pd.errors.EmptyDataError:
         raise InputError(f"input file {str(path)!r} is empty") from None
-    except pd.errors.ParserError as exc:
-        raise InputError(f"input file {str(path)!r} is not a readable CSV: {exc}") from None
+    except pd.errors.ParserError:
+        raise _RowTooLong() from None  # "Expected 6 fields in line 3, saw 8": the slow reader decides
     # One record per line unless a quoted field holds a line break: then count exactly.
     if records + 1 != _count_lines(path):
         yield None, _csv_line_numbers(path, encoding)
@@ -244,7 +284,15 @@ def read_table(source, *, prices: dict | None = None, default_leverage: float | 
 
     ``prices`` (symbol -> price) replaces the price of matching symbols; an empty price
     falls back to the entry price. ``default_leverage`` fills a missing leverage column.
+    A CSV row with more fields than the header is rejected with its extra fields shown.
     """
+    try:
+        return _read_table(source, prices, default_leverage, tolerant=False)
+    except _RowTooLong:  # rare: the slower reader keeps such rows, to report them
+        return _read_table(source, prices, default_leverage, tolerant=True)
+
+
+def _read_table(source, prices, default_leverage, tolerant) -> Table:
     if isinstance(source, pd.DataFrame):
         chunks = _iter_frame(source)
     else:
@@ -254,7 +302,7 @@ def read_table(source, *, prices: dict | None = None, default_leverage: float | 
         if path.suffix.lower() in (".xlsx", ".xlsm"):
             chunks = _iter_xlsx(path)
         else:
-            chunks = _iter_csv(path)
+            chunks = _iter_csv(path, tolerant)
 
     table = None
     parts = {k: [] for k in ("line", "side", "bad", "pos")}
@@ -307,6 +355,7 @@ def _concat_categoricals(parts):
 
 def _start_table(columns, default_leverage) -> Table:
     fields = {}
+    columns = [c for c in columns if c != OVERFLOW]
     for col in columns:
         name = canonical_header(col)
         if name is None:
@@ -367,6 +416,9 @@ def _validate_chunk(table, text, keep, lines, base, prices, parts, numbers, text
             ok = arr > 0 if RULES[name] == "positive" else arr >= 0
         bad |= ~ok
     bad |= price_bad
+    overflow = text[OVERFLOW][keep].to_numpy() if OVERFLOW in text else None
+    if overflow is not None:
+        bad |= overflow != ""
 
     for name, arr in values.items():
         numbers.setdefault(name, []).append(arr)
@@ -374,7 +426,7 @@ def _validate_chunk(table, text, keep, lines, base, prices, parts, numbers, text
     for name in TEXT_FIELDS:
         if name in col:
             texts.setdefault(name, []).append(pd.Categorical(col[name].to_numpy()))
-    known = set(f.values())
+    known = set(f.values()) | {OVERFLOW}
     for header, series in text.items():
         if header not in known:
             extra.setdefault(header, []).append(pd.Categorical(series[keep].to_numpy()))
@@ -382,13 +434,19 @@ def _validate_chunk(table, text, keep, lines, base, prices, parts, numbers, text
     # Reasons come from the core's own checks, so the words match the API's errors.
     if not bad.any():
         return
-    headers = list(text)
+    headers = [h for h in text if h != OVERFLOW]
     kept = {h: text[h][keep].to_numpy() for h in headers}
     for i in np.flatnonzero(bad):
         raw = {name: col[name].iloc[i] for name in col}
-        table.reasons[base + i] = _reason(raw, {k: v[i] for k, v in values.items()},
-                                          bool(price_bad[i]))
-        table.raw_bad[base + i] = [kept[h][i] for h in headers]
+        reason = _reason(raw, {k: v[i] for k, v in values.items()}, bool(price_bad[i]))
+        raw_values = [kept[h][i] for h in headers]
+        if overflow is not None and overflow[i]:
+            extra_fields = json.loads(overflow[i])
+            reason = (f"row has {len(headers) + len(extra_fields)} fields, the header has "
+                      f"{len(headers)}" + ("" if reason == "rejected" else f"; {reason}"))
+            raw_values += extra_fields
+        table.reasons[base + i] = reason
+        table.raw_bad[base + i] = raw_values
 
 
 def _reason(raw: dict, parsed: dict, price_bad: bool) -> str:

@@ -417,14 +417,18 @@ def _errors_sheet(wb, report, lang):
     table = report.table
     ws = wb.create_sheet(sheet_title("report_sheet_errors", lang))
     styles = _Styles(ws)
-    headers = [label("report_line", lang), label("report_reason", lang)] + list(table.raw_columns)
     order = sorted(table.reasons)
+    # a CSV row longer than the header brings its extra fields: unnamed columns at the right
+    width = max([len(table.raw_columns)] + [len(table.raw_bad[i]) for i in order])
+    headers = [label("report_line", lang), label("report_reason", lang)] + list(table.raw_columns) + [
+        f"({j + 1})" for j in range(len(table.raw_columns), width)]
     lines = table.line[np.asarray(order, dtype=np.int64)] if order else np.zeros(0, dtype=np.int64)
     cols = [Column(values=lines, style_id=_register(styles, "int")),
             Column(values=[table.reasons[i] for i in order], style_id=_register(styles, "text"))]
     text_id = _register(styles, "text")
-    for j in range(len(table.raw_columns)):
-        cols.append(Column(values=[str(table.raw_bad[i][j]) for i in order], style_id=text_id))
+    for j in range(width):
+        cols.append(Column(values=[str(table.raw_bad[i][j]) if j < len(table.raw_bad[i]) else ""
+                                   for i in order], style_id=text_id))
     ws.freeze_panes = "C2"
     _set_widths(ws, headers)
     ws.column_dimensions["B"].width = 60

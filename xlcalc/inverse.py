@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._inputs import InputError, Inputs, positive_or_nan
-from .perpetual import _check_rates, _solve_tiers, _tier_arrays, _tier_index
+from ._inputs import Inputs, positive_or_nan
+from .perpetual import _check_rates, _solve_tiers, _tier_arrays, maintenance_on
 
 __all__ = [
     "unrealized_pnl", "required_margin", "equity", "maintenance_margin", "liquidation_price",
@@ -166,17 +166,7 @@ def maintenance_margin(price, contracts, contract_value, mmr=None, maintenance_a
     a = Inputs()
     p = a.number("price", price)
     nv = a.number("contracts", contracts) * a.number("contract_value", contract_value)
-    fee = a.number("taker_fee", taker_fee, rule="nonnegative")
-    value = nv / p
-    if tiers is not None:
-        _, caps, rates, cums = _tier_arrays(tiers)
-        j = _tier_index(value, caps)
-        return a.out(value * (rates[j] + fee) - cums[j])
-    if mmr is None:
-        raise InputError("mmr must be a number when no tiers are given, got None")
-    rate = a.number("mmr", mmr, rule="nonnegative")
-    cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
-    return a.out(value * (rate + fee) - cum)
+    return a.out(maintenance_on(a, nv / p, mmr, maintenance_amount, taker_fee, tiers))
 
 
 def _price_from_inverse(x):

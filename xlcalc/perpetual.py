@@ -431,17 +431,22 @@ def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=
     a = Inputs()
     p = a.number("price", price)
     q = a.number("quantity", quantity)
+    return a.out(maintenance_on(a, p * q, mmr, maintenance_amount, taker_fee, tiers))
+
+
+def maintenance_on(a, notional, mmr, maintenance_amount, taker_fee, tiers):
+    """``notional·(mmr + fee) − cum``, the rate and amount from the tier holding ``notional``
+    or as given; shared by linear (notional in quote) and inverse (in coin) contracts."""
     fee = a.number("taker_fee", taker_fee, rule="nonnegative")
-    notional = p * q
     if tiers is not None:
-        floors, caps, rates, cums = _tier_arrays(tiers)
+        _, caps, rates, cums = _tier_arrays(tiers)
         j = _tier_index(notional, caps)
-        return a.out(notional * (rates[j] + fee) - cums[j])
+        return notional * (rates[j] + fee) - cums[j]
     if mmr is None:
         raise InputError("mmr must be a number when no tiers are given, got None")
     rate = a.number("mmr", mmr, rule="nonnegative")
     cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
-    return a.out(notional * (rate + fee) - cum)
+    return notional * (rate + fee) - cum
 
 
 def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0):

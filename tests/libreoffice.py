@@ -35,6 +35,8 @@ def require_soffice() -> str:
 
     exe = soffice_path()
     if exe is None:
+        if os.environ.get("CI"):  # .ci/run installs LibreOffice: its absence there is a failure
+            pytest.fail("LibreOffice (soffice) is missing in CI; .ci/run should have installed it")
         pytest.skip(SKIP_REASON)
     return exe
 

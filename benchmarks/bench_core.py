@@ -25,13 +25,21 @@ def core(d, s, p0, p, q, lev, level):
     return ratio, lc
 
 
-def best_of(fn, args, repeat=7):
-    times = []
+def timed(fn, args):
+    t0 = time.perf_counter()
+    out = fn(*args)
+    return time.perf_counter() - t0, out
+
+
+def alternate(fns, args, repeat=15):
+    """Median time of each function, run in turns so that load on the machine hits all alike."""
+    times = {fn: [] for fn in fns}
+    outs = {}
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn(*args)
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+        for fn in fns:
+            t, outs[fn] = timed(fn, args)
+            times[fn].append(t)
+    return {fn: float(np.median(t)) for fn, t in times.items()}, outs
 
 
 def main(n=2_000_000):
@@ -39,13 +47,14 @@ def main(n=2_000_000):
     p0 = rng.uniform(1e3, 1e7, n)
     args = (rng.uniform(1e3, 1e6, n), rng.choice([-1.0, 1.0], n), p0, p0 * rng.uniform(0.5, 1.5, n),
             rng.uniform(0.01, 10, n), rng.choice([2.0, 25.0, 100.0], n), 0.5)
-    t_bare, (r1, l1) = best_of(bare, args)
-    t_core, (r2, l2) = best_of(core, args)
+    med, outs = alternate([bare, core], args)
+    (r1, l1), (r2, l2) = outs[bare], outs[core]
     np.testing.assert_allclose(r1, r2, rtol=1e-12)
     np.testing.assert_allclose(l1, l2, rtol=1e-12)
     words = np.where(args[1] > 0, "long", "short").astype(object)
-    t_words, _ = best_of(core, (args[0], words) + args[2:], repeat=3)
-    print(f"positions: {n:,}")
+    t_words = float(np.median([timed(core, (args[0], words) + args[2:])[0] for _ in range(3)]))
+    t_bare, t_core = med[bare], med[core]
+    print(f"positions: {n:,} (median of 15 alternating runs)")
     print(f"bare numpy expression     {t_bare * 1e3:8.1f} ms")
     print(f"xlcalc core (side +1/-1)  {t_core * 1e3:8.1f} ms   {t_core / t_bare:.2f}x")
     print(f"xlcalc core (side words)  {t_words * 1e3:8.1f} ms   {t_words / t_bare:.2f}x")

@@ -342,3 +342,24 @@ def test_single_position_account_matches_position():
     args = dict(deposit=1_000_000, side="long", entry_price=10_000_000, quantity=0.1, leverage=2)
     x = xc.market_move_to_level(args["deposit"], "long", 10_000_000, 10_000_000, 0.1, 2, 0.5)
     assert 10_000_000 * (1 + x) == pytest.approx(xc.loss_cut_price(**args, level=0.5))
+
+
+# -- long arrays run in cache-sized blocks -------------------------------------------------
+
+
+def test_blocked_long_arrays_equal_one_pass_and_name_the_global_row():
+    from xlcalc._inputs import BLOCK_ROWS
+    from xlcalc.core import maintenance_ratio as blocked
+
+    n = 2 * BLOCK_ROWS + 12_345  # past the threshold, with a ragged last block
+    rng = np.random.default_rng(7)
+    p0 = rng.uniform(100, 1e7, n)
+    args = dict(deposit=rng.uniform(0, 1e6, n), side=rng.choice([-1.0, 1.0], n), entry_price=p0,
+                quantity=rng.uniform(0.01, 10, n), leverage=rng.choice([2.0, 25.0], n))
+    one_pass = blocked.__wrapped__(price=p0 * 0.9, basis="mark", **args)
+    np.testing.assert_array_equal(blocked(price=p0 * 0.9, basis="mark", **args), one_pass)
+    lc = xc.loss_cut_price(level=0.5, basis="mark", fees=1.0, **args)
+    np.testing.assert_array_equal(lc, xc.trigger_price.__wrapped__(level=0.5, basis="mark", fees=1.0, **args))
+    args["quantity"][n - 3] = -2.0  # in the last block
+    with pytest.raises(xc.InputError, match=rf"quantity must be a positive number, got -2.0 at row {n - 3}$"):
+        xc.maintenance_ratio(price=p0, **args)

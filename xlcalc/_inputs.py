@@ -8,11 +8,18 @@ caller's index) when any argument was a Series.
 """
 from __future__ import annotations
 
+import contextvars
 import math
 import numbers
 
 import numpy as np
 import pandas as pd
+
+
+# Long arrays are computed in blocks of this many rows (see core._in_blocks); while a block
+# runs, this holds its first row so that errors still name the row of the whole array.
+BLOCK_ROWS = 1 << 16
+ROW_OFFSET = contextvars.ContextVar("xlcalc_row_offset", default=0)
 
 
 class InputError(ValueError):
@@ -76,7 +83,9 @@ class Inputs:
         if self.index is not None and len(shape) == 1 and len(self.index) == shape[0]:
             return f" at row {self.index[flat_pos]!r}"
         pos = np.unravel_index(flat_pos, shape)
-        return f" at row {pos[0]}" if len(shape) == 1 else f" at position {tuple(int(p) for p in pos)}"
+        if len(shape) == 1:
+            return f" at row {pos[0] + ROW_OFFSET.get()}"
+        return f" at position {tuple(int(p) for p in pos)}"
 
     def _fail(self, name, arr, bad_mask, rule, original=None):
         flat = np.flatnonzero(np.asarray(bad_mask).ravel())[0]
@@ -105,6 +114,11 @@ class Inputs:
 
         Scalars come back as ``np.float64`` so that a division by zero gives inf/NaN (then
         "never reached") like the array form, not a Python ZeroDivisionError."""
+        if type(value) is float or type(value) is int:  # fast path: a plain number
+            x = np.float64(value)
+            if (x > 0 if rule == "positive" else x >= 0 if rule == "nonnegative" else True) and x == x \
+                    and abs(x) < math.inf:
+                return x
         raw = self._raw(value)
         if isinstance(raw, str) or raw is None or isinstance(raw, bool):
             if isinstance(raw, str) and _is_number_text(raw):
@@ -180,7 +194,7 @@ class Inputs:
         return np.asarray(result, dtype=float) * 1.0 if np.ndim(result) == 0 else result
 
 
-_BLOCK = 1 << 16  # elements; a block's second reduction is read from cache, not memory
+_BLOCK = BLOCK_ROWS  # a block's second reduction is read from cache, not memory
 
 
 def _min_max(arr):

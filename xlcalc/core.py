@@ -14,9 +14,13 @@ Symbols: side ``s`` (+1 long, -1 short), entry price ``P0``, quantity ``Q``, lev
 """
 from __future__ import annotations
 
-import numpy as np
+import functools
+import inspect
 
-from ._inputs import InputError, Inputs, positive_or_nan
+import numpy as np
+import pandas as pd
+
+from ._inputs import BLOCK_ROWS, ROW_OFFSET, InputError, Inputs, positive_or_nan
 
 __all__ = [
     "InputError",
@@ -47,6 +51,42 @@ STATUS_MARGIN_CALL = "margin_call"
 STATUS_LOSS_CUT = "loss_cut"
 
 
+def _in_blocks(func):
+    """Run ``func`` block by block over long 1-D arrays, writing into one result.
+
+    Every element is computed exactly as in one call, but each block's temporaries stay in
+    the CPU cache instead of making a round trip to memory: on millions of rows this is
+    what keeps the checked core close to a bare numpy expression. Anything else (scalars,
+    short or 2-D arrays, Series, lists) goes straight to ``func``.
+    """
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        values = (*args, *kwargs.values())
+        n = max((v.shape[0] for v in values if type(v) is np.ndarray and v.ndim == 1), default=0)
+        if n <= 2 * BLOCK_ROWS:
+            return func(*args, **kwargs)
+        arguments = signature.bind(*args, **kwargs).arguments
+        if any(isinstance(v, (list, tuple, pd.Series, pd.Index)) or np.shape(v) not in ((), (n,))
+               for v in arguments.values()):
+            return func(*args, **kwargs)
+        out = None
+        for start in range(0, n, BLOCK_ROWS):
+            block = {k: v[start:start + BLOCK_ROWS] if np.ndim(v) else v for k, v in arguments.items()}
+            token = ROW_OFFSET.set(start)
+            try:
+                part = func(**block)
+            finally:
+                ROW_OFFSET.reset(token)
+            if out is None:
+                out = np.empty(n, dtype=np.asarray(part).dtype)
+            out[start:start + BLOCK_ROWS] = part
+        return out
+
+    return run
+
+
 def parse_side(side):
     """+1.0 for long, -1.0 for short, from any accepted spelling (array in, array out).
 
@@ -75,6 +115,7 @@ def _margin_price(mark, entry_price, price):
     return np.where(mark, price, entry_price)
 
 
+@_in_blocks
 def unrealized_pnl(side, entry_price, price, quantity):
     """Unrealized profit or loss of a position at ``price``.
 
@@ -119,6 +160,7 @@ def unrealized_pnl(side, entry_price, price, quantity):
     return a.out(s * (p - p0) * q)
 
 
+@_in_blocks
 def required_margin(price, quantity, leverage):
     """Required margin (必要証拠金) of a position.
 
@@ -160,6 +202,7 @@ def required_margin(price, quantity, leverage):
     return a.out(p * q / lev)
 
 
+@_in_blocks
 def equity(deposit, side, entry_price, price, quantity, fees=0.0):
     """Equity (有効証拠金 / 時価評価総額): deposit plus unrealized P&L minus unpaid costs.
 
@@ -198,6 +241,7 @@ def equity(deposit, side, entry_price, price, quantity, fees=0.0):
     return a.out(d + s * (p - p0) * q - f)
 
 
+@_in_blocks
 def maintenance_ratio(deposit, side, entry_price, price, quantity, leverage, basis="entry", fees=0.0):
     """Maintenance ratio (証拠金維持率): equity over required margin, as a fraction.
 
@@ -284,6 +328,7 @@ def _trigger(d, s, p0, q, lev, level, mark, f):
         return positive_or_nan(num / den)
 
 
+@_in_blocks
 def trigger_price(deposit, side, entry_price, quantity, leverage, level, basis="entry", fees=0.0):
     """Price at which the maintenance ratio equals ``level``.
 
@@ -408,6 +453,7 @@ def margin_call_price(deposit, side, entry_price, quantity, leverage, level=1.0,
     return trigger_price(deposit, side, entry_price, quantity, leverage, level, basis=basis, fees=fees)
 
 
+@_in_blocks
 def bankruptcy_price(deposit, side, entry_price, quantity, fees=0.0):
     """Bankruptcy (zero-equity) price: where the deposit is entirely lost.
 
@@ -454,6 +500,7 @@ def _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage,
     return d + s * (p - p0) * q - f, _margin_price(mark, p0, p) * q / lev, q
 
 
+@_in_blocks
 def additional_deposit(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0):
     """Cash to deposit (追加入金 / 追証額) to bring the ratio at ``price`` back to ``target``.
 
@@ -488,6 +535,7 @@ def additional_deposit(deposit, side, entry_price, price, quantity, leverage, ta
     return a.out(np.maximum(0.0, r * margin - eq))
 
 
+@_in_blocks
 def close_quantity(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0):
     """Quantity to close (一部決済) at ``price`` so that the rest is back at ``target``.
 
@@ -525,6 +573,7 @@ def close_quantity(deposit, side, entry_price, price, quantity, leverage, target
     return a.out(q * np.clip(1.0 - eq / (r * margin), 0.0, 1.0))
 
 
+@_in_blocks
 def shortfall(deposit, side, entry_price, fill_price, quantity, fees=0.0):
     """Negative balance (不足金) owed when the position is closed on a gap at ``fill_price``.
 
@@ -565,6 +614,7 @@ def shortfall(deposit, side, entry_price, fill_price, quantity, fees=0.0):
     return a.out(np.maximum(0.0, -(d + s * (pf - p0) * q - f)))
 
 
+@_in_blocks
 def stop_loss_amount(side, entry_price, stop_price, quantity):
     """Loss taken if the position is stopped out at ``stop_price`` (negative: a gain).
 
@@ -599,6 +649,7 @@ def stop_loss_amount(side, entry_price, stop_price, quantity):
     return a.out((p0 - ps) * s * q)
 
 
+@_in_blocks
 def position_size(capital, risk, entry_price, stop_price, leverage=None):
     """Largest position that loses only ``risk`` of ``capital`` if stopped at ``stop_price``.
 
@@ -657,6 +708,7 @@ def position_size(capital, risk, entry_price, stop_price, leverage=None):
     return a.out(size)
 
 
+@_in_blocks
 def holding_cost(entry_price, quantity, daily_rate, days):
     """Leverage fee (レバレッジ手数料) accrued on the notional over ``days``.
 
@@ -736,8 +788,6 @@ def status(ratio, margin_call_level=1.0, loss_cut_level=0.5):
     if a.scalar:
         return str(words)
     if a.index is not None:
-        import pandas as pd
-
         return pd.Series(words, index=a.index)
     return words
 

@@ -88,3 +88,10 @@ def test_module_entry_point_and_help():
     proc = subprocess.run([sys.executable, "-m", "xlcalc", "calc", "--side", "x", "--entry", "1", "--qty", "1",
                            "--deposit", "1", "--leverage", "1"], capture_output=True, text=True)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_errors_speak_the_commands_language():
+    code, out = run("calc", "--side", "横", "--entry", "100", "--qty", "1", "--leverage", "2", "--deposit", "50",
+                    "--lang", "ja")
+    assert code == 2
+    assert out.strip() == "xlcalc: error: 売買は買い/売り（long/short, buy/sell, +1/-1）でなければなりません（値: '横'）"

@@ -363,3 +363,17 @@ def test_blocked_long_arrays_equal_one_pass_and_name_the_global_row():
     args["quantity"][n - 3] = -2.0  # in the last block
     with pytest.raises(xc.InputError, match=rf"quantity must be a positive number, got -2.0 at row {n - 3}$"):
         xc.maintenance_ratio(price=p0, **args)
+
+
+def test_errors_carry_their_parts_for_other_languages():
+    from xlcalc.labels import error_text
+
+    with pytest.raises(xc.InputError) as info:
+        xc.maintenance_ratio(1, "long", 100, 90, 1, pd.Series([2.0, 0.0], index=["BTC", "ETH"]))
+    err = info.value
+    assert (err.argument, err.expected, err.value, err.row) == ("leverage", "positive", 0.0, "ETH")
+    assert error_text(err, "en") == str(err) == "leverage must be a positive number, got 0.0 at row 'ETH'"
+    assert error_text(err, "ja") == "レバレッジは正の数でなければなりません（値: 0.0、行 ETH）"
+    # an error without parts stays as it is in every language
+    plain = xc.InputError("input file not found: 'x.csv'")
+    assert error_text(plain, "ja") == "input file not found: 'x.csv'"

@@ -23,7 +23,35 @@ ROW_OFFSET = contextvars.ContextVar("xlcalc_row_offset", default=0)
 
 
 class InputError(ValueError):
-    """Invalid input: the message names the argument, the value and, for arrays, the row."""
+    """Invalid input: the message names the argument, the value and, for arrays, the row.
+
+    Errors raised by the argument checks also carry their parts, so that a client can say
+    the same in another language (``xlcalc.labels.error_text``): ``argument`` (its name),
+    ``expected`` (a key of :data:`EXPECTED`), ``value`` and ``row`` (None for a scalar).
+    """
+
+    def __init__(self, message, *, argument=None, expected=None, value=None, row=None):
+        super().__init__(message)
+        self.argument, self.expected, self.value, self.row = argument, expected, value, row
+
+
+# What an argument must be, as the English error message says it.
+EXPECTED = {
+    "number": "a number",
+    "positive": "a positive number",
+    "nonnegative": "a number >= 0",
+    "finite": "a finite number",
+    "side": "long/short, buy/sell, 買い/売り or +1/-1",
+    "basis": "'entry' or 'mark'",
+    "risk": "a fraction of capital <= 1 (0.02 = 2 %)",
+    "not_entry": "different from entry_price",
+}
+
+
+def input_error(name, expected, value, row=None, where=""):
+    """The InputError for ``name`` not being ``EXPECTED[expected]``."""
+    return InputError(f"{name} must be {EXPECTED[expected]}, got {value!r}{where}",
+                      argument=name, expected=expected, value=value, row=row)
 
 
 _LONG_WORDS = {"1", "+1", "1.0", "+1.0", "long", "buy", "b", "l", "買い", "買", "ロング"}
@@ -77,22 +105,25 @@ class Inputs:
             return value
         return value
 
-    def _where(self, flat_pos: int, shape) -> str:
+    def _row(self, flat_pos: int, shape):
+        """The row (index label, position, or position tuple) of a flat position; None for a scalar."""
         if shape == ():
-            return ""
+            return None
         if self.index is not None and len(shape) == 1 and len(self.index) == shape[0]:
-            return f" at row {self.index[flat_pos]!r}"
+            return self.index[flat_pos]
         pos = np.unravel_index(flat_pos, shape)
         if len(shape) == 1:
-            return f" at row {pos[0] + ROW_OFFSET.get()}"
-        return f" at position {tuple(int(p) for p in pos)}"
+            return int(pos[0]) + ROW_OFFSET.get()
+        return tuple(int(p) for p in pos)
 
-    def _fail(self, name, arr, bad_mask, rule, original=None):
+    def _fail(self, name, arr, bad_mask, expected, original=None):
         flat = np.flatnonzero(np.asarray(bad_mask).ravel())[0]
         shown = (original if original is not None else arr).ravel()[flat] if np.ndim(arr) else (
             original if original is not None else arr)
         shown = shown.item() if isinstance(shown, (np.generic, np.ndarray)) else shown
-        raise InputError(f"{name} must be {rule}, got {shown!r}{self._where(flat, np.shape(arr))}")
+        row = self._row(flat, np.shape(arr))
+        where = "" if row is None else f" at position {row}" if isinstance(row, tuple) else f" at row {row!r}"
+        raise input_error(name, expected, shown, row, where)
 
     def _to_float(self, name, raw):
         try:
@@ -106,7 +137,7 @@ class Inputs:
                     ok.flat[i] = not isinstance(v, str) or _is_number_text(v)
                 except (TypeError, ValueError):
                     ok.flat[i] = False
-            self._fail(name, arr, ~ok, "a number")
+            self._fail(name, arr, ~ok, "number")
 
     # -- public ------------------------------------------------------------------
     def number(self, name, value, *, rule="positive"):
@@ -124,7 +155,7 @@ class Inputs:
             if isinstance(raw, str) and _is_number_text(raw):
                 raw = float(raw)
             else:
-                raise InputError(f"{name} must be a number, got {raw!r}")
+                raise input_error(name, "number", raw)
         arr = self._to_float(name, raw)
         if arr.size == 0:
             return arr
@@ -132,15 +163,15 @@ class Inputs:
         if rule == "positive":
             if lo > 0 and hi < math.inf:
                 return arr if arr.ndim else arr[()]
-            self._fail(name, arr, ~(np.isfinite(arr) & (arr > 0)), "a positive number", raw)
+            self._fail(name, arr, ~(np.isfinite(arr) & (arr > 0)), "positive", raw)
         elif rule == "nonnegative":
             if lo >= 0 and hi < math.inf:
                 return arr if arr.ndim else arr[()]
-            self._fail(name, arr, ~(np.isfinite(arr) & (arr >= 0)), "a number >= 0", raw)
+            self._fail(name, arr, ~(np.isfinite(arr) & (arr >= 0)), "nonnegative", raw)
         else:
             if lo > -math.inf and hi < math.inf:
                 return arr if arr.ndim else arr[()]
-            self._fail(name, arr, ~np.isfinite(arr), "a finite number", raw)
+            self._fail(name, arr, ~np.isfinite(arr), "finite", raw)
         raise AssertionError("unreachable")
 
     def side(self, name, value):
@@ -149,7 +180,7 @@ class Inputs:
         if np.ndim(raw) == 0:
             s = parse_side_word(raw.item() if isinstance(raw, np.generic) else raw)
             if math.isnan(s):
-                raise InputError(f"{name} must be long/short, buy/sell, 買い/売り or +1/-1, got {raw!r}")
+                raise input_error(name, "side", raw)
             return s
         arr = np.asarray(raw)
         if arr.dtype.kind in "iuf":  # fast path: no per-element Python
@@ -157,13 +188,13 @@ class Inputs:
             # |s| <= 1 everywhere and s·s == n  <=>  every s is exactly +1 or -1 (and no NaN)
             lo, hi = _min_max(s) if s.size else (1.0, 1.0)
             if not (lo >= -1.0 and hi <= 1.0 and np.dot(s.ravel(), s.ravel()) == s.size):
-                self._fail(name, s, ~((s == 1.0) | (s == -1.0)), "long/short or +1/-1", raw)
+                self._fail(name, s, ~((s == 1.0) | (s == -1.0)), "side", raw)
             return s
         codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=False)
         mapped = np.array([parse_side_word(u) for u in uniques], dtype=float)
         s = mapped[codes].reshape(arr.shape)
         if np.isnan(s).any():
-            self._fail(name, s, np.isnan(s), "long/short, buy/sell, 買い/売り or +1/-1", arr)
+            self._fail(name, s, np.isnan(s), "side", arr)
         return s
 
     def basis(self, name, value):
@@ -172,14 +203,14 @@ class Inputs:
         if np.ndim(raw) == 0:
             b = parse_basis_word(raw)
             if math.isnan(b):
-                raise InputError(f"{name} must be 'entry' or 'mark', got {raw!r}")
+                raise input_error(name, "basis", raw)
             return bool(b)
         arr = np.asarray(raw)
         codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=False)
         mapped = np.array([parse_basis_word(u) for u in uniques], dtype=float)
         b = mapped[codes].reshape(arr.shape)
         if np.isnan(b).any():
-            self._fail(name, b, np.isnan(b), "'entry' or 'mark'", arr)
+            self._fail(name, b, np.isnan(b), "basis", arr)
         return b.astype(bool)
 
     def out(self, result):

@@ -13,19 +13,29 @@ import click
 
 from . import core
 from ._inputs import InputError
-from .labels import label
+from .labels import error_text, label
 from .presets import exchange_presets, get_preset, preset_levels
 
 
 class _Group(click.Group):
-    """Turns xlcalc's own errors into one clear line instead of a traceback."""
+    """Turns xlcalc's own errors into one clear line instead of a traceback, in the
+    command's --lang where the error can be said in it."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except (InputError, OSError) as exc:
-            click.echo(f"xlcalc: error: {exc}", err=True)
+            click.echo(f"xlcalc: error: {error_text(exc, ctx.meta.get(_LANG_KEY, 'en'))}", err=True)
             ctx.exit(2)
+
+
+_LANG_KEY = "xlcalc.lang"
+
+
+def _remember_lang(ctx, _param, value):
+    # ctx.meta is shared by every context of the run, so the group's handler can read it
+    ctx.meta[_LANG_KEY] = value
+    return value
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -136,7 +146,7 @@ def _render(rows, price, lang):
 @click.option("--stop", "stop_price", type=float, help="Stop-loss price.")
 @click.option("--risk", type=float, help="Fraction of the deposit to risk at the stop (0.02 = 2 %).")
 @click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="en", show_default=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="en", show_default=True, callback=_remember_lang)
 def calc(side, entry, qty, leverage, deposit, price, basis, fees, exchange_id, margin_call_level,
          loss_cut_level, gap_price, stop_price, risk, presets_path, lang):
     """Print every figure of one position.
@@ -190,7 +200,7 @@ def exchanges(presets_path, as_csv):
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True,
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True, callback=_remember_lang,
               help="Language of the workbook (labels, dropdown words, status words).")
 @click.option("--exchange", "exchange_id", help="Preset id to preselect (see `xlcalc exchanges`).")
 @click.option("--udf", is_flag=True, help="Write an .xlsm whose formulas call the XLC_* functions (xlwings).")
@@ -221,7 +231,7 @@ def template(path, lang, exchange_id, udf, force):
 @click.option("--inverse", "is_inverse", is_flag=True, help="Coin-margined contract (needs --contracts, --contract-value, --mmr).")
 @click.option("--contracts", type=float, help="Number of inverse contracts.")
 @click.option("--contract-value", type=float, help="Quote value of one inverse contract (e.g. 100 USD).")
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="en", show_default=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="en", show_default=True, callback=_remember_lang)
 def liq(side, entry, qty, wallet, price, exchange_id, symbol, mmr, cum, taker_fee, other_maintenance,
         other_pnl, is_inverse, contracts, contract_value, lang):
     """Liquidation price of a perpetual (maintenance-margin-rate model, tiers, cross, inverse).
@@ -297,7 +307,7 @@ def liq(side, entry, qty, wallet, price, exchange_id, symbol, mmr, cum, taker_fe
 @click.option("--margin-call", "margin_call_level", type=float, help="Margin-call level as a fraction (default 1.0).")
 @click.option("--loss-cut", "loss_cut_level", type=float, help="Loss-cut level as a fraction (default 0.5).")
 @click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True, callback=_remember_lang)
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
 def report(input_path, output, deposit, prices_path, exchange_id, basis, margin_call_level, loss_cut_level,

@@ -694,13 +694,13 @@ def position_size(capital, risk, entry_price, stop_price, leverage=None):
     c = a.number("capital", capital)
     r = a.number("risk", risk)
     if np.any(np.asarray(r) > 1):
-        a._fail("risk", np.asarray(r), np.asarray(r) > 1, "a fraction of capital <= 1 (0.02 = 2 %)")
+        a._fail("risk", np.asarray(r), np.asarray(r) > 1, "risk")
     p0 = a.number("entry_price", entry_price)
     ps = a.number("stop_price", stop_price)
     gap = np.abs(p0 - ps)
     if np.any(gap == 0):
         bad = np.broadcast_to(np.asarray(gap == 0), np.shape(gap))
-        a._fail("stop_price", np.broadcast_to(ps, np.shape(gap)), bad, "different from entry_price")
+        a._fail("stop_price", np.broadcast_to(ps, np.shape(gap)), bad, "not_entry")
     size = c * r / gap
     if leverage is not None:
         lev = a.number("leverage", leverage)

@@ -328,6 +328,24 @@ JA = {
     "guide_f7": "逆指値での損失 = (建値 - 逆指値) × 符号 × 数量。許容損失からの数量 = 証拠金 × 許容損失率 ÷ |建値 - 逆指値| (上限あり: 証拠金 × レバレッジ ÷ 建値 まで)。",
     "guide_f8": "維持証拠金率モデルのプリセット (Binance、Bybit) では、ロスカットラインは 維持証拠金率 × レバレッジ (時価基準) です。段階制と控除額は考慮しません。",
     "guide_protect": "数式のセルはパスワードなしで保護されています (校閲 > シート保護の解除)。入力で数式を消さないためです。",
+    # error messages: what an argument must be (keys of xlcalc._inputs.EXPECTED) and the
+    # argument names the core uses that are not labels above
+    "expect_number": "数値",
+    "expect_positive": "正の数",
+    "expect_nonnegative": "0 以上の数",
+    "expect_finite": "有限の数",
+    "expect_side": "買い/売り（long/short, buy/sell, +1/-1）",
+    "expect_basis": "建値/時価（entry/mark）",
+    "expect_risk": "資金に対する割合で 1 以下（2 % = 0.02）",
+    "expect_not_entry": "建値と異なる価格",
+    "error_must_be": "{argument}は{expected}でなければなりません（値: {value!r}{where}）",
+    "error_row": "、行 {row}",
+    "level": "水準",
+    "target": "回復させる維持率",
+    "fill_price": "約定価格",
+    "capital": "資金",
+    "daily_rate": "日率",
+    "days": "日数",
 }
 
 TABLES = {"en": EN, "ja": JA}
@@ -340,3 +358,24 @@ def label(key: str, lang: str = "en") -> str:
     '証拠金維持率'
     """
     return TABLES.get(lang, EN).get(key) or EN[key]
+
+
+def error_text(error: Exception, lang: str = "en") -> str:
+    """An error message in ``lang``; the core's English message where no translation exists.
+
+    >>> import xlcalc as xc
+    >>> try:
+    ...     xc.required_margin(100, [1, -2], 2)
+    ... except xc.InputError as exc:
+    ...     print(error_text(exc, "ja"))
+    数量は正の数でなければなりません（値: -2、行 1）
+    """
+    argument, expected = getattr(error, "argument", None), getattr(error, "expected", None)
+    table = TABLES.get(lang, EN)
+    if lang == "en" or argument is None or f"expect_{expected}" not in table:
+        return str(error)
+    row = getattr(error, "row", None)
+    where = "" if row is None else table["error_row"].format(row=row)
+    return table["error_must_be"].format(argument=table.get(argument, argument),
+                                         expected=table[f"expect_{expected}"],
+                                         value=error.value, where=where)

@@ -453,7 +453,7 @@ def test_cli_errors_are_one_line(tmp_path):
         (["--deposit", "100", "--prices", tmp_path / "none.csv"], "prices file not found"),
     ]
     for extra, message in cases:
-        r = run("report", src, "-o", tmp_path / "r.xlsx", *extra)
+        r = run("report", src, "-o", tmp_path / "r.xlsx", "--lang", "en", *extra)  # errors follow --lang
         assert r.exit_code == 2, (extra, r.output)
         assert r.output.count("\n") == 1 and message in r.output, r.output
     bad = tmp_path / "bad.csv"
@@ -462,7 +462,7 @@ def test_cli_errors_are_one_line(tmp_path):
     assert r.exit_code == 2 and r.output.count("\n") == 1
     nohead = tmp_path / "nohead.csv"
     nohead.write_text("a,b\n1,2\n", encoding="utf-8")
-    r = run("report", nohead, "-o", tmp_path / "r.xlsx", "--deposit", "1")
+    r = run("report", nohead, "-o", tmp_path / "r.xlsx", "--deposit", "1", "--lang", "en")
     assert r.exit_code == 2 and "no side, entry_price, quantity, leverage column" in r.output
     assert os.listdir(tmp_path) == ["p.csv", "bad.csv", "nohead.csv"] or \
         sorted(os.listdir(tmp_path)) == sorted(["p.csv", "bad.csv", "nohead.csv"])
@@ -472,3 +472,40 @@ def test_cli_no_progress_bar_when_not_a_terminal(messy_cp932, tmp_path):
     r = run("report", messy_cp932, "-o", tmp_path / "r.xlsx")
     assert r.exit_code == 0
     assert not re.search(r"\[#+", r.output)
+
+
+# -- memory does not grow with the rows --------------------------------------------------------
+
+PEAK_CHILD = """
+import sys
+from xlcalc.report import build_report
+src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+r = build_report(src, out, deposit=1e12, lang="en")
+assert r.rows_in == n == r.positions + r.errors and r.errors > 0
+# VmHWM: this process's peak RSS (ru_maxrss would include the parent's RSS at fork)
+print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")))
+"""
+
+
+def test_peak_memory_does_not_grow_with_rows(tmp_path):
+    # Each size in a fresh process; peak RSS in MB. Holding the rows (as the report once
+    # did, 0.3-0.5 kB per row) adds 55-90 MB for the 180,000 extra rows.
+    import subprocess
+    import sys
+
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("VmHWM is Linux's")
+    peaks = {}
+    for n in (20_000, 200_000):
+        rng = np.random.default_rng(0)
+        entry = rng.uniform(100, 10_000_000, n).round(2)
+        src = tmp_path / f"{n}.csv"
+        pd.DataFrame({"口座": rng.choice(["main", "sub", "hedge"], n), "銘柄": rng.choice(["BTC/JPY", "ETH/JPY"], n),
+                      "売買": rng.choice(["買い", "売り", "?"], n, p=[0.5, 0.49, 0.01]), "建値": entry,
+                      "数量": rng.uniform(0.001, 10, n).round(4), "レバレッジ": rng.choice([2, 5, 10, 25], n),
+                      "現在値": (entry * rng.uniform(0.8, 1.2, n)).round(2), "メモ": rng.choice(["a", "b"], n),
+                      }).to_csv(src, index=False)
+        proc = subprocess.run([sys.executable, "-c", PEAK_CHILD, str(src), str(tmp_path / f"{n}.xlsx"), str(n)],
+                              capture_output=True, text=True, check=True)
+        peaks[n] = int(proc.stdout.split()[-1]) / 1024
+    assert peaks[200_000] - peaks[20_000] < 30, peaks

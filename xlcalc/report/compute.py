@@ -1,4 +1,5 @@
-"""Every computed column of the report, from the xlcalc core, over whole columns at once.
+"""Every computed column of the report, from the xlcalc core, over whole columns (or chunks
+of rows, with the account sums of all rows: :func:`row_terms`, :class:`AccountAggregates`).
 
 Two ways to fund positions (SPEC §1):
 
@@ -23,18 +24,20 @@ Two ways to fund positions (SPEC §1):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .. import core
 from ..account import account_state, market_move_to_level
 from ..perpetual import liquidation_price
+from .sums import PairwiseSums
 
-__all__ = ["Levels", "Positions", "position_columns", "account_rows", "stress_table",
-           "closest_to_loss_cut", "STRESS_MOVES"]
+__all__ = ["Levels", "Positions", "position_columns", "row_terms", "account_rows", "stress_table",
+           "closest_to_loss_cut", "account_terms", "AccountAggregates", "STRESS_MOVES"]
 
 STRESS_MOVES = np.round(np.arange(-0.5, 0.5001, 0.05), 10)
+SLICE_ROWS = 16_384   # rows whose ~50 account sums are taken at once
 
 
 @dataclass
@@ -49,6 +52,13 @@ class Levels:
     basis: str = "entry"
     mmr: float | None = None           # set for margin_model == "mmr" presets
     tiers: object = None               # symbol -> the exchange's tier table, or None
+    loss_cut_mmr: float | None = None  # loss-cut = this × leverage, row by row (``for_rows``)
+
+    def for_rows(self, leverage) -> "Levels":
+        """The levels of rows with these leverages (a per-row loss-cut made concrete)."""
+        if self.loss_cut_mmr is None:
+            return self
+        return replace(self, loss_cut=self.loss_cut_mmr * leverage, loss_cut_mmr=None)
 
     @property
     def mark(self) -> bool:
@@ -90,10 +100,24 @@ def _group_sum(values, group, n_groups):
     return np.bincount(group, weights=values, minlength=n_groups)
 
 
-def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_deposit=None) -> dict:
+def row_terms(pos: Positions, levels: Levels, cols: dict) -> dict:
+    """Each row's addends of the account sums the cross-margin columns need (name -> array);
+    their per-account totals (``np.bincount`` order: row after row) are ``totals``."""
+    m = cols["required_margin"]
+    terms = {"fees": pos.fees, "pnl": cols["pnl"], "margin": m,
+             "rm_mc": float(levels.margin_call) * m, "rm_lc": _level_array(levels.loss_cut, len(pos)) * m}
+    if levels.mmr is not None:
+        terms["mm"] = pos.price * pos.quantity * levels.mmr
+    return terms
+
+
+def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_deposit=None,
+                     totals=None) -> dict:
     """Computed columns (name -> array) for every valid row.
 
     Give ``deposit`` (one per row: isolated) or ``account_deposit`` (one per account: cross).
+    ``totals`` (cross only): the per-account sums of :func:`row_terms` over *all* rows, when
+    ``pos`` is one chunk of them; by default the sums over ``pos``.
     """
     n = len(pos)
     s, p0, q, lev, p, fees = pos.side, pos.entry_price, pos.quantity, pos.leverage, pos.price, pos.fees
@@ -101,7 +125,7 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
     mc = float(levels.margin_call)
     lc_rows = _level_array(levels.loss_cut, n)
     has_mc, has_lc = not math.isnan(mc), not np.isnan(lc_rows).all()
-    target = np.full(n, mc) if has_mc else lc_rows
+    target = mc if has_mc else lc_rows
     margin_price = p if levels.mark else p0
     cols = {}
     cols["notional"] = p * q
@@ -119,23 +143,25 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
         bank_d, bank_f = d, fees
     else:  # cross: fold the rest of each account into the deposit
         g, k = pos.group, pos.n_groups
-        acct_fees = _group_sum(fees, g, k)
-        acct_pnl = _group_sum(cols["pnl"], g, k)
+        if totals is None:
+            totals = {key: _group_sum(v, g, k) for key, v in row_terms(pos, levels, cols).items()}
+        acct_fees = totals["fees"]
+        acct_pnl = totals["pnl"]
         base = (account_deposit - acct_fees)[g] + acct_pnl[g] - cols["pnl"]
         acct_eq = account_deposit - acct_fees + acct_pnl
-        acct_m = _group_sum(m, g, k)
+        acct_m = totals["margin"]
         cols["equity"] = acct_eq[g]
         cols["ratio"] = (acct_eq / acct_m)[g]
 
         def eff(level):
             rm = level * m
-            return _split(base - (_group_sum(rm, g, k)[g] - rm))
+            return _split(base - (totals["rm_lc" if np.ndim(level) else "rm_mc"][g] - rm))
         bank_d, bank_f = _split(base)
 
     # Status against the account's (or row's) level; per-row levels weigh by margin.
     if deposit is None and np.ndim(levels.loss_cut) != 0:
-        g, k = pos.group, pos.n_groups
-        lc_status = (_group_sum(lc_rows * m, g, k) / _group_sum(m, g, k))[g]
+        g = pos.group
+        lc_status = (totals["rm_lc"] / totals["margin"])[g]
     else:
         lc_status = lc_rows
     cols["status"] = core.status(cols["ratio"], mc, lc_status)
@@ -158,6 +184,7 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
         cols[f"{key}_distance_pct"] = trig / p - 1.0
     if n and not np.isnan(target).all():
         d, f = eff(target)
+        target = np.broadcast_to(target, (n,))
         cols["additional_deposit"] = core.additional_deposit(d, s, p0, p, q, lev, target=target,
                                                              basis=basis, fees=f)
         cols["close_quantity"] = core.close_quantity(d, s, p0, p, q, lev, target=target,
@@ -165,22 +192,22 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
     else:
         cols["additional_deposit"] = cols["close_quantity"] = nan
     if levels.mmr is not None and n:
-        cols["liquidation_price"] = _liquidation(pos, levels, cols, deposit, account_deposit)
+        cols["liquidation_price"] = _liquidation(pos, levels, cols, deposit, account_deposit, totals)
     return cols
 
 
-def _liquidation(pos, levels, cols, deposit, account_deposit):
+def _liquidation(pos, levels, cols, deposit, account_deposit, totals):
     """Liquidation price of the mmr model; with the exchange's tier table of the row's
     symbol when ``levels.tiers`` (symbol -> table or None) knows it."""
     s, p0, q, p = pos.side, pos.entry_price, pos.quantity, pos.price
     if deposit is not None:
         args = dict(wallet_balance=deposit - pos.fees)
     else:
-        g, k = pos.group, pos.n_groups
+        g = pos.group
         mm = p * q * levels.mmr
-        args = dict(wallet_balance=(account_deposit - _group_sum(pos.fees, g, k))[g],
-                    other_maintenance=_group_sum(mm, g, k)[g] - mm,
-                    other_pnl=_group_sum(cols["pnl"], g, k)[g] - cols["pnl"])
+        args = dict(wallet_balance=(account_deposit - totals["fees"])[g],
+                    other_maintenance=totals["mm"][g] - mm,
+                    other_pnl=totals["pnl"][g] - cols["pnl"])
     out = liquidation_price(side=s, entry_price=p0, quantity=q, mmr=levels.mmr, **args)
     if levels.tiers is None:
         return out
@@ -304,3 +331,204 @@ def closest_to_loss_cut(pos: Positions, cols: dict, n: int = 5) -> np.ndarray:
     part = np.argpartition(room, k - 1)[:k]
     part = part[np.lexsort((part, room[part]))]
     return part[np.isfinite(room[part])]
+
+
+# -- streaming: account figures from chunks of rows ------------------------------------------
+# The same figures as account_rows / stress_table / closest_to_loss_cut, from one pass over
+# the rows in chunks: every sum is fed to PairwiseSums, which reproduces np.sum bit for bit.
+
+def _margin_terms(pos, mark, leverage):
+    """A row's required margin and its part that moves with the price, as account.py sums them."""
+    mp = pos.price if mark else pos.entry_price
+    return mp * pos.quantity / leverage, np.where(mark, pos.price, 0.0) * pos.quantity / leverage
+
+
+def account_terms(pos: Positions, levels: Levels, cols: dict, *, cross: bool, deposit=None,
+                  moves=STRESS_MOVES) -> dict:
+    """Each row's addends (name -> array) of every per-account sum the Summary and the
+    Stress sheet need; the names and their order do not depend on the rows."""
+    s, p0, p, q, lev = pos.side, pos.entry_price, pos.price, pos.quantity, pos.leverage
+    mark = levels.mark
+    margin, moving = _margin_terms(pos, mark, lev)
+    if cross:  # the sums of account_state / market_move_to_level
+        terms = {"fees": pos.fees, "pnl": s * (p - p0) * q, "margin": margin, "slope": s * p * q,
+                 "moving": moving}
+    else:
+        terms = {"equity": cols["equity"], "required_margin": cols["required_margin"], "deposit": deposit}
+    if np.ndim(levels.loss_cut) != 0:  # per-row levels: margin-weighted, and lev / r_i at level 1
+        lc = np.asarray(levels.loss_cut)
+        terms["lc_margin"] = lc * margin
+        terms["margin"] = margin
+        if cross:
+            terms["margin_lc"], terms["moving_lc"] = _margin_terms(pos, mark, lev / lc)
+    for i, x in enumerate(moves):
+        px = p * (1.0 + x)
+        if cross:
+            terms[f"pnl{i}"] = s * (px - p0) * q
+            terms[f"margin{i}"] = (px if mark else p0) * q / lev
+        else:
+            terms[f"equity{i}"] = core.equity(deposit, s, p0, px, q, fees=pos.fees)
+            terms[f"margin{i}"] = core.required_margin(px if mark else p0, q, lev)
+    return terms
+
+
+def _move_from_sums(d, f, r, pnl, m0, slope, moving):
+    """market_move_to_level from its sums (xlcalc/account.py, same operations)."""
+    if math.isnan(r):
+        return math.nan
+    e0 = d - f + pnl
+    den = slope - r * moving
+    if den == 0:
+        return math.nan
+    x = (r * m0 - e0) / den
+    return x if math.isfinite(x) and x > -1 else math.nan
+
+
+class AccountAggregates:
+    """Per-account figures, the Stress table and the positions closest to loss-cut, fed
+    chunk by chunk (``add``) in row order; ``counts``: rows of each account."""
+
+    def __init__(self, counts, levels: Levels, *, cross: bool, account_deposit=None, n_closest=5,
+                 moves=STRESS_MOVES):
+        self.counts = np.asarray(counts, dtype=np.int64)
+        self.levels, self.cross, self.account_deposit = levels, cross, account_deposit
+        self.moves = moves
+        k = len(self.counts)
+        self.sums = None
+        self.names = None
+        self.status_counts = {st: np.zeros(k, dtype=np.int64)
+                              for st in (core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)}
+        self.nearest = {key: np.full(k, np.nan) for key in ("margin_call", "loss_cut")}
+        self.n_closest = n_closest
+        self.closest = {"liquidation_price": [], "loss_cut_price": []}  # (room, row, info)
+        self.any_liquidation = False
+        self.offset = 0
+
+    def add(self, pos: Positions, levels: Levels, cols: dict, deposit=None, info=None):
+        """``levels``: of these rows; ``info(rows)``: Summary details of rows of the chunk."""
+        g = pos.group
+        for a in range(0, len(pos), SLICE_ROWS):  # ~50 sums per row: a slice at a time
+            part = slice(a, a + SLICE_ROWS)
+            sub = Positions(**{f: getattr(pos, f)[part] for f in
+                               ("side", "entry_price", "quantity", "leverage", "price", "fees", "group")},
+                            n_groups=pos.n_groups)
+            sub_levels = replace(levels, loss_cut=levels.loss_cut[part]) if np.ndim(levels.loss_cut) else levels
+            terms = account_terms(sub, sub_levels, {k: v[part] for k, v in cols.items()}, cross=self.cross,
+                                  deposit=None if deposit is None else deposit[part], moves=self.moves)
+            if self.sums is None:
+                self.names = list(terms)
+                self.sums = PairwiseSums(self.counts, len(self.names))
+            self.sums.add(sub.group, np.stack([np.broadcast_to(terms[nm], sub.group.shape) for nm in self.names]))
+            del terms
+        k = len(self.counts)
+        for st, acc in self.status_counts.items():
+            acc += np.bincount(g[cols["status"] == st], minlength=k)
+        if not self.cross:
+            for key in self.nearest:
+                self._nearest(key, g, cols[f"{key}_distance_pct"])
+        for key in self.closest:
+            if key in cols:
+                trig = cols[key]
+                if key == "liquidation_price":
+                    self.any_liquidation |= bool((~np.isnan(trig)).any())
+                self._closest(key, pos, trig, info)
+        self.offset += len(pos)
+
+    def _nearest(self, key, g, moves):
+        ok = np.flatnonzero(~np.isnan(moves))
+        if not len(ok):
+            return
+        order = ok[np.lexsort((ok, np.abs(moves[ok]), g[ok]))]
+        first = order[np.r_[True, g[order][1:] != g[order][:-1]]]   # each account's nearest
+        best = self.nearest[key]
+        for gi, v in zip(g[first].tolist(), moves[first].tolist()):
+            if math.isnan(best[gi]) or abs(v) < abs(best[gi]):
+                best[gi] = v
+
+    def _closest(self, key, pos, trig, info):
+        room = pos.side * (pos.price - trig) / pos.price
+        room = np.where(np.isnan(room), np.inf, room)
+        k = min(self.n_closest, len(room))
+        if k == 0:
+            return
+        idx = np.arange(len(room))
+        part = np.lexsort((idx, room))[:k]
+        cands = self.closest[key] + [(float(room[r]), self.offset + int(r), None, int(r)) for r in part]
+        cands.sort(key=lambda c: (c[0], c[1]))
+        kept = cands[:self.n_closest]
+        fresh = [c for c in kept if c[2] is None]
+        details = info(np.array([c[3] for c in fresh], dtype=np.int64)) if fresh and info else []
+        it = iter(details)
+        self.closest[key] = [c if c[2] is not None else (c[0], c[1], next(it) if info else {}, c[3])
+                             for c in kept]
+
+    def closest_rows(self) -> list:
+        """Summary details of the positions closest to loss-cut (breached first)."""
+        key = "liquidation_price" if self.any_liquidation else "loss_cut_price"
+        return [c[2] for c in self.closest[key] if math.isfinite(c[0])]
+
+    def accounts(self) -> list:
+        """One dict per account, as :func:`account_rows`."""
+        if self.sums is None:
+            return []
+        t = self.sums.totals()
+        col = {nm: t[:, j] for j, nm in enumerate(self.names)}
+        per_row = np.ndim(self.levels.loss_cut) != 0 or self.levels.loss_cut_mmr is not None
+        out = []
+        for gi in range(len(self.counts)):
+            if self.counts[gi] == 0:
+                continue
+            mc = float(self.levels.margin_call)
+            if not per_row:
+                lc = float(self.levels.loss_cut)
+            else:
+                lc = float(col["lc_margin"][gi] / col["margin"][gi])
+            counts = {st: int(v[gi]) for st, v in self.status_counts.items()}
+            if self.cross:
+                fees = float(col["fees"][gi])
+                d = float(self.account_deposit[gi])
+                pnl, margin = float(col["pnl"][gi]), float(col["margin"][gi])
+                equity = d - fees + pnl
+                ratio = equity / margin if margin > 0 else math.nan
+                slope = float(col["slope"][gi])
+                move_mc = _move_from_sums(d, fees, mc, pnl, margin, slope, float(col["moving"][gi]))
+                if not per_row:
+                    move_lc = _move_from_sums(d, fees, lc, pnl, margin, slope, float(col["moving"][gi]))
+                else:
+                    move_lc = math.nan if math.isnan(lc) else _move_from_sums(
+                        d, fees, 1.0, pnl, float(col["margin_lc"][gi]), slope, float(col["moving_lc"][gi]))
+                status = str(core.status(ratio, mc, lc))
+            else:
+                equity = float(col["equity"][gi])
+                margin = float(col["required_margin"][gi])
+                ratio = equity / margin
+                status = (core.STATUS_LOSS_CUT if counts[core.STATUS_LOSS_CUT] else
+                          core.STATUS_MARGIN_CALL if counts[core.STATUS_MARGIN_CALL] else core.STATUS_OK)
+                move_mc, move_lc = float(self.nearest["margin_call"][gi]), float(self.nearest["loss_cut"][gi])
+            out.append(dict(group=gi, positions=int(self.counts[gi]), equity=equity, required_margin=margin,
+                            ratio=ratio, status=status, move_to_margin_call=move_mc,
+                            move_to_loss_cut=move_lc, margin_call_level=mc, loss_cut_level=lc,
+                            n_margin_call=counts[core.STATUS_MARGIN_CALL],
+                            n_loss_cut=counts[core.STATUS_LOSS_CUT]))
+            if not self.cross:
+                out[-1]["deposit"] = float(col["deposit"][gi])
+        return out
+
+    def stress(self) -> np.ndarray:
+        """As :func:`stress_table`: moves (rows) × accounts (columns)."""
+        out = np.full((len(self.moves), len(self.counts)), np.nan)
+        if self.sums is None:
+            return out
+        t = self.sums.totals()
+        col = {nm: t[:, j] for j, nm in enumerate(self.names)}
+        for j in range(len(self.counts)):
+            if self.counts[j] == 0:
+                continue
+            for i in range(len(self.moves)):
+                if self.cross:
+                    eq = float(self.account_deposit[j]) - float(col["fees"][j]) + float(col[f"pnl{i}"][j])
+                    margin = float(col[f"margin{i}"][j])
+                    out[i, j] = eq / margin if margin > 0 else math.nan
+                else:
+                    out[i, j] = float(col[f"equity{i}"][j] / col[f"margin{i}"][j])
+        return out

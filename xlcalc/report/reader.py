@@ -1,8 +1,8 @@
 """Positions in: CSV (UTF-8, UTF-8 with BOM, Shift_JIS/cp932) or xlsx, headers in English or
 Japanese, numbers as exchanges and spreadsheets export them.
 
-Rows are read in chunks and kept compact (floats and categoricals), so a million rows fit in
-memory. Nothing is dropped: a row the core would reject keeps its raw text, its line number
+Rows are read and validated in chunks (:func:`iter_chunks`), floats and categoricals; the
+report streams them, :func:`read_table` gathers them in memory. Nothing is dropped: a row the core would reject keeps its raw text, its line number
 and the core's own error message, for the Errors sheet. Only blank lines (every field empty)
 are skipped; they hold no data.
 
@@ -30,10 +30,10 @@ import pandas as pd
 
 from .._inputs import InputError, Inputs, parse_side_word
 
-__all__ = ["FIELDS", "NUMERIC_FIELDS", "TEXT_FIELDS", "Table", "canonical_header", "clean_numbers",
-           "read_table", "read_prices"]
+__all__ = ["FIELDS", "NUMERIC_FIELDS", "TEXT_FIELDS", "Table", "Chunk", "ExactLines", "RowTooLong",
+           "canonical_header", "clean_numbers", "read_table", "iter_chunks", "read_prices"]
 
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 25_000   # rows read, validated and written at once: memory holds one chunk
 
 # Canonical field -> header spellings (compared after NFKC, lower case, no spaces/_/-).
 ALIASES = {
@@ -143,6 +143,12 @@ def _detect_encoding(path: Path) -> str:
 
 def _csv_line_numbers(path: Path, encoding: str) -> np.ndarray:
     """Line number of every record (header excluded), honouring quoted line breaks."""
+    parts = list(_iter_csv_line_numbers(path, encoding))
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _iter_csv_line_numbers(path: Path, encoding: str):
+    """The same, CHUNK_ROWS records at a time."""
     out = []
     with open(path, encoding=encoding, newline="") as fh:
         reader = csv.reader(fh)
@@ -151,7 +157,22 @@ def _csv_line_numbers(path: Path, encoding: str) -> np.ndarray:
         for _ in reader:
             out.append(start + 1)
             start = reader.line_num
-    return np.asarray(out, dtype=np.int64)
+            if len(out) >= CHUNK_ROWS:
+                yield np.asarray(out, dtype=np.int64)
+                out = []
+    if out:
+        yield np.asarray(out, dtype=np.int64)
+
+
+@dataclass
+class ExactLines:
+    """A CSV whose quoted line breaks make line != record + 2: count its lines exactly."""
+
+    path: Path
+    encoding: str
+
+    def chunks(self):
+        return _iter_csv_line_numbers(self.path, self.encoding)
 
 
 def _count_lines(path: Path) -> int:
@@ -169,7 +190,7 @@ def _count_lines(path: Path) -> int:
 OVERFLOW = "\x00overflow"
 
 
-class _RowTooLong(Exception):
+class RowTooLong(Exception):
     """The fast reader met a row longer than the header: read again, row by row."""
 
 
@@ -218,14 +239,14 @@ def _iter_csv(path: Path, tolerant: bool = False):
                 yield chunk, None
                 records += len(chunk)
     except pd.errors.ParserWarning:
-        raise _RowTooLong() from None
+        raise RowTooLong() from None
     except pd.errors.EmptyDataError:
         raise InputError(f"input file {str(path)!r} is empty") from None
     except pd.errors.ParserError:
-        raise _RowTooLong() from None  # "Expected 6 fields in line 3, saw 8": the slow reader decides
+        raise RowTooLong() from None  # "Expected 6 fields in line 3, saw 8": the slow reader decides
     # One record per line unless a quoted field holds a line break: then count exactly.
     if records + 1 != _count_lines(path):
-        yield None, _csv_line_numbers(path, encoding)
+        yield None, ExactLines(path, encoding)
 
 
 def _iter_xlsx(path: Path):
@@ -267,7 +288,6 @@ def _frame(header, rows):
 
 
 def _iter_frame(df: pd.DataFrame):
-    df = df.reset_index(drop=True)
     for start in range(0, max(len(df), 1), CHUNK_ROWS):
         chunk = df.iloc[start:start + CHUNK_ROWS]
         yield chunk, np.arange(start, start + len(chunk), dtype=np.int64) + 2
@@ -280,19 +300,79 @@ def _as_text(col: pd.Series) -> pd.Series:
 
 
 def read_table(source, *, prices: dict | None = None, default_leverage: float | None = None) -> Table:
-    """Read and validate positions from a path (CSV or xlsx) or a DataFrame.
+    """Read and validate positions from a path (CSV or xlsx) or a DataFrame, all in memory.
 
     ``prices`` (symbol -> price) replaces the price of matching symbols; an empty price
     falls back to the entry price. ``default_leverage`` fills a missing leverage column.
     A CSV row with more fields than the header is rejected with its extra fields shown.
+    The report itself streams the same chunks (:func:`iter_chunks`) instead.
     """
     try:
         return _read_table(source, prices, default_leverage, tolerant=False)
-    except _RowTooLong:  # rare: the slower reader keeps such rows, to report them
+    except RowTooLong:  # rare: the slower reader keeps such rows, to report them
         return _read_table(source, prices, default_leverage, tolerant=True)
 
 
 def _read_table(source, prices, default_leverage, tolerant) -> Table:
+    table, chunks, exact = None, [], None
+    for chunk in iter_chunks(source, prices=prices, default_leverage=default_leverage, tolerant=tolerant):
+        if isinstance(chunk, ExactLines):
+            exact = chunk
+            continue
+        table = chunk.header
+        chunks.append(chunk)
+    table = Table(line=None, raw_columns=table.raw_columns, fields=table.fields,
+                  default_leverage=table.default_leverage)
+    record = np.concatenate([c.record for c in chunks])
+    table.line = np.concatenate([c.line for c in chunks])
+    if exact is not None:
+        table.line = _csv_line_numbers(exact.path, exact.encoding)[record]
+    table.side = np.concatenate([c.side for c in chunks])
+    table.bad = np.concatenate([c.bad for c in chunks])
+    table.numbers = {k: np.concatenate([c.numbers[k] for c in chunks]) for k in chunks[0].numbers}
+    table.texts = {k: _concat_categoricals([c.texts[k] for c in chunks]) for k in chunks[0].texts}
+    table.extra = {k: _concat_categoricals([c.extra[k] for c in chunks]) for k in chunks[0].extra}
+    base = 0
+    for c in chunks:
+        table.reasons.update({base + i: r for i, r in c.reasons.items()})
+        table.raw_bad.update({base + i: r for i, r in c.raw_bad.items()})
+        base += c.n_rows
+    return table
+
+
+@dataclass
+class Chunk:
+    """Up to CHUNK_ROWS validated rows: like :class:`Table`, row positions local to the chunk."""
+
+    header: Table                         # fields, raw_columns, default_leverage of the input
+    record: np.ndarray                    # record number of each row in the input (0 = first)
+    line: np.ndarray = None               # line number (for a CSV with quoted line breaks:
+    side: np.ndarray = None               # fixed later from ExactLines)
+    bad: np.ndarray = None
+    numbers: dict = field(default_factory=dict)
+    texts: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+    reasons: dict = field(default_factory=dict)
+    raw_bad: dict = field(default_factory=dict)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.record)
+
+    @property
+    def fields(self):
+        return self.header.fields
+
+    @property
+    def default_leverage(self):
+        return self.header.default_leverage
+
+
+def iter_chunks(source, *, prices: dict | None = None, default_leverage: float | None = None,
+                tolerant: bool = False):
+    """Validated :class:`Chunk` after chunk, in input order; then, for a CSV with quoted line
+    breaks, one :class:`ExactLines`. Raises :class:`RowTooLong` (fast CSV reader only) when
+    a row is longer than the header: read again with ``tolerant=True``."""
     if isinstance(source, pd.DataFrame):
         chunks = _iter_frame(source)
     else:
@@ -304,45 +384,30 @@ def _read_table(source, prices, default_leverage, tolerant) -> Table:
         else:
             chunks = _iter_csv(path, tolerant)
 
-    table = None
-    parts = {k: [] for k in ("line", "side", "bad", "pos")}
-    numbers = {}
-    texts = {}
-    extra = {}
+    header = None
     offset = 0
     for chunk, lines in chunks:
         if chunk is None:  # CSV with quoted line breaks: exact line numbers at the end
-            keep = np.concatenate(parts["pos"]) if parts["pos"] else np.zeros(0, dtype=np.int64)
-            table.line = lines[keep]
+            yield lines
             continue
-        if table is None:
-            table = _start_table(chunk.columns, default_leverage)
+        if header is None:
+            header = _start_table(chunk.columns, default_leverage)
         n = len(chunk)
         if lines is None:
             lines = np.arange(offset, offset + n, dtype=np.int64) + 2
-        text = {c: _as_text(chunk.iloc[:, i]) for i, c in enumerate(chunk.columns)} \
-            if not chunk.columns.has_duplicates else None
-        if text is None:
+        if chunk.columns.has_duplicates:
             raise InputError(f"input has duplicate headers: {list(chunk.columns)}")
+        text = {c: _as_text(chunk.iloc[:, i]) for i, c in enumerate(chunk.columns)}
         blank = np.ones(n, dtype=bool)  # every field empty: a blank line, not a row
         for col in text.values():
             blank &= (col == "").to_numpy()
         keep = ~blank
-        chunk_pos = np.flatnonzero(keep)
-        base = sum(len(p) for p in parts["line"])
-        _validate_chunk(table, text, keep, lines, base, prices, parts, numbers, texts, extra)
-        parts["pos"].append(chunk_pos + offset)
+        out = Chunk(header=header, record=np.flatnonzero(keep) + offset)
+        _validate_chunk(out, text, keep, lines, prices)
         offset += n
-    if table is None:
+        yield out
+    if header is None:
         raise InputError("input has no header row")
-    if table.line is None:
-        table.line = np.concatenate(parts["line"]) if parts["line"] else np.zeros(0, dtype=np.int64)
-    table.side = np.concatenate(parts["side"]) if parts["side"] else np.zeros(0)
-    table.bad = np.concatenate(parts["bad"]) if parts["bad"] else np.zeros(0, dtype=bool)
-    table.numbers = {k: np.concatenate(v) for k, v in numbers.items()}
-    table.texts = {k: _concat_categoricals(v) for k, v in texts.items()}
-    table.extra = {k: _concat_categoricals(v) for k, v in extra.items()}
-    return table
 
 
 def _concat_categoricals(parts):
@@ -374,25 +439,25 @@ def _start_table(columns, default_leverage) -> Table:
     return table
 
 
-def _validate_chunk(table, text, keep, lines, base, prices, parts, numbers, texts, extra):
-    f = table.fields
+def _validate_chunk(out: Chunk, text, keep, lines, prices):
+    f = out.fields
     n = int(keep.sum())
     col = {name: text[header][keep] for name, header in f.items()}
-    parts["line"].append(np.asarray(lines)[keep])
+    out.line = np.asarray(lines)[keep]
 
     # side: map each distinct word once
     codes, uniques = pd.factorize(col["side"].to_numpy(), use_na_sentinel=False)
     side = np.array([parse_side_word(str(u).strip()) for u in uniques], dtype=float)[codes] \
         if n else np.zeros(0)
     bad = np.isnan(side)
-    parts["side"].append(side)
+    out.side = side
 
     values = {}
     for name in NUMERIC_FIELDS:
         if name in col:
             values[name] = clean_numbers(col[name])
         elif name == "leverage":
-            values[name] = np.full(n, float(table.default_leverage))
+            values[name] = np.full(n, float(out.default_leverage))
         elif name == "fees":
             values[name] = np.zeros(n)
     if "fees" in col:  # an empty fee is no fee
@@ -420,16 +485,15 @@ def _validate_chunk(table, text, keep, lines, base, prices, parts, numbers, text
     if overflow is not None:
         bad |= overflow != ""
 
-    for name, arr in values.items():
-        numbers.setdefault(name, []).append(arr)
-    parts["bad"].append(bad)
+    out.numbers = values
+    out.bad = bad
     for name in TEXT_FIELDS:
         if name in col:
-            texts.setdefault(name, []).append(pd.Categorical(col[name].to_numpy()))
+            out.texts[name] = pd.Categorical(col[name].to_numpy())
     known = set(f.values()) | {OVERFLOW}
     for header, series in text.items():
         if header not in known:
-            extra.setdefault(header, []).append(pd.Categorical(series[keep].to_numpy()))
+            out.extra[header] = pd.Categorical(series[keep].to_numpy())
 
     # Reasons come from the core's own checks, so the words match the API's errors.
     if not bad.any():
@@ -445,8 +509,8 @@ def _validate_chunk(table, text, keep, lines, base, prices, parts, numbers, text
             reason = (f"row has {len(headers) + len(extra_fields)} fields, the header has "
                       f"{len(headers)}" + ("" if reason == "rejected" else f"; {reason}"))
             raw_values += extra_fields
-        table.reasons[base + i] = reason
-        table.raw_bad[base + i] = raw_values
+        out.reasons[i] = reason
+        out.raw_bad[i] = raw_values
 
 
 def _reason(raw: dict, parsed: dict, price_bad: bool) -> str:

@@ -3,8 +3,8 @@
 openpyxl (write-only mode) builds the workbook: styles, headers, conditional formatting,
 autofilter, frozen panes, the Summary and Stress sheets and the chart. The long sheets
 (Positions, Errors) hold up to a million rows; openpyxl spends ~20 µs on each cell, so
-their data rows are streamed by :func:`stream_rows`, which renders whole columns at once
-into the same SpreadsheetML that openpyxl writes (inline strings, the style ids openpyxl
+their data rows are streamed by :func:`stream_rows`, which takes them chunk by chunk from
+the report and renders a batch of rows column by column into the same SpreadsheetML that openpyxl writes (inline strings, the style ids openpyxl
 registered) and splices them into openpyxl's sheet part. User text is always an inline
 string (``t="inlineStr"``): a symbol like ``=HYPERLINK(...)`` can never become a formula.
 
@@ -31,7 +31,7 @@ __all__ = ["Column", "SheetData", "stream_rows", "xml_text", "atomic_output", "s
            "MAX_ROWS", "FORMATS"]
 
 MAX_ROWS = 1_048_576          # Excel's rows per sheet, header included
-BATCH_ROWS = 20_000
+BATCH_ROWS = 5_000           # rows rendered at once: a few MB of XML text
 
 FORMATS = {
     "int": "0",
@@ -88,12 +88,23 @@ class Column:
     style_id: int = 0
 
 
+    def __len__(self):
+        return len(self.codes) if self.words is not None else len(self.values)
+
+
+
 @dataclass
 class SheetData:
-    """Rows to splice into one sheet part, below its header row."""
+    """Rows to splice into one sheet part, below its header row.
 
-    columns: list
-    start: int                      # first row position in the columns
+    ``chunks()`` yields the rows ``start:stop`` of the sheet's source, in order, as lists of
+    :class:`Column` (one per sheet column, any number of rows each): the rows are made
+    while they are written, so a sheet of a million rows is never in memory.
+    """
+
+    style_ids: list
+    chunks: object
+    start: int
     stop: int
     arcname: str = ""
     extra: dict = field(default_factory=dict)
@@ -105,36 +116,41 @@ def _letters(n):
     return [get_column_letter(i + 1) for i in range(n)]
 
 
+def _word_fragments(words):
+    return np.array([_text_fragment(str(w)) for w in words] + ["/>"], dtype=object)
+
+
 def stream_rows(data: SheetData, first_row: int = 2, progress=None):
     """Yield the SpreadsheetML of ``data``'s rows, encoded, batch by batch."""
-    letters = _letters(len(data.columns))
+    letters = _letters(len(data.style_ids))
     template = '<row r="{0}">' + "".join(
-        f'<c r="{letter}{{0}}" s="{col.style_id}"{{{j + 1}}}'
-        for j, (letter, col) in enumerate(zip(letters, data.columns))) + "</row>"
+        f'<c r="{letter}{{0}}" s="{style_id}"{{{j + 1}}}'
+        for j, (letter, style_id) in enumerate(zip(letters, data.style_ids))) + "</row>"
     fmt = template.format
-    word_frags = [None if col.words is None else np.array([_text_fragment(str(w)) for w in col.words] + ["/>"],
-                                                          dtype=object)
-                  for col in data.columns]
-    for a in range(data.start, data.stop, BATCH_ROWS):
-        b = min(a + BATCH_ROWS, data.stop)
-        frags = []
-        for col, words in zip(data.columns, word_frags):
-            if words is not None:
-                codes = np.asarray(col.codes[a:b])
-                frags.append(words[np.where(codes < 0, len(words) - 1, codes)].tolist())
-            elif isinstance(col.values, np.ndarray):
-                v = col.values[a:b]
-                if v.dtype.kind in "iu":
-                    frags.append([f"><v>{x}</v></c>" for x in v.tolist()])
+    row = first_row
+    for columns in data.chunks():
+        m = len(columns[0]) if columns else 0
+        word_frags = [None if col.words is None else _word_fragments(col.words) for col in columns]
+        for a in range(0, m, BATCH_ROWS):
+            b = min(a + BATCH_ROWS, m)
+            frags = []
+            for col, words in zip(columns, word_frags):
+                if words is not None:
+                    codes = np.asarray(col.codes[a:b])
+                    frags.append(words[np.where(codes < 0, len(words) - 1, codes)].tolist())
+                elif isinstance(col.values, np.ndarray):
+                    v = col.values[a:b]
+                    if v.dtype.kind in "iu":
+                        frags.append([f"><v>{x}</v></c>" for x in v.tolist()])
+                    else:
+                        frags.append([f"><v>{x!r}</v></c>" if x == x else "/>"
+                                      for x in (np.where(np.isfinite(v), v, np.nan) + 0.0).tolist()])  # no -0.0
                 else:
-                    frags.append([f"><v>{x!r}</v></c>" if x == x else "/>"
-                                  for x in (np.where(np.isfinite(v), v, np.nan) + 0.0).tolist()])  # no -0.0
-            else:
-                frags.append([_text_fragment(t) if t != "" else "/>" for t in col.values[a:b]])
-        rows = range(first_row + a - data.start, first_row + b - data.start)
-        yield "".join(map(fmt, rows, *frags)).encode("utf-8")
-        if progress is not None:
-            progress.update(b - a)
+                    frags.append([_text_fragment(t) if t != "" else "/>" for t in col.values[a:b]])
+            yield "".join(map(fmt, range(row, row + b - a), *frags)).encode("utf-8")
+            row += b - a
+            if progress is not None:
+                progress.update(b - a)
 
 
 def splice_workbook(workbook_bytes: bytes, dest, sheets: list, progress=None, compresslevel=4):
@@ -343,41 +359,17 @@ def build_workbook(report, lang: str):
     return buf.getvalue(), sheets
 
 
-def _positions_columns(report, lang):
-    """(header, format, Column) for each Positions column, in layout order."""
+def positions_layout(report):
+    """(key, label key or header, format) of each Positions column, in layout order."""
     out = []
-    table, valid = report.table, report.valid
     for key, label_key, fmt in INPUT_LAYOUT:
-        if key == "line":
-            col = Column(values=table.line[valid])
-        elif key == "side":
-            col = Column(codes=(report.pos.side < 0).astype(np.int64),
-                         words=[label("long", lang), label("short", lang)])
-        elif key in ("account", "symbol"):
-            if key not in table.texts:
-                continue
-            cat = table.texts[key][valid]
-            col = Column(codes=np.asarray(cat.codes), words=list(cat.categories))
-        elif key == "deposit" and report.deposit_rows is None:
+        if key in ("account", "symbol") and key not in report.text_fields:
             continue
-        elif key == "deposit":
-            col = Column(values=report.deposit_rows)
-        else:
-            col = Column(values=getattr(report.pos, key))
-        out.append((label(label_key, lang), fmt, col))
-    for key, label_key, fmt in COMPUTED_LAYOUT:
-        if key not in report.cols:
+        if key == "deposit" and report.cross:
             continue
-        values = report.cols[key]
-        if key == "status":
-            words = [report.status_keys[i] for i in range(len(report.status_keys))]
-            col = Column(codes=report.status_codes, words=[label(w, lang) for w in words])
-        else:
-            col = Column(values=np.asarray(values, dtype=float))
-        out.append((label(label_key, lang), fmt, col))
-    for header, cat in table.extra.items():  # the input's other columns, kept as text
-        cat = cat[valid]
-        out.append((str(header), "text", Column(codes=np.asarray(cat.codes), words=list(cat.categories))))
+        out.append((key, label_key, fmt))
+    out += [(key, label_key, fmt) for key, label_key, fmt in COMPUTED_LAYOUT if key in report.computed_keys]
+    out += [(("extra", header), None, "text") for header in report.extra_headers]
     return out
 
 
@@ -387,55 +379,48 @@ def _register(styles, fmt):
 
 
 def _positions_sheets(wb, report, lang):
-    columns = _positions_columns(report, lang)
-    headers = [h for h, _, _ in columns]
-    letters = _letters(len(columns))
-    status_idx = next(i for i, (h, _, _) in enumerate(columns) if h == label("status", lang))
-    n = int(report.valid.sum())
+    layout = positions_layout(report)
+    keys = [key for key, _, _ in layout]
+    headers = [label(lk, lang) if lk else str(key[1]) for key, lk, _ in layout]
+    letters = _letters(len(layout))
+    status_idx = keys.index("status")
+    n = report.n_positions
     per_sheet = MAX_ROWS - 1
     out = []
     for part, start in enumerate(range(0, max(n, 1), per_sheet), 1):
         stop = min(start + per_sheet, n)
         ws = wb.create_sheet(sheet_title("report_sheet_positions", lang, part))
         styles = _Styles(ws)
-        cols = []
-        for _, fmt, col in columns:
-            col = Column(values=col.values, codes=col.codes, words=col.words,
-                         style_id=_register(styles, fmt))
-            cols.append(col)
+        style_ids = [_register(styles, fmt) for _, _, fmt in layout]
         ws.freeze_panes = "B2"
         _set_widths(ws, headers)
         last_row = stop - start + 1
         ws.auto_filter.ref = f"A1:{letters[-1]}{max(last_row, 1)}"
         _status_rules(ws, letters[status_idx], letters[-1], last_row, lang)
         ws.append([styles.cell(h, header=True) for h in headers])
-        out.append(SheetData(columns=cols, start=start, stop=stop, extra={"ws": ws}))
+        chunks = (lambda a=start, b=stop: report.position_chunks(keys, lang, a, b))
+        out.append(SheetData(style_ids=style_ids, chunks=chunks, start=start, stop=stop, extra={"ws": ws}))
     return out
 
 
 def _errors_sheet(wb, report, lang):
-    table = report.table
     ws = wb.create_sheet(sheet_title("report_sheet_errors", lang))
     styles = _Styles(ws)
-    order = sorted(table.reasons)
     # a CSV row longer than the header brings its extra fields: unnamed columns at the right
-    width = max([len(table.raw_columns)] + [len(table.raw_bad[i]) for i in order])
-    headers = [label("report_line", lang), label("report_reason", lang)] + list(table.raw_columns) + [
-        f"({j + 1})" for j in range(len(table.raw_columns), width)]
-    lines = table.line[np.asarray(order, dtype=np.int64)] if order else np.zeros(0, dtype=np.int64)
-    cols = [Column(values=lines, style_id=_register(styles, "int")),
-            Column(values=[table.reasons[i] for i in order], style_id=_register(styles, "text"))]
-    text_id = _register(styles, "text")
-    for j in range(width):
-        cols.append(Column(values=[str(table.raw_bad[i][j]) if j < len(table.raw_bad[i]) else ""
-                                   for i in order], style_id=text_id))
+    raw_columns = report.raw_columns
+    width = max(len(raw_columns), report.error_width)
+    headers = [label("report_line", lang), label("report_reason", lang)] + list(raw_columns) + [
+        f"({j + 1})" for j in range(len(raw_columns), width)]
+    style_ids = [_register(styles, "int"), _register(styles, "text")]
+    style_ids += [_register(styles, "text")] * width
     ws.freeze_panes = "C2"
     _set_widths(ws, headers)
     ws.column_dimensions["B"].width = 60
     letters = _letters(len(headers))
-    ws.auto_filter.ref = f"A1:{letters[-1]}{len(order) + 1}"
+    ws.auto_filter.ref = f"A1:{letters[-1]}{report.n_errors + 1}"
     ws.append([styles.cell(h, header=True) for h in headers])
-    return SheetData(columns=cols, start=0, stop=len(order), extra={"ws": ws})
+    return SheetData(style_ids=style_ids, chunks=lambda: report.error_chunks(width), start=0,
+                     stop=report.n_errors, extra={"ws": ws})
 
 
 def _summary_sheet(ws, report, lang):
@@ -449,12 +434,12 @@ def _summary_sheet(ws, report, lang):
         ("report_input_file", report.source_name, None),
         ("exchange", report.exchange_text, None),
         ("basis", label("mark" if report.levels.mark else "entry", lang), None),
-        ("report_margin_mode", label("report_cross" if report.deposit_rows is None else "report_isolated", lang), None),
+        ("report_margin_mode", label("report_cross" if report.cross else "report_isolated", lang), None),
         ("margin_call_level", report.margin_call_text(lang), None),
         ("loss_cut_level", report.loss_cut_text(lang), None),
-        ("report_rows_in", report.table.n_rows, "int"),
-        ("report_positions", int(report.valid.sum()), "int"),
-        ("report_rows_rejected", len(report.table.reasons), "int"),
+        ("report_rows_in", report.rows_in, "int"),
+        ("report_positions", report.n_positions, "int"),
+        ("report_rows_rejected", report.n_errors, "int"),
     ]
     for key, value, fmt in info:
         ws.append([cell(label(key, lang), bold=True), cell(value, fmt)])
@@ -474,23 +459,15 @@ def _summary_sheet(ws, report, lang):
     ws.append([])
     ws.append([cell(label("report_closest", lang), bold=True)])
     ws.append([cell(label(k, lang), header=True) for _, k, _ in CLOSEST_LAYOUT])
-    for r in report.closest:
+    for r in report.closest:  # dicts: line, account, symbol, side (+1/-1), price, ...
         row = []
         for key, _, fmt in CLOSEST_LAYOUT:
-            if key == "line":
-                value = int(report.table.line[report.valid_index[r]])
-            elif key in ("account", "symbol"):
-                value = report.text_value(key, r)
-            elif key == "side":
-                value = label("long" if report.pos.side[r] > 0 else "short", lang)
-            elif key == "price":
-                value = float(report.pos.price[r])
+            value = r[key]
+            if key == "side":
+                value = label("long" if value > 0 else "short", lang)
             elif key == "status":
-                st = str(report.cols["status"][r])
-                row.append(cell(label(st, lang), status=st))
+                row.append(cell(label(value, lang), status=value))
                 continue
-            else:
-                value = float(report.cols[key][r])
             row.append(cell(value, fmt))
         ws.append(row)
 

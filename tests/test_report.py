@@ -509,3 +509,14 @@ def test_peak_memory_does_not_grow_with_rows(tmp_path):
                               capture_output=True, text=True, check=True)
         peaks[n] = int(proc.stdout.split()[-1]) / 1024
     assert peaks[200_000] - peaks[20_000] < 30, peaks
+
+
+def test_reasons_speak_the_reports_language(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("symbol,side,entry_price,quantity,leverage,deposit\nA,横,100,1,2,50\nB,long,100,1,2,1,000\n",
+                    encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    build_report(path, out, lang="ja")
+    reasons = [row[1] for row in errors_rows(out, "ja")]
+    assert reasons == ["売買は買い/売り（long/short, buy/sell, +1/-1）でなければなりません（値: '横'）",
+                       "この行は 7 項目、見出しは 6 項目です"]

@@ -171,6 +171,8 @@ EN = {
     "guide_f7": "Loss at stop = (entry - stop) x side x quantity. Position size = deposit x risk / |entry - stop| (capped version: at most deposit x leverage / entry).",
     "guide_f8": "For maintenance-margin-rate presets (Binance, Bybit) the loss-cut level is mmr x leverage on mark basis, ignoring tiers and maintenance amounts.",
     "guide_protect": "Formula cells are protected without a password (Review > Unprotect Sheet) so that typing does not overwrite them.",
+    "report_row_too_long": "row has {fields} fields, the header has {header}",
+    "report_rejected": "rejected",
 }
 
 JA = {
@@ -346,6 +348,8 @@ JA = {
     "capital": "資金",
     "daily_rate": "日率",
     "days": "日数",
+    "report_row_too_long": "この行は {fields} 項目、見出しは {header} 項目です",
+    "report_rejected": "除外",
 }
 
 TABLES = {"en": EN, "ja": JA}

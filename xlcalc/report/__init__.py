@@ -89,7 +89,9 @@ class _Report:
     that computes each chunk's columns again while it is written. Memory holds a chunk,
     not the input."""
 
-    def __init__(self, source, levels: Levels, deposit, prices, default_leverage, source_name, preset):
+    def __init__(self, source, levels: Levels, deposit, prices, default_leverage, source_name, preset,
+                 lang="en"):
+        self.lang = lang  # of the rejected rows' reasons
         self.levels = levels
         self.preset = preset
         self.source_name = source_name
@@ -118,7 +120,8 @@ class _Report:
         counts = np.zeros(0, dtype=np.int64)
         row_sums = RowOrderSums(["fees", "pnl", "margin", "rm_mc", "rm_lc", "mm"])
         exact = None
-        for chunk in iter_chunks(source, prices=prices, default_leverage=default_leverage, tolerant=tolerant):
+        for chunk in iter_chunks(source, prices=prices, default_leverage=default_leverage, tolerant=tolerant,
+                                 lang=self.lang):
             if isinstance(chunk, ExactLines):
                 exact = chunk
                 continue
@@ -457,7 +460,7 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
         default_leverage = preset["max_leverage"]
     levels = _levels(preset, margin_call, loss_cut, basis)
     source_name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
-    report = _Report(source, levels, deposit, prices, default_leverage, source_name, preset)
+    report = _Report(source, levels, deposit, prices, default_leverage, source_name, preset, lang)
     try:
         return _write(report, output, lang, force, progress)
     finally:

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .._inputs import InputError, Inputs, parse_side_word
+from ..labels import error_text, label
 
 __all__ = ["FIELDS", "NUMERIC_FIELDS", "TEXT_FIELDS", "Table", "Chunk", "ExactLines", "RowTooLong",
            "canonical_header", "clean_numbers", "read_table", "iter_chunks", "read_prices"]
@@ -369,7 +370,7 @@ class Chunk:
 
 
 def iter_chunks(source, *, prices: dict | None = None, default_leverage: float | None = None,
-                tolerant: bool = False):
+                tolerant: bool = False, lang: str = "en"):
     """Validated :class:`Chunk` after chunk, in input order; then, for a CSV with quoted line
     breaks, one :class:`ExactLines`. Raises :class:`RowTooLong` (fast CSV reader only) when
     a row is longer than the header: read again with ``tolerant=True``."""
@@ -403,7 +404,7 @@ def iter_chunks(source, *, prices: dict | None = None, default_leverage: float |
             blank &= (col == "").to_numpy()
         keep = ~blank
         out = Chunk(header=header, record=np.flatnonzero(keep) + offset)
-        _validate_chunk(out, text, keep, lines, prices)
+        _validate_chunk(out, text, keep, lines, prices, lang)
         offset += n
         yield out
     if header is None:
@@ -439,7 +440,7 @@ def _start_table(columns, default_leverage) -> Table:
     return table
 
 
-def _validate_chunk(out: Chunk, text, keep, lines, prices):
+def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
     f = out.fields
     n = int(keep.sum())
     col = {name: text[header][keep] for name, header in f.items()}
@@ -502,23 +503,25 @@ def _validate_chunk(out: Chunk, text, keep, lines, prices):
     kept = {h: text[h][keep].to_numpy() for h in headers}
     for i in np.flatnonzero(bad):
         raw = {name: col[name].iloc[i] for name in col}
-        reason = _reason(raw, {k: v[i] for k, v in values.items()}, bool(price_bad[i]))
+        problems = _problems(raw, {k: v[i] for k, v in values.items()}, bool(price_bad[i]), lang)
         raw_values = [kept[h][i] for h in headers]
         if overflow is not None and overflow[i]:
             extra_fields = json.loads(overflow[i])
-            reason = (f"row has {len(headers) + len(extra_fields)} fields, the header has "
-                      f"{len(headers)}" + ("" if reason == "rejected" else f"; {reason}"))
+            problems.insert(0, label("report_row_too_long", lang).format(
+                fields=len(headers) + len(extra_fields), header=len(headers)))
             raw_values += extra_fields
+        reason = "; ".join(problems) or label("report_rejected", lang)
         out.reasons[i] = reason
         out.raw_bad[i] = raw_values
 
 
-def _reason(raw: dict, parsed: dict, price_bad: bool) -> str:
+def _problems(raw: dict, parsed: dict, price_bad: bool, lang: str) -> list:
+    """What is wrong with a rejected row, in the core's own words (in ``lang``)."""
     problems = []
     try:
         Inputs().side("side", raw["side"].strip())
     except InputError as exc:
-        problems.append(str(exc))
+        problems.append(error_text(exc, lang))
     for name in NUMERIC_FIELDS:
         value = parsed.get(name)
         if value is None:
@@ -531,8 +534,8 @@ def _reason(raw: dict, parsed: dict, price_bad: bool) -> str:
                 Inputs().number(name, shown.strip() if isinstance(shown, str) else shown)
             Inputs().number(name, value, rule=RULES[name])
         except InputError as exc:
-            problems.append(str(exc))
-    return "; ".join(problems) or "rejected"
+            problems.append(error_text(exc, lang))
+    return problems
 
 
 def read_prices(path) -> dict:

@@ -42,7 +42,8 @@ from ..presets import get_preset, preset_levels
 from .compute import STRESS_MOVES, AccountAggregates, Levels, Positions, position_columns, row_terms
 from .reader import TEXT_FIELDS, ExactLines, RowTooLong, iter_chunks, read_prices
 from .sums import RowOrderSums
-from .writer import Column, atomic_output, build_workbook, splice_workbook
+from .._files import atomic_output
+from .writer import Column, build_workbook, splice_workbook
 
 __all__ = ["build_report", "ReportResult"]
 

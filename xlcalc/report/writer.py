@@ -16,18 +16,15 @@ string (``t="inlineStr"``): a symbol like ``=HYPERLINK(...)`` can never become a
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from ..labels import label
 
-__all__ = ["Column", "SheetData", "stream_rows", "xml_text", "atomic_output", "splice_workbook",
+__all__ = ["Column", "SheetData", "stream_rows", "xml_text", "splice_workbook",
            "MAX_ROWS", "FORMATS"]
 
 MAX_ROWS = 1_048_576          # Excel's rows per sheet, header included
@@ -171,47 +168,6 @@ def splice_workbook(workbook_bytes: bytes, dest, sheets: list, progress=None, co
                 for chunk in stream_rows(data, progress=progress):
                     fh.write(chunk)
                 fh.write(("</sheetData>" + tail).encode("utf-8"))
-
-
-class atomic_output:
-    """Context manager giving a temporary path next to ``path``; renamed into place on
-    success, removed on any failure. An existing file is kept unless ``force``."""
-
-    def __init__(self, path, force=False):
-        self.path = Path(path)
-        self.force = force
-        self.tmp = None
-
-    def check(self):
-        if self.path.exists() and not self.force:
-            raise FileExistsError(f"output file {str(self.path)!r} exists; use --force to overwrite it")
-        if self.path.is_dir():
-            raise IsADirectoryError(f"output {str(self.path)!r} is a directory")
-
-    def __enter__(self):
-        self.check()
-        directory = self.path.parent if str(self.path.parent) else Path(".")
-        fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=directory)
-        os.close(fd)
-        self.tmp = Path(name)
-        return self.tmp
-
-    def __exit__(self, exc_type, exc, tb):
-        try:
-            if exc_type is None:
-                self.check()
-                os.chmod(self.tmp, 0o666 & ~_umask())  # mkstemp makes it private
-                os.replace(self.tmp, self.path)
-        finally:
-            if self.tmp.exists():
-                self.tmp.unlink()
-        return False
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def sheet_title(key: str, lang: str, part: int = 1) -> str:

@@ -18,12 +18,11 @@ Examples
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
+from .._files import atomic_output
 from .._inputs import InputError
 from ..labels import LANGUAGES
 from ..presets import exchange_presets, get_preset
@@ -90,22 +89,9 @@ def build_workbook(lang="ja", exchange=None, udf=False, presets=None):
 
 def write_template(wb, path, force=False) -> Path:
     """Save ``wb`` to ``path`` atomically (temp file + rename); refuse to overwrite unless ``force``."""
-    path = Path(path)
-    if path.exists() and not force:
-        raise FileExistsError(f"{path} exists; use --force to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_output(path, force) as tmp:
         wb.save(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a workbook is not
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)
 
 
 def build_template(path, lang="ja", exchange=None, udf=False, force=False) -> Path:
@@ -122,6 +108,5 @@ def build_template(path, lang="ja", exchange=None, udf=False, force=False) -> Pa
     want = ".xlsm" if udf else ".xlsx"
     if path.suffix.lower() != want:
         raise InputError(f"PATH must end in {want}{' with --udf' if udf else ''}; got {str(path)!r}")
-    if path.exists() and not force:
-        raise FileExistsError(f"{path} exists; use --force to overwrite it")
+    atomic_output(path, force).check()  # before the work of building it
     return write_template(build_workbook(lang, exchange, udf), path, force=force)

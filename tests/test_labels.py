@@ -1,0 +1,34 @@
+"""The two label tables say the same things: every key in one language is in the other."""
+import re
+
+import pytest
+
+from xlcalc.labels import LANGUAGES, TABLES, label
+
+
+def test_every_language_has_the_same_keys():
+    keys = {lang: set(TABLES[lang]) for lang in LANGUAGES}
+    for lang in LANGUAGES:
+        for other in LANGUAGES:
+            missing = sorted(keys[other] - keys[lang])
+            assert not missing, f"{lang} lacks {missing}"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_label_is_a_nonempty_text(lang):
+    for key, text in TABLES[lang].items():
+        assert isinstance(text, str) and text.strip(), (lang, key)
+
+
+def test_placeholders_agree_between_languages():
+    # a message formatted with the English placeholders must format in every language
+    field = re.compile(r"{(\w+)")
+    for key, text in TABLES["en"].items():
+        for lang in LANGUAGES:
+            assert set(field.findall(TABLES[lang][key])) == set(field.findall(text)), (lang, key)
+
+
+def test_label_knows_every_key_in_every_language():
+    for lang in LANGUAGES:
+        for key in TABLES["en"]:
+            assert label(key, lang)

@@ -142,3 +142,8 @@ def test_lazy_names_still_resolve():
         getattr(xc, name)
     with pytest.raises(AttributeError):
         xc.no_such_name
+
+
+def test_side_cell_holding_a_list_is_refused_with_its_row():
+    with pytest.raises(xc.InputError, match="side must be .* at row 1"):
+        xc.core.parse_side(np.array(["long", [1, 2]], dtype=object))

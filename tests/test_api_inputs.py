@@ -126,7 +126,8 @@ def test_side_words_with_bools_and_numbers():
     "import xlcalc",
     "import xlcalc.core",
     "import xlcalc as xc; xc.maintenance_ratio([1e6], 'long', 1e7, 1e7, 0.1, 2); xc.status([1.0, None])",
-    "import xlcalc as xc; xc.loan_ltv([1, 2], 1, 3); xc.days_to_level(1e6, 'long', 1e7, 1e7, .1, 2, .5, 4e-4)",
+    "import xlcalc as xc; xc.loan_ltv([1, 2], 1, 3); xc.loan_presets()",
+    "import xlcalc as xc; xc.days_to_level(1e6, 'long', 1e7, [1e7, 9e6], 0.1, 2, 0.5, 4e-4)",
     "import xlcalc as xc; xc.core.parse_side(['long', 'short']); xc.core.parse_basis(['mark', 'entry'])",
 ])
 def test_no_pandas_on_import_or_in_the_core(code):

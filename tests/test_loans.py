@@ -109,7 +109,8 @@ def test_presets_have_sources_dates_and_fractions():
         for col in ("initial_ltv", "margin_call_ltv", "liquidation_ltv", "liquidation_fee"):
             v = row[col]
             assert math.isnan(v) or 0 < v < 1, (row["id"], col, v)
-        levels = [row[c] for c in ("initial_ltv", "margin_call_ltv", "liquidation_ltv") if not math.isnan(row[c])]
+        levels = [row[c] for c in ("initial_ltv", "margin_call_ltv", "liquidation_ltv")
+                  if not math.isnan(row[c])]
         assert levels == sorted(levels), row["id"]
 
 

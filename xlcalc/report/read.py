@@ -237,14 +237,13 @@ def _count_lines(path: Path) -> tuple[int, int]:
     return newlines + (0 if last == b"\n" else 1), longest
 
 
-def _looks_like_rows(record, delimiter, width) -> bool:
-    """Does a quoted field hold lines that look like records of their own (a stray quote)?"""
-    need = max(width - 1, 1)
-    for value in record:
-        if "\n" in value or "\r" in value:
-            if any(seg.count(delimiter) >= need for seg in value.splitlines()[1:]):
-                return True
-    return False
+def _looks_like_rows(lines, delimiter, width) -> bool:
+    """Is a record spanning ``lines`` a stray quote? Its first line is a whole row by itself
+    and a later line is one too (a note spanning lines starts or continues a partial row)."""
+    need = max(width - 1, 2)
+    if lines[0][1].count(delimiter) + 1 < need:
+        return False
+    return any(text.count(delimiter) + 1 >= need for _, text in lines[1:])
 
 
 def _literal_fields(text: str, delimiter: str) -> list:
@@ -263,23 +262,10 @@ def _csv_records(path, encoding, delimiter):
     csv.field_size_limit(sys.maxsize if sys.maxsize < 2 ** 63 else 2 ** 31 - 1)
     try:
         with open(path, encoding=encoding, newline="") as fh:
-            pending, consumed = deque(), []
-            count = [0]
+            lines = _Lines(fh)
+            pending, consumed, count = lines.pending, lines.consumed, lines.count
 
-            def lines():
-                while True:
-                    if pending:
-                        item = pending.popleft()
-                    else:
-                        text = fh.readline()
-                        if not text:
-                            return
-                        count[0] += 1
-                        item = (count[0], text)
-                    consumed.append(item)
-                    yield item[1]
-
-            reader = csv.reader(lines(), delimiter=delimiter)
+            reader = csv.reader(lines, delimiter=delimiter)
             header = None
             while header is None:
                 consumed.clear()
@@ -308,7 +294,7 @@ def _csv_records(path, encoding, delimiter):
                 if record is None:
                     break
                 first_line = consumed[0][0] if consumed else count[0]
-                if len(consumed) > 1 and _looks_like_rows(record, delimiter, width):
+                if len(consumed) > 1 and _looks_like_rows(consumed, delimiter, width):
                     rows.append(_stray_row(_literal_fields(consumed[0][1], delimiter), width,
                                            ["", f"line {first_line}", "stray_quote", str(len(consumed) - 1)]))
                     numbers.append(first_line)
@@ -322,6 +308,31 @@ def _csv_records(path, encoding, delimiter):
             yield pd.DataFrame(rows, columns=columns, dtype=object), np.asarray(numbers, dtype=np.int64)
     finally:
         csv.field_size_limit(old_limit)
+
+
+class _Lines:
+    """The file's lines for the csv module, each remembered with its number until the record
+    is taken; lines pushed back to ``pending`` are read again (after a stray quote). Unlike a
+    generator, it goes on after reporting the end once."""
+
+    def __init__(self, fh):
+        self.fh = fh
+        self.pending, self.consumed, self.count = deque(), [], [0]
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.pending:
+            item = self.pending.popleft()
+        else:
+            text = self.fh.readline()
+            if not text:
+                raise StopIteration
+            self.count[0] += 1
+            item = (self.count[0], text)
+        self.consumed.append(item)
+        return item[1]
 
 
 def _record_row(record, width, names):

@@ -194,6 +194,8 @@ def _csv_fast(path, encoding, delimiter):
         raise RowTooLong() from None
     except pd.errors.EmptyDataError:
         raise InputError(f"input file {str(path)!r} is empty") from None
+    if records == 0:   # a header and no rows: an empty report, not "no header"
+        yield pd.DataFrame(columns=names, dtype=object), np.zeros(0, dtype=np.int64)
     # One record per line, no line longer than a cell, or read again exactly.
     lines, longest = _count_lines(path)
     if records + 1 != lines or longest > CELL_CHARS:
@@ -217,24 +219,37 @@ def _trailing_to_overflow(chunk, width):
 
 
 def _count_lines(path: Path) -> tuple[int, int]:
-    """(lines in the file, bytes of its longest line)."""
+    """(lines in the file, bytes of its longest line, or 0 when no line reaches 16 KiB).
+
+    A line of 32 KiB or more holds a whole aligned 16 KiB segment without a line break, so
+    only a file with such a segment is measured exactly (numpy over its blocks)."""
     size = path.stat().st_size
     if size == 0:
         return 0, 0
-    newlines, longest, start = 0, 0, 0   # start: offset of the current line's first byte
-    offset = 0
+    seg = 1 << 14
+    newlines = 0
+    maybe_long = False
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 22), b""):
+            newlines += block.count(b"\n")
+            if not maybe_long:
+                maybe_long = any(block.find(b"\n", i, i + seg) < 0 for i in range(0, len(block) - seg + 1, seg))
+        fh.seek(-1, io.SEEK_END)
+        last = fh.read(1)
+    lines = newlines + (0 if last == b"\n" else 1)
+    return lines, (_longest_line(path, size) if maybe_long else 0)
+
+
+def _longest_line(path, size) -> int:
+    longest, start, offset = 0, 0, 0   # start: offset of the current line's first byte
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 22), b""):
             ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + offset
             if len(ends):
                 longest = max(longest, int(ends[0] - start), int(np.diff(ends).max()) if len(ends) > 1 else 0)
                 start = int(ends[-1]) + 1
-            newlines += len(ends)
             offset += len(block)
-        longest = max(longest, size - start)
-        fh.seek(-1, io.SEEK_END)
-        last = fh.read(1)
-    return newlines + (0 if last == b"\n" else 1), longest
+    return max(longest, size - start)
 
 
 def _looks_like_rows(lines, delimiter, width) -> bool:

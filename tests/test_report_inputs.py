@@ -94,8 +94,9 @@ def test_pandas_written_formulas_and_a_formula_whose_result_was_saved(tmp_path):
     table = read_table(src)
     assert good_lines(table) == [3] and "D2" in errors_of(table)[2]
     # As Excel or LibreOffice save it: the result cached, no recalculation flag -> the value.
-    patch_zip(src, "xl/worksheets/sheet1.xml", lambda x: x.replace("<f>1/2</f><v></v>", "<f>1/2</f><v>0.5</v>")
-              .replace("<f>1/2</f><v />", "<f>1/2</f><v>0.5</v>"))
+    cached = "<f>1/2</f><v>0.5</v>"
+    patch_zip(src, "xl/worksheets/sheet1.xml",
+              lambda x: x.replace("<f>1/2</f><v></v>", cached).replace("<f>1/2</f><v />", cached))
     patch_zip(src, "xl/workbook.xml", lambda x: x.replace('fullCalcOnLoad="1"', ""))
     table = read_table(src)
     assert good_lines(table) == [2, 3] and table.numbers["quantity"].tolist() == [0.5, 1.0]
@@ -124,8 +125,8 @@ def test_quoted_decimal_commas_in_a_comma_file(tmp_path):
 def test_ambiguous_decimal_is_rejected_not_guessed(tmp_path):
     # semicolons and no value that decides: "1.000" may be 1 or 1,000 -> rejected with a hint
     src = tmp_path / "amb.csv"
-    src.write_text("symbol;side;entry_price;quantity;leverage;deposit\nA;long;1.000;1;2;50\nB;long;100;1;2;50\n",
-                   encoding="utf-8")
+    src.write_text("symbol;side;entry_price;quantity;leverage;deposit\n"
+                   "A;long;1.000;1;2;50\nB;long;100;1;2;50\n", encoding="utf-8")
     table = read_table(src)
     assert table.decimal is None and good_lines(table) == [3]
     assert "--decimal" in errors_of(table)[2] and "'1.000'" in errors_of(table)[2]
@@ -309,7 +310,8 @@ def test_corrupt_sheet_xml_is_one_line(tmp_path):
 def test_xml_entities_are_refused(tmp_path):
     src = xlsx(tmp_path / "e.xlsx", [HEAD, ["A", "long", 100, 1, 2, 100, 50]])
     bomb = '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
-    patch_zip(src, "xl/worksheets/sheet1.xml", lambda x: bomb + (x.split("?>", 1)[1] if x.startswith("<?xml") else x))
+    patch_zip(src, "xl/worksheets/sheet1.xml",
+              lambda x: bomb + (x.split("?>", 1)[1] if x.startswith("<?xml") else x))
     r = run("report", src, "-o", tmp_path / "r.xlsx", "--lang", "en")
     assert _one_line(r) and "refused as unsafe" in r.output
 
@@ -330,7 +332,8 @@ def test_more_columns_than_excel_is_one_line(tmp_path):
 def _huge_cell_xlsx(path, chars):
     src = xlsx(path, [HEAD, ["A", "long", 100, 1, 2, 100, 50], ["B", "long", 100, 1, 2, 100, 50]])
     patch_zip(src, "xl/worksheets/sheet1.xml", lambda x: x.replace(
-        "<v>50</v></c></row>", f'<v>50</v></c><c r="H2" t="inlineStr"><is><t>{"A" * chars}</t></is></c></row>', 1))
+        "<v>50</v></c></row>",
+        f'<v>50</v></c><c r="H2" t="inlineStr"><is><t>{"A" * chars}</t></is></c></row>', 1))
     return src
 
 

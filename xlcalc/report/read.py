@@ -103,6 +103,10 @@ def clean_header(values, kind: str, path) -> tuple[list, int]:
         raise InputError(f"input file {str(path)!r} has {width:,} columns; Excel holds {MAX_COLUMNS:,}: "
                          f"is it really a positions file?")
     names = names[:width]
+    if any(len(n) > CELL_CHARS for n in names):
+        i = next(i for i, n in enumerate(names) if len(n) > CELL_CHARS)
+        raise InputError(f"input file {str(path)!r}: the header of column {i + 1} is {len(names[i]):,} "
+                         f"characters long ({_clip(names[i], 40)!r}): is the first row really the header?")
     where = (lambda i: f"column {column_letter(i)}") if kind == "xlsx" else (lambda i: f"field {i + 1}")
     seen = {}
     for i, name in enumerate(names):
@@ -152,12 +156,15 @@ def open_source(path: Path, *, tolerant=False, sheet=None, delimiter=None) -> So
 
 def _open_csv(path, tolerant, delimiter):
     encoding = detect_encoding(path)
-    with open(path, encoding=encoding, newline="") as fh:
-        first = fh.readline(1 << 20)
-    if not first.strip():
+    try:
         with open(path, encoding=encoding, newline="") as fh:
-            if not any(line.strip() for line in fh):
-                raise InputError(f"input file {str(path)!r} is empty")
+            first = fh.readline(1 << 20)
+        if not first.strip():
+            with open(path, encoding=encoding, newline="") as fh:
+                if not any(line.strip() for line in fh):
+                    raise InputError(f"input file {str(path)!r} is empty")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"input file {str(path)!r} is not valid {encoding} text ({exc.reason})") from None
     delimiter = delimiter or detect_delimiter(first)
     src = Source(kind="csv", delimiter=delimiter, encoding=encoding)
     fast = not tolerant and not encoding.startswith("utf-16")
@@ -233,7 +240,8 @@ def _count_lines(path: Path) -> tuple[int, int]:
         for block in iter(lambda: fh.read(1 << 22), b""):
             newlines += block.count(b"\n")
             if not maybe_long:
-                maybe_long = any(block.find(b"\n", i, i + seg) < 0 for i in range(0, len(block) - seg + 1, seg))
+                full = range(0, len(block) - seg + 1, seg)
+                maybe_long = any(block.find(b"\n", i, i + seg) < 0 for i in full)
         fh.seek(-1, io.SEEK_END)
         last = fh.read(1)
     lines = newlines + (0 if last == b"\n" else 1)
@@ -318,9 +326,12 @@ def _csv_records(path, encoding, delimiter):
                     rows.append(_record_row(record, width, names))
                     numbers.append(first_line)
                 if len(rows) >= CHUNK_ROWS:
-                    yield pd.DataFrame(rows, columns=columns, dtype=object), np.asarray(numbers, dtype=np.int64)
+                    yield (pd.DataFrame(rows, columns=columns, dtype=object),
+                           np.asarray(numbers, dtype=np.int64))
                     rows, numbers = [], []
             yield pd.DataFrame(rows, columns=columns, dtype=object), np.asarray(numbers, dtype=np.int64)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"input file {str(path)!r} is not valid {encoding} text ({exc.reason})") from None
     finally:
         csv.field_size_limit(old_limit)
 

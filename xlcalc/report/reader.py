@@ -184,8 +184,13 @@ def detect_decimal(columns, default: str | None = ".") -> str | None:
     for col in columns:
         if col.dtype.kind in "iufb":
             continue
-        for part in (col.iloc[:1000], col):
+        for part in (col.iloc[:500], col):
             uniques = pd.Series(pd.unique(part.astype(str).to_numpy()), dtype=object)
+            plain = pd.to_numeric(uniques, errors="coerce").notna().to_numpy()
+            dotted = uniques.str.contains(".", regex=False).to_numpy()
+            if (plain & dotted).any():   # "0.1" by pandas' own rule: a point, unless "1.000"
+                point_seen |= not uniques[plain & dotted].str.match(_AMBIGUOUS_POINT).all()
+            uniques = uniques[~plain]
             uniques = uniques[uniques.str.contains(r"[.,，．]", regex=True)]
             if len(uniques):
                 t, _ = _normalize(uniques)

@@ -102,6 +102,26 @@ def test_pandas_written_formulas_and_a_formula_whose_result_was_saved(tmp_path):
     assert good_lines(table) == [2, 3] and table.numbers["quantity"].tolist() == [0.5, 1.0]
 
 
+def test_a_date_in_a_price_cell_is_not_a_price(tmp_path):
+    import datetime
+
+    src = xlsx(tmp_path / "d.xlsx", [HEAD, ["A", "long", 100, 1, 2, datetime.date(2026, 11, 20), 50],
+                                     ["B", "long", 100, 1, 2, 95, 50]])
+    table = read_table(src)
+    assert good_lines(table) == [3] and "'2026-11-20'" in errors_of(table)[2]
+
+
+def test_furigana_of_japanese_text_is_not_part_of_the_value(tmp_path):
+    # Japanese Excel saves the reading (rPh) of typed kanji next to the text
+    src = xlsx(tmp_path / "j.xlsx", [["銘柄", "売買", "建値", "数量", "レバレッジ", "証拠金"],
+                                     ["金先物", "買い", 100, 1, 2, 50]])
+    patch_zip(src, "xl/sharedStrings.xml", lambda x: x.replace(
+        "<t>金先物</t>", '<t>金先物</t><rPh sb="0" eb="3"><t>キンサキモノ</t></rPh>'))
+    with zipfile.ZipFile(src) as z:
+        assert b"<rPh" in z.read("xl/sharedStrings.xml")
+    assert list(read_table(src).texts["symbol"]) == ["金先物"]
+
+
 # -- decimal commas -------------------------------------------------------------------------------
 
 def test_decimal_comma_detected_per_file(tmp_path):

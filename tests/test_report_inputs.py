@@ -112,13 +112,21 @@ def test_a_date_in_a_price_cell_is_not_a_price(tmp_path):
 
 
 def test_furigana_of_japanese_text_is_not_part_of_the_value(tmp_path):
-    # Japanese Excel saves the reading (rPh) of typed kanji next to the text
+    # Japanese Excel saves the reading (rPh) of typed kanji next to the text, in sharedStrings
     src = xlsx(tmp_path / "j.xlsx", [["銘柄", "売買", "建値", "数量", "レバレッジ", "証拠金"],
                                      ["金先物", "買い", 100, 1, 2, 50]])
-    patch_zip(src, "xl/sharedStrings.xml", lambda x: x.replace(
-        "<t>金先物</t>", '<t>金先物</t><rPh sb="0" eb="3"><t>キンサキモノ</t></rPh>'))
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    shared = (f'<sst xmlns="{main}" count="1" uniqueCount="1"><si><t>金先物</t>'
+              '<rPh sb="0" eb="3"><t>キンサキモノ</t></rPh><phoneticPr fontId="1"/></si></sst>')
+    patch_zip(src, "xl/worksheets/sheet1.xml", lambda x: x.replace(
+        '<c r="A2" t="inlineStr"><is><t>金先物</t></is></c>', '<c r="A2" t="s"><v>0</v></c>'))
+    patch_zip(src, "[Content_Types].xml", lambda x: x.replace("</Types>", (
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sharedStrings+xml"/></Types>')))
+    with zipfile.ZipFile(src, "a") as z:
+        z.writestr("xl/sharedStrings.xml", shared)
     with zipfile.ZipFile(src) as z:
-        assert b"<rPh" in z.read("xl/sharedStrings.xml")
+        assert b'<v>0</v>' in z.read("xl/worksheets/sheet1.xml")
     assert list(read_table(src).texts["symbol"]) == ["金先物"]
 
 

@@ -26,6 +26,7 @@ import json
 import re
 import sys
 import zipfile
+import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -432,7 +433,7 @@ def _xml(data, path, part):
 def _open_xlsx(path, sheet):
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise InputError(f"input file {str(path)!r} is not a readable xlsx ({exc})") from None
     try:
         names = set(zf.namelist())
@@ -469,6 +470,14 @@ def _open_xlsx(path, sheet):
         shared = _shared_strings(zf, path)
         member = zf.getinfo(target[0])
         _check_size(member, path)
+    except InputError:
+        zf.close()
+        raise
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError, KeyError, RuntimeError,
+            NotImplementedError) as exc:  # zipfile: encrypted, unknown compression
+        zf.close()
+        raise InputError(f"input file {str(path)!r} is damaged ({exc}); open and save it again in Excel "
+                         f"or LibreOffice") from None
     except BaseException:
         zf.close()
         raise
@@ -571,7 +580,8 @@ def _feed(parser, zf, member, path, part, handler=None, chunks=None):
         raise InputError(f"input file {str(path)!r} is damaged ({part}, line {exc.getLineNumber()}, column "
                          f"{exc.getColumnNumber()}: {exc.getMessage()}); open and save it again in Excel "
                          f"or LibreOffice, or export a CSV") from None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:  # CRC, truncated member
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, RuntimeError,
+            NotImplementedError) as exc:  # CRC, truncated, encrypted
         raise InputError(f"input file {str(path)!r} is damaged ({part}: {exc}); open and save it again "
                          f"in Excel or LibreOffice") from None
 

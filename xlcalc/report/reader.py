@@ -45,7 +45,7 @@ __all__ = ["FIELDS", "NUMERIC_FIELDS", "TEXT_FIELDS", "Table", "Chunk", "ExactLi
 ALIASES = {
     "account": ["account", "account id", "口座", "口座番号", "アカウント"],
     "symbol": ["symbol", "pair", "instrument", "ticker", "contract", "銘柄", "銘柄名", "通貨ペア",
-               "instId", "coin", "market"],
+               "instId", "coin"],
     "side": ["side", "direction", "buy/sell", "売買", "売買区分", "ポジション", "positionSide", "posSide",
              "holdSide"],
     "entry_price": ["entry_price", "entry", "entry price", "avg entry price", "open price",
@@ -68,7 +68,7 @@ NEUTRAL_SIDES = {"both", "net"}
 # Deposit headers of exchange exports: an isolated position's margin, not a cross account's.
 ISOLATED_DEPOSIT = ["margin", "isolatedWallet", "isolated wallet", "position margin", "positionMargin",
                     "positionBalance"]
-MARGIN_MODE = ["marginType", "margin type", "marginMode", "margin mode", "mgnMode", "tradeMode"]
+MARGIN_MODE = ["marginType", "margin type", "marginMode", "margin mode", "mgnMode"]
 
 FIELDS = list(ALIASES)
 NUMERIC_FIELDS = ["entry_price", "quantity", "leverage", "price", "deposit", "fees"]

@@ -434,6 +434,13 @@ def test_subnormal_price_rejects_its_row_not_the_report(tmp_path):
     assert "too small" in errors_of(read_table(df))[2]
 
 
+def test_dataframe_text_longer_than_a_cell_is_a_rejected_row(tmp_path):
+    df = pd.DataFrame({"symbol": ["A" * 40_000, "B"], "side": ["long", "long"], "entry_price": [100, 100],
+                       "quantity": [1, 1], "leverage": [2, 2], "deposit": [50, 50]})
+    table = read_table(df)
+    assert good_lines(table) == [3] and "40,000 characters" in errors_of(table)[2]
+
+
 # -- output safety ------------------------------------------------------------------------------------
 
 def test_check_output_refuses_the_input_and_other_extensions(tmp_path):

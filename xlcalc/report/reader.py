@@ -375,6 +375,8 @@ def iter_chunks(source, *, prices: dict | None = None, default_leverage: float |
         if lines is None:
             lines = np.arange(offset, offset + n, dtype=np.int64) + 2
         text = {c: _as_text(chunk.iloc[:, i]) for i, c in enumerate(chunk.columns)}
+        if src.kind == "frame":   # files are bounded by their readers; a DataFrame here
+            _long_cells(text)
         blank = np.ones(n, dtype=bool)  # every field empty: a blank line, not a row
         for col in text.values():
             blank &= (col == "").to_numpy()
@@ -385,6 +387,19 @@ def iter_chunks(source, *, prices: dict | None = None, default_leverage: float |
         yield out
     if header is None:
         raise InputError("input has no header row")
+
+
+def _long_cells(text):
+    """Mark text longer than an Excel cell (PROBLEMS), as the file readers do."""
+    found = {}
+    for j, (name, col) in enumerate(text.items()):
+        lengths = col.str.len().to_numpy()
+        for i in np.flatnonzero(lengths > CELL_CHARS):
+            found.setdefault(i, []).append([name, f"column {column_letter(j)}", "too_long", int(lengths[i])])
+    if found:
+        n = len(next(iter(text.values())))
+        text[PROBLEMS] = pd.Series([json.dumps(found[i]) if i in found else "" for i in range(n)],
+                                   dtype=object)
 
 
 def _file_decimal(chunk, header, src):

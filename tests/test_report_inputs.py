@@ -3,12 +3,10 @@ or one clear sentence naming the line or cell; never a blank read as a price, ne
 position, never a traceback. Every file is built inside its test."""
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import textwrap
 import zipfile
 
 import numpy as np

@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._files import detect_encoding
 from .._inputs import InputError, Inputs, parse_side_word
 from ..labels import error_text, label
 from .read import (CELL_CHARS, CHUNK_ROWS, OVERFLOW, PROBLEMS, ExactLines, RowTooLong, Source,
@@ -651,5 +650,3 @@ def read_prices(path, *, decimal: str | None = None) -> dict:
     symbols = df[cols["symbol"]].str.strip()
     return dict(zip(symbols, values.tolist()))
 
-
-_ = (detect_encoding, column_letter)  # re-exported for callers of the old module

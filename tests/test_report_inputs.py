@@ -84,6 +84,15 @@ def test_openpyxl_formula_without_cached_value_is_rejected_naming_the_cell(tmp_p
     assert list(table.extra["note"]) == ["=A2", "=B3"]
 
 
+def test_formula_reason_in_the_reports_language(tmp_path):
+    src = xlsx(tmp_path / "in.xlsx", [HEAD, ["BTC", "long", 100, 1, 2, "=C2*0.3", 10]])
+    out = tmp_path / "r.xlsx"
+    build_report(src, out, lang="ja")
+    (line, reason, *raw), = list(openpyxl.load_workbook(out)["エラー"].iter_rows(min_row=2, values_only=True))
+    assert line == 2 and reason.startswith("セル F2（price）は計算結果が保存されていない数式です（=C2*0.3）")
+    assert raw[5] == "=C2*0.3"
+
+
 def test_pandas_written_formulas_and_a_formula_whose_result_was_saved(tmp_path):
     df = pd.DataFrame({"symbol": ["A", "B"], "side": ["short", "long"], "entry_price": [100, 100],
                        "quantity": ["=1/2", 1], "leverage": [2, 2], "deposit": [50, 50]})
@@ -244,6 +253,7 @@ def test_hidden_stale_sheet_is_not_read(tmp_path):
     table = read_table(src)
     assert table.sheet == "Live" and list(table.texts["symbol"]) == ["NEW"]
     assert list(read_table(src, sheet="Stale").texts["symbol"]) == ["OLD"]   # asked for by name
+    assert list(read_table(src, sheet=0).texts["symbol"]) == ["OLD"]         # or by position
     with pytest.raises(InputError, match="'Live', 'Stale'|'Stale', 'Live'"):
         read_table(src, sheet="Nope")
 

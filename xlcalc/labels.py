@@ -208,6 +208,26 @@ EN = {
     "expect_below_one": "a fraction >= 0 and < 1 (0.005 = 0.5 %)",
     "expect_same_index": "a Series with the same index as the other Series arguments",
     "expect_same_length": "an array of the same length as the other arrays",
+    # --- report input ---
+    "report_decimal_ambiguous": ("{name} {value!r} reads as {point} with a decimal point and {comma} "
+        "with a decimal comma: give --decimal . or --decimal ,"),
+    "report_decimal_other": ("{name} {value!r} does not fit this file's decimal separator "
+        "{decimal!r}: check the value, or give --decimal"),
+    "report_truncated": " …[cut: {n:,} characters]",
+    "report_side_conflict": "{header} {quantity} and side {side!r} disagree",
+    "report_side_from_sign": " (or give a signed, non-zero quantity)",
+    "report_cross_row": ("a cross-margin position: its {header} is not its deposit; report "
+        "cross positions with --deposit from a file without that column"),
+    "report_formula": ("cell {cell} ({header}) is a formula without a saved result ({formula})"
+        ": open and save the file in Excel or LibreOffice, or type the "
+        "value"),
+    "report_too_long": "{where} holds {n:,} characters; an Excel cell holds at most {limit:,}",
+    "report_stray_quote": ("line {line} opens a quote (\") that is never closed: it would "
+        "swallow the next {n} lines; this line is not read, the lines "
+        "after it are"),
+    "report_too_many_fields": "row has {n:,} fields, more than Excel's 16,384 columns",
+    "report_unreadable": "line {line} cannot be read as CSV: {detail}",
+    "report_subnormal": "{name} {value!r} is too small to compute with (below 2.2e-308)",
 }
 
 JA = {
@@ -402,6 +422,21 @@ JA = {
     "expect_below_one": "0 以上 1 未満の割合（0.5 % = 0.005）",
     "expect_same_index": "他の Series 引数と同じインデックスの Series",
     "expect_same_length": "他の配列と同じ長さの配列",
+    # --- report input ---
+    "report_decimal_ambiguous": ("{name} {value!r} は小数点なら {point}、小数点がカンマなら {comma} です。--decimal "
+        ". か --decimal , を指定してください"),
+    "report_decimal_other": "{name} {value!r} はこのファイルの小数点 {decimal!r} と合いません。値を確認するか --decimal を指定してください",
+    "report_truncated": " …[省略: {n:,} 文字]",
+    "report_side_conflict": "{header} {quantity} と売買 {side!r} が矛盾しています",
+    "report_side_from_sign": "（または符号付きの 0 でない数量）",
+    "report_cross_row": "クロスマージンの建玉です。{header} は証拠金ではありません。クロスの建玉はその列のないファイルと --deposit でレポートしてください",
+    "report_formula": ("セル {cell}（{header}）は計算結果が保存されていない数式です（{formula}）。Excel か LibreOffice "
+        "で開いて保存するか、値を入力してください"),
+    "report_too_long": "{where} は {n:,} 文字です。Excel のセルは最大 {limit:,} 文字です",
+    "report_stray_quote": "{line} 行目の引用符（\"）が閉じられていません。後の {n} 行を飲み込むため、この行は読まず、後の行は読みます",
+    "report_too_many_fields": "この行は {n:,} 項目あり、Excel の 16,384 列を超えています",
+    "report_unreadable": "{line} 行目は CSV として読めません: {detail}",
+    "report_subnormal": "{name} {value!r} は小さすぎて計算できません（2.2e-308 未満）",
 }
 
 TABLES = {"en": EN, "ja": JA}

@@ -1,27 +1,29 @@
-"""Positions in: CSV (UTF-8, UTF-8 with BOM, Shift_JIS/cp932) or xlsx, headers in English or
-Japanese, numbers as exchanges and spreadsheets export them.
+"""Positions in: CSV (UTF-8, UTF-8 with BOM, Shift_JIS/cp932, UTF-16; comma, semicolon or tab
+separated) or xlsx, headers in English, Japanese or as exchanges export them, numbers as
+exchanges and spreadsheets write them.
 
-Rows are read and validated in chunks (:func:`iter_chunks`), floats and categoricals; the
-report streams them, :func:`read_table` gathers them in memory. Nothing is dropped: a row the core would reject keeps its raw text, its line number
-and the core's own error message, for the Errors sheet. Only blank lines (every field empty)
-are skipped; they hold no data.
+Rows are read (:mod:`xlcalc.report.read`) and validated here in chunks (:func:`iter_chunks`),
+floats and categoricals; the report streams them, :func:`read_table` gathers them in memory.
+Nothing is dropped: a row the core would reject keeps its raw text, its line number and the
+reason, for the Errors sheet. Only blank lines (every field empty) are skipped. Nothing is
+guessed: a formula without a saved value, a number whose decimal separator is ambiguous, a
+line opened by a stray quote is a rejected row with its reason, never a blank, a 0 or 10x.
 
->>> canonical_header("  Entry Price ")
-'entry_price'
+>>> canonical_header("  Entry Price "), canonical_header("positionAmt")
+('entry_price', 'quantity')
 >>> canonical_header("建値"), canonical_header("ＬＥＶＥＲＡＧＥ")
 ('entry_price', 'leverage')
 >>> clean_numbers(pd.Series(["1,234,567", "１２３", "¥5,000", "50%", "▲1,000", "", "abc"])).tolist()
 [1234567.0, 123.0, 5000.0, 0.5, -1000.0, nan, nan]
+>>> clean_numbers(pd.Series(["0,1", "1.000,50", "1,000"]), decimal=",").tolist()
+[0.1, 1000.5, 1.0]
 """
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import json
 import math
+import re
 import unicodedata
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,42 +32,63 @@ import pandas as pd
 
 from .._inputs import InputError, Inputs, parse_side_word
 from ..labels import error_text, label
+from .read import (CELL_CHARS, CHUNK_ROWS, OVERFLOW, PROBLEMS, ExactLines, RowTooLong, Source,
+                   column_letter, open_source)
 
 __all__ = ["FIELDS", "NUMERIC_FIELDS", "TEXT_FIELDS", "Table", "Chunk", "ExactLines", "RowTooLong",
-           "canonical_header", "clean_numbers", "read_table", "iter_chunks", "read_prices"]
+           "canonical_header", "clean_numbers", "detect_decimal", "read_table", "iter_chunks", "read_prices",
+           "CHUNK_ROWS", "OVERFLOW", "PROBLEMS"]
 
-CHUNK_ROWS = 25_000   # rows read, validated and written at once: memory holds one chunk
-
-# Canonical field -> header spellings (compared after NFKC, lower case, no spaces/_/-).
+# Canonical field -> header spellings (compared after NFKC, lower case, no spaces/_/-/.).
+# Exchange exports: Binance USDⓈ-M positionRisk / Positions tab, Bybit, OKX, Hyperliquid.
 ALIASES = {
     "account": ["account", "account id", "口座", "口座番号", "アカウント"],
-    "symbol": ["symbol", "pair", "instrument", "ticker", "contract", "銘柄", "銘柄名", "通貨ペア"],
-    "side": ["side", "direction", "buy/sell", "売買", "売買区分", "ポジション"],
+    "symbol": ["symbol", "pair", "instrument", "ticker", "contract", "銘柄", "銘柄名", "通貨ペア",
+               "instId", "coin"],
+    "side": ["side", "direction", "buy/sell", "売買", "売買区分", "ポジション", "positionSide", "posSide",
+             "holdSide"],
     "entry_price": ["entry_price", "entry", "entry price", "avg entry price", "open price",
-                    "建値", "平均建値", "建単価", "約定価格"],
-    "quantity": ["quantity", "qty", "size", "amount", "数量", "建玉数量", "建玉数"],
-    "leverage": ["leverage", "lev", "レバレッジ", "倍率"],
+                    "建値", "平均建値", "建単価", "約定価格", "entryPrice", "avgPrice", "avg price",
+                    "average price", "avgPx", "entryPx", "avgEntryPrice"],
+    "quantity": ["quantity", "qty", "size", "amount", "数量", "建玉数量", "建玉数",
+                 "positionAmt", "position amt", "pos", "szi", "net quantity"],
+    "leverage": ["leverage", "lev", "レバレッジ", "倍率", "lever"],
     "price": ["price", "mark price", "mark", "current price", "last price", "現在値", "時価",
-              "現在価格", "評価レート"],
-    "deposit": ["deposit", "collateral", "wallet balance", "証拠金", "預託証拠金", "預り証拠金"],
+              "現在価格", "評価レート", "markPrice", "markPx"],
+    "deposit": ["deposit", "collateral", "wallet balance", "証拠金", "預託証拠金", "預り証拠金",
+                "margin", "isolatedWallet", "isolated wallet", "position margin", "positionMargin",
+                "positionBalance"],
     "fees": ["fees", "fee", "costs", "手数料", "未払手数料"],
 }
+# Quantity headers that carry the side in their sign (a negative size is a short).
+SIGNED_QUANTITY = ["positionAmt", "position amt", "pos", "szi", "net quantity"]
+# Side words that leave the side to that sign (Binance one-way mode, OKX net mode).
+NEUTRAL_SIDES = {"both", "net"}
+# Deposit headers of exchange exports: an isolated position's margin, not a cross account's.
+ISOLATED_DEPOSIT = ["margin", "isolatedWallet", "isolated wallet", "position margin", "positionMargin",
+                    "positionBalance"]
+MARGIN_MODE = ["marginType", "margin type", "marginMode", "margin mode", "mgnMode"]
+
 FIELDS = list(ALIASES)
 NUMERIC_FIELDS = ["entry_price", "quantity", "leverage", "price", "deposit", "fees"]
 TEXT_FIELDS = ["account", "symbol"]
 # Rule of each number, as the core checks it (positive / nonnegative).
 RULES = {"entry_price": "positive", "quantity": "positive", "leverage": "positive",
          "price": "positive", "deposit": "nonnegative", "fees": "nonnegative"}
+TINY = np.finfo(float).tiny   # below it a float is subnormal: products and quotients lose it
 
 
 def _key(text) -> str:
     t = unicodedata.normalize("NFKC", str(text)).strip().lower()
-    for ch in " _-\u3000\t":
+    for ch in " _-.\u3000\t":
         t = t.replace(ch, "")
     return t
 
 
 _HEADER_KEYS = {_key(alias): name for name, aliases in ALIASES.items() for alias in aliases}
+_SIGNED_KEYS = {_key(a) for a in SIGNED_QUANTITY}
+_ISOLATED_KEYS = {_key(a) for a in ISOLATED_DEPOSIT}
+_MODE_KEYS = {_key(a) for a in MARGIN_MODE}
 
 
 def canonical_header(text) -> str | None:
@@ -73,35 +96,128 @@ def canonical_header(text) -> str | None:
     return _HEADER_KEYS.get(_key(text))
 
 
-# "\\" is how Python decodes the yen sign of a Shift_JIS file.
-_STRIP_RE = r"[,\s¥$円€£\\]|JPY|USDT|USD"
+# -- numbers --------------------------------------------------------------------------------------
+
+# "\\" is how Python decodes the yen sign of a Shift_JIS file; spaces and ' group thousands.
+_STRIP_RE = r"[\s¥$円€£\\']|JPY|USDT|USD"
+# A value read with a decimal point: commas group thousands by three.
+_POINT_RE = r"^[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d*)?(?:e[+-]?\d+)?$|^[+-]?\.\d+$"
+# A value read with a decimal comma: points group thousands by three.
+_COMMA_RE = r"^[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+)(?:,\d*)?$|^[+-]?,\d+$"
+_AMBIGUOUS_POINT = re.compile(r"^[+-]?\d{1,3}\.\d{3}$")   # "1.000": 1 or 1,000?
 
 
-def clean_numbers(raw: pd.Series) -> np.ndarray:
-    """Floats from exported number text; NaN where empty or not a number.
+def _normalize(t: pd.Series):
+    """Number text without decoration: (text, percent mask)."""
+    t = t.str.normalize("NFKC").str.strip()
+    t = t.str.replace(_STRIP_RE, "", regex=True, case=False)
+    t = t.str.replace("\u2212", "-", regex=False).str.replace("▲", "-", regex=False)
+    paren = t.str.startswith("(") & t.str.endswith(")")
+    t = t.where(~paren, "-" + t.str.slice(1, -1))
+    pct = t.str.endswith("%")
+    t = t.where(~pct, t.str.slice(0, -1))
+    return t, pct.to_numpy()
 
-    Thousands separators, full-width digits, currency signs (¥ $ 円), "▲" or "−" for minus,
-    "(1,000)" for a negative and "50%" (0.5) are understood.
+
+def _readings(t: pd.Series):
+    """(value with a decimal point, value with a decimal comma): NaN where that reading is invalid."""
+    lower = t.str.lower()
+    point_ok = lower.str.match(_POINT_RE).to_numpy(dtype=bool)
+    comma_ok = t.str.match(_COMMA_RE).to_numpy(dtype=bool)
+    point = pd.to_numeric(t.str.replace(",", "", regex=False), errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan)
+    comma = pd.to_numeric(t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
+                          errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return np.where(point_ok, point, np.nan), np.where(comma_ok, comma, np.nan)
+
+
+def _pick(point, comma, decimal):
+    """The value under convention ``decimal`` ("." / "," / None: only readings that agree)."""
+    if decimal == ".":
+        return point
+    if decimal == ",":
+        return comma
+    same = (point == comma) | np.isnan(comma)
+    return np.where(np.isnan(point), comma, np.where(same, point, np.nan))
+
+
+def clean_numbers(raw: pd.Series, decimal: str | None = ".") -> np.ndarray:
+    """Floats from exported number text; NaN where empty, not a number, or ambiguous.
+
+    Thousands separators, full-width digits, currency signs (¥ $ 円 €), "▲" or "−" for minus,
+    "(1,000)" for a negative and "50%" (0.5) are understood. ``decimal`` is the file's decimal
+    separator: "." (commas group thousands: "95,000" is 95000), "," (points group thousands:
+    "1.000,50" is 1000.5, "0,1" is 0.1) or None (unknown: a value that reads differently
+    either way, "1,000" or "1.500", is NaN). A comma never groups fewer than three digits, so
+    "0,1" is never 1.
     """
     if raw.dtype.kind in "iufb":
         return raw.to_numpy(dtype=float)
     text = raw.astype(object).where(raw.notna(), "").astype(str)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
     need = np.isnan(values) & (text != "").to_numpy()
+    if decimal != ".":  # a plain "1.500" or "1.5" is not read by pandas' rule here
+        need |= text.str.contains(".", regex=False).to_numpy()
     if need.any():
-        t = text[need]
-        t = t.str.normalize("NFKC").str.strip()
-        t = t.str.replace(_STRIP_RE, "", regex=True, case=False)
-        t = t.str.replace("\u2212", "-", regex=False).str.replace("▲", "-", regex=False)
-        paren = t.str.startswith("(") & t.str.endswith(")")
-        t = t.where(~paren, "-" + t.str.slice(1, -1))
-        pct = t.str.endswith("%")
-        t = t.where(~pct, t.str.slice(0, -1))
-        parsed = pd.to_numeric(t, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        parsed = np.where(pct.to_numpy(), parsed / 100.0, parsed)
-        values[need] = parsed
+        t, pct = _normalize(text[need])
+        point, comma = _readings(t)
+        parsed = _pick(point, comma, decimal)
+        values[need] = np.where(pct, parsed / 100.0, parsed)
     values[~np.isfinite(values)] = np.nan
     return values
+
+
+def detect_decimal(columns, default: str | None = ".") -> str | None:
+    """The decimal separator of a file from its number columns (Series of text).
+
+    Values that read one way only are the evidence: "0,1" and "1.000,50" say ","; "0.1" and
+    "1,000.50" say ".". Both kinds: None (ambiguous values are rejected); neither:
+    ``default``.
+
+    >>> detect_decimal([pd.Series(["1,5", "2"])]), detect_decimal([pd.Series(["1.5", "95,000"])])
+    (',', '.')
+    >>> print(detect_decimal([pd.Series(["0,5", "0.5"])]))
+    None
+    """
+    point_seen = comma_seen = False
+    for col in columns:
+        if col.dtype.kind in "iufb":
+            continue
+        for part in (col.iloc[:500], col):
+            uniques = pd.Series(pd.unique(part.astype(str).to_numpy()), dtype=object)
+            plain = pd.to_numeric(uniques, errors="coerce").notna().to_numpy()
+            dotted = uniques.str.contains(".", regex=False).to_numpy()
+            if (plain & dotted).any():   # "0.1" by pandas' own rule: a point, unless "1.000"
+                point_seen |= not uniques[plain & dotted].str.match(_AMBIGUOUS_POINT).all()
+            uniques = uniques[~plain]
+            uniques = uniques[uniques.str.contains(r"[.,，．]", regex=True)]
+            if len(uniques):
+                t, _ = _normalize(uniques)
+                point, comma = _readings(t)
+                point_seen |= bool((~np.isnan(point) & np.isnan(comma)).any())
+                comma_seen |= bool((np.isnan(point) & ~np.isnan(comma)).any())
+            if point_seen != comma_seen:
+                break
+    if point_seen and comma_seen:
+        return None
+    if point_seen or comma_seen:
+        return "." if point_seen else ","
+    return default
+
+
+def _decimal_problem(name, shown, decimal, lang):
+    """Why ``shown`` is not read under ``decimal``, when the separator is the reason; else None."""
+    t, _ = _normalize(pd.Series([str(shown)], dtype=object))
+    point, comma = _readings(t)
+    p, c = float(point[0]), float(comma[0])
+    if not math.isnan(p) and not math.isnan(c) and p != c:
+        return label("report_decimal_ambiguous", lang).format(name=label(name, lang), value=shown,
+                                                              point=f"{p:,.10g}", comma=f"{c:,.10g}")
+    other = p if decimal == "," else c
+    if decimal is not None and not math.isnan(other):
+        return label("report_decimal_other", lang).format(name=label(name, lang), value=shown,
+                                                          decimal=decimal)
+    return None
 
 
 @dataclass
@@ -119,179 +235,15 @@ class Table:
     reasons: dict = field(default_factory=dict)   # row position -> reason
     raw_bad: dict = field(default_factory=dict)   # row position -> raw values (list of str)
     default_leverage: float | None = None  # for an input without a leverage column
+    decimal: str | None = "."             # the decimal separator numbers were read with
+    signed_quantity: bool = False         # the quantity's sign is the side (positionAmt)
+    margin_mode: str | None = None        # header of an exchange's margin-mode column
+    sheet: str | None = None              # the sheet read (xlsx)
+    delimiter: str | None = None          # the separator (CSV)
 
     @property
     def n_rows(self) -> int:
         return len(self.line)
-
-
-def _detect_encoding(path: Path) -> str:
-    with open(path, "rb") as fh:
-        if fh.read(3) == codecs.BOM_UTF8:
-            return "utf-8-sig"
-    for enc in ("utf-8", "cp932"):
-        dec = codecs.getincrementaldecoder(enc)()
-        try:
-            with open(path, "rb") as fh:
-                while chunk := fh.read(1 << 22):
-                    dec.decode(chunk)
-            dec.decode(b"", final=True)
-            return enc
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"input file {str(path)!r} is neither UTF-8 nor Shift_JIS/cp932 text")
-
-
-def _csv_line_numbers(path: Path, encoding: str) -> np.ndarray:
-    """Line number of every record (header excluded), honouring quoted line breaks."""
-    parts = list(_iter_csv_line_numbers(path, encoding))
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
-
-def _iter_csv_line_numbers(path: Path, encoding: str):
-    """The same, CHUNK_ROWS records at a time."""
-    out = []
-    with open(path, encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh)
-        next(reader, None)
-        start = reader.line_num
-        for _ in reader:
-            out.append(start + 1)
-            start = reader.line_num
-            if len(out) >= CHUNK_ROWS:
-                yield np.asarray(out, dtype=np.int64)
-                out = []
-    if out:
-        yield np.asarray(out, dtype=np.int64)
-
-
-@dataclass
-class ExactLines:
-    """A CSV whose quoted line breaks make line != record + 2: count its lines exactly."""
-
-    path: Path
-    encoding: str
-
-    def chunks(self):
-        return _iter_csv_line_numbers(self.path, self.encoding)
-
-
-def _count_lines(path: Path) -> int:
-    size = path.stat().st_size
-    if size == 0:
-        return 0
-    with open(path, "rb") as fh:
-        newlines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 22), b""))
-        fh.seek(-1, io.SEEK_END)
-        last = fh.read(1)
-    return newlines + (0 if last == b"\n" else 1)
-
-
-# Extra fields of a row longer than the header land in this column (never a user header).
-OVERFLOW = "\x00overflow"
-
-
-class RowTooLong(Exception):
-    """The fast reader met a row longer than the header: read again, row by row."""
-
-
-def _iter_csv_rows(path: Path, encoding: str):
-    """CSV read by the csv module: a row longer than the header keeps its extra fields."""
-    with open(path, encoding=encoding, newline="") as fh:
-        try:
-            yield from _csv_records(path, csv.reader(fh))
-        except csv.Error as exc:
-            raise InputError(f"input file {str(path)!r} is not a readable CSV: {exc}") from None
-
-
-def _csv_records(path, reader):
-    header = next(reader, None)
-    if header is None:
-        raise InputError(f"input file {str(path)!r} is empty")
-    width = len(header)
-    rows, lines = [], []
-    start = reader.line_num
-    for record in reader:
-        extra = record[width:]
-        # trailing empty fields (a stray comma) are harmless; real extra fields are kept
-        rows.append(record[:width] + [""] * (width - len(record)) + [json.dumps(extra) if any(extra) else ""])
-        lines.append(start + 1)
-        start = reader.line_num
-        if len(rows) >= CHUNK_ROWS:
-            yield _frame(header + [OVERFLOW], rows), np.asarray(lines, dtype=np.int64)
-            rows, lines = [], []
-    yield _frame(header + [OVERFLOW], rows), np.asarray(lines, dtype=np.int64)
-
-
-def _iter_csv(path: Path, tolerant: bool = False):
-    encoding = _detect_encoding(path)
-    if tolerant:
-        yield from _iter_csv_rows(path, encoding)
-        return
-    records = 0
-    try:
-        with warnings.catch_warnings():
-            # pandas would drop the extra fields of a row longer than the header: refuse.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            reader = pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False,
-                                 na_filter=False, skip_blank_lines=False, index_col=False,
-                                 chunksize=CHUNK_ROWS)
-            for chunk in reader:
-                yield chunk, None
-                records += len(chunk)
-    except pd.errors.ParserWarning:
-        raise RowTooLong() from None
-    except pd.errors.EmptyDataError:
-        raise InputError(f"input file {str(path)!r} is empty") from None
-    except pd.errors.ParserError:
-        raise RowTooLong() from None  # "Expected 6 fields in line 3, saw 8": the slow reader decides
-    # One record per line unless a quoted field holds a line break: then count exactly.
-    if records + 1 != _count_lines(path):
-        yield None, ExactLines(path, encoding)
-
-
-def _iter_xlsx(path: Path):
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a bad file
-        raise InputError(f"input file {str(path)!r} is not a readable xlsx: {exc}") from None
-    try:
-        ws = wb.worksheets[0]
-        header = None
-        rows, lines = [], []
-        for number, values in enumerate(ws.iter_rows(values_only=True), 1):
-            if header is None:
-                if all(v is None or str(v).strip() == "" for v in values):
-                    continue
-                header = [("" if v is None else str(v)) for v in values]
-                continue
-            if any(v is not None and str(v).strip() != "" for v in values[len(header):]):
-                raise InputError(f"input file {str(path)!r}: row {number} has more cells than the header")
-            rows.append(["" if v is None else (repr(v) if isinstance(v, float) else str(v))
-                         for v in values[:len(header)]])
-            lines.append(number)  # the sheet's own row number
-            if len(rows) >= CHUNK_ROWS:
-                yield _frame(header, rows), np.asarray(lines)
-                rows, lines = [], []
-        if header is None:
-            raise InputError(f"input file {str(path)!r} has no header row")
-        yield _frame(header, rows), np.asarray(lines, dtype=np.int64)
-    finally:
-        wb.close()
-
-
-def _frame(header, rows):
-    width = len(header)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    return pd.DataFrame(rows, columns=range(width), dtype=object).set_axis(header, axis=1)
-
-
-def _iter_frame(df: pd.DataFrame):
-    for start in range(0, max(len(df), 1), CHUNK_ROWS):
-        chunk = df.iloc[start:start + CHUNK_ROWS]
-        yield chunk, np.arange(start, start + len(chunk), dtype=np.int64) + 2
 
 
 def _as_text(col: pd.Series) -> pd.Series:
@@ -300,34 +252,33 @@ def _as_text(col: pd.Series) -> pd.Series:
     return col.astype(object).where(col.notna(), "").astype(str)
 
 
-def read_table(source, *, prices: dict | None = None, default_leverage: float | None = None) -> Table:
+def read_table(source, *, prices: dict | None = None, default_leverage: float | None = None,
+               decimal: str | None = None, sheet=None) -> Table:
     """Read and validate positions from a path (CSV or xlsx) or a DataFrame, all in memory.
 
     ``prices`` (symbol -> price) replaces the price of matching symbols; an empty price
     falls back to the entry price. ``default_leverage`` fills a missing leverage column.
-    A CSV row with more fields than the header is rejected with its extra fields shown.
-    The report itself streams the same chunks (:func:`iter_chunks`) instead.
+    ``decimal`` and ``sheet`` as :func:`iter_chunks`. A CSV row with more fields than the
+    header is rejected with its extra fields shown. The report streams :func:`iter_chunks`.
     """
+    kw = dict(prices=prices, default_leverage=default_leverage, decimal=decimal, sheet=sheet)
     try:
-        return _read_table(source, prices, default_leverage, tolerant=False)
+        return _read_table(source, kw, tolerant=False)
     except RowTooLong:  # rare: the slower reader keeps such rows, to report them
-        return _read_table(source, prices, default_leverage, tolerant=True)
+        return _read_table(source, kw, tolerant=True)
 
 
-def _read_table(source, prices, default_leverage, tolerant) -> Table:
-    table, chunks, exact = None, [], None
-    for chunk in iter_chunks(source, prices=prices, default_leverage=default_leverage, tolerant=tolerant):
+def _read_table(source, kw, tolerant) -> Table:
+    header, chunks = None, []
+    for chunk in iter_chunks(source, tolerant=tolerant, **kw):
         if isinstance(chunk, ExactLines):
-            exact = chunk
             continue
-        table = chunk.header
+        header = chunk.header
         chunks.append(chunk)
-    table = Table(line=None, raw_columns=table.raw_columns, fields=table.fields,
-                  default_leverage=table.default_leverage)
-    record = np.concatenate([c.record for c in chunks])
+    table = Table(line=None, raw_columns=header.raw_columns, fields=header.fields,
+                  default_leverage=header.default_leverage, decimal=header.decimal,
+                  signed_quantity=header.signed_quantity, sheet=header.sheet, delimiter=header.delimiter)
     table.line = np.concatenate([c.line for c in chunks])
-    if exact is not None:
-        table.line = _csv_line_numbers(exact.path, exact.encoding)[record]
     table.side = np.concatenate([c.side for c in chunks])
     table.bad = np.concatenate([c.bad for c in chunks])
     table.numbers = {k: np.concatenate([c.numbers[k] for c in chunks]) for k in chunks[0].numbers}
@@ -347,8 +298,8 @@ class Chunk:
 
     header: Table                         # fields, raw_columns, default_leverage of the input
     record: np.ndarray                    # record number of each row in the input (0 = first)
-    line: np.ndarray = None               # line number (for a CSV with quoted line breaks:
-    side: np.ndarray = None               # fixed later from ExactLines)
+    line: np.ndarray = None               # line number (CSV) or sheet row (xlsx)
+    side: np.ndarray = None
     bad: np.ndarray = None
     numbers: dict = field(default_factory=dict)
     texts: dict = field(default_factory=dict)
@@ -369,36 +320,62 @@ class Chunk:
         return self.header.default_leverage
 
 
+def _iter_frame(df: pd.DataFrame):
+    for start in range(0, max(len(df), 1), CHUNK_ROWS):
+        chunk = df.iloc[start:start + CHUNK_ROWS]
+        yield chunk, np.arange(start, start + len(chunk), dtype=np.int64) + 2
+
+
 def iter_chunks(source, *, prices: dict | None = None, default_leverage: float | None = None,
-                tolerant: bool = False, lang: str = "en"):
-    """Validated :class:`Chunk` after chunk, in input order; then, for a CSV with quoted line
-    breaks, one :class:`ExactLines`. Raises :class:`RowTooLong` (fast CSV reader only) when
-    a row is longer than the header: read again with ``tolerant=True``."""
+                tolerant: bool = False, lang: str = "en", decimal: str | None = None, sheet=None):
+    """Validated :class:`Chunk` after chunk, in input order.
+
+    Parameters
+    ----------
+    source : str, Path or DataFrame
+        CSV (UTF-8, UTF-8 with BOM, cp932, UTF-16; comma, semicolon or tab separated) or
+        xlsx/xlsm. .xls and .ods are refused with a hint to save as xlsx or CSV.
+    prices, default_leverage
+        As :func:`read_table`.
+    tolerant : bool
+        Read a CSV record by record (the fast reader raises :class:`RowTooLong` for what it
+        cannot read exactly: a row longer than the header, a quoted line break, a stray quote).
+    lang : {"en", "ja"}
+        Language of the rejected rows' reasons.
+    decimal : {None, ".", ","}
+        Decimal separator of the numbers written as text. None: detected from the file
+        (a semicolon-separated CSV without evidence: unknown, so that ambiguous values such
+        as "1.000" are rejected, not guessed).
+    sheet : str or int, optional
+        The xlsx sheet (name, or 0-based position); default the active sheet when visible,
+        else the first visible one, never a hidden one.
+    """
+    if decimal not in (None, ".", ","):
+        raise InputError(f"decimal must be '.' or ',' (or None to detect it), got {decimal!r}",
+                         argument="decimal", value=decimal)
     if isinstance(source, pd.DataFrame):
-        chunks = _iter_frame(source)
+        src = Source(kind="frame", chunks=_iter_frame(source))
     else:
         path = Path(source)
         if not path.is_file():
             raise InputError(f"input file not found: {str(path)!r}")
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            chunks = _iter_xlsx(path)
-        else:
-            chunks = _iter_csv(path, tolerant)
+        src = open_source(path, tolerant=tolerant, sheet=sheet)
 
     header = None
     offset = 0
-    for chunk, lines in chunks:
-        if chunk is None:  # CSV with quoted line breaks: exact line numbers at the end
+    for chunk, lines in src.chunks:
+        if chunk is None:  # an ExactLines from an older reader
             yield lines
             continue
         if header is None:
-            header = _start_table(chunk.columns, default_leverage)
+            header = _start_table(chunk.columns, default_leverage, src)
+            header.decimal = decimal if decimal is not None else _file_decimal(chunk, header, src)
         n = len(chunk)
         if lines is None:
             lines = np.arange(offset, offset + n, dtype=np.int64) + 2
-        if chunk.columns.has_duplicates:
-            raise InputError(f"input has duplicate headers: {list(chunk.columns)}")
         text = {c: _as_text(chunk.iloc[:, i]) for i, c in enumerate(chunk.columns)}
+        if src.kind == "frame":   # files are bounded by their readers; a DataFrame here
+            _long_cells(text)
         blank = np.ones(n, dtype=bool)  # every field empty: a blank line, not a row
         for col in text.values():
             blank &= (col == "").to_numpy()
@@ -411,6 +388,25 @@ def iter_chunks(source, *, prices: dict | None = None, default_leverage: float |
         raise InputError("input has no header row")
 
 
+def _long_cells(text):
+    """Mark text longer than an Excel cell (PROBLEMS), as the file readers do."""
+    found = {}
+    for j, (name, col) in enumerate(text.items()):
+        lengths = col.str.len().to_numpy()
+        for i in np.flatnonzero(lengths > CELL_CHARS):
+            found.setdefault(i, []).append([name, f"column {column_letter(j)}", "too_long", int(lengths[i])])
+    if found:
+        n = len(next(iter(text.values())))
+        text[PROBLEMS] = pd.Series([json.dumps(found[i]) if i in found else "" for i in range(n)],
+                                   dtype=object)
+
+
+def _file_decimal(chunk, header, src):
+    cols = [chunk[h] for name, h in header.fields.items() if name in NUMERIC_FIELDS]
+    default = None if src.kind == "csv" and src.delimiter == ";" else "."
+    return detect_decimal(cols, default)
+
+
 def _concat_categoricals(parts):
     from pandas.api.types import union_categoricals
 
@@ -419,50 +415,81 @@ def _concat_categoricals(parts):
     return union_categoricals(parts) if len(parts) > 1 else parts[0]
 
 
-def _start_table(columns, default_leverage) -> Table:
+def _start_table(columns, default_leverage, src=None) -> Table:
     fields = {}
-    columns = [c for c in columns if c != OVERFLOW]
+    columns = [c for c in columns if c not in (OVERFLOW, PROBLEMS)]
+    if len(set(columns)) != len(columns):
+        dup = next(c for c in columns if columns.count(c) > 1)
+        raise InputError(f"input has two columns named {dup!r}: keep one, or rename the other")
     for col in columns:
         name = canonical_header(col)
         if name is None:
             continue
         if name in fields:
-            raise InputError(f"input headers {fields[name]!r} and {col!r} both mean {name}")
+            raise InputError(f"input headers {fields[name]!r} and {col!r} both mean {name}: keep one, or "
+                             f"rename the other")
         fields[name] = col
-    missing = [f for f in ("side", "entry_price", "quantity") if f not in fields]
+    signed = "quantity" in fields and _key(fields["quantity"]) in _SIGNED_KEYS
+    missing = [f for f in ("side", "entry_price", "quantity") if f not in fields
+               and not (f == "side" and signed)]
     if "leverage" not in fields and default_leverage is None:
         missing.append("leverage")
     if missing:
         raise InputError(f"input has no {', '.join(missing)} column; headers found: "
                          f"{', '.join(map(str, columns))}")
-    table = Table(line=None, raw_columns=[str(c) for c in columns], fields=fields,
-                  default_leverage=default_leverage)
-    return table
+    mode = None
+    if "deposit" in fields and _key(fields["deposit"]) in _ISOLATED_KEYS:
+        mode = next((c for c in columns if _key(c) in _MODE_KEYS), None)
+    return Table(line=None, raw_columns=[str(c) for c in columns], fields=fields,
+                 default_leverage=default_leverage, signed_quantity=signed, margin_mode=mode,
+                 sheet=getattr(src, "sheet", None), delimiter=getattr(src, "delimiter", None))
+
+
+def _fit_cell(text, lang="en") -> str:
+    """``text`` cut to fit an Excel cell, with a marker saying how long it was."""
+    text = str(text)
+    if len(text) <= CELL_CHARS:
+        return text
+    marker = label("report_truncated", lang).format(n=len(text))
+    return text[:CELL_CHARS - len(marker)] + marker
 
 
 def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
     f = out.fields
+    head = out.header
     n = int(keep.sum())
     col = {name: text[header][keep] for name, header in f.items()}
     out.line = np.asarray(lines)[keep]
 
-    # side: map each distinct word once
-    codes, uniques = pd.factorize(col["side"].to_numpy(), use_na_sentinel=False)
-    side = np.array([parse_side_word(str(u).strip()) for u in uniques], dtype=float)[codes] \
-        if n else np.zeros(0)
-    bad = np.isnan(side)
-    out.side = side
-
     values = {}
     for name in NUMERIC_FIELDS:
         if name in col:
-            values[name] = clean_numbers(col[name])
+            values[name] = clean_numbers(col[name], head.decimal)
         elif name == "leverage":
             values[name] = np.full(n, float(out.default_leverage))
         elif name == "fees":
             values[name] = np.zeros(n)
     if "fees" in col:  # an empty fee is no fee
         values["fees"] = np.where(col["fees"].str.strip().to_numpy() == "", 0.0, values["fees"])
+
+    # side: map each distinct word once; a signed quantity (positionAmt) carries it itself
+    side_conflict = np.zeros(n, dtype=bool)
+    if "side" in col:
+        codes, uniques = pd.factorize(col["side"].to_numpy(), use_na_sentinel=False)
+        side = np.array([parse_side_word(str(u).strip()) for u in uniques], dtype=float)[codes] \
+            if n else np.zeros(0)
+        neutral = np.array([str(u).strip().lower() in NEUTRAL_SIDES for u in uniques], dtype=bool)[codes] \
+            if n else np.zeros(0, dtype=bool)
+    else:
+        side, neutral = np.full(n, np.nan), np.ones(n, dtype=bool)
+    if head.signed_quantity:
+        q = values["quantity"]
+        sign = np.sign(q)
+        side = np.where(neutral & (sign != 0), sign, side)
+        side_conflict = ~neutral & (sign != 0) & ~np.isnan(side) & (sign != side)
+        values["quantity"] = np.abs(q)
+    bad = np.isnan(side) | side_conflict
+    out.side = side
 
     # price: the prices file first, then the row's own price, then the entry price
     price = values.get("price", np.full(n, np.nan))
@@ -477,21 +504,38 @@ def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
     price = np.where(np.isnan(price) & ~price_bad, values["entry_price"], price)
     values["price"] = price
 
+    tiny = np.zeros(n, dtype=bool)
     for name, arr in values.items():
         with np.errstate(invalid="ignore"):
             ok = arr > 0 if RULES[name] == "positive" else arr >= 0
+            tiny |= (arr != 0) & (np.abs(arr) < TINY)   # subnormal: the core cannot divide by it
         bad |= ~ok
-    bad |= price_bad
+    bad |= price_bad | tiny
     overflow = text[OVERFLOW][keep].to_numpy() if OVERFLOW in text else None
     if overflow is not None:
         bad |= overflow != ""
+    problems_col = text[PROBLEMS][keep].to_numpy() if PROBLEMS in text else None
+    row_problems = {}
+    if problems_col is not None:
+        known = set(f.values())
+        for i in np.flatnonzero(problems_col != ""):
+            # a formula in a column the report does not read stays its text; all else rejects
+            found = [p for p in json.loads(problems_col[i]) if p[2] != "formula" or p[0] in known]
+            if found:
+                row_problems[i] = found
+                bad[i] = True
+    cross = np.zeros(n, dtype=bool)
+    if head.margin_mode is not None:
+        mode = text[head.margin_mode][keep].str.strip().str.lower().to_numpy()
+        cross = (mode == "cross") | (mode == "crossed")
+        bad |= cross
 
     out.numbers = values
     out.bad = bad
     for name in TEXT_FIELDS:
         if name in col:
             out.texts[name] = pd.Categorical(col[name].to_numpy())
-    known = set(f.values()) | {OVERFLOW}
+    known = set(f.values()) | {OVERFLOW, PROBLEMS}
     for header, series in text.items():
         if header not in known:
             out.extra[header] = pd.Categorical(series[keep].to_numpy())
@@ -499,29 +543,63 @@ def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
     # Reasons come from the core's own checks, so the words match the API's errors.
     if not bad.any():
         return
-    headers = [h for h in text if h != OVERFLOW]
+    headers = [h for h in text if h not in (OVERFLOW, PROBLEMS)]
     kept = {h: text[h][keep].to_numpy() for h in headers}
     for i in np.flatnonzero(bad):
         raw = {name: col[name].iloc[i] for name in col}
-        problems = _problems(raw, {k: v[i] for k, v in values.items()}, bool(price_bad[i]), lang)
+        found = []
+        for p in row_problems.get(i, []):
+            found.append(_reader_problem(p, out.line[i], lang))
+        stray = any(p[2] in ("stray_quote", "unreadable") for p in row_problems.get(i, []))
+        if not stray:
+            if side_conflict[i]:
+                found.append(label("report_side_conflict", lang).format(
+                    quantity=raw["quantity"].strip(), header=f["quantity"], side=raw["side"].strip()))
+            elif "side" in raw or not head.signed_quantity:
+                if np.isnan(side[i]):
+                    found += _side_problem(raw, head, lang)
+            if cross[i]:
+                found.append(label("report_cross_row", lang).format(header=f["deposit"]))
+            found += _problems(raw, {k: v[i] for k, v in values.items()}, bool(price_bad[i]), head, lang)
         raw_values = [kept[h][i] for h in headers]
         if overflow is not None and overflow[i]:
             extra_fields = json.loads(overflow[i])
-            problems.insert(0, label("report_row_too_long", lang).format(
+            found.insert(0, label("report_row_too_long", lang).format(
                 fields=len(headers) + len(extra_fields), header=len(headers)))
             raw_values += extra_fields
-        reason = "; ".join(problems) or label("report_rejected", lang)
-        out.reasons[i] = reason
-        out.raw_bad[i] = raw_values
+        reason = "; ".join(found) or label("report_rejected", lang)
+        out.reasons[i] = _fit_cell(reason, lang)
+        out.raw_bad[i] = [_fit_cell(v, lang) for v in raw_values]
 
 
-def _problems(raw: dict, parsed: dict, price_bad: bool, lang: str) -> list:
-    """What is wrong with a rejected row, in the core's own words (in ``lang``)."""
-    problems = []
+def _side_problem(raw, head, lang):
     try:
-        Inputs().side("side", raw["side"].strip())
+        Inputs().side("side", raw.get("side", "").strip())
     except InputError as exc:
-        problems.append(error_text(exc, lang))
+        text = error_text(exc, lang)
+        if head.signed_quantity and raw.get("quantity", "").strip() in ("", "0"):
+            text += label("report_side_from_sign", lang)
+        return [text]
+    return []
+
+
+def _reader_problem(p, line, lang) -> str:
+    header, ref, kind, detail = p
+    if kind == "formula":
+        return label("report_formula", lang).format(cell=ref, header=header, formula=detail)
+    if kind == "too_long":
+        where = f"{ref} ({header})" if header else (ref or label("report_line", lang))
+        return label("report_too_long", lang).format(where=where, n=int(detail), limit=CELL_CHARS)
+    if kind == "stray_quote":
+        return label("report_stray_quote", lang).format(line=int(line), n=int(detail))
+    if kind == "too_many_fields":
+        return label("report_too_many_fields", lang).format(n=int(detail))
+    return label("report_unreadable", lang).format(line=int(line), detail=detail)
+
+
+def _problems(raw: dict, parsed: dict, price_bad: bool, head, lang: str) -> list:
+    """What is wrong with a rejected row's numbers, in the core's own words (in ``lang``)."""
+    problems = []
     for name in NUMERIC_FIELDS:
         value = parsed.get(name)
         if value is None:
@@ -529,33 +607,46 @@ def _problems(raw: dict, parsed: dict, price_bad: bool, lang: str) -> list:
         shown = raw.get(name, "")
         if name == "price" and not price_bad and not str(shown).strip():
             continue  # an empty price is the entry price: its problem is reported there
+        if name == "quantity" and head.signed_quantity and isinstance(shown, str):
+            shown = shown.strip()
         try:
             if math.isnan(value) or (name == "price" and price_bad):
-                Inputs().number(name, shown.strip() if isinstance(shown, str) else shown)
+                text = shown.strip() if isinstance(shown, str) else shown
+                why = _decimal_problem(name, text, head.decimal, lang) if isinstance(text, str) else None
+                if why:
+                    problems.append(why)
+                    continue
+                Inputs().number(name, text)
+            if value != 0 and abs(value) < TINY:
+                problems.append(label("report_subnormal", lang).format(name=label(name, lang), value=value))
+                continue
             Inputs().number(name, value, rule=RULES[name])
         except InputError as exc:
             problems.append(error_text(exc, lang))
     return problems
 
 
-def read_prices(path) -> dict:
-    """Symbol -> price from a CSV with a symbol column and a price column (EN or JA headers)."""
+def read_prices(path, *, decimal: str | None = None) -> dict:
+    """Symbol -> price from a CSV with a symbol column and a price column (EN or JA headers),
+    in any encoding and separator :func:`xlcalc._files.read_text_table` reads."""
+    from .._files import read_text_table
+
     path = Path(path)
     if not path.is_file():
         raise InputError(f"prices file not found: {str(path)!r}")
-    try:
-        df = pd.read_csv(path, encoding=_detect_encoding(path), dtype=str, keep_default_na=False)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
-        raise InputError(f"prices file {str(path)!r} is not a readable CSV: {exc}") from None
+    df = read_text_table(path)
     cols = {canonical_header(c): c for c in df.columns}
     if "symbol" not in cols or "price" not in cols:
         raise InputError(f"prices file {str(path)!r} needs symbol and price columns; headers found: "
                          f"{', '.join(df.columns)}")
-    values = clean_numbers(df[cols["price"]])
-    bad = ~(values > 0)
+    if decimal is None:
+        decimal = detect_decimal([df[cols["price"]]])
+    values = clean_numbers(df[cols["price"]], decimal)
+    bad = ~(values >= TINY)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"prices file {str(path)!r}: price must be a positive number, got "
                          f"{df[cols['price']].iloc[i]!r} on line {i + 2}")
     symbols = df[cols["symbol"]].str.strip()
     return dict(zip(symbols, values.tolist()))
+

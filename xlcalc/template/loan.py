@@ -26,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..labels import label
+from ..loans import LOAN_PRESET_COLUMNS, loan_presets
 from . import layout as L
 from . import sheets as S
 
@@ -54,7 +55,7 @@ def _blank_or(name, cond):
 
 # Inputs: (key, kind, check, note). The defined name is PREFIX + key.
 INPUTS = [
-    ("amount", "money", "positive", "loan_note_amount"),
+    ("amount", "money", "nonnegative", "loan_note_amount"),
     ("collateral_quantity", "qty", "positive", None),
     ("collateral_price", "price", "positive", None),
     ("interest", "money", "nonnegative", "loan_note_interest"),
@@ -63,7 +64,7 @@ INPUTS = [
 ]
 # Levels: "Your value" | "Preset" (from the preset table below) | "Used". (key, kind, preset column)
 LEVELS = [
-    ("interest_rate", "pct", "interest_rate"),
+    ("interest_rate", "pct", "annual_interest_rate"),
     ("target_ltv", "pct", "initial_ltv"),
     ("margin_call_ltv", "pct", "margin_call_ltv"),
     ("liquidation_ltv", "pct", "liquidation_ltv"),
@@ -76,7 +77,7 @@ _PRESET = ('=IF(loan_preset_row<=0,IF(loan_preset_row=0,{default},""),'
 _USED = '=IF(loan_{k}_override="",loan_{k}_preset,IF(OR({none_words}),"",loan_{k}_override))'
 
 CHECKS = [
-    (f"NOT({_pos('loan_amount')})", "loan_amount", "check_positive"),
+    ("NOT(AND(ISNUMBER(loan_amount),loan_amount>=0))", "loan_amount", "check_nonnegative"),
     (f"NOT({_pos('loan_collateral_quantity')})", "loan_collateral_quantity", "check_positive"),
     (f"NOT({_pos('loan_collateral_price')})", "loan_collateral_price", "check_positive"),
     (f"NOT({_blank_or('loan_interest', 'loan_interest>=0')})", "loan_interest", "check_nonnegative"),
@@ -98,7 +99,8 @@ _DEBT = "(loan_amount+loan_interest_total)"
 
 def ltv_price(level):
     """loans.ltv_price: the collateral price where the LTV is ``level``; "" for a blank level."""
-    return f'=IF(AND(loan_inputs_ok,ISNUMBER({level})),{_DEBT}/(loan_collateral_quantity*{level}),"")'
+    x = f"{_DEBT}/(loan_collateral_quantity*{level})"
+    return f'=IF(AND(loan_inputs_ok,ISNUMBER({level})),IF({x}>0,{x},""),"")'
 
 
 # Outputs: (key, kind, formula, distance columns beside it).
@@ -135,14 +137,14 @@ OUTPUTS = [
      'loan_liquidation_fee,0))),"")', False),
 ]
 
-# Loan-venue presets: (column of loans.loan_presets(), label key, kind). Named loan_preset_<col>.
-PRESET_COLUMNS = [
-    ("id", "preset_id", "text"), ("name", "name", "text"), ("product", "product", "text"),
-    ("initial_ltv", "loan_initial_ltv", "pct"), ("margin_call_ltv", "loan_margin_call_ltv", "pct"),
-    ("liquidation_ltv", "loan_liquidation_ltv", "pct"), ("liquidation_fee", "loan_liquidation_fee", "pct"),
-    ("interest_rate", "loan_interest_rate", "pct"), ("source_url", "source_url", "text"),
-    ("as_of", "as_of", "text"), ("notes", "notes", "text"),
-]
+# Loan-venue presets: the columns of loans.loan_presets(); the levels' columns get names
+# loan_preset_<column> (the ids: loan_preset_ids) for the levels' INDEX/MATCH.
+PRESET_PCT = {"initial_ltv", "margin_call_ltv", "liquidation_ltv", "annual_interest_rate", "liquidation_fee"}
+PRESET_LABELS = {"id": "preset_id", "name": "name", "product": "product", "collateral": "loan_collateral",
+                 "loan_currency": "loan_currency", "initial_ltv": "loan_initial_ltv",
+                 "margin_call_ltv": "loan_margin_call_ltv", "liquidation_ltv": "loan_liquidation_ltv",
+                 "annual_interest_rate": "loan_interest_rate", "liquidation_fee": "loan_liquidation_fee",
+                 "source_url": "source_url", "as_of": "as_of", "notes": "notes"}
 PRESET_SPARE_ROWS = 10
 
 
@@ -164,16 +166,9 @@ def _words(ctx):
 
 
 def _presets():
-    """The loan-venue presets as a list of dicts ([] when the core ships none)."""
-    try:
-        from ..loans import loan_presets
-    except ImportError:
-        return []
-    df = loan_presets()
-    rows = []
-    for rec in df.reset_index().to_dict("records"):
-        rows.append({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()})
-    return rows
+    """The loan-venue presets, NaN (no published figure) as an empty cell."""
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            for row in loan_presets()]
 
 
 def build_loan(ctx, presets=None):
@@ -242,23 +237,23 @@ def build_loan(ctx, presets=None):
     row += 2
     ws.cell(row=row, column=1, value=label("loan_presets_title", lang)).font = S.BOLD
     head, first = row + 1, row + 2
-    _header_row = [label(k, lang) for _, k, _ in PRESET_COLUMNS]
-    S._header(ws, head, _header_row)
+    S._header(ws, head, [label(PRESET_LABELS.get(c, c), lang) for c in LOAN_PRESET_COLUMNS])
     last = first + len(presets) + PRESET_SPARE_ROWS - 1
     for i in range(len(presets) + PRESET_SPARE_ROWS):
         rec = presets[i] if i < len(presets) else {}
-        for j, (col, _, kind) in enumerate(PRESET_COLUMNS, start=1):
+        for j, col in enumerate(LOAN_PRESET_COLUMNS, start=1):
             cell = ws.cell(row=first + i, column=j, value=rec.get(col))
             cell.protection = S.UNLOCKED  # users add and edit their own rows
-            if kind == "pct":
+            if col in PRESET_PCT:
                 cell.number_format = "0.0##%"
             elif col == "source_url" and rec.get(col):
                 cell.hyperlink = rec[col]
                 cell.font = Font(name=S.FONT, color="0563C1", underline="single")
-    for j, (col, _, _) in enumerate(PRESET_COLUMNS, start=1):
-        ctx.name_range(ws, f"loan_preset_{col}s" if col == "id" else f"loan_preset_{col}",
-                       get_column_letter(j), first, last)
-    for col, width in zip("ABCDEFGHIJK", (34, 18, 16, 14, 48, 12, 12, 12, 40, 12, 60)):
+    for j, col in enumerate(LOAN_PRESET_COLUMNS, start=1):
+        if col == "id" or col in PRESET_PCT:
+            ctx.name_range(ws, "loan_preset_ids" if col == "id" else f"loan_preset_{col}",
+                           get_column_letter(j), first, last)
+    for col, width in zip("ABCDEFGHIJKLM", (34, 18, 16, 14, 48, 14, 12, 12, 12, 12, 40, 12, 60)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "B4"
     ws.print_area = f"A1:E{last_out}"

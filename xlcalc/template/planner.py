@@ -56,13 +56,13 @@ def trigger(level, quantity):
          f"/({quantity}*(plan_side_sign-{level}/plan_leverage)),"
          f"(plan_side_sign*plan_entry_price*{quantity}-(plan_deposit-plan_fees)"
          f"+plan_entry_price*{quantity}*{level}/plan_leverage)/(plan_side_sign*{quantity}))")
-    return f'IF(AND(ISNUMBER({quantity}),ISNUMBER({level})),IF(IFERROR({x},-1)>0,{x},""),"")'
+    return f'IF(AND(ISNUMBER({quantity}),{quantity}>0,ISNUMBER({level})),IF(IFERROR({x},-1)>0,{x},""),"")'
 
 
 def bankruptcy(quantity):
     """core.bankruptcy_price: P0 − s·(D − F)/Q; "" when not positive."""
     x = f"plan_entry_price-plan_side_sign*(plan_deposit-plan_fees)/{quantity}"
-    return f'IF(ISNUMBER({quantity}),IF({x}>0,{x},""),"")'
+    return f'IF(AND(ISNUMBER({quantity}),{quantity}>0),IF({x}>0,{x},""),"")'
 
 
 def move(price_ref):
@@ -104,11 +104,12 @@ CHECKS = [
 
 _MAX_OK = "AND(plan_inputs_ok,ISNUMBER(plan_safe_level))"
 # The answer at a glance: the largest position at the safe level and how far the price may move.
-# (key, kind, formula, has a move column). core.max_quantity: (D − F)·L / (level·P0).
+# (key, kind, formula, has a move column). core.max_quantity: max(D − F, 0)·L / (level·P0), 0 when
+# the fees eat the deposit (then the prices are empty).
 ANSWER = [
     ("max_quantity", "qty",
-     f'=IF({_MAX_OK},IF(plan_deposit-plan_fees>0,'
-     '(plan_deposit-plan_fees)*plan_leverage/(plan_safe_level*plan_entry_price),""),"")', False),
+     f'=IF({_MAX_OK},MAX(plan_deposit-plan_fees,0)*plan_leverage/(plan_safe_level*plan_entry_price),"")',
+     False),
     ("max_notional", "money", '=IF(ISNUMBER(plan_max_quantity),plan_max_quantity*plan_entry_price,"")', False),
     ("max_effective_leverage", "lev",
      '=IF(ISNUMBER(plan_max_quantity),plan_max_quantity*plan_entry_price/plan_deposit,"")', False),
@@ -116,6 +117,10 @@ ANSWER = [
     ("max_loss_cut_price", "price", "=" + trigger("plan_loss_cut_level", "plan_max_quantity"), True),
     ("max_bankruptcy_price", "price", "=" + bankruptcy("plan_max_quantity"), True),
 ]
+
+# Beside an empty price of the answer: "never reached" when the level exists (the level's name).
+NEVER_REACHED_LEVEL = {"max_margin_call_price": "plan_margin_call_level",
+                       "max_loss_cut_price": "plan_loss_cut_level", "max_bankruptcy_price": None}
 
 # The table: one row per effective leverage; (key, kind, formula). {r} = row; B is the quantity.
 # Rows above the venue's leverage are left empty: the venue would not open them.
@@ -224,6 +229,12 @@ def build_planner(ctx):
             c = ws.cell(row=row, column=3, value=move(b.coordinate))
             c.number_format = ctx.fmt("pct")
             ctx.name(ws, PREFIX + key.replace("_price", "_move"), c.coordinate)
+            level = NEVER_REACHED_LEVEL[key]
+            has_level = f"ISNUMBER({level})," if level else ""
+            d = ws.cell(row=row, column=4, value=(
+                f'=IF(AND(plan_inputs_ok,ISNUMBER(plan_max_quantity),{has_level}'
+                f'NOT(ISNUMBER({b.coordinate}))),{L.quote(label("not_reachable", lang))},"")'))
+            d.font = S.NOTE_FONT
         else:
             b.font = S.BOLD
     row += 1

@@ -6,7 +6,7 @@ here, so a figure is called the same thing everywhere. Keys are English identifi
 """
 from __future__ import annotations
 
-from .core import STATUS_LOSS_CUT, STATUS_MARGIN_CALL, STATUS_OK
+from .core import STATUS_CAUTION, STATUS_LOSS_CUT, STATUS_MARGIN_CALL, STATUS_OK, STATUS_UNKNOWN
 
 LANGUAGES = ("ja", "en")
 
@@ -252,6 +252,23 @@ EN = {
     "loan_check_preset": "{name}: unknown preset id (see the table below)",
     "loan_check_fee": "{name} must be a fraction >= 0 and < 1 (2 % = 0.02), none, or blank",
     "loan_presets_title": "Loan-venue presets (rules change: check the source; a blank level is not published)",
+    # --- planning and loans ---
+    STATUS_CAUTION: "Caution",
+    STATUS_UNKNOWN: "Unknown (no ratio)",
+    "safe_level": "Safe level",
+    "safe_price": "Safe-level price",
+    "effective_leverage": "Effective leverage (notional / deposit)",
+    "max_quantity": "Largest quantity at the safe level",
+    "days_to_level": "Days of fees to the level",
+    "loan": "Loan",
+    "collateral_quantity": "Collateral quantity",
+    "interest": "Accrued interest",
+    "annual_rate": "Interest rate per year",
+    "liquidation_fee": "Liquidation fee",
+    "ltv": "LTV (loan / collateral value)",
+    "expect_below_one": "a fraction >= 0 and < 1 (0.005 = 0.5 %)",
+    "expect_same_index": "a Series with the same index as the other Series arguments",
+    "expect_same_length": "an array of the same length as the other arrays",
 }
 
 JA = {
@@ -507,6 +524,23 @@ JA = {
     "loan_check_preset": "{name}: 不明なプリセット ID です (下の表を参照)",
     "loan_check_fee": "{name}は 0 以上 1 未満の割合 (2 % = 0.02)、なし、または空欄にしてください",
     "loan_presets_title": "貸付サービスのプリセット (規則は変わります。出典を確認。空欄の水準は非公開)",
+    # --- planning and loans ---
+    STATUS_CAUTION: "注意",
+    STATUS_UNKNOWN: "不明（維持率なし）",
+    "safe_level": "安全水準",
+    "safe_price": "安全水準の価格",
+    "effective_leverage": "実効レバレッジ（建玉金額 ÷ 証拠金）",
+    "max_quantity": "安全水準で持てる最大数量",
+    "days_to_level": "手数料で水準に達するまでの日数",
+    "loan": "借入額",
+    "collateral_quantity": "担保数量",
+    "interest": "未払利息",
+    "annual_rate": "年利",
+    "liquidation_fee": "清算手数料",
+    "ltv": "LTV（借入額 ÷ 担保評価額）",
+    "expect_below_one": "0 以上 1 未満の割合（0.5 % = 0.005）",
+    "expect_same_index": "他の Series 引数と同じインデックスの Series",
+    "expect_same_length": "他の配列と同じ長さの配列",
 }
 
 TABLES = {"en": EN, "ja": JA}

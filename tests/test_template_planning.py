@@ -102,7 +102,8 @@ SPEC_LOAN = dict(loan_amount=10_000, loan_collateral_quantity=1, loan_interest=0
                  loan_target_ltv_override=0.65, loan_margin_call_ltv_override=0.8,
                  loan_liquidation_ltv_override=None, loan_liquidation_fee_override=0.02)
 
-PLAN_BAD = [("plan_deposit", 0), ("plan_entry_price", "abc"), ("plan_leverage", -1), ("plan_side", "sideways"),
+PLAN_BAD = [("plan_deposit", 0), ("plan_entry_price", "abc"), ("plan_leverage", -1),
+            ("plan_side", "sideways"),
             ("plan_safe_level", "abc"), ("plan_margin_call_level_override", "abc"), ("plan_fees", -5),
             ("plan_basis_override", "market")]
 LOAN_BAD = [("loan_amount", -1), ("loan_collateral_price", "abc"), ("loan_collateral_quantity", 0),
@@ -222,7 +223,8 @@ def loan_levels(case):
     out = {}
     for key, col, _ in ((k, c, None) for k, _, c in loan.LEVELS):
         fallback = loan.DEFAULTS[key] if preset is None else preset[col]
-        fallback = None if fallback is None or (isinstance(fallback, float) and math.isnan(fallback)) else fallback
+        if isinstance(fallback, float) and math.isnan(fallback):
+            fallback = None  # not published
         out[key] = _level(case.get(f"loan_{key}_override"), fallback, None)
     return out
 
@@ -355,8 +357,8 @@ def test_loan_outputs_equal_core(recalculated):
     seen = set()
     for lang, _, case, names, ranges, wb in _good(recalculated):
         exp = expected_loan(case, lang)
-        scale = max(1.0, case["loan_amount"], case["loan_collateral_quantity"] * case["loan_collateral_price"],
-                    case["loan_collateral_price"])
+        value = case["loan_collateral_quantity"] * case["loan_collateral_price"]
+        scale = max(1.0, case["loan_amount"], value, case["loan_collateral_price"])
         for key, want in exp.items():
             _close(_value(wb, names, key), want, scale, f"{lang} {key} {case}")
         assert _blank(_value(wb, names, "loan_input_check"))
@@ -365,7 +367,8 @@ def test_loan_outputs_equal_core(recalculated):
         seen.add(("blank price", math.isnan(exp["loan_liquidation_price"])))
         seen.add(("add", exp["loan_collateral_to_add"] > 0))
         seen.add(("interest over days", exp["loan_interest_over_days"] > 0))
-    assert {label(k, l) for k in ("ok", "margin_call", "loan_status_liquidation") for l in LANGUAGES} <= seen
+    statuses = ("ok", "margin_call", "loan_status_liquidation")
+    assert {label(k, lg) for k in statuses for lg in LANGUAGES} <= seen
     for item in [("preset", True), ("preset", False), ("blank price", True), ("blank price", False),
                  ("add", True), ("add", False), ("interest over days", True)]:
         assert item in seen, item
@@ -414,8 +417,9 @@ def test_bad_inputs_show_a_message_not_an_error(recalculated):
             msg = _value(wb, names, prefix + "input_check")
             assert isinstance(msg, str) and msg, case
             field = case["_bad"].replace("_override", "")
-            word = label(field.replace("plan_", "") if field.replace("plan_", "") in
-                         ("deposit", "entry_price", "side", "fees", "margin_call_level", "basis") else field, lang)
+            shared = field.replace("plan_", "")  # inputs the Calculator also has keep its words
+            word = label(shared if shared in ("deposit", "entry_price", "side", "fees", "margin_call_level",
+                                              "basis") else field, lang)
             assert word in msg, (msg, field)
             for key in outputs:
                 if key == "loan_status":

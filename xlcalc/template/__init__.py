@@ -12,7 +12,7 @@ Examples
 >>> path = build_template(pathlib.Path(tempfile.mkdtemp()) / "calc.xlsx", lang="en")
 >>> wb = openpyxl.load_workbook(path)
 >>> wb.sheetnames
-['Calculator', 'Scenarios', 'Positions', 'Exchanges', 'Guide']
+['Calculator', 'Scenarios', 'Positions', 'Exchanges', 'Guide', 'Planner', 'Loan']
 >>> wb.defined_names["ratio"].attr_text
 "'Calculator'!$B$30"
 """

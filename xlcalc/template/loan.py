@@ -86,7 +86,8 @@ CHECKS = [
     ('NOT(OR(loan_interest_rate="",AND(ISNUMBER(loan_interest_rate),loan_interest_rate>=0)))',
      "loan_interest_rate", "check_nonnegative"),
     (f'NOT(OR(loan_target_ltv="",{_pos("loan_target_ltv")}))', "loan_target_ltv", "check_level"),
-    (f'NOT(OR(loan_margin_call_ltv="",{_pos("loan_margin_call_ltv")}))', "loan_margin_call_ltv", "check_level"),
+    (f'NOT(OR(loan_margin_call_ltv="",{_pos("loan_margin_call_ltv")}))', "loan_margin_call_ltv",
+     "check_level"),
     (f'NOT(OR(loan_liquidation_ltv="",{_pos("loan_liquidation_ltv")}))', "loan_liquidation_ltv",
      "check_level"),
     ('NOT(OR(loan_liquidation_fee="",AND(ISNUMBER(loan_liquidation_fee),loan_liquidation_fee>=0,'
@@ -159,9 +160,11 @@ def _check_formula(lang):
 def _words(ctx):
     w = dict(ctx.words)
     w["w_liquidation"] = L.quote(label("loan_status_liquidation", ctx.lang))
-    rules = {"positive": "check_positive", "nonnegative": "check_nonnegative", "loan_preset": "loan_check_preset"}
+    rules = {"positive": "check_positive", "nonnegative": "check_nonnegative",
+             "loan_preset": "loan_check_preset"}
     for key, _, check, _ in INPUTS + WHAT_IF:
-        w[f"c_loan_{key}"] = L.quote(label(rules[check], ctx.lang).format(name=label(f"loan_{key}", ctx.lang)))
+        text = label(rules[check], ctx.lang).format(name=label(f"loan_{key}", ctx.lang))
+        w[f"c_loan_{key}"] = L.quote(text)
     return w
 
 
@@ -224,7 +227,8 @@ def build_loan(ctx, presets=None):
         fill=S.AMBER_FILL, stopIfTrue=True))
     row += 2
     ws.cell(row=row, column=1, value=label("preset_row", lang)).font = S.NOTE_FONT
-    c = ws.cell(row=row, column=2, value='=IF(loan_preset="",0,IFERROR(MATCH(loan_preset,loan_preset_ids,0),-1))')
+    c = ws.cell(row=row, column=2,
+                value='=IF(loan_preset="",0,IFERROR(MATCH(loan_preset,loan_preset_ids,0),-1))')
     c.font = S.NOTE_FONT
     ctx.name(ws, "loan_preset_row", c.coordinate)
     row += 1
@@ -258,7 +262,6 @@ def build_loan(ctx, presets=None):
     ws.freeze_panes = "B4"
     ws.print_area = f"A1:E{last_out}"
     ws.page_setup.orientation = "portrait"
-    ctx.loan = dict(preset_first=first, preset_last=last)
     return ws
 
 
@@ -284,8 +287,8 @@ def _input_row(ws, ctx, row, spec, sample):
 def _levels(ws, ctx, row):
     """The levels block: your value | preset | used. Returns the last row written."""
     lang = ctx.lang
-    S._header(ws, row, [label("loan_section_levels", lang), label("col_override", lang), label("col_preset", lang),
-                        label("col_used", lang), label("col_note", lang)])
+    S._header(ws, row, [label(k, lang) for k in ("loan_section_levels", "col_override", "col_preset",
+                                                  "col_used", "col_note")])
     for key, kind, col in LEVELS:
         row += 1
         ws.cell(row=row, column=1, value=label(f"loan_{key}", lang))
@@ -296,7 +299,8 @@ def _levels(ws, ctx, row):
         c = ws.cell(row=row, column=3, value=_PRESET.format(
             default='""' if default is None else repr(default), rng=f"loan_preset_{col}"))
         ctx.name(ws, f"{PREFIX}{key}_preset", c.coordinate)
-        d = ws.cell(row=row, column=4, value=_USED.format(k=key, none_words=L.none_words(f"loan_{key}_override")))
+        used = _USED.format(k=key, none_words=L.none_words(f"loan_{key}_override"))
+        d = ws.cell(row=row, column=4, value=used)
         d.font = S.BOLD
         ctx.name(ws, PREFIX + key, d.coordinate)
         for cell in (b, c, d):

@@ -18,9 +18,10 @@ With ¥1,000,000 on a 2x venue, long at ¥10,000,000, the safe level 300 % allow
 """
 from __future__ import annotations
 
-from openpyxl.chart import LineChart, Reference
+from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter as col_letter
 
 from ..labels import label
 from . import layout as L
@@ -110,8 +111,9 @@ ANSWER = [
     ("max_quantity", "qty",
      f'=IF({_MAX_OK},MAX(plan_deposit-plan_fees,0)*plan_leverage/(plan_safe_level*plan_entry_price),"")',
      False),
-    ("max_notional", "money", '=IF(ISNUMBER(plan_max_quantity),plan_max_quantity*plan_entry_price,"")', False),
-    ("max_effective_leverage", "lev",
+    ("max_notional", "money", '=IF(ISNUMBER(plan_max_quantity),plan_max_quantity*plan_entry_price,"")',
+     False),
+    ("max_effective_leverage", "lev2",
      '=IF(ISNUMBER(plan_max_quantity),plan_max_quantity*plan_entry_price/plan_deposit,"")', False),
     ("max_margin_call_price", "price", "=" + trigger("plan_margin_call_level", "plan_max_quantity"), True),
     ("max_loss_cut_price", "price", "=" + trigger("plan_loss_cut_level", "plan_max_quantity"), True),
@@ -142,7 +144,8 @@ TABLE = [
      '=IF(AND(ISNUMBER(A{r}),ISNUMBER(plan_leverage)),IF(A{r}>plan_leverage,{over_max},'
      'IF(AND(ISNUMBER(C{r}),ISNUMBER(plan_safe_level)),IF(C{r}>=plan_safe_level,{safe},""),"")),"")'),
 ]
-# Chart data beside the table: the moves with #N/A (a gap in the line) where a cell is empty.
+# Chart data beside the table: the rows in use (x) and their moves, #N/A where a cell is empty. A
+# scatter chart skips #N/A points in LibreOffice too (a line chart there draws them at 0).
 CHART_SERIES = [("margin_call_move", "E"), ("loss_cut_move", "G"), ("bankruptcy_move", "I"),
                 ("safe_move", "K")]
 CHART_COLORS = ("FFC000", "C00000", "000000", "70AD47")
@@ -223,7 +226,7 @@ def build_planner(ctx):
         row += 1
         ws.cell(row=row, column=1, value=label(f"plan_{key}", lang))
         b = ws.cell(row=row, column=2, value=formula)
-        b.number_format = ctx.fmt(kind)
+        b.number_format = "0.00" if kind == "lev2" else ctx.fmt(kind)
         ctx.name(ws, PREFIX + key, b.coordinate)
         if has_move:
             c = ws.cell(row=row, column=3, value=move(b.coordinate))
@@ -256,8 +259,13 @@ def build_planner(ctx):
     first, last = head + 1, head + len(EFFECTIVE_LEVERAGES)
     ws.cell(row=head - 1, column=1, value=label("plan_table_note", lang)).font = S.NOTE_FONT
     S._header(ws, head, [label(f"plan_{k}", lang) for k, _, _ in TABLE])
-    chart_col = len(TABLE) + 2  # one empty column between the table and the chart data
-    S._header(ws, head, [label(f"plan_{k}", lang) for k, _ in CHART_SERIES], first_col=chart_col)
+    for c in ws[head]:
+        c.alignment = Alignment(wrap_text=True, vertical="center")
+    ws.row_dimensions[head].height = 30
+    x_col = len(TABLE) + 2  # one empty column between the table and the chart data
+    chart_col = x_col + 1
+    chart_keys = ["effective_leverage"] + [k for k, _ in CHART_SERIES]
+    S._header(ws, head, [label(f"plan_{k}", lang) for k in chart_keys], first_col=x_col)
     for i, e in enumerate(EFFECTIVE_LEVERAGES):
         r = first + i
         for j, (key, kind, formula) in enumerate(TABLE, start=1):
@@ -267,15 +275,15 @@ def build_planner(ctx):
             else:
                 cell.value = formula.format(r=r, over_max=w["over_max"], safe=w["safe"])
                 cell.number_format = ctx.fmt(kind)
-        for j, (key, col) in enumerate(CHART_SERIES):
-            cell = ws.cell(row=r, column=chart_col + j, value=f"=IF(ISNUMBER({col}{r}),{col}{r},NA())")
-            cell.number_format, cell.font = ctx.fmt("pct"), Font(name=S.FONT, color="808080")
-    from openpyxl.utils import get_column_letter as col_letter
-
+        for j, col in enumerate(["A"] + [c for _, c in CHART_SERIES]):
+            source = f"{col}{r}" if j else f"B{r}"  # x: the effective leverage of a row in use
+            cell = ws.cell(row=r, column=x_col + j, value=f"=IF(ISNUMBER({source}),{col}{r},NA())")
+            cell.number_format = ctx.fmt("pct") if j else "General"
+            cell.font = Font(name=S.FONT, color="808080")
     for j, (key, kind, _) in enumerate(TABLE, start=1):
         ctx.name_range(ws, PREFIX + key, col_letter(j), first, last)
     S._validation(ws, ctx, "positive", f"A{first}:A{last}", "plan_leverage")
-    c0, c1 = col_letter(chart_col), col_letter(chart_col + len(CHART_SERIES) - 1)
+    c0, c1 = col_letter(x_col), col_letter(chart_col + len(CHART_SERIES) - 1)
     ws.conditional_formatting.add(f"{c0}{first}:{c1}{last}", FormulaRule(
         formula=[f"ISNA({c0}{first})"], font=Font(color="FFFFFF")))
     # Ratio at entry: red below loss-cut, amber below margin call, green at or above safe.
@@ -287,32 +295,38 @@ def build_planner(ctx):
         formula=[f"AND(ISNUMBER($A{first}),ISNUMBER(plan_leverage),$A{first}>plan_leverage)"],
         font=Font(color="808080", italic=True)))
 
-    chart = LineChart()
+    chart = ScatterChart(scatterStyle="lineMarker")
     chart.title = label("plan_chart_title", lang)
     chart.y_axis.title = label("plan_move", lang)
     chart.x_axis.title = label("plan_effective_leverage", lang)
     chart.y_axis.number_format = "0%"
+    chart.x_axis.number_format = "0.##"
     chart.x_axis.delete = False
     chart.y_axis.delete = False
-    chart.add_data(Reference(ws, min_col=chart_col, max_col=chart_col + len(CHART_SERIES) - 1,
-                             min_row=head, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=first, max_row=last))
-    for series, color in zip(chart.series, CHART_COLORS):
+    chart.x_axis.tickLblPos = "low"  # leverage labels under the plot, not on the 0 % line
+    xs = Reference(ws, min_col=x_col, min_row=first, max_row=last)
+    for j, ((key, _), color) in enumerate(zip(CHART_SERIES, CHART_COLORS)):
+        ys = Reference(ws, min_col=chart_col + j, min_row=head, max_row=last)
+        series = Series(ys, xs, title_from_data=True)
         series.graphicalProperties.line.solidFill = color
+        series.graphicalProperties.line.width = 28575  # 2.25 pt
+        series.marker.symbol = "circle"
+        series.marker.size = 5
+        series.marker.graphicalProperties = None
         series.smooth = False
+        chart.series.append(series)
     chart.series[-1].graphicalProperties.line.dashStyle = "dash"
-    chart.height, chart.width = 8.5, 24
+    chart.height, chart.width = 10, 30
     chart_row = last + 2
     ws.add_chart(chart, f"A{chart_row}")
 
-    for col, width in zip("ABCDEFGHIJKL", (30, 17, 16, 16, 11, 16, 11, 16, 11, 16, 11, 18)):
+    for col, width in zip("ABCDEFGHIJKL", (40, 17, 16, 16, 13, 16, 13, 16, 13, 16, 13, 22)):
         ws.column_dimensions[col].width = width
-    for j in range(len(CHART_SERIES)):
-        ws.column_dimensions[col_letter(chart_col + j)].width = 12
+    for j in range(len(CHART_SERIES) + 1):
+        ws.column_dimensions[col_letter(x_col + j)].width = 12
     ws.freeze_panes = "B4"
-    ws.print_area = f"A1:{c1}{chart_row + 17}"
+    ws.print_area = f"A1:L{chart_row + 20}"  # the chart's data columns stay off the page
     ws.page_setup.orientation = "landscape"
-    ctx.planner = dict(first=first, last=last, head=head)
     return ws
 
 

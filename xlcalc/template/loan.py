@@ -257,7 +257,7 @@ def build_loan(ctx, presets=None):
         if col == "id" or col in PRESET_PCT:
             ctx.name_range(ws, "loan_preset_ids" if col == "id" else f"loan_preset_{col}",
                            get_column_letter(j), first, last)
-    for col, width in zip("ABCDEFGHIJKLM", (34, 18, 16, 14, 48, 14, 12, 12, 12, 12, 40, 12, 60)):
+    for col, width in zip("ABCDEFGHIJKLM", (36, 18, 16, 14, 78, 14, 12, 12, 12, 12, 40, 12, 60)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "B4"
     ws.print_area = f"A1:E{last_out}"

@@ -282,7 +282,9 @@ def build_planner(ctx):
             cell.font = Font(name=S.FONT, color="808080")
     for j, (key, kind, _) in enumerate(TABLE, start=1):
         ctx.name_range(ws, PREFIX + key, col_letter(j), first, last)
-    S._validation(ws, ctx, "positive", f"A{first}:A{last}", "plan_leverage")
+    ctx.words["c_plan_effective_leverage"] = L.quote(
+        label("check_positive", lang).format(name=label("plan_effective_leverage", lang)))
+    S._validation(ws, ctx, "positive", f"A{first}:A{last}", "plan_effective_leverage")
     c0, c1 = col_letter(x_col), col_letter(chart_col + len(CHART_SERIES) - 1)
     ws.conditional_formatting.add(f"{c0}{first}:{c1}{last}", FormulaRule(
         formula=[f"ISNA({c0}{first})"], font=Font(color="FFFFFF")))

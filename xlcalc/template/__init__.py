@@ -12,7 +12,7 @@ Examples
 >>> path = build_template(pathlib.Path(tempfile.mkdtemp()) / "calc.xlsx", lang="en")
 >>> wb = openpyxl.load_workbook(path)
 >>> wb.sheetnames
-['Calculator', 'Scenarios', 'Positions', 'Exchanges', 'Guide']
+['Calculator', 'Scenarios', 'Positions', 'Exchanges', 'Guide', 'Planner', 'Loan']
 >>> wb.defined_names["ratio"].attr_text
 "'Calculator'!$B$30"
 """
@@ -26,7 +26,7 @@ from .._files import atomic_output
 from .._inputs import InputError
 from ..labels import LANGUAGES
 from ..presets import exchange_presets, get_preset
-from . import layout, sheets
+from . import layout, loan, planner, sheets
 
 __all__ = ["build_template", "build_workbook", "write_template", "quickstart_path", "INPUT_NAMES",
            "OUTPUT_NAMES"]
@@ -78,6 +78,8 @@ def build_workbook(lang="ja", exchange=None, udf=False, presets=None):
     sheets.build_positions(ctx)
     sheets.build_exchanges(ctx, presets)
     sheets.build_guide(ctx)
+    planner.build_planner(ctx)  # SPEC §10: after the Guide, so the sheets above keep their places
+    loan.build_loan(ctx)
     if udf:
         sheets.build_udf_conf(ctx)
     wb.active = 0

@@ -45,7 +45,7 @@ EXPECTED = {
     "basis": "'entry' or 'mark'",
     "risk": "a fraction of capital <= 1 (0.02 = 2 %)",
     "not_entry": "different from entry_price",
-    "fraction": "a fraction >= 0 and < 1 (0.4 % = 0.004)",
+    "below_one": "a fraction >= 0 and < 1 (0.005 = 0.5 %)",
 }
 
 

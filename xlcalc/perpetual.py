@@ -312,20 +312,22 @@ def _account_line(legs, coef, y, balance, fee, hedge):
     """
     A = balance - sum(leg.side * leg.entry * leg.qty for leg in legs)
     B = sum(leg.side * k for leg, k in zip(legs, coef))
+    if hedge == "sum":
+        for leg, k in zip(legs, coef):
+            a, b = leg.maintenance_line(k, y, fee)
+            A, B = A - a, B - b
+        return A, B
     sides = {}
     for leg, k in zip(legs, coef):
         a, b = leg.maintenance_line(k, y, fee)
-        key = (leg.symbol, leg.side) if hedge == "max" else (id(leg), 0)
-        sa, sb = sides.get(key, (0.0, 0.0))
-        sides[key] = (sa + a, sb + b)
-    if hedge == "max":
-        symbols = {}
-        for (symbol, _), (a, b) in sides.items():
-            best = symbols.get(symbol)
-            if best is None or a + b * y > best[0] + best[1] * y:
-                symbols[symbol] = (a, b)
-        sides = symbols
-    for a, b in sides.values():
+        sa, sb = sides.get((leg.symbol, leg.side), (0.0, 0.0))
+        sides[(leg.symbol, leg.side)] = (sa + a, sb + b)
+    larger = {}
+    for (symbol, _), (a, b) in sides.items():
+        best = larger.get(symbol)
+        if best is None or a + b * y > best[0] + best[1] * y:
+            larger[symbol] = (a, b)
+    for a, b in larger.values():
         A, B = A - a, B - b
     return A, B
 

@@ -32,7 +32,8 @@ def test_bybit_inverse_cross_example():
                                        mm_basis="entry", tick_size=0.5)
     assert ticked == 5739.5
     # the maintenance margin behind it: 1.25 BTC x 0.5 % + the fee to close at BP
-    mm = inverse.maintenance_margin(bp, 10_000, 1, 0.005, taker_fee=0.00075, mm_basis="entry", entry_price=8_000)
+    mm = inverse.maintenance_margin(bp, 10_000, 1, 0.005, taker_fee=0.00075, mm_basis="entry",
+                                    entry_price=8_000)
     assert mm == pytest.approx(1.25 * 0.005 + 10_000 * 0.00075 / bp)
     assert inverse.equity(0.5, "long", 8_000, lp, 10_000, 1) == pytest.approx(mm)
 
@@ -210,7 +211,8 @@ def test_quote_rate_equals_scaling_deposit_and_fees(d, f, p0, q, lev, r, long, m
     scaled = xc.trigger_price(d / r, s, p0, q, lev, 0.5, basis=basis, fees=f / r)
     assert (math.isnan(with_rate) and math.isnan(scaled)) or with_rate == pytest.approx(scaled, rel=1e-9)
     ratio = xc.maintenance_ratio(d, s, p0, p, q, lev, basis=basis, fees=f, quote_rate=r)
-    assert ratio == pytest.approx(xc.maintenance_ratio(d / r, s, p0, p, q, lev, basis=basis, fees=f / r), rel=1e-9)
+    scaled_ratio = xc.maintenance_ratio(d / r, s, p0, p, q, lev, basis=basis, fees=f / r)
+    assert ratio == pytest.approx(scaled_ratio, rel=1e-9)
     add = xc.additional_deposit(d, s, p0, p, q, lev, basis=basis, fees=f, quote_rate=r)
     assert add == pytest.approx(r * xc.additional_deposit(d / r, s, p0, p, q, lev, basis=basis, fees=f / r),
                                 rel=1e-9, abs=1e-6)

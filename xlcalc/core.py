@@ -160,7 +160,8 @@ def round_to_tick(price, side, tick_size=None):
 
     Notes
     -----
-    .. math:: P_{tick} = t \\lceil P / t \\rceil \\text{ (long)}, \\quad t \\lfloor P / t \\rfloor \\text{ (short)}
+    .. math:: P_{tick} = t \\lceil P / t \\rceil \\text{ (long)}, \\quad
+              t \\lfloor P / t \\rfloor \\text{ (short)}
 
     A price within float noise of a multiple of the tick is already on it.
 
@@ -708,8 +709,8 @@ def _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage,
 
 
 @_in_blocks
-def additional_deposit(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0,
-                       quote_rate=1.0):
+def additional_deposit(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry",
+                       fees=0.0, quote_rate=1.0):
     """Cash to deposit (追加入金 / 追証額) to bring the ratio at ``price`` back to ``target``.
 
     Parameters

@@ -22,8 +22,15 @@ import numpy as np
 
 from ._inputs import InputError, Inputs, positive_or_nan
 from .core import _ticked
-from .tiers import (check_rates, is_entry_basis, maintenance_on, rate_and_amount, rate_fraction,
-                    solve_liquidation, tier_arrays)
+from .tiers import (
+    check_rates,
+    is_entry_basis,
+    maintenance_on,
+    rate_and_amount,
+    rate_fraction,
+    solve_liquidation,
+    tier_arrays,
+)
 
 __all__ = [
     "unrealized_pnl", "required_margin", "equity", "maintenance_margin", "liquidation_price",

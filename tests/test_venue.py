@@ -47,6 +47,25 @@ def test_jesse_isolated_examples():
     assert perpetual.bankruptcy_price(10_000, "short", 10, 2_000) == 15.0
 
 
+def test_bybit_usdt_classic_examples():
+    # help.bybit.com 900000181046 "Liquidation Price (USDT Contract)", isolated, MMR 0.5 %:
+    # long 1 BTC at 10,000, 50x: 10,000 x (1 - 2 % + 0.5 %) = 9,850;
+    # short 1 BTC at 8,000, 40x: 8,000 x (1 + 2.5 % - 0.5 %) = 8,160.
+    assert xc.liquidation_price(10_000 / 50, "long", 10_000, 1, 0.005, mm_basis="entry") == pytest.approx(9_850)
+    assert xc.liquidation_price(8_000 / 40, "short", 8_000, 1, 0.005, mm_basis="entry") == pytest.approx(8_160)
+
+
+def test_mcs_isolated_examples_are_inverse_on_entry_value():
+    # help.mcs.io 360041008371 "Isolated Margin": 10x at 2,000, MMR 0.5 %:
+    # long 2,000 x 10 / (10 x (1 - 0.005) + 1) = 1,826.48; short 2,000 x 10 / (10 x 1.005 - 1) = 2,209.94.
+    # That is the inverse formula with the maintenance margin on the entry value.
+    value = 1_000.0  # contracts x contract value (any: the price does not depend on it)
+    margin = value / 2_000 / 10
+    long_ = inverse.liquidation_price(margin, "long", 2_000, value, 1, 0.005, mm_basis="entry")
+    short = inverse.liquidation_price(margin, "short", 2_000, value, 1, 0.005, mm_basis="entry")
+    assert round(long_, 2) == 1_826.48 and round(short, 2) == 2_209.94
+
+
 @pytest.mark.parametrize("side, leverage, expected", [
     # freqtrade tests/exchange/test_exchange.py::test_get_liquidation_price, bybit rows:
     # open_rate 10, amount 1, mm_ratio 0.01, isolated; LP = open_rate x (1 -/+ 1/L +/- mmr)
@@ -161,6 +180,15 @@ def test_hedge_max_takes_each_symbols_larger_side():
     assert account_state(2_000_000, side, entry, entry, qty, 2, hedge="max").required_margin == 1_750_000.0
     with pytest.raises(xc.InputError, match="hedge must be 'sum' or 'max'"):
         account_state(2_000_000, side, entry, entry, qty, 2, hedge="net")
+    with pytest.raises(xc.InputError, match="symbol must be one name or one per position, got 2 names"):
+        account_state(2_000_000, side, entry, entry, qty, 2, symbol=["BTC", "ETH"], hedge="max")
+    with pytest.raises(xc.InputError, match="quote_rate must be one number or one per position"):
+        account_state(2_000_000, side, entry, entry, qty, 2, quote_rate=[1, 2])
+    # cross_account takes the symbols as an argument too
+    pos = pd.DataFrame({"side": side, "entry_price": entry, "mark_price": entry, "quantity": qty, "mmr": 0.01})
+    by_arg = xc.cross_account(pos, 2_000_000, symbol=sym, hedge="max")
+    by_column = xc.cross_account(pos.assign(symbol=sym), 2_000_000, hedge="max")
+    assert by_arg.maintenance_margin == by_column.maintenance_margin == pytest.approx(30_000 + 5_000)
 
 
 def test_cross_account_hedge_max_prices_where_the_larger_side_meets_equity():

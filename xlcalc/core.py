@@ -152,7 +152,7 @@ def round_to_tick(price, side, tick_size=None):
     side : {+1, -1, "long", "short", ...} or array_like
         A long's price is rounded up (its warning comes earlier), a short's down.
     tick_size : float or array_like, optional
-        The price step, > 0; None leaves the price unchanged.
+        The price step, > 0; None returns ``price`` as given.
 
     Returns
     -------
@@ -179,12 +179,11 @@ def round_to_tick(price, side, tick_size=None):
     >>> round_to_tick(37_500, "long", 1_000)
     38000.0
     """
+    if tick_size is None:  # the default of every price function: nothing to do, nothing to copy
+        return price
     a = Inputs()
     p = a._to_float("price", a._raw(price))
-    s = a.side("side", side)
-    if tick_size is None:
-        return a.out(np.array(p, dtype=float))
-    return a.out(_to_tick(p, s, a.number("tick_size", tick_size)))
+    return a.out(_to_tick(p, a.side("side", side), a.number("tick_size", tick_size)))
 
 
 def _money_rule(margin_rounding) -> str:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ._inputs import InputError, Inputs, positive_or_nan
-from .core import _ticked
+from .core import round_to_tick
 from .tiers import (
     TIER_COLUMNS,
     check_rates,
@@ -165,7 +165,7 @@ def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintena
         cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
         with np.errstate(divide="ignore", invalid="ignore"):
             lp = (s * p0 * q - balance - cum) / (q * (s - rate))
-    return a.out(_ticked(a, positive_or_nan(np.asarray(lp, dtype=float)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(np.asarray(lp, dtype=float)), s, tick_size))
 
 
 def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=None, taker_fee=0.0,
@@ -272,7 +272,7 @@ def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0,
     else:
         check_rates(np.zeros(1), float(np.max(fee)), name="taker_fee")
         bp = (s * p0 * q - wb - upnl) / (q * (s - fee))
-    return a.out(_ticked(a, positive_or_nan(np.asarray(bp, dtype=float)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(np.asarray(bp, dtype=float)), s, tick_size))
 
 
 # -- cross margin -------------------------------------------------------------------------
@@ -721,7 +721,7 @@ def target_price(side, entry_price, leverage=None, roe=None, pnl=None, quantity=
     else:
         raise InputError("roe or pnl must be given, got neither", argument="roe", expected="number",
                          value=None)
-    return a.out(_ticked(a, positive_or_nan(np.asarray(price, dtype=float)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(np.asarray(price, dtype=float)), s, tick_size))
 
 
 def max_open_quantity(balance, price, leverage, taker_fee=0.0, tiers=None):

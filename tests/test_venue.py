@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import xlcalc as xc
@@ -356,3 +356,32 @@ def test_entry_basis_equals_mark_when_liquidation_is_at_entry(p0, q, mmr, long, 
         inv_mark = inverse.liquidation_price(coin, side, p0, q, 1, mmr)
         inv_entry = inverse.liquidation_price(coin, side, p0, q, 1, mmr, mm_basis="entry")
         assert inv_mark == pytest.approx(p0, rel=1e-9) and inv_entry == pytest.approx(p0, rel=1e-9)
+
+
+@settings(deadline=None, max_examples=60)
+@given(long_qty=st.floats(0.1, 30), short_qty=st.floats(0.1, 30), mark=st.floats(5_000, 80_000),
+       wallet=st.floats(100, 200_000), skew=st.floats(0.8, 1.2), entry_basis=st.booleans())
+def test_hedge_max_liquidation_is_the_first_crossing(long_qty, short_qty, mark, wallet, skew, entry_basis):
+    # brute force: equity minus the larger side's maintenance margin, on a fine grid of prices
+    basis = "entry" if entry_basis else "mark"
+    entries = [mark * skew, mark / skew]
+    pos = pd.DataFrame({"symbol": "BTCUSDT", "side": ["long", "short"], "entry_price": entries,
+                        "mark_price": mark, "quantity": [long_qty, short_qty]})
+    lp = xc.cross_account(pos, wallet, tiers=BINANCE, hedge="max", mm_basis=basis).positions[
+        "liquidation_price"].iloc[0]
+
+    def gap(price):
+        long_mm, short_mm = (xc.maintenance_margin(price, q, tiers=BINANCE, mm_basis=basis, entry_price=p0)
+                             for q, p0 in zip([long_qty, short_qty], entries))
+        pnl = (price - entries[0]) * long_qty - (price - entries[1]) * short_qty
+        return wallet + pnl - np.maximum(long_mm, short_mm)
+
+    assume(gap(mark) > 1e-6 * wallet)  # safe now: the price moves against the net position
+    if math.isnan(lp):
+        net = long_qty - short_qty
+        grid = np.linspace(mark, mark * (0.02 if net > 0 else 20), 400)
+        assert (gap(grid) > -1e-6 * wallet).all()
+        return
+    assert gap(lp) == pytest.approx(0, abs=1e-6 * max(wallet, mark * (long_qty + short_qty)))
+    grid = np.linspace(mark, lp, 400)[1:-1]
+    assert (gap(grid) > -1e-6 * max(wallet, mark)).all()

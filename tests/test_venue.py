@@ -51,8 +51,9 @@ def test_bybit_usdt_classic_examples():
     # help.bybit.com 900000181046 "Liquidation Price (USDT Contract)", isolated, MMR 0.5 %:
     # long 1 BTC at 10,000, 50x: 10,000 x (1 - 2 % + 0.5 %) = 9,850;
     # short 1 BTC at 8,000, 40x: 8,000 x (1 + 2.5 % - 0.5 %) = 8,160.
-    assert xc.liquidation_price(10_000 / 50, "long", 10_000, 1, 0.005, mm_basis="entry") == pytest.approx(9_850)
-    assert xc.liquidation_price(8_000 / 40, "short", 8_000, 1, 0.005, mm_basis="entry") == pytest.approx(8_160)
+    long_ = xc.liquidation_price(10_000 / 50, "long", 10_000, 1, 0.005, mm_basis="entry")
+    short = xc.liquidation_price(8_000 / 40, "short", 8_000, 1, 0.005, mm_basis="entry")
+    assert long_ == pytest.approx(9_850) and short == pytest.approx(8_160)
 
 
 def test_mcs_isolated_examples_are_inverse_on_entry_value():
@@ -185,7 +186,8 @@ def test_hedge_max_takes_each_symbols_larger_side():
     with pytest.raises(xc.InputError, match="quote_rate must be one number or one per position"):
         account_state(2_000_000, side, entry, entry, qty, 2, quote_rate=[1, 2])
     # cross_account takes the symbols as an argument too
-    pos = pd.DataFrame({"side": side, "entry_price": entry, "mark_price": entry, "quantity": qty, "mmr": 0.01})
+    pos = pd.DataFrame({"side": side, "entry_price": entry, "mark_price": entry, "quantity": qty,
+                        "mmr": 0.01})
     by_arg = xc.cross_account(pos, 2_000_000, symbol=sym, hedge="max")
     by_column = xc.cross_account(pos.assign(symbol=sym), 2_000_000, hedge="max")
     assert by_arg.maintenance_margin == by_column.maintenance_margin == pytest.approx(30_000 + 5_000)

@@ -316,6 +316,11 @@ class _Leg:
         j = tier_index(k * y, self.caps)
         return -self.cums[j], k * (self.rates[j] + fee)
 
+    def maintenance_at(self, notional, fee):
+        """The leg's maintenance margin when its notional is ``notional``."""
+        fixed, per_unit = self.maintenance_line(notional, 1.0, fee)
+        return fixed + per_unit
+
 
 def _account_line(legs, coef, y, balance, fee, hedge):
     """(A, B) with equity minus maintenance margin ``A + B·y`` near ``y``.
@@ -565,8 +570,7 @@ def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0, mm_basis
     pnl = s * (pm - p0) * q
     idx = [tier_index(p0[i] * q[i] if at_entry else notional[i], leg.caps) for i, leg in enumerate(legs)]
     rate_used = np.array([leg.rates[j] for leg, j in zip(legs, idx)])
-    mm = np.array([a_ + b_ * 1.0 for a_, b_ in (leg.maintenance_line(notional[i], 1.0, fee)
-                                                for i, leg in enumerate(legs))])
+    mm = np.array([leg.maintenance_at(notional[i], fee) for i, leg in enumerate(legs)])
     total_mm, total_pnl = _symbol_margin(mm, symbols, s, hedge), float(pnl.sum())
     lp = np.full(len(df), math.nan)
     for name in dict.fromkeys(symbols):

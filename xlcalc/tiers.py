@@ -315,26 +315,29 @@ def exchange_tiers(exchange_id: str, symbol: str | None = None) -> pd.DataFrame:
 
 
 
-def solve_liquidation(sigma, a, x0, balance, rates, cums, floors, caps):
-    """Where equity meets maintenance margin, in a variable x with notional ``a·x``.
+def solve_liquidation(side, size, entry, balance, rates, cums, floors, caps):
+    """Where equity meets maintenance margin, in a price variable x with notional ``size·x``.
 
-    Equity is ``B + sigma·a·(x − x0)``; the threshold ``a·x·rate_j − cum_j`` in tier j.
-    Each tier's line gives a root; the answer is the first x reached moving the adverse
-    way (x falls when sigma = +1, rises when sigma = −1) where equity <= threshold,
-    clipped to the tier's range: the root of the consistent tier, or a tier boundary where
-    a table with jumps makes the threshold leap above equity.
+    Linear contracts call it with the price (``size`` = quantity); inverse ones with
+    ``x = 1/P``, ``size = N·V`` and the side reversed. Equity is
+    ``balance + side·size·(x − entry)``; the threshold ``size·x·rate_j − cum_j`` in tier j.
+    Each tier's line gives a root; the answer is the first x reached moving the adverse way
+    (x falls when side = +1, rises when side = −1) where equity <= threshold, clipped to the
+    tier's range: the root of the consistent tier, or a tier boundary where a table with
+    jumps makes the threshold leap above equity.
     """
-    sg, aa, xx, bb = (np.asarray(v, dtype=float)[..., None] for v in (sigma, a, x0, balance))
+    s, q, x0, b = (np.asarray(v, dtype=float)[..., None] for v in (side, size, entry, balance))
     with np.errstate(divide="ignore", invalid="ignore"):
-        root = (sg * xx * aa - bb - cums) / (aa * (sg - rates))
-        lo = np.concatenate(([0.0], floors[1:])) / aa
-        hi = np.concatenate((caps[:-1], [math.inf])) / aa
-        down = np.where(root > lo, np.minimum(root, hi), -math.inf).max(axis=-1)
-        up = np.where(root <= hi, np.maximum(root, lo), math.inf).min(axis=-1)
-    return np.where(np.asarray(sigma) > 0, down, up)
+        root = (s * x0 * q - b - cums) / (q * (s - rates))
+        tier_low = np.concatenate(([0.0], floors[1:])) / q
+        tier_high = np.concatenate((caps[:-1], [math.inf])) / q
+        falling = np.where(root > tier_low, np.minimum(root, tier_high), -math.inf).max(axis=-1)
+        rising = np.where(root <= tier_high, np.maximum(root, tier_low), math.inf).min(axis=-1)
+    return np.where(np.asarray(side) > 0, falling, rising)
 
 
 def check_rates(rates, fee, name="mmr"):
+    """InputError when a rate plus the fee to close reaches 100 % (no liquidation price exists)."""
     if np.any(rates + fee >= 1):
         raise InputError(f"{name} + taker_fee must be below 1, got a rate of {float(np.max(rates + fee))!r}")
 

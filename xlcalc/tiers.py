@@ -237,15 +237,16 @@ def _maintenance_amounts(floor, mmr, given):
 
 
 def tier_arrays(tiers):
-    t = tiers if _is_normalised(tiers) else tier_table(tiers)
-    return (t["floor"].to_numpy(float), t["cap"].to_numpy(float), t["mmr"].to_numpy(float),
-            t["maintenance_amount"].to_numpy(float))
+    """(floors, caps, rates, amounts) as float arrays, from any table form."""
+    table = tiers if _is_normalised(tiers) else tier_table(tiers)
+    values = table.to_numpy(dtype=float)  # one conversion: column access copies .attrs each time
+    return values[:, 0].copy(), values[:, 1].copy(), values[:, 2].copy(), values[:, 3].copy()
 
 
 def _is_normalised(tiers) -> bool:
     """True for a table :func:`tier_table` made (checked already)."""
     return isinstance(tiers, pd.DataFrame) and list(tiers.columns[:4]) == TIER_COLUMNS \
-        and all(tiers[c].dtype == float for c in tiers.columns) and len(tiers.columns) <= 5
+        and len(tiers.columns) <= 5 and all(kind == np.dtype(float) for kind in tiers.dtypes)
 
 
 def tier_index(notional, caps):

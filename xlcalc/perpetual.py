@@ -165,7 +165,7 @@ def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintena
         cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
         with np.errstate(divide="ignore", invalid="ignore"):
             lp = (s * p0 * q - balance - cum) / (q * (s - rate))
-    return a.out(round_to_tick(positive_or_nan(np.asarray(lp, dtype=float)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(lp), s, tick_size))
 
 
 def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=None, taker_fee=0.0,
@@ -272,7 +272,7 @@ def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0,
     else:
         check_rates(np.zeros(1), float(np.max(fee)), name="taker_fee")
         bp = (s * p0 * q - wb - upnl) / (q * (s - fee))
-    return a.out(round_to_tick(positive_or_nan(np.asarray(bp, dtype=float)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(bp), s, tick_size))
 
 
 # -- cross margin -------------------------------------------------------------------------
@@ -752,7 +752,7 @@ def target_price(side, entry_price, leverage=None, roe=None, pnl=None, quantity=
     else:
         raise InputError("roe or pnl must be given, got neither", argument="roe", expected="number",
                          value=None)
-    return a.out(round_to_tick(positive_or_nan(np.asarray(price, dtype=float)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(price), s, tick_size))
 
 
 def max_open_quantity(balance, price, leverage, taker_fee=0.0, tiers=None):

@@ -359,7 +359,7 @@ def rate_and_amount(a, notional, mmr, maintenance_amount, tiers):
 def rate_fraction(a, name, value):
     """A rate checked to be a fraction: 0 <= x < 1 (0.4 % is 0.004, not 0.4 or 4)."""
     x = a.number(name, value, rule="nonnegative")
-    if np.any(np.asarray(x) >= 1):
+    if (x >= 1) if np.ndim(x) == 0 else np.any(x >= 1):
         a._fail(name, np.asarray(x), np.asarray(x) >= 1, "below_one")
     return x
 
@@ -384,6 +384,8 @@ MM_BASES = ("mark", "entry")
 
 def is_entry_basis(mm_basis) -> bool:
     """True for ``mm_basis="entry"``, False for ``"mark"``; InputError naming the value otherwise."""
+    if mm_basis == "mark":  # the default, on every call
+        return False
     word = str(mm_basis).strip().lower()
     if word not in MM_BASES:
         raise InputError(f"mm_basis must be 'mark' or 'entry', got {mm_basis!r}", argument="mm_basis",

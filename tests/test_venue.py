@@ -387,3 +387,14 @@ def test_hedge_max_liquidation_is_the_first_crossing(long_qty, short_qty, mark, 
     assert gap(lp) == pytest.approx(0, abs=1e-6 * max(wallet, mark * (long_qty + short_qty)))
     grid = np.linspace(mark, lp, 400)[1:-1]
     assert (gap(grid) > -1e-6 * max(wallet, mark)).all()
+
+
+def test_inverse_entry_basis_with_coin_tiers():
+    # tiers in coin (Binance COIN-M style): the tier of the entry value N·V/P0 applies, fixed
+    coin_tiers = xc.tier_table([[0, 5, 0.005], [5, 10, 0.01], [10, 20, 0.02]])
+    value = 600_000.0  # 12 BTC at 50,000: third tier, 2 %, amount 5 x 0.005 + 10 x 0.01 = 0.125
+    lp = inverse.liquidation_price(3.0, "long", 50_000, value, 1, None, tiers=coin_tiers, mm_basis="entry")
+    one = inverse.liquidation_price(3.0, "long", 50_000, value, 1, 0.02, maintenance_amount=0.125,
+                                    mm_basis="entry")
+    assert lp == pytest.approx(one, rel=1e-12)
+    assert inverse.equity(3.0, "long", 50_000, lp, value, 1) == pytest.approx(12 * 0.02 - 0.125)

@@ -31,6 +31,8 @@ from .core import (
     margin_call_price,
     position_size,
     required_margin,
+    round_money,
+    round_to_tick,
     shortfall,
     status,
     stop_loss_amount,
@@ -68,6 +70,14 @@ _LAZY = {
     "inverse_required_margin": ("inverse", "required_margin"),
     "inverse_liquidation_price": ("inverse", "liquidation_price"),
     "inverse_bankruptcy_price": ("inverse", "bankruptcy_price"),
+    # venue conventions (SPEC §8): one tier choice per preset, the futures-calculator figures
+    "tiers": ("tiers", None),
+    "tiers_for_preset": ("tiers", "for_preset"),
+    "initial_margin": ("perpetual", "initial_margin"),
+    "roe": ("perpetual", "roe"),
+    "target_price": ("perpetual", "target_price"),
+    "max_open_quantity": ("perpetual", "max_open_quantity"),
+    "margin_ratio": ("perpetual", "margin_ratio"),
 }
 
 
@@ -102,4 +112,7 @@ __all__ = [
     "leverage_plan", "max_quantity", "days_to_level",
     "loan_ltv", "ltv_price", "collateral_to_add", "repay_to_target", "loan_shortfall",
     "loan_interest", "loan_presets", "get_loan_preset",
+    # venue conventions (SPEC §8)
+    "round_to_tick", "round_money", "tiers", "tiers_for_preset", "initial_margin", "roe",
+    "target_price", "max_open_quantity", "margin_ratio",
 ]

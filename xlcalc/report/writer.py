@@ -16,11 +16,13 @@ string (``t="inlineStr"``): a symbol like ``=HYPERLINK(...)`` can never become a
 from __future__ import annotations
 
 import io
+import math
 import re
 import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from ..labels import label
 
@@ -296,6 +298,49 @@ def _status_rules(ws, status_col, last_col, last_row, lang):
             ref, FormulaRule(formula=[f'${status_col}2="{word}"'], fill=fill, stopIfTrue=True))
 
 
+def write_report(report, dest, lang: str, progress=None):
+    """Write stage: the workbook of ``report`` (pipeline.Report) to ``dest``."""
+    package, sheets = build_workbook(report, lang)
+    splice_workbook(package, dest, sheets, progress=progress)
+
+
+def position_chunks(report, keys, lang, start, stop):
+    """Columns (``keys`` of :func:`positions_layout`) of the positions ``start:stop``."""
+    side_words = [label("long", lang), label("short", lang)]
+    a = 0
+    for i, n in enumerate(report.rows.positions.lengths):
+        lo, hi = max(start - a, 0), min(stop - a, n)
+        a += n
+        if lo >= hi:
+            continue
+        rows, pos, cols = report.columns(i)
+        status_codes, status_keys = pd.factorize(np.asarray(cols["status"])[lo:hi])
+        out = []
+        for key in keys:
+            if key == "line":
+                col = Column(values=report.rows.line_numbers(rows["record"], rows["line"])[lo:hi])
+            elif key == "side":
+                col = Column(codes=(pos.side[lo:hi] < 0).astype(np.int64), words=side_words)
+            elif key in ("account", "symbol") or isinstance(key, tuple):
+                cat = rows["texts"][key] if isinstance(key, str) else rows["extra"][key[1]]
+                col = Column(codes=np.asarray(cat.codes)[lo:hi], words=list(cat.categories))
+            elif key == "status":
+                col = Column(codes=status_codes, words=[label(str(k), lang) for k in status_keys])
+            else:
+                col = Column(values=np.asarray(cols[key] if key in cols else rows["numbers"][key], dtype=float)[lo:hi])
+            out.append(col)
+        yield out
+
+
+def error_chunks(rows, width):
+    """Columns of the Errors sheet: line, reason, the row's raw fields."""
+    for i in range(len(rows.errors.offsets)):
+        e = rows.errors.load(i)
+        cols = [Column(values=rows.line_numbers(e["record"], e["line"])), Column(values=e["reasons"])]
+        cols += [Column(values=[str(r[j]) if j < len(r) else "" for r in e["raw"]]) for j in range(width)]
+        yield cols
+
+
 def build_workbook(report, lang: str):
     """The openpyxl workbook (headers, small sheets) and the rows to splice into it."""
     from openpyxl import Workbook
@@ -319,13 +364,13 @@ def positions_layout(report):
     """(key, label key or header, format) of each Positions column, in layout order."""
     out = []
     for key, label_key, fmt in INPUT_LAYOUT:
-        if key in ("account", "symbol") and key not in report.text_fields:
+        if key in ("account", "symbol") and key not in report.rows.header.fields:
             continue
-        if key == "deposit" and report.cross:
+        if key == "deposit" and report.rows.cross:
             continue
         out.append((key, label_key, fmt))
     out += [(key, label_key, fmt) for key, label_key, fmt in COMPUTED_LAYOUT if key in report.computed_keys]
-    out += [(("extra", header), None, "text") for header in report.extra_headers]
+    out += [(("extra", header), None, "text") for header in report.rows.extra_headers]
     return out
 
 
@@ -340,7 +385,7 @@ def _positions_sheets(wb, report, lang):
     headers = [label(lk, lang) if lk else str(key[1]) for key, lk, _ in layout]
     letters = _letters(len(layout))
     status_idx = keys.index("status")
-    n = report.n_positions
+    n = report.rows.n_positions
     per_sheet = MAX_ROWS - 1
     out = []
     for part, start in enumerate(range(0, max(n, 1), per_sheet), 1):
@@ -354,7 +399,7 @@ def _positions_sheets(wb, report, lang):
         ws.auto_filter.ref = f"A1:{letters[-1]}{max(last_row, 1)}"
         _status_rules(ws, letters[status_idx], letters[-1], last_row, lang)
         ws.append([styles.cell(h, header=True) for h in headers])
-        chunks = (lambda a=start, b=stop: report.position_chunks(keys, lang, a, b))
+        chunks = (lambda a=start, b=stop: position_chunks(report, keys, lang, a, b))
         out.append(SheetData(style_ids=style_ids, chunks=chunks, start=start, stop=stop, extra={"ws": ws}))
     return out
 
@@ -363,8 +408,9 @@ def _errors_sheet(wb, report, lang):
     ws = wb.create_sheet(sheet_title("report_sheet_errors", lang))
     styles = _Styles(ws)
     # a CSV row longer than the header brings its extra fields: unnamed columns at the right
-    raw_columns = report.raw_columns
-    width = max(len(raw_columns), report.error_width)
+    rows = report.rows
+    raw_columns = rows.header.raw_columns
+    width = max(len(raw_columns), rows.error_width)
     headers = [label("report_line", lang), label("report_reason", lang)] + list(raw_columns) + [
         f"({j + 1})" for j in range(len(raw_columns), width)]
     style_ids = [_register(styles, "int"), _register(styles, "text")]
@@ -373,10 +419,10 @@ def _errors_sheet(wb, report, lang):
     _set_widths(ws, headers)
     ws.column_dimensions["B"].width = 60
     letters = _letters(len(headers))
-    ws.auto_filter.ref = f"A1:{letters[-1]}{report.n_errors + 1}"
+    ws.auto_filter.ref = f"A1:{letters[-1]}{rows.n_errors + 1}"
     ws.append([styles.cell(h, header=True) for h in headers])
-    return SheetData(style_ids=style_ids, chunks=lambda: report.error_chunks(width), start=0,
-                     stop=report.n_errors, extra={"ws": ws})
+    return SheetData(style_ids=style_ids, chunks=lambda: error_chunks(rows, width), start=0,
+                     stop=rows.n_errors, extra={"ws": ws})
 
 
 def _summary_sheet(ws, report, lang):
@@ -386,22 +432,26 @@ def _summary_sheet(ws, report, lang):
         ws.column_dimensions[letter].width = 18
     cell = styles.cell
     ws.append([cell(label("report_title", lang), bold=True)])
+    rows, levels, p = report.rows, report.levels, report.preset
+    exchange = f"{p['name']} {p['product']} ({p['id']}; {p['source_url']}, {p['as_of']})" if p else "-"
+    loss_cut = f"mmr {levels.mmr * 100:g} % × {label('leverage', lang)}" if levels.loss_cut_mmr is not None \
+        else _level_text(levels.loss_cut, lang)
     info = [
         ("report_input_file", report.source_name, None),
-        ("exchange", report.exchange_text, None),
-        ("basis", label("mark" if report.levels.mark else "entry", lang), None),
-        ("report_margin_mode", label("report_cross" if report.cross else "report_isolated", lang), None),
-        ("margin_call_level", report.margin_call_text(lang), None),
-        ("loss_cut_level", report.loss_cut_text(lang), None),
-        ("report_rows_in", report.rows_in, "int"),
-        ("report_positions", report.n_positions, "int"),
-        ("report_rows_rejected", report.n_errors, "int"),
+        ("exchange", exchange, None),
+        ("basis", label("mark" if levels.mark else "entry", lang), None),
+        ("report_margin_mode", label("report_cross" if rows.cross else "report_isolated", lang), None),
+        ("margin_call_level", _level_text(levels.margin_call, lang), None),
+        ("loss_cut_level", loss_cut, None),
+        ("report_rows_in", rows.rows_in, "int"),
+        ("report_positions", rows.n_positions, "int"),
+        ("report_rows_rejected", rows.n_errors, "int"),
     ]
     for key, value, fmt in info:
         ws.append([cell(label(key, lang), bold=True), cell(value, fmt)])
     ws.append([])
     ws.append([cell(label(k, lang), header=True) for _, k, _ in ACCOUNT_LAYOUT])
-    for acct in report.accounts:
+    for acct in report.figures.accounts:
         row = []
         for key, _, fmt in ACCOUNT_LAYOUT:
             value = acct[key]
@@ -415,7 +465,7 @@ def _summary_sheet(ws, report, lang):
     ws.append([])
     ws.append([cell(label("report_closest", lang), bold=True)])
     ws.append([cell(label(k, lang), header=True) for _, k, _ in CLOSEST_LAYOUT])
-    for r in report.closest:  # dicts: line, account, symbol, side (+1/-1), price, ...
+    for r in report.figures.closest:  # dicts: line, account, symbol, side (+1/-1), price, ...
         row = []
         for key, _, fmt in CLOSEST_LAYOUT:
             value = r[key]
@@ -428,26 +478,31 @@ def _summary_sheet(ws, report, lang):
         ws.append(row)
 
 
+def _level_text(value, lang):
+    return label("none", lang) if math.isnan(float(value)) else f"{float(value) * 100:g} %"
+
+
 def _stress_sheet(ws, report, lang):
     from openpyxl.chart import LineChart, Reference
 
     styles = _Styles(ws)
     cell = styles.cell
-    names = [n or label("report_all_positions", lang) for n in report.account_names[:16000]]
+    fig = report.figures
+    names = [a["name"] or label("report_all_positions", lang) for a in fig.accounts[:16000]]
     levels = []  # a level line when every account has the same level
     for key, colour in (("margin_call_level", "FFC000"), ("loss_cut_level", "C00000")):
-        values = {round(a[key], 12) for a in report.accounts if np.isfinite(a[key])}
+        values = {round(a[key], 12) for a in fig.accounts if np.isfinite(a[key])}
         if len(values) == 1:
             levels.append((label(key, lang), values.pop(), colour))
     headers = [label("report_market_move", lang)] + [str(n) for n in names] + [h for h, _, _ in levels]
     _set_widths(ws, headers, minimum=12)
     ws.append([cell(h, header=True) for h in headers])
-    for i, move in enumerate(report.stress_moves):
+    for i, move in enumerate(fig.moves):
         row = [cell(float(move), "move")]
-        row += [cell(float(report.stress[i, j]), "pct") for j in range(len(names))]
+        row += [cell(float(fig.stress[i, j]), "pct") for j in range(len(names))]
         row += [cell(float(v), "pct") for _, v, _ in levels]
         ws.append(row)
-    if not names or not len(report.stress_moves):
+    if not names or not len(fig.moves):
         return
     chart = LineChart()
     chart.title = label("report_sheet_stress", lang)
@@ -455,7 +510,7 @@ def _stress_sheet(ws, report, lang):
     chart.x_axis.title = label("report_market_move", lang)
     chart.y_axis.number_format = "0%"
     chart.height, chart.width = 10, 20
-    last = len(report.stress_moves) + 1
+    last = len(fig.moves) + 1
     shown = min(len(names), 10)
     for j in list(range(2, 2 + shown)) + list(range(2 + len(names), 2 + len(names) + len(levels))):
         chart.add_data(Reference(ws, min_col=j, min_row=1, max_row=last), titles_from_data=True)

@@ -35,7 +35,7 @@ __all__ = ["Column", "SheetData", "stream_rows", "xml_text", "splice_workbook",
 
 MAX_ROWS = 1_048_576          # Excel's rows per sheet, header included
 BATCH_ROWS = 5_000           # rows rendered at once: a few MB of XML text
-DEFLATE_LEVEL = 6            # zlib's scale; isal's 0-3 take min(level, 3)
+DEFLATE_LEVEL = 4            # zlib-ng 4: 0.74 s and 18.6 MB for 100k rows (level 6: 1.2 s, 17.6 MB)
 
 FORMATS = {
     "int": "0",
@@ -164,19 +164,12 @@ def stream_rows(data: SheetData, first_row: int = 2, progress=None):
 
 
 def _compressobj(level):
-    """The fastest raw-deflate compressor installed: isal, zlib-ng, else zlib."""
+    """Raw deflate by zlib-ng when installed (1.6x zlib's speed, same format), else zlib."""
     try:
-        from isal import isal_zlib
-
-        return isal_zlib.compressobj(min(level, 3), isal_zlib.DEFLATED, -15)
+        from zlib_ng import zlib_ng as deflate
     except ImportError:
-        pass
-    try:
-        from zlib_ng import zlib_ng
-
-        return zlib_ng.compressobj(level, zlib_ng.DEFLATED, -15)
-    except ImportError:
-        return zlib.compressobj(level, zlib.DEFLATED, -15)
+        deflate = zlib
+    return deflate.compressobj(level, deflate.DEFLATED, -15)
 
 
 def splice_workbook(workbook_bytes: bytes, dest, sheets: list, progress=None, compresslevel=DEFLATE_LEVEL):

@@ -23,7 +23,7 @@ from ..presets import get_preset, preset_levels
 from .compute import Figures, Levels, Scan, account_figures, position_columns
 from .reader import TEXT_FIELDS, read_prices
 from .store import Rows, read_rows
-from .writer import write_report
+from .writer import Measure, write_report
 
 __all__ = ["build_report", "ReportResult", "Report"]
 
@@ -47,7 +47,9 @@ class Report:
     preset: dict | None
     levels: Levels
     rows: Rows
+    currency: str | None = None
     figures: Figures = None
+    display: Measure = None
     computed_keys: frozenset = frozenset({"status"})
     _cached: tuple = (None, None)
 
@@ -68,6 +70,7 @@ def compute(report: Report) -> Figures:
     """Pass 2: every chunk's columns, for the statuses and the rows closest to loss-cut."""
     rows = report.rows
     scan = Scan(len(rows.counts))
+    report.display = Measure()
     for i, n in enumerate(rows.positions.lengths):
         if not n:
             continue
@@ -83,6 +86,7 @@ def compute(report: Report) -> Figures:
                                                            for k, t in texts.items()})
                     for j, x in enumerate(r.tolist())]
         scan.add(pos, cols, info)
+        report.display.add(kept, cols)
     return account_figures(rows.totals, rows.counts, report.levels, rows.account_deposit, scan,
                            cross=rows.cross, names=rows.account_names)
 
@@ -127,7 +131,7 @@ def _tiers_lookup(exchange_id):
 
 def build_report(source, output, *, deposit=None, prices=None, exchange=None, basis=None,
                  lang="ja", force=False, progress=False, margin_call=None, loss_cut=None,
-                 presets=None, decimal=None, sheet=None) -> ReportResult:
+                 presets=None, decimal=None, sheet=None, currency=None) -> ReportResult:
     """Write the risk report of ``source`` to ``output`` (xlsx).
 
     Parameters
@@ -160,6 +164,10 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
         The input's decimal mark (``","``), passed to the reader.
     sheet : str, optional
         The sheet of an xlsx input, passed to the reader.
+    currency : str, optional
+        The account currency of the money columns (``"JPY"``: ¥ and no decimals; ``"USD"``,
+        ``"USDT"``…: 2 decimals); by default the quote currency all symbols share
+        (``BTC/JPY`` → JPY), else plain numbers with 2 decimals.
 
     Returns
     -------
@@ -182,7 +190,8 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
     rows = read_rows(source, levels, deposit, lang=lang, prices=prices, **options)
     try:
         source_name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
-        report = Report(source_name=source_name, preset=preset, levels=levels, rows=rows)
+        report = Report(source_name=source_name, preset=preset, levels=levels, rows=rows,
+                        currency=None if currency is None else str(currency).strip().upper())
         report.figures = compute(report)
         bar = None
         if progress and sys.stderr.isatty() and rows.n_positions + rows.n_errors:

@@ -37,20 +37,109 @@ MAX_ROWS = 1_048_576          # Excel's rows per sheet, header included
 BATCH_ROWS = 5_000           # rows rendered at once: a few MB of XML text
 DEFLATE_LEVEL = 4            # zlib-ng 4: 0.74 s and 18.6 MB for 100k rows (level 6: 1.2 s, 17.6 MB)
 
-FORMATS = {
-    "int": "0",
-    "money": "#,##0.00",
-    "price": "#,##0.00######",
-    # computed prices: cents for large prices, more digits for small ones (alt coins)
-    "trigger": "[>=100]#,##0.00;[>=1]#,##0.0000;0.00000000",
-    "qty": "#,##0.########",
-    "lev": '0.##"x"',
-    "pct": "0.00%",
-    "move": "+0.0%;-0.0%;0.0%",
-    "text": "@",
-    "status": "General",
-    "side": "General",
-}
+# Money in the account currency: (symbol, decimals); another code: "#,##0.00" and its code.
+CURRENCIES = {"JPY": ('"¥"', 0), "USD": ('"$"', 2), "EUR": ('"€"', 2), "GBP": ('"£"', 2), "KRW": ('"₩"', 0),
+              "USDT": (None, 2), "USDC": (None, 2), "BTC": (None, 8), "ETH": (None, 8)}
+QUOTES = ["USDT", "USDC", "JPY", "USD", "EUR", "GBP", "KRW", "BTC", "ETH"]   # symbol suffixes
+
+
+def quote_currency(symbol) -> str | None:
+    """The currency a symbol is priced in: "BTC/JPY" → JPY, "BTCUSDT" → USDT, "EUR_USD" → USD.
+
+    >>> [quote_currency(s) for s in ("BTC/JPY", "btcusdt", "EUR_USD", "ETH-PERP", "XAUUSD.m")]
+    ['JPY', 'USDT', 'USD', None, 'USD']
+    """
+    text = str(symbol).upper().split(".")[0]
+    parts = re.split(r"[/_\-: ]", text)
+    if len(parts) > 1:
+        return parts[-1] if parts[-1] in CURRENCIES else None
+    return next((q for q in QUOTES if text.endswith(q) and len(text) > len(q)), None)
+
+
+def number_formats(currency=None, price_decimals=2, quantity_decimals=4) -> dict:
+    """Excel number formats of the report's kinds of column; none shows ``-0`` (a zero
+    section of its own). Prices show the decimals of the prices the user gave.
+
+    >>> f = number_formats("JPY", price_decimals=3)
+    >>> f["money"], f["price"]
+    ('"¥"#,##0;-"¥"#,##0;"¥"0', '#,##0.000;-#,##0.000;0.000')
+    """
+    def fixed(decimals, before="", after=""):
+        body = "#,##0" + ("." + "0" * decimals if decimals else "")
+        zero = "0" + ("." + "0" * decimals if decimals else "")
+        return f"{before}{body}{after};-{before}{body}{after};{before}{zero}{after}"
+    sign, decimals = CURRENCIES.get(currency, (None, 2))
+    after = f' "{currency}"' if currency and not sign else ""
+    return {"int": "0", "money": fixed(decimals, sign or "", after), "price": fixed(price_decimals),
+            "trigger": fixed(price_decimals), "qty": fixed(quantity_decimals), "lev": '0.##"x"',
+            "pct": "0.00%", "move": "+0.0%;-0.0%;0.0%", "text": "@", "status": "General", "side": "General"}
+
+
+FORMATS = number_formats()
+
+
+def _decimals(x, most=8) -> int:
+    """Decimals the numbers ``x`` were given with (at most ``most``)."""
+    x = x[np.isfinite(x)]
+    for d in range(most):
+        if np.all(np.abs(np.round(x, d) - x) <= 1e-9 * np.abs(x)):
+            return d
+    return most
+
+
+class Measure:
+    """What the formats and the column widths depend on, gathered chunk by chunk: the largest
+    magnitude of each number column, the decimals of the user's prices and quantities, the
+    widest text of each text column and the symbols' quote currencies."""
+
+    def __init__(self):
+        self.largest, self.decimals, self.text, self.quotes = {}, {}, {}, set()
+
+    def add(self, kept: dict, cols: dict):
+        for key, v in {**kept["numbers"], **cols}.items():
+            v = np.asarray(v)
+            if v.dtype.kind == "f" and len(v):
+                big = np.nanmax(np.abs(np.where(np.isfinite(v), v, np.nan)), initial=0.0)
+                self.largest[key] = max(self.largest.get(key, 0.0), float(np.nan_to_num(big)))
+        for key in ("entry_price", "price", "quantity"):
+            self.decimals[key] = max(self.decimals.get(key, 0), _decimals(kept["numbers"][key]))
+        texts = {**kept["texts"], **{("extra", k): c for k, c in kept["extra"].items()}}
+        for key, cat in texts.items():
+            words = pd.Series(cat.categories, dtype=str)
+            wide = (words.str.len() + words.str.count(r"[\u1100-\uffff]")).max() if len(words) else 0
+            self.text[key] = max(self.text.get(key, 0), int(wide))
+        if "symbol" in kept["texts"]:
+            self.quotes |= {quote_currency(s) for s in kept["texts"]["symbol"].categories}
+
+    def formats(self, currency=None) -> dict:
+        """Number formats; the currency given, else the one quote currency of every symbol."""
+        if currency is None and len(self.quotes) == 1:
+            currency = next(iter(self.quotes))
+        return number_formats(currency, max(self.decimals.get("entry_price", 0), self.decimals.get("price", 0)),
+                              self.decimals.get("quantity", 4))
+
+    def width(self, key, fmt, formats) -> int:
+        """Characters the widest value of column ``key`` takes in format ``fmt``."""
+        if key in self.text:
+            return self.text[key]
+        return shown_width(self.largest[key], formats[fmt]) if key in self.largest else 0
+
+
+def shown_width(value, number_format: str) -> int:
+    """Characters ``value`` takes in ``number_format`` (its sign counted).
+
+    >>> shown_width(12_345_678.125, '#,##0.000'), shown_width(-0.25, '0.00%')
+    (15, 7)
+    """
+    if isinstance(value, str) or number_format in ("General", "@"):
+        return _width(value)
+    first = number_format.split(";")[0]
+    literal = "".join(re.findall(r'"([^"]*)"', first))
+    bare = re.sub(r'"[^"]*"', "", first)
+    if "%" in bare:
+        value, literal = value * 100, literal + "%"
+    return len(f"{abs(value):,.{bare.partition('.')[2].count('0')}f}") + _width(literal) + 1
+
 
 # XML 1.0 forbids these characters; Excel reads _xHHHH_ back as the character.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -293,31 +382,49 @@ HEADER_FILL = "DDEBF7"
 class _Styles:
     """Cell styles built once: openpyxl looks a style up on every styled cell."""
 
-    def __init__(self, ws):
+    def __init__(self, ws, formats=FORMATS):
         from openpyxl.styles import Alignment, Font, PatternFill
 
-        self.ws = ws
+        self.ws, self.formats, self.widths, self.rows = ws, formats, [], []
         self.header_font = Font(bold=True)
         self.header_fill = PatternFill("solid", fgColor=HEADER_FILL)
         self.wrap = Alignment(wrap_text=True, vertical="center")
         self.title_font = Font(bold=True, size=14)
         self.fills = {k: PatternFill("solid", fgColor=v) for k, v in STATUS_FILLS.items()}
 
+    def append(self, cells, measure=True):
+        """Keep a row for :meth:`write`, widening ``self.widths`` to its content."""
+        self.rows.append(cells)
+        if measure:
+            for j, c in enumerate(cells):
+                if j >= len(self.widths):
+                    self.widths.append(0)
+                if c.value is not None:
+                    w = shown_width(c.value, c.number_format)
+                    self.widths[j] = max(self.widths[j], min(w, 12) if c.fill is self.header_fill else w)
+
+    def write(self, headers=(), *, one_page=False):
+        """Set the widths and the print setup (before any row: write-only), then the rows."""
+        _fit_columns(self.ws, self.widths, headers)
+        _print_setup(self.ws, len(self.widths), one_page=one_page)
+        for cells in self.rows:
+            self.ws.append(cells)
+
     def cell(self, value, fmt=None, *, bold=False, header=False, status=None):
         """A write-only cell; strings are forced to text so they never become formulas."""
         from openpyxl.cell import WriteOnlyCell
 
-        if isinstance(value, float) and not np.isfinite(value):
-            value = None
         if isinstance(value, np.generic):
             value = value.item()
+        if isinstance(value, float):
+            value = value + 0.0 if math.isfinite(value) else None   # no -0
         if isinstance(value, str):
             value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
         c = WriteOnlyCell(self.ws, value=value)
         if isinstance(value, str):
             c.data_type = "s"
-        if fmt and fmt in FORMATS:
-            c.number_format = FORMATS[fmt]
+        if fmt and fmt in self.formats:
+            c.number_format = self.formats[fmt]
         if header:
             c.font, c.fill, c.alignment = self.header_font, self.header_fill, self.wrap
         elif bold:
@@ -327,15 +434,28 @@ class _Styles:
         return c
 
 
-def _width(text: str) -> float:
+def _width(text) -> int:
     import unicodedata
 
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
-def _set_widths(ws, headers, minimum=10, maximum=28):
-    for letter, text in zip(_letters(len(headers)), headers):
-        ws.column_dimensions[letter].width = max(minimum, min(maximum, _width(text) * 0.9 + 2))
+def _fit_columns(ws, widths, headers=(), most=60):
+    """Column widths from their widest content; a header (it wraps) counts up to 12."""
+    for j, letter in enumerate(_letters(len(widths))):
+        header = min(_width(headers[j]), 12) if j < len(headers) else 0
+        ws.column_dimensions[letter].width = min(max(widths[j], header, 6) + 2, most)
+
+
+def _print_setup(ws, n_columns, *, one_page=False):
+    """Fit to one page wide (one page in all: ``one_page``), landscape when wide, the header
+    row repeated on every page."""
+    ws.page_setup.orientation = "landscape" if n_columns > 7 else "portrait"
+    ws.page_setup.paperSize = "9"   # A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1 if one_page else 0
+    if not one_page:
+        ws.print_title_rows = "1:1"
 
 
 def _status_rules(ws, status_col, last_col, last_row, lang):
@@ -397,16 +517,17 @@ def build_workbook(report, lang: str):
     """The openpyxl workbook (headers, small sheets) and the rows to splice into it."""
     from openpyxl import Workbook
 
+    formats = report.display.formats(report.currency)
     wb = Workbook(write_only=True)
     summary_ws = wb.create_sheet(sheet_title("report_sheet_summary", lang))
-    position_sheets = _positions_sheets(wb, report, lang)
+    position_sheets = _positions_sheets(wb, report, lang, formats)
     stress_ws = wb.create_sheet(sheet_title("report_sheet_stress", lang))
     errors = _errors_sheet(wb, report, lang)
-    _summary_sheet(summary_ws, report, lang)
-    _stress_sheet(stress_ws, report, lang)
+    _summary_sheet(_Styles(summary_ws, formats), report, lang)
+    _stress_sheet(_Styles(stress_ws, formats), report, lang)
     buf = io.BytesIO()
     wb.save(buf)
-    sheets = position_sheets + ([errors] if errors is not None else [])
+    sheets = position_sheets + [errors]
     for data in sheets:
         data.arcname = data.extra.pop("ws").path.lstrip("/")
     return buf.getvalue(), sheets
@@ -426,33 +547,33 @@ def positions_layout(report):
     return out
 
 
-def _register(styles, fmt):
-    c = styles.cell(None, fmt)
-    return c.style_id
-
-
-def _positions_sheets(wb, report, lang):
+def _positions_sheets(wb, report, lang, formats):
     layout = positions_layout(report)
     keys = [key for key, _, _ in layout]
     headers = [label(lk, lang) if lk else str(key[1]) for key, lk, _ in layout]
+    words = {"side": [label("long", lang), label("short", lang)],
+             "status": [label(k, lang) for k in ("ok", "margin_call", "loss_cut")]}
+    widths = [max(map(_width, words[key])) if key in words else report.display.width(key, fmt, formats)
+              for key, _, fmt in layout]
+    widths[0] = max(widths[0], len(str(report.rows.rows_in + 1)))   # line numbers
     letters = _letters(len(layout))
-    status_idx = keys.index("status")
     n = report.rows.n_positions
     per_sheet = MAX_ROWS - 1
     out = []
     for part, start in enumerate(range(0, max(n, 1), per_sheet), 1):
         stop = min(start + per_sheet, n)
         ws = wb.create_sheet(sheet_title("report_sheet_positions", lang, part))
-        styles = _Styles(ws)
-        style_ids = [_register(styles, fmt) for _, _, fmt in layout]
+        styles = _Styles(ws, formats)
         ws.freeze_panes = "B2"
-        _set_widths(ws, headers)
+        _fit_columns(ws, widths, headers)
+        _print_setup(ws, len(layout))
         last_row = stop - start + 1
         ws.auto_filter.ref = f"A1:{letters[-1]}{max(last_row, 1)}"
-        _status_rules(ws, letters[status_idx], letters[-1], last_row, lang)
+        _status_rules(ws, letters[keys.index("status")], letters[-1], last_row, lang)
         ws.append([styles.cell(h, header=True) for h in headers])
         chunks = (lambda a=start, b=stop: position_chunks(report, keys, lang, a, b))
-        out.append(SheetData(style_ids=style_ids, chunks=chunks, start=start, stop=stop, extra={"ws": ws}))
+        out.append(SheetData(style_ids=[styles.cell(None, fmt).style_id for _, _, fmt in layout], chunks=chunks,
+                             start=start, stop=stop, extra={"ws": ws}))
     return out
 
 
@@ -465,25 +586,19 @@ def _errors_sheet(wb, report, lang):
     width = max(len(raw_columns), rows.error_width)
     headers = [label("report_line", lang), label("report_reason", lang)] + list(raw_columns) + [
         f"({j + 1})" for j in range(len(raw_columns), width)]
-    style_ids = [_register(styles, "int"), _register(styles, "text")]
-    style_ids += [_register(styles, "text")] * width
     ws.freeze_panes = "C2"
-    _set_widths(ws, headers)
-    ws.column_dimensions["B"].width = 60
-    letters = _letters(len(headers))
-    ws.auto_filter.ref = f"A1:{letters[-1]}{rows.n_errors + 1}"
+    _fit_columns(ws, [len(str(rows.rows_in + 1)), 60] + [_width(h) + 4 for h in headers[2:]], headers)
+    _print_setup(ws, len(headers))
+    ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{rows.n_errors + 1}"
     ws.append([styles.cell(h, header=True) for h in headers])
+    style_ids = [styles.cell(None, "int").style_id] + [styles.cell(None, "text").style_id] * (width + 1)
     return SheetData(style_ids=style_ids, chunks=lambda: error_chunks(rows, width), start=0,
                      stop=rows.n_errors, extra={"ws": ws})
 
 
-def _summary_sheet(ws, report, lang):
-    styles = _Styles(ws)
-    ws.column_dimensions["A"].width = 30
-    for letter in _letters(12)[1:]:
-        ws.column_dimensions[letter].width = 18
-    cell = styles.cell
-    ws.append([cell(label("report_title", lang), bold=True)])
+def _summary_sheet(styles, report, lang):
+    cell, append = styles.cell, styles.append
+    append([cell(label("report_title", lang), bold=True)], measure=False)
     rows, levels, p = report.rows, report.levels, report.preset
     exchange = f"{p['name']} {p['product']} ({p['id']}; {p['source_url']}, {p['as_of']})" if p else "-"
     loss_cut = f"mmr {levels.mmr * 100:g} % × {label('leverage', lang)}" if levels.loss_cut_mmr is not None \
@@ -499,10 +614,10 @@ def _summary_sheet(ws, report, lang):
         ("report_positions", rows.n_positions, "int"),
         ("report_rows_rejected", rows.n_errors, "int"),
     ]
-    for key, value, fmt in info:
-        ws.append([cell(label(key, lang), bold=True), cell(value, fmt)])
-    ws.append([])
-    ws.append([cell(label(k, lang), header=True) for _, k, _ in ACCOUNT_LAYOUT])
+    for key, value, fmt in info:   # long texts run over the empty cells at their right
+        append([cell(label(key, lang), bold=True), cell(value, fmt)], measure=key != "exchange")
+    append([])
+    append([cell(label(k, lang), header=True) for _, k, _ in ACCOUNT_LAYOUT])
     for acct in report.figures.accounts:
         row = []
         for key, _, fmt in ACCOUNT_LAYOUT:
@@ -513,10 +628,10 @@ def _summary_sheet(ws, report, lang):
                 row.append(cell(label(value, lang), status=value))
             else:
                 row.append(cell(value, fmt))
-        ws.append(row)
-    ws.append([])
-    ws.append([cell(label("report_closest", lang), bold=True)])
-    ws.append([cell(label(k, lang), header=True) for _, k, _ in CLOSEST_LAYOUT])
+        append(row)
+    append([])
+    append([cell(label("report_closest", lang), bold=True)], measure=False)
+    append([cell(label(k, lang), header=True) for _, k, _ in CLOSEST_LAYOUT])
     for r in report.figures.closest:  # dicts: line, account, symbol, side (+1/-1), price, ...
         row = []
         for key, _, fmt in CLOSEST_LAYOUT:
@@ -527,18 +642,20 @@ def _summary_sheet(ws, report, lang):
                 row.append(cell(label(value, lang), status=value))
                 continue
             row.append(cell(value, fmt))
-        ws.append(row)
+        append(row)
+    styles.write(one_page=len(report.figures.accounts) < 40)
 
 
 def _level_text(value, lang):
     return label("none", lang) if math.isnan(float(value)) else f"{float(value) * 100:g} %"
 
 
-def _stress_sheet(ws, report, lang):
+def _stress_sheet(styles, report, lang):
+    """The ratio of each account over a ladder of market moves, and its chart below the
+    table: both on one printed page."""
     from openpyxl.chart import LineChart, Reference
 
-    styles = _Styles(ws)
-    cell = styles.cell
+    ws, cell = styles.ws, styles.cell
     fig = report.figures
     names = [a["name"] or label("report_all_positions", lang) for a in fig.accounts[:16000]]
     levels = []  # a level line when every account has the same level
@@ -547,13 +664,13 @@ def _stress_sheet(ws, report, lang):
         if len(values) == 1:
             levels.append((label(key, lang), values.pop(), colour))
     headers = [label("report_market_move", lang)] + [str(n) for n in names] + [h for h, _, _ in levels]
-    _set_widths(ws, headers, minimum=12)
-    ws.append([cell(h, header=True) for h in headers])
+    styles.append([cell(h, header=True) for h in headers])
     for i, move in enumerate(fig.moves):
         row = [cell(float(move), "move")]
         row += [cell(float(fig.stress[i, j]), "pct") for j in range(len(names))]
         row += [cell(float(v), "pct") for _, v, _ in levels]
-        ws.append(row)
+        styles.append(row)
+    styles.write(headers, one_page=len(names) < 20)
     if not names or not len(fig.moves):
         return
     chart = LineChart()
@@ -561,7 +678,7 @@ def _stress_sheet(ws, report, lang):
     chart.y_axis.title = label("ratio", lang)
     chart.x_axis.title = label("report_market_move", lang)
     chart.y_axis.number_format = "0%"
-    chart.height, chart.width = 10, 20
+    chart.height, chart.width = 9, 16
     last = len(fig.moves) + 1
     shown = min(len(names), 10)
     for j in list(range(2, 2 + shown)) + list(range(2 + len(names), 2 + len(names) + len(levels))):
@@ -571,4 +688,4 @@ def _stress_sheet(ws, report, lang):
         series = chart.series[shown + k]
         series.graphicalProperties.line.dashStyle = "dash"
         series.graphicalProperties.line.solidFill = colour
-    ws.add_chart(chart, f"{_letters(len(headers) + 2)[-1]}2")
+    ws.add_chart(chart, f"A{last + 2}")

@@ -2,6 +2,9 @@
 zip entries dated now, and the display (widths, formats, pages) of issue #12."""
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 import sys
 import time
 import zipfile
@@ -99,3 +102,59 @@ def test_same_table_in_openpyxl_pandas_and_libreoffice(report_file, tmp_path):
                                        err_msg=col)
         else:
             assert a == c, col
+
+
+# -- display (#12) ------------------------------------------------------------------------------
+
+THREE = pd.DataFrame({"symbol": ["BTC/JPY", "BTC/JPY", "ETH/JPY"], "side": ["long", "short", "long"],
+                      "entry_price": [15_234_567.5, 15_000_000, 512_345.25], "quantity": [0.1, 0.2, 1.5],
+                      "leverage": [2, 2, 2], "price": [14_000_000, 15_000_000, 530_000.5]})
+
+
+def number_format(path, sheet, header):
+    ws = openpyxl.load_workbook(path)[sheet]
+    col = [c.value for c in ws[1]].index(header) + 1
+    return ws.cell(row=2, column=col).number_format
+
+
+def test_formats_follow_the_currency_and_the_prices_given(tmp_path):
+    out = tmp_path / "jpy.xlsx"
+    build_report(THREE, out, deposit=3_000_000, lang="en")
+    sheet = label("report_sheet_positions", "en")
+    assert number_format(out, sheet, "Equity").startswith('"¥"#,##0;')         # yen: ¥, no decimals
+    assert number_format(out, sheet, "Entry price").startswith("#,##0.00;")     # 512,345.25: 2 decimals
+    fx = THREE.assign(symbol="EUR/USD", entry_price=[1.08523, 1.0801, 1.1], price=[1.08012, 1.0801, 1.1])
+    build_report(fx, tmp_path / "fx.xlsx", deposit=10_000, lang="en")
+    assert number_format(tmp_path / "fx.xlsx", sheet, "Loss-cut price").startswith("#,##0.00000;")
+    assert number_format(tmp_path / "fx.xlsx", sheet, "Equity").startswith('"$"#,##0.00;')
+    build_report(fx, tmp_path / "usdt.xlsx", deposit=10_000, lang="en", currency="usdt")
+    assert number_format(tmp_path / "usdt.xlsx", sheet, "Equity") == \
+        '#,##0.00" USDT";-#,##0.00" USDT";0.00" USDT"'
+    mixed = THREE.assign(symbol=["BTC/JPY", "BTCUSDT", "ETH/JPY"])
+    build_report(mixed, tmp_path / "mixed.xlsx", deposit=10_000, lang="en")   # no one currency
+    assert number_format(tmp_path / "mixed.xlsx", sheet, "Equity").startswith("#,##0.00;")
+
+
+def test_three_positions_print_on_one_page_per_sheet(tmp_path):
+    """The 3-position report printed by LibreOffice: one page per sheet (was 16, the stress
+    chart cut across two), and no cell too narrow for its number (no ###)."""
+    exe = require_soffice()
+    out = tmp_path / "three.xlsx"
+    build_report(THREE, out, deposit=3_000_000, lang="ja")
+    (pdf,) = convert([out], tmp_path / "pdf", "pdf", exe=exe)
+    pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes()))
+    assert pages == len(openpyxl.load_workbook(out).sheetnames) == 4
+    if shutil.which("pdftotext"):   # what the page shows: the short at its entry has P&L ¥0
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "###" not in text and "15,234,567.50" in text and "¥3,000,000" in text
+        assert "-0.00" not in text and "-¥0" not in text
+
+
+def test_column_widths_fit_the_widest_number(tmp_path):
+    out = tmp_path / "w.xlsx"
+    build_report(THREE, out, deposit=3_000_000, lang="en")
+    ws = openpyxl.load_workbook(out)[label("report_sheet_positions", "en")]
+    header = [c.value for c in ws[1]]
+    for name in ("Entry price", "Price", "Margin-call price", "Loss-cut price"):
+        letter = openpyxl.utils.get_column_letter(header.index(name) + 1)
+        assert ws.column_dimensions[letter].width >= len("15,234,567.50") + 1, name

@@ -69,7 +69,7 @@ def number_formats(currency=None, price_decimals=2, quantity_decimals=4) -> dict
         zero = "0" + ("." + "0" * decimals if decimals else "")
         return f"{before}{body}{after};-{before}{body}{after};{before}{zero}{after}"
     sign, decimals = CURRENCIES.get(currency, (None, 2))
-    after = f' "{currency}"' if currency and not sign else ""
+    after = f'" {currency}"' if currency and not sign else ""
     return {"int": "0", "money": fixed(decimals, sign or "", after), "price": fixed(price_decimals),
             "trigger": fixed(price_decimals), "qty": fixed(quantity_decimals), "lev": '0.##"x"',
             "pct": "0.00%", "move": "+0.0%;-0.0%;0.0%", "text": "@", "status": "General", "side": "General"}

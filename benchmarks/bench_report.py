@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -59,7 +58,8 @@ elif kind == "rustpy":
     for key, level in (("margin_call", 1.0), ("loss_cut", 0.5)):
         trig = getattr(xc, key + "_price")(level=level, **a)
         df[key + "_price"], df[key + "_distance"], df[key + "_distance_pct"] = trig, trig - p, trig / p - 1
-    df["bankruptcy_price"] = xc.bankruptcy_price(d["deposit"], s, d["entry_price"], d["quantity"], fees=d["fees"])
+    df["bankruptcy_price"] = xc.bankruptcy_price(d["deposit"], s, d["entry_price"], d["quantity"],
+                                                 fees=d["fees"])
     df["additional_deposit"] = xc.additional_deposit(price=p, target=1.0, **a)
     df["close_quantity"] = xc.close_quantity(price=p, target=1.0, **a)
     FastExcel(out).sheet("Positions", df).save()
@@ -91,8 +91,8 @@ def make_positions(n: int, path: Path, seed: int = 0) -> None:
     }).to_csv(path, index=False)
 
 
-def run(kind: str, src: Path, out: Path, cwd: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-c", CHILD, kind, str(src), str(out)], cwd=cwd,
+def run(kind: str, src: Path, out: Path, cwd: Path, env=None) -> dict:
+    proc = subprocess.run([sys.executable, "-c", CHILD, kind, str(src), str(out)], cwd=cwd, env=env,
                           capture_output=True, text=True, check=True)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["mb_out"] = out.stat().st_size / 1e6
@@ -107,7 +107,12 @@ def main(argv=None):
     ap.add_argument("--before", help="a git commit whose report to run alongside")
     ap.add_argument("--no-rustpy", action="store_true")
     ap.add_argument("--pandas", action="store_true")
+    ap.add_argument("--blas-threads", help="OPENBLAS_NUM_THREADS of every run (1: as without the BLAS "
+                                           "side check of xlcalc._inputs, whose idle threads spin)")
     args = ap.parse_args(argv)
+    env = dict(os.environ, PYTHONPATH="")   # each run imports the xlcalc of its own folder
+    if args.blas_threads:
+        env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = args.blas_threads
     here = Path(__file__).resolve().parent.parent
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -129,11 +134,12 @@ def main(argv=None):
         results = {name: [] for name in kinds}
         for turn in range(args.turns):
             for name, (kind, cwd) in kinds.items():
-                results[name].append(run(kind, src, tmp / f"{kind}.xlsx", cwd))
+                results[name].append(run(kind, src, tmp / f"{kind}.xlsx", cwd, env))
                 r = results[name][-1]
                 print(f"  turn {turn + 1}: {name}: {r['seconds']:.2f} s, {r['peak_mb']:.0f} MB", flush=True)
     ours = statistics.median(r["seconds"] for r in results["xlcalc report"])
-    print(f"{'what (medians)':<44} {'rows':>10} {'seconds':>8} {'peak MB':>8} {'xlsx MB':>8} {'time/ours':>9}")
+    print(f"{'what (medians)':<44} {'rows':>10} {'seconds':>8} {'peak MB':>8} {'xlsx MB':>8} "
+          f"{'time/ours':>9}")
     for name, rs in results.items():
         med = {k: statistics.median(r[k] for r in rs) for k in ("seconds", "peak_mb", "mb_out")}
         print(f"{name:<44} {rs[0]['rows']:>10,} {med['seconds']:>8.2f} {med['peak_mb']:>8.0f} "

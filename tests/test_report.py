@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import xlcalc as xc
 from xlcalc.cli import main
 from xlcalc.labels import label
-from xlcalc.report import build_report, writer
+from xlcalc.report import build_report, stream, writer
 from xlcalc.report.reader import canonical_header, clean_numbers, read_table
 
 FORMULA_TEXTS = ['=HYPERLINK("http://x","y")', "+1", "-1+2", "@SUM(A1)"]
@@ -398,15 +398,15 @@ def test_existing_output_needs_force(tmp_path):
 
 
 def test_failure_midway_leaves_no_file(tmp_path, monkeypatch):
-    real = writer.stream_rows
+    real = stream.stream_rows
 
     def failing(data, first_row=2, progress=None):
         for i, chunk in enumerate(real(data, first_row, progress)):
             yield chunk
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(writer, "stream_rows", failing)
-    monkeypatch.setattr(writer, "BATCH_ROWS", 2)
+    monkeypatch.setattr(stream, "stream_rows", failing)
+    monkeypatch.setattr(stream, "BATCH_ROWS", 2)
     with pytest.raises(RuntimeError):
         build_report(_random_positions(10, 6), tmp_path / "r.xlsx")
     assert os.listdir(tmp_path) == []

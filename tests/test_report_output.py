@@ -16,7 +16,7 @@ import pytest
 
 from tests.libreoffice import convert, require_soffice
 from xlcalc.labels import label
-from xlcalc.report import build_report, writer
+from xlcalc.report import build_report, stream
 
 
 def awkward_positions(n=60, seed=7):
@@ -53,9 +53,9 @@ def test_every_number_round_trips_exactly(report_file):
 
 def test_repr_fallback_writes_the_same_bytes(monkeypatch):
     v = np.array([0.1, 1e-5, 1e22, 123456789.123456789, np.nan, 5.0, 2.5e-300])
-    fast = writer._numbers(v)
+    fast = stream._numbers(v)
     monkeypatch.setitem(sys.modules, "orjson", None)   # as if not installed
-    slow = writer._numbers(v)
+    slow = stream._numbers(v)
     assert [float(x) for x in fast.split(b",") if x != b"null"] == [float(x) for x in slow.split(b",")
                                                                      if x != b"null"]
     assert slow.split(b",")[4] == b"null" and fast.split(b",")[4] == b"null"
@@ -65,7 +65,7 @@ def test_zlib_fallback_is_raw_deflate(monkeypatch):
     import zlib
 
     monkeypatch.setitem(sys.modules, "zlib_ng", None)
-    c = writer._compressobj(4)
+    c = stream._compressobj(4)
     data = b"<row><c s=\"1\"><v>1.5</v></c></row>" * 100
     assert zlib.decompress(c.compress(data) + c.flush(), -15) == data
 

@@ -340,7 +340,7 @@ def account_figures(totals: dict, counts, levels: Levels, account_deposit, scan:
         margin = t["margin"][g]
         ratio = equity / margin if margin > 0 else math.nan
         lc = t["rm_lc"][g] / margin if per_row else float(levels.loss_cut)
-        n_mc, n_lc = (int(scan.status_counts[st][g]) for st in (core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT))
+        n_mc, n_lc = (int(scan.status_counts[st][g]) for st in scan.status_counts)
         if cross:
             status = str(core.status(ratio, mc, lc))
             move_mc = _move(equity, t["rm_mc"][g], t["slope"][g], mc * t["moving"][g])

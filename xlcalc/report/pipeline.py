@@ -23,7 +23,8 @@ from ..presets import get_preset, preset_levels
 from .compute import Figures, Levels, Scan, account_figures, position_columns
 from .reader import TEXT_FIELDS, read_prices
 from .store import Rows, read_rows
-from .writer import Measure, write_report
+from .display import Measure
+from .writer import write_report
 
 __all__ = ["build_report", "ReportResult", "Report"]
 
@@ -81,7 +82,8 @@ def compute(report: Report) -> Figures:
             line = rows.line_numbers(kept["record"][r], kept["line"][r])
             texts = {k: np.asarray(kept["texts"][k])[r] if k in kept["texts"] else None for k in TEXT_FIELDS}
             return [dict(line=int(line[j]), side=float(pos.side[x]), price=float(pos.price[x]),
-                         **{k: float(cols[k][x]) for k in ("loss_cut_price", "loss_cut_distance_pct", "ratio")},
+                         **{k: float(cols[k][x]) for k in ("loss_cut_price", "loss_cut_distance_pct",
+                                                           "ratio")},
                          status=str(cols["status"][x]), **{k: None if t is None else str(t[j])
                                                            for k, t in texts.items()})
                     for j, x in enumerate(r.tolist())]
@@ -122,7 +124,7 @@ def _tiers_lookup(exchange_id):
         key = None if symbol is None else "".join(ch for ch in str(symbol).upper() if ch.isalnum())
         if key not in cache:
             try:
-                cache[key] = exchange_tiers(exchange_id, key) if key is not None else exchange_tiers(exchange_id)
+                cache[key] = exchange_tiers(exchange_id, *([] if key is None else [key]))
             except InputError:
                 cache[key] = None
         return cache[key]

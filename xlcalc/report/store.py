@@ -143,7 +143,8 @@ def _keep(rows, chunk, accounts, sums, levels):
         codes, uniques = pd.factorize(np.asarray(chunk.texts["account"][v], dtype=object))
         group = np.array([accounts.setdefault(str(u), len(accounts)) for u in uniques], dtype=np.int64)[codes]
     kept = dict(numbers=num, side=chunk.side[v], group=group, record=chunk.record[v], line=chunk.line[v],
-                texts={k: c[v] for k, c in chunk.texts.items()}, extra={k: c[v] for k, c in chunk.extra.items()})
+                texts={k: c[v] for k, c in chunk.texts.items()},
+                extra={k: c[v] for k, c in chunk.extra.items()})
     rows.positions.append(kept, n)
     rows.n_positions += n
     if n:

@@ -1,316 +1,32 @@
-"""The report workbook: Summary, Positions, Stress and Errors, written atomically.
+"""Write stage of the report: the workbook's sheets, Summary, Positions, Stress and Errors.
 
 openpyxl (write-only mode) builds the workbook: styles, headers, conditional formatting,
-autofilter, frozen panes, the Summary and Stress sheets and the chart. The long sheets
-(Positions, Errors) hold up to a million rows; openpyxl spends ~20 µs on each cell, so
-their data rows are streamed by :func:`stream_rows`, which takes them chunk by chunk from
-the report and renders a batch of rows column by column into the same SpreadsheetML that openpyxl writes (inline strings, the style ids openpyxl
-registered) and splices them into openpyxl's sheet part. User text is always an inline
-string (``t="inlineStr"``): a symbol like ``=HYPERLINK(...)`` can never become a formula.
-
->>> xml_text('=SUM(A1) & <b>')
-'=SUM(A1) &amp; &lt;b&gt;'
->>> xml_text("bell\\x07")
-'bell_x0007_'
+autofilter, frozen panes, print setup, the Summary and Stress sheets and the chart. The
+long sheets (Positions, Errors, up to a million rows each) get their rows from
+:mod:`.stream`, chunk by chunk, as :class:`~.stream.Column` lists.
 """
 from __future__ import annotations
 
 import io
 import math
-import queue
-import re
-import threading
-import time
-import zipfile
-import zlib
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from ..labels import label
+from . import stream
+from .display import FORMATS, fit_columns, print_setup, shown_width, text_width
+from .stream import _ILLEGAL, Column, SheetData
 
-__all__ = ["Column", "SheetData", "stream_rows", "xml_text", "splice_workbook",
-           "MAX_ROWS", "FORMATS"]
+__all__ = ["write_report", "positions_layout", "MAX_ROWS"]
 
 MAX_ROWS = 1_048_576          # Excel's rows per sheet, header included
-BATCH_ROWS = 5_000           # rows rendered at once: a few MB of XML text
-DEFLATE_LEVEL = 4            # zlib-ng 4: 0.74 s and 18.6 MB for 100k rows (level 6: 1.2 s, 17.6 MB)
-
-# Money in the account currency: (symbol, decimals); another code: "#,##0.00" and its code.
-CURRENCIES = {"JPY": ('"¥"', 0), "USD": ('"$"', 2), "EUR": ('"€"', 2), "GBP": ('"£"', 2), "KRW": ('"₩"', 0),
-              "USDT": (None, 2), "USDC": (None, 2), "BTC": (None, 8), "ETH": (None, 8)}
-QUOTES = ["USDT", "USDC", "JPY", "USD", "EUR", "GBP", "KRW", "BTC", "ETH"]   # symbol suffixes
-
-
-def quote_currency(symbol) -> str | None:
-    """The currency a symbol is priced in: "BTC/JPY" → JPY, "BTCUSDT" → USDT, "EUR_USD" → USD.
-
-    >>> [quote_currency(s) for s in ("BTC/JPY", "btcusdt", "EUR_USD", "ETH-PERP", "XAUUSD.m")]
-    ['JPY', 'USDT', 'USD', None, 'USD']
-    """
-    text = str(symbol).upper().split(".")[0]
-    parts = re.split(r"[/_\-: ]", text)
-    if len(parts) > 1:
-        return parts[-1] if parts[-1] in CURRENCIES else None
-    return next((q for q in QUOTES if text.endswith(q) and len(text) > len(q)), None)
-
-
-def number_formats(currency=None, price_decimals=2, quantity_decimals=4) -> dict:
-    """Excel number formats of the report's kinds of column; none shows ``-0`` (a zero
-    section of its own). Prices show the decimals of the prices the user gave.
-
-    >>> f = number_formats("JPY", price_decimals=3)
-    >>> f["money"], f["price"]
-    ('"¥"#,##0;-"¥"#,##0;"¥"0', '#,##0.000;-#,##0.000;0.000')
-    """
-    def fixed(decimals, before="", after=""):
-        body = "#,##0" + ("." + "0" * decimals if decimals else "")
-        zero = "0" + ("." + "0" * decimals if decimals else "")
-        return f"{before}{body}{after};-{before}{body}{after};{before}{zero}{after}"
-    sign, decimals = CURRENCIES.get(currency, (None, 2))
-    after = f'" {currency}"' if currency and not sign else ""
-    return {"int": "0", "money": fixed(decimals, sign or "", after), "price": fixed(price_decimals),
-            "trigger": fixed(price_decimals), "qty": fixed(quantity_decimals), "lev": '0.##"x"',
-            "pct": "0.00%", "move": "+0.0%;-0.0%;0.0%", "text": "@", "status": "General", "side": "General"}
-
-
-FORMATS = number_formats()
-
-
-def _decimals(x, most=8) -> int:
-    """Decimals the numbers ``x`` were given with (at most ``most``)."""
-    x = x[np.isfinite(x)]
-    for d in range(most):
-        if np.all(np.abs(np.round(x, d) - x) <= 1e-9 * np.abs(x)):
-            return d
-    return most
-
-
-class Measure:
-    """What the formats and the column widths depend on, gathered chunk by chunk: the largest
-    magnitude of each number column, the decimals of the user's prices and quantities, the
-    widest text of each text column and the symbols' quote currencies."""
-
-    def __init__(self):
-        self.largest, self.decimals, self.text, self.quotes = {}, {}, {}, set()
-
-    def add(self, kept: dict, cols: dict):
-        for key, v in {**kept["numbers"], **cols}.items():
-            v = np.asarray(v)
-            if v.dtype.kind == "f" and len(v):
-                big = np.nanmax(np.abs(np.where(np.isfinite(v), v, np.nan)), initial=0.0)
-                self.largest[key] = max(self.largest.get(key, 0.0), float(np.nan_to_num(big)))
-        for key in ("entry_price", "price", "quantity"):
-            self.decimals[key] = max(self.decimals.get(key, 0), _decimals(kept["numbers"][key]))
-        texts = {**kept["texts"], **{("extra", k): c for k, c in kept["extra"].items()}}
-        for key, cat in texts.items():
-            words = pd.Series(cat.categories, dtype=str)
-            wide = (words.str.len() + words.str.count(r"[\u1100-\uffff]")).max() if len(words) else 0
-            self.text[key] = max(self.text.get(key, 0), int(wide))
-        if "symbol" in kept["texts"]:
-            self.quotes |= {quote_currency(s) for s in kept["texts"]["symbol"].categories}
-
-    def formats(self, currency=None) -> dict:
-        """Number formats; the currency given, else the one quote currency of every symbol."""
-        if currency is None and len(self.quotes) == 1:
-            currency = next(iter(self.quotes))
-        return number_formats(currency, max(self.decimals.get("entry_price", 0), self.decimals.get("price", 0)),
-                              self.decimals.get("quantity", 4))
-
-    def width(self, key, fmt, formats) -> int:
-        """Characters the widest value of column ``key`` takes in format ``fmt``."""
-        if key in self.text:
-            return self.text[key]
-        return shown_width(self.largest[key], formats[fmt]) if key in self.largest else 0
-
-
-def shown_width(value, number_format: str) -> int:
-    """Characters ``value`` takes in ``number_format`` (its sign counted).
-
-    >>> shown_width(12_345_678.125, '#,##0.000'), shown_width(-0.25, '0.00%')
-    (15, 7)
-    """
-    if isinstance(value, str) or number_format in ("General", "@"):
-        return _width(value)
-    first = number_format.split(";")[0]
-    literal = "".join(re.findall(r'"([^"]*)"', first))
-    bare = re.sub(r'"[^"]*"', "", first)
-    if "%" in bare:
-        value, literal = value * 100, literal + "%"
-    return len(f"{abs(value):,.{bare.partition('.')[2].count('0')}f}") + _width(literal) + 1
-
-
-# XML 1.0 forbids these characters; Excel reads _xHHHH_ back as the character.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-# Text that already looks like an escape (a symbol "A_x0041_") keeps its underscore: _x005F_.
-_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-
-
-def xml_text(text: str) -> str:
-    """``text`` escaped for an inline string, control characters as Excel's _xHHHH_.
-
-    >>> xml_text("a<b & \x01 _x0041_")
-    'a&lt;b &amp; _x0001_ _x005F_x0041_'
-    """
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if "_x" in text:
-        text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
-    if _ILLEGAL.search(text):
-        text = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    return text
-
-
-def _text_cell(style_id: int, text: str) -> str:
-    return f'<c s="{style_id}" t="inlineStr"><is><t xml:space="preserve">{xml_text(text)}</t></is></c>'
-
-
-@dataclass
-class Column:
-    """One column of a streamed sheet.
-
-    ``values``: a float array (numbers; NaN is an empty cell), or ``codes`` into
-    ``words`` (text that repeats: symbols, sides, statuses), or a list of str.
-    """
-
-    values: object = None
-    codes: np.ndarray = None
-    words: list = None
-    style_id: int = 0
-
-
-    def __len__(self):
-        return len(self.codes) if self.words is not None else len(self.values)
-
-
-
-@dataclass
-class SheetData:
-    """Rows to splice into one sheet part, below its header row.
-
-    ``chunks()`` yields the rows ``start:stop`` of the sheet's source, in order, as lists of
-    :class:`Column` (one per sheet column, any number of rows each): the rows are made
-    while they are written, so a sheet of a million rows is never in memory.
-    """
-
-    style_ids: list
-    chunks: object
-    start: int
-    stop: int
-    arcname: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def _letters(n):
     from openpyxl.utils import get_column_letter
 
     return [get_column_letter(i + 1) for i in range(n)]
-
-
-def _cells(col: Column, style_id: int, a: int, b: int) -> list:
-    """The ``<c>`` elements (bytes) of rows ``a:b`` of one column. No ``r="B2"`` references
-    (optional in SpreadsheetML: a cell follows the one before); no value: ``<c s=".."/>``."""
-    empty = f'<c s="{style_id}"/>'.encode()
-    if col.words is not None:
-        words = np.array([_text_cell(style_id, str(w)).encode() for w in col.words] + [empty], dtype=object)
-        codes = np.asarray(col.codes[a:b])
-        return words[np.where(codes < 0, len(words) - 1, codes)].tolist()
-    if not isinstance(col.values, np.ndarray):
-        return [_text_cell(style_id, t).encode() if t != "" else empty for t in col.values[a:b]]
-    v = col.values[a:b]
-    if not len(v):
-        return []
-    if v.dtype.kind == "f":  # inf and NaN: empty; -0.0 written as 0.0
-        v = np.where(np.isfinite(v), v, np.nan) + 0.0
-    pre, post = f'<c s="{style_id}"><v>'.encode(), b"</v></c>"
-    cells = pre + _numbers(v).replace(b",", post + b"\0" + pre) + post
-    return cells.replace(pre + b"null" + post, empty).split(b"\0")
-
-
-def _numbers(v: np.ndarray) -> bytes:
-    """``v`` as "1.5,null,2": each float's shortest repr that reads back as the same float
-    (orjson's, 15x faster than Python's; Python's repr without it), NaN as null."""
-    try:
-        import orjson
-    except ImportError:
-        return repr([x if x == x else None for x in v.tolist()])[1:-1].replace(", ", ",") \
-            .replace("None", "null").encode()
-    return orjson.dumps(np.ascontiguousarray(v), option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
-
-
-def stream_rows(data: SheetData, first_row: int = 2, progress=None):
-    """Yield the SpreadsheetML of ``data``'s rows, encoded, batch by batch."""
-    for columns in data.chunks():
-        m = len(columns[0]) if columns else 0
-        for a in range(0, m, BATCH_ROWS):
-            b = min(a + BATCH_ROWS, m)
-            cells = [_cells(col, sid, a, b) for col, sid in zip(columns, data.style_ids)]
-            yield b"<row>" + b"</row><row>".join(map(b"".join, zip(*cells))) + b"</row>"
-            if progress is not None:
-                progress.update(b - a)
-
-
-def _compressobj(level):
-    """Raw deflate by zlib-ng when installed (1.6x zlib's speed, same format), else zlib."""
-    try:
-        from zlib_ng import zlib_ng as deflate
-    except ImportError:
-        deflate = zlib
-    return deflate.compressobj(level, deflate.DEFLATED, -15)
-
-
-def splice_workbook(workbook_bytes: bytes, dest, sheets: list, progress=None, compresslevel=DEFLATE_LEVEL):
-    """Copy openpyxl's package to ``dest``, adding each SheetData's rows to its sheet part.
-
-    Rows render in this thread while another deflates them (the compressors release the GIL).
-    """
-    by_name = {s.arcname: s for s in sheets}
-    now = time.localtime()[:6]
-    with zipfile.ZipFile(io.BytesIO(workbook_bytes)) as zin, \
-            zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zout:
-        for info in zin.infolist():
-            part = zin.read(info.filename)
-            data = by_name.get(info.filename)
-            info = zipfile.ZipInfo(info.filename, date_time=now)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            if data is None:
-                zout.writestr(info, part, compresslevel=compresslevel)
-                continue
-            head, tail = part.split(b"</sheetData>", 1)
-            with zout.open(info, "w", force_zip64=True) as fh:
-                if hasattr(fh, "_compressor"):  # zipfile's deflater, swapped for a faster one
-                    fh._compressor = _compressobj(compresslevel)
-                fh.write(head)
-                _write_in_thread(fh, stream_rows(data, progress=progress))
-                fh.write(b"</sheetData>" + tail)
-
-
-def _write_in_thread(fh, chunks):
-    """``fh.write`` each of ``chunks`` in a second thread, a few chunks behind."""
-    todo, failed = queue.Queue(maxsize=4), []
-
-    def work():
-        while (chunk := todo.get()) is not None:
-            if not failed:
-                try:
-                    fh.write(chunk)
-                except BaseException as exc:  # noqa: BLE001 - raised again in the caller
-                    failed.append(exc)
-
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    try:
-        for chunk in chunks:
-            if failed:
-                break
-            todo.put(chunk)
-    finally:
-        todo.put(None)
-        worker.join()
-    if failed:
-        raise failed[0]
 
 
 def sheet_title(key: str, lang: str, part: int = 1) -> str:
@@ -405,8 +121,8 @@ class _Styles:
 
     def write(self, headers=(), *, one_page=False):
         """Set the widths and the print setup (before any row: write-only), then the rows."""
-        _fit_columns(self.ws, self.widths, headers)
-        _print_setup(self.ws, len(self.widths), one_page=one_page)
+        fit_columns(self.ws, self.widths, headers)
+        print_setup(self.ws, len(self.widths), one_page=one_page)
         for cells in self.rows:
             self.ws.append(cells)
 
@@ -434,30 +150,6 @@ class _Styles:
         return c
 
 
-def _width(text) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
-
-
-def _fit_columns(ws, widths, headers=(), most=60):
-    """Column widths from their widest content; a header (it wraps) counts up to 12."""
-    for j, letter in enumerate(_letters(len(widths))):
-        header = min(_width(headers[j]), 12) if j < len(headers) else 0
-        ws.column_dimensions[letter].width = min(max(widths[j], header, 6) + 2, most)
-
-
-def _print_setup(ws, n_columns, *, one_page=False):
-    """Fit to one page wide (one page in all: ``one_page``), landscape when wide, the header
-    row repeated on every page."""
-    ws.page_setup.orientation = "landscape" if n_columns > 7 else "portrait"
-    ws.page_setup.paperSize = "9"   # A4
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1 if one_page else 0
-    if not one_page:
-        ws.print_title_rows = "1:1"
-
-
 def _status_rules(ws, status_col, last_col, last_row, lang):
     from openpyxl.formatting.rule import FormulaRule
     from openpyxl.styles import PatternFill
@@ -473,7 +165,7 @@ def _status_rules(ws, status_col, last_col, last_row, lang):
 def write_report(report, dest, lang: str, progress=None):
     """Write stage: the workbook of ``report`` (pipeline.Report) to ``dest``."""
     package, sheets = build_workbook(report, lang)
-    splice_workbook(package, dest, sheets, progress=progress)
+    stream.splice_workbook(package, dest, sheets, progress=progress)
 
 
 def position_chunks(report, keys, lang, start, stop):
@@ -499,7 +191,8 @@ def position_chunks(report, keys, lang, start, stop):
             elif key == "status":
                 col = Column(codes=status_codes, words=[label(str(k), lang) for k in status_keys])
             else:
-                col = Column(values=np.asarray(cols[key] if key in cols else rows["numbers"][key], dtype=float)[lo:hi])
+                values = cols[key] if key in cols else rows["numbers"][key]
+                col = Column(values=np.asarray(values, dtype=float)[lo:hi])
             out.append(col)
         yield out
 
@@ -553,7 +246,7 @@ def _positions_sheets(wb, report, lang, formats):
     headers = [label(lk, lang) if lk else str(key[1]) for key, lk, _ in layout]
     words = {"side": [label("long", lang), label("short", lang)],
              "status": [label(k, lang) for k in ("ok", "margin_call", "loss_cut")]}
-    widths = [max(map(_width, words[key])) if key in words else report.display.width(key, fmt, formats)
+    widths = [max(map(text_width, words[key])) if key in words else report.display.width(key, fmt, formats)
               for key, _, fmt in layout]
     widths[0] = max(widths[0], len(str(report.rows.rows_in + 1)))   # line numbers
     letters = _letters(len(layout))
@@ -565,15 +258,15 @@ def _positions_sheets(wb, report, lang, formats):
         ws = wb.create_sheet(sheet_title("report_sheet_positions", lang, part))
         styles = _Styles(ws, formats)
         ws.freeze_panes = "B2"
-        _fit_columns(ws, widths, headers)
-        _print_setup(ws, len(layout))
+        fit_columns(ws, widths, headers)
+        print_setup(ws, len(layout))
         last_row = stop - start + 1
         ws.auto_filter.ref = f"A1:{letters[-1]}{max(last_row, 1)}"
         _status_rules(ws, letters[keys.index("status")], letters[-1], last_row, lang)
         ws.append([styles.cell(h, header=True) for h in headers])
         chunks = (lambda a=start, b=stop: position_chunks(report, keys, lang, a, b))
-        out.append(SheetData(style_ids=[styles.cell(None, fmt).style_id for _, _, fmt in layout], chunks=chunks,
-                             start=start, stop=stop, extra={"ws": ws}))
+        style_ids = [styles.cell(None, fmt).style_id for _, _, fmt in layout]
+        out.append(SheetData(style_ids=style_ids, chunks=chunks, start=start, stop=stop, extra={"ws": ws}))
     return out
 
 
@@ -587,8 +280,8 @@ def _errors_sheet(wb, report, lang):
     headers = [label("report_line", lang), label("report_reason", lang)] + list(raw_columns) + [
         f"({j + 1})" for j in range(len(raw_columns), width)]
     ws.freeze_panes = "C2"
-    _fit_columns(ws, [len(str(rows.rows_in + 1)), 60] + [_width(h) + 4 for h in headers[2:]], headers)
-    _print_setup(ws, len(headers))
+    fit_columns(ws, [len(str(rows.rows_in + 1)), 60] + [text_width(h) + 4 for h in headers[2:]], headers)
+    print_setup(ws, len(headers))
     ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{rows.n_errors + 1}"
     ws.append([styles.cell(h, header=True) for h in headers])
     style_ids = [styles.cell(None, "int").style_id] + [styles.cell(None, "text").style_id] * (width + 1)

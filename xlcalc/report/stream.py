@@ -89,12 +89,40 @@ class SheetData:
     stop: int
     arcname: str = ""
     extra: dict = field(default_factory=dict)
+    shared: object = None      # the workbook's SharedStrings, while it is written
 
 
-def _cells(col: Column, style_id: int, a: int, b: int) -> list:
+class SharedStrings:
+    """The workbook's shared strings: a word that repeats down a column (symbol, side, status,
+    account) is written once, its cells hold its number."""
+
+    def __init__(self):
+        self.index = {}
+
+    def numbers(self, words) -> np.ndarray:
+        return np.array([self.index.setdefault(str(w), len(self.index)) for w in words], dtype=np.int64)
+
+    def xml(self) -> bytes:
+        items = "".join(f'<si><t xml:space="preserve">{xml_text(w)}</t></si>' for w in self.index)
+        return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{_MAIN}" '
+                f'uniqueCount="{len(self.index)}">{items}</sst>').encode()
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+_SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+SHARED_MOST = 10_000          # a column with more distinct words (a memo) stays inline
+
+
+def _cells(col: Column, style_id: int, a: int, b: int, shared=None) -> list:
     """The ``<c>`` elements (bytes) of rows ``a:b`` of one column. No ``r="B2"`` references
-    (optional in SpreadsheetML: a cell follows the one before); no value: ``<c s=".."/>``."""
+    (optional in SpreadsheetML: a cell follows the one before); no value: ``<c s=".."/>``.
+    ``shared``: the shared-string number of each of ``col.words``."""
     empty = f'<c s="{style_id}"/>'.encode()
+    if shared is not None:
+        codes = np.asarray(col.codes[a:b])
+        numbers = np.where(codes < 0, -1, shared[codes])
+        return _number_cells(numbers, f'<c s="{style_id}" t="s">', empty, missing=b"-1")
     if col.words is not None:
         words = np.array([_text_cell(style_id, str(w)).encode() for w in col.words] + [empty], dtype=object)
         codes = np.asarray(col.codes[a:b])
@@ -102,13 +130,18 @@ def _cells(col: Column, style_id: int, a: int, b: int) -> list:
     if not isinstance(col.values, np.ndarray):
         return [_text_cell(style_id, t).encode() if t != "" else empty for t in col.values[a:b]]
     v = col.values[a:b]
-    if not len(v):
-        return []
     if v.dtype.kind == "f":  # inf and NaN: empty; -0.0 written as 0.0
         v = np.where(np.isfinite(v), v, np.nan) + 0.0
-    pre, post = f'<c s="{style_id}"><v>'.encode(), b"</v></c>"
+    return _number_cells(v, f'<c s="{style_id}">', empty)
+
+
+def _number_cells(v, start: str, empty: bytes, missing=b"null") -> list:
+    """One ``<c>`` per number of ``v``; ``missing`` (NaN's null, or a number): ``empty``."""
+    if not len(v):
+        return []
+    pre, post = start.encode() + b"<v>", b"</v></c>"
     cells = pre + _numbers(v).replace(b",", post + b"\0" + pre) + post
-    return cells.replace(pre + b"null" + post, empty).split(b"\0")
+    return cells.replace(pre + missing + post, empty).split(b"\0")
 
 
 def _numbers(v: np.ndarray) -> bytes:
@@ -126,9 +159,11 @@ def stream_rows(data: SheetData, first_row: int = 2, progress=None):
     """Yield the SpreadsheetML of ``data``'s rows, encoded, batch by batch."""
     for columns in data.chunks():
         m = len(columns[0]) if columns else 0
+        shared = [data.shared.numbers(col.words) if data.shared is not None and col.words is not None
+                  and len(col.words) <= SHARED_MOST else None for col in columns]
         for a in range(0, m, BATCH_ROWS):
             b = min(a + BATCH_ROWS, m)
-            cells = [_cells(col, sid, a, b) for col, sid in zip(columns, data.style_ids)]
+            cells = [_cells(col, sid, a, b, sh) for col, sid, sh in zip(columns, data.style_ids, shared)]
             yield b"<row>" + b"</row><row>".join(map(b"".join, zip(*cells))) + b"</row>"
             if progress is not None:
                 progress.update(b - a)
@@ -149,6 +184,7 @@ def splice_workbook(workbook_bytes: bytes, dest, sheets: list, progress=None, co
     Rows render in this thread while another deflates them (the compressors release the GIL).
     """
     by_name = {s.arcname: s for s in sheets}
+    shared = SharedStrings()
     now = time.localtime()[:6]
     with zipfile.ZipFile(io.BytesIO(workbook_bytes)) as zin, \
             zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zout:
@@ -157,9 +193,16 @@ def splice_workbook(workbook_bytes: bytes, dest, sheets: list, progress=None, co
             data = by_name.get(info.filename)
             info = zipfile.ZipInfo(info.filename, date_time=now)
             info.compress_type = zipfile.ZIP_DEFLATED
+            if info.filename == "[Content_Types].xml":
+                part = part.replace(b"</Types>", f'<Override PartName="/xl/sharedStrings.xml" '
+                                                 f'ContentType="{_SST_TYPE}"/></Types>'.encode())
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                part = part.replace(b"</Relationships>", f'<Relationship Id="rIdShared" Type="{_SST_REL}" '
+                                                         f'Target="sharedStrings.xml"/></Relationships>'.encode())
             if data is None:
                 zout.writestr(info, part, compresslevel=compresslevel)
                 continue
+            data.shared = shared
             head, tail = part.split(b"</sheetData>", 1)
             with zout.open(info, "w", force_zip64=True) as fh:
                 if hasattr(fh, "_compressor"):  # zipfile's deflater, swapped for a faster one
@@ -167,6 +210,8 @@ def splice_workbook(workbook_bytes: bytes, dest, sheets: list, progress=None, co
                 fh.write(head)
                 _write_in_thread(fh, stream_rows(data, progress=progress))
                 fh.write(b"</sheetData>" + tail)
+        info = zipfile.ZipInfo("xl/sharedStrings.xml", date_time=now)
+        zout.writestr(info, shared.xml(), compress_type=zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
 
 
 def _write_in_thread(fh, chunks):

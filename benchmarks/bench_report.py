@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -119,7 +120,9 @@ def main(argv=None):
         src = tmp / "positions.csv"
         make_positions(args.rows, src)
         print(f"input: {args.rows:,} positions, {src.stat().st_size / 1e6:.1f} MB CSV")
-        kinds = {"xlcalc report": ("report", here)}
+        now = tmp / "now"   # a copy: editing the tree while the runs go on changes no run
+        shutil.copytree(here / "xlcalc", now / "xlcalc", ignore=shutil.ignore_patterns("__pycache__"))
+        kinds = {"xlcalc report": ("report", now)}
         if args.before:
             old = tmp / "before"
             old.mkdir()

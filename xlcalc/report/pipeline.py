@@ -178,8 +178,8 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
     if lang not in ("ja", "en"):
         raise InputError(f"lang must be 'ja' or 'en', got {lang!r}")
     output = Path(output)
-    check_output = getattr(_files, "check_output", None)
-    if check_output is not None and not isinstance(source, pd.DataFrame):
+    check_output = getattr(_files, "check_output", None)   # refuses -o equal to the input, or not .xlsx
+    if check_output is not None:
         check_output(source, output)
     atomic_output(output, force).check()
     preset = get_preset(exchange, presets) if exchange else None

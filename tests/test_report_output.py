@@ -35,7 +35,9 @@ def awkward_positions(n=60, seed=7):
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory):
     out = tmp_path_factory.mktemp("out") / "r.xlsx"
-    build_report(awkward_positions(), out, lang="en")
+    bad = pd.DataFrame({"symbol": ["=BAD"], "side": ["up"], "entry_price": [1.0], "quantity": [1.0],
+                        "leverage": [2], "price": [1.0], "deposit": [1.0], "fees": [0.0]})
+    build_report(pd.concat([awkward_positions(), bad], ignore_index=True), out, lang="en")
     return out
 
 
@@ -51,7 +53,7 @@ def test_every_number_round_trips_exactly(report_file):
     assert not (np.signbit(got.select_dtypes(float).to_numpy()) & (got.select_dtypes(float) == 0)).any().any()
 
 
-def test_repr_fallback_writes_the_same_bytes(monkeypatch):
+def test_repr_fallback_writes_the_same_numbers(monkeypatch):
     v = np.array([0.1, 1e-5, 1e22, 123456789.123456789, np.nan, 5.0, 2.5e-300])
     fast = stream._numbers(v)
     monkeypatch.setitem(sys.modules, "orjson", None)   # as if not installed
@@ -93,6 +95,10 @@ def test_same_table_in_openpyxl_pandas_and_libreoffice(report_file, tmp_path):
     via_libreoffice = positions(lo)
     assert list(via_pandas.columns) == list(header) == list(via_libreoffice.columns)
     assert len(via_openpyxl) == len(via_pandas) == len(via_libreoffice) == 60
+    errors = label("report_sheet_errors", "en")
+    rejected = [pd.read_excel(path, sheet_name=errors).fillna("").astype(str).values.tolist()
+                for path in (report_file, lo)]
+    assert rejected[0] == rejected[1] and rejected[0][0][:4] == ["62", rejected[0][0][1], "=BAD", "up"]
     for col in header:
         a, b, c = ([None if v is None or v != v else v for v in frame[col]]
                    for frame in (via_openpyxl, via_pandas, via_libreoffice))

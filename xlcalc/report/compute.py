@@ -263,6 +263,7 @@ class Figures:
     stress: np.ndarray
     closest: list
     moves: np.ndarray = field(default_factory=lambda: STRESS_MOVES)
+    computed_keys: frozenset = frozenset({"status"})   # the Positions columns computed
 
 
 class Scan:

@@ -51,7 +51,6 @@ class Report:
     currency: str | None = None
     figures: Figures = None
     display: Measure = None
-    computed_keys: frozenset = frozenset({"status"})
     _cached: tuple = (None, None)
 
     def columns(self, i):
@@ -67,16 +66,16 @@ class Report:
         return self._cached[1]
 
 
-def compute(report: Report) -> Figures:
-    """Pass 2: every chunk's columns, for the statuses and the rows closest to loss-cut."""
+def compute(report: Report) -> tuple[Figures, Measure]:
+    """Pass 2: every chunk's columns, for the statuses, the rows closest to loss-cut and
+    what the display measures (widths, decimals, currencies)."""
     rows = report.rows
-    scan = Scan(len(rows.counts))
-    report.display = Measure()
+    scan, display, keys = Scan(len(rows.counts)), Measure(), frozenset({"status"})
     for i, n in enumerate(rows.positions.lengths):
         if not n:
             continue
         kept, pos, cols = report.columns(i)
-        report.computed_keys = frozenset(cols)
+        keys = frozenset(cols)
 
         def info(r, kept=kept, pos=pos, cols=cols):
             line = rows.line_numbers(kept["record"][r], kept["line"][r])
@@ -88,9 +87,11 @@ def compute(report: Report) -> Figures:
                                                            for k, t in texts.items()})
                     for j, x in enumerate(r.tolist())]
         scan.add(pos, cols, info)
-        report.display.add(kept, cols)
-    return account_figures(rows.totals, rows.counts, report.levels, rows.account_deposit, scan,
-                           cross=rows.cross, names=rows.account_names)
+        display.add(kept, cols)
+    figures = account_figures(rows.totals, rows.counts, report.levels, rows.account_deposit, scan,
+                              cross=rows.cross, names=rows.account_names)
+    figures.computed_keys = keys
+    return figures, display
 
 
 def resolve_levels(preset, margin_call=None, loss_cut=None, basis=None) -> Levels:
@@ -194,7 +195,7 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
         source_name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
         report = Report(source_name=source_name, preset=preset, levels=levels, rows=rows,
                         currency=None if currency is None else str(currency).strip().upper())
-        report.figures = compute(report)
+        report.figures, report.display = compute(report)
         bar = None
         if progress and sys.stderr.isatty() and rows.n_positions + rows.n_errors:
             import click

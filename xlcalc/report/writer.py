@@ -235,7 +235,8 @@ def positions_layout(report):
         if key == "deposit" and report.rows.cross:
             continue
         out.append((key, label_key, fmt))
-    out += [(key, label_key, fmt) for key, label_key, fmt in COMPUTED_LAYOUT if key in report.computed_keys]
+    out += [(key, label_key, fmt) for key, label_key, fmt in COMPUTED_LAYOUT
+            if key in report.figures.computed_keys]
     out += [(("extra", header), None, "text") for header in report.rows.extra_headers]
     return out
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import xlcalc as xc
 from xlcalc.cli import main
 from xlcalc.labels import label
-from xlcalc.report import build_report, writer
+from xlcalc.report import build_report, stream, writer
 from xlcalc.report.reader import canonical_header, clean_numbers, read_table
 
 FORMULA_TEXTS = ['=HYPERLINK("http://x","y")', "+1", "-1+2", "@SUM(A1)"]
@@ -237,11 +237,15 @@ def test_cross_margin_accounts_equal_account_functions(tmp_path):
                 rows["quantity"].to_numpy(), rows["leverage"].to_numpy())
         fees = rows["fees"].sum()
         st = xc.account_state(*args, fees=fees)
-        assert acct["equity"] == st.equity and acct["ratio"] == st.ratio
-        assert acct["move_to_loss_cut"] == xc.market_move_to_level(*args, 0.5, fees=fees) or \
-            (math.isnan(acct["move_to_loss_cut"]))
+        # one summation (a group-by over chunks): agrees with account_state to 1e-12 relative
+        assert acct["equity"] == pytest.approx(st.equity, rel=1e-12)
+        assert acct["ratio"] == pytest.approx(st.ratio, rel=1e-12)
+        move = xc.market_move_to_level(*args, 0.5, fees=fees)
+        assert acct["move_to_loss_cut"] == pytest.approx(move, rel=1e-12, nan_ok=True)
         mine = got[got["Account"] == acct["name"]]
         np.testing.assert_allclose(mine["Equity"].astype(float), st.equity, rtol=1e-12)
+        # every sheet shows the account's one ratio: Positions equal the Summary exactly
+        assert set(mine["Maintenance ratio"].astype(float)) == {acct["ratio"]}
         # A row's loss-cut price puts the whole account at the loss-cut level.
         for i, (k, row) in enumerate(rows.iterrows()):
             lc = mine["Loss-cut price"].iloc[i]
@@ -394,15 +398,15 @@ def test_existing_output_needs_force(tmp_path):
 
 
 def test_failure_midway_leaves_no_file(tmp_path, monkeypatch):
-    real = writer.stream_rows
+    real = stream.stream_rows
 
     def failing(data, first_row=2, progress=None):
         for i, chunk in enumerate(real(data, first_row, progress)):
             yield chunk
             raise RuntimeError("disk full")
 
-    monkeypatch.setattr(writer, "stream_rows", failing)
-    monkeypatch.setattr(writer, "BATCH_ROWS", 2)
+    monkeypatch.setattr(stream, "stream_rows", failing)
+    monkeypatch.setattr(stream, "BATCH_ROWS", 2)
     with pytest.raises(RuntimeError):
         build_report(_random_positions(10, 6), tmp_path / "r.xlsx")
     assert os.listdir(tmp_path) == []

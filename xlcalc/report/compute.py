@@ -1,5 +1,5 @@
-"""Every computed column of the report, from the xlcalc core, over whole columns (or chunks
-of rows, with the account sums of all rows: :func:`row_terms`, :class:`AccountAggregates`).
+"""Compute stage of the report: every computed column from the xlcalc core, over chunks of
+rows, and the account figures from per-account sums (:func:`row_terms`, :class:`AccountSums`).
 
 Two ways to fund positions (SPEC §1):
 
@@ -29,15 +29,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .. import core
-from ..account import account_state, market_move_to_level
 from ..perpetual import liquidation_price
-from .sums import PairwiseSums
 
-__all__ = ["Levels", "Positions", "position_columns", "row_terms", "account_rows", "stress_table",
-           "closest_to_loss_cut", "account_terms", "AccountAggregates", "STRESS_MOVES"]
+__all__ = ["Levels", "Positions", "position_columns", "row_terms", "AccountSums", "Scan", "Figures",
+           "account_figures", "STRESS_MOVES"]
 
 STRESS_MOVES = np.round(np.arange(-0.5, 0.5001, 0.05), 10)
-SLICE_ROWS = 16_384   # rows whose ~50 account sums are taken at once
 
 
 @dataclass
@@ -96,18 +93,26 @@ def _split(x):
     return np.maximum(x, 0.0), np.maximum(-x, 0.0)
 
 
-def _group_sum(values, group, n_groups):
-    return np.bincount(group, weights=values, minlength=n_groups)
-
-
-def row_terms(pos: Positions, levels: Levels, cols: dict) -> dict:
-    """Each row's addends of the account sums the cross-margin columns need (name -> array);
-    their per-account totals (``np.bincount`` order: row after row) are ``totals``."""
-    m = cols["required_margin"]
-    terms = {"fees": pos.fees, "pnl": cols["pnl"], "margin": m,
-             "rm_mc": float(levels.margin_call) * m, "rm_lc": _level_array(levels.loss_cut, len(pos)) * m}
+def row_terms(pos: Positions, levels: Levels, deposit=None, moves=STRESS_MOVES) -> dict:
+    """Each row's addends (name -> array) of every per-account sum: those the cross-margin
+    columns fold into the deposit, those of :func:`xlcalc.account_state` and
+    :func:`xlcalc.market_move_to_level`, and the Stress sheet's (``pnl{i}``, ``margin{i}``)."""
+    s, p0, p, q, lev = pos.side, pos.entry_price, pos.price, pos.quantity, pos.leverage
+    mark = levels.mark
+    margin = core.required_margin(p if mark else p0, q, lev)
+    moving = p * q / lev if mark else np.zeros(len(pos))    # the part of the margin that moves
+    lc = _level_array(levels.loss_cut, len(pos))
+    terms = {"fees": pos.fees, "pnl": core.unrealized_pnl(s, p0, p, q), "margin": margin,
+             "rm_mc": float(levels.margin_call) * margin, "rm_lc": lc * margin,
+             "slope": s * p * q, "moving": moving, "moving_lc": lc * moving}
+    if deposit is not None:
+        terms["deposit"] = deposit
     if levels.mmr is not None:
-        terms["mm"] = pos.price * pos.quantity * levels.mmr
+        terms["mm"] = p * q * levels.mmr
+    for i, x in enumerate(moves):
+        px = p * (1.0 + x)
+        terms[f"pnl{i}"] = s * (px - p0) * q
+        terms[f"margin{i}"] = (px if mark else p0) * q / lev
     return terms
 
 
@@ -144,7 +149,7 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
     else:  # cross: fold the rest of each account into the deposit
         g, k = pos.group, pos.n_groups
         if totals is None:
-            totals = {key: _group_sum(v, g, k) for key, v in row_terms(pos, levels, cols).items()}
+            totals = AccountSums(row_terms(pos, levels), g, k).totals
         acct_fees = totals["fees"]
         acct_pnl = totals["pnl"]
         base = (account_deposit - acct_fees)[g] + acct_pnl[g] - cols["pnl"]
@@ -225,310 +230,130 @@ def _liquidation(pos, levels, cols, deposit, account_deposit, totals):
     return out
 
 
-def _account_levels(pos, levels, rows):
-    """Scalar levels of one account; per-row levels become margin-weighted (same maintenance)."""
-    if np.ndim(levels.loss_cut) == 0:
-        return float(levels.margin_call), float(levels.loss_cut)
-    lc = np.asarray(levels.loss_cut)[rows]
-    margin_price = pos.price[rows] if levels.mark else pos.entry_price[rows]
-    m = margin_price * pos.quantity[rows] / pos.leverage[rows]
-    return float(levels.margin_call), float(np.sum(lc * m) / np.sum(m))
+class AccountSums:
+    """Per-account totals of :func:`row_terms`, chunk after chunk: one vectorised group-by
+    (``np.bincount``) whose sums every sheet reads, so an account shows one ratio.
 
-
-def _move(deposit, pos, rows, levels, level, fees, per_row=None):
-    """Uniform market move to ``level``; ``per_row`` levels r_i use leverage L_i / r_i at
-    level 1, which puts the same Σ r_i M_i on the scale."""
-    if math.isnan(level):
-        return math.nan
-    args = (deposit, pos.side[rows], pos.entry_price[rows], pos.price[rows], pos.quantity[rows])
-    if per_row is None:
-        return market_move_to_level(*args, pos.leverage[rows], level, basis=levels.basis, fees=fees)
-    return market_move_to_level(*args, pos.leverage[rows] / per_row[rows], 1.0,
-                                basis=levels.basis, fees=fees)
-
-
-def _group_rows(pos):
-    order = np.argsort(pos.group, kind="stable")
-    bounds = np.searchsorted(pos.group[order], np.arange(pos.n_groups + 1))
-    return [order[bounds[i]:bounds[i + 1]] for i in range(pos.n_groups)]
-
-
-def account_rows(pos: Positions, levels: Levels, cols: dict, *, account_deposit=None) -> list:
-    """One dict per account: equity, required margin, ratio, status, moves, counts."""
-    out = []
-    for gi, rows in enumerate(_group_rows(pos)):
-        mc, lc = _account_levels(pos, levels, rows)
-        counts = {st: int(np.sum(cols["status"][rows] == st))
-                  for st in (core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)}
-        if len(rows) == 0:
-            continue
-        if account_deposit is not None:
-            fees = float(np.sum(pos.fees[rows]))
-            d = float(account_deposit[gi])
-            st = account_state(d, pos.side[rows], pos.entry_price[rows], pos.price[rows],
-                               pos.quantity[rows], pos.leverage[rows], basis=levels.basis, fees=fees)
-            equity, margin, ratio = st.equity, st.required_margin, st.ratio
-            move_mc = _move(d, pos, rows, levels, mc, fees)
-            per_row = None if np.ndim(levels.loss_cut) == 0 else np.asarray(levels.loss_cut)
-            move_lc = _move(d, pos, rows, levels, lc, fees, per_row)
-            status = str(core.status(ratio, mc, lc))
-        else:  # isolated rows: totals, the worst row's status, the nearest row's move
-            equity = float(np.sum(cols["equity"][rows]))
-            margin = float(np.sum(cols["required_margin"][rows]))
-            ratio = equity / margin
-            status = (core.STATUS_LOSS_CUT if counts[core.STATUS_LOSS_CUT] else
-                      core.STATUS_MARGIN_CALL if counts[core.STATUS_MARGIN_CALL] else core.STATUS_OK)
-            move_mc = _nearest(cols["margin_call_distance_pct"][rows])
-            move_lc = _nearest(cols["loss_cut_distance_pct"][rows])
-        out.append(dict(group=gi, positions=len(rows), equity=equity, required_margin=margin,
-                        ratio=ratio, status=status, move_to_margin_call=move_mc,
-                        move_to_loss_cut=move_lc, margin_call_level=mc, loss_cut_level=lc,
-                        n_margin_call=counts[core.STATUS_MARGIN_CALL],
-                        n_loss_cut=counts[core.STATUS_LOSS_CUT]))
-    return out
-
-
-def _nearest(moves):
-    moves = moves[~np.isnan(moves)]
-    return float(moves[np.argmin(np.abs(moves))]) if len(moves) else math.nan
-
-
-def stress_table(pos: Positions, levels: Levels, *, deposit=None, account_deposit=None,
-                 moves=STRESS_MOVES) -> np.ndarray:
-    """Ratio of each account (columns) with every price times ``1 + move`` (rows)."""
-    groups = _group_rows(pos)
-    out = np.full((len(moves), len(groups)), np.nan)
-    for j, rows in enumerate(groups):
-        if len(rows) == 0:
-            continue
-        s, p0, q, lev = pos.side[rows], pos.entry_price[rows], pos.quantity[rows], pos.leverage[rows]
-        for i, x in enumerate(moves):
-            p = pos.price[rows] * (1.0 + x)
-            if account_deposit is not None:
-                out[i, j] = account_state(float(account_deposit[j]), s, p0, p, q, lev,
-                                          basis=levels.basis, fees=float(np.sum(pos.fees[rows]))).ratio
-            else:
-                eq = core.equity(deposit[rows], s, p0, p, q, fees=pos.fees[rows])
-                m = core.required_margin(p if levels.mark else p0, q, lev)
-                out[i, j] = float(np.sum(eq) / np.sum(m))
-    return out
-
-
-def closest_to_loss_cut(pos: Positions, cols: dict, n: int = 5) -> np.ndarray:
-    """Row positions of the ``n`` positions with the least room before loss-cut.
-
-    Room is the fall (long) or rise (short) left before the loss-cut price, as a fraction
-    of the price; already breached rows come first. Rows that can never be cut come last.
+    >>> sums = AccountSums({"margin": np.array([1.0, 2.0, 4.0])}, np.array([0, 1, 0]), 2)
+    >>> sums.add({"margin": np.array([8.0])}, np.array([2]), 3)
+    >>> sums.totals["margin"].tolist()
+    [5.0, 2.0, 8.0]
     """
-    trig = cols.get("liquidation_price", cols["loss_cut_price"])
-    if np.isnan(trig).all():
-        trig = cols["loss_cut_price"]
-    room = pos.side * (pos.price - trig) / pos.price
-    room = np.where(np.isnan(room), np.inf, room)
-    k = min(n, len(room))
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    part = np.argpartition(room, k - 1)[:k]
-    part = part[np.lexsort((part, room[part]))]
-    return part[np.isfinite(room[part])]
+
+    def __init__(self, terms=None, group=None, n_groups=1):
+        self.totals = {}
+        if terms is not None:
+            self.add(terms, group, n_groups)
+
+    def add(self, terms: dict, group, n_groups: int):
+        for name, values in terms.items():
+            total = np.bincount(group, weights=np.broadcast_to(values, group.shape), minlength=n_groups)
+            old = self.totals.get(name)
+            if old is not None:
+                total[:len(old)] += old
+            self.totals[name] = total
 
 
-# -- streaming: account figures from chunks of rows ------------------------------------------
-# The same figures as account_rows / stress_table / closest_to_loss_cut, from one pass over
-# the rows in chunks: every sum is fed to PairwiseSums, which reproduces np.sum bit for bit.
+@dataclass
+class Figures:
+    """What the Summary and Stress sheets show: one dict per account, the Stress table
+    (moves × accounts) and the positions closest to loss-cut."""
 
-def _margin_terms(pos, mark, leverage):
-    """A row's required margin and its part that moves with the price, as account.py sums them."""
-    mp = pos.price if mark else pos.entry_price
-    return mp * pos.quantity / leverage, np.where(mark, pos.price, 0.0) * pos.quantity / leverage
-
-
-def account_terms(pos: Positions, levels: Levels, cols: dict, *, cross: bool, deposit=None,
-                  moves=STRESS_MOVES) -> dict:
-    """Each row's addends (name -> array) of every per-account sum the Summary and the
-    Stress sheet need; the names and their order do not depend on the rows."""
-    s, p0, p, q, lev = pos.side, pos.entry_price, pos.price, pos.quantity, pos.leverage
-    mark = levels.mark
-    margin, moving = _margin_terms(pos, mark, lev)
-    if cross:  # the sums of account_state / market_move_to_level
-        terms = {"fees": pos.fees, "pnl": s * (p - p0) * q, "margin": margin, "slope": s * p * q,
-                 "moving": moving}
-    else:
-        terms = {"equity": cols["equity"], "required_margin": cols["required_margin"], "deposit": deposit}
-    if np.ndim(levels.loss_cut) != 0:  # per-row levels: margin-weighted, and lev / r_i at level 1
-        lc = np.asarray(levels.loss_cut)
-        terms["lc_margin"] = lc * margin
-        terms["margin"] = margin
-        if cross:
-            terms["margin_lc"], terms["moving_lc"] = _margin_terms(pos, mark, lev / lc)
-    for i, x in enumerate(moves):
-        px = p * (1.0 + x)
-        if cross:
-            terms[f"pnl{i}"] = s * (px - p0) * q
-            terms[f"margin{i}"] = (px if mark else p0) * q / lev
-        else:
-            terms[f"equity{i}"] = core.equity(deposit, s, p0, px, q, fees=pos.fees)
-            terms[f"margin{i}"] = core.required_margin(px if mark else p0, q, lev)
-    return terms
+    accounts: list
+    stress: np.ndarray
+    closest: list
+    moves: np.ndarray = field(default_factory=lambda: STRESS_MOVES)
+    computed_keys: frozenset = frozenset({"status"})   # the Positions columns computed
 
 
-def _move_from_sums(d, f, r, pnl, m0, slope, moving):
-    """market_move_to_level from its sums (xlcalc/account.py, same operations)."""
-    if math.isnan(r):
-        return math.nan
-    e0 = d - f + pnl
-    den = slope - r * moving
-    if den == 0:
-        return math.nan
-    x = (r * m0 - e0) / den
-    return x if math.isfinite(x) and x > -1 else math.nan
+class Scan:
+    """What needs every row's columns: status counts, each account's nearest trigger
+    (isolated), the rows closest to loss-cut. Fed chunk by chunk in row order."""
 
-
-class AccountAggregates:
-    """Per-account figures, the Stress table and the positions closest to loss-cut, fed
-    chunk by chunk (``add``) in row order; ``counts``: rows of each account."""
-
-    def __init__(self, counts, levels: Levels, *, cross: bool, account_deposit=None, n_closest=5,
-                 moves=STRESS_MOVES):
-        self.counts = np.asarray(counts, dtype=np.int64)
-        self.levels, self.cross, self.account_deposit = levels, cross, account_deposit
-        self.moves = moves
-        k = len(self.counts)
-        self.sums = None
-        self.names = None
-        self.status_counts = {st: np.zeros(k, dtype=np.int64)
+    def __init__(self, n_groups: int, n_closest: int = 5):
+        self.n_groups, self.n_closest = n_groups, n_closest
+        self.status_counts = {st: np.zeros(n_groups, dtype=np.int64)
                               for st in (core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)}
-        self.nearest = {key: np.full(k, np.nan) for key in ("margin_call", "loss_cut")}
-        self.n_closest = n_closest
+        self.nearest = {key: np.full(n_groups, np.nan) for key in ("margin_call", "loss_cut")}
         self.closest = {"liquidation_price": [], "loss_cut_price": []}  # (room, row, info)
         self.any_liquidation = False
         self.offset = 0
 
-    def add(self, pos: Positions, levels: Levels, cols: dict, deposit=None, info=None):
-        """``levels``: of these rows; ``info(rows)``: Summary details of rows of the chunk."""
+    def add(self, pos: Positions, cols: dict, info):
+        """``info(rows)``: Summary details of these rows of the chunk."""
         g = pos.group
-        for a in range(0, len(pos), SLICE_ROWS):  # ~50 sums per row: a slice at a time
-            part = slice(a, a + SLICE_ROWS)
-            sub = Positions(**{f: getattr(pos, f)[part] for f in
-                               ("side", "entry_price", "quantity", "leverage", "price", "fees", "group")},
-                            n_groups=pos.n_groups)
-            sub_levels = replace(levels, loss_cut=levels.loss_cut[part]) if np.ndim(levels.loss_cut) else levels
-            terms = account_terms(sub, sub_levels, {k: v[part] for k, v in cols.items()}, cross=self.cross,
-                                  deposit=None if deposit is None else deposit[part], moves=self.moves)
-            if self.sums is None:
-                self.names = list(terms)
-                self.sums = PairwiseSums(self.counts, len(self.names))
-            self.sums.add(sub.group, np.stack([np.broadcast_to(terms[nm], sub.group.shape) for nm in self.names]))
-            del terms
-        k = len(self.counts)
         for st, acc in self.status_counts.items():
-            acc += np.bincount(g[cols["status"] == st], minlength=k)
-        if not self.cross:
-            for key in self.nearest:
-                self._nearest(key, g, cols[f"{key}_distance_pct"])
+            acc += np.bincount(g[cols["status"] == st], minlength=self.n_groups)
+        for key, best in self.nearest.items():
+            moves = cols[f"{key}_distance_pct"]
+            ok = np.flatnonzero(~np.isnan(moves))
+            order = ok[np.lexsort((ok, np.abs(moves[ok]), g[ok]))]
+            first = order[np.r_[True, g[order][1:] != g[order][:-1]]] if len(order) else order
+            for gi, v in zip(g[first].tolist(), moves[first].tolist()):
+                if math.isnan(best[gi]) or abs(v) < abs(best[gi]):
+                    best[gi] = v
         for key in self.closest:
             if key in cols:
-                trig = cols[key]
-                if key == "liquidation_price":
-                    self.any_liquidation |= bool((~np.isnan(trig)).any())
-                self._closest(key, pos, trig, info)
+                self.any_liquidation |= key == "liquidation_price" and bool((~np.isnan(cols[key])).any())
+                self._closest(key, pos, cols[key], info)
         self.offset += len(pos)
-
-    def _nearest(self, key, g, moves):
-        ok = np.flatnonzero(~np.isnan(moves))
-        if not len(ok):
-            return
-        order = ok[np.lexsort((ok, np.abs(moves[ok]), g[ok]))]
-        first = order[np.r_[True, g[order][1:] != g[order][:-1]]]   # each account's nearest
-        best = self.nearest[key]
-        for gi, v in zip(g[first].tolist(), moves[first].tolist()):
-            if math.isnan(best[gi]) or abs(v) < abs(best[gi]):
-                best[gi] = v
 
     def _closest(self, key, pos, trig, info):
         room = pos.side * (pos.price - trig) / pos.price
         room = np.where(np.isnan(room), np.inf, room)
-        k = min(self.n_closest, len(room))
-        if k == 0:
-            return
-        idx = np.arange(len(room))
-        part = np.lexsort((idx, room))[:k]
+        part = np.lexsort((np.arange(len(room)), room))[:self.n_closest]
         cands = self.closest[key] + [(float(room[r]), self.offset + int(r), None, int(r)) for r in part]
-        cands.sort(key=lambda c: (c[0], c[1]))
-        kept = cands[:self.n_closest]
-        fresh = [c for c in kept if c[2] is None]
-        details = info(np.array([c[3] for c in fresh], dtype=np.int64)) if fresh and info else []
-        it = iter(details)
-        self.closest[key] = [c if c[2] is not None else (c[0], c[1], next(it) if info else {}, c[3])
-                             for c in kept]
+        kept = sorted(cands, key=lambda c: (c[0], c[1]))[:self.n_closest]
+        fresh = [c[3] for c in kept if c[2] is None]
+        details = iter(info(np.array(fresh, dtype=np.int64)) if fresh else [])
+        self.closest[key] = [c if c[2] is not None else (c[0], c[1], next(details), c[3]) for c in kept]
 
     def closest_rows(self) -> list:
         """Summary details of the positions closest to loss-cut (breached first)."""
         key = "liquidation_price" if self.any_liquidation else "loss_cut_price"
         return [c[2] for c in self.closest[key] if math.isfinite(c[0])]
 
-    def accounts(self) -> list:
-        """One dict per account, as :func:`account_rows`."""
-        if self.sums is None:
-            return []
-        t = self.sums.totals()
-        col = {nm: t[:, j] for j, nm in enumerate(self.names)}
-        per_row = np.ndim(self.levels.loss_cut) != 0 or self.levels.loss_cut_mmr is not None
-        out = []
-        for gi in range(len(self.counts)):
-            if self.counts[gi] == 0:
-                continue
-            mc = float(self.levels.margin_call)
-            if not per_row:
-                lc = float(self.levels.loss_cut)
-            else:
-                lc = float(col["lc_margin"][gi] / col["margin"][gi])
-            counts = {st: int(v[gi]) for st, v in self.status_counts.items()}
-            if self.cross:
-                fees = float(col["fees"][gi])
-                d = float(self.account_deposit[gi])
-                pnl, margin = float(col["pnl"][gi]), float(col["margin"][gi])
-                equity = d - fees + pnl
-                ratio = equity / margin if margin > 0 else math.nan
-                slope = float(col["slope"][gi])
-                move_mc = _move_from_sums(d, fees, mc, pnl, margin, slope, float(col["moving"][gi]))
-                if not per_row:
-                    move_lc = _move_from_sums(d, fees, lc, pnl, margin, slope, float(col["moving"][gi]))
-                else:
-                    move_lc = math.nan if math.isnan(lc) else _move_from_sums(
-                        d, fees, 1.0, pnl, float(col["margin_lc"][gi]), slope, float(col["moving_lc"][gi]))
-                status = str(core.status(ratio, mc, lc))
-            else:
-                equity = float(col["equity"][gi])
-                margin = float(col["required_margin"][gi])
-                ratio = equity / margin
-                status = (core.STATUS_LOSS_CUT if counts[core.STATUS_LOSS_CUT] else
-                          core.STATUS_MARGIN_CALL if counts[core.STATUS_MARGIN_CALL] else core.STATUS_OK)
-                move_mc, move_lc = float(self.nearest["margin_call"][gi]), float(self.nearest["loss_cut"][gi])
-            out.append(dict(group=gi, positions=int(self.counts[gi]), equity=equity, required_margin=margin,
-                            ratio=ratio, status=status, move_to_margin_call=move_mc,
-                            move_to_loss_cut=move_lc, margin_call_level=mc, loss_cut_level=lc,
-                            n_margin_call=counts[core.STATUS_MARGIN_CALL],
-                            n_loss_cut=counts[core.STATUS_LOSS_CUT]))
-            if not self.cross:
-                out[-1]["deposit"] = float(col["deposit"][gi])
-        return out
 
-    def stress(self) -> np.ndarray:
-        """As :func:`stress_table`: moves (rows) × accounts (columns)."""
-        out = np.full((len(self.moves), len(self.counts)), np.nan)
-        if self.sums is None:
-            return out
-        t = self.sums.totals()
-        col = {nm: t[:, j] for j, nm in enumerate(self.names)}
-        for j in range(len(self.counts)):
-            if self.counts[j] == 0:
-                continue
-            for i in range(len(self.moves)):
-                if self.cross:
-                    eq = float(self.account_deposit[j]) - float(col["fees"][j]) + float(col[f"pnl{i}"][j])
-                    margin = float(col[f"margin{i}"][j])
-                    out[i, j] = eq / margin if margin > 0 else math.nan
-                else:
-                    out[i, j] = float(col[f"equity{i}"][j] / col[f"margin{i}"][j])
-        return out
+def _move(equity, rm, slope, r_moving):
+    """market_move_to_level from its sums: E0 + x·A = Σr·M + x·Σr·B."""
+    den = slope - r_moving
+    if den == 0 or math.isnan(den):
+        return math.nan
+    x = (rm - equity) / den
+    return x if math.isfinite(x) and x > -1 else math.nan
+
+
+def account_figures(totals: dict, counts, levels: Levels, account_deposit, scan: Scan, *,
+                    cross: bool, names=None) -> Figures:
+    """The Summary's accounts and the Stress table from the per-account ``totals``.
+
+    Equity is ``D - F + PnL`` of the account (cross: its deposit; isolated: the sum of its
+    rows' deposits) and the ratio ``equity / margin``: the Positions sheet's own figures.
+    """
+    mc = float(levels.margin_call)
+    per_row = np.ndim(levels.loss_cut) != 0 or levels.loss_cut_mmr is not None
+    t = {k: v.tolist() for k, v in totals.items()}
+    accounts = []
+    stress = np.full((len(STRESS_MOVES), len(counts)), np.nan)
+    for g in np.flatnonzero(counts).tolist():
+        d = float(account_deposit[g])
+        equity = d - t["fees"][g] + t["pnl"][g]
+        margin = t["margin"][g]
+        ratio = equity / margin if margin > 0 else math.nan
+        lc = t["rm_lc"][g] / margin if per_row else float(levels.loss_cut)
+        n_mc, n_lc = (int(scan.status_counts[st][g]) for st in scan.status_counts)
+        if cross:
+            status = str(core.status(ratio, mc, lc))
+            move_mc = _move(equity, t["rm_mc"][g], t["slope"][g], mc * t["moving"][g])
+            move_lc = _move(equity, t["rm_lc"][g], t["slope"][g], t["moving_lc"][g])
+        else:  # isolated rows: the worst row's status, the nearest row's move
+            status = core.STATUS_LOSS_CUT if n_lc else core.STATUS_MARGIN_CALL if n_mc else core.STATUS_OK
+            move_mc, move_lc = float(scan.nearest["margin_call"][g]), float(scan.nearest["loss_cut"][g])
+        accounts.append(dict(group=g, name=names[g] if names else None, positions=int(counts[g]), deposit=d,
+                             equity=equity, required_margin=margin, ratio=ratio, status=status,
+                             move_to_margin_call=move_mc, move_to_loss_cut=move_lc, margin_call_level=mc,
+                             loss_cut_level=lc, n_margin_call=n_mc, n_loss_cut=n_lc))
+        for i in range(len(STRESS_MOVES)):
+            m = t[f"margin{i}"][g]
+            stress[i, g] = (d - t["fees"][g] + t[f"pnl{i}"][g]) / m if m > 0 else math.nan
+    return Figures(accounts=accounts, stress=stress[:, np.asarray(counts) > 0], closest=scan.closest_rows())

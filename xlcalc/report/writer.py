@@ -1,173 +1,32 @@
-"""The report workbook: Summary, Positions, Stress and Errors, written atomically.
+"""Write stage of the report: the workbook's sheets, Summary, Positions, Stress and Errors.
 
 openpyxl (write-only mode) builds the workbook: styles, headers, conditional formatting,
-autofilter, frozen panes, the Summary and Stress sheets and the chart. The long sheets
-(Positions, Errors) hold up to a million rows; openpyxl spends ~20 µs on each cell, so
-their data rows are streamed by :func:`stream_rows`, which takes them chunk by chunk from
-the report and renders a batch of rows column by column into the same SpreadsheetML that openpyxl writes (inline strings, the style ids openpyxl
-registered) and splices them into openpyxl's sheet part. User text is always an inline
-string (``t="inlineStr"``): a symbol like ``=HYPERLINK(...)`` can never become a formula.
-
->>> xml_text('=SUM(A1) & <b>')
-'=SUM(A1) &amp; &lt;b&gt;'
->>> xml_text("bell\\x07")
-'bell_x0007_'
+autofilter, frozen panes, print setup, the Summary and Stress sheets and the chart. The
+long sheets (Positions, Errors, up to a million rows each) get their rows from
+:mod:`.stream`, chunk by chunk, as :class:`~.stream.Column` lists.
 """
 from __future__ import annotations
 
 import io
-import re
-import zipfile
-from dataclasses import dataclass, field
+import math
 
 import numpy as np
+import pandas as pd
 
 from ..labels import label
+from . import stream
+from .display import FORMATS, fit_columns, print_setup, shown_width, text_width
+from .stream import _ILLEGAL, Column, SheetData
 
-__all__ = ["Column", "SheetData", "stream_rows", "xml_text", "splice_workbook",
-           "MAX_ROWS", "FORMATS"]
+__all__ = ["write_report", "positions_layout", "MAX_ROWS"]
 
 MAX_ROWS = 1_048_576          # Excel's rows per sheet, header included
-BATCH_ROWS = 5_000           # rows rendered at once: a few MB of XML text
-
-FORMATS = {
-    "int": "0",
-    "money": "#,##0.00",
-    "price": "#,##0.00######",
-    # computed prices: cents for large prices, more digits for small ones (alt coins)
-    "trigger": "[>=100]#,##0.00;[>=1]#,##0.0000;0.00000000",
-    "qty": "#,##0.########",
-    "lev": '0.##"x"',
-    "pct": "0.00%",
-    "move": "+0.0%;-0.0%;0.0%",
-    "text": "@",
-    "status": "General",
-    "side": "General",
-}
-
-# XML 1.0 forbids these characters; Excel reads _xHHHH_ back as the character.
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-# Text that already looks like an escape (a symbol "A_x0041_") keeps its underscore: _x005F_.
-_LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-
-
-def xml_text(text: str) -> str:
-    """``text`` escaped for an inline string, control characters as Excel's _xHHHH_.
-
-    >>> xml_text("a<b & \x01 _x0041_")
-    'a&lt;b &amp; _x0001_ _x005F_x0041_'
-    """
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    if "_x" in text:
-        text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
-    if _ILLEGAL.search(text):
-        text = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    return text
-
-
-def _text_fragment(text: str) -> str:
-    return f' t="inlineStr"><is><t xml:space="preserve">{xml_text(text)}</t></is></c>'
-
-
-@dataclass
-class Column:
-    """One column of a streamed sheet.
-
-    ``values``: a float array (numbers; NaN is an empty cell), or ``codes`` into
-    ``words`` (text that repeats: symbols, sides, statuses), or a list of str.
-    """
-
-    values: object = None
-    codes: np.ndarray = None
-    words: list = None
-    style_id: int = 0
-
-
-    def __len__(self):
-        return len(self.codes) if self.words is not None else len(self.values)
-
-
-
-@dataclass
-class SheetData:
-    """Rows to splice into one sheet part, below its header row.
-
-    ``chunks()`` yields the rows ``start:stop`` of the sheet's source, in order, as lists of
-    :class:`Column` (one per sheet column, any number of rows each): the rows are made
-    while they are written, so a sheet of a million rows is never in memory.
-    """
-
-    style_ids: list
-    chunks: object
-    start: int
-    stop: int
-    arcname: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def _letters(n):
     from openpyxl.utils import get_column_letter
 
     return [get_column_letter(i + 1) for i in range(n)]
-
-
-def _word_fragments(words):
-    return np.array([_text_fragment(str(w)) for w in words] + ["/>"], dtype=object)
-
-
-def stream_rows(data: SheetData, first_row: int = 2, progress=None):
-    """Yield the SpreadsheetML of ``data``'s rows, encoded, batch by batch."""
-    letters = _letters(len(data.style_ids))
-    template = '<row r="{0}">' + "".join(
-        f'<c r="{letter}{{0}}" s="{style_id}"{{{j + 1}}}'
-        for j, (letter, style_id) in enumerate(zip(letters, data.style_ids))) + "</row>"
-    fmt = template.format
-    row = first_row
-    for columns in data.chunks():
-        m = len(columns[0]) if columns else 0
-        word_frags = [None if col.words is None else _word_fragments(col.words) for col in columns]
-        for a in range(0, m, BATCH_ROWS):
-            b = min(a + BATCH_ROWS, m)
-            frags = []
-            for col, words in zip(columns, word_frags):
-                if words is not None:
-                    codes = np.asarray(col.codes[a:b])
-                    frags.append(words[np.where(codes < 0, len(words) - 1, codes)].tolist())
-                elif isinstance(col.values, np.ndarray):
-                    v = col.values[a:b]
-                    if v.dtype.kind in "iu":
-                        frags.append([f"><v>{x}</v></c>" for x in v.tolist()])
-                    else:
-                        frags.append([f"><v>{x!r}</v></c>" if x == x else "/>"
-                                      for x in (np.where(np.isfinite(v), v, np.nan) + 0.0).tolist()])  # no -0.0
-                else:
-                    frags.append([_text_fragment(t) if t != "" else "/>" for t in col.values[a:b]])
-            yield "".join(map(fmt, range(row, row + b - a), *frags)).encode("utf-8")
-            row += b - a
-            if progress is not None:
-                progress.update(b - a)
-
-
-def splice_workbook(workbook_bytes: bytes, dest, sheets: list, progress=None, compresslevel=4):
-    """Copy openpyxl's package to ``dest``, adding each SheetData's rows to its sheet part."""
-    by_name = {s.arcname: s for s in sheets}
-    with zipfile.ZipFile(io.BytesIO(workbook_bytes)) as zin, \
-            zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zout:
-        for info in zin.infolist():
-            part = zin.read(info.filename)
-            data = by_name.get(info.filename)
-            if data is None:
-                zout.writestr(info, part, compress_type=zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
-                continue
-            text = part.decode("utf-8")
-            head, tail = text.split("</sheetData>", 1)
-            with zout.open(info.filename, "w", force_zip64=True) as fh:
-                fh.write(head.encode("utf-8"))
-                for chunk in stream_rows(data, progress=progress):
-                    fh.write(chunk)
-                fh.write(("</sheetData>" + tail).encode("utf-8"))
 
 
 def sheet_title(key: str, lang: str, part: int = 1) -> str:
@@ -239,31 +98,49 @@ HEADER_FILL = "DDEBF7"
 class _Styles:
     """Cell styles built once: openpyxl looks a style up on every styled cell."""
 
-    def __init__(self, ws):
+    def __init__(self, ws, formats=FORMATS):
         from openpyxl.styles import Alignment, Font, PatternFill
 
-        self.ws = ws
+        self.ws, self.formats, self.widths, self.rows = ws, formats, [], []
         self.header_font = Font(bold=True)
         self.header_fill = PatternFill("solid", fgColor=HEADER_FILL)
         self.wrap = Alignment(wrap_text=True, vertical="center")
         self.title_font = Font(bold=True, size=14)
         self.fills = {k: PatternFill("solid", fgColor=v) for k, v in STATUS_FILLS.items()}
 
+    def append(self, cells, measure=True):
+        """Keep a row for :meth:`write`, widening ``self.widths`` to its content."""
+        self.rows.append(cells)
+        if measure:
+            for j, c in enumerate(cells):
+                if j >= len(self.widths):
+                    self.widths.append(0)
+                if c.value is not None:
+                    w = shown_width(c.value, c.number_format)
+                    self.widths[j] = max(self.widths[j], min(w, 12) if c.fill is self.header_fill else w)
+
+    def write(self, headers=(), *, one_page=False):
+        """Set the widths and the print setup (before any row: write-only), then the rows."""
+        fit_columns(self.ws, self.widths, headers)
+        print_setup(self.ws, len(self.widths), one_page=one_page)
+        for cells in self.rows:
+            self.ws.append(cells)
+
     def cell(self, value, fmt=None, *, bold=False, header=False, status=None):
         """A write-only cell; strings are forced to text so they never become formulas."""
         from openpyxl.cell import WriteOnlyCell
 
-        if isinstance(value, float) and not np.isfinite(value):
-            value = None
         if isinstance(value, np.generic):
             value = value.item()
+        if isinstance(value, float):
+            value = value + 0.0 if math.isfinite(value) else None   # no -0
         if isinstance(value, str):
             value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
         c = WriteOnlyCell(self.ws, value=value)
         if isinstance(value, str):
             c.data_type = "s"
-        if fmt and fmt in FORMATS:
-            c.number_format = FORMATS[fmt]
+        if fmt and fmt in self.formats:
+            c.number_format = self.formats[fmt]
         if header:
             c.font, c.fill, c.alignment = self.header_font, self.header_fill, self.wrap
         elif bold:
@@ -271,17 +148,6 @@ class _Styles:
         if status in self.fills:
             c.fill = self.fills[status]
         return c
-
-
-def _width(text: str) -> float:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
-
-
-def _set_widths(ws, headers, minimum=10, maximum=28):
-    for letter, text in zip(_letters(len(headers)), headers):
-        ws.column_dimensions[letter].width = max(minimum, min(maximum, _width(text) * 0.9 + 2))
 
 
 def _status_rules(ws, status_col, last_col, last_row, lang):
@@ -296,20 +162,65 @@ def _status_rules(ws, status_col, last_col, last_row, lang):
             ref, FormulaRule(formula=[f'${status_col}2="{word}"'], fill=fill, stopIfTrue=True))
 
 
+def write_report(report, dest, lang: str, progress=None):
+    """Write stage: the workbook of ``report`` (pipeline.Report) to ``dest``."""
+    package, sheets = build_workbook(report, lang)
+    stream.splice_workbook(package, dest, sheets, progress=progress)
+
+
+def position_chunks(report, keys, lang, start, stop):
+    """Columns (``keys`` of :func:`positions_layout`) of the positions ``start:stop``."""
+    side_words = [label("long", lang), label("short", lang)]
+    a = 0
+    for i, n in enumerate(report.rows.positions.lengths):
+        lo, hi = max(start - a, 0), min(stop - a, n)
+        a += n
+        if lo >= hi:
+            continue
+        rows, pos, cols = report.columns(i)
+        status_codes, status_keys = pd.factorize(np.asarray(cols["status"])[lo:hi])
+        out = []
+        for key in keys:
+            if key == "line":
+                col = Column(values=report.rows.line_numbers(rows["record"], rows["line"])[lo:hi])
+            elif key == "side":
+                col = Column(codes=(pos.side[lo:hi] < 0).astype(np.int64), words=side_words)
+            elif key in ("account", "symbol") or isinstance(key, tuple):
+                cat = rows["texts"][key] if isinstance(key, str) else rows["extra"][key[1]]
+                col = Column(codes=np.asarray(cat.codes)[lo:hi], words=list(cat.categories))
+            elif key == "status":
+                col = Column(codes=status_codes, words=[label(str(k), lang) for k in status_keys])
+            else:
+                values = cols[key] if key in cols else rows["numbers"][key]
+                col = Column(values=np.asarray(values, dtype=float)[lo:hi])
+            out.append(col)
+        yield out
+
+
+def error_chunks(rows, width):
+    """Columns of the Errors sheet: line, reason, the row's raw fields."""
+    for i in range(len(rows.errors.offsets)):
+        e = rows.errors.load(i)
+        cols = [Column(values=rows.line_numbers(e["record"], e["line"])), Column(values=e["reasons"])]
+        cols += [Column(values=[str(r[j]) if j < len(r) else "" for r in e["raw"]]) for j in range(width)]
+        yield cols
+
+
 def build_workbook(report, lang: str):
     """The openpyxl workbook (headers, small sheets) and the rows to splice into it."""
     from openpyxl import Workbook
 
+    formats = report.display.formats(report.currency)
     wb = Workbook(write_only=True)
     summary_ws = wb.create_sheet(sheet_title("report_sheet_summary", lang))
-    position_sheets = _positions_sheets(wb, report, lang)
+    position_sheets = _positions_sheets(wb, report, lang, formats)
     stress_ws = wb.create_sheet(sheet_title("report_sheet_stress", lang))
     errors = _errors_sheet(wb, report, lang)
-    _summary_sheet(summary_ws, report, lang)
-    _stress_sheet(stress_ws, report, lang)
+    _summary_sheet(_Styles(summary_ws, formats), report, lang)
+    _stress_sheet(_Styles(stress_ws, formats), report, lang)
     buf = io.BytesIO()
     wb.save(buf)
-    sheets = position_sheets + ([errors] if errors is not None else [])
+    sheets = position_sheets + [errors]
     for data in sheets:
         data.arcname = data.extra.pop("ws").path.lstrip("/")
     return buf.getvalue(), sheets
@@ -319,42 +230,43 @@ def positions_layout(report):
     """(key, label key or header, format) of each Positions column, in layout order."""
     out = []
     for key, label_key, fmt in INPUT_LAYOUT:
-        if key in ("account", "symbol") and key not in report.text_fields:
+        if key in ("account", "symbol") and key not in report.rows.header.fields:
             continue
-        if key == "deposit" and report.cross:
+        if key == "deposit" and report.rows.cross:
             continue
         out.append((key, label_key, fmt))
-    out += [(key, label_key, fmt) for key, label_key, fmt in COMPUTED_LAYOUT if key in report.computed_keys]
-    out += [(("extra", header), None, "text") for header in report.extra_headers]
+    out += [(key, label_key, fmt) for key, label_key, fmt in COMPUTED_LAYOUT
+            if key in report.figures.computed_keys]
+    out += [(("extra", header), None, "text") for header in report.rows.extra_headers]
     return out
 
 
-def _register(styles, fmt):
-    c = styles.cell(None, fmt)
-    return c.style_id
-
-
-def _positions_sheets(wb, report, lang):
+def _positions_sheets(wb, report, lang, formats):
     layout = positions_layout(report)
     keys = [key for key, _, _ in layout]
     headers = [label(lk, lang) if lk else str(key[1]) for key, lk, _ in layout]
+    words = {"side": [label("long", lang), label("short", lang)],
+             "status": [label(k, lang) for k in ("ok", "margin_call", "loss_cut")]}
+    widths = [max(map(text_width, words[key])) if key in words else report.display.width(key, fmt, formats)
+              for key, _, fmt in layout]
+    widths[0] = max(widths[0], len(str(report.rows.rows_in + 1)))   # line numbers
     letters = _letters(len(layout))
-    status_idx = keys.index("status")
-    n = report.n_positions
+    n = report.rows.n_positions
     per_sheet = MAX_ROWS - 1
     out = []
     for part, start in enumerate(range(0, max(n, 1), per_sheet), 1):
         stop = min(start + per_sheet, n)
         ws = wb.create_sheet(sheet_title("report_sheet_positions", lang, part))
-        styles = _Styles(ws)
-        style_ids = [_register(styles, fmt) for _, _, fmt in layout]
+        styles = _Styles(ws, formats)
         ws.freeze_panes = "B2"
-        _set_widths(ws, headers)
+        fit_columns(ws, widths, headers)
+        print_setup(ws, len(layout))
         last_row = stop - start + 1
         ws.auto_filter.ref = f"A1:{letters[-1]}{max(last_row, 1)}"
-        _status_rules(ws, letters[status_idx], letters[-1], last_row, lang)
+        _status_rules(ws, letters[keys.index("status")], letters[-1], last_row, lang)
         ws.append([styles.cell(h, header=True) for h in headers])
-        chunks = (lambda a=start, b=stop: report.position_chunks(keys, lang, a, b))
+        chunks = (lambda a=start, b=stop: position_chunks(report, keys, lang, a, b))
+        style_ids = [styles.cell(None, fmt).style_id for _, _, fmt in layout]
         out.append(SheetData(style_ids=style_ids, chunks=chunks, start=start, stop=stop, extra={"ws": ws}))
     return out
 
@@ -363,45 +275,44 @@ def _errors_sheet(wb, report, lang):
     ws = wb.create_sheet(sheet_title("report_sheet_errors", lang))
     styles = _Styles(ws)
     # a CSV row longer than the header brings its extra fields: unnamed columns at the right
-    raw_columns = report.raw_columns
-    width = max(len(raw_columns), report.error_width)
+    rows = report.rows
+    raw_columns = rows.header.raw_columns
+    width = max(len(raw_columns), rows.error_width)
     headers = [label("report_line", lang), label("report_reason", lang)] + list(raw_columns) + [
         f"({j + 1})" for j in range(len(raw_columns), width)]
-    style_ids = [_register(styles, "int"), _register(styles, "text")]
-    style_ids += [_register(styles, "text")] * width
     ws.freeze_panes = "C2"
-    _set_widths(ws, headers)
-    ws.column_dimensions["B"].width = 60
-    letters = _letters(len(headers))
-    ws.auto_filter.ref = f"A1:{letters[-1]}{report.n_errors + 1}"
+    fit_columns(ws, [len(str(rows.rows_in + 1)), 60] + [text_width(h) + 4 for h in headers[2:]], headers)
+    print_setup(ws, len(headers))
+    ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{rows.n_errors + 1}"
     ws.append([styles.cell(h, header=True) for h in headers])
-    return SheetData(style_ids=style_ids, chunks=lambda: report.error_chunks(width), start=0,
-                     stop=report.n_errors, extra={"ws": ws})
+    style_ids = [styles.cell(None, "int").style_id] + [styles.cell(None, "text").style_id] * (width + 1)
+    return SheetData(style_ids=style_ids, chunks=lambda: error_chunks(rows, width), start=0,
+                     stop=rows.n_errors, extra={"ws": ws})
 
 
-def _summary_sheet(ws, report, lang):
-    styles = _Styles(ws)
-    ws.column_dimensions["A"].width = 30
-    for letter in _letters(12)[1:]:
-        ws.column_dimensions[letter].width = 18
-    cell = styles.cell
-    ws.append([cell(label("report_title", lang), bold=True)])
+def _summary_sheet(styles, report, lang):
+    cell, append = styles.cell, styles.append
+    append([cell(label("report_title", lang), bold=True)], measure=False)
+    rows, levels, p = report.rows, report.levels, report.preset
+    exchange = f"{p['name']} {p['product']} ({p['id']}; {p['source_url']}, {p['as_of']})" if p else "-"
+    loss_cut = f"mmr {levels.mmr * 100:g} % × {label('leverage', lang)}" if levels.loss_cut_mmr is not None \
+        else _level_text(levels.loss_cut, lang)
     info = [
         ("report_input_file", report.source_name, None),
-        ("exchange", report.exchange_text, None),
-        ("basis", label("mark" if report.levels.mark else "entry", lang), None),
-        ("report_margin_mode", label("report_cross" if report.cross else "report_isolated", lang), None),
-        ("margin_call_level", report.margin_call_text(lang), None),
-        ("loss_cut_level", report.loss_cut_text(lang), None),
-        ("report_rows_in", report.rows_in, "int"),
-        ("report_positions", report.n_positions, "int"),
-        ("report_rows_rejected", report.n_errors, "int"),
+        ("exchange", exchange, None),
+        ("basis", label("mark" if levels.mark else "entry", lang), None),
+        ("report_margin_mode", label("report_cross" if rows.cross else "report_isolated", lang), None),
+        ("margin_call_level", _level_text(levels.margin_call, lang), None),
+        ("loss_cut_level", loss_cut, None),
+        ("report_rows_in", rows.rows_in, "int"),
+        ("report_positions", rows.n_positions, "int"),
+        ("report_rows_rejected", rows.n_errors, "int"),
     ]
-    for key, value, fmt in info:
-        ws.append([cell(label(key, lang), bold=True), cell(value, fmt)])
-    ws.append([])
-    ws.append([cell(label(k, lang), header=True) for _, k, _ in ACCOUNT_LAYOUT])
-    for acct in report.accounts:
+    for key, value, fmt in info:   # long texts run over the empty cells at their right
+        append([cell(label(key, lang), bold=True), cell(value, fmt)], measure=key != "exchange")
+    append([])
+    append([cell(label(k, lang), header=True) for _, k, _ in ACCOUNT_LAYOUT])
+    for acct in report.figures.accounts:
         row = []
         for key, _, fmt in ACCOUNT_LAYOUT:
             value = acct[key]
@@ -411,11 +322,11 @@ def _summary_sheet(ws, report, lang):
                 row.append(cell(label(value, lang), status=value))
             else:
                 row.append(cell(value, fmt))
-        ws.append(row)
-    ws.append([])
-    ws.append([cell(label("report_closest", lang), bold=True)])
-    ws.append([cell(label(k, lang), header=True) for _, k, _ in CLOSEST_LAYOUT])
-    for r in report.closest:  # dicts: line, account, symbol, side (+1/-1), price, ...
+        append(row)
+    append([])
+    append([cell(label("report_closest", lang), bold=True)], measure=False)
+    append([cell(label(k, lang), header=True) for _, k, _ in CLOSEST_LAYOUT])
+    for r in report.figures.closest:  # dicts: line, account, symbol, side (+1/-1), price, ...
         row = []
         for key, _, fmt in CLOSEST_LAYOUT:
             value = r[key]
@@ -425,37 +336,44 @@ def _summary_sheet(ws, report, lang):
                 row.append(cell(label(value, lang), status=value))
                 continue
             row.append(cell(value, fmt))
-        ws.append(row)
+        append(row)
+    styles.write(one_page=len(report.figures.accounts) < 40)
 
 
-def _stress_sheet(ws, report, lang):
+def _level_text(value, lang):
+    return label("none", lang) if math.isnan(float(value)) else f"{float(value) * 100:g} %"
+
+
+def _stress_sheet(styles, report, lang):
+    """The ratio of each account over a ladder of market moves, and its chart below the
+    table: both on one printed page."""
     from openpyxl.chart import LineChart, Reference
 
-    styles = _Styles(ws)
-    cell = styles.cell
-    names = [n or label("report_all_positions", lang) for n in report.account_names[:16000]]
+    ws, cell = styles.ws, styles.cell
+    fig = report.figures
+    names = [a["name"] or label("report_all_positions", lang) for a in fig.accounts[:16000]]
     levels = []  # a level line when every account has the same level
     for key, colour in (("margin_call_level", "FFC000"), ("loss_cut_level", "C00000")):
-        values = {round(a[key], 12) for a in report.accounts if np.isfinite(a[key])}
+        values = {round(a[key], 12) for a in fig.accounts if np.isfinite(a[key])}
         if len(values) == 1:
             levels.append((label(key, lang), values.pop(), colour))
     headers = [label("report_market_move", lang)] + [str(n) for n in names] + [h for h, _, _ in levels]
-    _set_widths(ws, headers, minimum=12)
-    ws.append([cell(h, header=True) for h in headers])
-    for i, move in enumerate(report.stress_moves):
+    styles.append([cell(h, header=True) for h in headers])
+    for i, move in enumerate(fig.moves):
         row = [cell(float(move), "move")]
-        row += [cell(float(report.stress[i, j]), "pct") for j in range(len(names))]
+        row += [cell(float(fig.stress[i, j]), "pct") for j in range(len(names))]
         row += [cell(float(v), "pct") for _, v, _ in levels]
-        ws.append(row)
-    if not names or not len(report.stress_moves):
+        styles.append(row)
+    styles.write(headers, one_page=len(names) < 20)
+    if not names or not len(fig.moves):
         return
     chart = LineChart()
     chart.title = label("report_sheet_stress", lang)
     chart.y_axis.title = label("ratio", lang)
     chart.x_axis.title = label("report_market_move", lang)
     chart.y_axis.number_format = "0%"
-    chart.height, chart.width = 10, 20
-    last = len(report.stress_moves) + 1
+    chart.height, chart.width = 9, 16
+    last = len(fig.moves) + 1
     shown = min(len(names), 10)
     for j in list(range(2, 2 + shown)) + list(range(2 + len(names), 2 + len(names) + len(levels))):
         chart.add_data(Reference(ws, min_col=j, min_row=1, max_row=last), titles_from_data=True)
@@ -464,4 +382,4 @@ def _stress_sheet(ws, report, lang):
         series = chart.series[shown + k]
         series.graphicalProperties.line.dashStyle = "dash"
         series.graphicalProperties.line.solidFill = colour
-    ws.add_chart(chart, f"{_letters(len(headers) + 2)[-1]}2")
+    ws.add_chart(chart, f"A{last + 2}")

@@ -1,0 +1,146 @@
+"""How the report shows its numbers (issue #12): number formats from the account currency and
+the decimals of the prices the user gave, column widths from the widest content, print setup.
+
+The account currency: the one given (``--currency``), else the quote currency every symbol
+shares (``BTC/JPY`` → JPY, ``BTCUSDT`` → USDT), else none (plain ``#,##0.00``). A language
+says nothing about the account's currency, so it is never used for it.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["quote_currency", "number_formats", "Measure", "shown_width", "text_width", "fit_columns",
+           "print_setup", "FORMATS"]
+
+# Money in the account currency: (symbol, decimals); another code: "#,##0.00" and its code.
+CURRENCIES = {"JPY": ('"¥"', 0), "USD": ('"$"', 2), "EUR": ('"€"', 2), "GBP": ('"£"', 2),
+              "KRW": ('"₩"', 0), "USDT": (None, 2), "USDC": (None, 2), "BTC": (None, 8), "ETH": (None, 8)}
+QUOTES = ["USDT", "USDC", "JPY", "USD", "EUR", "GBP", "KRW", "BTC", "ETH"]   # symbol suffixes
+
+
+def quote_currency(symbol) -> str | None:
+    """The currency a symbol is priced in: "BTC/JPY" → JPY, "BTCUSDT" → USDT, "EUR_USD" → USD.
+
+    >>> [quote_currency(s) for s in ("BTC/JPY", "btcusdt", "EUR_USD", "ETH-PERP", "XAUUSD.m")]
+    ['JPY', 'USDT', 'USD', None, 'USD']
+    """
+    text = str(symbol).upper().split(".")[0]
+    parts = re.split(r"[/_\-: ]", text)
+    if len(parts) > 1:
+        return parts[-1] if parts[-1] in CURRENCIES else None
+    return next((q for q in QUOTES if text.endswith(q) and len(text) > len(q)), None)
+
+
+def number_formats(currency=None, price_decimals=2, quantity_decimals=4) -> dict:
+    """Excel number formats of the report's kinds of column; none shows ``-0`` (a zero
+    section of its own). Prices show the decimals of the prices the user gave.
+
+    >>> f = number_formats("JPY", price_decimals=3)
+    >>> f["money"], f["price"]
+    ('"¥"#,##0;-"¥"#,##0;"¥"0', '#,##0.000;-#,##0.000;0.000')
+    """
+    def fixed(decimals, before="", after=""):
+        body = "#,##0" + ("." + "0" * decimals if decimals else "")
+        zero = "0" + ("." + "0" * decimals if decimals else "")
+        return f"{before}{body}{after};-{before}{body}{after};{before}{zero}{after}"
+    sign, decimals = CURRENCIES.get(currency, (None, 2))
+    after = f'" {currency}"' if currency and not sign else ""
+    return {"int": "0", "money": fixed(decimals, sign or "", after), "price": fixed(price_decimals),
+            "trigger": fixed(price_decimals), "qty": fixed(quantity_decimals), "lev": '0.##"x"',
+            "pct": "0.00%", "move": "+0.0%;-0.0%;0.0%", "text": "@", "status": "General", "side": "General"}
+
+
+FORMATS = number_formats()
+
+
+def _decimals(x, most=8) -> int:
+    """Decimals the numbers ``x`` were given with (at most ``most``)."""
+    x = x[np.isfinite(x)]
+    for d in range(most):
+        if np.all(np.abs(np.round(x, d) - x) <= 1e-9 * np.abs(x)):
+            return d
+    return most
+
+
+class Measure:
+    """What the formats and the column widths depend on, gathered chunk by chunk: the largest
+    magnitude of each number column, the decimals of the user's prices and quantities, the
+    widest text of each text column and the symbols' quote currencies."""
+
+    def __init__(self):
+        self.largest, self.decimals, self.text, self.quotes = {}, {}, {}, set()
+
+    def add(self, kept: dict, cols: dict):
+        for key, v in {**kept["numbers"], **cols}.items():
+            v = np.asarray(v)
+            if v.dtype.kind == "f" and len(v):
+                big = np.nanmax(np.abs(np.where(np.isfinite(v), v, np.nan)), initial=0.0)
+                self.largest[key] = max(self.largest.get(key, 0.0), float(np.nan_to_num(big)))
+        for key in ("entry_price", "price", "quantity"):
+            self.decimals[key] = max(self.decimals.get(key, 0), _decimals(kept["numbers"][key]))
+        texts = {**kept["texts"], **{("extra", k): c for k, c in kept["extra"].items()}}
+        for key, cat in texts.items():
+            words = pd.Series(cat.categories, dtype=str)
+            wide = (words.str.len() + words.str.count(r"[\u1100-\uffff]")).max() if len(words) else 0
+            self.text[key] = max(self.text.get(key, 0), int(wide))
+        if "symbol" in kept["texts"]:
+            self.quotes |= {quote_currency(s) for s in kept["texts"]["symbol"].categories}
+
+    def formats(self, currency=None) -> dict:
+        """Number formats; the currency given, else the one quote currency of every symbol."""
+        if currency is None and len(self.quotes) == 1:
+            currency = next(iter(self.quotes))
+        prices = max(self.decimals.get("entry_price", 0), self.decimals.get("price", 0))
+        return number_formats(currency, prices, self.decimals.get("quantity", 4))
+
+    def width(self, key, fmt, formats) -> int:
+        """Characters the widest value of column ``key`` takes in format ``fmt``."""
+        if key in self.text:
+            return self.text[key]
+        return shown_width(self.largest[key], formats[fmt]) if key in self.largest else 0
+
+
+def shown_width(value, number_format: str) -> int:
+    """Characters ``value`` takes in ``number_format`` (its sign counted).
+
+    >>> shown_width(12_345_678.125, '#,##0.000'), shown_width(-0.25, '0.00%')
+    (15, 7)
+    """
+    if isinstance(value, str) or number_format in ("General", "@"):
+        return text_width(value)
+    first = number_format.split(";")[0]
+    literal = "".join(re.findall(r'"([^"]*)"', first))
+    bare = re.sub(r'"[^"]*"', "", first)
+    if "%" in bare:
+        value, literal = value * 100, literal + "%"
+    return len(f"{abs(value):,.{bare.partition('.')[2].count('0')}f}") + text_width(literal) + 1
+
+
+def text_width(text) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def fit_columns(ws, widths, headers=(), most=60):
+    """Column widths from their widest content; a header (it wraps) counts up to 12."""
+    from openpyxl.utils import get_column_letter
+
+    for j in range(len(widths)):
+        letter = get_column_letter(j + 1)
+        header = min(text_width(headers[j]), 12) if j < len(headers) else 0
+        ws.column_dimensions[letter].width = min(max(widths[j], header, 6) + 2, most)
+
+
+def print_setup(ws, n_columns, *, one_page=False):
+    """Fit to one page wide (one page in all: ``one_page``), landscape when wide, the header
+    row repeated on every page."""
+    ws.page_setup.orientation = "landscape" if n_columns > 7 else "portrait"
+    ws.page_setup.paperSize = "9"   # A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1 if one_page else 0
+    if not one_page:
+        ws.print_title_rows = "1:1"

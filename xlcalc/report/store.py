@@ -1,0 +1,156 @@
+"""Read stage of the report: the reader's validated chunks, kept in a temporary file for the
+later passes, with each account's row count and sums (:class:`Rows`)."""
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._inputs import InputError, Inputs
+from .compute import AccountSums, Levels, Positions, row_terms
+from .reader import ExactLines, RowTooLong, iter_chunks
+
+__all__ = ["Rows", "read_rows"]
+
+
+class _Store:
+    """Pickled chunks in an anonymous temporary file: what the later passes re-read."""
+
+    def __init__(self):
+        self.file = tempfile.TemporaryFile(prefix="xlcalc-report-")
+        self.offsets, self.lengths = [], []
+
+    def append(self, obj, n_rows):
+        self.file.seek(0, os.SEEK_END)
+        self.offsets.append(self.file.tell())
+        self.lengths.append(n_rows)
+        pickle.dump(obj, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def load(self, i):
+        self.file.seek(self.offsets[i])
+        return pickle.load(self.file)
+
+
+@dataclass
+class Rows:
+    """The input after reading and validation: valid rows (``positions``, chunk by chunk, on
+    disk), rejected rows (``errors``), counts, and the per-account ``totals`` of
+    :func:`compute.row_terms`. ``account_deposit``: each account's deposit (cross) or the sum
+    of its rows' deposits (isolated)."""
+
+    header: object                      # reader.Table: fields, raw_columns
+    cross: bool
+    extra_headers: list                 # the input's other columns, kept as text
+    positions: _Store = field(default_factory=_Store)
+    errors: _Store = field(default_factory=_Store)
+    lines: object = None                # exact line numbers (CSV with quoted line breaks)
+    rows_in: int = 0
+    n_positions: int = 0
+    n_errors: int = 0
+    error_width: int = 0                # fields of the longest rejected row
+    account_names: list = None
+    counts: np.ndarray = None
+    totals: dict = None
+    account_deposit: np.ndarray = None
+
+
+    def line_numbers(self, record, line):
+        """Line numbers of these records (ascending): exact when the CSV has quoted line breaks."""
+        if self.lines is None or not len(record):
+            return line
+        lo, hi = int(record.min()), int(record.max()) + 1
+        self.lines.seek(lo * 8)
+        return np.frombuffer(self.lines.read((hi - lo) * 8), dtype=np.int64)[record - lo]
+
+    def chunk(self, i, levels: Levels):
+        """Stored chunk ``i``: its rows (dict), Positions and the levels of its rows."""
+        rows = self.positions.load(i)
+        num = rows["numbers"]
+        pos = Positions(side=rows["side"], entry_price=num["entry_price"], quantity=num["quantity"],
+                        leverage=num["leverage"], price=num["price"], fees=num["fees"], group=rows["group"],
+                        n_groups=len(self.counts))
+        if "symbol" in rows["texts"]:
+            sym = rows["texts"]["symbol"]
+            pos.extra = {"symbol_codes": np.asarray(sym.codes), "symbols": list(sym.categories)}
+        return rows, pos, levels.for_rows(pos.leverage)
+
+    def close(self):
+        for f in (self.positions.file, self.errors.file, self.lines):
+            if f is not None:
+                f.close()
+
+
+def read_rows(source, levels: Levels, deposit, *, lang="en", **reader_options) -> Rows:
+    """Read and validate ``source`` chunk by chunk (reader.iter_chunks) into :class:`Rows`."""
+    try:
+        return _read(source, levels, deposit, lang, reader_options, tolerant=False)
+    except RowTooLong:  # rare: the slower reader keeps such rows, to report them
+        return _read(source, levels, deposit, lang, reader_options, tolerant=True)
+
+
+def _read(source, levels, deposit, lang, reader_options, tolerant):
+    rows = None
+    accounts, sums = {}, AccountSums()
+    try:
+        for chunk in iter_chunks(source, tolerant=tolerant, lang=lang, **reader_options):
+            if isinstance(chunk, ExactLines):  # line numbers of a CSV with quoted line breaks
+                rows.lines = tempfile.TemporaryFile(prefix="xlcalc-lines-")
+                for part in chunk.chunks():
+                    rows.lines.write(part.astype(np.int64).tobytes())
+                continue
+            if rows is None:
+                rows = Rows(header=chunk.header, cross="deposit" not in chunk.header.fields,
+                            extra_headers=list(chunk.extra))
+                if rows.cross and deposit is None:
+                    raise InputError("a deposit is needed: add a deposit (証拠金) column to the input "
+                                     "(isolated positions) or give --deposit (one cross-margin account"
+                                     " per account value)")
+                if rows.cross:
+                    deposit = Inputs().number("deposit", deposit, rule="nonnegative")
+            _keep(rows, chunk, accounts, sums, levels)
+    except BaseException:
+        if rows is not None:
+            rows.close()
+        raise
+    if rows is None:
+        raise InputError("input has no header row")
+    n_groups = max(len(accounts), 1)
+    rows.account_names = list(accounts) or None
+    rows.totals = {k: np.concatenate([v, np.zeros(n_groups - len(v))]) for k, v in sums.totals.items()}
+    rows.counts = rows.totals.pop("count", np.zeros(n_groups)).astype(np.int64)
+    rows.account_deposit = np.full(n_groups, float(deposit)) if rows.cross else rows.totals.get("deposit")
+    return rows
+
+
+def _keep(rows, chunk, accounts, sums, levels):
+    rows.rows_in += chunk.n_rows
+    if chunk.reasons:
+        order = sorted(chunk.reasons)
+        raw = [chunk.raw_bad[i] for i in order]
+        rows.errors.append(dict(record=chunk.record[order], line=chunk.line[order],
+                                reasons=[chunk.reasons[i] for i in order], raw=raw), len(order))
+        rows.n_errors += len(order)
+        rows.error_width = max([rows.error_width] + [len(r) for r in raw])
+    v = ~chunk.bad
+    num = {k: a[v] for k, a in chunk.numbers.items()}
+    n = len(num["entry_price"])
+    group = np.zeros(n, dtype=np.int64)
+    if "account" in chunk.texts and n:  # account numbers in order of first appearance
+        codes, uniques = pd.factorize(np.asarray(chunk.texts["account"][v], dtype=object))
+        group = np.array([accounts.setdefault(str(u), len(accounts)) for u in uniques], dtype=np.int64)[codes]
+    kept = dict(numbers=num, side=chunk.side[v], group=group, record=chunk.record[v], line=chunk.line[v],
+                texts={k: c[v] for k, c in chunk.texts.items()},
+                extra={k: c[v] for k, c in chunk.extra.items()})
+    rows.positions.append(kept, n)
+    rows.n_positions += n
+    if n:
+        n_groups = max(len(accounts), 1)
+        pos = Positions(side=kept["side"], entry_price=num["entry_price"], quantity=num["quantity"],
+                        leverage=num["leverage"], price=num["price"], fees=num["fees"], group=group,
+                        n_groups=n_groups)
+        terms = row_terms(pos, levels.for_rows(pos.leverage), None if rows.cross else num["deposit"])
+        sums.add(dict(count=1.0, **terms), group, n_groups)

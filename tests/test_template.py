@@ -18,7 +18,8 @@ from xlcalc.template.regenerate import DEFAULT_DIR, ready_made
 
 # Functions every Excel since 2010 and LibreOffice 7.4 compute (SPEC §5).
 ALLOWED = {"IF", "AND", "OR", "NOT", "MAX", "MIN", "INDEX", "MATCH", "ISNUMBER", "ISBLANK", "ISNA",
-           "IFERROR", "SUM", "SUMPRODUCT", "ABS", "NA", "COUNTA", "LEN"}
+           "IFERROR", "SUM", "SUMPRODUCT", "ABS", "NA", "COUNTA", "LEN", "LEFT", "CELL", "CEILING", "FLOOR",
+           "SMALL", "ROUND", "INT", "LOG10", "LOWER", "N"}
 CALL = re.compile(r"([A-Z][A-Z0-9._]*)\(")
 
 
@@ -97,17 +98,20 @@ def test_every_name_in_a_formula_is_defined(book):
 
 def test_inputs_unlocked_formulas_locked_sheets_protected(book):
     lang, wb = book
+    positions = label("sheet_positions", lang)
     for ws in wb.worksheets:
-        assert ws.protection.sheet and not ws.protection.password
+        # Positions stays unprotected: Excel grows a table only on an unprotected sheet.
+        assert ws.protection.sheet is (ws.title != positions) and not ws.protection.password
         assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
     calc = wb.worksheets[0]
     for name in INPUT_NAMES:
         sheet, ref = next(wb.defined_names[name].destinations)
         cell = calc[ref.replace("$", "")]
-        if name in ("basis", "margin_call_level", "loss_cut_level"):
+        if name in ("basis", "margin_call_level", "loss_cut_level", "safe_level", "daily_fee_rate"):
             cell = calc[next(wb.defined_names[name + "_override"].destinations)[1].replace("$", "")]
         assert cell.protection.locked is False, name
-    for ws in wb.worksheets[:3]:
+    for ws in wb.worksheets[:2]:
         for row in ws.iter_rows():
             for c in row:
                 if isinstance(c.value, str) and c.value.startswith("="):
@@ -127,6 +131,12 @@ def test_dropdowns_and_formats(book):
     cell = lambda n: calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
     assert cell("ratio").number_format == "0.0%"
     assert cell("equity").number_format == {"ja": '"¥"#,##0', "en": "#,##0.00"}[lang]
+    # Prices keep every decimal a trader types (issue #12): 1.08523, USD/JPY 110.123, 0.00001234.
+    for name in ("entry_price", "price", "loss_cut_price", "margin_call_distance"):
+        fmt = cell(name).number_format
+        assert fmt == "#,##0.00######", (name, fmt)
+        assert len(fmt.split(".")[1]) == 8
+    assert cell("margin_call_level").number_format == "0.0##%"  # 0.075 % stays 0.075 %
     rules = [r for cf in calc.conditional_formatting for r in cf.rules]
     fills = {r.dxf.fill.fgColor.rgb[-6:] for r in rules if r.dxf and r.dxf.fill}
     assert {"FFD966", "FF7C80"} <= fills  # amber, red
@@ -136,13 +146,49 @@ def test_dropdowns_and_formats(book):
 def test_scenarios_chart_and_positions_table(book):
     lang, wb = book
     scen, pos = wb.worksheets[1], wb.worksheets[2]
-    assert len(scen._charts) == 1 and len(scen._charts[0].series) == 3
-    moves = [scen.cell(row=5 + i, column=1).value for i in range(len(layout.SCENARIO_MOVES))]
-    assert moves[0] == -0.5 and moves[-1] == 0.5 and len(moves) == 21
+    assert len(scen._charts) == 1 and len(scen._charts[0].series) == 5
+    ladder = [row[0].value for row in
+              scen[wb.defined_names["ladder_candidates"].attr_text.split("!")[1].replace("$", "")]]
+    assert len(ladder) == layout.LADDER_ROWS and all(str(f).startswith("=IF(") for f in ladder)
     table = pos.tables["Positions"]
-    assert [c.name for c in table.tableColumns][:6] == [label(k, lang) for k in
-                                                         ("symbol", "side", "entry_price", "quantity",
-                                                          "leverage", "price")]
+    head, first = int(table.ref.split(":")[0][1:]), layout.POSITION_ROWS
+    assert [c.value for c in pos[head]][:6] == [label(k, lang) for k in
+                                                ("symbol", "side", "entry_price", "quantity", "leverage", "price")]
+    assert int(table.ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) == head + first
+    # Account sums read far below the table, so rows added below are counted.
+    sums = [c.value for row in pos.iter_rows(max_col=2) for c in row if str(c.value).startswith("=SUM(")]
+    assert len(sums) == 2 and all(f"${head + layout.POSITION_CAPACITY})" in f for f in sums), sums
+
+
+def test_no_hard_coded_column_letters():
+    """Row formulas in the layout name columns by key (issue #9), never by letter."""
+    cell_ref = re.compile(r"(?<![A-Za-z_$])\$?[A-Z]{1,2}\$?\d+\b")
+    for col in layout.SCENARIO_COLUMNS + layout.CHART_COLUMNS + layout.POSITION_COLUMNS:
+        for f in (col.formula, col.udf):
+            if f:
+                assert not cell_ref.findall(_strip_strings(f)), (col.key, f)
+
+
+def test_print_setup_and_properties(book):
+    lang, wb = book
+    for ws in wb.worksheets:
+        assert ws.print_area, ws.title
+        assert ws.sheet_properties.codeName and ws.sheet_properties.codeName.isascii()
+    wide = [ws for ws in wb.worksheets if ws.page_setup.orientation == "landscape"]
+    assert {ws.title for ws in wide} == {label(k, lang) for k in ("sheet_scenarios", "sheet_positions",
+                                                                   "sheet_exchanges")}
+    for ws in wide:
+        assert ws.print_title_rows, ws.title
+    assert wb.properties.creator == wb.properties.lastModifiedBy == "xlcalc"
+    assert wb.properties.title == label("doc_title", lang)
+
+
+def test_what_if_inputs_ship_empty(book):
+    lang, wb = book
+    calc = wb.worksheets[0]
+    for name in ("gap_price", "stop_price", "tick_size", "holding_days"):
+        sheet, ref = next(wb.defined_names[name].destinations)
+        assert calc[ref.replace("$", "")].value is None, name
 
 
 def test_exchanges_sheet_has_sources_and_dates(book):
@@ -183,13 +229,18 @@ def test_exchange_preselected_and_udf_workbook(tmp_path):
     assert set(calls) >= {"XLC_RATIO", "XLC_LOSSCUT_PRICE", "XLC_MARGINCALL_PRICE", "XLC_REQUIRED_MARGIN",
                           "XLC_PNL", "XLC_EQUITY", "XLC_ADD_DEPOSIT", "XLC_CLOSE_QTY",
                           "XLC_BANKRUPTCY_PRICE", "XLC_SHORTFALL", "XLC_POSITION_SIZE", "XLC_STATUS"}
-    assert ("deposit", "side", "entry_price", "price", "quantity", "leverage", "basis", "fees") in calls["XLC_RATIO"]
+    assert ("deposit/quote_rate_used", "side", "entry_price", "price", "quantity", "leverage", "basis",
+            "fees/quote_rate_used") in calls["XLC_RATIO"]
+    props = openpyxl.load_workbook(path, keep_vba=True).properties
+    assert (props.creator, props.lastModifiedBy) == ("xlcalc", "xlcalc")
+    assert wb.code_name == "ThisWorkbook"
     udfs = pytest.importorskip("xlcalc.udfs")
     for name, arglists in calls.items():
         params = list(inspect.signature(getattr(udfs, name)).parameters)
         for parts in arglists:
             assert len(parts) <= len(params), (name, args)
             for pos, part in enumerate(parts):
+                part = part.split("/")[0]  # money arguments are divided by the quote rate
                 if part in params:  # a bare name sits at the parameter of that name
                     assert params[pos] == part, (name, args, params)
 

@@ -208,7 +208,7 @@ def test_exchanges_sheet_has_sources_and_dates(book):
 
 def test_guide_in_words(book):
     lang, wb = book
-    text = "\n".join(str(c.value) for c in wb.worksheets[4]["A"] if c.value)
+    text = "".join(str(c.value) for c in wb.worksheets[4]["A"] if c.value)
     assert label("disclaimer", lang) in text and label("guide_f5", lang) in text
 
 

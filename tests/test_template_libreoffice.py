@@ -390,7 +390,7 @@ def test_scenario_ladder_equals_core(recalculated):
         rows = [row for row in _ladder(wb, names, lang) if not _blank(row["price"])]
         prices = [row["price"] for row in rows]
         assert prices == sorted(prices) and len(set(prices)) == len(prices), prices
-        assert len(rows) >= 2 * layout.LADDER_STEPS - 2, (len(rows), case)
+        assert len(rows) >= layout.LADDER_STEPS + 2, (len(rows), case)  # steps below 0 are dropped
         for key in ("price", "margin_call_price", "loss_cut_price", "bankruptcy_price", "safe_price"):
             want = case["price"] if key == "price" else exp[key]
             if not math.isnan(want):  # each level price is a row of its own
@@ -519,23 +519,15 @@ PAGES = re.compile(rb"/Type\s*/Page[^s]")
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory):
-    """Each sheet of each language printed alone (the others hidden), all in one soffice call."""
+    """The default workbook of each language printed to PDF, in one soffice call."""
     require_soffice()
     src = tmp_path_factory.mktemp("print")
-    jobs = []
-    for lang in LANGUAGES:
-        titles = build_workbook(lang).sheetnames
-        for k, title in enumerate(titles):
-            wb = build_workbook(lang)
-            for ws in wb.worksheets:
-                ws.sheet_state = "visible" if ws.title == title else "hidden"
-            wb.active = k
-            jobs.append((lang, title, write_template(wb, src / f"{lang}-{k}.xlsx", force=True)))
-    pdfs = convert([j[2] for j in jobs], tmp_path_factory.mktemp("pdf"), "pdf")
-    return [(lang, title, len(PAGES.findall(pdf.read_bytes()))) for (lang, title, _), pdf in zip(jobs, pdfs)]
+    books = {lang: write_template(build_workbook(lang), src / f"{lang}.xlsx", force=True) for lang in LANGUAGES}
+    pdfs = convert(list(books.values()), tmp_path_factory.mktemp("pdf"), "pdf")
+    return {lang: len(PAGES.findall(pdf.read_bytes())) for lang, pdf in zip(books, pdfs)}
 
 
 def test_every_sheet_prints_on_one_page(printed):
-    assert len(printed) == 2 * 5
-    pages = {(lang, title): n for lang, title, n in printed}
-    assert all(n == 1 for n in pages.values()), pages
+    """Every sheet prints on at least one page, so as many pages as sheets means one each."""
+    sheets = len(build_workbook("en").sheetnames)
+    assert printed == {lang: sheets for lang in LANGUAGES}

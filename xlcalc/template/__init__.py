@@ -14,7 +14,7 @@ Examples
 >>> wb.sheetnames
 ['Calculator', 'Scenarios', 'Positions', 'Exchanges', 'Guide']
 >>> wb.defined_names["ratio"].attr_text
-"'Calculator'!$B$30"
+"'Calculator'!$B$35"
 """
 from __future__ import annotations
 

@@ -85,7 +85,6 @@ def _sheet(ctx, key, protect=True, landscape=False):
     ws.page_setup.fitToHeight = 0  # ... and as many pages tall as the rows need
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.print_options.horizontalCentered = True
     ws.page_margins.left = ws.page_margins.right = 0.4
     return ws
 
@@ -304,7 +303,7 @@ def build_scenarios(ctx):
     _widths(ws, ((letters[c.key], {"level_mark": 20, "move": 10, "ratio": 11, "status": 16}.get(c.key, 17))
                  for c in cols))
     ws.freeze_panes = ws.cell(row=first, column=1).coordinate
-    ws.print_area = f"A1:{get_column_letter(helper_at - 1)}{last}"
+    ws.print_area = f"A1:{get_column_letter(helper_at - 2)}{last}"
     ws.print_title_rows = f"{head}:{head}"
     return ws
 
@@ -388,7 +387,8 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
     _widths(ws, ((letters[c.key], widths.get(c.key, 6)) for c in cols))
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width, 30)
     ws.freeze_panes = f"A{first}"
-    ws.print_area = f"A1:{end}{last}"
+    printed = max(j for j, c in enumerate(cols, start=1) if c.key not in L.POSITION_HELPERS)
+    ws.print_area = f"A1:{get_column_letter(max(printed, 4))}{last}"
     ws.print_title_rows = f"{head}:{head}"
     ctx.positions = dict(head=head, first=first, last=last, capacity=cap, letters=letters)
     return ws
@@ -433,30 +433,49 @@ def _display_width(text):
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-GUIDE_WIDTH = 100  # characters of column A
+GUIDE_WIDTH = 96  # display columns of a Guide line (a CJK character counts two)
+
+
+def guide_lines(text, width=GUIDE_WIDTH):
+    """``text`` cut into lines of at most ``width`` display columns, keeping every character.
+
+    Each line is a row of its own: spreadsheets do not agree on the height of a wrapped row
+    (LibreOffice kept openpyxl's default, so wrapped lines overlapped or ran off the page).
+    Lines break after a space or Japanese punctuation when one is near.
+
+    >>> guide_lines("aaa bbb ccc", 8)
+    ['aaa bbb ', 'ccc']
+    >>> "".join(guide_lines("あ" * 10, 8)) == "あ" * 10
+    True
+    """
+    lines, line, used = [], "", 0
+    for ch in text:
+        w = _display_width(ch)
+        if used + w > width and line:
+            cut = max(line.rfind(" "), line.rfind("、"), line.rfind("。"), line.rfind(")"))
+            if cut < len(line) // 2:
+                cut = len(line) - 1
+            lines.append(line[:cut + 1])
+            line = line[cut + 1:]
+            used = _display_width(line)
+        line += ch
+        used += w
+    return lines + [line] if line else lines
 
 
 def build_guide(ctx):
     ws = _sheet(ctx, "sheet_guide")
-    for i, key in enumerate(L.GUIDE, start=1):
+    row = 0
+    for key in L.GUIDE:
+        row += 1
         if not key:
             continue
-        text = label(key, ctx.lang)
-        c = ws.cell(row=i, column=1, value=text)
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-        size = 11
-        if key == "title_guide":
-            c.font, size = TITLE_FONT, 14
-        elif key == "guide_formulas":
-            c.font = BOLD
-        else:
-            c.font = Font(name=FONT)
-        # Row heights set here: neither openpyxl nor every spreadsheet sizes wrapped rows on
-        # load, and a row too short makes its text overlap the next one or run off the page.
-        lines = max(1, math.ceil(_display_width(text) * 1.1 / GUIDE_WIDTH))
-        ws.row_dimensions[i].height = lines * size * 1.45 + 3
-    ws.column_dimensions["A"].width = GUIDE_WIDTH
-    ws.print_area = f"A1:A{len(L.GUIDE)}"
+        font = {"title_guide": TITLE_FONT, "guide_formulas": BOLD}.get(key, Font(name=FONT))
+        for i, line in enumerate(guide_lines(label(key, ctx.lang))):
+            row += i > 0
+            ws.cell(row=row, column=1, value=line).font = font
+    ws.column_dimensions["A"].width = GUIDE_WIDTH * 1.05
+    ws.print_area = f"A1:A{row}"
     return ws
 
 

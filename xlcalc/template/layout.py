@@ -421,7 +421,7 @@ POSITION_COLUMNS = [
     Column("required_margin_n", "general", "=IF(ISNUMBER({c[required_margin]}),{c[required_margin]},0)"),
 ]
 POSITION_HELPERS = ("side_sign", "symbol_key", "required_margin_n")  # printed narrow and grey
-POSITION_ROWS = 30       # rows of the table, with formulas
+POSITION_ROWS = 20       # rows of the table, with formulas
 POSITION_CAPACITY = 1000  # rows every account formula reads (table + rows added below)
 SAMPLE_POSITIONS = {
     "ja": [("BTC/JPY", "long", 10_000_000, 0.1, 2, 9_000_000),

@@ -12,7 +12,6 @@ shipped workbooks to PDF and counts the pages.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import math
 import random
 import re
@@ -22,7 +21,7 @@ import pytest
 
 import xlcalc as xc
 from libreoffice import convert, recalculate, require_soffice
-from xlcalc.core import parse_basis, parse_side
+from xlcalc.core import parse_basis, parse_side, round_to_tick
 from xlcalc.labels import LANGUAGES, label
 from xlcalc.presets import preset_levels
 from xlcalc.template import build_workbook, layout, write_template
@@ -34,35 +33,10 @@ PRESET_IDS = list(xc.exchange_presets().index)
 ERRORS = {"#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#NUM!", "#NULL!"}  # "#N/A" marks chart gaps
 
 
-# -- the core, with the SPEC §8/§10 keywords ---------------------------------------------
-
-def _takes(fn, keyword):
-    return keyword in inspect.signature(fn).parameters
-
+# -- the core ---------------------------------------------------------------------------------
 
 def _round_to_tick(price, side, tick):
-    """core.round_to_tick when the core has it; else its SPEC §8 rule."""
-    if tick is None or math.isnan(price):
-        return price
-    if hasattr(xc, "round_to_tick"):
-        return float(xc.round_to_tick(price, tick, side=side)) if _takes(xc.round_to_tick, "side") \
-            else float(xc.round_to_tick(price, side, tick))
-    steps = price / tick
-    return (math.ceil(steps) if parse_side(side) > 0 else math.floor(steps)) * tick
-
-
-def _money_args(args, rate):
-    """SPEC §8: quote_rate=r equals scaling deposit and fees by 1/r (ratios and prices)."""
-    return dict(args, deposit=args["deposit"] / rate, fees=args["fees"] / rate)
-
-
-def _status(ratio, mc, lc, safe):
-    if _takes(xc.status, "safe_level"):
-        return xc.status(ratio, mc, lc, safe_level=safe)
-    word = xc.status(ratio, mc, lc)
-    if word == "ok" and not math.isnan(safe) and ratio < safe:
-        return "caution"
-    return word
+    return float(round_to_tick(price, side, tick_size=tick))
 
 
 # -- random cases ---------------------------------------------------------------------------
@@ -118,7 +92,8 @@ def _random_case(rng: random.Random, lang: str, i: int) -> dict:
                            basis=label(rng.choice(["entry", "mark"]), lang),
                            margin_call_level=rng.choice([1.0, rng.uniform(0.5, 2), None]),
                            loss_cut_level=rng.choice([0.5, rng.uniform(0.1, 0.5), None]),
-                           hedge=rng.choice([None, "sum", "max", "max"]))
+                           hedge=rng.choice([None, "sum", "max", "max"]),
+                           exchange=rng.choice([None, "gmo_coin_fx", "binance_usdm", "jp_fx_25x"]))
     return case
 
 
@@ -229,10 +204,10 @@ def _levels(case):
     return out
 
 
-def _trigger(args, rate, level, tick):
+def _trigger(args, level, tick):
     if math.isnan(level):
         return math.nan
-    return _round_to_tick(xc.trigger_price(level=level, **_money_args(args, rate)), args["side"], tick)
+    return xc.trigger_price(level=level, tick_size=tick, **args)
 
 
 def expected_calculator(case, lang):
@@ -240,31 +215,31 @@ def expected_calculator(case, lang):
     mc, lc, safe, basis = lv["margin_call_level"], lv["loss_cut_level"], lv["safe_level"], lv["basis"]
     rate, tick = case["quote_rate"] or 1.0, case["tick_size"]
     args = dict(deposit=case["deposit"], side=case["side"], entry_price=case["entry_price"],
-                quantity=case["quantity"], leverage=case["leverage"], basis=basis, fees=case["fees"])
-    scaled = _money_args(args, rate)
-    p, p0, q = case["price"], case["entry_price"], case["quantity"]
+                quantity=case["quantity"], leverage=case["leverage"], basis=basis, fees=case["fees"],
+                quote_rate=rate)
+    p, p0, q, side = case["price"], case["entry_price"], case["quantity"], case["side"]
+    d, f = case["deposit"], case["fees"]
     mark = parse_basis(basis)
-    ratio = xc.maintenance_ratio(price=p, **scaled)
+    ratio = xc.maintenance_ratio(price=p, **args)
     exp = dict(
         notional=p * q * rate,
-        required_margin=xc.required_margin(p if mark else p0, q, case["leverage"]) * rate,
-        pnl=xc.unrealized_pnl(case["side"], p0, p, q) * rate,
-        equity=xc.equity(scaled["deposit"], case["side"], p0, p, q, fees=scaled["fees"]) * rate,
+        required_margin=xc.required_margin(p if mark else p0, q, case["leverage"], quote_rate=rate),
+        pnl=xc.unrealized_pnl(side, p0, p, q, quote_rate=rate),
+        equity=xc.equity(d, side, p0, p, q, fees=f, quote_rate=rate),
         ratio=ratio,
-        status=label(_status(ratio, mc, lc, safe), lang),
-        safe_price=_trigger(args, rate, safe, tick),
-        margin_call_price=_trigger(args, rate, mc, tick),
-        loss_cut_price=_trigger(args, rate, lc, tick),
-        bankruptcy_price=_round_to_tick(xc.bankruptcy_price(
-            scaled["deposit"], case["side"], p0, q, fees=scaled["fees"]), case["side"], tick),
+        status=label(xc.status(ratio, mc, lc, safe_level=safe), lang),
+        safe_price=_trigger(args, safe, tick),
+        margin_call_price=_trigger(args, mc, tick),
+        loss_cut_price=_trigger(args, lc, tick),
+        bankruptcy_price=xc.bankruptcy_price(d, side, p0, q, fees=f, quote_rate=rate, tick_size=tick),
         margin_call_level=mc, loss_cut_level=lc, safe_level=safe,
     )
     days, fee = case["holding_days"], lv["daily_fee_rate"]
     if days is None:
         exp["loss_cut_price_after_days"] = math.nan
-    else:  # SPEC §1 holding cost: P0*Q*f*days more fees (in the account currency)
-        later = dict(args, fees=case["fees"] + p0 * q * rate * (0 if math.isnan(fee) else fee) * days)
-        exp["loss_cut_price_after_days"] = _trigger(later, rate, lc, tick)
+    else:  # SPEC §10 fee drift: holding_cost (quote currency) more fees, in the account currency
+        later = dict(args, fees=f + xc.holding_cost(p0, q, 0.0 if math.isnan(fee) else fee, days) * rate)
+        exp["loss_cut_price_after_days"] = _trigger(later, lc, tick)
     for pre, key in layout.DISTANCE_PREFIX.items():
         t = exp[pre]
         exp[f"{key}_distance"] = t - p
@@ -274,19 +249,17 @@ def expected_calculator(case, lang):
     if math.isnan(target):
         exp["additional_deposit"] = exp["close_quantity"] = math.nan
     else:
-        exp["additional_deposit"] = xc.additional_deposit(price=p, target=target, **scaled) * rate
-        exp["close_quantity"] = xc.close_quantity(price=p, target=target, **scaled)
+        exp["additional_deposit"] = xc.additional_deposit(price=p, target=target, **args)
+        exp["close_quantity"] = xc.close_quantity(price=p, target=target, **args)
     gap, stop, risk = case["gap_price"], case["stop_price"], case["risk"]
-    exp["shortfall"] = math.nan if gap is None else xc.shortfall(
-        scaled["deposit"], case["side"], p0, gap, q, fees=scaled["fees"]) * rate
-    exp["stop_loss_amount"] = math.nan if stop is None else xc.stop_loss_amount(
-        case["side"], p0, stop, q) * rate
-    if stop is None or risk is None or case["deposit"] <= 0:
+    exp["shortfall"] = math.nan if gap is None else xc.shortfall(d, side, p0, gap, q, fees=f, quote_rate=rate)
+    exp["stop_loss_amount"] = math.nan if stop is None else xc.stop_loss_amount(side, p0, stop, q, quote_rate=rate)
+    if stop is None or risk is None or d <= 0:
         exp["position_size"] = exp["position_size_capped"] = math.nan
     else:
-        exp["position_size"] = xc.position_size(case["deposit"], risk, p0, stop)
-        exp["position_size_capped"] = xc.position_size(case["deposit"], risk, p0, stop, case["leverage"])
-    return exp, scaled, lv
+        exp["position_size"] = xc.position_size(d, risk, p0, stop)
+        exp["position_size_capped"] = xc.position_size(d, risk, p0, stop, case["leverage"])
+    return exp, args, lv
 
 
 def _blank(v):
@@ -398,14 +371,14 @@ def test_scenario_ladder_equals_core(recalculated):
         for row in rows:
             p = row["price"]
             _close(row["move"], p / case["price"] - 1, 1, "move")
-            _close(row["pnl"], xc.unrealized_pnl(case["side"], case["entry_price"], p, case["quantity"]) * rate,
-                   scale, "pnl")
+            _close(row["pnl"], xc.unrealized_pnl(case["side"], case["entry_price"], p, case["quantity"],
+                                                 quote_rate=rate), scale, "pnl")
             _close(row["equity"], xc.equity(args["deposit"], case["side"], case["entry_price"], p,
-                                            case["quantity"], fees=args["fees"]) * rate, scale, "equity")
+                                            case["quantity"], fees=args["fees"], quote_rate=rate), scale, "equity")
             ratio = xc.maintenance_ratio(price=p, **args)
             _close(row["ratio"], ratio, scale, f"ratio {p}")
             # A level price's own row sits on the level: either side of it is right.
-            allowed = {label(_status(ratio * (1 + e), mc, lc, safe), lang) for e in (-1e-9, 0, 1e-9)}
+            allowed = {label(xc.status(ratio * (1 + e), mc, lc, safe_level=safe), lang) for e in (-1e-9, 0, 1e-9)}
             assert row["status"] in allowed, (row, allowed)
             _close(row["chart_ratio"], ratio, scale, "chart ratio")
             for key, level in (("margin_call_level", mc), ("loss_cut_level", lc), ("safe_level", safe)):
@@ -417,29 +390,25 @@ def test_scenario_ladder_equals_core(recalculated):
         assert label("price", lang) in marks
 
 
+def _hedge_rule(acc):
+    """The user's rule, else the account preset's (SPEC §8), else "sum"."""
+    if acc["hedge"]:
+        return acc["hedge"]
+    if acc["exchange"]:
+        return xc.get_preset(acc["exchange"]).get("hedge") or "sum"
+    return "sum"
+
+
 def _expected_account(case):
     acc, rows = case["account"], case["positions"]
-    sides, entries, prices = [r[1] for r in rows], [r[2] for r in rows], [r[5] for r in rows]
-    qty, lev = [r[3] for r in rows], [r[4] for r in rows]
-    hedge = acc["hedge"] or "sum"
-    symbols = ["#" + (r[0] or "") for r in rows]
-    if _takes(xc.account_state, "hedge"):
-        return xc.account_state(acc["deposit"], sides, entries, prices, qty, lev, basis=acc["basis"],
-                                fees=acc["fees"], symbol=symbols, hedge=hedge)
-    st = xc.account_state(acc["deposit"], sides, entries, prices, qty, lev, basis=acc["basis"], fees=acc["fees"])
-    if hedge == "sum":
-        return st
-    mark = parse_basis(acc["basis"])
-    legs = {}
-    for sym, row in zip(symbols, rows):
-        m = xc.required_margin(row[5] if mark else row[2], row[3], row[4])
-        legs.setdefault(sym, [0.0, 0.0])[parse_side(row[1]) < 0] += m
-    margin = sum(max(v) for v in legs.values())
-    return type("State", (), dict(pnl=st.pnl, equity=st.equity, required_margin=margin,
-                                  ratio=st.equity / margin))
+    symbols = [r[0] or "" for r in rows]
+    return xc.account_state(acc["deposit"], [r[1] for r in rows], [r[2] for r in rows], [r[5] for r in rows],
+                            [r[3] for r in rows], [r[4] for r in rows], basis=acc["basis"], fees=acc["fees"],
+                            symbol=symbols, hedge=_hedge_rule(acc))
 
 
 def test_positions_account_equals_core(recalculated):
+    hedged = 0
     for lang, case, names, wb in _good(recalculated):
         if case.get("_below"):
             continue
@@ -449,7 +418,12 @@ def test_positions_account_equals_core(recalculated):
         _close(_value(wb, names, "account_pnl"), st.pnl, scale, "account pnl")
         _close(_value(wb, names, "account_equity"), st.equity, scale, "account equity")
         _close(_value(wb, names, "account_required_margin"), st.required_margin, scale, "account margin")
-        _close(_value(wb, names, "account_ratio"), st.ratio, scale, f"account ratio {acc['hedge']}")
+        _close(_value(wb, names, "account_ratio"), st.ratio, scale, f"account ratio {_hedge_rule(acc)}")
+        if _hedge_rule(acc) == "max":
+            plain = xc.account_state(acc["deposit"], [r[1] for r in rows], [r[2] for r in rows],
+                                     [r[5] for r in rows], [r[3] for r in rows], [r[4] for r in rows],
+                                     basis=acc["basis"], fees=acc["fees"])
+            hedged += not math.isclose(plain.required_margin, st.required_margin)
         mc = math.nan if acc["margin_call_level"] is None else acc["margin_call_level"]
         lc = math.nan if acc["loss_cut_level"] is None else acc["loss_cut_level"]
         _close(_value(wb, names, "account_status"), label(xc.status(st.ratio, mc, lc), lang), scale, "status")
@@ -462,6 +436,7 @@ def test_positions_account_equals_core(recalculated):
                    "row pnl")
             _close(ws[f"{letters['required_margin']}{row0 + i}"].value,
                    xc.required_margin(r[5] if mark else r[2], r[3], r[4]), scale, "row margin")
+    assert hedged > 5  # "max" really margined a hedged symbol on its larger side
 
 
 def test_a_position_below_the_table_is_flagged(recalculated):

@@ -225,6 +225,10 @@ EN = {
     "guide_5": "5. Optional: a tick size rounds every computed price the conservative way (a long's up, a short's down); a quote rate values a cross such as EUR/USD in a yen account; holding days with the daily fee show where the loss-cut price will be later. The safe level (300 % by default) adds a caution status and its price.",
     "guide_f9": "Money = price x quantity x quote rate. Loss-cut after N days: the trigger price with fees + entry x quantity x quote rate x daily fee x N.",
     "doc_title": "xlcalc margin-risk calculator",
+    "mm_basis": "Maintenance margin valued at",
+    "margin_rounding": "Margin rounding",
+    "money_unit": "Money unit",
+    "convention_sources": "Sources of the conventions",
 }
 
 JA = {
@@ -454,6 +458,10 @@ JA = {
     "guide_5": "5. 任意: 呼値を入れると計算した価格を安全側に丸めます (買いは切り上げ、売りは切り捨て)。換算レートで円口座のEUR/USDなどを評価できます。保有日数と日次手数料から、後日のロスカット価格がわかります。安全ライン (既定 300 %) を下回ると状態が「注意」になり、その価格も示します。",
     "guide_f9": "金額 = 価格 × 数量 × 換算レート。N日後のロスカット価格: 手数料に 建値 × 数量 × 換算レート × 日次手数料 × N を加えた水準価格。",
     "doc_title": "xlcalc 証拠金リスク計算シート",
+    "mm_basis": "維持証拠金の評価基準",
+    "margin_rounding": "証拠金の端数処理",
+    "money_unit": "金額の単位",
+    "convention_sources": "規則の出典",
 }
 
 TABLES = {"en": EN, "ja": JA}

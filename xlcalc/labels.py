@@ -198,7 +198,7 @@ EN = {
     "quote_rate_used": "Quote rate used",
     "fees_after_days": "Unpaid fees after the holding days",
     "note_tick_size": "Blank: no rounding. Prices are rounded up for a long, down for a short",
-    "note_quote_rate": "Account currency per unit of the quote currency (EUR/USD in yen: USD/JPY); blank = 1",
+    "note_quote_rate": "Account currency per quote unit (EUR/USD in yen: USD/JPY); blank = 1",
     "note_safe_level": "300 % is often called safe; veterans keep 700 %",
     "note_daily_fee_rate": "Leverage fee or funding per day on the notional (0.04 % = 0.0004)",
     "note_holding_days": "The loss-cut price after this many days of the daily fee",

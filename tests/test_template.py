@@ -294,3 +294,27 @@ def test_libreoffice_tests_skip_with_a_reason_without_soffice(monkeypatch):
         libreoffice.require_soffice()
     with pytest.raises(FileNotFoundError, match="soffice"):
         libreoffice.recalculate([Path("x.xlsx")], Path("out"))
+
+
+def test_dates_and_text_in_number_cells_are_refused(book):
+    """Decimal validation refuses text; the input check names a date typed as a price (issue #11)."""
+    lang, wb = book
+    calc = wb.worksheets[0]
+    cell = lambda n: calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
+    decimal = {str(dv.sqref): dv for dv in calc.data_validations.dataValidation if dv.type == "decimal"}
+    for name in ("entry_price", "quantity", "leverage", "deposit", "price", "gap_price", "stop_price"):
+        ref = cell(name).coordinate
+        assert ref in decimal and decimal[ref].showErrorMessage, name
+    check = cell("input_check").value
+    for name in ("entry_price", "quantity", "leverage", "deposit", "fees", "price", "gap_price", "stop_price"):
+        assert f'LEFT(CELL("format",{name}),1)="D"' in check, name
+        assert label("check_date", lang).format(name=label(name, lang)) in check, name
+    # The date test comes before the number test, so a date never passes as a price.
+    conds = [cond for cond, _ in layout.MAIN_CHECKS]
+    assert conds.index('LEFT(CELL("format",entry_price),1)="D"') + 1 == conds.index(
+        "NOT(AND(ISNUMBER(entry_price),entry_price>0))")
+    pos = wb.worksheets[2]
+    letters = layout.column_letters(layout.POSITION_COLUMNS)
+    first = int(pos.tables["Positions"].ref.split(":")[0][1:]) + 1
+    row_check = pos[f"{letters['col_check']}{first}"].value
+    assert f'CELL("format",{letters["price"]}{first})' in row_check

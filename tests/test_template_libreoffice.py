@@ -15,6 +15,8 @@ import contextlib
 import math
 import random
 import re
+import shutil
+import subprocess
 
 import openpyxl
 import pytest
@@ -492,17 +494,49 @@ def test_bad_inputs_show_a_message_not_an_error(recalculated):
 PAGES = re.compile(rb"/Type\s*/Page[^s]")
 
 
+# FX and coin inputs whose prices must print at the decimals typed (issue #12).
+PRECISION_CASES = [
+    dict(side="long", entry_price=1.08523, quantity=100_000, leverage=25, deposit=10_000, price=1.08012),
+    dict(side="short", entry_price=110.123, quantity=10_000, leverage=25, deposit=100_000, price=110.456),
+    dict(side="long", entry_price=0.00001237, quantity=1e9, leverage=2, deposit=10_000, price=0.00001111),
+]
+
+
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory):
-    """The default workbook of each language printed to PDF, in one soffice call."""
+    """The default workbook of each language, and the precision cases, printed to PDF in one call."""
     require_soffice()
     src = tmp_path_factory.mktemp("print")
     books = {lang: write_template(build_workbook(lang), src / f"{lang}.xlsx", force=True) for lang in LANGUAGES}
-    pdfs = convert(list(books.values()), tmp_path_factory.mktemp("pdf"), "pdf")
-    return {lang: len(PAGES.findall(pdf.read_bytes())) for lang, pdf in zip(books, pdfs)}
+    for i, case in enumerate(PRECISION_CASES):
+        wb = build_workbook("en")
+        for key, value in dict(case, side=label(case["side"], "en")).items():
+            sheet, cell = wb._xlcalc_names[key]
+            wb[sheet][cell].value = value
+        books[i] = write_template(wb, src / f"precision-{i}.xlsx", force=True)
+    pdfs = dict(zip(books, convert(list(books.values()), tmp_path_factory.mktemp("pdf"), "pdf")))
+    return {key: (len(PAGES.findall(pdf.read_bytes())),
+                  subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
+                                 capture_output=True, text=True).stdout if shutil.which("pdftotext") else None)
+            for key, pdf in pdfs.items()}
 
 
 def test_every_sheet_prints_on_one_page(printed):
     """Every sheet prints on at least one page, so as many pages as sheets means one each."""
     sheets = len(build_workbook("en").sheetnames)
-    assert printed == {lang: sheets for lang in LANGUAGES}
+    assert {lang: printed[lang][0] for lang in LANGUAGES} == {lang: sheets for lang in LANGUAGES}
+
+
+def test_prices_print_at_the_decimals_typed(printed):
+    """1.08523 is never shown as 1.09; computed prices get the same decimals (issue #12)."""
+    for i, case in enumerate(PRECISION_CASES):
+        text = printed[i][1]
+        if text is None:
+            pytest.skip("pdftotext (poppler-utils) is not installed")
+        decimals = max(len(repr(case[k]).split(".")[1]) if "e" not in repr(case[k]) else 8
+                       for k in ("entry_price", "price"))
+        lc = xc.loss_cut_price(case["deposit"], case["side"], case["entry_price"], case["quantity"],
+                               case["leverage"], level=layout.DEFAULT_LOSS_CUT)
+        for value in (case["entry_price"], case["price"], lc):
+            shown = f"{value:,.{decimals}f}"
+            assert re.search(rf"(?<![\d.]){re.escape(shown)}(?![\d])", text), (shown, text[:2000])

@@ -14,7 +14,7 @@ Examples
 >>> wb.sheetnames
 ['Calculator', 'Scenarios', 'Positions', 'Exchanges', 'Guide']
 >>> wb.defined_names["ratio"].attr_text
-"'Calculator'!$B$35"
+"'Calculator'!$B$36"
 """
 from __future__ import annotations
 

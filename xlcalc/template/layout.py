@@ -170,6 +170,7 @@ INPUTS = [
     Field("fees", "money", note="note_fees", check="nonnegative"),
     Field("price", "price", check="positive"),
     Field("tick_size", "price", note="note_tick_size", check="positive"),
+    Field("price_decimals", "general", note="note_price_decimals", check="decimals"),
     Field("quote_rate", "price", note="note_quote_rate", check="positive"),
     Field("exchange", "text", note="note_exchange", check="exchange"),
 ]
@@ -297,11 +298,35 @@ WORKING = [
     Field("mark_basis", "general", formula=_MARK),
     Field("preset_row", "general", formula='=IF(exchange="",0,IFERROR(MATCH(exchange,preset_ids,0),-1))'),
     Field("quote_rate_used", "general", formula="=IF(ISNUMBER(quote_rate),quote_rate,1)"),
+    Field("price_decimals_used", "general", formula=None),  # filled below: needs _decimals
     Field("fees_after_days", "money",  # fees + P0*Q*rate*f*days (SPEC §1 holding cost)
           formula=('=IF(AND(ISNUMBER(holding_days),ISNUMBER(entry_price),ISNUMBER(quantity)),'
                    'N(fees)+entry_price*quantity*quote_rate_used*N(daily_fee_rate)*holding_days,"")')),
     Field("inputs_ok", "general", formula="=" + _first(MAIN_CHECKS) + '=""'),
 ]
+
+MAX_DECIMALS = 8
+
+
+def _decimals(name):
+    """Decimals of the number in ``name`` (0 when blank), up to MAX_DECIMALS: how many
+    roundings change it. A typed 1.08523 is the double nearest 1.08523, as ROUND(x, 5) is."""
+    terms = "+".join(f"(ROUND({name},{d})<>{name})" for d in range(MAX_DECIMALS + 1))
+    return f"IF(ISNUMBER({name}),{terms},0)"
+
+
+# Price cells show the decimals of the prices the user typed (or of the tick size), never fewer
+# (issue #12): a conditional format per decimal count on top of the wide base format.
+PRICE_DECIMALS_FORMULA = ("=IF(AND(ISNUMBER(price_decimals),price_decimals>=0),MIN(" + str(MAX_DECIMALS)
+                          + ",INT(price_decimals)),MAX(" + ",".join(
+                              _decimals(n) for n in ("entry_price", "price", "tick_size")) + "))")
+WORKING = [f if f.key != "price_decimals_used" else Field(f.key, f.kind, formula=PRICE_DECIMALS_FORMULA)
+           for f in WORKING]
+
+
+def price_format(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
 
 # Names of the distance cells beside a trigger price: price difference and relative move.
 DISTANCE_PREFIX = {"safe_price": "safe", "margin_call_price": "margin_call", "loss_cut_price": "loss_cut",
@@ -520,10 +545,11 @@ def words(lang: str) -> dict:
              "exchange": "check_preset", "deposit": "check_nonnegative", "fees": "check_nonnegative",
              "holding_days": "check_nonnegative", "daily_fee_rate": "check_nonnegative",
              "margin_call_level": "check_level", "loss_cut_level": "check_level",
-             "safe_level": "check_level", "risk": "check_risk"}
+             "safe_level": "check_level", "risk": "check_risk", "price_decimals": "check_decimals"}
     for key in ("side", "basis", "entry_price", "quantity", "leverage", "deposit", "fees", "price",
                 "exchange", "margin_call_level", "loss_cut_level", "gap_price", "stop_price", "risk",
-                "tick_size", "quote_rate", "safe_level", "daily_fee_rate", "holding_days", "hedge"):
+                "tick_size", "quote_rate", "safe_level", "daily_fee_rate", "holding_days", "hedge",
+                "price_decimals"):
         w[f"c_{key}"] = quote(label(rules.get(key, "check_positive"), lang).format(name=label(key, lang)))
         w[f"d_{key}"] = quote(label("check_date", lang).format(name=label(key, lang)))
     w["c_stop_entry"] = quote(label("check_stop_entry", lang).format(name=label("stop_price", lang)))

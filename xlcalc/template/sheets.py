@@ -11,8 +11,10 @@ import math
 import unicodedata
 
 from openpyxl.chart import Reference, ScatterChart, Series
-from openpyxl.formatting.rule import FormulaRule
+from openpyxl.formatting.rule import FormulaRule, Rule
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.numbers import NumberFormat
 from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -125,6 +127,9 @@ def _validation(ws, ctx, check, ref, key):
         dv = DataValidation(type="decimal", operator="greaterThan", formula1="0", allow_blank=True)
     elif check == "nonnegative":
         dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+    elif check == "decimals":
+        dv = DataValidation(type="whole", operator="between", formula1="0", formula2=str(L.MAX_DECIMALS),
+                            allow_blank=True)
     elif check == "risk":
         dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="1", allow_blank=True)
     else:
@@ -143,6 +148,14 @@ def _level_rules(ws, cell_range, ratio_ref, mc, lc, safe=None):
         ws.conditional_formatting.add(cell_range, FormulaRule(
             formula=[f"AND(ISNUMBER({ratio_ref}),ISNUMBER({level}),{ratio_ref}<{level})"], fill=fill,
             stopIfTrue=True))
+
+
+def _price_decimals(ws, ranges):
+    """Show ``ranges`` with ``price_decimals_used`` decimals (the base format keeps up to 8)."""
+    for d in range(L.MAX_DECIMALS + 1):
+        dxf = DifferentialStyle(numFmt=NumberFormat(numFmtId=300 + d, formatCode=L.price_format(d)))
+        ws.conditional_formatting.add(" ".join(ranges), Rule(
+            type="expression", formula=[f"price_decimals_used={d}"], dxf=dxf))
 
 
 def _widths(ws, letters_widths):
@@ -207,6 +220,9 @@ def build_calculator(ctx, sample, exchange=None):
                  "safe_level")
     check = ctx.names["input_check"][1]
     ws.conditional_formatting.add(check, FormulaRule(formula=[f"LEN({check})>0"], fill=RED_FILL))
+    prices = [c for n, (_, c) in ctx.names.items() if n == "price" or n.endswith("_price") and n != "entry_price"
+              or n.endswith("_distance")] + [ctx.names["entry_price"][1]]
+    _price_decimals(ws, prices)
     _widths(ws, zip("ABCDE", (36, 20, 18, 16, 60)))
     ws.freeze_panes = "B4"
     ws.print_area = f"A1:E{row}"
@@ -262,6 +278,7 @@ def build_scenarios(ctx):
     mark = letters["level_mark"]
     ws.conditional_formatting.add(f"{mark}{first}:{mark}{last}", FormulaRule(
         formula=[f'LEN({mark}{first})>0'], font=Font(name=FONT, bold=True)))
+    _price_decimals(ws, [f"{letters['price']}{first}:{letters['price']}{last}"])
     ctx.name_range(ws, "scenario_prices", letters["price"], first, last)
     ctx.name_range(ws, "scenario_ratios", ratio_col, first, last)
 

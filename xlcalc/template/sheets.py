@@ -45,6 +45,7 @@ class Ctx:
     def __init__(self, wb, lang, udf):
         self.wb, self.lang, self.udf = wb, lang, udf
         self.words = L.words(lang)
+        self.words["r"] = "{r}"  # row-numbered templates (other sheets) keep {r} for a second pass
         self.names = {}  # defined name -> (sheet title, cell coordinate)
         self.columns = {}  # sheet key -> {column key: letter}
 

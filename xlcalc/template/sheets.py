@@ -79,13 +79,15 @@ def code_name(key):
     return "".join(ch for ch in label(key, "en").title() if ch.isalnum())
 
 
-def _sheet(ctx, key, protect=True, landscape=False):
+def _sheet(ctx, key, protect=True, landscape=False, grows=False):
+    """A new sheet with print setup: one page wide; one page tall too unless its rows ``grows``
+    (a list the user extends prints on as many pages as it needs, its header row repeated)."""
     ws = ctx.wb.create_sheet(label(key, ctx.lang))
     ws.sheet_properties.codeName = code_name(key)
     ws.protection.sheet = protect  # no password: Review > Unprotect Sheet
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1   # one page wide ...
-    ws.page_setup.fitToHeight = 0  # ... and as many pages tall as the rows need
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0 if grows else 1
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_margins.left = ws.page_margins.right = 0.4
@@ -328,7 +330,7 @@ def build_scenarios(ctx):
 
 def build_positions(ctx, presets_columns=PRESET_COLUMNS):
     # Not protected: Excel grows a table (and users paste formulas down) only on an unprotected sheet.
-    ws = _sheet(ctx, "sheet_positions", protect=False, landscape=True)
+    ws = _sheet(ctx, "sheet_positions", protect=False, landscape=True, grows=True)
     _title(ws, ctx, "title_positions", "note_positions")
     row = 4
     _header(ws, row, [label("section_account", ctx.lang), label("col_value", ctx.lang), None,
@@ -413,7 +415,7 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
 
 
 def build_exchanges(ctx, presets):
-    ws = _sheet(ctx, "sheet_exchanges", landscape=True)
+    ws = _sheet(ctx, "sheet_exchanges", landscape=True, grows=True)
     _title(ws, ctx, "title_exchanges")
     head, first = 4, 5
     _header(ws, head, [label("preset_id" if c == "id" else c, ctx.lang) for c in PRESET_COLUMNS])

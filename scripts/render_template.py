@@ -57,7 +57,8 @@ def render(outdir: Path, langs, dpi: int) -> list[Path]:
     done = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        books = [write_template(build_workbook(lang), tmp / f"xlcalc-{lang}.xlsx", force=True) for lang in langs]
+        books = [write_template(build_workbook(lang), tmp / f"xlcalc-{lang}.xlsx", force=True)
+                 for lang in langs]
         pdfs = convert(books, tmp / "pdf", "pdf")
         for lang, pdf in zip(langs, pdfs):
             for page, name in PAGES.items():

@@ -6,11 +6,11 @@ import re
 import zipfile
 from pathlib import Path
 
+import libreoffice
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
-import libreoffice
 from xlcalc.cli import main
 from xlcalc.labels import LANGUAGES, label
 from xlcalc.template import INPUT_NAMES, OUTPUT_NAMES, build_template, build_workbook, layout
@@ -129,7 +129,9 @@ def test_dropdowns_and_formats(book):
     assert {f'"{side}"', f'"{basis}"', "preset_ids"} <= lists
     assert side in ({"ja": "買い,売り", "en": "Long,Short"}[lang],)
     assert basis in ({"ja": "建値,時価", "en": "Entry,Mark"}[lang],)
-    cell = lambda n: calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
+    def cell(n):
+        return calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
+
     assert cell("ratio").number_format == "0.0%"
     assert cell("equity").number_format == {"ja": '"¥"#,##0', "en": "#,##0.00"}[lang]
     # Prices keep every decimal a trader types (issue #12): 1.08523, USD/JPY 110.123, 0.00001234.
@@ -153,8 +155,8 @@ def test_scenarios_chart_and_positions_table(book):
     assert len(ladder) == layout.LADDER_ROWS and all(str(f).startswith("=IF(") for f in ladder)
     table = pos.tables["Positions"]
     head, first = int(table.ref.split(":")[0][1:]), layout.POSITION_ROWS
-    assert [c.value for c in pos[head]][:6] == [label(k, lang) for k in
-                                                ("symbol", "side", "entry_price", "quantity", "leverage", "price")]
+    inputs = ("symbol", "side", "entry_price", "quantity", "leverage", "price")
+    assert [c.value for c in pos[head]][:6] == [label(k, lang) for k in inputs]
     assert int(table.ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) == head + first
     # Account sums read far below the table, so rows added below are counted.
     sums = [c.value for row in pos.iter_rows(max_col=2) for c in row if str(c.value).startswith("=SUM(")]
@@ -301,13 +303,16 @@ def test_dates_and_text_in_number_cells_are_refused(book):
     """Decimal validation refuses text; the input check names a date typed as a price (issue #11)."""
     lang, wb = book
     calc = wb.worksheets[0]
-    cell = lambda n: calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
+    def cell(n):
+        return calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
+
     decimal = {str(dv.sqref): dv for dv in calc.data_validations.dataValidation if dv.type == "decimal"}
     for name in ("entry_price", "quantity", "leverage", "deposit", "price", "gap_price", "stop_price"):
         ref = cell(name).coordinate
         assert ref in decimal and decimal[ref].showErrorMessage, name
     check = cell("input_check").value
-    for name in ("entry_price", "quantity", "leverage", "deposit", "fees", "price", "gap_price", "stop_price"):
+    for name in ("entry_price", "quantity", "leverage", "deposit", "fees", "price", "gap_price",
+                 "stop_price"):
         assert f'LEFT(CELL("format",{name}),1)="D"' in check, name
         assert label("check_date", lang).format(name=label(name, lang)) in check, name
     # The date test comes before the number test, so a date never passes as a price.

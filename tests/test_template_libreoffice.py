@@ -20,9 +20,9 @@ import subprocess
 
 import openpyxl
 import pytest
+from libreoffice import convert, recalculate, require_soffice
 
 import xlcalc as xc
-from libreoffice import convert, recalculate, require_soffice
 from xlcalc.core import parse_basis, parse_side, round_to_tick
 from xlcalc.labels import LANGUAGES, label
 from xlcalc.presets import preset_levels
@@ -255,7 +255,8 @@ def expected_calculator(case, lang):
         exp["close_quantity"] = xc.close_quantity(price=p, target=target, **args)
     gap, stop, risk = case["gap_price"], case["stop_price"], case["risk"]
     exp["shortfall"] = math.nan if gap is None else xc.shortfall(d, side, p0, gap, q, fees=f, quote_rate=rate)
-    exp["stop_loss_amount"] = math.nan if stop is None else xc.stop_loss_amount(side, p0, stop, q, quote_rate=rate)
+    exp["stop_loss_amount"] = (math.nan if stop is None
+                               else xc.stop_loss_amount(side, p0, stop, q, quote_rate=rate))
     if stop is None or risk is None or d <= 0:
         exp["position_size"] = exp["position_size_capped"] = math.nan
     else:
@@ -295,14 +296,14 @@ def _scale(case):
 
 def test_every_case_was_recalculated(recalculated):
     assert len(_good(recalculated)) >= 2 * (RANDOM_CASES + len(PRESET_IDS) + REORDERED_CASES)
-    for lang, case, names, wb in recalculated:
+    for _, case, names, wb in recalculated:
         assert _value(wb, names, "inputs_ok") is ("_bad" not in case), case
 
 
 def test_variety_of_cases(recalculated):
     """The random sets really cover both sides, both bases, blank and unreachable levels, fees."""
     seen = set()
-    for lang, case, names, wb in _good(recalculated):
+    for lang, case, _, _ in _good(recalculated):
         exp, args, lv = expected_calculator(case, lang)
         mc, lc = lv["margin_call_level"], lv["loss_cut_level"]
         seen.add(("side", parse_side(case["side"])))
@@ -319,7 +320,7 @@ def test_variety_of_cases(recalculated):
                  ("rate", True), ("days", True)]:
         assert item in seen, item
     assert {s for k, s in seen if k == "status"} >= {
-        label(k, l) for k in ("ok", "caution", "margin_call", "loss_cut") for l in LANGUAGES}
+        label(k, lang) for k in ("ok", "caution", "margin_call", "loss_cut") for lang in LANGUAGES}
 
 
 def test_calculator_outputs_equal_core(recalculated):
@@ -333,7 +334,7 @@ def test_calculator_outputs_equal_core(recalculated):
 def test_tick_rounding_is_conservative(recalculated):
     """A long's prices are rounded up to the tick, a short's down (SPEC §8), never the other way."""
     checked = 0
-    for lang, case, names, wb in _good(recalculated):
+    for _, case, names, wb in _good(recalculated):
         tick = case["tick_size"]
         if tick is None:
             continue
@@ -376,11 +377,13 @@ def test_scenario_ladder_equals_core(recalculated):
             _close(row["pnl"], xc.unrealized_pnl(case["side"], case["entry_price"], p, case["quantity"],
                                                  quote_rate=rate), scale, "pnl")
             _close(row["equity"], xc.equity(args["deposit"], case["side"], case["entry_price"], p,
-                                            case["quantity"], fees=args["fees"], quote_rate=rate), scale, "equity")
+                                            case["quantity"], fees=args["fees"], quote_rate=rate),
+                   scale, "equity")
             ratio = xc.maintenance_ratio(price=p, **args)
             _close(row["ratio"], ratio, scale, f"ratio {p}")
             # A level price's own row sits on the level: either side of it is right.
-            allowed = {label(xc.status(ratio * (1 + e), mc, lc, safe_level=safe), lang) for e in (-1e-9, 0, 1e-9)}
+            allowed = {label(xc.status(ratio * (1 + e), mc, lc, safe_level=safe), lang)
+                       for e in (-1e-9, 0, 1e-9)}
             assert row["status"] in allowed, (row, allowed)
             _close(row["chart_ratio"], ratio, scale, "chart ratio")
             for key, level in (("margin_call_level", mc), ("loss_cut_level", lc), ("safe_level", safe)):
@@ -444,7 +447,7 @@ def test_positions_account_equals_core(recalculated):
 def test_a_position_below_the_table_is_flagged(recalculated):
     below = [r for r in recalculated if r[1].get("_below")]
     assert len(below) == len(LANGUAGES)
-    for lang, case, names, wb in below:
+    for lang, _, names, wb in below:
         msg = _value(wb, names, "account_input_check")
         assert msg == label("check_rows_below", lang)
         assert _value(wb, names, "account_status") == msg
@@ -455,7 +458,7 @@ def test_reordered_columns_were_built_and_compared(recalculated):
     reordered = [r for r in recalculated if r[1].get("_reverse")]
     assert len(reordered) == REORDERED_CASES * len(LANGUAGES)
     normal = next(r for r in recalculated if not r[1].get("_reverse"))
-    for lang, case, names, wb in reordered:
+    for _, _, names, _ in reordered:
         assert names["_columns"]["positions"]["symbol"] != normal[2]["_columns"]["positions"]["symbol"]
         assert names["_columns"]["scenarios"]["price"] != normal[2]["_columns"]["scenarios"]["price"]
 
@@ -507,7 +510,8 @@ def printed(tmp_path_factory):
     """The default workbook of each language, and the precision cases, printed to PDF in one call."""
     require_soffice()
     src = tmp_path_factory.mktemp("print")
-    books = {lang: write_template(build_workbook(lang), src / f"{lang}.xlsx", force=True) for lang in LANGUAGES}
+    books = {lang: write_template(build_workbook(lang), src / f"{lang}.xlsx", force=True)
+             for lang in LANGUAGES}
     for i, case in enumerate(PRECISION_CASES):
         wb = build_workbook("en")
         for key, value in dict(case, side=label(case["side"], "en")).items():

@@ -128,7 +128,7 @@ def _first(checks, otherwise='""'):
 
 def _number_checks(key, rule, ref=None):
     """A date check on ``ref`` (default: the name ``key``), then ``rule`` (true when wrong)."""
-    return [(_not_date(ref or key), "{d_%s}" % key), (rule, "{c_%s}" % key)]
+    return [(_not_date(ref or key), f"{{d_{key}}}"), (rule, f"{{c_{key}}}")]
 
 
 # Main inputs: any problem here blanks every result and shows the message.
@@ -359,7 +359,8 @@ _LEVEL_NAMES = {"safe_price": "safe_level", "margin_call_price": "margin_call_le
 LADDER_WORKING = [
     ("ladder_span", '=IF(inputs_ok,MIN(price,MAX(price*0.05,1.25*MAX(' + ",".join(
         f'IF(ISNUMBER({p}),ABS({p}-price),0)' for p, _ in LADDER_LEVELS[1:]) + '))),"")'),
-    ("ladder_magnitude", '=IF(ISNUMBER(ladder_span),10^INT(LOG10(ladder_span/' + str(LADDER_STEPS) + ')),"")'),
+    ("ladder_magnitude",
+     '=IF(ISNUMBER(ladder_span),10^INT(LOG10(ladder_span/' + str(LADDER_STEPS) + ')),"")'),
     ("ladder_step", '=IF(ISNUMBER(ladder_span),ladder_magnitude*IF(ladder_span/' + str(LADDER_STEPS)
      + '/ladder_magnitude<=1,1,IF(ladder_span/' + str(LADDER_STEPS) + '/ladder_magnitude<=2,2,'
      'IF(ladder_span/' + str(LADDER_STEPS) + '/ladder_magnitude<=5,5,10))),"")'),
@@ -388,7 +389,8 @@ SCENARIO_COLUMNS = [
            + '""' + ")" * len(LADDER_LEVELS) + ',"")'),
     Column("move", "pct", '=IF(ISNUMBER(' + _P + '),' + _P + '/price-1,"")'),
     Column("price", "price", None),  # filled by the builder: first row / next distinct candidate
-    Column("pnl", "money", '=IF(ISNUMBER({c[price]}),side_sign*({c[price]}-entry_price)*quantity*quote_rate_used,"")',
+    Column("pnl", "money",
+           '=IF(ISNUMBER({c[price]}),side_sign*({c[price]}-entry_price)*quantity*quote_rate_used,"")',
            '=IF(ISNUMBER({c[price]}),XLC_PNL(side,entry_price,{c[price]},quantity)*quote_rate_used,"")'),
     Column("equity", "money",
            '=IF(ISNUMBER({c[price]}),deposit+side_sign*({c[price]}-entry_price)*quantity*quote_rate_used-fees,"")',
@@ -408,7 +410,8 @@ CHART_COLUMNS = [
     Column("safe_level", "rate", '=IF(AND(ISNUMBER({c[price]}),ISNUMBER(safe_level)),safe_level,NA())'),
     Column("margin_call_level", "rate",
            '=IF(AND(ISNUMBER({c[price]}),ISNUMBER(margin_call_level)),margin_call_level,NA())'),
-    Column("loss_cut_level", "rate", '=IF(AND(ISNUMBER({c[price]}),ISNUMBER(loss_cut_level)),loss_cut_level,NA())'),
+    Column("loss_cut_level", "rate",
+           '=IF(AND(ISNUMBER({c[price]}),ISNUMBER(loss_cut_level)),loss_cut_level,NA())'),
 ]
 
 # Positions: an Excel Table for the rows the workbook ships with formulas, and formulas that
@@ -416,9 +419,20 @@ CHART_COLUMNS = [
 # Excel growing the table) are counted. A row typed below without formulas is flagged.
 _IN = ("symbol", "side", "entry_price", "quantity", "leverage", "price")
 _ROW_SIDE = "IF(OR({long_words_r}),1,IF(OR({short_words_r}),-1,0))"
-_FILLED = "COUNTA(" + ",".join("{c[%s]}" % k for k in _IN[1:]) + ")>0"
+def _cell(key):
+    """The placeholder of this row's cell in column ``key``."""
+    return f"{{c[{key}]}}"
+
+
+_FILLED = "COUNTA(" + ",".join(_cell(k) for k in _IN[1:]) + ")>0"
 _ROW_USED = "AND(" + _FILLED + ",{c[col_check]}=\"\")"
-_SUMIF_SIDE = ("SUMPRODUCT(({rng[symbol_key]}={c[symbol_key]})*({rng[side_sign]}=%d)*{rng[required_margin_n]})")
+
+
+def _symbol_side_margin(sign):
+    """Margin of this row's symbol on one side (hedge "max")."""
+    return ("SUMPRODUCT(({rng[symbol_key]}={c[symbol_key]})"
+            f"*({{rng[side_sign]}}={sign})*{{rng[required_margin_n]}})")
+
 POSITION_COLUMNS = [
     Column("symbol", "text"),
     Column("side", "text"),
@@ -426,7 +440,8 @@ POSITION_COLUMNS = [
     Column("quantity", "qty"),
     Column("leverage", "lev"),
     Column("price", "price"),
-    Column("pnl", "money", f"=IF({_ROW_USED},{{c[side_sign]}}*({{c[price]}}-{{c[entry_price]}})*{{c[quantity]}},\"\")",
+    Column("pnl", "money",
+           f"=IF({_ROW_USED},{{c[side_sign]}}*({{c[price]}}-{{c[entry_price]}})*{{c[quantity]}},\"\")",
            f"=IF({_ROW_USED},XLC_PNL({{c[side]}},{{c[entry_price]}},{{c[price]}},{{c[quantity]}}),\"\")"),
     Column("required_margin", "money",
            f"=IF({_ROW_USED},IF(account_mark=1,{{c[price]}},{{c[entry_price]}})*{{c[quantity]}}/{{c[leverage]}},\"\")",
@@ -435,11 +450,11 @@ POSITION_COLUMNS = [
     # SPEC §8 hedge "max": a symbol's margin is max(sum long, sum short), shown on its first row.
     Column("margin_counted", "money",
            f"=IF({_ROW_USED},IF(account_hedge_used=\"max\",IF(SUMPRODUCT(--({{top[symbol_key]}}:"
-           f"{{c[symbol_key]}}={{c[symbol_key]}}))=1,MAX({_SUMIF_SIDE % 1},{_SUMIF_SIDE % -1}),0),"
+           f"{{c[symbol_key]}}={{c[symbol_key]}}))=1,MAX({_symbol_side_margin(1)},{_symbol_side_margin(-1)}),0),"
            f"{{c[required_margin]}}),\"\")"),
-    Column("col_check", "text", "=IF(COUNTA(" + ",".join("{c[%s]}" % k for k in _IN) + ")=0,\"\"," + _first(
+    Column("col_check", "text", "=IF(COUNTA(" + ",".join(_cell(k) for k in _IN) + ")=0,\"\"," + _first(
         [(_ROW_SIDE + "=0", "{c_side}")]
-        + [check for k in _IN[2:] for check in _number_checks(k, f"NOT({_pos('{c[%s]}' % k)})", "{c[%s]}" % k)]
+        + [check for k in _IN[2:] for check in _number_checks(k, f"NOT({_pos(_cell(k))})", _cell(k))]
     ) + ")"),
     Column("side_sign", "general", f"=IF({_ROW_USED},{_ROW_SIDE},\"\")"),
     Column("symbol_key", "text", f"=IF({_ROW_USED},\"#\"&{{c[symbol]}},\"\")"),
@@ -481,14 +496,16 @@ ACCOUNT_OUTPUTS = [
           formula=f'=IF(AND({_ACC_OK},account_required_margin>0),account_equity/account_required_margin,"")'),
     Field("status", "text",
           formula='=IF(ISNUMBER(account_ratio),' + _status(
-              "account_ratio", "account_margin_call_level", "account_loss_cut_level") + ',account_input_check)'),
+              "account_ratio", "account_margin_call_level", "account_loss_cut_level")
+          + ',account_input_check)'),
 ]
-_ROW_TEXT = "&".join("{rng[%s]}" % k for k in _IN)
+_ROW_TEXT = "&".join(f"{{rng[{k}]}}" for k in _IN)
 ACCOUNT_CHECKS = [
     ("NOT(AND(ISNUMBER(account_deposit),account_deposit>=0))", "{c_deposit}"),
     ("NOT(OR(ISBLANK(account_fees),AND(ISNUMBER(account_fees),account_fees>=0)))", "{c_fees}"),
     ("account_mark=-1", "{c_basis}"),
-    (f"NOT(OR(ISBLANK(account_margin_call_level),{_pos('account_margin_call_level')}))", "{c_margin_call_level}"),
+    (f"NOT(OR(ISBLANK(account_margin_call_level),{_pos('account_margin_call_level')}))",
+     "{c_margin_call_level}"),
     (f"NOT(OR(ISBLANK(account_loss_cut_level),{_pos('account_loss_cut_level')}))", "{c_loss_cut_level}"),
     ("account_preset_row=-1", "{c_exchange}"),
     ("account_hedge_used=\"\"", "{c_hedge}"),

@@ -180,7 +180,8 @@ def build_calculator(ctx, sample, exchange=None):
     values["side"] = label(sample["side"], ctx.lang)
     row = 4
     for section, fields in L.CALCULATOR:
-        _header(ws, row, [label(section, ctx.lang)] + [label(k, ctx.lang) if k else None for k in heads[section]])
+        heading = [label(section, ctx.lang)] + [label(k, ctx.lang) if k else None for k in heads[section]]
+        _header(ws, row, heading)
         row += 1
         for f in fields:
             ws.cell(row=row, column=1, value=label(f.key, ctx.lang))
@@ -223,8 +224,8 @@ def build_calculator(ctx, sample, exchange=None):
                  "safe_level")
     check = ctx.names["input_check"][1]
     ws.conditional_formatting.add(check, FormulaRule(formula=[f"LEN({check})>0"], fill=RED_FILL))
-    prices = [c for n, (_, c) in ctx.names.items() if n == "price" or n.endswith("_price") and n != "entry_price"
-              or n.endswith("_distance")] + [ctx.names["entry_price"][1]]
+    prices = [c for n, (_, c) in ctx.names.items()
+              if n == "price" or "_price" in n or n.endswith("_distance")]
     _price_decimals(ws, prices)
     _widths(ws, zip("ABCDE", (36, 20, 18, 16, 60)))
     ws.freeze_panes = "B4"
@@ -273,11 +274,11 @@ def build_scenarios(ctx):
             cell.number_format = ctx.fmt(col.kind)
             if col in L.CHART_COLUMNS:
                 cell.font = HELPER_FONT
-    ratio_col, status_col = letters["ratio"], letters["status"]
+    ratio_col = letters["ratio"]
     for key in ("ratio", "status"):
         x = letters[key]
-        _level_rules(ws, f"{x}{first}:{x}{last}", f"${ratio_col}{first}", "margin_call_level", "loss_cut_level",
-                     "safe_level")
+        _level_rules(ws, f"{x}{first}:{x}{last}", f"${ratio_col}{first}", "margin_call_level",
+                     "loss_cut_level", "safe_level")
     mark = letters["level_mark"]
     ws.conditional_formatting.add(f"{mark}{first}:{mark}{last}", FormulaRule(
         formula=[f'LEN({mark}{first})>0'], font=Font(name=FONT, bold=True)))

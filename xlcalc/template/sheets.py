@@ -249,6 +249,7 @@ def build_scenarios(ctx):
     ctx.columns["scenarios"] = every
 
     _header(ws, head, [label(c.key, ctx.lang) for c in cols])
+    ws.row_dimensions[head].height = 30  # two lines for the wrapped headers
     _header(ws, head, [label(c.key, ctx.lang) for c in L.CHART_COLUMNS], helper_at)
     _header(ws, head, [label("ladder_candidates", ctx.lang)], helper_at + len(L.CHART_COLUMNS) + 1)
     for i in range(L.LADDER_ROWS):
@@ -379,6 +380,7 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
     ws.conditional_formatting.add(chk, FormulaRule(formula=[f"LEN({chk})>0"], fill=RED_FILL))
 
     _header(ws, head, [label(c.key, ctx.lang) for c in cols])
+    ws.row_dimensions[head].height = 30
     samples = dict(zip(L._IN, zip(*L.SAMPLE_POSITIONS[ctx.lang])))
     for i in range(L.POSITION_ROWS):
         r = first + i

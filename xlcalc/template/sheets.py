@@ -322,7 +322,7 @@ def build_scenarios(ctx):
     chart.height, chart.width = 11, 17
     ws.add_chart(chart, f"{get_column_letter(chart_at)}{head}")
 
-    _widths(ws, ((letters[c.key], {"level_mark": 20, "move": 10, "ratio": 11, "status": 16}.get(c.key, 17))
+    _widths(ws, ((letters[c.key], {"level_mark": 20, "move": 10, "ratio": 14, "status": 16}.get(c.key, 17))
                  for c in cols))
     ws.freeze_panes = ws.cell(row=first, column=1).coordinate
     ws.print_area = f"A1:{get_column_letter(helper_at - 2)}{last}"

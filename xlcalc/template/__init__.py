@@ -33,7 +33,7 @@ __all__ = ["build_template", "build_workbook", "write_template", "quickstart_pat
 
 INPUT_NAMES = ["side", "entry_price", "quantity", "leverage", "deposit", "fees", "price", "basis",
                "margin_call_level", "loss_cut_level", "gap_price", "stop_price", "risk",
-               "tick_size", "quote_rate", "safe_level", "daily_fee_rate", "holding_days"]
+               "tick_size", "price_decimals", "quote_rate", "safe_level", "daily_fee_rate", "holding_days"]
 OUTPUT_NAMES = ["required_margin", "pnl", "equity", "ratio", "status", "margin_call_price",
                 "loss_cut_price", "bankruptcy_price", "additional_deposit", "close_quantity",
                 "shortfall", "stop_loss_amount", "position_size", "safe_price",

@@ -1,10 +1,11 @@
-"""Render the template's Calculator sheet to PNG: generate -> LibreOffice PDF -> pdftoppm.
+"""Render the template's Calculator and Scenarios sheets to PNG: generate -> LibreOffice PDF -> pdftoppm.
 
     python scripts/render_template.py [OUTDIR] [--lang ja en] [--dpi 110]
 
-Writes OUTDIR/calculator-<lang>.png (default OUTDIR: docs/img). Needs soffice and pdftoppm;
-Japanese needs a CJK font (fonts-noto-cjk). Only the Calculator sheet is printed: the other
-sheets are hidden in a temporary copy.
+Writes OUTDIR/calculator-<lang>.png and OUTDIR/calculator-scenarios-<lang>.png (default OUTDIR:
+docs/img) from the printed pages of the shipped workbook (every sheet prints on one page, so
+page 1 is the Calculator and page 2 the Scenarios ladder). Needs soffice and pdftoppm;
+Japanese needs a CJK font (fonts-noto-cjk).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # this checkout, not an installed xlcalc
 
 from libreoffice import convert  # noqa: E402
 
@@ -46,6 +47,9 @@ def _content_box(ppm: bytes, pad: int):
     return x0, y0, x1 - x0, y1 - y0
 
 
+PAGES = {1: "calculator", 2: "calculator-scenarios"}  # printed page -> picture name
+
+
 def render(outdir: Path, langs, dpi: int) -> list[Path]:
     if shutil.which("pdftoppm") is None:
         raise SystemExit("pdftoppm not found: apt-get install poppler-utils")
@@ -53,21 +57,18 @@ def render(outdir: Path, langs, dpi: int) -> list[Path]:
     done = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        books = []
-        for lang in langs:
-            wb = build_workbook(lang)
-            for ws in wb.worksheets[1:]:
-                ws.sheet_state = "hidden"
-            books.append(write_template(wb, tmp / f"calculator-{lang}.xlsx", force=True))
+        books = [write_template(build_workbook(lang), tmp / f"xlcalc-{lang}.xlsx", force=True)
+                 for lang in langs]
         pdfs = convert(books, tmp / "pdf", "pdf")
         for lang, pdf in zip(langs, pdfs):
-            stem = outdir / f"calculator-{lang}"
-            page = ["-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(pdf)]
-            raw = subprocess.run(["pdftoppm", *page], check=True, capture_output=True).stdout
-            x, y, w, h = _content_box(raw, pad=dpi // 8)
-            subprocess.run(["pdftoppm", "-png", "-x", str(x), "-y", str(y), "-W", str(w), "-H", str(h),
-                            *page, str(stem)], check=True)
-            done.append(stem.with_suffix(".png"))
+            for page, name in PAGES.items():
+                stem = outdir / f"{name}-{lang}"
+                opts = ["-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", str(pdf)]
+                raw = subprocess.run(["pdftoppm", *opts], check=True, capture_output=True).stdout
+                x, y, w, h = _content_box(raw, pad=dpi // 8)
+                subprocess.run(["pdftoppm", "-png", "-x", str(x), "-y", str(y), "-W", str(w), "-H", str(h),
+                                *opts, str(stem)], check=True)
+                done.append(stem.with_suffix(".png"))
     return done
 
 

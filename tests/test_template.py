@@ -6,11 +6,11 @@ import re
 import zipfile
 from pathlib import Path
 
+import libreoffice
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
-import libreoffice
 from xlcalc.cli import main
 from xlcalc.labels import LANGUAGES, label
 from xlcalc.template import INPUT_NAMES, OUTPUT_NAMES, build_template, build_workbook, layout
@@ -18,7 +18,8 @@ from xlcalc.template.regenerate import DEFAULT_DIR, ready_made
 
 # Functions every Excel since 2010 and LibreOffice 7.4 compute (SPEC §5).
 ALLOWED = {"IF", "AND", "OR", "NOT", "MAX", "MIN", "INDEX", "MATCH", "ISNUMBER", "ISBLANK", "ISNA",
-           "IFERROR", "SUM", "SUMPRODUCT", "ABS", "NA", "COUNTA", "LEN"}
+           "IFERROR", "SUM", "SUMPRODUCT", "ABS", "NA", "COUNTA", "LEN", "LEFT", "CELL", "CEILING", "FLOOR",
+           "SMALL", "ROUND", "INT", "LOG10", "LOWER", "N"}
 CALL = re.compile(r"([A-Z][A-Z0-9._]*)\(")
 
 
@@ -65,9 +66,9 @@ def book(request, tmp_path_factory):
 
 def test_sheets_and_contract_names(book):
     lang, wb = book
-    assert wb.sheetnames == [label(k, lang) for k in
-                             ("sheet_calculator", "sheet_scenarios", "sheet_positions", "sheet_exchanges",
-                              "sheet_guide")]
+    assert wb.sheetnames[:5] == [label(k, lang) for k in
+                                 ("sheet_calculator", "sheet_scenarios", "sheet_positions", "sheet_exchanges",
+                                  "sheet_guide")]  # other areas' sheets follow
     calc = wb.sheetnames[0]
     for name in INPUT_NAMES + OUTPUT_NAMES:
         dn = wb.defined_names[name]  # workbook-level
@@ -97,17 +98,21 @@ def test_every_name_in_a_formula_is_defined(book):
 
 def test_inputs_unlocked_formulas_locked_sheets_protected(book):
     lang, wb = book
+    positions = label("sheet_positions", lang)
     for ws in wb.worksheets:
-        assert ws.protection.sheet and not ws.protection.password
+        # Positions stays unprotected: Excel grows a table only on an unprotected sheet.
+        assert ws.protection.sheet is (ws.title != positions) and not ws.protection.password
         assert ws.sheet_properties.pageSetUpPr.fitToPage
+        grows = ws.title in (positions, label("sheet_exchanges", lang))  # lists print on as many pages
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == (0 if grows else 1)
     calc = wb.worksheets[0]
     for name in INPUT_NAMES:
         sheet, ref = next(wb.defined_names[name].destinations)
         cell = calc[ref.replace("$", "")]
-        if name in ("basis", "margin_call_level", "loss_cut_level"):
+        if name in ("basis", "margin_call_level", "loss_cut_level", "safe_level", "daily_fee_rate"):
             cell = calc[next(wb.defined_names[name + "_override"].destinations)[1].replace("$", "")]
         assert cell.protection.locked is False, name
-    for ws in wb.worksheets[:3]:
+    for ws in wb.worksheets[:2]:
         for row in ws.iter_rows():
             for c in row:
                 if isinstance(c.value, str) and c.value.startswith("="):
@@ -124,9 +129,17 @@ def test_dropdowns_and_formats(book):
     assert {f'"{side}"', f'"{basis}"', "preset_ids"} <= lists
     assert side in ({"ja": "買い,売り", "en": "Long,Short"}[lang],)
     assert basis in ({"ja": "建値,時価", "en": "Entry,Mark"}[lang],)
-    cell = lambda n: calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
+    def cell(n):
+        return calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
+
     assert cell("ratio").number_format == "0.0%"
     assert cell("equity").number_format == {"ja": '"¥"#,##0', "en": "#,##0.00"}[lang]
+    # Prices keep every decimal a trader types (issue #12): 1.08523, USD/JPY 110.123, 0.00001234.
+    for name in ("entry_price", "price", "loss_cut_price", "margin_call_distance"):
+        fmt = cell(name).number_format
+        assert fmt == "#,##0.00######", (name, fmt)
+        assert len(fmt.split(".")[1]) == 8
+    assert cell("margin_call_level").number_format == "0.0##%"  # 0.075 % stays 0.075 %
     rules = [r for cf in calc.conditional_formatting for r in cf.rules]
     fills = {r.dxf.fill.fgColor.rgb[-6:] for r in rules if r.dxf and r.dxf.fill}
     assert {"FFD966", "FF7C80"} <= fills  # amber, red
@@ -136,13 +149,49 @@ def test_dropdowns_and_formats(book):
 def test_scenarios_chart_and_positions_table(book):
     lang, wb = book
     scen, pos = wb.worksheets[1], wb.worksheets[2]
-    assert len(scen._charts) == 1 and len(scen._charts[0].series) == 3
-    moves = [scen.cell(row=5 + i, column=1).value for i in range(len(layout.SCENARIO_MOVES))]
-    assert moves[0] == -0.5 and moves[-1] == 0.5 and len(moves) == 21
+    assert len(scen._charts) == 1 and len(scen._charts[0].series) == 5
+    ladder = [row[0].value for row in
+              scen[wb.defined_names["ladder_candidates"].attr_text.split("!")[1].replace("$", "")]]
+    assert len(ladder) == layout.LADDER_ROWS and all(str(f).startswith("=IF(") for f in ladder)
     table = pos.tables["Positions"]
-    assert [c.name for c in table.tableColumns][:6] == [label(k, lang) for k in
-                                                         ("symbol", "side", "entry_price", "quantity",
-                                                          "leverage", "price")]
+    head, first = int(table.ref.split(":")[0][1:]), layout.POSITION_ROWS
+    inputs = ("symbol", "side", "entry_price", "quantity", "leverage", "price")
+    assert [c.value for c in pos[head]][:6] == [label(k, lang) for k in inputs]
+    assert int(table.ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) == head + first
+    # Account sums read far below the table, so rows added below are counted.
+    sums = [c.value for row in pos.iter_rows(max_col=2) for c in row if str(c.value).startswith("=SUM(")]
+    assert len(sums) == 2 and all(f"${head + layout.POSITION_CAPACITY})" in f for f in sums), sums
+
+
+def test_no_hard_coded_column_letters():
+    """Row formulas in the layout name columns by key (issue #9), never by letter."""
+    cell_ref = re.compile(r"(?<![A-Za-z_$])\$?[A-Z]{1,2}\$?\d+\b")
+    for col in layout.SCENARIO_COLUMNS + layout.CHART_COLUMNS + layout.POSITION_COLUMNS:
+        for f in (col.formula, col.udf):
+            if f:
+                assert not cell_ref.findall(_strip_strings(f)), (col.key, f)
+
+
+def test_print_setup_and_properties(book):
+    lang, wb = book
+    for ws in wb.worksheets:
+        assert ws.print_area, ws.title
+        assert ws.sheet_properties.codeName and ws.sheet_properties.codeName.isascii()
+    wide = [ws for ws in wb.worksheets[:5] if ws.page_setup.orientation == "landscape"]
+    assert {ws.title for ws in wide} == {label(k, lang) for k in ("sheet_scenarios", "sheet_positions",
+                                                                   "sheet_exchanges")}
+    for ws in wide:
+        assert ws.print_title_rows, ws.title
+    assert wb.properties.creator == wb.properties.lastModifiedBy == "xlcalc"
+    assert wb.properties.title == label("doc_title", lang)
+
+
+def test_what_if_inputs_ship_empty(book):
+    lang, wb = book
+    calc = wb.worksheets[0]
+    for name in ("gap_price", "stop_price", "tick_size", "holding_days"):
+        sheet, ref = next(wb.defined_names[name].destinations)
+        assert calc[ref.replace("$", "")].value is None, name
 
 
 def test_exchanges_sheet_has_sources_and_dates(book):
@@ -162,7 +211,7 @@ def test_exchanges_sheet_has_sources_and_dates(book):
 
 def test_guide_in_words(book):
     lang, wb = book
-    text = "\n".join(str(c.value) for c in wb.worksheets[4]["A"] if c.value)
+    text = "".join(str(c.value) for c in wb.worksheets[4]["A"] if c.value)
     assert label("disclaimer", lang) in text and label("guide_f5", lang) in text
 
 
@@ -183,13 +232,18 @@ def test_exchange_preselected_and_udf_workbook(tmp_path):
     assert set(calls) >= {"XLC_RATIO", "XLC_LOSSCUT_PRICE", "XLC_MARGINCALL_PRICE", "XLC_REQUIRED_MARGIN",
                           "XLC_PNL", "XLC_EQUITY", "XLC_ADD_DEPOSIT", "XLC_CLOSE_QTY",
                           "XLC_BANKRUPTCY_PRICE", "XLC_SHORTFALL", "XLC_POSITION_SIZE", "XLC_STATUS"}
-    assert ("deposit", "side", "entry_price", "price", "quantity", "leverage", "basis", "fees") in calls["XLC_RATIO"]
+    assert ("deposit/quote_rate_used", "side", "entry_price", "price", "quantity", "leverage", "basis",
+            "fees/quote_rate_used") in calls["XLC_RATIO"]
+    props = openpyxl.load_workbook(path, keep_vba=True).properties
+    assert (props.creator, props.lastModifiedBy) == ("xlcalc", "xlcalc")
+    assert wb.code_name == "ThisWorkbook"
     udfs = pytest.importorskip("xlcalc.udfs")
     for name, arglists in calls.items():
         params = list(inspect.signature(getattr(udfs, name)).parameters)
         for parts in arglists:
             assert len(parts) <= len(params), (name, args)
             for pos, part in enumerate(parts):
+                part = part.split("/")[0]  # money arguments are divided by the quote rate
                 if part in params:  # a bare name sits at the parameter of that name
                     assert params[pos] == part, (name, args, params)
 
@@ -243,3 +297,30 @@ def test_libreoffice_tests_skip_with_a_reason_without_soffice(monkeypatch):
         libreoffice.require_soffice()
     with pytest.raises(FileNotFoundError, match="soffice"):
         libreoffice.recalculate([Path("x.xlsx")], Path("out"))
+
+
+def test_dates_and_text_in_number_cells_are_refused(book):
+    """Decimal validation refuses text; the input check names a date typed as a price (issue #11)."""
+    lang, wb = book
+    calc = wb.worksheets[0]
+    def cell(n):
+        return calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
+
+    decimal = {str(dv.sqref): dv for dv in calc.data_validations.dataValidation if dv.type == "decimal"}
+    for name in ("entry_price", "quantity", "leverage", "deposit", "price", "gap_price", "stop_price"):
+        ref = cell(name).coordinate
+        assert ref in decimal and decimal[ref].showErrorMessage, name
+    check = cell("input_check").value
+    for name in ("entry_price", "quantity", "leverage", "deposit", "fees", "price", "gap_price",
+                 "stop_price"):
+        assert f'LEFT(CELL("format",{name}),1)="D"' in check, name
+        assert label("check_date", lang).format(name=label(name, lang)) in check, name
+    # The date test comes before the number test, so a date never passes as a price.
+    conds = [cond for cond, _ in layout.MAIN_CHECKS]
+    assert conds.index('LEFT(CELL("format",entry_price),1)="D"') + 1 == conds.index(
+        "NOT(AND(ISNUMBER(entry_price),entry_price>0))")
+    pos = wb.worksheets[2]
+    letters = layout.column_letters(layout.POSITION_COLUMNS)
+    first = int(pos.tables["Positions"].ref.split(":")[0][1:]) + 1
+    row_check = pos[f"{letters['col_check']}{first}"].value
+    assert f'CELL("format",{letters["price"]}{first})' in row_check

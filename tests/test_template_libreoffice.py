@@ -1,30 +1,47 @@
 """The template's native formulas, recalculated by headless LibreOffice, equal the Python core.
 
 Per language: 50 random positions (both sides, both bases, levels that are blank, "none",
-unreachable, presets incl. the mmr model, fees), every preset, and bad inputs. Each input set
-is typed into the input cells with openpyxl; ALL workbooks are recalculated in ONE soffice
-call; then every named output, every scenario row and the Positions account are compared
-with xlcalc's functions.
+unreachable, presets incl. the mmr model, fees, tick sizes, quote rates, safe levels, holding
+days), every preset, bad inputs, and a few workbooks whose Scenarios and Positions columns are
+placed in the reverse order (issue #9: formulas come from the column map, so the results do
+not move). Each input set is typed into the input cells with openpyxl; ALL workbooks are
+recalculated in ONE soffice call; then every named output, every ladder row and the Positions
+account are compared with xlcalc's functions. A second soffice call prints every sheet of the
+shipped workbooks to PDF and counts the pages.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import random
+import re
+import shutil
+import subprocess
 
 import openpyxl
 import pytest
+from libreoffice import convert, recalculate, require_soffice
 
 import xlcalc as xc
-from libreoffice import recalculate, require_soffice
-from xlcalc.core import parse_basis, parse_side
+from xlcalc.core import parse_basis, parse_side, round_to_tick
 from xlcalc.labels import LANGUAGES, label
 from xlcalc.presets import preset_levels
 from xlcalc.template import build_workbook, layout, write_template
 
 RANDOM_CASES = 50
+REORDERED_CASES = 6  # per language, built with reversed column lists
 REL = 1e-9
 PRESET_IDS = list(xc.exchange_presets().index)
+ERRORS = {"#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#NUM!", "#NULL!"}  # "#N/A" marks chart gaps
 
+
+# -- the core ---------------------------------------------------------------------------------
+
+def _round_to_tick(price, side, tick):
+    return float(round_to_tick(price, side, tick_size=tick))
+
+
+# -- random cases ---------------------------------------------------------------------------
 
 def _random_case(rng: random.Random, lang: str, i: int) -> dict:
     entry = 10 ** rng.uniform(-1, 7)
@@ -38,16 +55,20 @@ def _random_case(rng: random.Random, lang: str, i: int) -> dict:
         deposit = 0.0
     side_word = rng.choice(["long", "short"])
     other = "en" if lang == "ja" else "ja"
+    rate = rng.choice([None, 1, 1, 80.0, 150.25, 0.0067])
     case = dict(
         side=label(side_word, other if i % 9 == 0 else lang),  # both languages' words work
-        entry_price=entry, quantity=qty, leverage=lev, deposit=deposit,
+        entry_price=entry, quantity=qty, leverage=lev, deposit=deposit * (rate or 1),
         fees=0.0 if i % 2 else deposit * rng.uniform(0, 0.2),
         price=entry * rng.uniform(0.3, 1.7),
+        tick_size=None if i % 3 else 10 ** round(math.log10(entry) - rng.choice([2, 3, 4])),
+        quote_rate=rate,
         exchange=None, basis_override=None, margin_call_level_override=None,
-        loss_cut_level_override=None,
+        loss_cut_level_override=None, safe_level_override=None, daily_fee_rate_override=None,
         gap_price=entry * rng.uniform(0.05, 2.0) if i % 4 else None,
         stop_price=entry * rng.uniform(0.8, 1.2) if i % 5 else None,
         risk=rng.uniform(0.001, 0.1) if i % 6 else None,
+        holding_days=rng.choice([None, 0, 30, 365]),
     )
     if i % 3 == 0:
         case["exchange"] = rng.choice(PRESET_IDS)
@@ -61,8 +82,10 @@ def _random_case(rng: random.Random, lang: str, i: int) -> dict:
             case[f"{key}_override"] = label("none", rng.choice(LANGUAGES))
         if i % 11 == 7 and key == "loss_cut_level":
             case[f"{key}_override"] = lev * rng.uniform(1.0, 3.0)  # mark basis: k >= s, unreachable
+    case["safe_level_override"] = rng.choice([None, None, 7.0, rng.uniform(1, 5), label("none", lang)])
+    case["daily_fee_rate_override"] = rng.choice([None, 0.0004, rng.uniform(0, 0.003)])
     case["positions"] = [
-        (f"S{j}", label(rng.choice(["long", "short"]), lang), 10 ** rng.uniform(0, 6),
+        (rng.choice(["S1", "S2", None]), label(rng.choice(["long", "short"]), lang), 10 ** rng.uniform(0, 6),
          10 ** rng.uniform(-2, 2), rng.choice([1, 2, 5, 25]), None)
         for j in range(rng.randint(1, 6))]
     case["positions"] = [row[:5] + (row[2] * rng.uniform(0.5, 1.5),) for row in case["positions"]]
@@ -70,7 +93,9 @@ def _random_case(rng: random.Random, lang: str, i: int) -> dict:
                            fees=rng.choice([0.0, rng.uniform(0, 100)]),
                            basis=label(rng.choice(["entry", "mark"]), lang),
                            margin_call_level=rng.choice([1.0, rng.uniform(0.5, 2), None]),
-                           loss_cut_level=rng.choice([0.5, rng.uniform(0.1, 0.5), None]))
+                           loss_cut_level=rng.choice([0.5, rng.uniform(0.1, 0.5), None]),
+                           hedge=rng.choice([None, "sum", "max", "max"]),
+                           exchange=rng.choice([None, "gmo_coin_fx", "binance_usdm", "jp_fx_25x"]))
     return case
 
 
@@ -78,13 +103,28 @@ def _bad_cases(lang):
     base = dict(layout.SAMPLE[lang], side=label("long", lang))
     bad = [("entry_price", "abc"), ("leverage", 0), ("quantity", -1), ("deposit", None),
            ("side", "sideways"), ("price", "10,000"), ("fees", -5), ("exchange", "no_such_id"),
-           ("margin_call_level_override", "abc"), ("basis_override", "market")]
+           ("margin_call_level_override", "abc"), ("basis_override", "market"), ("tick_size", "abc"),
+           ("quote_rate", 0), ("safe_level_override", -1), ("daily_fee_rate_override", "x")]
     return [dict(base, **{k: v}, _bad=k) for k, v in bad]
 
 
-def _write(case, lang, path):
-    wb = build_workbook(lang)
-    names = wb._xlcalc_names
+@contextlib.contextmanager
+def _reversed_columns():
+    """Build with the Scenarios and Positions columns in the reverse order (issue #9)."""
+    saved = layout.SCENARIO_COLUMNS, layout.CHART_COLUMNS, layout.POSITION_COLUMNS
+    layout.SCENARIO_COLUMNS = saved[0][::-1]
+    layout.CHART_COLUMNS = saved[1][::-1]
+    layout.POSITION_COLUMNS = saved[2][::-1]
+    try:
+        yield
+    finally:
+        layout.SCENARIO_COLUMNS, layout.CHART_COLUMNS, layout.POSITION_COLUMNS = saved
+
+
+def _write(case, lang, path, reverse=False, below=False):
+    with _reversed_columns() if reverse else contextlib.nullcontext():
+        wb = build_workbook(lang)
+    names, columns = wb._xlcalc_names, wb._xlcalc_columns
     for key, value in case.items():
         if key in names:
             sheet, cell = names[key]
@@ -94,16 +134,19 @@ def _write(case, lang, path):
         for key, value in case["account"].items():
             sheet, cell = names[f"account_{key}"]
             wb[sheet][cell].value = value
-        first = ws.tables["Positions"].ref.split(":")[0]
-        row0 = int(first[1:]) + 1
+        letters = columns["positions"]
+        row0 = int(ws.tables["Positions"].ref.split(":")[0][1:]) + 1
+        keys = ("symbol", "side", "entry_price", "quantity", "leverage", "price")
         for i in range(layout.POSITION_ROWS):
-            for j in range(6):
-                ws.cell(row=row0 + i, column=j + 1).value = None
-        for i, rec in enumerate(case["positions"]):
-            for j, v in enumerate(rec):
-                ws.cell(row=row0 + i, column=j + 1).value = v
+            for k in keys:
+                ws[f"{letters[k]}{row0 + i}"].value = None
+        rows = case["positions"]
+        for i, rec in enumerate(rows):
+            r = row0 + i if not (below and i == len(rows) - 1) else row0 + layout.POSITION_ROWS + 3
+            for k, v in zip(keys, rec):
+                ws[f"{letters[k]}{r}"].value = v
     write_template(wb, path, force=True)
-    return names
+    return names, columns
 
 
 @pytest.fixture(scope="module")
@@ -117,17 +160,23 @@ def recalculated(tmp_path_factory):
         for ex in PRESET_IDS:
             c = _random_case(rng, lang, 1)
             c.update(exchange=ex, basis_override=None, margin_call_level_override=None,
-                     loss_cut_level_override=None)
+                     loss_cut_level_override=None, daily_fee_rate_override=None)
             cases.append(c)
+        for i in range(REORDERED_CASES):
+            cases.append(dict(_random_case(rng, lang, i), _reverse=True))
+        below = _random_case(rng, lang, 2)
+        below["positions"] = below["positions"][:2] * 2
+        cases.append(dict(below, _below=True))
         cases += _bad_cases(lang)
         for i, case in enumerate(cases):
             path = src / f"{lang}-{i:03d}.xlsx"
-            jobs.append((lang, case, _write(case, lang, path), path))
-    outs = recalculate([j[3] for j in jobs], tmp_path_factory.mktemp("recalculated"))
+            names, columns = _write(case, lang, path, case.get("_reverse", False), case.get("_below", False))
+            jobs.append((lang, case, names, columns, path))
+    outs = recalculate([j[-1] for j in jobs], tmp_path_factory.mktemp("recalculated"))
     results = []
-    for (lang, case, names, _), out in zip(jobs, outs):
+    for (lang, case, names, columns, _), out in zip(jobs, outs):
         wb = openpyxl.load_workbook(out, data_only=True)
-        results.append((lang, case, names, wb))
+        results.append((lang, case, dict(names, _columns=columns), wb))
     return results
 
 
@@ -136,15 +185,19 @@ def recalculated(tmp_path_factory):
 def _levels(case):
     lev = case["leverage"]
     if case["exchange"]:
-        pre = preset_levels(xc.get_preset(case["exchange"]), lev)
+        preset = xc.get_preset(case["exchange"])
+        pre = preset_levels(preset, lev)
+        fee = preset.get("daily_fee_rate", math.nan)
     else:
         pre = dict(margin_call_level=layout.DEFAULT_MARGIN_CALL, loss_cut_level=layout.DEFAULT_LOSS_CUT,
                    basis="entry")
+        fee = math.nan
+    pre = dict(pre, safe_level=layout.DEFAULT_SAFE, daily_fee_rate=fee)
     out = {}
-    for key in ("margin_call_level", "loss_cut_level"):
-        v = case[f"{key}_override"]
+    for key in ("margin_call_level", "loss_cut_level", "safe_level", "daily_fee_rate"):
+        v = case.get(f"{key}_override")
         if v is None:
-            out[key] = pre[key]
+            out[key] = pre[key] if pre[key] is not None else math.nan
         elif isinstance(v, str):
             out[key] = math.nan  # "none"
         else:
@@ -153,26 +206,42 @@ def _levels(case):
     return out
 
 
+def _trigger(args, level, tick):
+    if math.isnan(level):
+        return math.nan
+    return xc.trigger_price(level=level, tick_size=tick, **args)
+
+
 def expected_calculator(case, lang):
     lv = _levels(case)
-    mc, lc, basis = lv["margin_call_level"], lv["loss_cut_level"], lv["basis"]
+    mc, lc, safe, basis = lv["margin_call_level"], lv["loss_cut_level"], lv["safe_level"], lv["basis"]
+    rate, tick = case["quote_rate"] or 1.0, case["tick_size"]
     args = dict(deposit=case["deposit"], side=case["side"], entry_price=case["entry_price"],
-                quantity=case["quantity"], leverage=case["leverage"], basis=basis, fees=case["fees"])
-    p, p0, q = case["price"], case["entry_price"], case["quantity"]
+                quantity=case["quantity"], leverage=case["leverage"], basis=basis, fees=case["fees"],
+                quote_rate=rate)
+    p, p0, q, side = case["price"], case["entry_price"], case["quantity"], case["side"]
+    d, f = case["deposit"], case["fees"]
     mark = parse_basis(basis)
     ratio = xc.maintenance_ratio(price=p, **args)
     exp = dict(
-        notional=p * q,
-        required_margin=xc.required_margin(p if mark else p0, q, case["leverage"]),
-        pnl=xc.unrealized_pnl(case["side"], p0, p, q),
-        equity=xc.equity(case["deposit"], case["side"], p0, p, q, fees=case["fees"]),
+        notional=p * q * rate,
+        required_margin=xc.required_margin(p if mark else p0, q, case["leverage"], quote_rate=rate),
+        pnl=xc.unrealized_pnl(side, p0, p, q, quote_rate=rate),
+        equity=xc.equity(d, side, p0, p, q, fees=f, quote_rate=rate),
         ratio=ratio,
-        status=label(xc.status(ratio, mc, lc), lang),
-        margin_call_price=math.nan if math.isnan(mc) else xc.margin_call_price(level=mc, **args),
-        loss_cut_price=math.nan if math.isnan(lc) else xc.loss_cut_price(level=lc, **args),
-        bankruptcy_price=xc.bankruptcy_price(case["deposit"], case["side"], p0, q, fees=case["fees"]),
-        margin_call_level=mc, loss_cut_level=lc,
+        status=label(xc.status(ratio, mc, lc, safe_level=safe), lang),
+        safe_price=_trigger(args, safe, tick),
+        margin_call_price=_trigger(args, mc, tick),
+        loss_cut_price=_trigger(args, lc, tick),
+        bankruptcy_price=xc.bankruptcy_price(d, side, p0, q, fees=f, quote_rate=rate, tick_size=tick),
+        margin_call_level=mc, loss_cut_level=lc, safe_level=safe,
     )
+    days, fee = case["holding_days"], lv["daily_fee_rate"]
+    if days is None:
+        exp["loss_cut_price_after_days"] = math.nan
+    else:  # SPEC §10 fee drift: holding_cost (quote currency) more fees, in the account currency
+        later = dict(args, fees=f + xc.holding_cost(p0, q, 0.0 if math.isnan(fee) else fee, days) * rate)
+        exp["loss_cut_price_after_days"] = _trigger(later, lc, tick)
     for pre, key in layout.DISTANCE_PREFIX.items():
         t = exp[pre]
         exp[f"{key}_distance"] = t - p
@@ -185,15 +254,15 @@ def expected_calculator(case, lang):
         exp["additional_deposit"] = xc.additional_deposit(price=p, target=target, **args)
         exp["close_quantity"] = xc.close_quantity(price=p, target=target, **args)
     gap, stop, risk = case["gap_price"], case["stop_price"], case["risk"]
-    exp["shortfall"] = math.nan if gap is None else xc.shortfall(
-        case["deposit"], case["side"], p0, gap, q, fees=case["fees"])
-    exp["stop_loss_amount"] = math.nan if stop is None else xc.stop_loss_amount(case["side"], p0, stop, q)
-    if stop is None or risk is None or case["deposit"] <= 0:
+    exp["shortfall"] = math.nan if gap is None else xc.shortfall(d, side, p0, gap, q, fees=f, quote_rate=rate)
+    exp["stop_loss_amount"] = (math.nan if stop is None
+                               else xc.stop_loss_amount(side, p0, stop, q, quote_rate=rate))
+    if stop is None or risk is None or d <= 0:
         exp["position_size"] = exp["position_size_capped"] = math.nan
     else:
-        exp["position_size"] = xc.position_size(case["deposit"], risk, p0, stop)
-        exp["position_size_capped"] = xc.position_size(case["deposit"], risk, p0, stop, case["leverage"])
-    return exp, args, mc, lc
+        exp["position_size"] = xc.position_size(d, risk, p0, stop)
+        exp["position_size_capped"] = xc.position_size(d, risk, p0, stop, case["leverage"])
+    return exp, args, lv
 
 
 def _blank(v):
@@ -220,86 +289,178 @@ def _good(results):
     return [r for r in results if "_bad" not in r[1]]
 
 
+def _scale(case):
+    rate = case["quote_rate"] or 1.0
+    return max(1.0, case["deposit"], case["entry_price"] * case["quantity"] * rate, case["entry_price"])
+
+
 def test_every_case_was_recalculated(recalculated):
-    assert len(_good(recalculated)) >= 2 * (RANDOM_CASES + len(PRESET_IDS))
-    for lang, case, names, wb in recalculated:
+    assert len(_good(recalculated)) >= 2 * (RANDOM_CASES + len(PRESET_IDS) + REORDERED_CASES)
+    for _, case, names, wb in recalculated:
         assert _value(wb, names, "inputs_ok") is ("_bad" not in case), case
 
 
 def test_variety_of_cases(recalculated):
     """The random sets really cover both sides, both bases, blank and unreachable levels, fees."""
     seen = set()
-    for lang, case, names, wb in _good(recalculated):
-        exp, args, mc, lc = expected_calculator(case, lang)
+    for lang, case, _, _ in _good(recalculated):
+        exp, args, lv = expected_calculator(case, lang)
+        mc, lc = lv["margin_call_level"], lv["loss_cut_level"]
         seen.add(("side", parse_side(case["side"])))
         seen.add(("mark", bool(parse_basis(args["basis"]))))
         seen.add(("fees", case["fees"] > 0))
         seen.add(("blank_level", math.isnan(mc) or math.isnan(lc)))
         seen.add(("unreachable", (not math.isnan(lc) and math.isnan(exp["loss_cut_price"]))))
+        seen.add(("tick", case["tick_size"] is not None and not math.isnan(exp["loss_cut_price"])))
+        seen.add(("rate", (case["quote_rate"] or 1) != 1))
+        seen.add(("days", not math.isnan(exp["loss_cut_price_after_days"])))
         seen.add(("status", exp["status"]))
     for item in [("side", 1.0), ("side", -1.0), ("mark", True), ("mark", False), ("fees", True),
-                 ("fees", False), ("blank_level", True), ("unreachable", True)]:
+                 ("fees", False), ("blank_level", True), ("unreachable", True), ("tick", True),
+                 ("rate", True), ("days", True)]:
         assert item in seen, item
-    assert {s for k, s in seen if k == "status"} >= {label(k, l) for k in ("ok", "margin_call", "loss_cut")
-                                                     for l in LANGUAGES}
+    assert {s for k, s in seen if k == "status"} >= {
+        label(k, lang) for k in ("ok", "caution", "margin_call", "loss_cut") for lang in LANGUAGES}
 
 
 def test_calculator_outputs_equal_core(recalculated):
     for lang, case, names, wb in _good(recalculated):
-        exp, args, _, _ = expected_calculator(case, lang)
-        scale = max(1.0, case["deposit"], case["entry_price"] * case["quantity"], case["entry_price"])
+        exp, args, _ = expected_calculator(case, lang)
         for key, want in exp.items():
-            _close(_value(wb, names, key), want, scale, f"{lang} {key} {case}")
+            _close(_value(wb, names, key), want, _scale(case), f"{lang} {key} {case}")
         assert _blank(_value(wb, names, "input_check"))
 
 
-def test_scenario_rows_equal_core(recalculated):
+def test_tick_rounding_is_conservative(recalculated):
+    """A long's prices are rounded up to the tick, a short's down (SPEC §8), never the other way."""
+    checked = 0
+    for _, case, names, wb in _good(recalculated):
+        tick = case["tick_size"]
+        if tick is None:
+            continue
+        for key in ("margin_call_price", "loss_cut_price", "bankruptcy_price", "safe_price"):
+            got = _value(wb, names, key)
+            if _blank(got):
+                continue
+            steps = got / tick
+            assert abs(steps - round(steps)) < 1e-6 * max(1, abs(steps)), (key, got, tick)
+            checked += 1
+    assert checked > 10
+
+
+def _ladder(wb, names, lang):
+    ws = wb[label("sheet_scenarios", lang)]
+    letters = names["_columns"]["scenarios"]
+    rows = []
+    for r in range(5, 5 + layout.LADDER_ROWS):
+        rows.append({k: ws[f"{x}{r}"].value for k, x in letters.items()})
+    return rows
+
+
+def test_scenario_ladder_equals_core(recalculated):
     for lang, case, names, wb in _good(recalculated):
-        exp, args, mc, lc = expected_calculator(case, lang)
-        ws = wb[label("sheet_scenarios", lang)]
-        scale = max(1.0, case["deposit"], case["entry_price"] * case["quantity"])
-        rows = list(ws.iter_rows(min_row=5, max_row=4 + len(layout.SCENARIO_MOVES), max_col=8, values_only=True))
-        for move, row in zip(layout.SCENARIO_MOVES, rows):
-            p = case["price"] * (1 + move)
-            assert row[0] == pytest.approx(move)
-            _close(row[1], p, scale, f"price {move}")
-            _close(row[2], xc.unrealized_pnl(case["side"], case["entry_price"], p, case["quantity"]), scale, "pnl")
-            _close(row[3], xc.equity(
-                case["deposit"], case["side"], case["entry_price"], p, case["quantity"], fees=case["fees"]),
-                scale, "equity")
+        exp, args, lv = expected_calculator(case, lang)
+        mc, lc, safe = lv["margin_call_level"], lv["loss_cut_level"], lv["safe_level"]
+        rate = case["quote_rate"] or 1.0
+        scale = _scale(case)
+        rows = [row for row in _ladder(wb, names, lang) if not _blank(row["price"])]
+        prices = [row["price"] for row in rows]
+        assert prices == sorted(prices) and len(set(prices)) == len(prices), prices
+        assert len(rows) >= layout.LADDER_STEPS + 2, (len(rows), case)  # steps below 0 are dropped
+        for key in ("price", "margin_call_price", "loss_cut_price", "bankruptcy_price", "safe_price"):
+            want = case["price"] if key == "price" else exp[key]
+            if not math.isnan(want):  # each level price is a row of its own
+                assert any(math.isclose(p, want, rel_tol=REL) for p in prices), (key, want, prices)
+        for row in rows:
+            p = row["price"]
+            _close(row["move"], p / case["price"] - 1, 1, "move")
+            _close(row["pnl"], xc.unrealized_pnl(case["side"], case["entry_price"], p, case["quantity"],
+                                                 quote_rate=rate), scale, "pnl")
+            _close(row["equity"], xc.equity(args["deposit"], case["side"], case["entry_price"], p,
+                                            case["quantity"], fees=args["fees"], quote_rate=rate),
+                   scale, "equity")
             ratio = xc.maintenance_ratio(price=p, **args)
-            _close(row[4], ratio, scale, f"ratio {move}")
-            _close(row[5], label(xc.status(ratio, mc, lc), lang), scale, "status")
-            for got, level in ((row[6], mc), (row[7], lc)):
+            _close(row["ratio"], ratio, scale, f"ratio {p}")
+            # A level price's own row sits on the level: either side of it is right.
+            allowed = {label(xc.status(ratio * (1 + e), mc, lc, safe_level=safe), lang)
+                       for e in (-1e-9, 0, 1e-9)}
+            assert row["status"] in allowed, (row, allowed)
+            _close(row["chart_ratio"], ratio, scale, "chart ratio")
+            for key, level in (("margin_call_level", mc), ("loss_cut_level", lc), ("safe_level", safe)):
                 if math.isnan(level):
-                    assert got == "#N/A"  # a gap in the chart
+                    assert row[key] == "#N/A"  # a gap in the chart
                 else:
-                    assert got == pytest.approx(level, rel=REL)
+                    assert row[key] == pytest.approx(level, rel=REL)
+        marks = {row["level_mark"] for row in rows} - {None, ""}
+        assert label("price", lang) in marks
+
+
+def _hedge_rule(acc):
+    """The user's rule, else the account preset's (SPEC §8), else "sum"."""
+    if acc["hedge"]:
+        return acc["hedge"]
+    if acc["exchange"]:
+        return xc.get_preset(acc["exchange"]).get("hedge") or "sum"
+    return "sum"
+
+
+def _expected_account(case):
+    acc, rows = case["account"], case["positions"]
+    symbols = [r[0] or "" for r in rows]
+    return xc.account_state(acc["deposit"], [r[1] for r in rows], [r[2] for r in rows], [r[5] for r in rows],
+                            [r[3] for r in rows], [r[4] for r in rows], basis=acc["basis"], fees=acc["fees"],
+                            symbol=symbols, hedge=_hedge_rule(acc))
 
 
 def test_positions_account_equals_core(recalculated):
+    hedged = 0
     for lang, case, names, wb in _good(recalculated):
+        if case.get("_below"):
+            continue
         acc, rows = case["account"], case["positions"]
-        st = xc.account_state(acc["deposit"], [r[1] for r in rows], [r[2] for r in rows],
-                              [r[5] for r in rows], [r[3] for r in rows], [r[4] for r in rows],
-                              basis=acc["basis"], fees=acc["fees"])
+        st = _expected_account(case)
         scale = max(1.0, sum(r[2] * r[3] for r in rows))
         _close(_value(wb, names, "account_pnl"), st.pnl, scale, "account pnl")
         _close(_value(wb, names, "account_equity"), st.equity, scale, "account equity")
         _close(_value(wb, names, "account_required_margin"), st.required_margin, scale, "account margin")
-        _close(_value(wb, names, "account_ratio"), st.ratio, scale, "account ratio")
+        _close(_value(wb, names, "account_ratio"), st.ratio, scale, f"account ratio {_hedge_rule(acc)}")
+        if _hedge_rule(acc) == "max":
+            plain = xc.account_state(acc["deposit"], [r[1] for r in rows], [r[2] for r in rows],
+                                     [r[5] for r in rows], [r[3] for r in rows], [r[4] for r in rows],
+                                     basis=acc["basis"], fees=acc["fees"])
+            hedged += not math.isclose(plain.required_margin, st.required_margin)
         mc = math.nan if acc["margin_call_level"] is None else acc["margin_call_level"]
         lc = math.nan if acc["loss_cut_level"] is None else acc["loss_cut_level"]
         _close(_value(wb, names, "account_status"), label(xc.status(st.ratio, mc, lc), lang), scale, "status")
         ws = wb[label("sheet_positions", lang)]
-        row0 = int(ws.tables["Positions"].ref.split(":")[0][1:]) + 1 if ws.tables else None
-        if row0 is None:  # LibreOffice may rename the table on export; find it by header
-            row0 = next(c.row for c in ws["A"] if c.value == label("symbol", lang)) + 1
+        letters = names["_columns"]["positions"]
+        row0 = next(c.row for c in ws[letters["symbol"]] if c.value == label("symbol", lang)) + 1
         mark = parse_basis(acc["basis"])
         for i, r in enumerate(rows):
-            got_pnl, got_margin = ws.cell(row=row0 + i, column=7).value, ws.cell(row=row0 + i, column=8).value
-            _close(got_pnl, xc.unrealized_pnl(r[1], r[2], r[5], r[3]), scale, "row pnl")
-            _close(got_margin, xc.required_margin(r[5] if mark else r[2], r[3], r[4]), scale, "row margin")
+            _close(ws[f"{letters['pnl']}{row0 + i}"].value, xc.unrealized_pnl(r[1], r[2], r[5], r[3]), scale,
+                   "row pnl")
+            _close(ws[f"{letters['required_margin']}{row0 + i}"].value,
+                   xc.required_margin(r[5] if mark else r[2], r[3], r[4]), scale, "row margin")
+    assert hedged > 5  # "max" really margined a hedged symbol on its larger side
+
+
+def test_a_position_below_the_table_is_flagged(recalculated):
+    below = [r for r in recalculated if r[1].get("_below")]
+    assert len(below) == len(LANGUAGES)
+    for lang, _, names, wb in below:
+        msg = _value(wb, names, "account_input_check")
+        assert msg == label("check_rows_below", lang)
+        assert _value(wb, names, "account_status") == msg
+        assert _blank(_value(wb, names, "account_ratio"))
+
+
+def test_reordered_columns_were_built_and_compared(recalculated):
+    reordered = [r for r in recalculated if r[1].get("_reverse")]
+    assert len(reordered) == REORDERED_CASES * len(LANGUAGES)
+    normal = next(r for r in recalculated if not r[1].get("_reverse"))
+    for _, _, names, _ in reordered:
+        assert names["_columns"]["positions"]["symbol"] != normal[2]["_columns"]["positions"]["symbol"]
+        assert names["_columns"]["scenarios"]["price"] != normal[2]["_columns"]["scenarios"]["price"]
 
 
 def test_presets_fill_levels(recalculated):
@@ -321,11 +482,83 @@ def test_bad_inputs_show_a_message_not_an_error(recalculated):
         assert _value(wb, names, "status") == msg
         for key in ("required_margin", "pnl", "equity", "ratio", "margin_call_price", "loss_cut_price",
                     "bankruptcy_price", "additional_deposit", "close_quantity", "shortfall",
-                    "stop_loss_amount", "position_size"):
+                    "stop_loss_amount", "position_size", "safe_price", "loss_cut_price_after_days"):
             assert _blank(_value(wb, names, key)), (key, case)
         field = case["_bad"].replace("_override", "")
         assert label(field, lang) in msg, (msg, field)
         for ws in wb.worksheets[:3]:
             for row in ws.iter_rows(values_only=True):
                 for v in row:
-                    assert not (isinstance(v, str) and v.startswith("#") and v != "#N/A"), (ws.title, v)
+                    assert not (v in ERRORS or str(v).startswith("Err:")), (ws.title, v)
+
+
+# -- printing: every sheet on one page (issue #12) -------------------------------------------
+
+PAGES = re.compile(rb"/Type\s*/Page[^s]")
+
+
+# FX and coin inputs whose prices must print at the decimals typed (issue #12).
+PRECISION_CASES = [
+    dict(side="long", entry_price=1.08523, quantity=100_000, leverage=25, deposit=10_000, price=1.08012),
+    dict(side="short", entry_price=110.123, quantity=10_000, leverage=25, deposit=100_000, price=110.456),
+    dict(side="long", entry_price=0.00001237, quantity=1e9, leverage=2, deposit=10_000, price=0.00001111),
+]
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory):
+    """The default workbook of each language, and the precision cases, printed to PDF in one call."""
+    require_soffice()
+    src = tmp_path_factory.mktemp("print")
+    books = {lang: write_template(build_workbook(lang), src / f"{lang}.xlsx", force=True)
+             for lang in LANGUAGES}
+    for i, case in enumerate(PRECISION_CASES):
+        wb = build_workbook("en")
+        for key, value in dict(case, side=label(case["side"], "en")).items():
+            sheet, cell = wb._xlcalc_names[key]
+            wb[sheet][cell].value = value
+        books[i] = write_template(wb, src / f"precision-{i}.xlsx", force=True)
+    pdfs = dict(zip(books, convert(list(books.values()), tmp_path_factory.mktemp("pdf"), "pdf")))
+    return {key: _pages(pdf) for key, pdf in pdfs.items()}
+
+
+def _pages(pdf):
+    """The text of every page of ``pdf`` (pdftotext), or the page count alone without pdftotext."""
+    count = len(PAGES.findall(pdf.read_bytes()))
+    if not shutil.which("pdftotext"):
+        return count, None
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    return count, text.split("\f")[:count]
+
+
+def test_every_sheet_prints_on_one_page(printed):
+    """Pages are given to sheets by the title in A1 that starts each sheet; each sheet gets one."""
+    for lang in LANGUAGES:
+        count, pages = printed[lang]
+        titles = [ws["A1"].value for ws in build_workbook(lang).worksheets]
+        if pages is None:  # every sheet prints at least one page: as many pages as sheets is one each
+            assert count == len(titles), (lang, count)
+            continue
+        per_sheet, k = {t: 0 for t in titles}, -1
+        for page in pages:
+            first = page.strip().splitlines()[0].strip() if page.strip() else ""
+            if k + 1 < len(titles) and first.startswith(str(titles[k + 1])[:20]):
+                k += 1
+            per_sheet[titles[max(k, 0)]] += 1
+        assert per_sheet == {t: 1 for t in titles}, (lang, per_sheet)
+
+
+def test_prices_print_at_the_decimals_typed(printed):
+    """1.08523 is never shown as 1.09; computed prices get the same decimals (issue #12)."""
+    for i, case in enumerate(PRECISION_CASES):
+        pages = printed[i][1]
+        if pages is None:
+            pytest.skip("pdftotext (poppler-utils) is not installed")
+        text = pages[0]
+        decimals = max(len(repr(case[k]).split(".")[1]) if "e" not in repr(case[k]) else 8
+                       for k in ("entry_price", "price"))
+        lc = xc.loss_cut_price(case["deposit"], case["side"], case["entry_price"], case["quantity"],
+                               case["leverage"], level=layout.DEFAULT_LOSS_CUT)
+        for value in (case["entry_price"], case["price"], lc):
+            shown = f"{value:,.{decimals}f}"
+            assert re.search(rf"(?<![\d.]){re.escape(shown)}(?![\d])", text), (shown, text[:2000])

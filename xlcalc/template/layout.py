@@ -19,17 +19,22 @@ from ..labels import LANGUAGES, label
 # Levels used when no exchange preset is chosen (the CLI's defaults too).
 DEFAULT_MARGIN_CALL = 1.0
 DEFAULT_LOSS_CUT = 0.5
+DEFAULT_SAFE = 3.0  # SPEC §10: a ratio of 300 % is often called safe
 
-# Number formats per kind and language. Money in yen has no decimals.
+# Number formats per kind and language. Money is in the account currency (yen: no decimals);
+# prices show at least 2 and up to 8 decimals, so that a typed 1.08523, USD/JPY's third
+# decimal and a cheap coin's 0.00001234 are never rounded away; rates show up to 0.001 %.
 FORMATS = {
     "money": {"ja": '"¥"#,##0', "en": "#,##0.00"},
-    "price": {"ja": "#,##0.00", "en": "#,##0.00"},
+    "price": {"ja": "#,##0.00######", "en": "#,##0.00######"},
     "qty": {"ja": "#,##0.0000####", "en": "#,##0.0000####"},
     "pct": {"ja": "0.0%", "en": "0.0%"},
+    "rate": {"ja": "0.0##%", "en": "0.0##%"},
     "lev": {"ja": "General", "en": "General"},
     "text": {"ja": "@", "en": "@"},
     "general": {"ja": "General", "en": "General"},
 }
+PRINTED_KINDS = ("money", "price", "qty", "pct", "rate")
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class Field:
 
     ``formula is None`` makes an input cell (unlocked, highlighted). ``check`` names the
     validation an input gets ("positive", "nonnegative", "risk", "side", "basis",
-    "exchange"). ``distance`` adds the distance to ``price`` in price and % beside it.
+    "exchange", "level"). ``distance`` adds the distance to ``price`` in price and % beside it.
     """
 
     key: str
@@ -50,6 +55,29 @@ class Field:
     distance: bool = False
 
 
+@dataclass(frozen=True)
+class Column:
+    """One column of a row-wise sheet (Scenarios, Positions).
+
+    ``formula``/``udf`` are templates in which ``{c[key]}`` is this row's cell of column
+    ``key`` and ``{rng[key]}`` that column's whole absolute range, so that no formula
+    knows a column letter: the builder computes them from the column order (issue #9).
+    ``formula is None`` makes an input column.
+    """
+
+    key: str
+    kind: str
+    formula: str | None = None
+    udf: str | None = None
+
+
+def column_letters(columns, first=1) -> dict:
+    """{key: column letter} for ``columns`` placed left to right from column ``first``."""
+    from openpyxl.utils import get_column_letter
+
+    return {col.key: get_column_letter(first + j) for j, col in enumerate(columns)}
+
+
 def _pos(name):
     return f"AND(ISNUMBER({name}),{name}>0)"
 
@@ -58,20 +86,36 @@ def _level_ok(name):
     return f"OR({name}=\"\",{_pos(name)})"
 
 
-def _trigger(level):
-    # core._trigger with a scalar basis: mark -> k = r/L, c = 0; entry -> k = 0, c = P0*Q*r/L,
-    # written in the core's order of operations so both round alike.
-    x = (f"IF(mark_basis=1,(side_sign*entry_price*quantity-(deposit-fees))"
-         f"/(quantity*(side_sign-{level}/leverage)),"
-         f"(side_sign*entry_price*quantity-(deposit-fees)+entry_price*quantity*{level}/leverage)"
-         f"/(side_sign*quantity))")
-    return f'=IF(AND(inputs_ok,ISNUMBER({level})),IF(IFERROR({x},-1)>0,{x},""),"")'
+def _not_date(name):
+    # A date typed into a number cell is a number to the formulas; its cell format says
+    # "D1".."D9" in Excel's CELL("format").
+    return f'LEFT(CELL("format",{name}),1)="D"'
 
 
-def _status(ratio, mc="margin_call_level", lc="loss_cut_level"):
-    # core.status: strictly below a level; a blank level is ignored.
+def _tick(x):
+    # core.round_to_tick: a long's price up, a short's down, to a multiple of the tick.
+    return (f"IF(ISNUMBER(tick_size),IF(side_sign=1,CEILING({x},tick_size),FLOOR({x},tick_size)),{x})")
+
+
+def _solve(level, fees="fees"):
+    # core._trigger with a scalar basis: mark -> k = r/L, c = 0; entry -> k = 0, c = P0*Q*r/L;
+    # money is price x quantity x quote_rate_used; written in the core's order of operations.
+    return (f"IF(mark_basis=1,(side_sign*entry_price*quantity*quote_rate_used-(deposit-{fees}))"
+            f"/(quantity*quote_rate_used*(side_sign-{level}/leverage)),"
+            f"(side_sign*entry_price*quantity*quote_rate_used-(deposit-{fees})"
+            f"+entry_price*quantity*quote_rate_used*{level}/leverage)/(side_sign*quantity*quote_rate_used))")
+
+
+def _trigger(level, fees="fees"):
+    x = _solve(level, fees)
+    return f'=IF(AND(inputs_ok,ISNUMBER({level})),IF(IFERROR({x},-1)>0,{_tick(x)},""),"")'
+
+
+def _status(ratio, mc="margin_call_level", lc="loss_cut_level", safe=None):
+    # core.status: strictly below a level; a blank level is ignored; caution below the safe level.
+    ok = "{w_ok}" if safe is None else f"IF(AND(ISNUMBER({safe}),{ratio}<{safe}),{{w_caution}},{{w_ok}})"
     return (f"IF(AND(ISNUMBER({lc}),{ratio}<{lc}),{{w_loss_cut}},"
-            f"IF(AND(ISNUMBER({mc}),{ratio}<{mc}),{{w_margin_call}},{{w_ok}}))")
+            f"IF(AND(ISNUMBER({mc}),{ratio}<{mc}),{{w_margin_call}},{ok}))")
 
 
 def _first(checks, otherwise='""'):
@@ -82,26 +126,36 @@ def _first(checks, otherwise='""'):
     return out
 
 
+def _number_checks(key, rule, ref=None):
+    """A date check on ``ref`` (default: the name ``key``), then ``rule`` (true when wrong)."""
+    return [(_not_date(ref or key), f"{{d_{key}}}"), (rule, f"{{c_{key}}}")]
+
+
 # Main inputs: any problem here blanks every result and shows the message.
 MAIN_CHECKS = [
     ("side_sign=0", "{c_side}"),
     ("mark_basis=-1", "{c_basis}"),
-    (f"NOT({_pos('entry_price')})", "{c_entry_price}"),
-    (f"NOT({_pos('quantity')})", "{c_quantity}"),
-    (f"NOT({_pos('leverage')})", "{c_leverage}"),
-    ("NOT(AND(ISNUMBER(deposit),deposit>=0))", "{c_deposit}"),
-    ("NOT(OR(ISBLANK(fees),AND(ISNUMBER(fees),fees>=0)))", "{c_fees}"),
-    (f"NOT({_pos('price')})", "{c_price}"),
+    *_number_checks("entry_price", f"NOT({_pos('entry_price')})"),
+    *_number_checks("quantity", f"NOT({_pos('quantity')})"),
+    *_number_checks("leverage", f"NOT({_pos('leverage')})"),
+    *_number_checks("deposit", "NOT(AND(ISNUMBER(deposit),deposit>=0))"),
+    *_number_checks("fees", "NOT(OR(ISBLANK(fees),AND(ISNUMBER(fees),fees>=0)))"),
+    *_number_checks("price", f"NOT({_pos('price')})"),
+    ("NOT(OR(ISBLANK(tick_size),AND(ISNUMBER(tick_size),tick_size>0)))", "{c_tick_size}"),
+    ("NOT(OR(ISBLANK(quote_rate),AND(ISNUMBER(quote_rate),quote_rate>0)))", "{c_quote_rate}"),
     ("preset_row=-1", "{c_exchange}"),
     (f"NOT({_level_ok('margin_call_level')})", "{c_margin_call_level}"),
     (f"NOT({_level_ok('loss_cut_level')})", "{c_loss_cut_level}"),
+    (f"NOT({_level_ok('safe_level')})", "{c_safe_level}"),
+    ("NOT(OR(daily_fee_rate=\"\",AND(ISNUMBER(daily_fee_rate),daily_fee_rate>=0)))", "{c_daily_fee_rate}"),
 ]
 # What-if inputs: a problem blanks only the result that uses the input.
 EXTRA_CHECKS = [
-    (f"NOT(OR(ISBLANK(gap_price),{_pos('gap_price')}))", "{c_gap_price}"),
-    (f"NOT(OR(ISBLANK(stop_price),{_pos('stop_price')}))", "{c_stop_price}"),
+    *_number_checks("gap_price", f"NOT(OR(ISBLANK(gap_price),{_pos('gap_price')}))"),
+    *_number_checks("stop_price", f"NOT(OR(ISBLANK(stop_price),{_pos('stop_price')}))"),
     ("NOT(OR(ISBLANK(risk),AND(ISNUMBER(risk),risk>0,risk<=1)))", "{c_risk}"),
     ("AND(ISNUMBER(stop_price),ISNUMBER(entry_price),stop_price=entry_price)", "{c_stop_entry}"),
+    ("NOT(OR(ISBLANK(holding_days),AND(ISNUMBER(holding_days),holding_days>=0)))", "{c_holding_days}"),
 ]
 
 _SIDE = '=IF(OR({long_words}),1,IF(OR({short_words}),-1,0))'
@@ -115,33 +169,44 @@ INPUTS = [
     Field("deposit", "money", check="nonnegative"),
     Field("fees", "money", note="note_fees", check="nonnegative"),
     Field("price", "price", check="positive"),
+    Field("tick_size", "price", note="note_tick_size", check="positive"),
+    Field("price_decimals", "general", note="note_price_decimals", check="decimals"),
+    Field("quote_rate", "price", note="note_quote_rate", check="positive"),
     Field("exchange", "text", note="note_exchange", check="exchange"),
 ]
 
 # Levels: "Your value" (input) | "Preset" (from the Exchanges sheet) | "Used" (the name).
-_PRESET = {
+_NO_PRESET = "IF(preset_row<=0,IF(preset_row=0,{default},\"\"),"
+PRESET_FORMULAS = {
     "basis": ('=IF(preset_row<=0,{w_entry},IF(OR(INDEX(preset_model,preset_row)="mmr",'
               'INDEX(preset_basis,preset_row)="mark"),{w_mark},{w_entry}))'),
-    "margin_call_level": ('=IF(preset_row<=0,IF(preset_row=0,' + repr(DEFAULT_MARGIN_CALL) + ',""),'
+    "margin_call_level": (_NO_PRESET.format(default=repr(DEFAULT_MARGIN_CALL)) +
                           'IF(INDEX(preset_model,preset_row)="mmr","",'
                           'IF(ISNUMBER(INDEX(preset_mc,preset_row)),INDEX(preset_mc,preset_row),"")))'),
     # mmr presets: liquidation at P*Q*mmr on mark basis is a ratio of mmr x leverage.
-    "loss_cut_level": ('=IF(preset_row<=0,IF(preset_row=0,' + repr(DEFAULT_LOSS_CUT) + ',""),'
+    "loss_cut_level": (_NO_PRESET.format(default=repr(DEFAULT_LOSS_CUT)) +
                        'IF(INDEX(preset_model,preset_row)="mmr",IFERROR(INDEX(preset_mmr,preset_row)*leverage,""),'
                        'IF(ISNUMBER(INDEX(preset_lc,preset_row)),INDEX(preset_lc,preset_row),"")))'),
+    "safe_level": "=" + repr(DEFAULT_SAFE),
+    "daily_fee_rate": ('=IF(preset_row<=0,"",IF(ISNUMBER(INDEX(preset_fee,preset_row)),'
+                       'INDEX(preset_fee,preset_row),""))'),
 }
+PRESET_FORMULAS = {k: (v if v.startswith("=") else "=" + v) for k, v in PRESET_FORMULAS.items()}
 _USED_LEVEL = ('=IF({k}_override="",{k}_preset,IF(OR({none_words_k}),"",{k}_override))')
 LEVELS = [
     Field("basis", "text", formula="=IF({k}_override<>\"\",{k}_override,{k}_preset)", check="basis"),
-    Field("margin_call_level", "pct", formula=_USED_LEVEL, note="note_levels"),
-    Field("loss_cut_level", "pct", formula=_USED_LEVEL, note="note_levels"),
+    Field("margin_call_level", "rate", formula=_USED_LEVEL, note="note_levels", check="level"),
+    Field("loss_cut_level", "rate", formula=_USED_LEVEL, note="note_levels", check="level"),
+    Field("safe_level", "rate", formula=_USED_LEVEL, note="note_safe_level", check="level"),
+    Field("daily_fee_rate", "rate", formula=_USED_LEVEL, note="note_daily_fee_rate", check="level"),
 ]
-PRESET_FORMULAS = _PRESET
 
+# Optional what-if inputs ship empty: their results stay empty until the user asks.
 WHAT_IF = [
     Field("gap_price", "price", check="positive"),
     Field("stop_price", "price", check="positive"),
-    Field("risk", "pct", note="note_risk", check="risk"),
+    Field("risk", "rate", note="note_risk", check="risk"),
+    Field("holding_days", "general", note="note_holding_days", check="nonnegative"),
 ]
 
 _OK = "IF(inputs_ok,{},\"\")"
@@ -149,57 +214,77 @@ _MARGIN = "IF(mark_basis=1,price,entry_price)"
 _RESTORE = "AND(inputs_ok,ISNUMBER(target_level))"
 _SIZE_OK = ("AND(inputs_ok,ISNUMBER(stop_price),stop_price>0,ISNUMBER(risk),risk>0,risk<=1,"
             "deposit>0,stop_price<>entry_price)")
-_ARGS = "deposit,side,entry_price,{p},quantity,leverage"  # XLC_RATIO etc.
+# The XLC_* functions take money in the quote currency: deposit and fees divided by the quote
+# rate give the same ratio and prices (SPEC §8), money results are multiplied back.
+_D, _F = "deposit/quote_rate_used", "fees/quote_rate_used"
+_ARGS = f"{_D},side,entry_price,{{p}},quantity,leverage"
 # XLC_STATUS reads an empty level as its default; the word none means "no such level".
 _UDF_LEVELS = ("IF(ISNUMBER(margin_call_level),margin_call_level,{w_none}),"
                "IF(ISNUMBER(loss_cut_level),loss_cut_level,{w_none})")
+_UDF_STATUS = ("IF(AND(ISNUMBER(safe_level),ratio>=IF(ISNUMBER(margin_call_level),margin_call_level,0),"
+               "ratio<safe_level),{w_caution},XLC_STATUS(ratio," + _UDF_LEVELS + ",{lang}))")
 
+
+def _udf_trigger(fn, level, fees=_F):
+    call = f"{fn}({_D},side,entry_price,quantity,leverage,{level},basis,{fees})"
+    return f'=IF(AND(inputs_ok,ISNUMBER({level})),IF(ISNUMBER({call}),{_tick(call)},""),"")'
+
+
+_FEES_LATER = "fees_after_days"
 OUTPUTS = [
     Field("input_check", "text",
           formula="=IF(inputs_ok," + _first(EXTRA_CHECKS) + "," + _first(MAIN_CHECKS) + ")"),
-    Field("notional", "money", formula="=" + _OK.format("price*quantity")),
+    Field("notional", "money", formula="=" + _OK.format("price*quantity*quote_rate_used")),
     Field("required_margin", "money",  # core.required_margin on the basis price
-          formula="=" + _OK.format(f"{_MARGIN}*quantity/leverage"),
-          udf="=" + _OK.format(f"XLC_REQUIRED_MARGIN({_MARGIN},quantity,leverage)")),
+          formula="=" + _OK.format(f"{_MARGIN}*quantity*quote_rate_used/leverage"),
+          udf="=" + _OK.format(f"XLC_REQUIRED_MARGIN({_MARGIN},quantity,leverage)*quote_rate_used")),
     Field("pnl", "money",  # core.unrealized_pnl
-          formula="=" + _OK.format("side_sign*(price-entry_price)*quantity"),
-          udf="=" + _OK.format("XLC_PNL(side,entry_price,price,quantity)")),
+          formula="=" + _OK.format("side_sign*(price-entry_price)*quantity*quote_rate_used"),
+          udf="=" + _OK.format("XLC_PNL(side,entry_price,price,quantity)*quote_rate_used")),
     Field("equity", "money",  # core.equity
-          formula="=" + _OK.format("deposit+side_sign*(price-entry_price)*quantity-fees"),
-          udf="=" + _OK.format("XLC_EQUITY(deposit,side,entry_price,price,quantity,fees)")),
+          formula="=" + _OK.format("deposit+side_sign*(price-entry_price)*quantity*quote_rate_used-fees"),
+          udf="=" + _OK.format(f"XLC_EQUITY({_D},side,entry_price,price,quantity,{_F})*quote_rate_used")),
     Field("ratio", "pct",  # core.maintenance_ratio
           formula="=" + _OK.format("equity/required_margin"),
-          udf="=" + _OK.format("XLC_RATIO(deposit,side,entry_price,price,quantity,leverage,basis,fees)")),
-    Field("status", "text",  # core.status, in the sheet's language
-          formula="=IF(inputs_ok," + _status("ratio") + ",input_check)",
-          udf="=IF(inputs_ok,XLC_STATUS(ratio," + _UDF_LEVELS + ",{lang}),input_check)"),
+          udf="=" + _OK.format(f"XLC_RATIO({_D},side,entry_price,price,quantity,leverage,basis,{_F})")),
+    Field("status", "text",  # core.status(..., safe_level), in the sheet's language
+          formula="=IF(inputs_ok," + _status("ratio", safe="safe_level") + ",input_check)",
+          udf="=IF(inputs_ok," + _UDF_STATUS + ",input_check)"),
+    Field("safe_price", "price", formula=_trigger("safe_level"), distance=True,
+          udf=_udf_trigger("XLC_MARGINCALL_PRICE", "safe_level")),
     Field("margin_call_price", "price", formula=_trigger("margin_call_level"), distance=True,
-          udf=('=IF(AND(inputs_ok,ISNUMBER(margin_call_level)),XLC_MARGINCALL_PRICE(deposit,side,'
-               'entry_price,quantity,leverage,margin_call_level,basis,fees),"")')),
+          udf=_udf_trigger("XLC_MARGINCALL_PRICE", "margin_call_level")),
     Field("loss_cut_price", "price", formula=_trigger("loss_cut_level"), distance=True,
-          udf=('=IF(AND(inputs_ok,ISNUMBER(loss_cut_level)),XLC_LOSSCUT_PRICE(deposit,side,'
-               'entry_price,quantity,leverage,loss_cut_level,basis,fees),"")')),
+          udf=_udf_trigger("XLC_LOSSCUT_PRICE", "loss_cut_level")),
     Field("bankruptcy_price", "price", distance=True,  # core.bankruptcy_price
-          formula=('=IF(inputs_ok,IF(entry_price-side_sign*(deposit-fees)/quantity>0,'
-                   'entry_price-side_sign*(deposit-fees)/quantity,""),"")'),
-          udf="=" + _OK.format("XLC_BANKRUPTCY_PRICE(deposit,side,entry_price,quantity,fees)")),
+          formula=('=IF(inputs_ok,IF(entry_price-side_sign*(deposit-fees)/(quantity*quote_rate_used)>0,'
+                   + _tick("entry_price-side_sign*(deposit-fees)/(quantity*quote_rate_used)") + ',""),"")'),
+          udf=('=IF(inputs_ok,IF(ISNUMBER(XLC_BANKRUPTCY_PRICE(' + _D + ',side,entry_price,quantity,' + _F
+               + ')),' + _tick('XLC_BANKRUPTCY_PRICE(' + _D + ',side,entry_price,quantity,' + _F + ')')
+               + ',""),"")')),
+    # Fee drift (SPEC §10): the loss-cut price once holding_days of the daily fee have accrued.
+    Field("loss_cut_price_after_days", "price", distance=True,
+          formula=('=IF(ISNUMBER(holding_days),' + _trigger("loss_cut_level", _FEES_LATER)[1:] + ',"")'),
+          udf=('=IF(ISNUMBER(holding_days),' + _udf_trigger(
+              "XLC_LOSSCUT_PRICE", "loss_cut_level", _FEES_LATER + "/quote_rate_used")[1:] + ',"")')),
     # No margin call (GMO Coin): restore the loss-cut level instead, as the CLI does.
-    Field("target_level", "pct",
+    Field("target_level", "rate",
           formula='=IF(ISNUMBER(margin_call_level),margin_call_level,IF(ISNUMBER(loss_cut_level),loss_cut_level,""))'),
     Field("additional_deposit", "money",  # core.additional_deposit
           formula=f'=IF({_RESTORE},MAX(0,target_level*required_margin-equity),"")',
-          udf=(f'=IF({_RESTORE},XLC_ADD_DEPOSIT({_ARGS.format(p="price")},target_level,basis,fees),"")')),
+          udf=(f'=IF({_RESTORE},XLC_ADD_DEPOSIT({_ARGS.format(p="price")},target_level,basis,{_F})'
+               '*quote_rate_used,"")')),
     Field("close_quantity", "qty",  # core.close_quantity
           formula=f'=IF({_RESTORE},quantity*MIN(1,MAX(0,1-equity/(target_level*required_margin))),"")',
-          udf=(f'=IF({_RESTORE},XLC_CLOSE_QTY({_ARGS.format(p="price")},target_level,basis,fees),"")')),
+          udf=(f'=IF({_RESTORE},XLC_CLOSE_QTY({_ARGS.format(p="price")},target_level,basis,{_F}),"")')),
     Field("shortfall", "money",  # core.shortfall at the gap fill price
           formula=('=IF(AND(inputs_ok,ISNUMBER(gap_price),gap_price>0),'
-                   'MAX(0,-(deposit+side_sign*(gap_price-entry_price)*quantity-fees)),"")'),
+                   'MAX(0,-(deposit+side_sign*(gap_price-entry_price)*quantity*quote_rate_used-fees)),"")'),
           udf=('=IF(AND(inputs_ok,ISNUMBER(gap_price),gap_price>0),'
-               'XLC_SHORTFALL(deposit,side,entry_price,gap_price,quantity,fees),"")')),
+               f'XLC_SHORTFALL({_D},side,entry_price,gap_price,quantity,{_F})*quote_rate_used,"")')),
     Field("stop_loss_amount", "money",  # core.stop_loss_amount (no XLC_ function: native in both)
           formula=('=IF(AND(inputs_ok,ISNUMBER(stop_price),stop_price>0),'
-                   '(entry_price-stop_price)*side_sign*quantity,"")')),
+                   '(entry_price-stop_price)*side_sign*quantity*quote_rate_used,"")')),
     Field("position_size", "qty",  # core.position_size(deposit, risk, entry, stop), uncapped
           formula=f'=IF({_SIZE_OK},deposit*risk/ABS(entry_price-stop_price),"")',
           udf=f'=IF({_SIZE_OK},XLC_POSITION_SIZE(deposit,risk,entry_price,stop_price),"")'),
@@ -212,65 +297,172 @@ WORKING = [
     Field("side_sign", "general", formula=_SIDE),
     Field("mark_basis", "general", formula=_MARK),
     Field("preset_row", "general", formula='=IF(exchange="",0,IFERROR(MATCH(exchange,preset_ids,0),-1))'),
+    Field("quote_rate_used", "general", formula="=IF(ISNUMBER(quote_rate),quote_rate,1)"),
+    Field("price_decimals_used", "general", formula=None),  # filled below: needs _decimals
+    Field("fees_after_days", "money",  # fees + P0*Q*rate*f*days (SPEC §1 holding cost)
+          formula=('=IF(AND(ISNUMBER(holding_days),ISNUMBER(entry_price),ISNUMBER(quantity)),'
+                   'N(fees)+entry_price*quantity*quote_rate_used*N(daily_fee_rate)*holding_days,"")')),
     Field("inputs_ok", "general", formula="=" + _first(MAIN_CHECKS) + '=""'),
 ]
 
+MAX_DECIMALS = 8
+
+
+def _decimals(name):
+    """Decimals of the number in ``name`` (0 when blank), up to MAX_DECIMALS: how many
+    roundings change it. A typed 1.08523 is the double nearest 1.08523, as ROUND(x, 5) is."""
+    terms = "+".join(f"(ROUND({name},{d})<>{name})" for d in range(MAX_DECIMALS + 1))
+    return f"IF(ISNUMBER({name}),{terms},0)"
+
+
+# Price cells show the decimals of the prices the user typed (or of the tick size), never fewer
+# (issue #12): a conditional format per decimal count on top of the wide base format.
+PRICE_DECIMALS_FORMULA = ("=IF(AND(ISNUMBER(price_decimals),price_decimals>=0),MIN(" + str(MAX_DECIMALS)
+                          + ",INT(price_decimals)),MAX(" + ",".join(
+                              _decimals(n) for n in ("entry_price", "price", "tick_size")) + "))")
+WORKING = [f if f.key != "price_decimals_used" else Field(f.key, f.kind, formula=PRICE_DECIMALS_FORMULA)
+           for f in WORKING]
+
+
+def price_format(decimals: int) -> str:
+    return "#,##0" + ("." + "0" * decimals if decimals else "")
+
+
 # Names of the distance cells beside a trigger price: price difference and relative move.
-DISTANCE_PREFIX = {"margin_call_price": "margin_call", "loss_cut_price": "loss_cut",
-                   "bankruptcy_price": "bankruptcy"}
+DISTANCE_PREFIX = {"safe_price": "safe", "margin_call_price": "margin_call", "loss_cut_price": "loss_cut",
+                   "bankruptcy_price": "bankruptcy", "loss_cut_price_after_days": "loss_cut_after_days"}
 
 CALCULATOR = [("section_inputs", INPUTS), ("section_levels", LEVELS), ("section_what_if", WHAT_IF),
               ("section_outputs", OUTPUTS), ("section_working", WORKING)]
 
-# Sample position per language (the yen one is the SPEC's derived BTC example).
+# Sample position per language (the yen one is the SPEC's derived BTC example). The optional
+# what-if prices are left empty (issue #12): no figure the user did not ask for.
 SAMPLE = {
     "ja": dict(side="long", entry_price=10_000_000, quantity=0.1, leverage=2, deposit=800_000, fees=0,
-               price=9_000_000, gap_price=1_500_000, stop_price=9_500_000, risk=0.02),
+               price=9_000_000, quote_rate=1, risk=0.02),
     "en": dict(side="long", entry_price=50_000, quantity=0.2, leverage=2, deposit=5_000, fees=0,
-               price=45_000, gap_price=20_000, stop_price=47_500, risk=0.02),
+               price=45_000, quote_rate=1, risk=0.02),
 }
 
-# Scenarios: one row per price move; columns as (label key, kind, native, udf). {r} = row.
-SCENARIO_MOVES = [round(-0.5 + 0.05 * i, 2) for i in range(21)]
-SCENARIO_COLUMNS = [
-    ("move", "pct", None, None),
-    ("price", "price", '=IF(AND(inputs_ok,ISNUMBER(A{r})),IF(price*(1+A{r})>0,price*(1+A{r}),""),"")', None),
-    ("pnl", "money", '=IF(ISNUMBER(B{r}),side_sign*(B{r}-entry_price)*quantity,"")',
-     '=IF(ISNUMBER(B{r}),XLC_PNL(side,entry_price,B{r},quantity),"")'),
-    ("equity", "money", '=IF(ISNUMBER(B{r}),deposit+side_sign*(B{r}-entry_price)*quantity-fees,"")',
-     '=IF(ISNUMBER(B{r}),XLC_EQUITY(deposit,side,entry_price,B{r},quantity,fees),"")'),
-    ("ratio", "pct", '=IF(ISNUMBER(B{r}),D{r}/(IF(mark_basis=1,B{r},entry_price)*quantity/leverage),"")',
-     '=IF(ISNUMBER(B{r}),XLC_RATIO(deposit,side,entry_price,B{r},quantity,leverage,basis,fees),"")'),
-    ("status", "text", '=IF(ISNUMBER(E{r}),' + _status("E{r}") + ',"")',
-     '=IF(ISNUMBER(E{r}),XLC_STATUS(E{r},' + _UDF_LEVELS + ',{lang}),"")'),
-    # #N/A (not "") so that the chart leaves a gap for a level the exchange does not have.
-    ("margin_call_level", "pct", "=IF(ISNUMBER(margin_call_level),margin_call_level,NA())", None),
-    ("loss_cut_level", "pct", "=IF(ISNUMBER(loss_cut_level),loss_cut_level,NA())", None),
+# Scenarios: an adaptive price ladder (issue #12). Candidate prices are round steps around the
+# price (the step a 1-2-5 round number near a tenth of the span to the farthest level) plus
+# the price itself and every level price; the ladder lists them in increasing order, each
+# once (SMALL over the candidates: no dynamic arrays). Missing candidates hold NO_PRICE so
+# that every candidate cell is a number.
+LADDER_STEPS = 10  # round steps on each side of the price
+NO_PRICE = "1E+300"
+LADDER_LEVELS = [("price", "price"), ("safe_price", "safe_level"), ("margin_call_price", "margin_call_level"),
+                 ("loss_cut_price", "loss_cut_level"), ("bankruptcy_price", "bankruptcy")]
+LADDER_ROWS = 2 * LADDER_STEPS + 1 + len(LADDER_LEVELS)
+_LEVEL_NAMES = {"safe_price": "safe_level", "margin_call_price": "margin_call_level",
+                "loss_cut_price": "loss_cut_level", "bankruptcy_price": "bankruptcy_price", "price": "price"}
+LADDER_WORKING = [
+    ("ladder_span", '=IF(inputs_ok,MIN(price,MAX(price*0.05,1.25*MAX(' + ",".join(
+        f'IF(ISNUMBER({p}),ABS({p}-price),0)' for p, _ in LADDER_LEVELS[1:]) + '))),"")'),
+    ("ladder_magnitude",
+     '=IF(ISNUMBER(ladder_span),10^INT(LOG10(ladder_span/' + str(LADDER_STEPS) + ')),"")'),
+    ("ladder_step", '=IF(ISNUMBER(ladder_span),ladder_magnitude*IF(ladder_span/' + str(LADDER_STEPS)
+     + '/ladder_magnitude<=1,1,IF(ladder_span/' + str(LADDER_STEPS) + '/ladder_magnitude<=2,2,'
+     'IF(ladder_span/' + str(LADDER_STEPS) + '/ladder_magnitude<=5,5,10))),"")'),
+    ("ladder_count", "=SUMPRODUCT(--(ladder_candidates<" + NO_PRICE + "))"),
 ]
 
-# Positions: an Excel Table; input columns first, then formulas. {r} = row.
-_ROW_SIDE = "IF(OR({long_words_r}),1,IF(OR({short_words_r}),-1,0))"
-_ROW_USED = "AND(COUNTA(B{r}:F{r})>0,I{r}=\"\")"
-POSITION_COLUMNS = [
-    ("symbol", "text", None, None),
-    ("side", "text", None, None),
-    ("entry_price", "price", None, None),
-    ("quantity", "qty", None, None),
-    ("leverage", "lev", None, None),
-    ("price", "price", None, None),
-    ("pnl", "money", f"=IF({_ROW_USED},{_ROW_SIDE}*(F{{r}}-C{{r}})*D{{r}},\"\")",
-     f"=IF({_ROW_USED},XLC_PNL(B{{r}},C{{r}},F{{r}},D{{r}}),\"\")"),
-    ("required_margin", "money", f"=IF({_ROW_USED},IF(account_mark=1,F{{r}},C{{r}})*D{{r}}/E{{r}},\"\")",
-     f"=IF({_ROW_USED},XLC_REQUIRED_MARGIN(IF(account_mark=1,F{{r}},C{{r}}),D{{r}},E{{r}}),\"\")"),
-    ("col_check", "text", "=IF(COUNTA(A{r}:F{r})=0,\"\"," + _first([
-        (f"{_ROW_SIDE}=0", "{c_side}"),
-        (f"NOT({_pos('C{r}')})", "{c_entry_price}"),
-        (f"NOT({_pos('D{r}')})", "{c_quantity}"),
-        (f"NOT({_pos('E{r}')})", "{c_leverage}"),
-        (f"NOT({_pos('F{r}')})", "{c_price}"),
-    ]) + ")", None),
+
+def ladder_candidate(i):
+    """Formula of candidate ``i`` (0-based): round steps first, then the level prices."""
+    n = 2 * LADDER_STEPS + 1
+    if i < n:
+        k = i - LADDER_STEPS
+        x = f"ROUND(price/ladder_step,0)*ladder_step{k:+d}*ladder_step"
+        return f"=IF(ISNUMBER(ladder_step),IF({x}>0,{x},{NO_PRICE}),{NO_PRICE})"
+    name = LADDER_LEVELS[i - n][0]
+    return f"=IF(AND(inputs_ok,ISNUMBER({name})),{name},{NO_PRICE})"
+
+
+_LADDER_PRICE_FIRST = '=IF(ladder_count>0,SMALL(ladder_candidates,1),"")'
+_LADDER_PRICE_NEXT = ('=IF(ISNUMBER({prev}),IF(SUMPRODUCT(--(ladder_candidates<={prev}))<ladder_count,'
+                      'SMALL(ladder_candidates,SUMPRODUCT(--(ladder_candidates<={prev}))+1),""),"")')
+_P = "{c[price]}"
+SCENARIO_COLUMNS = [
+    Column("level_mark", "text",
+           '=IF(ISNUMBER(' + _P + '),' + "".join(f'IF({_P}={n},{{m_{n}}},' for n, _ in LADDER_LEVELS[::-1])
+           + '""' + ")" * len(LADDER_LEVELS) + ',"")'),
+    Column("move", "pct", '=IF(ISNUMBER(' + _P + '),' + _P + '/price-1,"")'),
+    Column("price", "price", None),  # filled by the builder: first row / next distinct candidate
+    Column("pnl", "money",
+           '=IF(ISNUMBER({c[price]}),side_sign*({c[price]}-entry_price)*quantity*quote_rate_used,"")',
+           '=IF(ISNUMBER({c[price]}),XLC_PNL(side,entry_price,{c[price]},quantity)*quote_rate_used,"")'),
+    Column("equity", "money",
+           '=IF(ISNUMBER({c[price]}),deposit+side_sign*({c[price]}-entry_price)*quantity*quote_rate_used-fees,"")',
+           f'=IF(ISNUMBER({{c[price]}}),XLC_EQUITY({_D},side,entry_price,{{c[price]}},quantity,{_F})'
+           '*quote_rate_used,"")'),
+    Column("ratio", "pct",
+           '=IF(ISNUMBER({c[price]}),{c[equity]}/(IF(mark_basis=1,{c[price]},entry_price)*quantity'
+           '*quote_rate_used/leverage),"")',
+           f'=IF(ISNUMBER({{c[price]}}),XLC_RATIO({_D},side,entry_price,{{c[price]}},quantity,leverage,basis,{_F}),"")'),
+    Column("status", "text", '=IF(ISNUMBER({c[ratio]}),' + _status("{c[ratio]}", safe="safe_level") + ',"")'),
 ]
-POSITION_ROWS = 20
+# Chart data (next to the ladder, grey): #N/A instead of "" so that a chart draws no point.
+CHART_COLUMNS = [
+    Column("chart_price", "price", '=IF(ISNUMBER({c[price]}),{c[price]},NA())'),
+    Column("chart_ratio", "pct", '=IF(ISNUMBER({c[ratio]}),{c[ratio]},NA())'),
+    Column("chart_level_mark", "pct", '=IF(AND(ISNUMBER({c[ratio]}),{c[level_mark]}<>""),{c[ratio]},NA())'),
+    Column("safe_level", "rate", '=IF(AND(ISNUMBER({c[price]}),ISNUMBER(safe_level)),safe_level,NA())'),
+    Column("margin_call_level", "rate",
+           '=IF(AND(ISNUMBER({c[price]}),ISNUMBER(margin_call_level)),margin_call_level,NA())'),
+    Column("loss_cut_level", "rate",
+           '=IF(AND(ISNUMBER({c[price]}),ISNUMBER(loss_cut_level)),loss_cut_level,NA())'),
+]
+
+# Positions: an Excel Table for the rows the workbook ships with formulas, and formulas that
+# read POSITION_CAPACITY rows so that rows the user adds below (copying the last row down, or
+# Excel growing the table) are counted. A row typed below without formulas is flagged.
+_IN = ("symbol", "side", "entry_price", "quantity", "leverage", "price")
+_ROW_SIDE = "IF(OR({long_words_r}),1,IF(OR({short_words_r}),-1,0))"
+def _cell(key):
+    """The placeholder of this row's cell in column ``key``."""
+    return f"{{c[{key}]}}"
+
+
+_FILLED = "COUNTA(" + ",".join(_cell(k) for k in _IN[1:]) + ")>0"
+_ROW_USED = "AND(" + _FILLED + ",{c[col_check]}=\"\")"
+
+
+def _symbol_side_margin(sign):
+    """Margin of this row's symbol on one side (hedge "max")."""
+    return ("SUMPRODUCT(({rng[symbol_key]}={c[symbol_key]})"
+            f"*({{rng[side_sign]}}={sign})*{{rng[required_margin_n]}})")
+
+POSITION_COLUMNS = [
+    Column("symbol", "text"),
+    Column("side", "text"),
+    Column("entry_price", "price"),
+    Column("quantity", "qty"),
+    Column("leverage", "lev"),
+    Column("price", "price"),
+    Column("pnl", "money",
+           f"=IF({_ROW_USED},{{c[side_sign]}}*({{c[price]}}-{{c[entry_price]}})*{{c[quantity]}},\"\")",
+           f"=IF({_ROW_USED},XLC_PNL({{c[side]}},{{c[entry_price]}},{{c[price]}},{{c[quantity]}}),\"\")"),
+    Column("required_margin", "money",
+           f"=IF({_ROW_USED},IF(account_mark=1,{{c[price]}},{{c[entry_price]}})*{{c[quantity]}}/{{c[leverage]}},\"\")",
+           f"=IF({_ROW_USED},XLC_REQUIRED_MARGIN(IF(account_mark=1,{{c[price]}},{{c[entry_price]}}),"
+           f"{{c[quantity]}},{{c[leverage]}}),\"\")"),
+    # SPEC §8 hedge "max": a symbol's margin is max(sum long, sum short), shown on its first row.
+    Column("margin_counted", "money",
+           f"=IF({_ROW_USED},IF(account_hedge_used=\"max\",IF(SUMPRODUCT(--({{top[symbol_key]}}:"
+           f"{{c[symbol_key]}}={{c[symbol_key]}}))=1,MAX({_symbol_side_margin(1)},{_symbol_side_margin(-1)}),0),"
+           f"{{c[required_margin]}}),\"\")"),
+    Column("col_check", "text", "=IF(COUNTA(" + ",".join(_cell(k) for k in _IN) + ")=0,\"\"," + _first(
+        [(_ROW_SIDE + "=0", "{c_side}")]
+        + [check for k in _IN[2:] for check in _number_checks(k, f"NOT({_pos(_cell(k))})", _cell(k))]
+    ) + ")"),
+    Column("side_sign", "general", f"=IF({_ROW_USED},{_ROW_SIDE},\"\")"),
+    Column("symbol_key", "text", f"=IF({_ROW_USED},\"#\"&{{c[symbol]}},\"\")"),
+    Column("required_margin_n", "general", "=IF(ISNUMBER({c[required_margin]}),{c[required_margin]},0)"),
+]
+POSITION_HELPERS = ("side_sign", "symbol_key", "required_margin_n")  # printed narrow and grey
+POSITION_ROWS = 20       # rows of the table, with formulas
+POSITION_CAPACITY = 1000  # rows every account formula reads (table + rows added below)
 SAMPLE_POSITIONS = {
     "ja": [("BTC/JPY", "long", 10_000_000, 0.1, 2, 9_000_000),
            ("ETH/JPY", "long", 400_000, 2, 2, 380_000),
@@ -288,39 +480,64 @@ ACCOUNT_INPUTS = [
     Field("deposit", "money", check="nonnegative"),
     Field("fees", "money", check="nonnegative"),
     Field("basis", "text", check="basis"),
-    Field("margin_call_level", "pct"),
-    Field("loss_cut_level", "pct"),
+    Field("margin_call_level", "rate", check="level"),
+    Field("loss_cut_level", "rate", check="level"),
+    Field("exchange", "text", note="note_account_exchange", check="exchange"),
+    Field("hedge", "text", note="note_hedge", check="hedge"),
 ]
+HEDGE_RULES = ("sum", "max")
 _ACC_OK = "account_input_check=\"\""
 ACCOUNT_OUTPUTS = [
-    Field("input_check", "text", formula=None),  # filled by the builder (needs the Table range)
-    Field("pnl", "money", formula="=SUM({pnl_range})"),
+    Field("input_check", "text", formula=None),  # filled by the builder (needs the ranges)
+    Field("pnl", "money", formula="=SUM({rng[pnl]})"),
     Field("equity", "money", formula=f'=IF({_ACC_OK},account_deposit-account_fees+account_pnl,"")'),
-    Field("required_margin", "money", formula="=SUM({margin_range})"),
+    Field("required_margin", "money", formula="=SUM({rng[margin_counted]})"),
     Field("ratio", "pct",
           formula=f'=IF(AND({_ACC_OK},account_required_margin>0),account_equity/account_required_margin,"")'),
     Field("status", "text",
           formula='=IF(ISNUMBER(account_ratio),' + _status(
-              "account_ratio", "account_margin_call_level", "account_loss_cut_level") + ',account_input_check)'),
+              "account_ratio", "account_margin_call_level", "account_loss_cut_level")
+          + ',account_input_check)'),
 ]
+_ROW_TEXT = "&".join(f"{{rng[{k}]}}" for k in _IN)
 ACCOUNT_CHECKS = [
     ("NOT(AND(ISNUMBER(account_deposit),account_deposit>=0))", "{c_deposit}"),
     ("NOT(OR(ISBLANK(account_fees),AND(ISNUMBER(account_fees),account_fees>=0)))", "{c_fees}"),
     ("account_mark=-1", "{c_basis}"),
-    (f"NOT(OR(ISBLANK(account_margin_call_level),{_pos('account_margin_call_level')}))", "{c_margin_call_level}"),
+    (f"NOT(OR(ISBLANK(account_margin_call_level),{_pos('account_margin_call_level')}))",
+     "{c_margin_call_level}"),
     (f"NOT(OR(ISBLANK(account_loss_cut_level),{_pos('account_loss_cut_level')}))", "{c_loss_cut_level}"),
-    ("SUMPRODUCT(--(LEN({check_range})>0))>0", "{c_rows}"),
+    ("account_preset_row=-1", "{c_exchange}"),
+    ("account_hedge_used=\"\"", "{c_hedge}"),
+    ("SUMPRODUCT(--(LEN({rng[col_check]})>0))>0", "{c_rows}"),
+    # A row with inputs but no formulas (typed below the table): not counted, so say so.
+    (f"SUMPRODUCT((LEN({_ROW_TEXT})>0)*(LEN({{rng[col_check]}})=0)*NOT(ISNUMBER({{rng[pnl]}})))>0",
+     "{c_rows_below}"),
 ]
-ACCOUNT_MARK = '=IF(OR({mark_words_a}),1,IF(OR({entry_words_a}),0,-1))'
+ACCOUNT_WORKING = [
+    ("mark", '=IF(OR({mark_words_a}),1,IF(OR({entry_words_a}),0,-1))'),
+    ("preset_row", '=IF(account_exchange="",0,IFERROR(MATCH(account_exchange,preset_ids,0),-1))'),
+    ("hedge_used", None),  # filled by the builder: depends on the preset columns present
+]
+
+
+def hedge_formula(has_preset_hedge: bool) -> str:
+    """The hedge rule in use: the user's, else the preset's (SPEC §8), else "sum"."""
+    preset = ('IF(account_preset_row>0,IF(INDEX(preset_hedge,account_preset_row)="max","max","sum"),"sum")'
+              if has_preset_hedge else '"sum"')
+    return (f'=IF(account_hedge="",{preset},IF(OR(account_hedge="sum",account_hedge="max"),'
+            'LOWER(account_hedge),""))')
+
 
 # Exchanges: presets.COLUMNS; these get names for the Calculator's INDEX/MATCH.
 PRESET_NAMES = {"id": "preset_ids", "margin_model": "preset_model", "margin_call_level": "preset_mc",
-                "loss_cut_level": "preset_lc", "basis": "preset_basis", "mmr": "preset_mmr"}
+                "loss_cut_level": "preset_lc", "basis": "preset_basis", "mmr": "preset_mmr",
+                "daily_fee_rate": "preset_fee", "hedge": "preset_hedge"}
 PRESET_SPARE_ROWS = 20  # blank rows inside the named ranges for the user's own presets
 
-GUIDE = ["title_guide", "", "guide_1", "guide_2", "guide_3", "guide_4", "", "guide_formulas",
+GUIDE = ["title_guide", "", "guide_1", "guide_2", "guide_3", "guide_4", "guide_5", "", "guide_formulas",
          "guide_f1", "guide_f2", "guide_f3", "guide_f4", "guide_f5", "guide_f6", "guide_f7",
-         "guide_f8", "", "guide_protect", "disclaimer"]
+         "guide_f8", "guide_f9", "", "guide_protect", "disclaimer"]
 
 
 def quote(text: str) -> str:
@@ -334,23 +551,35 @@ def _any_of(ref, key):
 
 def words(lang: str) -> dict:
     """Values for the ``{...}`` placeholders of every formula template, in ``lang``."""
-    w = {f"w_{k}": quote(label(k, lang)) for k in ("ok", "margin_call", "loss_cut", "entry", "mark", "none")}
+    w = {f"w_{k}": quote(label(k, lang))
+         for k in ("ok", "caution", "margin_call", "loss_cut", "entry", "mark", "none")}
     w["lang"] = quote(lang)
     w["long_words"], w["short_words"] = _any_of("side", "long"), _any_of("side", "short")
     w["mark_words"], w["entry_words"] = _any_of("basis", "mark"), _any_of("basis", "entry")
-    w["long_words_r"], w["short_words_r"] = _any_of("B{r}", "long"), _any_of("B{r}", "short")
     w["mark_words_a"] = _any_of("account_basis", "mark")
     w["entry_words_a"] = _any_of("account_basis", "entry")
+    rules = {"side": "check_choice", "basis": "check_choice", "hedge": "check_choice",
+             "exchange": "check_preset", "deposit": "check_nonnegative", "fees": "check_nonnegative",
+             "holding_days": "check_nonnegative", "daily_fee_rate": "check_nonnegative",
+             "margin_call_level": "check_level", "loss_cut_level": "check_level",
+             "safe_level": "check_level", "risk": "check_risk", "price_decimals": "check_decimals"}
     for key in ("side", "basis", "entry_price", "quantity", "leverage", "deposit", "fees", "price",
-                "exchange", "margin_call_level", "loss_cut_level", "gap_price", "stop_price", "risk"):
-        rule = {"side": "check_choice", "basis": "check_choice", "exchange": "check_preset",
-                "deposit": "check_nonnegative", "fees": "check_nonnegative",
-                "margin_call_level": "check_level", "loss_cut_level": "check_level",
-                "risk": "check_risk"}.get(key, "check_positive")
-        w[f"c_{key}"] = quote(label(rule, lang).format(name=label(key, lang)))
+                "exchange", "margin_call_level", "loss_cut_level", "gap_price", "stop_price", "risk",
+                "tick_size", "quote_rate", "safe_level", "daily_fee_rate", "holding_days", "hedge",
+                "price_decimals"):
+        w[f"c_{key}"] = quote(label(rules.get(key, "check_positive"), lang).format(name=label(key, lang)))
+        w[f"d_{key}"] = quote(label("check_date", lang).format(name=label(key, lang)))
     w["c_stop_entry"] = quote(label("check_stop_entry", lang).format(name=label("stop_price", lang)))
     w["c_rows"] = quote(label("check_rows", lang))
+    w["c_rows_below"] = quote(label("check_rows_below", lang))
+    for name, _ in LADDER_LEVELS:
+        w[f"m_{name}"] = quote(label(name, lang))
     return w
+
+
+def side_words(ref: str) -> dict:
+    """``long_words_r``/``short_words_r``: ``ref`` equals a long/short word of any language."""
+    return {"long_words_r": _any_of(ref, "long"), "short_words_r": _any_of(ref, "short")}
 
 
 def none_words(ref: str) -> str:

@@ -1,12 +1,20 @@
 """One builder per sheet. Each walks its table in :mod:`xlcalc.template.layout`, writes the
-cells, and registers the workbook-level defined names the formulas use."""
+cells, and registers the workbook-level defined names the formulas use.
+
+Row-wise sheets (Scenarios, Positions) place their columns from the column lists of the
+layout and hand every formula the letters of that placement (``{c[key]}`` this row's cell,
+``{rng[key]}`` the column's range, ``{top[key]}`` its first cell), so reordering a column
+list changes no result (issue #9)."""
 from __future__ import annotations
 
 import math
+import unicodedata
 
-from openpyxl.chart import LineChart, Reference
-from openpyxl.formatting.rule import FormulaRule
+from openpyxl.chart import Reference, ScatterChart, Series
+from openpyxl.formatting.rule import FormulaRule, Rule
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.numbers import NumberFormat
 from openpyxl.utils import absolute_coordinate, get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -19,6 +27,7 @@ from . import layout as L
 INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 HEAD_FILL = PatternFill("solid", fgColor="1F4E78")
 SECTION_FILL = PatternFill("solid", fgColor="DDEBF7")
+CAUTION_FILL = PatternFill("solid", fgColor="FFEB9C")
 AMBER_FILL = PatternFill("solid", fgColor="FFD966")
 RED_FILL = PatternFill("solid", fgColor="FF7C80")
 FONT = "Calibri"  # named everywhere: a nameless font falls back to a serif in LibreOffice
@@ -26,6 +35,7 @@ HEAD_FONT = Font(name=FONT, bold=True, color="FFFFFF")
 BOLD = Font(name=FONT, bold=True)
 TITLE_FONT = Font(name=FONT, bold=True, size=14)
 NOTE_FONT = Font(name=FONT, italic=True, color="595959")
+HELPER_FONT = Font(name=FONT, color="A6A6A6", size=8)
 UNLOCKED = Protection(locked=False)
 
 
@@ -35,8 +45,9 @@ class Ctx:
     def __init__(self, wb, lang, udf):
         self.wb, self.lang, self.udf = wb, lang, udf
         self.words = L.words(lang)
-        self.words["r"] = "{r}"  # keep row placeholders for the second pass
+        self.words["r"] = "{r}"  # row-numbered templates (other sheets) keep {r} for a second pass
         self.names = {}  # defined name -> (sheet title, cell coordinate)
+        self.columns = {}  # sheet key -> {column key: letter}
 
     def fill(self, template, **extra):
         return template.format(**{**self.words, **extra})
@@ -56,13 +67,30 @@ class Ctx:
         self.wb.defined_names.add(DefinedName(name, attr_text=ref))
 
 
-def _sheet(ctx, key):
+def _cells(letters, r, first, last):
+    """The ``c``, ``rng`` and ``top`` placeholders of row ``r`` for a column map."""
+    return dict(c={k: f"{x}{r}" for k, x in letters.items()},
+                rng={k: f"${x}${first}:${x}${last}" for k, x in letters.items()},
+                top={k: f"${x}${first}" for k, x in letters.items()})
+
+
+def code_name(key):
+    """An ASCII VBA code name for a sheet (the English title without spaces)."""
+    return "".join(ch for ch in label(key, "en").title() if ch.isalnum())
+
+
+def _sheet(ctx, key, protect=True, landscape=False, grows=False):
+    """A new sheet with print setup: one page wide; one page tall too unless its rows ``grows``
+    (a list the user extends prints on as many pages as it needs, its header row repeated)."""
     ws = ctx.wb.create_sheet(label(key, ctx.lang))
-    ws.protection.sheet = True  # no password: Review > Unprotect Sheet
+    ws.sheet_properties.codeName = code_name(key)
+    ws.protection.sheet = protect  # no password: Review > Unprotect Sheet
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1
+    ws.page_setup.fitToHeight = 0 if grows else 1
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_margins.left = ws.page_margins.right = 0.4
     return ws
 
 
@@ -85,19 +113,26 @@ def _header(ws, row, texts, first_col=1):
     for i, text in enumerate(texts):
         c = ws.cell(row=row, column=first_col + i, value=text)
         c.font, c.fill = HEAD_FONT, HEAD_FILL
+        c.alignment = Alignment(wrap_text=True, vertical="center")
 
 
-def _validation(ws, ctx, check, coord, key):
-    w = {"side": ("long", "short"), "basis": ("entry", "mark")}
-    if check in w:
-        words = ",".join(label(k, ctx.lang) for k in w[check])
+def _validation(ws, ctx, check, ref, key):
+    """Data validation for an input cell or range: lists, or a decimal that refuses text."""
+    lists = {"side": ("long", "short"), "basis": ("entry", "mark")}
+    if check in lists:
+        words = ",".join(label(k, ctx.lang) for k in lists[check])
         dv = DataValidation(type="list", formula1=f'"{words}"', allow_blank=True)
+    elif check == "hedge":
+        dv = DataValidation(type="list", formula1='"{}"'.format(",".join(L.HEDGE_RULES)), allow_blank=True)
     elif check == "exchange":
         dv = DataValidation(type="list", formula1="preset_ids", allow_blank=True)
     elif check == "positive":
-        dv = DataValidation(type="decimal", operator="greaterThan", formula1="0")
+        dv = DataValidation(type="decimal", operator="greaterThan", formula1="0", allow_blank=True)
     elif check == "nonnegative":
         dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
+    elif check == "decimals":
+        dv = DataValidation(type="whole", operator="between", formula1="0", formula2=str(L.MAX_DECIMALS),
+                            allow_blank=True)
     elif check == "risk":
         dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="1", allow_blank=True)
     else:
@@ -106,17 +141,29 @@ def _validation(ws, ctx, check, coord, key):
     dv.errorTitle = "xlcalc"
     dv.error = ctx.words[f"c_{key}"][1:-1].replace('""', '"')
     ws.add_data_validation(dv)
-    dv.add(coord)
+    dv.add(ref)
 
 
-def _level_rules(ws, cell_range, ratio_ref, mc, lc):
-    """Red below the loss-cut level, amber below the margin-call level (SPEC §5)."""
-    ws.conditional_formatting.add(cell_range, FormulaRule(
-        formula=[f"AND(ISNUMBER({ratio_ref}),ISNUMBER({lc}),{ratio_ref}<{lc})"], fill=RED_FILL,
-        stopIfTrue=True))
-    ws.conditional_formatting.add(cell_range, FormulaRule(
-        formula=[f"AND(ISNUMBER({ratio_ref}),ISNUMBER({mc}),{ratio_ref}<{mc})"], fill=AMBER_FILL,
-        stopIfTrue=True))
+def _level_rules(ws, cell_range, ratio_ref, mc, lc, safe=None):
+    """Red below the loss-cut level, amber below the margin-call level, pale below the safe level."""
+    rules = [(lc, RED_FILL), (mc, AMBER_FILL)] + ([(safe, CAUTION_FILL)] if safe else [])
+    for level, fill in rules:
+        ws.conditional_formatting.add(cell_range, FormulaRule(
+            formula=[f"AND(ISNUMBER({ratio_ref}),ISNUMBER({level}),{ratio_ref}<{level})"], fill=fill,
+            stopIfTrue=True))
+
+
+def _price_decimals(ws, ranges):
+    """Show ``ranges`` with ``price_decimals_used`` decimals (the base format keeps up to 8)."""
+    for d in range(L.MAX_DECIMALS + 1):
+        dxf = DifferentialStyle(numFmt=NumberFormat(numFmtId=300 + d, formatCode=L.price_format(d)))
+        ws.conditional_formatting.add(" ".join(ranges), Rule(
+            type="expression", formula=[f"price_decimals_used={d}"], dxf=dxf))
+
+
+def _widths(ws, letters_widths):
+    for col, width in letters_widths:
+        ws.column_dimensions[col].width = width
 
 
 def build_calculator(ctx, sample, exchange=None):
@@ -133,7 +180,8 @@ def build_calculator(ctx, sample, exchange=None):
     values["side"] = label(sample["side"], ctx.lang)
     row = 4
     for section, fields in L.CALCULATOR:
-        _header(ws, row, [label(section, ctx.lang)] + [label(k, ctx.lang) if k else None for k in heads[section]])
+        heading = [label(section, ctx.lang)] + [label(k, ctx.lang) if k else None for k in heads[section]]
+        _header(ws, row, heading)
         row += 1
         for f in fields:
             ws.cell(row=row, column=1, value=label(f.key, ctx.lang))
@@ -172,72 +220,123 @@ def build_calculator(ctx, sample, exchange=None):
         row += 1
     ratio = absolute_coordinate(ctx.names["ratio"][1])
     status = ctx.names["status"][1]
-    _level_rules(ws, f"{ctx.names['ratio'][1]}:{status}", ratio, "margin_call_level", "loss_cut_level")
+    _level_rules(ws, f"{ctx.names['ratio'][1]}:{status}", ratio, "margin_call_level", "loss_cut_level",
+                 "safe_level")
     check = ctx.names["input_check"][1]
     ws.conditional_formatting.add(check, FormulaRule(formula=[f"LEN({check})>0"], fill=RED_FILL))
-    for col, width in zip("ABCDE", (34, 20, 18, 16, 58)):
-        ws.column_dimensions[col].width = width
+    prices = [c for n, (_, c) in ctx.names.items()
+              if n == "price" or "_price" in n or n.endswith("_distance")]
+    _price_decimals(ws, prices)
+    _widths(ws, zip("ABCDE", (36, 20, 18, 16, 60)))
     ws.freeze_panes = "B4"
     ws.print_area = f"A1:E{row}"
-    ws.page_setup.orientation = "portrait"
     return ws
 
 
 def build_scenarios(ctx):
-    ws = _sheet(ctx, "sheet_scenarios")
+    ws = _sheet(ctx, "sheet_scenarios", landscape=True)
     _title(ws, ctx, "title_scenarios", "note_moves")
     head, first = 4, 5
+    last = first + L.LADDER_ROWS - 1
     cols = L.SCENARIO_COLUMNS
-    _header(ws, head, [label(k, ctx.lang) for k, *_ in cols])
-    last = first + len(L.SCENARIO_MOVES) - 1
-    for i, move in enumerate(L.SCENARIO_MOVES):
-        r = first + i
-        for j, (key, kind, formula, udf) in enumerate(cols, start=1):
-            cell = ws.cell(row=r, column=j)
-            if formula is None:
-                _input(cell, kind, ctx, move)
-            else:
-                cell.value = ctx.fill(udf if ctx.udf and udf else formula).format(r=r)
-                cell.number_format = ctx.fmt(kind)
-    _level_rules(ws, f"E{first}:F{last}", f"$E{first}", "margin_call_level", "loss_cut_level")
-    ws.conditional_formatting.add(f"G{first}:H{last}", FormulaRule(
-        formula=[f"ISNA(G{first})"], font=Font(color="FFFFFF")))
-    ctx.name_range(ws, "scenario_prices", "B", first, last)
-    ctx.name_range(ws, "scenario_ratios", "E", first, last)
+    letters = L.column_letters(cols)
+    chart_at = len(cols) + 2                    # the chart sits right of the ladder ...
+    helper_at = chart_at + 12                   # ... and its data further right, unprinted
+    chart_letters = L.column_letters(L.CHART_COLUMNS, helper_at)
+    cand_col = get_column_letter(helper_at + len(L.CHART_COLUMNS) + 1)
+    work_col = get_column_letter(helper_at + len(L.CHART_COLUMNS) + 3)
+    every = {**letters, **chart_letters}
+    ctx.columns["scenarios"] = every
 
-    chart = LineChart()
+    _header(ws, head, [label(c.key, ctx.lang) for c in cols])
+    ws.row_dimensions[head].height = 30  # two lines for the wrapped headers
+    _header(ws, head, [label(c.key, ctx.lang) for c in L.CHART_COLUMNS], helper_at)
+    _header(ws, head, [label("ladder_candidates", ctx.lang)], helper_at + len(L.CHART_COLUMNS) + 1)
+    for i in range(L.LADDER_ROWS):
+        cell = ws[f"{cand_col}{first + i}"]
+        cell.value, cell.font, cell.number_format = L.ladder_candidate(i), HELPER_FONT, "General"
+    ctx.name_range(ws, "ladder_candidates", cand_col, first, last)
+    for i, (name, formula) in enumerate(L.LADDER_WORKING):
+        ws[f"{work_col}{first + i}"] = label(name, ctx.lang)
+        cell = ws.cell(row=first + i, column=helper_at + len(L.CHART_COLUMNS) + 4, value=formula)
+        cell.font = HELPER_FONT
+        ctx.name(ws, name, cell.coordinate)
+
+    for i in range(L.LADDER_ROWS):
+        r = first + i
+        parts = _cells(every, r, first, last)
+        for col in cols + L.CHART_COLUMNS:
+            cell = ws[f"{every[col.key]}{r}"]
+            if col.key == "price":
+                prev = f"{letters['price']}{r - 1}"
+                cell.value = L._LADDER_PRICE_FIRST if i == 0 else L._LADDER_PRICE_NEXT.format(prev=prev)
+            else:
+                cell.value = ctx.fill(col.udf if ctx.udf and col.udf else col.formula, **parts)
+            cell.number_format = ctx.fmt(col.kind)
+            if col in L.CHART_COLUMNS:
+                cell.font = HELPER_FONT
+    ratio_col = letters["ratio"]
+    for key in ("ratio", "status"):
+        x = letters[key]
+        _level_rules(ws, f"{x}{first}:{x}{last}", f"${ratio_col}{first}", "margin_call_level",
+                     "loss_cut_level", "safe_level")
+    mark = letters["level_mark"]
+    ws.conditional_formatting.add(f"{mark}{first}:{mark}{last}", FormulaRule(
+        formula=[f'LEN({mark}{first})>0'], font=Font(name=FONT, bold=True)))
+    _price_decimals(ws, [f"{letters['price']}{first}:{letters['price']}{last}"])
+    ctx.name_range(ws, "scenario_prices", letters["price"], first, last)
+    ctx.name_range(ws, "scenario_ratios", ratio_col, first, last)
+
+    chart = ScatterChart()
     chart.title = label("chart_title", ctx.lang)
+    chart.style = 13
     chart.y_axis.title = label("ratio", ctx.lang)
     chart.x_axis.title = label("price", ctx.lang)
     chart.y_axis.number_format = "0%"
-    chart.x_axis.number_format = "#,##0"
+    chart.x_axis.number_format = "#,##0.####"
     chart.x_axis.delete = False  # openpyxl >= 3.1 hides axes unless told
     chart.y_axis.delete = False
-    chart.add_data(Reference(ws, min_col=5, max_col=5, min_row=head, max_row=last), titles_from_data=True)
-    chart.add_data(Reference(ws, min_col=7, max_col=8, min_row=head, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=2, min_row=first, max_row=last))
-    colors = ("1F4E78", "FFC000", "C00000")
-    for series, color in zip(chart.series, colors):
-        series.graphicalProperties.line.solidFill = color
-        series.smooth = False
-    chart.series[1].graphicalProperties.line.dashStyle = "dash"
-    chart.series[2].graphicalProperties.line.dashStyle = "dash"
-    chart.height, chart.width = 9, 16
-    ws.add_chart(chart, "J4")
+    xcol = helper_at + [c.key for c in L.CHART_COLUMNS].index("chart_price")
+    xs = Reference(ws, min_col=xcol, min_row=first, max_row=last)
+    styles = {"chart_ratio": ("1F4E78", None, False), "chart_level_mark": (None, None, True),
+              "safe_level": ("70AD47", "dash", False), "margin_call_level": ("FFC000", "dash", False),
+              "loss_cut_level": ("C00000", "dash", False)}
+    for j, col in enumerate(L.CHART_COLUMNS):
+        if col.key not in styles:
+            continue
+        color, dash, marks_only = styles[col.key]
+        ys = Reference(ws, min_col=helper_at + j, min_row=head, max_row=last)
+        s = Series(ys, xs, title_from_data=True)
+        s.smooth = False
+        if marks_only:  # the level prices, as dots on the ratio line
+            s.marker.symbol, s.marker.size = "circle", 7
+            s.marker.graphicalProperties.solidFill = "C00000"
+            s.graphicalProperties.line.noFill = True
+        else:
+            s.marker.symbol = "none"
+            s.graphicalProperties.line.solidFill = color
+            s.graphicalProperties.line.width = 22000
+            if dash:
+                s.graphicalProperties.line.dashStyle = dash
+        chart.series.append(s)
+    chart.height, chart.width = 11, 17
+    ws.add_chart(chart, f"{get_column_letter(chart_at)}{head}")
 
-    for col, width in zip("ABCDEFGH", (12, 16, 16, 16, 12, 18, 16, 16)):
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = ws.cell(row=first, column=2).coordinate
-    ws.print_area = f"A1:S{last}"
-    ws.page_setup.orientation = "landscape"
+    _widths(ws, ((letters[c.key], {"level_mark": 20, "move": 10, "ratio": 14, "status": 16}.get(c.key, 17))
+                 for c in cols))
+    ws.freeze_panes = ws.cell(row=first, column=1).coordinate
+    ws.print_area = f"A1:{get_column_letter(helper_at - 2)}{last}"
+    ws.print_title_rows = f"{head}:{head}"
     return ws
 
 
-def build_positions(ctx):
-    ws = _sheet(ctx, "sheet_positions")
+def build_positions(ctx, presets_columns=PRESET_COLUMNS):
+    # Not protected: Excel grows a table (and users paste formulas down) only on an unprotected sheet.
+    ws = _sheet(ctx, "sheet_positions", protect=False, landscape=True, grows=True)
     _title(ws, ctx, "title_positions", "note_positions")
     row = 4
-    _header(ws, row, [label("section_account", ctx.lang), label("col_value", ctx.lang)])
+    _header(ws, row, [label("section_account", ctx.lang), label("col_value", ctx.lang), None,
+                      label("col_note", ctx.lang)])
     acc = L.SAMPLE_ACCOUNT[ctx.lang]
     defaults = dict(acc, basis=label("entry", ctx.lang), margin_call_level=L.DEFAULT_MARGIN_CALL,
                     loss_cut_level=L.DEFAULT_LOSS_CUT)
@@ -245,17 +344,20 @@ def build_positions(ctx):
         row += 1
         ws.cell(row=row, column=1, value=label(f.key, ctx.lang))
         b = ws.cell(row=row, column=2)
-        _input(b, f.kind, ctx, defaults[f.key])
+        _input(b, f.kind, ctx, defaults.get(f.key))
         ctx.name(ws, f"account_{f.key}", b.coordinate)
         _validation(ws, ctx, f.check, b.coordinate, f.key)
+        if f.note:
+            ws.cell(row=row, column=4, value=label(f.note, ctx.lang)).font = NOTE_FONT
     out_first = row + 1
-    row += len(L.ACCOUNT_OUTPUTS) + 3
+    row += len(L.ACCOUNT_OUTPUTS) + len(L.ACCOUNT_WORKING) + 2
     head = row + 1
     first, last = head + 1, head + L.POSITION_ROWS
+    cap = head + L.POSITION_CAPACITY
     cols = L.POSITION_COLUMNS
-    letter = {k: get_column_letter(j) for j, (k, *_) in enumerate(cols, start=1)}
-    ranges = {f"{k}_range": f"{letter[c]}{first}:{letter[c]}{last}"
-              for k, c in (("pnl", "pnl"), ("margin", "required_margin"), ("check", "col_check"))}
+    letters = L.column_letters(cols)
+    ctx.columns["positions"] = letters
+    ranges = _cells(letters, first, first, cap)
     row = out_first
     for f in L.ACCOUNT_OUTPUTS:
         ws.cell(row=row, column=1, value=label(f.key, ctx.lang))
@@ -264,47 +366,59 @@ def build_positions(ctx):
         b.number_format = ctx.fmt(f.kind)
         ctx.name(ws, f"account_{f.key}", b.coordinate)
         row += 1
-    ws.cell(row=row, column=1, value=label("mark_basis", ctx.lang))
-    ws.cell(row=row, column=2, value=ctx.fill(L.ACCOUNT_MARK))
-    ctx.name(ws, "account_mark", f"B{row}")
+    for key, formula in L.ACCOUNT_WORKING:
+        if formula is None:
+            formula = L.hedge_formula("hedge" in presets_columns)
+        ws.cell(row=row, column=1, value=label(f"account_{key}", ctx.lang)).font = NOTE_FONT
+        ws.cell(row=row, column=2, value=ctx.fill(formula)).font = NOTE_FONT
+        ctx.name(ws, f"account_{key}", f"B{row}")
+        row += 1
     ratio = ctx.names["account_ratio"][1]
     _level_rules(ws, f"{ratio}:{ctx.names['account_status'][1]}", absolute_coordinate(ratio),
                  "account_margin_call_level", "account_loss_cut_level")
     chk = ctx.names["account_input_check"][1]
     ws.conditional_formatting.add(chk, FormulaRule(formula=[f"LEN({chk})>0"], fill=RED_FILL))
 
-    headers = [label(k, ctx.lang) for k, *_ in cols]
-    _header(ws, head, headers)
-    samples = L.SAMPLE_POSITIONS[ctx.lang]
+    _header(ws, head, [label(c.key, ctx.lang) for c in cols])
+    ws.row_dimensions[head].height = 30
+    samples = dict(zip(L._IN, zip(*L.SAMPLE_POSITIONS[ctx.lang])))
     for i in range(L.POSITION_ROWS):
         r = first + i
-        values = samples[i] if i < len(samples) else (None,) * 6
-        for j, (key, kind, formula, udf) in enumerate(cols, start=1):
-            cell = ws.cell(row=r, column=j)
-            if formula is None:
-                v = values[j - 1]
-                _input(cell, kind, ctx, label(v, ctx.lang) if key == "side" and v else v)
+        parts = _cells(letters, r, first, cap)
+        words = L.side_words(parts["c"]["side"])
+        for col in cols:
+            cell = ws[f"{letters[col.key]}{r}"]
+            if col.formula is None:
+                v = samples[col.key][i] if i < len(samples[col.key]) else None
+                _input(cell, col.kind, ctx, label(v, ctx.lang) if col.key == "side" and v else v)
             else:
-                cell.value = ctx.fill(udf if ctx.udf and udf else formula).format(r=r)
-                cell.number_format = ctx.fmt(kind)
-    side_dv = DataValidation(type="list", formula1='"{}"'.format(
-        ",".join(label(k, ctx.lang) for k in ("long", "short"))), allow_blank=True)
-    ws.add_data_validation(side_dv)
-    side_dv.add(f"{letter['side']}{first}:{letter['side']}{last}")
-    table = Table(displayName="Positions", ref=f"A{head}:{get_column_letter(len(cols))}{last}")
+                cell.value = ctx.fill(col.udf if ctx.udf and col.udf else col.formula, **parts, **words)
+                cell.number_format = ctx.fmt(col.kind)
+                if col.key in L.POSITION_HELPERS:
+                    cell.font = HELPER_FONT
+    for col in cols:  # rows added below the table are checked as the table's rows are
+        check = {"side": "side", "entry_price": "positive", "quantity": "positive", "leverage": "positive",
+                 "price": "positive"}.get(col.key)
+        if check:
+            _validation(ws, ctx, check, f"{letters[col.key]}{first}:{letters[col.key]}{cap}", col.key)
+    end = get_column_letter(len(cols))
+    table = Table(displayName="Positions", ref=f"A{head}:{end}{last}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
-    for col, width in zip("ABCDEFGHI", (30, 16, 16, 14, 11, 16, 16, 16, 40)):
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A3"
-    ws.print_area = f"A1:I{last}"
-    ws.page_setup.orientation = "landscape"
-    ctx.positions = dict(first=first, last=last, letters=letter)
+    widths = {"symbol": 14, "side": 9, "entry_price": 16, "quantity": 14, "leverage": 10, "price": 16,
+              "pnl": 16, "required_margin": 16, "margin_counted": 16, "col_check": 44}
+    _widths(ws, ((letters[c.key], widths.get(c.key, 6)) for c in cols))
+    ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width, 30)
+    ws.freeze_panes = f"A{first}"
+    printed = max(j for j, c in enumerate(cols, start=1) if c.key not in L.POSITION_HELPERS)
+    ws.print_area = f"A1:{get_column_letter(max(printed, 4))}{last}"
+    ws.print_title_rows = f"{head}:{head}"
+    ctx.positions = dict(head=head, first=first, last=last, capacity=cap, letters=letters)
     return ws
 
 
 def build_exchanges(ctx, presets):
-    ws = _sheet(ctx, "sheet_exchanges")
+    ws = _sheet(ctx, "sheet_exchanges", landscape=True, grows=True)
     _title(ws, ctx, "title_exchanges")
     head, first = 4, 5
     _header(ws, head, [label("preset_id" if c == "id" else c, ctx.lang) for c in PRESET_COLUMNS])
@@ -319,41 +433,79 @@ def build_exchanges(ctx, presets):
                 v = None
             cell = ws.cell(row=first + i, column=j, value=v)
             cell.protection = UNLOCKED  # users add and edit their own presets
+            cell.alignment = Alignment(wrap_text=col in ("notes", "name", "source_url"), vertical="top")
             if col in pct_cols:
-                cell.number_format = "0.0##%"
+                cell.number_format = L.FORMATS["rate"][ctx.lang]
             elif col == "source_url" and v:
                 cell.hyperlink = v
                 cell.font = Font(name=FONT, color="0563C1", underline="single")
     for col, name in L.PRESET_NAMES.items():
-        ctx.name_range(ws, name, get_column_letter(PRESET_COLUMNS.index(col) + 1), first, last)
-    widths = {"id": 28, "name": 30, "product": 20, "source_url": 46, "notes": 80}
+        if col in PRESET_COLUMNS:
+            ctx.name_range(ws, name, get_column_letter(PRESET_COLUMNS.index(col) + 1), first, last)
+    widths = {"id": 26, "name": 24, "product": 16, "source_url": 40, "notes": 60}
     for j, col in enumerate(PRESET_COLUMNS, start=1):
-        ws.column_dimensions[get_column_letter(j)].width = widths.get(col, 14)
+        ws.column_dimensions[get_column_letter(j)].width = widths.get(col, 11)
     ws.freeze_panes = "B5"
     ws.print_area = f"A1:{get_column_letter(len(PRESET_COLUMNS))}{first + len(rows) - 1}"
-    ws.page_setup.orientation = "landscape"
+    ws.print_title_rows = f"{head}:{head}"
     return ws
+
+
+def _display_width(text):
+    """Characters as a fixed-width font shows them: CJK characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+GUIDE_WIDTH = 96  # display columns of a Guide line (a CJK character counts two)
+
+
+def guide_lines(text, width=GUIDE_WIDTH):
+    """``text`` cut into lines of at most ``width`` display columns, keeping every character.
+
+    Each line is a row of its own: spreadsheets do not agree on the height of a wrapped row
+    (LibreOffice kept openpyxl's default, so wrapped lines overlapped or ran off the page).
+    Lines break after a space or Japanese punctuation when one is near.
+
+    >>> guide_lines("aaa bbb ccc", 8)
+    ['aaa bbb ', 'ccc']
+    >>> "".join(guide_lines("あ" * 10, 8)) == "あ" * 10
+    True
+    """
+    lines, line, used = [], "", 0
+    for ch in text:
+        w = _display_width(ch)
+        if used + w > width and line:
+            cut = max(line.rfind(" "), line.rfind("、"), line.rfind("。"), line.rfind(")"))
+            if cut < len(line) // 2:
+                cut = len(line) - 1
+            lines.append(line[:cut + 1])
+            line = line[cut + 1:]
+            used = _display_width(line)
+        line += ch
+        used += w
+    return lines + [line] if line else lines
 
 
 def build_guide(ctx):
     ws = _sheet(ctx, "sheet_guide")
-    for i, key in enumerate(L.GUIDE, start=1):
+    row = 0
+    for key in L.GUIDE:
+        row += 1
         if not key:
             continue
-        c = ws.cell(row=i, column=1, value=label(key, ctx.lang))
-        c.alignment = Alignment(wrap_text=True, vertical="top")
-        if key in ("title_guide",):
-            c.font = TITLE_FONT
-        elif key == "guide_formulas":
-            c.font = BOLD
-    ws.column_dimensions["A"].width = 120
-    ws.print_area = f"A1:A{len(L.GUIDE)}"
+        font = {"title_guide": TITLE_FONT, "guide_formulas": BOLD}.get(key, Font(name=FONT))
+        for i, line in enumerate(guide_lines(label(key, ctx.lang))):
+            row += i > 0
+            ws.cell(row=row, column=1, value=line).font = font
+    ws.column_dimensions["A"].width = GUIDE_WIDTH * 1.05
+    ws.print_area = f"A1:A{row}"
     return ws
 
 
 def build_udf_conf(ctx):
     """The sheet xlwings reads its settings from; the user only clicks Import Functions."""
     ws = ctx.wb.create_sheet("xlwings.conf")
+    ws.sheet_properties.codeName = "XlwingsConf"
     ws["A1"], ws["B1"] = "UDF Modules", "xlcalc.udfs"
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 16

@@ -1,15 +1,25 @@
 """`xlcalc calc` and `xlcalc exchanges`: figures, presets, and one-line errors."""
+
+import csv
+import io
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from xlcalc.cli import main
 
+ROOT = Path(__file__).resolve().parent.parent
 
-def run(*args):
-    result = CliRunner().invoke(main, list(args))
+
+def run(*args, env=None):
+    # a fixed English locale unless a test sets one: the default language follows it
+    result = CliRunner(env={"LC_ALL": None, "LC_MESSAGES": None, "LANG": "C.UTF-8", **(env or {})}).invoke(
+        main, list(args)
+    )
     return result.exit_code, result.output
 
 
@@ -19,35 +29,93 @@ def flat(text):
 
 
 def test_calc_seed_example():
-    code, out = run("calc", "--side", "long", "--entry", "50000", "--qty", "0.2", "--leverage", "2",
-                    "--deposit", "5000", "--price", "25000")
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "50000",
+        "--qty",
+        "0.2",
+        "--leverage",
+        "2",
+        "--deposit",
+        "5000",
+        "--price",
+        "25000",
+    )
     assert code == 0, out
     assert "Maintenance ratio 0.00 %" in flat(out)
-    assert "Loss-cut price 37,500.00" in flat(out)
+    assert "Loss-cut price 37,500.0 " in flat(out)  # 6 significant digits of the 50,000 entry
     assert "Status Loss-cut" in flat(out)
 
 
 def test_calc_japanese_with_preset_and_gap():
-    code, out = run("calc", "--side", "売り", "--entry", "10000000", "--qty", "0.1", "--deposit", "1000000",
-                    "--exchange", "gmo_coin_fx", "--lang", "ja", "--price", "12000000", "--gap-price", "21000000")
+    code, out = run(
+        "calc",
+        "--side",
+        "売り",
+        "--entry",
+        "10000000",
+        "--qty",
+        "0.1",
+        "--deposit",
+        "1000000",
+        "--exchange",
+        "gmo_coin_fx",
+        "--lang",
+        "ja",
+        "--price",
+        "12000000",
+        "--gap-price",
+        "21000000",
+    )
     assert code == 0, out
     assert "ロスカットライン: 75.00 %" in out and "追証ライン: なし" in out
     assert "証拠金維持率 160.00 %" in flat(out)
-    assert "ロスカット価格 16,250,000.00" in flat(out)
+    assert "ロスカット価格 16,250,000 " in flat(out)
     assert "不足金 100,000.00" in flat(out)
     assert "追証価格 なし" in flat(out)  # GMO Coin has no margin call
 
 
 def test_calc_unreachable_level_says_so():
-    code, out = run("calc", "--side", "long", "--entry", "100", "--qty", "100", "--leverage", "1",
-                    "--deposit", "10000", "--basis", "mark")
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "100",
+        "--qty",
+        "100",
+        "--leverage",
+        "1",
+        "--deposit",
+        "10000",
+        "--basis",
+        "mark",
+    )
     assert code == 0
     assert "Loss-cut price - (never reached)" in flat(out)
 
 
 def test_calc_stop_and_risk():
-    code, out = run("calc", "--side", "long", "--entry", "10000000", "--qty", "0.1", "--leverage", "2",
-                    "--deposit", "1000000", "--stop", "9500000", "--risk", "0.02")
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "10000000",
+        "--qty",
+        "0.1",
+        "--leverage",
+        "2",
+        "--deposit",
+        "1000000",
+        "--stop",
+        "9500000",
+        "--risk",
+        "0.02",
+    )
     assert code == 0
     assert "Loss at stop 50,000.00" in flat(out)
     assert "Position size for risk 0.04" in flat(out)
@@ -57,15 +125,26 @@ def test_calc_stop_and_risk():
     "args, message",
     [
         (["--side", "up"], "xlcalc: error: side must be"),
-        (["--qty", "-1"], "xlcalc: error: quantity must be a positive number, got -1.0"),
-        (["--leverage", "0"], "xlcalc: error: leverage must be a positive number, got 0.0"),
+        (["--qty", "-1"], "xlcalc: error: --qty must be greater than 0, got '-1'"),
+        (["--leverage", "0"], "xlcalc: error: --leverage must be greater than 0, got '0'"),
+        (
+            ["--margin-call", "100"],
+            "xlcalc: error: --margin-call: 100 would be 10,000 %; did you mean 100 %?",
+        ),
+        (["--entry", "1,5"], "xlcalc: error: --entry: '1,5' has a comma that is not a thousands separator"),
+        (["--deposit", "lots"], "xlcalc: error: --deposit: 'lots' is not a number"),
+        (["--side"], "xlcalc: error: missing option --side"),
+        (["--bogus", "1"], "xlcalc: error: no such option: --bogus"),
         (["--exchange", "nope"], "xlcalc: error: exchange must be one of bitflyer_cfd"),
     ],
 )
 def test_calc_errors_are_one_line(args, message):
     base = {"--side": "long", "--entry": "100", "--qty": "1", "--leverage": "2", "--deposit": "50"}
     for i in range(0, len(args), 2):
-        base[args[i]] = args[i + 1]
+        if i + 1 < len(args):
+            base[args[i]] = args[i + 1]
+        else:
+            del base[args[i]]
     code, out = run("calc", *[x for kv in base.items() for x in kv])
     assert code == 2
     lines = out.strip().splitlines()
@@ -76,22 +155,443 @@ def test_calc_errors_are_one_line(args, message):
 def test_exchanges_lists_sources():
     code, out = run("exchanges")
     assert code == 0
-    for preset in ("bitflyer_cfd", "gmo_coin_fx", "gmo_coin_exchange_leverage", "bitbank_margin",
-                   "jp_fx_25x", "binance_usdm", "bybit_usdt"):
+    for preset in (
+        "bitflyer_cfd",
+        "gmo_coin_fx",
+        "gmo_coin_exchange_leverage",
+        "bitbank_margin",
+        "jp_fx_25x",
+        "binance_usdm",
+        "bybit_usdt",
+    ):
         assert preset in out
     assert out.count("source: https://") == out.count("as of 2026")
 
 
 def test_module_entry_point_and_help():
-    proc = subprocess.run([sys.executable, "-m", "xlcalc", "calc", "--help"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "xlcalc", "calc", "--help"], check=False, capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "--leverage" in proc.stdout
-    proc = subprocess.run([sys.executable, "-m", "xlcalc", "calc", "--side", "x", "--entry", "1", "--qty", "1",
-                           "--deposit", "1", "--leverage", "1"], capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "xlcalc",
+            "calc",
+            "--side",
+            "x",
+            "--entry",
+            "1",
+            "--qty",
+            "1",
+            "--deposit",
+            "1",
+            "--leverage",
+            "1",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 
 
 def test_errors_speak_the_commands_language():
-    code, out = run("calc", "--side", "横", "--entry", "100", "--qty", "1", "--leverage", "2", "--deposit", "50",
-                    "--lang", "ja")
+    code, out = run(
+        "calc",
+        "--side",
+        "横",
+        "--entry",
+        "100",
+        "--qty",
+        "1",
+        "--leverage",
+        "2",
+        "--deposit",
+        "50",
+        "--lang",
+        "ja",
+    )
     assert code == 2
-    assert out.strip() == "xlcalc: error: 売買は買い/売り（long/short, buy/sell, +1/-1）でなければなりません（値: '横'）"
+    assert (
+        out.strip()
+        == "xlcalc: error: 売買は買い/売り（long/short, buy/sell, +1/-1）"
+        "でなければなりません（値: '横'）"
+    )
+
+
+def test_fx_prices_keep_their_decimals():
+    # issue 12: EUR/USD at 25x printed its loss-cut as 1.01
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "1.08523",
+        "--qty",
+        "100000",
+        "--leverage",
+        "25",
+        "--deposit",
+        "10000",
+        "--price",
+        "1.08012",
+        "--exchange",
+        "jp_fx_25x",
+    )
+    assert code == 0, out
+    # equity 10,000 - 511 = 9,489 at 1.08012; 50 % of margin 4,340.92 at entry: 1.08523 - 7,318.54/100,000
+    assert "Loss-cut price 1.00693 " in flat(out)
+    assert "Margin-call price 1.02864 " in flat(out)
+    assert " 1.01 " not in flat(out)
+
+
+def test_human_input_is_read_as_traders_write_it():
+    plain = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "95000",
+        "--qty",
+        "1",
+        "--leverage",
+        "20",
+        "--deposit",
+        "5000",
+        "--margin-call",
+        "1.0",
+        "--loss-cut",
+        "0.5",
+    )
+    human = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "９５,０００",
+        "--qty",
+        "1",
+        "--leverage",
+        "20x",
+        "--deposit",
+        "$5,000",
+        "--margin-call",
+        "100%",
+        "--loss-cut",
+        "50 %",
+    )
+    japanese = run(
+        "calc",
+        "--side",
+        "買い",
+        "--entry",
+        "¥95,000",
+        "--qty",
+        "１",
+        "--leverage",
+        "20倍",
+        "--deposit",
+        "5000",
+        "--margin-call",
+        "100％",
+        "--loss-cut",
+        "０．５",
+    )
+    assert plain[0] == human[0] == japanese[0] == 0
+    assert plain[1] == human[1] == japanese[1]
+
+
+def test_bare_level_hint_in_the_users_language():
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "100",
+        "--qty",
+        "1",
+        "--leverage",
+        "2",
+        "--deposit",
+        "50",
+        "--loss-cut",
+        "50",
+        "--lang",
+        "ja",
+    )
+    assert code == 2
+    assert out.strip() == (
+        "xlcalc: error: --loss-cut: 50 は 5,000 % と読まれます。"
+        "50 % のつもりなら 50% または 0.5 と入力してください"
+    )
+
+
+def test_language_follows_lang_then_locale_then_english():
+    args = ["calc", "--side", "long", "--entry", "100", "--qty", "1", "--leverage", "2", "--deposit", "50"]
+    assert "証拠金維持率" in run(*args, env={"LANG": "ja_JP.UTF-8"})[1]
+    assert "証拠金維持率" in run(*args, env={"LC_ALL": "ja_JP.UTF-8", "LANG": "en_US.UTF-8"})[1]
+    assert "Maintenance ratio" in run(*args, "--lang", "en", env={"LANG": "ja_JP.UTF-8"})[1]
+    assert "Maintenance ratio" in run(*args, env={"LANG": "C"})[1]
+    # errors too, even when --lang comes after the bad option
+    code, out = run(
+        "calc", "--side", "long", "--entry", "abc", "--qty", "1", "--deposit", "1", "--lang", "ja"
+    )
+    assert code == 2 and "数値ではありません" in out
+
+
+def test_preset_without_levels_works():
+    # issue 10: exited 2 with "target must be a positive number, got nan"
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "1000000",
+        "--qty",
+        "1",
+        "--leverage",
+        "2",
+        "--deposit",
+        "500000",
+        "--exchange",
+        "gmo_coin_exchange_leverage",
+    )
+    assert code == 0, out
+    assert "Bankruptcy price 500,000 " in flat(out) and " nan" not in flat(out).lower()
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "1000000",
+        "--qty",
+        "1",
+        "--leverage",
+        "2",
+        "--deposit",
+        "500000",
+        "--exchange",
+        "gmo_coin_exchange_leverage",
+        "--loss-cut",
+        "none",
+        "--margin-call",
+        "none",
+    )
+    assert (
+        code == 0 and "Deposit to restore not applicable" in flat(out) and "Loss-cut price none" in flat(out)
+    )
+
+
+def test_restore_aims_at_loss_cut_without_margin_call():
+    # GMO Coin 暗号資産FX, no margin call, loss-cut 75 %: at 6,000,000 equity 600,000, margin 500,000
+    # is above 75 %; at 4,000,000 equity 400,000 needs 375,000 - 400,000 < 0 -> 0; at 3,500,000: 25,000
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "10000000",
+        "--qty",
+        "0.1",
+        "--deposit",
+        "1000000",
+        "--exchange",
+        "gmo_coin_fx",
+        "--price",
+        "3500000",
+        "--currency",
+        "JPY",
+    )
+    assert code == 0, out
+    assert "Deposit to restore ¥25,000" in flat(out)
+
+
+def test_money_in_the_account_currency():
+    code, out = run(
+        "calc",
+        "--side",
+        "short",
+        "--entry",
+        "10000000",
+        "--qty",
+        "0.1",
+        "--leverage",
+        "2",
+        "--deposit",
+        "1000000",
+        "--currency",
+        "jpy",
+    )
+    assert code == 0
+    assert "Unrealized P&L ¥0 " in flat(out) and "-¥0" not in out and "-0" not in out
+    assert "Required margin ¥500,000" in flat(out)
+
+
+def test_ladder_rows_hold_every_trigger():
+    # SPEC §1 derived example: margin call 5,000,000, loss-cut 2,500,000; bankruptcy 0 -> never (NaN)
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "10000000",
+        "--qty",
+        "0.1",
+        "--leverage",
+        "2",
+        "--deposit",
+        "1000000",
+        "--ladder",
+        "--safe-level",
+        "150%",
+    )
+    assert code == 0, out
+    table = out.split("Scenario ladder", 1)[1]
+    rows = {" ".join(line.split()[:1]): line for line in table.strip().splitlines()[1:]}
+    # at a trigger the ratio equals the level; a level is breached strictly below it
+    assert "← Margin-call price" in rows["5,000,000"] and "100.00 %" in rows["5,000,000"]
+    below = list(rows)[list(rows).index("5,000,000") + 1]
+    assert "Margin call" in rows[below]
+    assert "← Loss-cut price" in rows["2,500,000"]
+    assert "← Safe-level price" in rows["7,500,000"]
+    assert "← Current price" in rows["10,000,000"]
+    prices = [float(p.replace(",", "")) for p in rows]
+    assert prices == sorted(prices, reverse=True)
+
+
+def test_fee_drift_after_days():
+    # core.holding_cost's example: 30 days at 0.04 %/day moves the loss-cut from 2,500,000 to 2,620,000
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "10000000",
+        "--qty",
+        "0.1",
+        "--leverage",
+        "2",
+        "--deposit",
+        "1000000",
+        "--days",
+        "30",
+        "--daily-fee",
+        "0.04%",
+    )
+    assert code == 0, out
+    assert "Loss-cut price after 30 days 2,620,000 " in flat(out)
+    assert "Holding cost 12,000.00" in flat(out) and "Daily fee 0.04 %" in flat(out)
+    # the preset's rate when none is given; a clear error when there is none
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "10000000",
+        "--qty",
+        "0.1",
+        "--deposit",
+        "1000000",
+        "--exchange",
+        "gmo_coin_fx",
+        "--days",
+        "30",
+    )
+    assert code == 0 and "Daily fee 0.04 %" in flat(out)
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "100",
+        "--qty",
+        "1",
+        "--leverage",
+        "2",
+        "--deposit",
+        "50",
+        "--days",
+        "3",
+    )
+    assert code == 2 and "--days needs a daily fee" in out
+
+
+def test_liq_rates_keep_their_digits():
+    code, out = run(
+        "liq",
+        "--side",
+        "long",
+        "--entry",
+        "80",
+        "--qty",
+        "250",
+        "--wallet",
+        "10000",
+        "--mmr",
+        "0.4%",
+        "--taker-fee",
+        "0.075%",
+    )
+    assert code == 0, out
+    assert "Taker fee to close: 0.075 %" in out and "Maintenance margin rate used 0.40 %" in flat(out)
+
+
+def test_exchanges_csv_round_trips():
+    code, out = run("exchanges", "--csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {"bitflyer_cfd", "binance_usdm"} <= {r["id"] for r in rows}
+    assert next(r for r in rows if r["id"] == "gmo_coin_fx")["loss_cut_level"] == "0.75"
+
+
+@pytest.mark.parametrize("encoding", ["cp932", "utf-8-sig", "utf-16"])
+def test_presets_files_from_excel_read(tmp_path, encoding):
+    user = tmp_path / "mine.csv"
+    user.write_text(
+        "id,name,product,max_leverage,margin_call_level,loss_cut_level,basis,source_url,as_of\n"
+        "my_broker,マイ証券,FX,25,1.2,0.8,mark,https://example.com,2026-11-20\n",
+        encoding=encoding,
+    )
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "100",
+        "--qty",
+        "1",
+        "--deposit",
+        "50",
+        "--exchange",
+        "my_broker",
+        "--presets",
+        str(user),
+    )
+    assert code == 0, out
+    assert "Loss-cut level: 80.00 %" in out and "マイ証券" in out
+
+
+def test_import_cli_leaves_pandas_openpyxl_xlwings_out():
+    code = (
+        "import sys, xlcalc.cli; heavy = [m for m in ('pandas', 'openpyxl', 'xlwings') if m in sys.modules];"
+        "print(heavy)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_closed_pipe_ends_quietly():
+    # `xlcalc exchanges | head`: the reader is gone before xlcalc writes
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "xlcalc", "exchanges"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "LANG": "C.UTF-8"},
+    )
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and err == b""

@@ -215,8 +215,7 @@ def test_errors_speak_the_commands_language():
     )
     assert code == 2
     assert (
-        out.strip()
-        == "xlcalc: error: 売買は買い/売り（long/short, buy/sell, +1/-1）"
+        out.strip() == "xlcalc: error: 売買は買い/売り（long/short, buy/sell, +1/-1）"
         "でなければなりません（値: '横'）"
     )
 
@@ -595,3 +594,52 @@ def test_closed_pipe_ends_quietly():
     proc.stdout.close()
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0 and err == b""
+
+
+def test_liq_as_complete_as_a_futures_calculator():
+    # long 1 BTC at 60,000, 20x: isolated margin 3,000 (the wallet when --wallet is not given);
+    # ROE 100 % at 63,000; 50 % ROE at 60,000 x (1 + 0.5 / 20) = 61,500; P&L 1,000 at 61,000;
+    # 1,000 USDT at 20x opens 1,000 / (60,000 / 20) = 0.33333 BTC
+    code, out = run(
+        "liq",
+        "--side",
+        "long",
+        "--entry",
+        "60,000",
+        "--qty",
+        "1",
+        "--leverage",
+        "20x",
+        "--mmr",
+        "0.4%",
+        "--exit-price",
+        "63000",
+        "--target-roe",
+        "50%",
+        "--target-pnl",
+        "1,000",
+        "--balance",
+        "1000",
+    )
+    assert code == 0, out
+    text = flat(out)
+    assert "Wallet balance: 3,000.00 USDT" in text and "Initial margin 3,000.00 USDT" in text
+    assert "ROE (P&L ÷ initial margin) 100.00 %" in text
+    assert "Price for the ROE wanted 61,500.0 " in text and "Price for the P&L wanted 61,000.0 " in text
+    assert "Largest quantity the balance opens 0.33333333" in text
+    # margin balance 3,000, maintenance 240: xlcalc 1,250 %, Binance 8.00 %, both named
+    assert "Maintenance ratio, xlcalc (balance ÷ maintenance) 1,250.00 %" in text
+    assert "Margin ratio, Binance (maintenance ÷ balance) 8.00 %" in text
+    # the same liquidation price as with the wallet given
+    lp = [line for line in out.splitlines() if line.startswith("Liquidation price")][0]
+    code, out2 = run(
+        "liq", "--side", "long", "--entry", "60000", "--qty", "1", "--wallet", "3000", "--mmr", "0.004"
+    )
+    assert lp in out2
+
+
+def test_liq_needs_a_wallet_or_a_leverage():
+    code, out = run(
+        "liq", "--side", "long", "--entry", "60000", "--qty", "1", "--mmr", "0.004", "--lang", "ja"
+    )
+    assert code == 2 and "--wallet を指定してください" in out

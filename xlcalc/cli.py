@@ -20,7 +20,15 @@ import click
 from . import core
 from ._inputs import InputError
 from .display import Display, price_decimals
-from .human import default_language, parse_level, parse_leverage, parse_number, parse_rate, typed_decimals
+from .human import (
+    default_language,
+    parse_level,
+    parse_leverage,
+    parse_number,
+    parse_percent,
+    parse_rate,
+    typed_decimals,
+)
 from .labels import LANGUAGES, error_text, label
 from .presets import COLUMNS, account_currency, get_preset, preset_rows, resolve_levels
 
@@ -93,6 +101,7 @@ POSITIVE = _Human("number", parse_number, positive=True)
 LEVEL = _Human("level", parse_level)
 RATE = _Human("rate", parse_rate)
 LEVERAGE = _Human("leverage", parse_leverage)
+PERCENT = _Human("percent", parse_percent)
 
 
 def _remember_lang(ctx, _param, value):
@@ -238,14 +247,14 @@ def _render(rows, price, lang, display: Display, side_sign=None):
         elif kind == "coin":
             text = f"{value:,.8f}".rstrip("0").rstrip(".") if math.isfinite(value) else "-"
         elif math.isnan(value):
-            text = f"- ({label('not_reachable', lang)})"
+            text = f"- ({label('not_reachable', lang)})" if kind == "trigger" else "-"
         else:  # a trigger price, with its distance from the current price
             text = (
                 f"{display.price(value)}  "
                 f"({label('distance', lang)} {display.price(value - price, sign=True)}, "
                 f"{display.pct(value / price - 1, sign=True)})"
             )
-            if side_sign is not None and (value - price) * side_sign > 0:
+            if kind == "trigger" and side_sign is not None and (value - price) * side_sign > 0:
                 text += f"  {label('breached', lang)}"
         lines.append(_pad(name, width) + text)
     return "\n".join(lines)
@@ -301,9 +310,7 @@ def _status(ratio, levels, safe_level):
 
 @main.command()
 @click.option("--side", required=True, help="long/short, buy/sell, 買い/売り or +1/-1.")
-@click.option(
-    "--entry", type=PRICE, required=True, help="Entry price (建値): 1.08523, 95,000, ¥10,000,000."
-)
+@click.option("--entry", type=PRICE, required=True, help="Entry price (建値): 1.08523, 95,000, ¥10,000,000.")
 @click.option("--qty", type=POSITIVE, required=True, help="Quantity in base units (数量).")
 @click.option(
     "--leverage", type=LEVERAGE, help="Leverage (レバレッジ): 25, 20x, 2倍; default: the preset's maximum"
@@ -543,8 +550,8 @@ def template(path, lang, exchange_id, udf, force):
 @click.option(
     "--wallet",
     type=NUMBER,
-    required=True,
-    help="Wallet balance (isolated: position margin); coin with --inverse.",
+    help="Wallet balance (isolated: position margin); coin with --inverse. Default with --leverage: "
+    "the isolated margin, notional ÷ leverage.",
 )
 @click.option(
     "--price", type=PRICE, help="Mark price for the maintenance margin and distance; default: entry."
@@ -576,6 +583,18 @@ def template(path, lang, exchange_id, udf, force):
 )
 @click.option("--contracts", type=POSITIVE, help="Number of inverse contracts.")
 @click.option("--contract-value", type=POSITIVE, help="Quote value of one inverse contract (e.g. 100 USD).")
+@click.option(
+    "--leverage",
+    type=LEVERAGE,
+    help="Leverage: 20x. Isolated margin = notional ÷ leverage (the wallet "
+    "when --wallet is not given); initial margin and ROE.",
+)
+@click.option("--exit-price", type=PRICE, help="Price for the P&L and ROE (default: --price).")
+@click.option("--target-roe", type=PERCENT, help="ROE wanted: the price that gives it (50%).")
+@click.option("--target-pnl", type=NUMBER, help="P&L wanted: the price that gives it.")
+@click.option(
+    "--balance", type=AMOUNT, help="Available balance: the largest quantity you can open at --leverage."
+)
 @click.option("--tick", type=POSITIVE, help="Price tick of the contract (sets the decimals shown).")
 @click.option("--currency", help="Margin currency for money (default USDT; the coin with --inverse).")
 @lang_option
@@ -597,6 +616,11 @@ def liq(
     is_inverse,
     contracts,
     contract_value,
+    leverage,
+    exit_price,
+    target_roe,
+    target_pnl,
+    balance,
     tick,
     currency,
     lang,
@@ -612,6 +636,8 @@ def liq(
     cross = {"other_maintenance": other_maintenance, "other_pnl": other_pnl}
     header = []
     side_sign = core.parse_side(side)
+    if wallet is None and (is_inverse or leverage is None or qty is None):
+        raise InputError(label("cli_wallet_needed", lang))
     if is_inverse:
         if contracts is None or contract_value is None or mmr is None:
             raise InputError(label("cli_inverse_needs", lang))
@@ -650,6 +676,8 @@ def liq(
                 if math.isnan(mmr):
                     raise InputError(label("cli_preset_no_mmr", lang).format(exchange=exchange_id)) from None
         args = {"side": side, "entry_price": entry, "quantity": qty}
+        if wallet is None:  # isolated margin from the notional
+            wallet = entry * qty / leverage
         lp = perpetual.liquidation_price(
             wallet, mmr=mmr, maintenance_amount=cum, tiers=tiers, taker_fee=taker_fee, **cross, **args
         )
@@ -675,6 +703,20 @@ def liq(
             ),
             ("mmr_used", used_rate, "rate"),
         ]
+        rows += futures_figures(
+            side=side,
+            entry=entry,
+            qty=qty,
+            price=price,
+            margin_balance=rows[3][1],
+            maintenance=rows[4][1],
+            leverage=leverage,
+            exit_price=exit_price,
+            target_roe=target_roe,
+            target_pnl=target_pnl,
+            balance=balance,
+            taker_fee=taker_fee,
+        )
     wallet_text = f"{wallet:,.8g}" if is_inverse else display.money(wallet)
     header.insert(
         0,
@@ -682,7 +724,346 @@ def liq(
         f"{label('wallet_balance', lang)}: {wallet_text}   "
         f"{label('taker_fee', lang)}: {display.rate(taker_fee)}",
     )
-    click.echo("\n".join(header + ["", _render(rows, price, lang, display, side_sign)]))
+    lines = header + ["", _render(rows, price, lang, display, side_sign)]
+    if not is_inverse:
+        lines.append(label("margin_ratio_note", lang))
+    click.echo("\n".join(lines))
+
+
+def futures_figures(
+    *,
+    side,
+    entry,
+    qty,
+    price,
+    margin_balance,
+    maintenance,
+    leverage=None,
+    exit_price=None,
+    target_roe=None,
+    target_pnl=None,
+    balance=None,
+    taker_fee=0.0,
+):
+    """The rest of a futures calculator (Binance's): both margin ratios, initial margin, P&L and
+    ROE, target prices, the largest quantity to open; as (key, value, kind) rows.
+
+    Binance's "margin ratio" is maintenance margin ÷ margin balance (100 % = liquidation, higher
+    is worse); xlcalc's maintenance ratio is its inverse (100 % = liquidation, lower is worse).
+    Both are shown, each named. Initial margin ``P0·Q/L``; ROE = P&L ÷ initial margin; the price
+    for an ROE ``r`` is ``P0·(1 + s·r/L)``, for a P&L ``X`` it is ``P0 + s·X/Q``; the largest
+    quantity a balance ``B`` opens at ``P0`` is ``B / (P0·(1/L + fee))`` (margin plus the fee).
+
+    Examples
+    --------
+    Long 1 BTC at 60,000 at 20x (initial margin 3,000): at 63,000 the P&L is 3,000, an ROE of
+    100 %; 50 % ROE comes at 61,500; 1,000 USDT opens 0.3333 BTC:
+
+    >>> rows = {k: v for k, v, _ in futures_figures(
+    ...     side="long", entry=60_000, qty=1, price=60_000, margin_balance=3_000, maintenance=240,
+    ...     leverage=20, exit_price=63_000, target_roe=0.5, balance=1_000)}
+    >>> rows["initial_margin"], rows["pnl_at_exit"], rows["roe"], rows["target_roe_price"]
+    (3000.0, 3000.0, 1.0, 61500.0)
+    >>> round(rows["max_open_quantity"], 4), rows["binance_margin_ratio"], rows["xlcalc_maintenance_ratio"]
+    (0.3333, 0.08, 12.5)
+    """
+    s = core.parse_side(side)
+    rows = [
+        ("xlcalc_maintenance_ratio", margin_balance / maintenance if maintenance > 0 else math.nan, "pct"),
+        ("binance_margin_ratio", maintenance / margin_balance if margin_balance > 0 else math.nan, "pct"),
+    ]
+    exit_at = price if exit_price is None else exit_price
+    pnl = core.unrealized_pnl(side, entry, exit_at, qty)
+    rows += [("exit_price", exit_at, "price"), ("pnl_at_exit", pnl, "money")]
+    if leverage is not None:
+        initial = entry * qty / leverage
+        rows += [("initial_margin", initial, "money"), ("roe", pnl / initial, "pct")]
+        if target_roe is not None:
+            rows.append(("target_roe_price", entry * (1 + s * target_roe / leverage), "price"))
+        if balance is not None:
+            rows.append(("max_open_quantity", balance / (entry * (1 / leverage + taker_fee)), "qty"))
+    if target_pnl is not None:
+        rows.append(("target_pnl_price", entry + s * target_pnl / qty, "price"))
+    return [(k, float(v), kind) for k, v, kind in rows]
+
+
+# Effective leverages a plan shows by default (those up to the venue's leverage).
+_PLAN_STEPS = (0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 15, 20, 25, 50, 75, 100, 125)
+
+
+def _leverage_list(text, option, lang):
+    """``1,2,3x`` or ``1 2 3`` as a list of leverages (a comma separates items here)."""
+    items = [t for t in text.replace("、", ",").replace(" ", ",").split(",") if t.strip()]
+    if not items:
+        raise InputError(label("human_not_number", lang).format(option=option, value=text))
+    return [parse_leverage(t, option, lang) for t in items]
+
+
+def _table(head, rows, lang):
+    """Right-aligned columns (display widths), a header line and one line per row."""
+    widths = [max(_display_width(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    return [
+        "  ".join(" " * (w - _display_width(str(c))) + str(c) for c, w in zip(row, widths)).rstrip()
+        for row in [head, *rows]
+    ]
+
+
+@main.command()
+@click.option(
+    "--deposit", type=AMOUNT, required=True, help="Deposit you would trade with: 1,000,000 or ¥1,000,000."
+)
+@click.option("--entry", type=PRICE, required=True, help="Price you would enter at.")
+@click.option(
+    "--leverage", type=LEVERAGE, help="The venue's leverage: 2, 2x, 2倍; default: the preset's maximum."
+)
+@click.option("--side", default="long", show_default=True, help="long/short, 買い/売り.")
+@click.option(
+    "--effective",
+    help="Effective leverages (notional ÷ deposit) to compare: '0.5,1,1.5,2'; "
+    "default: round steps up to --leverage and the largest that keeps --safe-level.",
+)
+@click.option("--exchange", "exchange_id", help="Preset id for the levels, basis and maximum leverage.")
+@click.option("--margin-call", "margin_call_level", type=LEVEL, help="Margin-call level: 100%, 1.0 or none.")
+@click.option("--loss-cut", "loss_cut_level", type=LEVEL, help="Loss-cut level: 50%, 0.5 or none.")
+@click.option(
+    "--safe-level",
+    type=LEVEL,
+    default="300%",
+    show_default=True,
+    help="Ratio to stay above (700% for veterans).",
+)
+@click.option(
+    "--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price."
+)
+@click.option("--fees", type=AMOUNT, default="0", show_default=True, help="Fees already owed.")
+@click.option("--tick", type=POSITIVE, help="Price tick (sets the decimals shown).")
+@click.option("--currency", help="Account currency for money: JPY, USD, USDT...")
+@click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
+@lang_option
+@click.pass_context
+def plan(
+    ctx,
+    deposit,
+    entry,
+    leverage,
+    side,
+    effective,
+    exchange_id,
+    margin_call_level,
+    loss_cut_level,
+    safe_level,
+    basis,
+    fees,
+    tick,
+    currency,
+    presets_path,
+    lang,
+):
+    """Leverage planner: how large a position keeps you above the safe level, and how far the
+    price may move before the margin call, the loss-cut and zero, for each effective leverage.
+
+    Example: xlcalc plan --deposit ¥1,000,000 --entry 10,000,000 --leverage 2x
+    """
+    from .planning import leverage_plan, max_quantity  # pandas: this command only
+
+    preset = get_preset(exchange_id, presets_path) if exchange_id else None
+    if leverage is None:
+        if preset is None or math.isnan(preset["max_leverage"]):
+            raise InputError(label("cli_leverage_required", lang))
+        leverage = preset["max_leverage"]
+    levels = resolve_levels(
+        preset, margin_call=margin_call_level, loss_cut=loss_cut_level, leverage=leverage, basis=basis
+    )
+    display = _display(ctx, entry, tick, currency, preset)
+    safe = None if _is_nan(safe_level) else safe_level
+    largest = max_quantity(deposit, entry, leverage, level=safe) if safe else math.nan
+    if effective:
+        steps = _leverage_list(effective, "--effective", lang)
+    else:
+        steps = [e for e in _PLAN_STEPS if e <= leverage * (1 + 1e-12)]
+        if leverage not in steps:
+            steps.append(leverage)
+        if safe and deposit > 0 and largest > 0:
+            steps.append(largest * entry / deposit)  # the largest position above the safe level
+    steps = sorted(set(steps))
+    table = leverage_plan(
+        deposit,
+        side,
+        entry,
+        leverage,
+        steps,
+        margin_call_level=levels["margin_call_level"],
+        loss_cut_level=levels["loss_cut_level"],
+        safe_level=safe,
+        basis=levels["basis"],
+        fees=fees,
+    )
+
+    def at(price, move):
+        return "-" if _is_nan(price) else f"{display.price(price)} ({display.pct(move, sign=True)})"
+
+    head = [
+        label("effective_leverage", lang),
+        label("quantity", lang),
+        label("notional", lang),
+        label("ratio", lang),
+        label("safe_price", lang),
+        label("margin_call_price", lang),
+        label("loss_cut_price", lang),
+        label("bankruptcy_price", lang),
+    ]
+    rows = []
+    for e, row in table.iterrows():
+        rows.append(
+            [
+                f"{e:.4g}x",
+                display.qty(row["quantity"]),
+                display.money(row["quantity"] * entry),
+                display.pct(row["ratio"]),
+                at(row["safe_price"], row["safe_move"]) if safe else label("none", lang),
+                at(row["margin_call_price"], row["margin_call_move"])
+                if not _is_nan(levels["margin_call_level"])
+                else label("none", lang),
+                at(row["loss_cut_price"], row["loss_cut_move"])
+                if not _is_nan(levels["loss_cut_level"])
+                else label("none", lang),
+                at(row["bankruptcy_price"], row["bankruptcy_move"]),
+            ]
+        )
+    shown = [
+        ("deposit", display.money(deposit)),
+        ("entry_price", display.price(entry)),
+        ("side", label("long" if core.parse_side(side) > 0 else "short", lang)),
+        ("leverage", f"{leverage:g}x"),
+        ("margin_call_level", _level_text(levels["margin_call_level"], display, lang)),
+        ("loss_cut_level", _level_text(levels["loss_cut_level"], display, lang)),
+        ("safe_level", _level_text(safe_level, display, lang)),
+    ]
+    lines = ["   ".join(f"{label(k, lang)}: {v}" for k, v in shown)]
+    if safe:
+        lines.append(
+            label("plan_answer", lang).format(
+                quantity=display.qty(largest),
+                notional=display.money(largest * entry),
+                effective=f"{largest * entry / deposit:.4g}x" if deposit > 0 else "-",
+                level=display.rate(safe),
+            )
+        )
+    lines += ["", *_table(head, rows, lang)]
+    click.echo("\n".join(lines))
+
+
+@main.command()
+@click.option("--loan", type=AMOUNT, required=True, help="Amount borrowed (principal): 10,000.")
+@click.option("--collateral", type=POSITIVE, required=True, help="Collateral quantity (coins): 1.")
+@click.option("--price", type=PRICE, required=True, help="Collateral price now.")
+@click.option("--venue", "venue_id", help="Loan preset id for the LTV levels (see xlcalc.loan_presets()).")
+@click.option("--margin-call-ltv", type=LEVEL, help="LTV of the margin call: 80% or 0.8.")
+@click.option("--liquidation-ltv", type=LEVEL, help="LTV of the liquidation: 90% or 0.9.")
+@click.option("--target-ltv", type=LEVEL, help="LTV to get back to (default: the initial LTV of the venue).")
+@click.option("--interest", type=AMOUNT, help="Interest owed so far (added to the debt).")
+@click.option("--annual-rate", type=RATE, help="Interest per year: 8% (default: the venue's).")
+@click.option("--days", type=AMOUNT, help="Days of interest to add at --annual-rate.")
+@click.option("--gap-price", type=PRICE, help="Price a liquidation fills at, for the shortfall.")
+@click.option(
+    "--liquidation-fee", type=RATE, help="Fee on the liquidation proceeds: 2% (default: the venue's)."
+)
+@click.option("--tick", type=POSITIVE, help="Price tick (sets the decimals shown).")
+@click.option("--currency", help="Loan currency for money: USDT, JPY...")
+@lang_option
+@click.pass_context
+def loan(
+    ctx,
+    loan,
+    collateral,
+    price,
+    venue_id,
+    margin_call_ltv,
+    liquidation_ltv,
+    target_ltv,
+    interest,
+    annual_rate,
+    days,
+    gap_price,
+    liquidation_fee,
+    tick,
+    currency,
+    lang,
+):
+    """Crypto-backed loan: LTV now, the margin-call and liquidation prices with their distance,
+    collateral to add or repayment to get back to a target, shortfall at a gap, interest.
+
+    Example: xlcalc loan --loan 10,000 --collateral 1 --price 20,000 --margin-call-ltv 80% --gap-price 9,000
+    """
+    from . import loans
+
+    venue = loans.get_loan_preset(venue_id) if venue_id else {}
+
+    def pick(given, key):
+        if given is not None:
+            return given
+        value = venue.get(key, math.nan)
+        return math.nan if value is None or value == "" else float(value)
+
+    mc, lq = pick(margin_call_ltv, "margin_call_ltv"), pick(liquidation_ltv, "liquidation_ltv")
+    target, rate = pick(target_ltv, "initial_ltv"), pick(annual_rate, "annual_interest_rate")
+    fee = pick(liquidation_fee, "liquidation_fee")
+    owed = interest or 0.0
+    rows = []
+    if days is not None:
+        if _is_nan(rate):
+            raise InputError(label("cli_annual_rate_needed", lang))
+        accrued = loans.loan_interest(loan, rate, days)
+        rows.append(
+            (("interest_days", label("interest_days", lang).format(days=f"{days:g}")), accrued, "money")
+        )
+        owed += accrued
+    display = _display(ctx, price, tick, currency or venue.get("loan_currency", "").split(" ")[0] or None)
+    args = {"loan": loan, "collateral_quantity": collateral, "interest": owed}
+    ltv = loans.loan_ltv(price=price, **args)
+    rows += [
+        ("collateral_value", collateral * price, "money"),
+        ("debt", loan + owed, "money"),
+        ("ltv", ltv, "pct"),
+    ]
+    for key, level in (("loan_margin_call_price", mc), ("loan_liquidation_price", lq)):
+        rows.append((key, None if _is_nan(level) else loans.ltv_price(level=level, **args), "trigger"))
+    if not _is_nan(target):
+        rows += [
+            (
+                ("collateral_to_add", label("collateral_to_add", lang).format(target=display.rate(target))),
+                loans.collateral_to_add(price=price, target=target, **args),
+                "qty",
+            ),
+            (
+                ("repay_to_target", label("repay_to_target", lang).format(target=display.rate(target))),
+                loans.repay_to_target(price=price, target=target, **args),
+                "money",
+            ),
+        ]
+    if gap_price is not None:
+        rows.append(
+            (
+                "shortfall",
+                loans.loan_shortfall(
+                    fill_price=gap_price, liquidation_fee=0.0 if _is_nan(fee) else fee, **args
+                ),
+                "money",
+            )
+        )
+    shown = [
+        ("margin_call_ltv", _level_text(mc, display, lang)),
+        ("liquidation_ltv", _level_text(lq, display, lang)),
+        ("target_ltv", _level_text(target, display, lang)),
+    ]
+    header = ["   ".join(f"{label(k, lang)}: {v}" for k, v in shown)]
+    if venue:
+        header.append(
+            f"{label('exchange', lang)}: {venue['name']} {venue['product']} "
+            f"({venue['source_url']}, {venue['as_of']})"
+        )
+    # the collateral falling is the danger, as for a long position
+    click.echo("\n".join([*header, "", _render(rows, price, lang, display, side_sign=1)]))
 
 
 @main.command()

@@ -25,6 +25,7 @@ __all__ = [
     "parse_level",
     "parse_leverage",
     "parse_number",
+    "parse_percent",
     "parse_rate",
     "typed_decimals",
 ]
@@ -191,6 +192,30 @@ def parse_rate(text, option="rate", lang="en", *, allow_zero=True) -> float:
     if allow_zero and s.rstrip("%").strip() in ("0", "0.0", ".0", "0."):
         return 0.0
     return _fraction(text, option, lang, MAX_BARE_RATE, allow_none=False)
+
+
+def parse_percent(text, option="value", lang="en") -> float:
+    """A signed fraction such as an ROE: ``50%``, ``-20 %``, ``0.5``; a bare value beyond ±10 is
+    refused with a hint, as for levels.
+
+    >>> parse_percent("50%"), parse_percent("-20 %"), parse_percent("1.5"), parse_percent("0")
+    (0.5, -0.2, 1.5, 0.0)
+    """
+    s = _clean(text)
+    if s.endswith("%"):
+        return _number(s[:-1].strip(), option, text, lang) / 100
+    value = _number(s, option, text, lang)
+    if abs(value) > MAX_BARE_LEVEL:
+        _fail(
+            "human_bare_level",
+            option,
+            text,
+            lang,
+            percent=f"{value:g} %",
+            read=f"{value * 100:,g} %",
+            fraction=f"{value / 100:g}",
+        )
+    return value
 
 
 def parse_leverage(text, option="--leverage", lang="en") -> float:

@@ -196,7 +196,16 @@ def position_figures(
         ("pnl", core.unrealized_pnl(side, entry, price, qty), "money"),
         ("equity", core.equity(deposit, side, entry, price, qty, fees=fees), "money"),
         ("ratio", ratio, "pct"),
-        ("status", core.status(ratio, margin_call_level, loss_cut_level), "status"),
+        (
+            "status",
+            core.status(
+                ratio,
+                margin_call_level,
+                loss_cut_level,
+                safe_level=None if _is_nan(safe_level) else safe_level,
+            ),
+            "status",
+        ),
     ]
     if not _is_nan(safe_level):
         rows.append(("safe_price", trigger(safe_level), "trigger"))
@@ -305,7 +314,8 @@ def _ladder_lines(
 
 
 def _status(ratio, levels, safe_level):
-    return core.status(ratio, levels["margin_call_level"], levels["loss_cut_level"])
+    safe = None if _is_nan(safe_level) else safe_level
+    return core.status(ratio, levels["margin_call_level"], levels["loss_cut_level"], safe_level=safe)
 
 
 @main.command()
@@ -334,7 +344,7 @@ def _status(ratio, levels, safe_level):
 @click.option(
     "--safe-level",
     type=LEVEL,
-    default="300%",
+    default=f"{core.DEFAULT_SAFE_LEVEL:.0%}",
     show_default=True,
     help="Ratio called safe (caution below it); none to leave it out.",
 )
@@ -828,7 +838,7 @@ def _table(head, rows, lang):
 @click.option(
     "--safe-level",
     type=LEVEL,
-    default="300%",
+    default=f"{core.DEFAULT_SAFE_LEVEL:.0%}",
     show_default=True,
     help="Ratio to stay above (700% for veterans).",
 )

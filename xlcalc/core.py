@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 
 import numpy as np
-import pandas as pd
 
 from ._inputs import BLOCK_ROWS, ROW_OFFSET, InputError, Inputs, positive_or_nan
 
@@ -44,11 +44,24 @@ __all__ = [
     "STATUS_OK",
     "STATUS_MARGIN_CALL",
     "STATUS_LOSS_CUT",
+    "STATUS_CAUTION",
+    "STATUS_UNKNOWN",
+    "DEFAULT_MARGIN_CALL_LEVEL",
+    "DEFAULT_LOSS_CUT_LEVEL",
+    "DEFAULT_SAFE_LEVEL",
 ]
 
 STATUS_OK = "ok"
+STATUS_CAUTION = "caution"
 STATUS_MARGIN_CALL = "margin_call"
 STATUS_LOSS_CUT = "loss_cut"
+STATUS_UNKNOWN = "unknown"
+_STATUS_WORDS = np.array([STATUS_OK, STATUS_CAUTION, STATUS_MARGIN_CALL, STATUS_LOSS_CUT, STATUS_UNKNOWN])
+
+# The one home of the default levels (fractions); other modules import these.
+DEFAULT_MARGIN_CALL_LEVEL = 1.0
+DEFAULT_LOSS_CUT_LEVEL = 0.5
+DEFAULT_SAFE_LEVEL = 3.0  # "300 % is often called safe" (Coincheck guide, SPEC §10)
 
 
 def _in_blocks(func):
@@ -68,7 +81,7 @@ def _in_blocks(func):
         if n <= 2 * BLOCK_ROWS:
             return func(*args, **kwargs)
         arguments = signature.bind(*args, **kwargs).arguments
-        if any(isinstance(v, (list, tuple, pd.Series, pd.Index)) or np.shape(v) not in ((), (n,))
+        if any(not (type(v) is np.ndarray or np.ndim(v) == 0) or np.shape(v) not in ((), (n,))
                for v in arguments.values()):
             return func(*args, **kwargs)
         out = None
@@ -751,8 +764,9 @@ def holding_cost(entry_price, quantity, daily_rate, days):
     return a.out(p0 * q * f * n)
 
 
-def status(ratio, margin_call_level=1.0, loss_cut_level=0.5):
-    """Status of a position from its ratio: ``"ok"``, ``"margin_call"`` or ``"loss_cut"``.
+def status(ratio, margin_call_level=DEFAULT_MARGIN_CALL_LEVEL, loss_cut_level=DEFAULT_LOSS_CUT_LEVEL,
+           safe_level=None):
+    """Status of a position from its ratio: ok, caution, margin call, loss-cut or unknown.
 
     A level is breached when the ratio is strictly below it (exchanges act "below 100 %",
     so a position opened with exactly the required margin is not yet in a margin call).
@@ -761,13 +775,21 @@ def status(ratio, margin_call_level=1.0, loss_cut_level=0.5):
     Parameters
     ----------
     ratio : float or array_like
-        Maintenance ratio as a fraction.
+        Maintenance ratio as a fraction. NaN or None (a ratio that could not be computed)
+        gives ``"unknown"``, never ``"ok"``: a missing figure must not read as safe.
     margin_call_level, loss_cut_level : float or array_like, optional
         Levels as fractions; NaN for "none".
+    safe_level : float or array_like, optional
+        The ratio a careful trader keeps (300 % is the seeds' rule of thumb,
+        :data:`DEFAULT_SAFE_LEVEL`); below it, and not yet in a margin call, the status is
+        ``"caution"``. None or NaN: no caution state.
 
     Returns
     -------
     str or ndarray of str or Series of str
+        :data:`STATUS_OK` (``"ok"``), :data:`STATUS_CAUTION` (``"caution"``),
+        :data:`STATUS_MARGIN_CALL` (``"margin_call"``), :data:`STATUS_LOSS_CUT`
+        (``"loss_cut"``) or :data:`STATUS_UNKNOWN` (``"unknown"``).
 
     Examples
     --------
@@ -776,18 +798,22 @@ def status(ratio, margin_call_level=1.0, loss_cut_level=0.5):
     'margin_call'
     >>> xc.status([2.27, 0.8, 0.4], 1.0, 0.5)
     array(['ok', 'margin_call', 'loss_cut'], dtype='<U11')
+
+    The same 227 % is only "caution" for a trader who wants 300 %, and a ratio that could
+    not be computed is "unknown":
+
+    >>> xc.status([2.27, 3.5, float("nan"), None], safe_level=3.0).tolist()
+    ['caution', 'ok', 'unknown', 'unknown']
     """
     a = Inputs()
-    r = a._raw(ratio)
-    r = np.asarray(r, dtype=float)
-    mc = np.asarray(a._raw(margin_call_level), dtype=float)
-    lc = np.asarray(a._raw(loss_cut_level), dtype=float)
+    r = a.ratio("ratio", ratio)
+    mc = a.ratio("margin_call_level", margin_call_level)
+    lc = a.ratio("loss_cut_level", loss_cut_level)
+    safe = math.nan if safe_level is None else a.ratio("safe_level", safe_level)
     with np.errstate(invalid="ignore"):
-        codes = np.where(r < lc, 2, np.where(r < mc, 1, 0))
-    words = np.array([STATUS_OK, STATUS_MARGIN_CALL, STATUS_LOSS_CUT])[codes]
+        codes = np.where(r < lc, 3, np.where(r < mc, 2, np.where(r < safe, 1, 0)))
+        codes = np.where(r == r, codes, 4)  # NaN: unknown, whatever the levels
+    words = _STATUS_WORDS[codes]
     if a.scalar:
         return str(words)
-    if a.index is not None:
-        return pd.Series(words, index=a.index)
-    return words
-
+    return a.out_words(words)

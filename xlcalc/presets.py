@@ -4,6 +4,7 @@ The built-in table ships as ``xlcalc/data/exchanges.csv``. Users add or override
 a CSV of their own (same columns; ``id`` required), passed as ``path=`` or named in the
 ``XLCALC_PRESETS`` environment variable; a user row replaces a built-in row of the same id.
 """
+
 from __future__ import annotations
 
 import csv
@@ -30,6 +31,7 @@ __all__ = [
     "resolve_levels",
 ]
 
+# fmt: off
 COLUMNS = [
     "id", "name", "product", "max_leverage", "margin_model", "margin_call_level",
     "loss_cut_level", "basis", "mmr", "daily_fee_rate", "collateral_haircut",
@@ -37,6 +39,7 @@ COLUMNS = [
 ]
 _NUMERIC = ["max_leverage", "margin_call_level", "loss_cut_level", "mmr", "daily_fee_rate",
             "collateral_haircut"]
+# fmt: on
 ENV_VAR = "XLCALC_PRESETS"
 # Presets files come from Excel as often as from an editor: BOMs first, then Japanese Windows.
 _ENCODINGS = ("utf-8-sig", "cp932")
@@ -161,19 +164,21 @@ def preset_levels(preset: dict, leverage: float | None = None) -> dict:
     if preset.get("margin_model") == "mmr":
         if leverage is None:
             raise InputError(f"leverage is needed for the {preset['id']} preset (loss-cut = mmr x leverage)")
-        return {"margin_call_level": math.nan,
-                "loss_cut_level": preset["mmr"] * float(leverage), "basis": "mark"}
-    return {"margin_call_level": preset["margin_call_level"],
-            "loss_cut_level": preset["loss_cut_level"], "basis": preset["basis"] or "entry"}
+        return {
+            "margin_call_level": math.nan,
+            "loss_cut_level": preset["mmr"] * float(leverage),
+            "basis": "mark",
+        }
+    return {
+        "margin_call_level": preset["margin_call_level"],
+        "loss_cut_level": preset["loss_cut_level"],
+        "basis": preset["basis"] or "entry",
+    }
 
 
-def _default(name: str, fallback: float) -> float:
-    # the core owns the default levels (core.DEFAULT_*_LEVEL)
-    return float(getattr(core, name, fallback))
-
-
-def resolve_levels(preset: dict | None = None, margin_call=None, loss_cut=None, leverage=None,
-                   basis=None) -> dict:
+def resolve_levels(
+    preset: dict | None = None, margin_call=None, loss_cut=None, leverage=None, basis=None
+) -> dict:
     """The levels a calculation uses: the user's, else the preset's, else the defaults.
 
     The one home of "preset → levels" for the CLI, the report and the template.
@@ -209,14 +214,23 @@ def resolve_levels(preset: dict | None = None, margin_call=None, loss_cut=None, 
     """
     found = preset_levels(preset, leverage) if preset else {}
     no_preset = preset is None
-    mc = margin_call if margin_call is not None else found.get(
-        "margin_call_level", _default("DEFAULT_MARGIN_CALL_LEVEL", 1.0) if no_preset else math.nan)
-    lc = loss_cut if loss_cut is not None else found.get(
-        "loss_cut_level", _default("DEFAULT_LOSS_CUT_LEVEL", 0.5) if no_preset else math.nan)
+    mc = (
+        margin_call
+        if margin_call is not None
+        else found.get("margin_call_level", core.DEFAULT_MARGIN_CALL_LEVEL if no_preset else math.nan)
+    )
+    lc = (
+        loss_cut
+        if loss_cut is not None
+        else found.get("loss_cut_level", core.DEFAULT_LOSS_CUT_LEVEL if no_preset else math.nan)
+    )
     mc, lc = float(mc), float(lc)
-    return {"margin_call_level": mc, "loss_cut_level": lc,
-            "basis": basis or found.get("basis") or "entry",
-            "restore_level": mc if not math.isnan(mc) else lc}
+    return {
+        "margin_call_level": mc,
+        "loss_cut_level": lc,
+        "basis": basis or found.get("basis") or "entry",
+        "restore_level": mc if not math.isnan(mc) else lc,
+    }
 
 
 def account_currency(preset: dict | None):

@@ -643,3 +643,100 @@ def test_liq_needs_a_wallet_or_a_leverage():
         "liq", "--side", "long", "--entry", "60000", "--qty", "1", "--mmr", "0.004", "--lang", "ja"
     )
     assert code == 2 and "--wallet を指定してください" in out
+
+
+def test_plan_answers_the_seed_question():
+    # SPEC §10: 1,000,000 JPY, long at 10,000,000, 2x venue, e = 1: quantity 0.1, ratio 200 %,
+    # margin call 5,000,000 (-50 %), loss-cut 2,500,000 (-75 %); max_quantity at 300 %: 0.0667
+    code, out = run(
+        "plan", "--deposit", "¥1,000,000", "--entry", "10,000,000", "--leverage", "2倍", "--currency", "JPY"
+    )
+    assert code == 0, out
+    assert "Largest position at or above 300.00 % at entry: 0.066666667 (notional ¥666,667" in out
+    row = next(line for line in out.splitlines() if line.strip().startswith("1x "))
+    assert flat(row).startswith("1x 0.1 ¥1,000,000 200.00 %")
+    assert "5,000,000 (-50.00 %)" in row and "2,500,000 (-75.00 %)" in row
+    code, out = run(
+        "plan",
+        "--deposit",
+        "1000000",
+        "--entry",
+        "10000000",
+        "--leverage",
+        "2",
+        "--effective",
+        "0.5, 1x,2倍",
+        "--safe-level",
+        "700%",
+        "--lang",
+        "ja",
+    )
+    assert code == 0, out
+    assert "建値で 700.00 % 以上を保てる最大の建玉: 0.028571429" in out
+    assert [line.split()[0] for line in out.splitlines()[4:7]] == ["0.5x", "1x", "2x"]
+
+
+def test_plan_with_a_preset_without_margin_call():
+    code, out = run("plan", "--deposit", "1000000", "--entry", "10000000", "--exchange", "gmo_coin_fx")
+    assert code == 0, out
+    assert "Margin-call level: none" in out and "Loss-cut level: 75.00 %" in out
+    # e = 1: loss-cut at 75 % of 500,000 = 375,000 equity -> 10,000,000 - 625,000 / 0.1 = 3,750,000
+    row = next(line for line in out.splitlines() if line.strip().startswith("1x "))
+    assert "none" in row and "3,750,000 (-62.50 %)" in row
+
+
+def test_loan_reproduces_the_spec_example():
+    # SPEC §10: loan 10,000 USDT on 1 BTC: at 20,000 LTV 50 %; LTV 80 % at 12,500; at 12,500 back to
+    # 65 % needs 0.230769 BTC more; liquidated at 9,000 with a 2 % fee leaves 1,180 owed
+    code, out = run(
+        "loan",
+        "--loan",
+        "10,000",
+        "--collateral",
+        "1",
+        "--price",
+        "20,000",
+        "--margin-call-ltv",
+        "80%",
+        "--gap-price",
+        "9000",
+        "--liquidation-fee",
+        "2%",
+        "--currency",
+        "USDT",
+    )
+    assert code == 0, out
+    text = flat(out)
+    assert "LTV (loan / collateral value) 50.00 %" in text
+    assert "Margin-call price (LTV) 12,500.0 " in text and "Shortfall at gap 1,180.00 USDT" in text
+    assert "Liquidation price (LTV) none" in text
+    code, out = run("loan", "--loan", "10000", "--collateral", "1", "--price", "12500", "--target-ltv", "65%")
+    assert code == 0 and "Collateral to add for 65.00 % 0.23076923" in flat(out)
+
+
+def test_loan_venue_interest_and_errors():
+    code, out = run(
+        "loan",
+        "--loan",
+        "10000",
+        "--collateral",
+        "1",
+        "--price",
+        "20000",
+        "--venue",
+        "binance_loans_btc_2020",
+        "--annual-rate",
+        "8%",
+        "--days",
+        "90",
+    )
+    assert code == 0, out
+    # 10,000 at 8 %/year for 90 days: 197.26; the 80 % LTV then comes at 12,746.58
+    assert "Interest over 90 days 197.26" in flat(out) and "Margin-call price (LTV) 12,746.6 " in flat(out)
+    assert "Target LTV: 65.00 %" in out  # the venue's initial LTV
+    code, out = run("loan", "--loan", "10000", "--collateral", "1", "--price", "20000", "--days", "9")
+    assert code == 2 and "--days needs an interest rate" in out
+    code, out = run(
+        "loan", "--loan", "10000", "--collateral", "1", "--price", "20000", "--margin-call-ltv", "80"
+    )
+    assert code == 2 and "did you mean 80 %?" in out

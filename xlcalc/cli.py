@@ -913,7 +913,7 @@ def plan(
         return "-" if _is_nan(price) else f"{display.price(price)} ({display.pct(move, sign=True)})"
 
     head = [
-        label("effective_leverage", lang),
+        label("plan_effective", lang),
         label("quantity", lang),
         label("notional", lang),
         label("ratio", lang),
@@ -959,7 +959,7 @@ def plan(
                 level=display.rate(safe),
             )
         )
-    lines += ["", *_table(head, rows, lang)]
+    lines += ["", *_table(head, rows, lang), label("plan_note", lang)]
     click.echo("\n".join(lines))
 
 

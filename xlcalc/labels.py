@@ -240,6 +240,8 @@ EN = {
     "expect_below_one": "a fraction >= 0 and < 1 (0.005 = 0.5 %)",
     "expect_same_index": "a Series with the same index as the other Series arguments",
     "expect_same_length": "an array of the same length as the other arrays",
+    "plan_effective": "Effective",
+    "plan_note": "Effective = notional ÷ deposit; ratio at entry; each price with its move from entry; - = never reached.",
 }
 
 JA = {
@@ -484,6 +486,8 @@ JA = {
     "expect_below_one": "0 以上 1 未満の割合（0.5 % = 0.005）",
     "expect_same_index": "他の Series 引数と同じインデックスの Series",
     "expect_same_length": "他の配列と同じ長さの配列",
+    "plan_effective": "実効",
+    "plan_note": "実効 = 建玉金額 ÷ 証拠金。維持率は建値時点、各価格の括弧内は建値からの変動率。- は到達しない価格です。",
 }
 
 TABLES = {"en": EN, "ja": JA}

@@ -740,3 +740,221 @@ def test_loan_venue_interest_and_errors():
         "loan", "--loan", "10000", "--collateral", "1", "--price", "20000", "--margin-call-ltv", "80"
     )
     assert code == 2 and "did you mean 80 %?" in out
+
+
+def test_calc_and_liq_use_the_same_tiers():
+    # issue 10: `calc --exchange binance_usdm` and `liq` must agree (tiers.for_preset for both)
+    code, calc_out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "60000",
+        "--qty",
+        "10",
+        "--leverage",
+        "20",
+        "--deposit",
+        "30000",
+        "--exchange",
+        "binance_usdm",
+    )
+    assert code == 0, calc_out
+    code, liq_out = run(
+        "liq",
+        "--side",
+        "long",
+        "--entry",
+        "60000",
+        "--qty",
+        "10",
+        "--wallet",
+        "30000",
+        "--exchange",
+        "binance_usdm",
+    )
+    assert code == 0, liq_out
+
+    def price_of(out, name):
+        line = next(x for x in out.splitlines() if x.startswith(name))
+        return flat(line)[len(name) + 1 :].split()[0]
+
+    assert price_of(calc_out, "Loss-cut price") == price_of(liq_out, "Liquidation price") == "57,444.4"
+
+
+def test_liq_venue_conventions():
+    # Bybit classic, entry-valued maintenance margin (jesse, freqtrade): 40.32 published, 40.16 on mark
+    code, out = run(
+        "liq",
+        "--side",
+        "long",
+        "--entry",
+        "80",
+        "--qty",
+        "250",
+        "--wallet",
+        "10000",
+        "--mmr",
+        "0.004",
+        "--mm-basis",
+        "entry",
+    )
+    assert code == 0 and "Liquidation price 40.3200 " in flat(out)
+    # SPEC §8, Bybit inverse: 0.5 BTC, long 10,000 contracts of 1 USD at 8,000, MMR 0.5 %, taker 0.075 %:
+    # BP 5,718.57 -> 5,719.0 and LP 5,739.08 -> 5,739.5 after the 0.5 tick (up for a long)
+    code, out = run(
+        "liq",
+        "--side",
+        "long",
+        "--entry",
+        "8000",
+        "--wallet",
+        "0.5",
+        "--inverse",
+        "--contracts",
+        "10000",
+        "--contract-value",
+        "1",
+        "--mmr",
+        "0.5%",
+        "--taker-fee",
+        "0.075%",
+        "--mm-basis",
+        "entry",
+        "--tick",
+        "0.5",
+    )
+    assert code == 0, out
+    assert "Liquidation price 5,739.5 " in flat(out) and "Bankruptcy price 5,719.0 " in flat(out)
+    code, out = run(
+        "liq",
+        "--side",
+        "long",
+        "--entry",
+        "8000",
+        "--wallet",
+        "0.5",
+        "--inverse",
+        "--contracts",
+        "10000",
+        "--contract-value",
+        "1",
+        "--mmr",
+        "0.5%",
+        "--taker-fee",
+        "0.075%",
+        "--mm-basis",
+        "entry",
+        "--tick",
+        "0.01",
+    )
+    assert "Bankruptcy price 5,718.57 " in flat(out)
+
+
+def test_liq_quote_rate_scales_money_only():
+    # a USDT contract in a JPY account at 150: the wallet of ¥450,000 is 3,000 USDT
+    base = ["liq", "--side", "long", "--entry", "60000", "--qty", "1", "--mmr", "0.004"]
+    code, usdt = run(*base, "--wallet", "3000")
+    code2, jpy = run(*base, "--wallet", "450,000", "--quote-rate", "150", "--currency", "JPY")
+    assert code == code2 == 0, jpy
+    lp = next(x for x in usdt.splitlines() if x.startswith("Liquidation price"))
+    assert lp in jpy and "Maintenance margin ¥36,000" in flat(jpy)  # 240 USDT x 150
+
+
+def test_calc_in_another_account_currency():
+    # SPEC §8: EUR/USD short 15,000 at 1.2 in a JPY account with USD/JPY 80, 20x: required margin
+    # 72,000 JPY; with 100,000 JPY equity the 100 % line is 1.2 + 0.023333
+    code, out = run(
+        "calc",
+        "--side",
+        "short",
+        "--entry",
+        "1.2",
+        "--qty",
+        "15000",
+        "--leverage",
+        "20",
+        "--deposit",
+        "100000",
+        "--quote-rate",
+        "80",
+        "--currency",
+        "JPY",
+    )
+    assert code == 0, out
+    assert "Required margin ¥72,000" in flat(out) and "Margin-call price 1.22333 " in flat(out)
+
+
+def test_calc_tick_and_caution():
+    # SPEC §8: loss-cut 37,500 with a 1,000 tick -> 38,000 for a long
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "50000",
+        "--qty",
+        "0.2",
+        "--leverage",
+        "2",
+        "--deposit",
+        "5000",
+        "--tick",
+        "1000",
+    )
+    assert code == 0 and "Loss-cut price 38,000 " in flat(out)
+    # SPEC §10: ratio 200 % is between the margin call (100 %) and the safe level (300 %): caution
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "10000000",
+        "--qty",
+        "0.1",
+        "--leverage",
+        "2",
+        "--deposit",
+        "1000000",
+        "--lang",
+        "ja",
+    )
+    assert "状態 注意" in flat(out) and "安全水準の価格 15,000,000 " in flat(out)
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "10000000",
+        "--qty",
+        "0.1",
+        "--leverage",
+        "2",
+        "--deposit",
+        "1000000",
+        "--safe-level",
+        "none",
+    )
+    assert "Status OK" in flat(out) and "Safe-level price" not in out
+
+
+def test_days_to_loss_cut():
+    # SPEC §10: 1,000,000 deposit, long 0.1 at 10,000,000, 2x, 50 %, 0.04 %/day -> 1,875 days
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "10000000",
+        "--qty",
+        "0.1",
+        "--leverage",
+        "2",
+        "--deposit",
+        "1000000",
+        "--days",
+        "1",
+        "--daily-fee",
+        "0.04%",
+    )
+    assert code == 0 and "Days of fees to the loss-cut (at this price) 1,875.0" in flat(out)

@@ -67,6 +67,7 @@ def test_never_minus_zero(x, currency):
         (0.0, "0.00 %"),
         (0.000125, "0.0125 %"),
         (0.123456, "12.3456 %"),
+        (0.156666666667, "15.6667 %"),
     ],
 )
 def test_rates_show_every_digit(rate, text):

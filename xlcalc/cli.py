@@ -166,11 +166,17 @@ def position_figures(
     gap_price=None,
     stop_price=None,
     risk=None,
+    quote_rate=1.0,
+    tick_size=None,
+    loss_cut_price=None,
 ):
     """Every figure of one position, as (key, value, kind) rows; kind picks the format.
 
     A trigger of a level the venue does not have (NaN level) is None, shown as "none";
     with no level to restore, the deposit and quantity to restore are not applicable.
+    Money is in the account currency (``quote_rate`` per quote unit), prices in the quote
+    currency, rounded to ``tick_size`` the safe way. ``loss_cut_price`` replaces the solved
+    loss-cut price (a tiered liquidation price).
     """
     args = {
         "deposit": deposit,
@@ -180,39 +186,42 @@ def position_figures(
         "leverage": leverage,
         "basis": basis,
         "fees": fees,
+        "quote_rate": quote_rate,
     }
     ratio = core.maintenance_ratio(price=price, **args)
 
     def trigger(level):
-        return None if _is_nan(level) else core.trigger_price(level=level, **args)
+        return None if _is_nan(level) else core.trigger_price(level=level, tick_size=tick_size, **args)
 
     if restore_level is None:
         restore_level = margin_call_level if not _is_nan(margin_call_level) else loss_cut_level
     restore = not _is_nan(restore_level)
     margin_price = price if core.parse_basis(basis) else entry
+    safe = None if _is_nan(safe_level) else safe_level
     rows = [
-        ("notional", price * qty, "money"),
-        ("required_margin", core.required_margin(margin_price, qty, leverage), "money"),
-        ("pnl", core.unrealized_pnl(side, entry, price, qty), "money"),
-        ("equity", core.equity(deposit, side, entry, price, qty, fees=fees), "money"),
-        ("ratio", ratio, "pct"),
+        ("notional", price * qty * quote_rate, "money"),
         (
-            "status",
-            core.status(
-                ratio,
-                margin_call_level,
-                loss_cut_level,
-                safe_level=None if _is_nan(safe_level) else safe_level,
-            ),
-            "status",
+            "required_margin",
+            core.required_margin(margin_price, qty, leverage, quote_rate=quote_rate),
+            "money",
         ),
+        ("pnl", core.unrealized_pnl(side, entry, price, qty, quote_rate=quote_rate), "money"),
+        ("equity", core.equity(deposit, side, entry, price, qty, fees=fees, quote_rate=quote_rate), "money"),
+        ("ratio", ratio, "pct"),
+        ("status", core.status(ratio, margin_call_level, loss_cut_level, safe_level=safe), "status"),
     ]
-    if not _is_nan(safe_level):
-        rows.append(("safe_price", trigger(safe_level), "trigger"))
+    if safe is not None:
+        rows.append(("safe_price", trigger(safe), "trigger"))
     rows += [
         ("margin_call_price", trigger(margin_call_level), "trigger"),
-        ("loss_cut_price", trigger(loss_cut_level), "trigger"),
-        ("bankruptcy_price", core.bankruptcy_price(deposit, side, entry, qty, fees=fees), "trigger"),
+        ("loss_cut_price", trigger(loss_cut_level) if loss_cut_price is None else loss_cut_price, "trigger"),
+        (
+            "bankruptcy_price",
+            core.bankruptcy_price(
+                deposit, side, entry, qty, fees=fees, quote_rate=quote_rate, tick_size=tick_size
+            ),
+            "trigger",
+        ),
         (
             "additional_deposit",
             core.additional_deposit(price=price, target=restore_level, **args) if restore else None,
@@ -225,13 +234,25 @@ def position_figures(
         ),
     ]
     if gap_price is not None:
-        rows.append(("shortfall", core.shortfall(deposit, side, entry, gap_price, qty, fees=fees), "money"))
-    if stop_price is not None:
-        rows.append(("stop_loss_amount", core.stop_loss_amount(side, entry, stop_price, qty), "money"))
-        if risk is not None:
-            rows.append(
-                ("position_size", core.position_size(deposit, risk, entry, stop_price, leverage), "qty")
+        rows.append(
+            (
+                "shortfall",
+                core.shortfall(deposit, side, entry, gap_price, qty, fees=fees, quote_rate=quote_rate),
+                "money",
             )
+        )
+    if stop_price is not None:
+        rows.append(
+            (
+                "stop_loss_amount",
+                core.stop_loss_amount(side, entry, stop_price, qty, quote_rate=quote_rate),
+                "money",
+            )
+        )
+        if risk is not None:
+            # the risk budget is in the account currency; the size formula works in the quote's
+            size = core.position_size(deposit / quote_rate, risk, entry, stop_price, leverage)
+            rows.append(("position_size", size, "qty"))
     return rows
 
 
@@ -253,6 +274,8 @@ def _render(rows, price, lang, display: Display, side_sign=None):
             text = display.qty(value)
         elif kind == "status":
             text = label(value, lang)
+        elif kind == "days":
+            text = f"{value:,.1f}" if math.isfinite(value) else label("not_reachable", lang)
         elif kind == "coin":
             text = f"{value:,.8f}".rstrip("0").rstrip(".") if math.isfinite(value) else "-"
         elif math.isnan(value):
@@ -274,13 +297,29 @@ def _level_text(level, display, lang):
 
 
 def _ladder_lines(
-    *, side, entry, qty, leverage, deposit, price, basis, fees, levels, safe_level, triggers, lang, display
+    *,
+    side,
+    entry,
+    qty,
+    leverage,
+    deposit,
+    price,
+    basis,
+    fees,
+    levels,
+    safe_level,
+    triggers,
+    lang,
+    display,
+    quote_rate=1.0,
 ):
     """The adaptive scenario ladder: price, move, ratio, status, and which row is which."""
     from .ladder import scenario_ladder
 
     prices = scenario_ladder(price, [v for v in triggers.values() if v is not None])[::-1]
-    ratios = core.maintenance_ratio(deposit, side, entry, prices, qty, leverage, basis=basis, fees=fees)
+    ratios = core.maintenance_ratio(
+        deposit, side, entry, prices, qty, leverage, basis=basis, fees=fees, quote_rate=quote_rate
+    )
     statuses = _status(ratios, levels, safe_level)
     head = [label("price", lang), label("move", lang), label("ratio", lang), label("status", lang)]
     cells = []
@@ -355,6 +394,14 @@ def _status(ratio, levels, safe_level):
 @click.option("--risk", type=RATE, help="Share of the deposit to risk at the stop: 2% or 0.02.")
 @click.option("--tick", type=POSITIVE, help="Price tick of the instrument (sets the decimals shown).")
 @click.option("--currency", help="Account currency for money: JPY (¥, no decimals), USD, USDT, EUR, BTC...")
+@click.option(
+    "--quote-rate",
+    type=POSITIVE,
+    default="1",
+    show_default=True,
+    help="Account currency per unit of the quote currency: EUR/USD in a JPY account, the USD/JPY rate.",
+)
+@click.option("--symbol", help="Contract in the preset's tier file (maintenance-margin-rate presets).")
 @click.option("--ladder", is_flag=True, help="Also print the scenario ladder (ratio and status by price).")
 @click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
 @lang_option
@@ -380,6 +427,8 @@ def calc(
     risk,
     tick,
     currency,
+    quote_rate,
+    symbol,
     ladder,
     presets_path,
     lang,
@@ -409,6 +458,9 @@ def calc(
         "basis": basis,
         "fees": fees,
     }
+    liquidation = None
+    if preset and preset.get("margin_model") == "mmr" and loss_cut_level is None:
+        liquidation = _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate, tick)
     rows = position_figures(
         **position,
         margin_call_level=levels["margin_call_level"],
@@ -418,10 +470,13 @@ def calc(
         gap_price=gap_price,
         stop_price=stop_price,
         risk=risk,
+        quote_rate=quote_rate,
+        tick_size=tick,
+        loss_cut_price=liquidation,
     )
     side_sign = core.parse_side(side)
     if days is not None:
-        rows += _fee_drift_rows(position, levels, days, daily_fee, preset, lang)
+        rows += _fee_drift_rows(position, levels, days, daily_fee, preset, lang, quote_rate, tick)
     shown = [
         ("side", label("long" if side_sign > 0 else "short", lang)),
         ("basis", label("mark" if core.parse_basis(basis) else "entry", lang)),
@@ -429,6 +484,8 @@ def calc(
         ("loss_cut_level", _level_text(levels["loss_cut_level"], display, lang)),
         ("safe_level", _level_text(safe_level, display, lang)),
     ]
+    if quote_rate != 1:
+        shown.append(("quote_rate", f"{quote_rate:g}"))
     header = ["   ".join(f"{label(key, lang)}: {text}" for key, text in shown)]
     if preset:
         header.append(
@@ -444,43 +501,81 @@ def calc(
             and k in ("safe_price", "margin_call_price", "loss_cut_price", "bankruptcy_price")
         }
         lines += _ladder_lines(
-            **position, levels=levels, safe_level=safe_level, triggers=triggers, lang=lang, display=display
+            **position,
+            levels=levels,
+            safe_level=safe_level,
+            triggers=triggers,
+            lang=lang,
+            display=display,
+            quote_rate=quote_rate,
         )
     click.echo("\n".join(lines))
 
 
-def _fee_drift_rows(position, levels, days, daily_fee, preset, lang):
-    """The daily fee over ``days`` and the loss-cut price once it has been charged."""
+def _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate, tick):
+    """For a maintenance-margin-rate preset: the liquidation price from the preset's tier table
+    (the same tiers and solver as ``xlcalc liq``), and the loss-cut level set to the maintenance
+    margin at the price over the required margin, so the status agrees with ``liq``."""
+    from . import perpetual
+    from . import tiers as tier_tables
+
+    p = position
+    table = tier_tables.for_preset(preset["id"], symbol, presets_path)
+    mm_basis = preset.get("mm_basis") or "mark"
+    wallet = (p["deposit"] - p["fees"]) / quote_rate
+    maintenance = perpetual.maintenance_margin(
+        p["price"], p["qty"], tiers=table, mm_basis=mm_basis, entry_price=p["entry"]
+    )
+    margin_price = p["price"] if core.parse_basis(p["basis"]) else p["entry"]
+    levels["loss_cut_level"] = float(maintenance / (margin_price * p["qty"] / p["leverage"]))
+    levels["restore_level"] = (
+        levels["restore_level"] if not _is_nan(levels["margin_call_level"]) else (levels["loss_cut_level"])
+    )
+    return float(
+        perpetual.liquidation_price(
+            wallet, p["side"], p["entry"], p["qty"], None, tiers=table, mm_basis=mm_basis, tick_size=tick
+        )
+    )
+
+
+def _fee_drift_rows(position, levels, days, daily_fee, preset, lang, quote_rate=1.0, tick=None):
+    """The daily fee over ``days``, the loss-cut price once it has been charged, and the days
+    until the fee alone brings the ratio at the current price to the loss-cut level."""
+    from .planning import days_to_level
+
     rate = daily_fee
     if rate is None and preset is not None and not math.isnan(preset.get("daily_fee_rate", math.nan)):
         rate = preset["daily_fee_rate"]
     if rate is None:
         raise InputError(label("cli_daily_fee_needed", lang))
     p = position
-    cost = core.holding_cost(p["entry"], p["qty"], rate, days)
+    cost = core.holding_cost(p["entry"], p["qty"], rate, days) * quote_rate
     level = levels["loss_cut_level"]
-    later = (
-        None
-        if _is_nan(level)
-        else core.trigger_price(
-            p["deposit"],
-            p["side"],
-            p["entry"],
-            p["qty"],
-            p["leverage"],
-            level,
-            basis=p["basis"],
-            fees=p["fees"] + cost,
+    args = {
+        "deposit": p["deposit"],
+        "side": p["side"],
+        "entry_price": p["entry"],
+        "quantity": p["qty"],
+        "leverage": p["leverage"],
+        "basis": p["basis"],
+        "quote_rate": quote_rate,
+    }
+    later = days_left = None
+    if not _is_nan(level):
+        later = core.trigger_price(level=level, fees=p["fees"] + cost, tick_size=tick, **args)
+        days_left = days_to_level(
+            price=p["price"],
+            level=level,
+            daily_rate=rate * quote_rate,
+            fees=p["fees"],
+            **{k: v for k, v in args.items() if k != "quote_rate"},
         )
-    )
+    days_text = label("loss_cut_after_days", lang).format(days=f"{days:g}")
     return [
         ("daily_fee_used", rate, "rate"),
         ("holding_cost", cost, "money"),
-        (
-            ("loss_cut_after_days", label("loss_cut_after_days", lang).format(days=f"{days:g}")),
-            later,
-            "trigger",
-        ),
+        (("loss_cut_after_days", days_text), later, "trigger"),
+        ("days_to_loss_cut", days_left, "days"),
     ]
 
 
@@ -605,7 +700,22 @@ def template(path, lang, exchange_id, udf, force):
 @click.option(
     "--balance", type=AMOUNT, help="Available balance: the largest quantity you can open at --leverage."
 )
-@click.option("--tick", type=POSITIVE, help="Price tick of the contract (sets the decimals shown).")
+@click.option(
+    "--mm-basis",
+    type=click.Choice(["mark", "entry"]),
+    help="Maintenance margin valued at the mark price (Binance, Bybit UTA) or at entry (Bybit classic); "
+    "default: the preset's mm_basis, else mark.",
+)
+@click.option(
+    "--tick", type=POSITIVE, help="Price tick: prices rounded to it, the safe way (long up, short down)."
+)
+@click.option(
+    "--quote-rate",
+    type=POSITIVE,
+    default="1",
+    show_default=True,
+    help="Account currency per unit of the quote currency (wallet and money in the account currency).",
+)
 @click.option("--currency", help="Margin currency for money (default USDT; the coin with --inverse).")
 @lang_option
 @click.pass_context
@@ -631,37 +741,62 @@ def liq(
     target_roe,
     target_pnl,
     balance,
+    mm_basis,
     tick,
+    quote_rate,
     currency,
     lang,
 ):
-    """Liquidation price of a perpetual (maintenance-margin-rate model, tiers, cross, inverse).
+    """Liquidation price of a perpetual (maintenance-margin-rate model, tiers, cross, inverse), with
+    the rest of a futures calculator: initial margin, P&L and ROE, target prices, largest quantity.
 
-    Example: xlcalc liq --side long --entry 60000 --qty 1 --wallet 5000 --exchange binance_usdm
+    Example: xlcalc liq --side long --entry 60000 --qty 1 --leverage 20x --exchange binance_usdm
     """
     from . import inverse, perpetual
+    from . import tiers as tier_tables
 
     price = entry if price is None else price
-    display = _display(ctx, entry, tick, currency)
-    cross = {"other_maintenance": other_maintenance, "other_pnl": other_pnl}
-    header = []
+    preset = get_preset(exchange_id) if exchange_id else {}
+    mm_basis = mm_basis or preset.get("mm_basis") or "mark"
     side_sign = core.parse_side(side)
+    header = []
     if wallet is None and (is_inverse or leverage is None or qty is None):
         raise InputError(label("cli_wallet_needed", lang))
     if is_inverse:
         if contracts is None or contract_value is None or mmr is None:
             raise InputError(label("cli_inverse_needs", lang))
+        display = _display(ctx, entry, tick, currency)
+        cross = {"other_maintenance": other_maintenance, "other_pnl": other_pnl}
         args = {"side": side, "entry_price": entry, "contracts": contracts, "contract_value": contract_value}
         lp = inverse.liquidation_price(
-            wallet, mmr=mmr, maintenance_amount=cum, taker_fee=taker_fee, **cross, **args
+            wallet,
+            mmr=mmr,
+            maintenance_amount=cum,
+            taker_fee=taker_fee,
+            mm_basis=mm_basis,
+            tick_size=tick,
+            **cross,
+            **args,
+        )
+        bp = inverse.bankruptcy_price(
+            wallet, other_pnl=other_pnl, taker_fee=taker_fee, tick_size=tick, **args
         )
         rows = [
             ("liquidation_price", lp, "trigger"),
-            ("bankruptcy_price", inverse.bankruptcy_price(wallet, other_pnl=other_pnl, **args), "trigger"),
+            ("bankruptcy_price", bp, "trigger"),
             ("margin_balance", inverse.equity(wallet, price=price, **args) + other_pnl, "coin"),
             (
                 "maintenance_margin",
-                inverse.maintenance_margin(price, contracts, contract_value, mmr, cum, taker_fee=taker_fee),
+                inverse.maintenance_margin(
+                    price,
+                    contracts,
+                    contract_value,
+                    mmr,
+                    cum,
+                    taker_fee=taker_fee,
+                    mm_basis=mm_basis,
+                    entry_price=entry,
+                ),
                 "coin",
             ),
             ("mmr_used", mmr, "rate"),
@@ -670,70 +805,86 @@ def liq(
             f"{label('inverse_contract', lang)}: {label('contracts', lang)} {contracts:g} x "
             f"{contract_value:g}"
         )
+        wallet_text = f"{wallet:,.8g}"
     else:
         if qty is None:
             raise InputError(label("cli_qty_required", lang))
-        tiers = None
+        table = None
         if mmr is None:
             if not exchange_id:
                 raise InputError(label("cli_give_mmr", lang))
-            try:
-                tiers = perpetual.exchange_tiers(exchange_id, symbol)
-            except InputError:
-                if symbol:
-                    raise
-                mmr = get_preset(exchange_id)["mmr"]  # a preset with a rate but no tier file
-                if math.isnan(mmr):
-                    raise InputError(label("cli_preset_no_mmr", lang).format(exchange=exchange_id)) from None
-        args = {"side": side, "entry_price": entry, "quantity": qty}
-        if wallet is None:  # isolated margin from the notional
-            wallet = entry * qty / leverage
-        lp = perpetual.liquidation_price(
-            wallet, mmr=mmr, maintenance_amount=cum, tiers=tiers, taker_fee=taker_fee, **cross, **args
-        )
-        if tiers is not None:
-            tier = perpetual.tier_for(lp * qty if not math.isnan(lp) else price * qty, tiers)
-            used_rate = float(tier["mmr"])
+            table = tier_tables.for_preset(exchange_id, symbol)  # the same tiers as calc --exchange
             header.append(
-                f"{label('tier_table', lang)}: {tiers.attrs['exchange']} {tiers.attrs['symbol']} "
-                f"({tiers.attrs['source_url']}, {tiers.attrs['as_of']})"
+                f"{label('tier_table', lang)}: {table.attrs['exchange']} {table.attrs['symbol']} "
+                f"({table.attrs['source_url']}, {table.attrs['as_of']})"
             )
+        if wallet is None:  # isolated margin from the notional, in the account currency
+            wallet = entry * qty / leverage * quote_rate
+        # the perpetual maths is in the quote currency: money in the account currency is divided
+        # by the quote rate on the way in and multiplied on the way out (SPEC §8)
+        rate = quote_rate
+        display = _display(ctx, entry, tick, currency or ("USDT" if rate == 1 else None))
+        args = {"side": side, "entry_price": entry, "quantity": qty}
+        wallet_q, other_pnl_q = wallet / rate, other_pnl / rate
+        lp = perpetual.liquidation_price(
+            wallet_q,
+            mmr=mmr,
+            maintenance_amount=cum,
+            tiers=table,
+            taker_fee=taker_fee,
+            other_maintenance=other_maintenance / rate,
+            other_pnl=other_pnl_q,
+            mm_basis=mm_basis,
+            tick_size=tick,
+            **args,
+        )
+        bp = perpetual.bankruptcy_price(
+            wallet_q, other_pnl=other_pnl_q, taker_fee=taker_fee, tick_size=tick, **args
+        )
+        maintenance = perpetual.maintenance_margin(
+            price, qty, mmr, cum, tiers=table, taker_fee=taker_fee, mm_basis=mm_basis, entry_price=entry
+        )
+        if table is not None:
+            valued_at = entry if mm_basis == "entry" else (lp if math.isfinite(lp) else price)
+            used_rate = float(perpetual.tier_for(valued_at * qty, table)["mmr"])
         else:
             used_rate = mmr
-        display = _display(ctx, entry, tick, currency or "USDT")
+        balance_q = wallet_q + other_pnl_q + core.unrealized_pnl(side, entry, price, qty)
         rows = [
             ("liquidation_price", lp, "trigger"),
-            ("bankruptcy_price", perpetual.bankruptcy_price(wallet, other_pnl=other_pnl, **args), "trigger"),
-            ("notional", price * qty, "money"),
-            ("margin_balance", wallet + other_pnl + core.unrealized_pnl(side, entry, price, qty), "money"),
-            (
-                "maintenance_margin",
-                perpetual.maintenance_margin(price, qty, mmr, cum, tiers=tiers, taker_fee=taker_fee),
-                "money",
-            ),
+            ("bankruptcy_price", bp, "trigger"),
+            ("notional", price * qty * rate, "money"),
+            ("margin_balance", balance_q * rate, "money"),
+            ("maintenance_margin", maintenance * rate, "money"),
             ("mmr_used", used_rate, "rate"),
         ]
-        rows += futures_figures(
-            side=side,
-            entry=entry,
-            qty=qty,
-            price=price,
-            margin_balance=rows[3][1],
-            maintenance=rows[4][1],
-            leverage=leverage,
-            exit_price=exit_price,
-            target_roe=target_roe,
-            target_pnl=target_pnl,
-            balance=balance,
-            taker_fee=taker_fee,
-        )
-    wallet_text = f"{wallet:,.8g}" if is_inverse else display.money(wallet)
-    header.insert(
-        0,
-        f"{label('side', lang)}: {label('long' if side_sign > 0 else 'short', lang)}   "
-        f"{label('wallet_balance', lang)}: {wallet_text}   "
-        f"{label('taker_fee', lang)}: {display.rate(taker_fee)}",
-    )
+        rows += [
+            (key, value * rate if kind == "money" else value, kind)
+            for key, value, kind in futures_figures(
+                side=side,
+                entry=entry,
+                qty=qty,
+                price=price,
+                margin_balance=balance_q,
+                maintenance=maintenance,
+                leverage=leverage,
+                exit_price=exit_price,
+                target_roe=target_roe,
+                target_pnl=None if target_pnl is None else target_pnl / rate,
+                balance=None if balance is None else balance / rate,
+                taker_fee=taker_fee,
+            )
+        ]
+        wallet_text = display.money(wallet)
+    shown = [
+        ("side", label("long" if side_sign > 0 else "short", lang)),
+        ("wallet_balance", wallet_text),
+        ("taker_fee", display.rate(taker_fee)),
+        ("mm_basis", label(mm_basis, lang)),
+    ]
+    if quote_rate != 1:
+        shown.append(("quote_rate", f"{quote_rate:g}"))
+    header.insert(0, "   ".join(f"{label(k, lang)}: {v}" for k, v in shown))
     lines = header + ["", _render(rows, price, lang, display, side_sign)]
     if not is_inverse:
         lines.append(label("margin_ratio_note", lang))

@@ -153,9 +153,10 @@ class Display:
         return _fixed(value, decimals, sign) + " %"
 
     def rate(self, x) -> str:
-        """A rate or level with all its digits, at least 2 decimals (0.075 %, not 0.07 %)."""
+        """A rate or level with its digits (up to 4 decimals of a percent), at least 2: 0.075 %, not
+        0.07 %."""
         if x is None or not math.isfinite(x):
             return "-"
-        value = round(x * 100, 10)
-        digits = f"{value:.10f}".rstrip("0").split(".")[1]
+        value = round(x * 100, 4)  # 0.0001 %: finer than any venue quotes a rate
+        digits = f"{value:.4f}".rstrip("0").split(".")[1]
         return _fixed(value, max(2, len(digits))) + " %"

@@ -242,6 +242,9 @@ EN = {
     "expect_same_length": "an array of the same length as the other arrays",
     "plan_effective": "Effective",
     "plan_note": "Effective = notional ÷ deposit; ratio at entry; each price with its move from entry; - = never reached.",
+    "mm_basis": "Maintenance margin valued at",
+    "quote_rate": "Quote rate (account currency per quote unit)",
+    "days_to_loss_cut": "Days of fees to the loss-cut (at this price)",
 }
 
 JA = {
@@ -488,6 +491,9 @@ JA = {
     "expect_same_length": "他の配列と同じ長さの配列",
     "plan_effective": "実効",
     "plan_note": "実効 = 建玉金額 ÷ 証拠金。維持率は建値時点、各価格の括弧内は建値からの変動率。- は到達しない価格です。",
+    "mm_basis": "維持証拠金の評価価格",
+    "quote_rate": "換算レート (口座通貨 / 決済通貨)",
+    "days_to_loss_cut": "手数料だけでロスカットに達するまでの日数 (この価格で)",
 }
 
 TABLES = {"en": EN, "ja": JA}

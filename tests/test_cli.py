@@ -831,7 +831,7 @@ def test_liq_venue_conventions():
         "--side",
         "long",
         "--entry",
-        "8000",
+        "8000.00",
         "--wallet",
         "0.5",
         "--inverse",
@@ -845,10 +845,8 @@ def test_liq_venue_conventions():
         "0.075%",
         "--mm-basis",
         "entry",
-        "--tick",
-        "0.01",
     )
-    assert "Bankruptcy price 5,718.57 " in flat(out)
+    assert "Bankruptcy price 5,718.57 " in flat(out)  # typed with 2 decimals, shown with 2
 
 
 def test_liq_quote_rate_scales_money_only():

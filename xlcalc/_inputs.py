@@ -48,7 +48,6 @@ EXPECTED = {
     "below_one": "a fraction >= 0 and < 1 (0.005 = 0.5 %)",
     "same_index": "a Series with the same index as the other Series arguments",
     "same_length": "an array of the same length as the other arrays",
-    "fraction": "a fraction >= 0 and < 1 (0.4 % = 0.004)",
 }
 
 

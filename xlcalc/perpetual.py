@@ -577,3 +577,243 @@ def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0, mm_basis
                         maintenance_margin=total_mm, margin_ratio=ratio,
                         move_to_liquidation=float(move) if move > -1 else math.nan,
                         positions=out)
+
+
+# -- the futures calculator's other figures (Binance "Futures Calculator") ---------------------
+def initial_margin(price, quantity, leverage):
+    """Initial margin of a position: its notional over the leverage.
+
+    Parameters
+    ----------
+    price : float or array_like
+        Entry price (or the order price), > 0.
+    quantity : float or array_like
+        Position size, > 0.
+    leverage : float or array_like
+        Leverage, > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+
+    Notes
+    -----
+    .. math:: IM = P Q / L
+
+    Examples
+    --------
+    10 BTC at 60,000 on 20x ties up 30,000 USDT:
+
+    >>> from xlcalc import perpetual
+    >>> perpetual.initial_margin(60_000, 10, 20)
+    30000.0
+    """
+    a = Inputs()
+    return a.out(a.number("price", price) * a.number("quantity", quantity) / a.number("leverage", leverage))
+
+
+def pnl(side, entry_price, price, quantity):
+    """P&L of a linear position closed at ``price``, in the quote currency (USDT).
+
+    Notes
+    -----
+    .. math:: PnL = s (P - P_0) Q
+
+    Examples
+    --------
+    >>> from xlcalc import perpetual
+    >>> perpetual.pnl(["long", "short"], 60_000, 63_000, 10)
+    array([ 30000., -30000.])
+    """
+    a = Inputs()
+    s = a.side("side", side)
+    return a.out(s * (a.number("price", price) - a.number("entry_price", entry_price)) * a.number("quantity", quantity))
+
+
+def roe(side, entry_price, price, leverage):
+    """Return on equity at ``price``: P&L over the initial margin, as a fraction.
+
+    Notes
+    -----
+    .. math:: ROE = \\frac{s (P - P_0) Q}{P_0 Q / L} = s L \\left(\\frac{P}{P_0} - 1\\right)
+
+    Examples
+    --------
+    A 20x long from 60,000 closed at 63,000 (+5 %) returns 100 % of its margin:
+
+    >>> from xlcalc import perpetual
+    >>> perpetual.roe("long", 60_000, 63_000, 20)
+    1.0
+    """
+    a = Inputs()
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    return a.out(s * a.number("leverage", leverage) * (a.number("price", price) / p0 - 1.0))
+
+
+def target_price(side, entry_price, leverage=None, roe=None, pnl=None, quantity=None, tick_size=None):
+    """Price at which a position reaches a wanted ROE (with ``leverage``) or P&L (with ``quantity``).
+
+    Parameters
+    ----------
+    side, entry_price
+        As in :func:`liquidation_price`.
+    leverage, roe : float or array_like, optional
+        The leverage and the wanted return on the initial margin as a fraction (0.5 = 50 %).
+    pnl, quantity : float or array_like, optional
+        The wanted P&L in the quote currency and the position size; used when ``roe`` is None.
+    tick_size : float or array_like, optional
+        Round to the venue's tick, up for a long and down for a short.
+
+    Returns
+    -------
+    float, ndarray or Series
+        NaN where the price would not be positive (a short cannot gain more than its notional).
+
+    Notes
+    -----
+    .. math:: P = P_0 \\left(1 + s \\frac{ROE}{L}\\right), \\qquad P = P_0 + s \\frac{PnL}{Q}
+
+    Examples
+    --------
+    A 20x long from 60,000 doubles its margin at 63,000; 10 BTC make 5,000 USDT at 60,500:
+
+    >>> from xlcalc import perpetual
+    >>> perpetual.target_price("long", 60_000, leverage=20, roe=1.0)
+    63000.0
+    >>> perpetual.target_price("long", 60_000, pnl=5_000, quantity=10)
+    60500.0
+    """
+    a = Inputs()
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    if roe is not None:
+        if leverage is None:
+            raise InputError("leverage must be a positive number with roe, got None", argument="leverage",
+                             expected="positive", value=None)
+        price = p0 * (1.0 + s * a.number("roe", roe, rule="any") / a.number("leverage", leverage))
+    elif pnl is not None:
+        if quantity is None:
+            raise InputError("quantity must be a positive number with pnl, got None", argument="quantity",
+                             expected="positive", value=None)
+        price = p0 + s * a.number("pnl", pnl, rule="any") / a.number("quantity", quantity)
+    else:
+        raise InputError("roe or pnl must be given, got neither", argument="roe", expected="number", value=None)
+    return a.out(_ticked(a, positive_or_nan(np.asarray(price, dtype=float)), s, tick_size))
+
+
+def max_open_quantity(balance, price, leverage, taker_fee=0.0, tiers=None):
+    """Largest position a balance can open at a leverage, paying the fee to open.
+
+    Parameters
+    ----------
+    balance : float or array_like
+        Available balance, >= 0.
+    price : float or array_like
+        Entry price, > 0.
+    leverage : float or array_like
+        Leverage, > 0.
+    taker_fee : float or array_like, optional
+        Fee rate to open, paid from the balance.
+    tiers : table, optional
+        A tier table with a ``max_leverage`` column (Binance's "leverage and margin tiers"):
+        the notional is capped at the largest cap of the tiers that allow ``leverage``.
+
+    Returns
+    -------
+    float, ndarray or Series
+
+    Notes
+    -----
+    .. math:: Q = \\min\\left(\\frac{B}{P (1/L + fee)},\\ \\frac{N_{max}(L)}{P}\\right)
+
+    Examples
+    --------
+    1,000 USDT at 20x buys 0.333 BTC at 60,000; at 125x Binance's BTCUSDT table caps the
+    notional at 50,000 (0.833 BTC) although the balance would carry 125,000:
+
+    >>> import xlcalc as xc
+    >>> from xlcalc import perpetual
+    >>> round(perpetual.max_open_quantity(1_000, 60_000, 20), 6)
+    0.333333
+    >>> round(perpetual.max_open_quantity(1_000, 60_000, 125, tiers=xc.exchange_tiers("binance_usdm")), 6)
+    0.833333
+    """
+    a = Inputs()
+    b = a.number("balance", balance, rule="nonnegative")
+    p = a.number("price", price)
+    lev = a.number("leverage", leverage)
+    fee = a.number("taker_fee", taker_fee, rule="nonnegative")
+    notional = b / (1.0 / lev + fee)
+    if tiers is not None:
+        notional = np.minimum(notional, max_notional_at(tiers, lev))
+    return a.out(notional / p)
+
+
+def max_notional_at(tiers, leverage):
+    """The largest notional a tier table allows at ``leverage`` (inf without a max_leverage column)."""
+    table = tier_table(tiers)
+    if "max_leverage" not in table.columns:
+        return np.full(np.shape(leverage), math.inf) if np.ndim(leverage) else math.inf
+    lev = np.asarray(leverage, dtype=float)
+    allowed = table["max_leverage"].to_numpy(float)[None, :] >= lev.reshape(-1, 1)
+    caps = np.where(allowed, table["cap"].to_numpy(float)[None, :], -math.inf).max(axis=1)
+    if np.any(caps == -math.inf):
+        top = float(table["max_leverage"].max())
+        raise InputError(f"leverage must be at most {top:g} for this tier table, got {float(lev.max()):g}",
+                         argument="leverage", value=float(lev.max()))
+    return caps.reshape(lev.shape) if lev.ndim else float(caps[0])
+
+
+def margin_ratio(wallet_balance, side, entry_price, price, quantity, mmr=None, maintenance_amount=0.0,
+                 tiers=None, taker_fee=0.0, mm_basis="mark"):
+    """Binance's and Bybit's "margin ratio": maintenance margin over margin balance.
+
+    It runs the opposite way to the maintenance ratio (証拠金維持率) of
+    :func:`xlcalc.maintenance_ratio`: it rises as the position loses, and the position is
+    liquidated when it reaches 100 % (1.0). Binance: "Margin Ratio = Maintenance Margin /
+    Margin Balance"; liquidation "when the margin ratio reaches 100 %".
+
+    Parameters
+    ----------
+    wallet_balance, side, entry_price, quantity
+        As in :func:`liquidation_price`.
+    price : float or array_like
+        Mark price, > 0.
+    mmr, maintenance_amount, tiers, taker_fee, mm_basis
+        As in :func:`maintenance_margin`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        ``inf`` where the margin balance is 0 or less.
+
+    Notes
+    -----
+    .. math:: MR = \\frac{MM(P)}{WB + s (P - P_0) Q}
+
+    Examples
+    --------
+    1,000 USDT isolated behind a long of 1 BTC at 10,000 (0.4 %): 4 % at entry, 100 % at the
+    liquidation price:
+
+    >>> import xlcalc as xc
+    >>> from xlcalc import perpetual
+    >>> perpetual.margin_ratio(1_000, "long", 10_000, 10_000, 1, 0.004)
+    0.04
+    >>> lp = xc.liquidation_price(1_000, "long", 10_000, 1, 0.004)
+    >>> round(perpetual.margin_ratio(1_000, "long", 10_000, lp, 1, 0.004), 12)
+    1.0
+    """
+    a = Inputs()
+    wb = a.number("wallet_balance", wallet_balance, rule="any")
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    p = a.number("price", price)
+    q = a.number("quantity", quantity)
+    entry_notional = p0 * q if is_entry_basis(mm_basis) else None
+    mm = maintenance_on(a, p * q, mmr, maintenance_amount, taker_fee, tiers, entry_notional)
+    balance = wb + s * (p - p0) * q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(balance > 0, mm / np.where(balance > 0, balance, 1.0), math.inf)
+    return a.out(ratio)

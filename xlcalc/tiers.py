@@ -31,6 +31,7 @@ _TIER_ALIASES = {
     "mmr": {"mmr", "maintenance_margin_rate", "rate", "維持証拠金率"},
     "maintenance_amount": {"maintenance_amount", "cum", "deduction", "maintenance_margin_deduction",
                            "mm_deduction", "維持証拠金控除額", "控除額"},
+    "max_leverage": {"max_leverage", "leverage", "最大レバレッジ"},
 }
 
 
@@ -93,12 +94,14 @@ def tier_table(tiers) -> pd.DataFrame:
         維持証拠金率/控除額). Rows may be lists ``[floor, cap, mmr(, maintenance_amount)]``
         with an optional text header row; blank rows and trailing blank cells of an Excel
         range are ignored. Numbers may be text ("50,000", "0.4%"). A blank floor in the
-        first row is 0 and a blank cap in the last row is unlimited.
+        first row is 0 and a blank cap in the last row is unlimited. An optional
+        ``max_leverage`` column (the tier's leverage limit) is kept.
 
     Returns
     -------
     DataFrame
-        Columns ``floor, cap, mmr, maintenance_amount`` (floats), one row per tier.
+        Columns ``floor, cap, mmr, maintenance_amount`` (floats), one row per tier, then
+        ``max_leverage`` when given.
 
     Raises
     ------
@@ -125,14 +128,32 @@ def tier_table(tiers) -> pd.DataFrame:
     >>> t["maintenance_amount"].tolist()
     [0.0, 50.0, 1300.0]
     """
+    records, keys = _records(tiers)
+    if keys is not None and not {"floor", "cap", "mmr"} <= set(k for k in keys if k):
+        raise InputError(f"tiers header must name floor, cap and mmr, got {keys!r}")
+    columns = _numbers(records)
+    floor, cap, mmr = _open_ends(columns["floor"], columns["cap"]), columns["cap"], columns["mmr"]
+    _check_tiers(floor, cap, mmr)
+    table = pd.DataFrame({"floor": floor, "cap": cap, "mmr": mmr,
+                          "maintenance_amount": _maintenance_amounts(floor, mmr, columns["maintenance_amount"])})
+    leverage = columns["max_leverage"]
+    if not np.isnan(leverage).all():
+        if np.isnan(leverage).any() or not (leverage > 0).all():
+            row = int(np.flatnonzero(~(leverage > 0))[0]) + 1
+            raise InputError(f"tiers row {row}: max_leverage must be a positive number for every tier or for "
+                             f"none, got {leverage[row - 1]!r}")
+        table["max_leverage"] = leverage
+    return table
+
+
+def _records(tiers):
+    """The rows of any accepted table form as dicts keyed by column name (and the header keys
+    of an Excel range, None for the other forms)."""
     if isinstance(tiers, pd.DataFrame):
-        df = tiers.rename(columns={c: _header_key(c) or c for c in tiers.columns})
-        records = df.to_dict("records")
-        keys = None
-    elif isinstance(tiers, (list, tuple, np.ndarray)) and len(tiers) and all(
-            isinstance(r, dict) for r in tiers):
-        records = [{(_header_key(k) or k): v for k, v in r.items()} for r in tiers]
-        keys = None
+        renamed = tiers.rename(columns={c: _header_key(c) or c for c in tiers.columns})
+        records, keys = renamed.to_dict("records"), None
+    elif isinstance(tiers, (list, tuple, np.ndarray)) and len(tiers) and all(isinstance(r, dict) for r in tiers):
+        records, keys = [{(_header_key(k) or k): v for k, v in r.items()} for r in tiers], None
     elif isinstance(tiers, (list, tuple, np.ndarray)):
         rows, keys = _rows_from_range(tiers)
         records = [{k: (r[i] if i < len(r) else None) for i, k in enumerate(keys) if k is not None}
@@ -142,55 +163,75 @@ def tier_table(tiers) -> pd.DataFrame:
                          f"got {type(tiers).__name__}")
     if not records:
         raise InputError("tiers must have at least one row, got an empty table")
-    if keys is not None and not {"floor", "cap", "mmr"} <= set(k for k in keys if k):
-        raise InputError(f"tiers header must name floor, cap and mmr, got {keys!r}")
-    n = len(records)
-    out = {c: np.full(n, math.nan) for c in TIER_COLUMNS}
-    for i, rec in enumerate(records):
-        for col in TIER_COLUMNS:
-            if col not in rec and col != "maintenance_amount":
-                raise InputError(f"tiers must have a {col} column, got columns {sorted(map(str, rec))}")
-            v = rec.get(col)
-            if is_blank(v):
+    return records, keys
+
+
+_OPTIONAL = ("maintenance_amount", "max_leverage")
+
+
+def _numbers(records):
+    """One float array per column (NaN where blank); InputError naming the row of a non-number."""
+    columns = {c: np.full(len(records), math.nan) for c in (*TIER_COLUMNS, "max_leverage")}
+    for i, record in enumerate(records):
+        for column, values in columns.items():
+            if column not in record and column not in _OPTIONAL:
+                raise InputError(f"tiers must have a {column} column, got columns {sorted(map(str, record))}")
+            cell = record.get(column)
+            if is_blank(cell):
                 continue
             try:
-                out[col][i] = _cell_number(v)
+                values[i] = _cell_number(cell)
             except (TypeError, ValueError):
-                raise InputError(f"tiers row {i + 1}: {col} must be a number, got {v!r}") from None
-    floor, cap, mmr, cum = (out[c] for c in TIER_COLUMNS)
+                raise InputError(f"tiers row {i + 1}: {column} must be a number, got {cell!r}") from None
+    return columns
+
+
+def _open_ends(floor, cap):
+    """A blank first floor is 0 and a blank last cap unlimited (the table's open ends)."""
     if math.isnan(floor[0]):
         floor[0] = 0.0
     if math.isnan(cap[-1]):
         cap[-1] = math.inf
-    for i in range(n):
+    return floor
+
+
+def _check_tiers(floor, cap, mmr):
+    """Every tier complete, its cap above its floor and equal to the next floor, 0 <= mmr < 1."""
+    for i in range(len(floor)):
         row = f"tiers row {i + 1}"
-        for col, arr in (("floor", floor), ("cap", cap), ("mmr", mmr)):
-            if math.isnan(arr[i]):
-                raise InputError(f"{row}: {col} is missing")
+        for column, values in (("floor", floor), ("cap", cap), ("mmr", mmr)):
+            if math.isnan(values[i]):
+                raise InputError(f"{row}: {column} is missing")
         if not (0 <= floor[i] < math.inf):
             raise InputError(f"{row}: floor must be a number >= 0, got {floor[i]!r}")
         if not cap[i] > floor[i]:
             raise InputError(f"{row}: cap must be greater than floor, got floor={floor[i]:g}, cap={cap[i]:g}")
         if not 0 <= mmr[i] < 1:
-            raise InputError(f"{row}: mmr must be a fraction >= 0 and < 1 (0.4 % = 0.004), got {mmr[i]!r}")
+            raise InputError(f"{row}: mmr must be a fraction >= 0 and < 1 (0.4 % = 0.004), got {mmr[i]!r}",
+                             argument="mmr", expected="below_one", value=float(mmr[i]), row=i + 1)
         if i and not floor[i] > floor[i - 1]:
             raise InputError(f"{row}: floors must increase, got {floor[i]:g} after {floor[i - 1]:g}")
         if i and cap[i - 1] != floor[i]:
-            raise InputError(f"{row}: floor must equal the previous tier's cap "
-                             f"{cap[i - 1]:g}, got {floor[i]:g}")
-    given = ~np.isnan(cum)
-    if given.all():
-        if not np.isfinite(cum).all():
-            raise InputError(f"tiers row {int(np.flatnonzero(~np.isfinite(cum))[0]) + 1}: "
+            raise InputError(f"{row}: floor must equal the previous tier's cap {cap[i - 1]:g}, got {floor[i]:g}")
+
+
+def _maintenance_amounts(floor, mmr, given):
+    """The amounts as given for every tier, or derived for all; InputError if only some are given.
+
+    Derived so that the maintenance margin is continuous at each boundary, as Binance and
+    Bybit publish them: ``cum_n = floor_n (mmr_n - mmr_{n-1}) + cum_{n-1}``, ``cum_0 = 0``.
+    """
+    present = ~np.isnan(given)
+    if present.all():
+        if not np.isfinite(given).all():
+            raise InputError(f"tiers row {int(np.flatnonzero(~np.isfinite(given))[0]) + 1}: "
                              f"maintenance_amount must be a finite number")
-    elif given.any():
-        raise InputError(f"tiers row {int(np.flatnonzero(~given)[0]) + 1}: maintenance_amount is "
+        return given
+    if present.any():
+        raise InputError(f"tiers row {int(np.flatnonzero(~present)[0]) + 1}: maintenance_amount is "
                          f"missing; give it for every tier or for none (then it is derived)")
-    else:
-        cum[0] = 0.0
-        for i in range(1, n):
-            cum[i] = floor[i] * (mmr[i] - mmr[i - 1]) + cum[i - 1]
-    return pd.DataFrame({"floor": floor, "cap": cap, "mmr": mmr, "maintenance_amount": cum})
+    step_up = floor[1:] * np.diff(mmr)
+    return np.concatenate(([0.0], np.cumsum(step_up)))
 
 
 def tier_arrays(tiers):
@@ -200,8 +241,9 @@ def tier_arrays(tiers):
 
 
 def _is_normalised(tiers) -> bool:
-    return isinstance(tiers, pd.DataFrame) and list(tiers.columns) == TIER_COLUMNS \
-        and all(tiers[c].dtype == float for c in TIER_COLUMNS)
+    """True for a table :func:`tier_table` made (checked already)."""
+    return isinstance(tiers, pd.DataFrame) and list(tiers.columns[:4]) == TIER_COLUMNS \
+        and all(tiers[c].dtype == float for c in tiers.columns) and len(tiers.columns) <= 5
 
 
 def tier_index(notional, caps):
@@ -263,7 +305,8 @@ def exchange_tiers(exchange_id: str, symbol: str | None = None) -> pd.DataFrame:
     if symbol not in symbols:
         raise InputError(f"symbol must be one of {', '.join(symbols)} for {exchange_id}; got {symbol!r}")
     rows = raw[raw["symbol"] == symbol]
-    table = tier_table(rows[TIER_COLUMNS])
+    columns = TIER_COLUMNS + [c for c in ("max_leverage",) if c in rows.columns and (rows[c] != "").any()]
+    table = tier_table(rows[columns])
     table.attrs.update(exchange=exchange_id, symbol=symbol, source_url=rows["source_url"].iloc[0],
                        as_of=rows["as_of"].iloc[0])
     return table
@@ -310,7 +353,7 @@ def rate_fraction(a, name, value):
     """A rate checked to be a fraction: 0 <= x < 1 (0.4 % is 0.004, not 0.4 or 4)."""
     x = a.number(name, value, rule="nonnegative")
     if np.any(np.asarray(x) >= 1):
-        a._fail(name, np.asarray(x), np.asarray(x) >= 1, "fraction")
+        a._fail(name, np.asarray(x), np.asarray(x) >= 1, "below_one")
     return x
 
 

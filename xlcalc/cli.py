@@ -865,14 +865,22 @@ def liq(
                 entry=entry,
                 qty=qty,
                 price=price,
-                margin_balance=balance_q,
-                maintenance=maintenance,
+                wallet=wallet_q + other_pnl_q,
                 leverage=leverage,
                 exit_price=exit_price,
                 target_roe=target_roe,
                 target_pnl=None if target_pnl is None else target_pnl / rate,
                 balance=None if balance is None else balance / rate,
                 taker_fee=taker_fee,
+                tiers=table,
+                maintenance_args={
+                    "mmr": mmr,
+                    "maintenance_amount": cum,
+                    "tiers": table,
+                    "taker_fee": taker_fee,
+                    "mm_basis": mm_basis,
+                },
+                tick_size=tick,
             )
         ]
         wallet_text = display.money(wallet)
@@ -897,54 +905,82 @@ def futures_figures(
     entry,
     qty,
     price,
-    margin_balance,
-    maintenance,
+    wallet,
     leverage=None,
     exit_price=None,
     target_roe=None,
     target_pnl=None,
     balance=None,
     taker_fee=0.0,
+    tiers=None,
+    maintenance_args=None,
+    tick_size=None,
 ):
-    """The rest of a futures calculator (Binance's): both margin ratios, initial margin, P&L and
-    ROE, target prices, the largest quantity to open; as (key, value, kind) rows.
+    """The rest of a futures calculator (Binance's), from :mod:`xlcalc.perpetual`: both margin
+    ratios, initial margin, P&L and ROE at the exit price, target prices, the largest quantity to
+    open; as (key, value, kind) rows, money in the quote currency.
 
     Binance's "margin ratio" is maintenance margin ÷ margin balance (100 % = liquidation, higher
     is worse); xlcalc's maintenance ratio is its inverse (100 % = liquidation, lower is worse).
-    Both are shown, each named. Initial margin ``P0·Q/L``; ROE = P&L ÷ initial margin; the price
-    for an ROE ``r`` is ``P0·(1 + s·r/L)``, for a P&L ``X`` it is ``P0 + s·X/Q``; the largest
-    quantity a balance ``B`` opens at ``P0`` is ``B / (P0·(1/L + fee))`` (margin plus the fee).
+    Both are shown, each named.
 
     Examples
     --------
-    Long 1 BTC at 60,000 at 20x (initial margin 3,000): at 63,000 the P&L is 3,000, an ROE of
-    100 %; 50 % ROE comes at 61,500; 1,000 USDT opens 0.3333 BTC:
+    Long 1 BTC at 60,000 at 20x (initial margin 3,000, MMR 0.4 %): at 63,000 the P&L is 3,000,
+    an ROE of 100 %; 50 % ROE comes at 61,500; 1,000 USDT opens 0.3333 BTC; the maintenance
+    margin of 240 is 8 % of the balance (Binance) or the balance 1,250 % of it (xlcalc):
 
     >>> rows = {k: v for k, v, _ in futures_figures(
-    ...     side="long", entry=60_000, qty=1, price=60_000, margin_balance=3_000, maintenance=240,
-    ...     leverage=20, exit_price=63_000, target_roe=0.5, balance=1_000)}
+    ...     side="long", entry=60_000, qty=1, price=60_000, wallet=3_000, leverage=20,
+    ...     exit_price=63_000, target_roe=0.5, balance=1_000, maintenance_args={"mmr": 0.004})}
     >>> rows["initial_margin"], rows["pnl_at_exit"], rows["roe"], rows["target_roe_price"]
     (3000.0, 3000.0, 1.0, 61500.0)
     >>> round(rows["max_open_quantity"], 4), rows["binance_margin_ratio"], rows["xlcalc_maintenance_ratio"]
     (0.3333, 0.08, 12.5)
     """
-    s = core.parse_side(side)
+    from . import perpetual
+
+    binance = perpetual.margin_ratio(wallet, side, entry, price, qty, **(maintenance_args or {}))
     rows = [
-        ("xlcalc_maintenance_ratio", margin_balance / maintenance if maintenance > 0 else math.nan, "pct"),
-        ("binance_margin_ratio", maintenance / margin_balance if margin_balance > 0 else math.nan, "pct"),
+        ("xlcalc_maintenance_ratio", 1 / binance if binance > 0 else math.nan, "pct"),
+        ("binance_margin_ratio", binance, "pct"),
     ]
     exit_at = price if exit_price is None else exit_price
-    pnl = core.unrealized_pnl(side, entry, exit_at, qty)
-    rows += [("exit_price", exit_at, "price"), ("pnl_at_exit", pnl, "money")]
+    rows += [
+        ("exit_price", exit_at, "price"),
+        ("pnl_at_exit", perpetual.pnl(side, entry, exit_at, qty), "money"),
+    ]
     if leverage is not None:
-        initial = entry * qty / leverage
-        rows += [("initial_margin", initial, "money"), ("roe", pnl / initial, "pct")]
+        rows += [
+            ("initial_margin", perpetual.initial_margin(entry, qty, leverage), "money"),
+            ("roe", perpetual.roe(side, entry, exit_at, leverage), "pct"),
+        ]
         if target_roe is not None:
-            rows.append(("target_roe_price", entry * (1 + s * target_roe / leverage), "price"))
+            rows.append(
+                (
+                    "target_roe_price",
+                    perpetual.target_price(
+                        side, entry, leverage=leverage, roe=target_roe, tick_size=tick_size
+                    ),
+                    "price",
+                )
+            )
         if balance is not None:
-            rows.append(("max_open_quantity", balance / (entry * (1 / leverage + taker_fee)), "qty"))
+            rows.append(
+                (
+                    "max_open_quantity",
+                    perpetual.max_open_quantity(balance, entry, leverage, taker_fee, tiers=tiers),
+                    "qty",
+                )
+            )
     if target_pnl is not None:
-        rows.append(("target_pnl_price", entry + s * target_pnl / qty, "price"))
+        rows.append(
+            (
+                "target_pnl_price",
+                perpetual.target_price(side, entry, pnl=target_pnl, quantity=qty, tick_size=tick_size),
+                "price",
+            )
+        )
     return [(k, float(v), kind) for k, v, kind in rows]
 
 

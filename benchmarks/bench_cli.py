@@ -8,6 +8,7 @@ slows both alike; the table gives medians and the ratio to the floor.
 
 from __future__ import annotations
 
+import math
 import statistics
 import subprocess
 import sys
@@ -36,9 +37,10 @@ CALC = [
 
 
 def _seconds(argv) -> float:
+    """Wall time of one run; NaN when the command fails (the table says so)."""
     start = time.perf_counter()
-    subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    done = subprocess.run(argv, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start if done.returncode == 0 else math.nan
 
 
 def main(rounds: int = 15) -> None:
@@ -59,6 +61,9 @@ def main(rounds: int = 15) -> None:
     floor = statistics.median(next(iter(times.values())))
     print(f"{'command':<34}{'median ms':>10}{'x floor':>9}")
     for name, values in times.items():
+        if any(math.isnan(v) for v in values):
+            print(f"{name:<34}{'failed':>10}")
+            continue
         median = statistics.median(values)
         print(f"{name:<34}{median * 1000:>10.0f}{median / floor:>9.2f}")
 

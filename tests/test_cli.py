@@ -956,3 +956,24 @@ def test_days_to_loss_cut():
         "0.04%",
     )
     assert code == 0 and "Days of fees to the loss-cut (at this price) 1,875.0" in flat(out)
+
+
+def test_required_margin_rounded_as_the_venue_does():
+    # dmm_fx truncates the required margin to the yen: 150.123 x 10,001 / 25 = 60,055.20 -> 60,055
+    args = [
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "150.123",
+        "--qty",
+        "10001",
+        "--leverage",
+        "25",
+        "--deposit",
+        "100000",
+        "--currency",
+        "USD",
+    ]
+    assert "Required margin $60,055.20" in flat(run(*args)[1])
+    assert "Required margin $60,055.00" in flat(run(*args, "--exchange", "dmm_fx")[1])

@@ -169,6 +169,8 @@ def position_figures(
     quote_rate=1.0,
     tick_size=None,
     loss_cut_price=None,
+    margin_rounding="none",
+    money_unit=1.0,
 ):
     """Every figure of one position, as (key, value, kind) rows; kind picks the format.
 
@@ -202,7 +204,14 @@ def position_figures(
         ("notional", price * qty * quote_rate, "money"),
         (
             "required_margin",
-            core.required_margin(margin_price, qty, leverage, quote_rate=quote_rate),
+            core.required_margin(
+                margin_price,
+                qty,
+                leverage,
+                quote_rate=quote_rate,
+                margin_rounding=margin_rounding,
+                money_unit=money_unit,
+            ),
             "money",
         ),
         ("pnl", core.unrealized_pnl(side, entry, price, qty, quote_rate=quote_rate), "money"),
@@ -473,6 +482,9 @@ def calc(
         quote_rate=quote_rate,
         tick_size=tick,
         loss_cut_price=liquidation,
+        # the venue's own rounding of the required margin (SPEC §8), where its preset says so
+        margin_rounding=(preset or {}).get("margin_rounding") or "none",
+        money_unit=_unit((preset or {}).get("money_unit")),
     )
     side_sign = core.parse_side(side)
     if days is not None:
@@ -510,6 +522,10 @@ def calc(
             quote_rate=quote_rate,
         )
     click.echo("\n".join(lines))
+
+
+def _unit(value) -> float:
+    return 1.0 if value is None or _is_nan(value) else float(value)
 
 
 def _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate, tick):

@@ -636,11 +636,17 @@ def exchanges(presets_path, as_csv, lang):
             )
             if not math.isnan(row[col])
         )
-        basis = label("basis_word", lang).format(basis=label(row["basis"] or "entry", lang))
+        default_basis = "mark" if row.get("margin_model") == "mmr" else "entry"  # as preset_levels reads it
+        basis = label("basis_word", lang).format(basis=label(row["basis"] or default_basis, lang))
         most = label("exchanges_max", lang).format(leverage=f"{row['max_leverage']:g}")
+        # the venue conventions that differ from the defaults (SPEC §8)
+        rules = [label("exchanges_mm_entry", lang)] if row.get("mm_basis") == "entry" else []
+        rules += [label("exchanges_hedge_max", lang)] if row.get("hedge") == "max" else []
+        if row.get("margin_rounding") == "floor":
+            rules.append(label("exchanges_floor", lang).format(unit=f"{_unit(row.get('money_unit')):g}"))
         lines.append(
             f"{row['id']:<28} {row['name']} {row['product']}: {most}, "
-            f"{levels or label('levels_not_published', lang)}, {basis}"
+            f"{levels or label('levels_not_published', lang)}, {basis}" + "".join(f", {r}" for r in rules)
         )
         lines.append(
             f"{'':<28} " + label("exchanges_source", lang).format(url=row["source_url"], date=row["as_of"])

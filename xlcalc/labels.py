@@ -245,6 +245,9 @@ EN = {
     "mm_basis": "Maintenance margin valued at",
     "quote_rate": "Quote rate (account currency per quote unit)",
     "days_to_loss_cut": "Days of fees to the loss-cut (at this price)",
+    "exchanges_mm_entry": "maintenance margin at entry",
+    "exchanges_hedge_max": "hedged: larger side margined",
+    "exchanges_floor": "margin rounded down to {unit}",
 }
 
 JA = {
@@ -494,6 +497,9 @@ JA = {
     "mm_basis": "維持証拠金の評価価格",
     "quote_rate": "換算レート (口座通貨 / 決済通貨)",
     "days_to_loss_cut": "手数料だけでロスカットに達するまでの日数 (この価格で)",
+    "exchanges_mm_entry": "維持証拠金は建値で評価",
+    "exchanges_hedge_max": "両建ては大きい方のみ証拠金",
+    "exchanges_floor": "必要証拠金は {unit} 未満切り捨て",
 }
 
 TABLES = {"en": EN, "ja": JA}

@@ -636,8 +636,9 @@ def exchanges(presets_path, as_csv, lang):
             )
             if not math.isnan(row[col])
         )
-        default_basis = "mark" if row.get("margin_model") == "mmr" else "entry"  # as preset_levels reads it
-        basis = label("basis_word", lang).format(basis=label(row["basis"] or default_basis, lang))
+        # rate-model presets are valued on the mark (preset_levels); their own rule is mm_basis
+        ratio_basis = "mark" if row.get("margin_model") == "mmr" else row["basis"] or "entry"
+        basis = label("basis_word", lang).format(basis=label(ratio_basis, lang))
         most = label("exchanges_max", lang).format(leverage=f"{row['max_leverage']:g}")
         # the venue conventions that differ from the defaults (SPEC §8)
         rules = [label("exchanges_mm_entry", lang)] if row.get("mm_basis") == "entry" else []

@@ -977,3 +977,27 @@ def test_required_margin_rounded_as_the_venue_does():
     ]
     assert "Required margin $60,055.20" in flat(run(*args)[1])
     assert "Required margin $60,055.00" in flat(run(*args, "--exchange", "dmm_fx")[1])
+
+
+def test_usage_errors_are_one_line_in_the_language():
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "1",
+        "--qty",
+        "1",
+        "--deposit",
+        "1",
+        "--leverage",
+        "2",
+        "--basis",
+        "foo",
+        env={"LANG": "ja_JP.UTF-8"},
+    )
+    assert code == 2 and out.strip() == (
+        "xlcalc: error: --basis は entry, mark のどれかを指定してください (値: 'foo') (xlcalc calc --help)"
+    )
+    code, out = run("calc", "--lang", "fr")
+    assert code == 2 and out.strip().startswith("xlcalc: error: --lang must be one of ja, en, got 'fr'")

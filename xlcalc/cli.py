@@ -51,6 +51,11 @@ def _one_line_usage(exc: click.UsageError, lang: str) -> str:
         message = label("cli_missing_option", lang).format(option=option)
     elif isinstance(exc, click.exceptions.NoSuchOption):
         message = label("cli_no_such_option", lang).format(option=exc.option_name)
+    elif isinstance(exc, click.BadParameter) and option and isinstance(param.type, click.Choice):
+        value = exc.message.split("'")[1] if exc.message.count("'") >= 2 else ""
+        message = label("cli_bad_choice", lang).format(
+            option=option, value=value, choices=", ".join(map(str, param.type.choices))
+        )
     elif isinstance(exc, click.BadParameter) and option:
         message = label("cli_bad_value", lang).format(option=option, message=exc.message)
     else:

@@ -248,6 +248,7 @@ EN = {
     "exchanges_mm_entry": "maintenance margin at entry",
     "exchanges_hedge_max": "hedged: larger side margined",
     "exchanges_floor": "margin rounded down to {unit}",
+    "cli_bad_choice": "{option} must be one of {choices}, got '{value}'",
 }
 
 JA = {
@@ -500,6 +501,7 @@ JA = {
     "exchanges_mm_entry": "維持証拠金は建値で評価",
     "exchanges_hedge_max": "両建ては大きい方のみ証拠金",
     "exchanges_floor": "必要証拠金は {unit} 未満切り捨て",
+    "cli_bad_choice": "{option} は {choices} のどれかを指定してください (値: '{value}')",
 }
 
 TABLES = {"en": EN, "ja": JA}

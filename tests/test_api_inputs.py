@@ -126,7 +126,8 @@ def test_side_words_with_bools_and_numbers():
     "import xlcalc",
     "import xlcalc.core",
     "import xlcalc as xc; xc.maintenance_ratio([1e6], 'long', 1e7, 1e7, 0.1, 2); xc.status([1.0, None])",
-    "import xlcalc as xc; xc.loan_ltv([1, 2], 1, 3); xc.days_to_level(1e6, 'long', 1e7, 1e7, .1, 2, .5, 4e-4)",
+    "import xlcalc as xc; xc.loan_ltv([1, 2], 1, 3); xc.loan_presets()",
+    "import xlcalc as xc; xc.days_to_level(1e6, 'long', 1e7, [1e7, 9e6], 0.1, 2, 0.5, 4e-4)",
     "import xlcalc as xc; xc.core.parse_side(['long', 'short']); xc.core.parse_basis(['mark', 'entry'])",
 ])
 def test_no_pandas_on_import_or_in_the_core(code):
@@ -142,3 +143,20 @@ def test_lazy_names_still_resolve():
         getattr(xc, name)
     with pytest.raises(AttributeError):
         xc.no_such_name
+
+
+def test_side_cell_holding_a_list_is_refused_with_its_row():
+    with pytest.raises(xc.InputError, match="side must be .* at row 1"):
+        xc.core.parse_side(np.array(["long", [1, 2]], dtype=object))
+
+
+@pytest.mark.parametrize("rule", ["positive", "nonnegative", "any", "below_one"])
+@pytest.mark.parametrize("value", [-1.0, -0.0, 0.0, 0.5, 0.999, 1.0, 1.5, float("inf"), float("nan"), 3])
+def test_scalar_fast_path_and_array_path_agree_on_every_rule(rule, value):
+    def accepted(v):
+        try:
+            Inputs().number("x", v, rule=rule)
+            return True
+        except xc.InputError:
+            return False
+    assert accepted(value) == accepted(np.array([value])) == accepted(np.float32(value))

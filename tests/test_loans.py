@@ -109,7 +109,8 @@ def test_presets_have_sources_dates_and_fractions():
         for col in ("initial_ltv", "margin_call_ltv", "liquidation_ltv", "liquidation_fee"):
             v = row[col]
             assert math.isnan(v) or 0 < v < 1, (row["id"], col, v)
-        levels = [row[c] for c in ("initial_ltv", "margin_call_ltv", "liquidation_ltv") if not math.isnan(row[c])]
+        levels = [row[c] for c in ("initial_ltv", "margin_call_ltv", "liquidation_ltv")
+                  if not math.isnan(row[c])]
         assert levels == sorted(levels), row["id"]
 
 
@@ -156,3 +157,11 @@ def test_presets_read_without_pandas():
     code = ("import sys, xlcalc; xlcalc.loan_presets(); "
             "assert 'pandas' not in sys.modules, 'pandas imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_user_rows_from_the_environment(tmp_path, monkeypatch):
+    path = tmp_path / "env.csv"
+    path.write_text("id,liquidation_ltv\nenv_lender,0.9\n", encoding="utf-8")
+    monkeypatch.setenv("XLCALC_LOAN_PRESETS", str(path))
+    assert xc.get_loan_preset("env_lender")["liquidation_ltv"] == 0.9
+    assert math.isnan(xc.get_loan_preset("env_lender")["initial_ltv"])  # blank, not guessed

@@ -211,11 +211,12 @@ class Inputs:
 
         Scalars come back as ``np.float64`` so that a division by zero gives inf/NaN (then
         "never reached") like the array form, not a Python ZeroDivisionError."""
-        lower, upper, _ = RULES[rule]
-        if type(value) is float or type(value) is int:  # fast path: a plain number
+        if type(value) is float or type(value) is int:  # fast path: a plain number, no function calls
             x = np.float64(value)
-            if lower(x) and upper(x):
+            if (x > 0 if rule == "positive" else x >= 0 if rule != "any" else x > -math.inf) and x < (
+                    1.0 if rule == "below_one" else math.inf):
                 return x
+        lower, upper, _ = RULES[rule]
         raw = self._raw(value, name)
         if isinstance(raw, str) or raw is None or isinstance(raw, bool):
             if isinstance(raw, str) and _is_number_text(raw):
@@ -301,16 +302,29 @@ class Inputs:
 
 
 def _map_words(arr, parse):
-    """``parse`` applied to each element, calling it once per distinct value (hash map, no sort)."""
+    """``parse`` applied to each element, calling it once per distinct value (no pandas, no sort).
+
+    A column of side or basis words has a handful of distinct values: one mask per value is
+    faster than a Python call per element (and than ``pandas.factorize`` on 65,536-row blocks).
+    """
     values = arr.ravel().tolist()
-    mapping = {v: parse(v) for v in dict.fromkeys(values)}
-    # True == 1 share one key: a bool must not borrow the meaning of 1 (or the reverse)
-    if 1 in mapping and any(type(v) is bool for v in values):
-        mapping = None
-        out = np.fromiter((parse(v) for v in values), float, len(values))
-    else:
-        out = np.fromiter(map(mapping.__getitem__, values), float, len(values))
-    return out.reshape(arr.shape)
+    try:
+        distinct = set(values)
+    except TypeError:  # a list or dict in a cell: parse each (it is refused with its row)
+        distinct = None
+    # True == 1 share one hash: a bool must not borrow the meaning of 1 (or the reverse)
+    if distinct is None or (1 in distinct and any(type(v) is bool for v in values)):
+        return np.fromiter(map(parse, values), float, len(values)).reshape(arr.shape)
+    if len(distinct) <= 16:
+        out = np.full(arr.shape, math.nan)  # NaN-like values equal no key: they stay NaN (refused)
+        try:
+            for key in distinct:
+                out[arr == key] = parse(key)
+            return out
+        except (TypeError, ValueError):  # elements numpy cannot compare one by one
+            pass
+    mapping = {v: parse(v) for v in distinct}
+    return np.fromiter(map(mapping.__getitem__, values), float, len(values)).reshape(arr.shape)
 
 
 def _all_plus_minus_one(s):

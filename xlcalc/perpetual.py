@@ -22,10 +22,22 @@ import numpy as np
 import pandas as pd
 
 from ._inputs import InputError, Inputs, positive_or_nan
-from .core import _ticked
-from .tiers import (TIER_COLUMNS, check_rates, exchange_tiers, is_blank, is_entry_basis, maintenance_on,
-                    rate_and_amount, rate_fraction, solve_liquidation, tier_arrays, tier_for, tier_index,
-                    tier_table)
+from .core import round_to_tick
+from .tiers import (
+    TIER_COLUMNS,
+    check_rates,
+    exchange_tiers,
+    is_blank,
+    is_entry_basis,
+    maintenance_on,
+    rate_and_amount,
+    rate_fraction,
+    solve_liquidation,
+    tier_arrays,
+    tier_for,
+    tier_index,
+    tier_table,
+)
 
 __all__ = [
     "TIER_COLUMNS", "tier_table", "tier_for", "exchange_tiers", "liquidation_price", "maintenance_margin",
@@ -153,7 +165,7 @@ def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintena
         cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
         with np.errstate(divide="ignore", invalid="ignore"):
             lp = (s * p0 * q - balance - cum) / (q * (s - rate))
-    return a.out(_ticked(a, positive_or_nan(np.asarray(lp, dtype=float)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(np.asarray(lp, dtype=float)), s, tick_size))
 
 
 def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=None, taker_fee=0.0,
@@ -208,7 +220,8 @@ def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=
     return a.out(maintenance_on(a, p * q, mmr, maintenance_amount, taker_fee, tiers, entry_notional))
 
 
-def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0, taker_fee=0.0, tick_size=None):
+def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0, taker_fee=0.0,
+                     tick_size=None):
     """Bankruptcy (zero-equity) price of a linear perpetual position, after the fee to close there.
 
     Parameters
@@ -259,7 +272,7 @@ def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0,
     else:
         check_rates(np.zeros(1), float(np.max(fee)), name="taker_fee")
         bp = (s * p0 * q - wb - upnl) / (q * (s - fee))
-    return a.out(_ticked(a, positive_or_nan(np.asarray(bp, dtype=float)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(np.asarray(bp, dtype=float)), s, tick_size))
 
 
 # -- cross margin -------------------------------------------------------------------------
@@ -312,20 +325,22 @@ def _account_line(legs, coef, y, balance, fee, hedge):
     """
     A = balance - sum(leg.side * leg.entry * leg.qty for leg in legs)
     B = sum(leg.side * k for leg, k in zip(legs, coef))
+    if hedge == "sum":
+        for leg, k in zip(legs, coef):
+            a, b = leg.maintenance_line(k, y, fee)
+            A, B = A - a, B - b
+        return A, B
     sides = {}
     for leg, k in zip(legs, coef):
         a, b = leg.maintenance_line(k, y, fee)
-        key = (leg.symbol, leg.side) if hedge == "max" else (id(leg), 0)
-        sa, sb = sides.get(key, (0.0, 0.0))
-        sides[key] = (sa + a, sb + b)
-    if hedge == "max":
-        symbols = {}
-        for (symbol, _), (a, b) in sides.items():
-            best = symbols.get(symbol)
-            if best is None or a + b * y > best[0] + best[1] * y:
-                symbols[symbol] = (a, b)
-        sides = symbols
-    for a, b in sides.values():
+        sa, sb = sides.get((leg.symbol, leg.side), (0.0, 0.0))
+        sides[(leg.symbol, leg.side)] = (sa + a, sb + b)
+    larger = {}
+    for (symbol, _), (a, b) in sides.items():
+        best = larger.get(symbol)
+        if best is None or a + b * y > best[0] + best[1] * y:
+            larger[symbol] = (a, b)
+    for a, b in larger.values():
         A, B = A - a, B - b
     return A, B
 
@@ -425,7 +440,9 @@ def _leg_tiers(df, i, symbol, tiers):
         raise InputError(f"positions row {i}: mmr is missing and no tier table is given for {symbol!r}")
     rate = float(rate_fraction(Inputs(), "mmr", df["mmr"].iloc[i]))
     amount = df["maintenance_amount"].iloc[i] if "maintenance_amount" in df.columns else 0.0
-    amount = 0.0 if is_blank(amount) else float(Inputs().number("maintenance_amount", amount, rule="nonnegative"))
+    if is_blank(amount):
+        amount = 0.0
+    amount = float(Inputs().number("maintenance_amount", amount, rule="nonnegative"))
     return np.array([0.0]), np.array([math.inf]), np.array([rate]), np.array([amount])
 
 
@@ -514,8 +531,10 @@ def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0, mm_basis
 
     >>> hedged = pd.DataFrame({"symbol": "BTCUSDT", "side": ["long", "short"], "entry_price": 60_000,
     ...                        "mark_price": 60_000, "quantity": [1, 0.5], "mmr": 0.004})
-    >>> xc.cross_account(hedged, 1_000).maintenance_margin, xc.cross_account(hedged, 1_000, hedge="max").maintenance_margin
-    (360.0, 240.0)
+    >>> xc.cross_account(hedged, 1_000).maintenance_margin
+    360.0
+    >>> xc.cross_account(hedged, 1_000, hedge="max").maintenance_margin
+    240.0
     """
     if not isinstance(positions, pd.DataFrame):
         raise InputError(f"positions must be a DataFrame, got {type(positions).__name__}")
@@ -562,7 +581,8 @@ def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0, mm_basis
         else:
             mark = float(pm[rows[0]])
             if not np.allclose(pm[rows], mark):
-                raise InputError(f"positions of symbol {name!r} must share one mark_price, got {pm[rows].tolist()}")
+                raise InputError(f"positions of symbol {name!r} must share one mark_price, "
+                                 f"got {pm[rows].tolist()}")
             price = _walk_to_threshold([legs[i] for i in rows], [legs[i].qty for i in rows], mark,
                                        wb - tmm + upnl, fee, hedge)
             lp[rows] = price if price > 0 else math.nan
@@ -627,7 +647,8 @@ def pnl(side, entry_price, price, quantity):
     """
     a = Inputs()
     s = a.side("side", side)
-    return a.out(s * (a.number("price", price) - a.number("entry_price", entry_price)) * a.number("quantity", quantity))
+    p0 = a.number("entry_price", entry_price)
+    return a.out(s * (a.number("price", price) - p0) * a.number("quantity", quantity))
 
 
 def roe(side, entry_price, price, leverage):
@@ -698,8 +719,9 @@ def target_price(side, entry_price, leverage=None, roe=None, pnl=None, quantity=
                              expected="positive", value=None)
         price = p0 + s * a.number("pnl", pnl, rule="any") / a.number("quantity", quantity)
     else:
-        raise InputError("roe or pnl must be given, got neither", argument="roe", expected="number", value=None)
-    return a.out(_ticked(a, positive_or_nan(np.asarray(price, dtype=float)), s, tick_size))
+        raise InputError("roe or pnl must be given, got neither", argument="roe", expected="number",
+                         value=None)
+    return a.out(round_to_tick(positive_or_nan(np.asarray(price, dtype=float)), s, tick_size))
 
 
 def max_open_quantity(balance, price, leverage, taker_fee=0.0, tiers=None):

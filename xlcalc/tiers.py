@@ -134,8 +134,8 @@ def tier_table(tiers) -> pd.DataFrame:
     columns = _numbers(records)
     floor, cap, mmr = _open_ends(columns["floor"], columns["cap"]), columns["cap"], columns["mmr"]
     _check_tiers(floor, cap, mmr)
-    table = pd.DataFrame({"floor": floor, "cap": cap, "mmr": mmr,
-                          "maintenance_amount": _maintenance_amounts(floor, mmr, columns["maintenance_amount"])})
+    amounts = _maintenance_amounts(floor, mmr, columns["maintenance_amount"])
+    table = pd.DataFrame({"floor": floor, "cap": cap, "mmr": mmr, "maintenance_amount": amounts})
     leverage = columns["max_leverage"]
     if not np.isnan(leverage).all():
         if np.isnan(leverage).any() or not (leverage > 0).all():
@@ -152,7 +152,8 @@ def _records(tiers):
     if isinstance(tiers, pd.DataFrame):
         renamed = tiers.rename(columns={c: _header_key(c) or c for c in tiers.columns})
         records, keys = renamed.to_dict("records"), None
-    elif isinstance(tiers, (list, tuple, np.ndarray)) and len(tiers) and all(isinstance(r, dict) for r in tiers):
+    elif isinstance(tiers, (list, tuple, np.ndarray)) and len(tiers) and all(
+            isinstance(r, dict) for r in tiers):
         records, keys = [{(_header_key(k) or k): v for k, v in r.items()} for r in tiers], None
     elif isinstance(tiers, (list, tuple, np.ndarray)):
         rows, keys = _rows_from_range(tiers)
@@ -212,7 +213,8 @@ def _check_tiers(floor, cap, mmr):
         if i and not floor[i] > floor[i - 1]:
             raise InputError(f"{row}: floors must increase, got {floor[i]:g} after {floor[i - 1]:g}")
         if i and cap[i - 1] != floor[i]:
-            raise InputError(f"{row}: floor must equal the previous tier's cap {cap[i - 1]:g}, got {floor[i]:g}")
+            raise InputError(f"{row}: floor must equal the previous tier's cap {cap[i - 1]:g}, "
+                             f"got {floor[i]:g}")
 
 
 def _maintenance_amounts(floor, mmr, given):
@@ -346,7 +348,8 @@ def rate_and_amount(a, notional, mmr, maintenance_amount, tiers):
         return rates[j], cums[j]
     if mmr is None:
         raise InputError("mmr must be a number when no tiers are given, got None")
-    return rate_fraction(a, "mmr", mmr), a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
+    amount = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
+    return rate_fraction(a, "mmr", mmr), amount
 
 
 def rate_fraction(a, name, value):
@@ -419,7 +422,8 @@ def for_preset(exchange_id: str, symbol: str | None = None, path=None) -> pd.Dat
         return exchange_tiers(exchange_id, symbol)
     rate = preset.get("mmr", math.nan)
     if preset.get("margin_model") != "mmr" or not rate == rate:
-        raise InputError(f"exchange must be a preset with a maintenance margin rate (mmr), got {exchange_id!r}",
+        raise InputError(f"exchange must be a preset with a maintenance margin rate (mmr), "
+                         f"got {exchange_id!r}",
                          argument="exchange", value=exchange_id)
     table = tier_table([[0.0, math.inf, rate, 0.0]])
     table.attrs.update(exchange=exchange_id, symbol=symbol or "", source_url=preset.get("source_url", ""),

@@ -249,6 +249,11 @@ EN = {
     "exchanges_hedge_max": "hedged: larger side margined",
     "exchanges_floor": "margin rounded down to {unit}",
     "cli_bad_choice": "{option} must be one of {choices}, got '{value}'",
+    # preset columns of the venue conventions (SPEC §8), for every table that lists presets
+    "hedge": "Hedged positions",
+    "margin_rounding": "Margin rounding",
+    "money_unit": "Money unit",
+    "convention_sources": "Sources of the conventions",
 }
 
 JA = {
@@ -502,6 +507,10 @@ JA = {
     "exchanges_hedge_max": "両建ては大きい方のみ証拠金",
     "exchanges_floor": "必要証拠金は {unit} 未満切り捨て",
     "cli_bad_choice": "{option} は {choices} のどれかを指定してください (値: '{value}')",
+    "hedge": "両建ての証拠金",
+    "margin_rounding": "必要証拠金の端数処理",
+    "money_unit": "金額の単位",
+    "convention_sources": "規則の出典",
 }
 
 TABLES = {"en": EN, "ja": JA}

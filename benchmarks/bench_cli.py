@@ -1,7 +1,7 @@
 """Start-up time of the command line against the floor ``python -c "import numpy, click"``.
 
 Each round runs every command once and the floor once, alternately, so that a busy machine
-slows both alike; the table gives medians and the ratio to the floor.
+slows both alike; the table gives medians of wall and CPU time and their ratio to the floor.
 
     python benchmarks/bench_cli.py [ROUNDS]
 """
@@ -9,6 +9,7 @@ slows both alike; the table gives medians and the ratio to the floor.
 from __future__ import annotations
 
 import math
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,11 +37,19 @@ CALC = [
 ]
 
 
-def _seconds(argv) -> float:
-    """Wall time of one run; NaN when the command fails (the table says so)."""
-    start = time.perf_counter()
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _seconds(argv) -> tuple[float, float]:
+    """Wall and CPU time of one run (CPU time is steadier on a busy machine); NaN when the
+    command fails (the table says so)."""
+    start, cpu = time.perf_counter(), _cpu()
     done = subprocess.run(argv, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start if done.returncode == 0 else math.nan
+    if done.returncode != 0:
+        return math.nan, math.nan
+    return time.perf_counter() - start, _cpu() - cpu
 
 
 def main(rounds: int = 15) -> None:
@@ -58,14 +67,15 @@ def main(rounds: int = 15) -> None:
         for _ in range(rounds):
             for name, argv in commands.items():
                 times[name].append(_seconds(argv))
-    floor = statistics.median(next(iter(times.values())))
-    print(f"{'command':<34}{'median ms':>10}{'x floor':>9}")
+    first = next(iter(times.values()))
+    floor = [statistics.median(t[i] for t in first) for i in (0, 1)]
+    print(f"{'command':<30}{'wall ms':>9}{'x floor':>9}{'CPU ms':>9}{'x floor':>9}")
     for name, values in times.items():
-        if any(math.isnan(v) for v in values):
-            print(f"{name:<34}{'failed':>10}")
+        if any(math.isnan(w) for w, _ in values):
+            print(f"{name:<30}{'failed':>9}")
             continue
-        median = statistics.median(values)
-        print(f"{name:<34}{median * 1000:>10.0f}{median / floor:>9.2f}")
+        wall, cpu = (statistics.median(t[i] for t in values) for i in (0, 1))
+        print(f"{name:<30}{wall * 1000:>9.0f}{wall / floor[0]:>9.2f}{cpu * 1000:>9.0f}{cpu / floor[1]:>9.2f}")
 
 
 if __name__ == "__main__":

@@ -1001,3 +1001,28 @@ def test_usage_errors_are_one_line_in_the_language():
     )
     code, out = run("calc", "--lang", "fr")
     assert code == 2 and out.strip().startswith("xlcalc: error: --lang must be one of ja, en, got 'fr'")
+
+
+def test_report_levels_and_summary_in_the_language(tmp_path):
+    # issue 12: `--margin-call 100` turned every position into a loss-cut; the summary line was English
+    positions = tmp_path / "p.csv"
+    positions.write_text(
+        "symbol,side,entry_price,quantity,leverage,price,deposit\nBTC,long,10000000,0.1,2,9000000,1000000\n",
+        encoding="utf-8",
+    )
+    out_file = tmp_path / "r.xlsx"
+    code, out = run("report", str(positions), "-o", str(out_file), "--margin-call", "100")
+    assert code == 2 and "did you mean 100 %?" in out and not out_file.exists()
+    code, out = run(
+        "report",
+        str(positions),
+        "-o",
+        str(out_file),
+        "--margin-call",
+        "100%",
+        "--loss-cut",
+        "50 %",
+        env={"LANG": "ja_JP.UTF-8"},
+    )
+    assert code == 0, out
+    assert out.strip() == f"{out_file}: 建玉 1 件、除外 0 行 (入力 1 行)"

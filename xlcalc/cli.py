@@ -107,6 +107,8 @@ LEVEL = _Human("level", parse_level)
 RATE = _Human("rate", parse_rate)
 LEVERAGE = _Human("leverage", parse_leverage)
 PERCENT = _Human("percent", parse_percent)
+# the report takes a level or its default, not "none" (build_report has no "no such level" yet)
+LEVEL_NO_NONE = _Human("level", parse_level, allow_none=False)
 
 
 def _remember_lang(ctx, _param, value):
@@ -1311,8 +1313,10 @@ def loan(
 @click.option(
     "--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price."
 )
-@click.option("--margin-call", "margin_call_level", type=LEVEL, help="Margin-call level: 100%, 1.0 or none.")
-@click.option("--loss-cut", "loss_cut_level", type=LEVEL, help="Loss-cut level: 50%, 0.5 or none.")
+@click.option(
+    "--margin-call", "margin_call_level", type=LEVEL_NO_NONE, help="Margin-call level: 100% or 1.0."
+)
+@click.option("--loss-cut", "loss_cut_level", type=LEVEL_NO_NONE, help="Loss-cut level: 50% or 0.5.")
 @click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
 @lang_option
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")

@@ -631,7 +631,7 @@ def test_liq_as_complete_as_a_futures_calculator():
     assert "Maintenance ratio, xlcalc (balance ÷ maintenance) 1,250.00 %" in text
     assert "Margin ratio, Binance (maintenance ÷ balance) 8.00 %" in text
     # the same liquidation price as with the wallet given
-    lp = [line for line in out.splitlines() if line.startswith("Liquidation price")][0]
+    lp = next(line for line in out.splitlines() if line.startswith("Liquidation price"))
     code, out2 = run(
         "liq", "--side", "long", "--entry", "60000", "--qty", "1", "--wallet", "3000", "--mmr", "0.004"
     )

@@ -1026,3 +1026,11 @@ def test_report_levels_and_summary_in_the_language(tmp_path):
     )
     assert code == 0, out
     assert out.strip() == f"{out_file}: 建玉 1 件、除外 0 行 (入力 1 行)"
+
+
+def test_exchanges_in_japanese_with_conventions():
+    code, out = run("exchanges", "--lang", "ja")
+    assert code == 0
+    assert "出典: https://" in out and "確認)" in out and "source:" not in out
+    line = next(x for x in out.splitlines() if x.startswith("gmo_coin_fx "))
+    assert "追証ライン" not in line and "ロスカットライン 75.00 %" in line  # no margin call at GMO Coin

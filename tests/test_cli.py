@@ -124,7 +124,8 @@ def test_calc_stop_and_risk():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--side", "up"], "xlcalc: error: side must be"),
+        (["--side", "up"], "xlcalc: error: --side: side must be"),
+        (["--deposit", "-5"], "xlcalc: error: --deposit: deposit must be a number >= 0, got -5.0"),
         (["--qty", "-1"], "xlcalc: error: --qty must be greater than 0, got '-1'"),
         (["--leverage", "0"], "xlcalc: error: --leverage must be greater than 0, got '0'"),
         (
@@ -215,7 +216,7 @@ def test_errors_speak_the_commands_language():
     )
     assert code == 2
     assert (
-        out.strip() == "xlcalc: error: 売買は買い/売り（long/short, buy/sell, +1/-1）"
+        out.strip() == "xlcalc: error: --side: 売買は買い/売り（long/short, buy/sell, +1/-1）"
         "でなければなりません（値: '横'）"
     )
 

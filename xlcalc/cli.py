@@ -63,6 +63,56 @@ def _one_line_usage(exc: click.UsageError, lang: str) -> str:
     return f"{message} ({command} --help)"
 
 
+# The option that feeds each core argument, so that an error names what the user typed.
+_OPTION_OF = {
+    "side": "--side",
+    "entry_price": "--entry",
+    "quantity": "--qty",
+    "leverage": "--leverage",
+    "deposit": "--deposit",
+    "price": "--price",
+    "fees": "--fees",
+    "basis": "--basis",
+    "stop_price": "--stop",
+    "fill_price": "--gap-price",
+    "risk": "--risk",
+    "daily_rate": "--daily-fee",
+    "days": "--days",
+    "tick_size": "--tick",
+    "quote_rate": "--quote-rate",
+    "wallet_balance": "--wallet",
+    "mmr": "--mmr",
+    "maintenance_amount": "--cum",
+    "taker_fee": "--taker-fee",
+    "other_maintenance": "--other-maintenance",
+    "other_pnl": "--other-pnl",
+    "contracts": "--contracts",
+    "contract_value": "--contract-value",
+    "mm_basis": "--mm-basis",
+    "effective_leverage": "--effective",
+    "loan": "--loan",
+    "collateral_quantity": "--collateral",
+    "interest": "--interest",
+    "annual_rate": "--annual-rate",
+    "liquidation_fee": "--liquidation-fee",
+    "balance": "--balance",
+    "symbol": "--symbol",
+}
+
+
+def _error_line(exc, lang: str) -> str:
+    """A core error with the option that fed the argument in front, in ``lang``; the row of an
+    array is left out (each option is one value)."""
+    argument = getattr(exc, "argument", None)
+    option = _OPTION_OF.get(argument)
+    if option is None or getattr(exc, "expected", None) is None:
+        return error_text(exc, lang)
+    bare = InputError(
+        str(exc).split(" at row ")[0], argument=argument, expected=exc.expected, value=exc.value
+    )
+    return f"{option}: {error_text(bare, lang)}"
+
+
 class _Group(click.Group):
     """Turns xlcalc's errors and click's usage errors into one clear line instead of a
     traceback or a usage block, in the command's language; a closed pipe ends quietly."""
@@ -79,7 +129,7 @@ class _Group(click.Group):
             click.echo(f"xlcalc: error: {_one_line_usage(exc, _lang_of(ctx))}", err=True)
             ctx.exit(2)
         except (InputError, OSError) as exc:
-            click.echo(f"xlcalc: error: {error_text(exc, _lang_of(ctx))}", err=True)
+            click.echo(f"xlcalc: error: {_error_line(exc, _lang_of(ctx))}", err=True)
             ctx.exit(2)
 
 

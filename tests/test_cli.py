@@ -1035,3 +1035,46 @@ def test_exchanges_in_japanese_with_conventions():
     assert "出典: https://" in out and "確認)" in out and "source:" not in out
     line = next(x for x in out.splitlines() if x.startswith("gmo_coin_fx "))
     assert "追証ライン" not in line and "ロスカットライン 75.00 %" in line  # no margin call at GMO Coin
+
+
+def test_presets_file_may_name_the_account_currency(tmp_path):
+    user = tmp_path / "mine.csv"
+    user.write_text(
+        "id,name,product,max_leverage,margin_call_level,loss_cut_level,currency,source_url,as_of\n"
+        "my_btcjpy,My exchange,BTC/JPY,2,100%,50%,JPY,https://example.com,2026-11-20\n",
+        encoding="utf-8",
+    )
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "10000000",
+        "--qty",
+        "0.1",
+        "--deposit",
+        "1000000",
+        "--exchange",
+        "my_btcjpy",
+        "--presets",
+        str(user),
+    )
+    assert code == 2 and "margin_call_level must be a number, got '100%'" in out
+    user.write_text(user.read_text(encoding="utf-8").replace("100%,50%", "1.0,0.5"), encoding="utf-8")
+    code, out = run(
+        "calc",
+        "--side",
+        "long",
+        "--entry",
+        "10000000",
+        "--qty",
+        "0.1",
+        "--deposit",
+        "1000000",
+        "--exchange",
+        "my_btcjpy",
+        "--presets",
+        str(user),
+    )
+    assert code == 0, out
+    assert "Required margin ¥500,000" in flat(out)

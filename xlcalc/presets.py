@@ -63,6 +63,8 @@ def _number(text: str, col: str, source, line: int) -> float:
     if text == "":
         return math.nan
     try:
+        if text.endswith("%"):  # "50%" as Excel shows a level, like the loan presets
+            return float(text[:-1]) / 100
         return float(text)
     except ValueError:
         raise InputError(
@@ -84,9 +86,10 @@ def _read(data: bytes, source) -> list[dict]:
         if not any(c.strip() for c in cells):
             continue
         raw = dict(zip(header, cells))
-        row = {}
+        # columns of their own (a user's "currency", say) are kept as text after the known ones
+        row = {col: (raw.get(col) or "").strip() for col in header if col and col not in COLUMNS}
         for col in COLUMNS:
-            value = raw.get(col, "")
+            value = raw.get(col) or ""
             row[col] = _number(value, col, source, line) if col in _NUMERIC else value.strip()
         rows.append(row)
     return rows
@@ -236,7 +239,8 @@ def resolve_levels(
 
 
 def account_currency(preset: dict | None):
-    """The preset's account currency (its ``currency`` column), or None when not given.
+    """The preset's account currency (a ``currency`` column, which a user's presets file may
+    add), or None when not given.
 
     >>> account_currency({"currency": "jpy"}), account_currency({"id": "x"}), account_currency(None)
     ('JPY', None, None)

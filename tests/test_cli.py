@@ -1044,37 +1044,7 @@ def test_presets_file_may_name_the_account_currency(tmp_path):
         "my_btcjpy,My exchange,BTC/JPY,2,100%,50%,JPY,https://example.com,2026-11-20\n",
         encoding="utf-8",
     )
-    code, out = run(
-        "calc",
-        "--side",
-        "long",
-        "--entry",
-        "10000000",
-        "--qty",
-        "0.1",
-        "--deposit",
-        "1000000",
-        "--exchange",
-        "my_btcjpy",
-        "--presets",
-        str(user),
-    )
-    assert code == 2 and "margin_call_level must be a number, got '100%'" in out
-    user.write_text(user.read_text(encoding="utf-8").replace("100%,50%", "1.0,0.5"), encoding="utf-8")
-    code, out = run(
-        "calc",
-        "--side",
-        "long",
-        "--entry",
-        "10000000",
-        "--qty",
-        "0.1",
-        "--deposit",
-        "1000000",
-        "--exchange",
-        "my_btcjpy",
-        "--presets",
-        str(user),
-    )
+    args = "--side long --entry 10000000 --qty 0.1 --deposit 1000000 --exchange my_btcjpy".split()
+    code, out = run("calc", *args, "--presets", str(user))
     assert code == 0, out
-    assert "Required margin ¥500,000" in flat(out)
+    assert "Required margin ¥500,000" in flat(out) and "Margin-call level: 100.00 %" in out

@@ -51,8 +51,9 @@ def test_bybit_usdt_classic_examples():
     # help.bybit.com 900000181046 "Liquidation Price (USDT Contract)", isolated, MMR 0.5 %:
     # long 1 BTC at 10,000, 50x: 10,000 x (1 - 2 % + 0.5 %) = 9,850;
     # short 1 BTC at 8,000, 40x: 8,000 x (1 + 2.5 % - 0.5 %) = 8,160.
-    assert xc.liquidation_price(10_000 / 50, "long", 10_000, 1, 0.005, mm_basis="entry") == pytest.approx(9_850)
-    assert xc.liquidation_price(8_000 / 40, "short", 8_000, 1, 0.005, mm_basis="entry") == pytest.approx(8_160)
+    long_ = xc.liquidation_price(10_000 / 50, "long", 10_000, 1, 0.005, mm_basis="entry")
+    short = xc.liquidation_price(8_000 / 40, "short", 8_000, 1, 0.005, mm_basis="entry")
+    assert long_ == pytest.approx(9_850) and short == pytest.approx(8_160)
 
 
 def test_mcs_isolated_examples_are_inverse_on_entry_value():
@@ -185,7 +186,8 @@ def test_hedge_max_takes_each_symbols_larger_side():
     with pytest.raises(xc.InputError, match="quote_rate must be one number or one per position"):
         account_state(2_000_000, side, entry, entry, qty, 2, quote_rate=[1, 2])
     # cross_account takes the symbols as an argument too
-    pos = pd.DataFrame({"side": side, "entry_price": entry, "mark_price": entry, "quantity": qty, "mmr": 0.01})
+    pos = pd.DataFrame({"side": side, "entry_price": entry, "mark_price": entry, "quantity": qty,
+                        "mmr": 0.01})
     by_arg = xc.cross_account(pos, 2_000_000, symbol=sym, hedge="max")
     by_column = xc.cross_account(pos.assign(symbol=sym), 2_000_000, hedge="max")
     assert by_arg.maintenance_margin == by_column.maintenance_margin == pytest.approx(30_000 + 5_000)
@@ -385,3 +387,14 @@ def test_hedge_max_liquidation_is_the_first_crossing(long_qty, short_qty, mark, 
     assert gap(lp) == pytest.approx(0, abs=1e-6 * max(wallet, mark * (long_qty + short_qty)))
     grid = np.linspace(mark, lp, 400)[1:-1]
     assert (gap(grid) > -1e-6 * max(wallet, mark)).all()
+
+
+def test_inverse_entry_basis_with_coin_tiers():
+    # tiers in coin (Binance COIN-M style): the tier of the entry value N·V/P0 applies, fixed
+    coin_tiers = xc.tier_table([[0, 5, 0.005], [5, 10, 0.01], [10, 20, 0.02]])
+    value = 600_000.0  # 12 BTC at 50,000: third tier, 2 %, amount 5 x 0.005 + 10 x 0.01 = 0.125
+    lp = inverse.liquidation_price(3.0, "long", 50_000, value, 1, None, tiers=coin_tiers, mm_basis="entry")
+    one = inverse.liquidation_price(3.0, "long", 50_000, value, 1, 0.02, maintenance_amount=0.125,
+                                    mm_basis="entry")
+    assert lp == pytest.approx(one, rel=1e-12)
+    assert inverse.equity(3.0, "long", 50_000, lp, value, 1) == pytest.approx(12 * 0.02 - 0.125)

@@ -207,7 +207,7 @@ def _money_rule(margin_rounding) -> str:
 
 
 def _rounded_money(a, amount, margin_rounding, money_unit):
-    if _money_rule(margin_rounding) == "none":
+    if margin_rounding == "none" or _money_rule(margin_rounding) == "none":
         return amount
     unit = a.number("money_unit", money_unit)
     units = amount / unit

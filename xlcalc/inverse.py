@@ -346,7 +346,7 @@ def bankruptcy_price(wallet_balance, side, entry_price, contracts, contract_valu
         else:
             check_rates(np.zeros(1), float(np.max(fee)), name="taker_fee")
             pb = nv * (s + fee) / (wb + upnl + s * nv / p0)
-    return a.out(round_to_tick(positive_or_nan(np.asarray(pb, dtype=float)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(pb), s, tick_size))
 
 
 def trigger_price(wallet_balance, side, entry_price, contracts, contract_value, leverage, level,

@@ -458,7 +458,11 @@ def _status(ratio, levels, safe_level):
 @click.option("--gap-price", type=PRICE, help="Fill price on a gap, for the shortfall.")
 @click.option("--stop", "stop_price", type=PRICE, help="Stop-loss price.")
 @click.option("--risk", type=RATE, help="Share of the deposit to risk at the stop: 2% or 0.02.")
-@click.option("--tick", type=POSITIVE, help="Price tick of the instrument (sets the decimals shown).")
+@click.option(
+    "--tick",
+    type=POSITIVE,
+    help="Price tick: prices rounded to it the safe way (a long's up, a short's down) and shown at its decimals.",
+)
 @click.option("--currency", help="Account currency for money: JPY (¥, no decimals), USD, USDT, EUR, BTC...")
 @click.option(
     "--quote-rate",

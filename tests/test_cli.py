@@ -583,6 +583,26 @@ def test_import_cli_leaves_pandas_openpyxl_xlwings_out():
     assert proc.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        "calc --side long --entry 100 --qty 1 --leverage 2 --deposit 50 --ladder --days 3 --daily-fee 0.1%",
+        "loan --loan 10 --collateral 1 --price 30 --margin-call-ltv 80%",
+        "exchanges",
+    ],
+)
+def test_light_commands_stay_light(command):
+    # the commands that answer in the terminal run without pandas, openpyxl or xlwings
+    code = (
+        "import sys; from xlcalc.cli import main\n"
+        f"try:\n    main({command.split()!r}, standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+        "print([m for m in ('pandas', 'openpyxl', 'xlwings') if m in sys.modules], file=sys.stderr)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
 def test_closed_pipe_ends_quietly():
     # `xlcalc exchanges | head`: the reader is gone before xlcalc writes
     proc = subprocess.Popen(

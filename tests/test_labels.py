@@ -32,3 +32,18 @@ def test_label_knows_every_key_in_every_language():
     for lang in LANGUAGES:
         for key in TABLES["en"]:
             assert label(key, lang)
+
+
+def test_no_key_is_written_twice_in_a_table():
+    # a dict literal keeps the last of two equal keys silently: one label would vanish
+    import ast
+    from pathlib import Path
+
+    import xlcalc.labels as labels
+
+    tree = ast.parse(Path(labels.__file__).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+            keys = [ast.unparse(k) for k in node.value.keys if k is not None]
+            twice = sorted({k for k in keys if keys.count(k) > 1})
+            assert not twice, f"{node.targets[0].id} writes {twice} twice"

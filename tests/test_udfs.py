@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import xlcalc as xc
-from xlcalc import labels, udfs
+from xlcalc import arguments, labels, udfs
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from xlwings_stubs import MISSING, call_like_excel, classic_udfs  # noqa: E402
+from xlwings_stubs import MISSING, call_like_excel, classic_udfs, office_js_cell  # noqa: E402
 
 NAMES = udfs.__all__
 # The core function each Excel function exposes, for argument names and order.
@@ -77,6 +77,18 @@ def test_arguments_follow_the_python_api(name):
     # optional exactly where the API has a default
     assert [p.default is inspect.Parameter.empty for p in ours] == \
            [p.default is inspect.Parameter.empty for p in theirs]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_wizard_help_comes_from_the_argument_table(classic, name):
+    _, module = classic
+    api = CORE.get(name, {"XLC_STATUS": xc.status, "XLC_PRESET": udfs._preset_values}.get(name))
+    core_params = {p.name: p for p in params(api)}
+    for a in getattr(module, name).__xlfunc__["args"]:
+        default = core_params[a["name"]].default if a["name"] in core_params else "en"  # lang
+        assert a["doc"] == arguments.help_text(a["name"], "en", function=api.__name__, default=default)
+        assert ("optional" in a) == (default is not inspect.Parameter.empty)
+        assert a.get("optional") is None  # empty or omitted: the core's own default applies
 
 
 def test_status_and_preset_arguments():
@@ -245,6 +257,40 @@ def test_liquidation_price_with_tiers(classic):
     assert got == [[expected]]
 
 
+def test_one_cell_takes_the_fast_path_with_the_same_error_rules(classic, monkeypatch):
+    _, m = classic
+    calls = []
+    original = m._evaluate_ranges
+    monkeypatch.setattr(m, "_evaluate_ranges", lambda *a: calls.append(a) or original(*a))
+    base = [1e6, "long", 1e7, 9e6, 0.1, 2.0]
+    assert call_like_excel(m.XLC_RATIO, *base) == [[xc.maintenance_ratio(*base)]]
+    assert call_like_excel(m.XLC_RATIO, *base, "mark", 12_000.0) == [
+        [xc.maintenance_ratio(*base, basis="mark", fees=12_000.0)]]
+    assert call_like_excel(m.XLC_RATIO, *base[:3], "abc", *base[4:]) == [
+        ["#VALUE! price must be a number, got 'abc'"]]
+    assert call_like_excel(m.XLC_RATIO, *base[:3], -2146826246, *base[4:]) == [
+        ["#VALUE! price must be a number, got '#N/A'"]]
+    assert call_like_excel(m.XLC_RATIO, 1e6, "up", *base[2:]) == [
+        ["#VALUE! side must be long/short, buy/sell, 買い/売り or +1/-1, got 'up'"]]
+    assert call_like_excel(m.XLC_RATIO, None, *base[1:]) == [["#VALUE! deposit is empty"]]
+    assert call_like_excel(m.XLC_RATIO, *base, "sideways") == [
+        ["#VALUE! basis must be 'entry' or 'mark', got 'sideways'"]]
+    assert calls == []
+    # one range among the arguments: the range path, row by row the same answers
+    got = call_like_excel(m.XLC_RATIO, None, *base[1:3], col(9e6, "abc"), *base[4:])
+    assert got == [["#VALUE! deposit is empty"]] * 2 and len(calls) == 1
+
+
+def test_error_text_is_said_from_the_error_parts():
+    try:
+        xc.required_margin([100.0, 100.0], [1.0, -2.0], 2)
+    except xc.InputError as err:
+        assert str(err).endswith(" at row 1")
+        assert udfs._error_text(err) == "#VALUE! quantity must be a positive number, got -2.0"
+    assert udfs._error_text(ValueError("tiers must have at least one row")) == (
+        "#VALUE! tiers must have at least one row")
+
+
 # -- property: the Excel functions equal the core, cell by cell ---------------------------
 _NUMBER = {
     "deposit": (0, 1e7), "wallet_balance": (0, 1e7), "capital": (1, 1e7), "entry_price": (1, 1e7),
@@ -314,13 +360,20 @@ def test_property_equals_core(classic, name, data):
             assert cell == want, (row_args, cell, want)
 
 
-def test_unreachable_level_is_an_empty_cell_in_both_runtimes(monkeypatch):
-    deposit = np.array([[5_000.0], [20_000.0], [-1.0]])
-    # classic: NaN, which xlwings writes as an empty cell (see call_like_excel tests above)
-    got = udfs.XLC_LOSSCUT_PRICE(deposit[:2], "long", 50_000, 0.2, 2, 0.5)
-    assert got.dtype == float and got[0, 0] == 37_500 and math.isnan(got[1, 0])
-    # xlwings Lite writes NaN as #NUM!, so there the cell is None
-    monkeypatch.setattr(udfs, "_NAN_AS_NONE", True)
-    assert udfs.XLC_LOSSCUT_PRICE(deposit[:2], "long", 50_000, 0.2, 2, 0.5).tolist() == [[37_500.0], [None]]
-    assert udfs.XLC_LOSSCUT_PRICE(deposit, "long", 50_000, 0.2, 2, 0.5).tolist() == [
-        [37_500.0], [None], ["#VALUE! deposit must be a number >= 0, got -1.0"]]
+def test_unreachable_level_is_none_for_every_runtime(classic):
+    _, m = classic
+    deposit = col(5_000.0, 20_000.0, -1.0)
+    # None in an object array: classic, Lite and Server all write it as an empty cell
+    # (Lite and Server would write a NaN as #NUM!)
+    for got in (udfs.XLC_LOSSCUT_PRICE(np.array(deposit), "long", 50_000, 0.2, 2, 0.5),
+                udfs.XLC_LOSSCUT_PRICE(np.array([[20_000.0]]), "long", 50_000, 0.2, 2, 0.5)):
+        assert got.dtype == object and None in got.ravel().tolist()
+        assert not any(isinstance(c, float) and math.isnan(c) for c in got.ravel())
+    raw = m.XLC_LOSSCUT_PRICE(np.array(deposit), "long", 50_000.0, 0.2, 2.0, 0.5)
+    assert [[office_js_cell(c) for c in row] for row in raw.tolist()] == [
+        [37_500.0], [""], ["#VALUE! deposit must be a number >= 0, got -1.0"]]
+    assert call_like_excel(m.XLC_LOSSCUT_PRICE, deposit, "long", 50_000.0, 0.2, 2.0, 0.5) == [
+        [37_500.0], [""], ["#VALUE! deposit must be a number >= 0, got -1.0"]]
+    # the same for a single cell (the scalar fast path) and for a bankruptcy price
+    assert call_like_excel(m.XLC_LOSSCUT_PRICE, 20_000.0, "long", 50_000.0, 0.2, 2.0, 0.5) == [[""]]
+    assert office_js_cell(m.XLC_BANKRUPTCY_PRICE(20_000.0, "long", 50_000.0, 0.2)[0, 0]) == ""

@@ -21,6 +21,7 @@ import pathlib
 import statistics
 import sys
 import timeit
+from functools import partial
 
 import numpy as np
 
@@ -78,7 +79,7 @@ def one_cell(rounds):
     for name, core, xlc, cell in CELLS:
         for label, args in (("1x1 arrays", [np.array([[v]]) for v in cell]), ("plain values", list(cell))):
             assert xlc(*args).tolist() == [[core(*cell)]], name  # same answer before timing
-            t_core, t_xlc = per_call(lambda: core(*cell), lambda: xlc(*args), rounds)
+            t_core, t_xlc = per_call(partial(core, *cell), partial(xlc, *args), rounds)
             print(f"{name:<19}{label:<16}{t_core:>8.1f}{t_xlc:>8.1f}{t_xlc - t_core:>+10.1f}"
                   f"{t_xlc / t_core:>7.2f}x", flush=True)
 
@@ -120,23 +121,25 @@ def main(argv=None):
     with classic_udfs() as (_, classic):
         for name, core, xlc, names in CASES:
             for side in ("words", "+1/-1"):
-                src = dict(data, side=np.where(data["side"] == "long", 1.0, -1.0)) if side == "+1/-1" else data
+                numeric = dict(data, side=np.where(data["side"] == "long", 1.0, -1.0))
+                src = numeric if side == "+1/-1" else data
                 arrays = [src[k] for k in names]
                 lists = [v.tolist() for v in arrays]
                 bad = [a.copy() for a in arrays]
                 bad[names.index("quantity")][n // 3, 0] = -1.0  # one bad row
                 # the UDF must agree with the core before it is timed
-                assert np.array_equal(np.asarray(xlc(*arrays), dtype=float), core(*arrays), equal_nan=True), name
+                got = np.asarray(xlc(*arrays), dtype=float)  # None (never reached) -> NaN
+                assert np.array_equal(got, core(*arrays), equal_nan=True), name
                 rows = [
-                    ("2-D arrays", *paired(lambda: core(*arrays), lambda: xlc(*arrays), opts.repeat)),
-                    ("lists of lists", *paired(lambda: core(*lists), lambda: xlc(*lists), opts.repeat)),
-                    ("1 bad row (slow path)", *paired(lambda: core(*arrays), lambda: xlc(*bad),
+                    ("2-D arrays", *paired(partial(core, *arrays), partial(xlc, *arrays), opts.repeat)),
+                    ("lists of lists", *paired(partial(core, *lists), partial(xlc, *lists), opts.repeat)),
+                    ("1 bad row (slow path)", *paired(partial(core, *arrays), partial(xlc, *bad),
                                                       max(3, opts.repeat // 3))),
                 ]
                 if side == "words":
                     com = [tuple(map(tuple, v)) for v in lists]  # tuples of tuples, as COM delivers
                     rows.append(("+ xlwings conversion", *paired(
-                        lambda: core(*arrays), lambda: end_to_end(classic, name, com), 3, number=1)))
+                        partial(core, *arrays), partial(end_to_end, classic, name, com), 3, number=1)))
                 for label, t_core, t_xlc in rows:
                     print(f"{name:<19}{side:<7}{label:<23}{t_core:>9.2f}{t_xlc:>9.2f}"
                           f"{t_xlc / t_core - 1:>+10.0%}", flush=True)

@@ -253,7 +253,8 @@ def test_liquidation_price_with_tiers(classic):
     rows = [[0.0, 50_000.0, 0.004, 0.0], [50_000.0, 250_000.0, 0.005, 50.0]]
     got = call_like_excel(m.XLC_LIQ_PRICE, 1_000.0, "long", 10_000.0, 1.0, None,
                           MISSING, MISSING, MISSING, tiers)
-    expected = xc.liquidation_price(1_000, "long", 10_000, 1, None, tiers=[["floor", "cap", "mmr", "cum"], *rows])
+    expected = xc.liquidation_price(1_000, "long", 10_000, 1, None,
+                                    tiers=[["floor", "cap", "mmr", "cum"], *rows])
     assert got == [[expected]]
 
 

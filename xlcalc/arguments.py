@@ -55,12 +55,14 @@ EN = {
     "ratio": "Maintenance ratio as a fraction (2.27 = 227 %).",
     "margin_call_level": "Margin-call level as a fraction (1 = 100 %). Text none/なし: no margin call.",
     "loss_cut_level": "Loss-cut level as a fraction (0.5 = 50 %). Text none/なし: no loss-cut.",
-    "safe_level": "Safe level as a fraction (3 = 300 %): below it the status is caution. Empty: no safe zone.",
+    "safe_level": "Safe level as a fraction (3 = 300 %): below it the status is caution. "
+                  "Empty: no safe zone.",
     # venue conventions (SPEC §8)
     "tick_size": "Price tick; the price is rounded to it conservatively (a long's up, a short's down). "
                  "Empty: no rounding.",
     "quote_rate": "Account currency per unit of the quote currency (EUR/USD in a JPY account: USD/JPY), > 0.",
-    "mm_basis": "Price the maintenance margin is valued at: mark (Binance, Bybit UTA) or entry (Bybit classic).",
+    "mm_basis": "Price the maintenance margin is valued at: mark (Binance, Bybit UTA) or entry "
+                "(Bybit classic).",
     "hedge": "Margin of hedged positions (両建て): sum (every leg) or max (the larger side per symbol).",
     "symbol": "Symbol of the position, e.g. BTCUSDT.",
     # perpetuals
@@ -81,6 +83,7 @@ EN = {
     "collateral_quantity": "Collateral held, in coins (担保数量), > 0.",
     "interest": "Interest accrued and unpaid (未払利息), >= 0.",
     "liquidation_fee": "Liquidation fee as a fraction of the collateral sold (0.02 = 2 %), >= 0.",
+    "annual_rate": "Interest rate per year as a fraction (0.08 = 8 %/year), >= 0.",
     # presets and the surfaces
     "exchange_id": "Preset id, e.g. bitflyer_cfd, gmo_coin_fx (see xlcalc exchanges).",
     "field": "Preset column, e.g. loss_cut_level, margin_call_level, basis, max_leverage, source_url.",
@@ -117,7 +120,8 @@ JA = {
     "margin_call_level": "追証ライン（割合、1 = 100 %）。文字 none/なし：追証なし。",
     "loss_cut_level": "ロスカットライン（割合、0.5 = 50 %）。文字 none/なし：ロスカットなし。",
     "safe_level": "安全ライン（割合、3 = 300 %）：これを下回ると「注意」。空欄：安全ラインなし。",
-    "tick_size": "呼値（ティック）。価格を安全側に丸めます（買いは切り上げ、売りは切り捨て）。空欄：丸めない。",
+    "tick_size": "呼値（ティック）。価格を安全側に丸めます（買いは切り上げ、売りは切り捨て）。"
+                 "空欄：丸めない。",
     "quote_rate": "決済通貨 1 単位あたりの口座通貨（円口座の EUR/USD なら USD/JPY）、正の数。",
     "mm_basis": "維持証拠金の評価価格：mark（Binance、Bybit UTA）または entry（Bybit クラシック）。",
     "hedge": "両建ての証拠金：sum（全建玉の合計）または max（銘柄ごとに多い側のみ）。",
@@ -137,6 +141,7 @@ JA = {
     "collateral_quantity": "担保数量（コイン）、正の数。",
     "interest": "未払利息、0 以上。",
     "liquidation_fee": "清算手数料（売却される担保に対する割合、0.02 = 2 %）、0 以上。",
+    "annual_rate": "年利（割合、0.08 = 年 8 %）、0 以上。",
     "exchange_id": "プリセット ID（例：bitflyer_cfd、gmo_coin_fx。xlcalc exchanges で一覧）。",
     "field": "プリセットの列（例：loss_cut_level、margin_call_level、basis、max_leverage、source_url）。",
     "path": "独自のプリセットファイル（CSV）。組み込みのプリセットに追加されます。",

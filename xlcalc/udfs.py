@@ -412,8 +412,10 @@ XLC_MARGINCALL_PRICE = _excel_function(
     "XLC_MARGINCALL_PRICE", core.margin_call_price,
     "Margin-call price (追証価格): where the ratio falls to the margin-call level. Empty if never reached.")
 XLC_REQUIRED_MARGIN = _excel_function(
-    "XLC_REQUIRED_MARGIN", core.required_margin, "Required margin (必要証拠金) = price x quantity / leverage.")
-XLC_PNL = _excel_function("XLC_PNL", core.unrealized_pnl, "Unrealized P&L (評価損益) at price; negative is a loss.")
+    "XLC_REQUIRED_MARGIN", core.required_margin,
+    "Required margin (必要証拠金) = price x quantity / leverage.")
+XLC_PNL = _excel_function(
+    "XLC_PNL", core.unrealized_pnl, "Unrealized P&L (評価損益) at price; negative is a loss.")
 XLC_EQUITY = _excel_function(
     "XLC_EQUITY", core.equity, "Equity (有効証拠金): deposit + unrealized P&L - unpaid fees.")
 XLC_ADD_DEPOSIT = _excel_function(
@@ -433,7 +435,8 @@ XLC_POSITION_SIZE = _excel_function(
     "Position size (許容損失からの数量) that loses only risk x capital if stopped at stop_price.")
 XLC_LIQ_PRICE = _excel_function(
     "XLC_LIQ_PRICE", perpetual.liquidation_price,
-    "Liquidation price (清算価格) of a USDⓈ-M perpetual (maintenance-margin-rate model). Empty if never reached.",
+    "Liquidation price (清算価格) of a USDⓈ-M perpetual (maintenance-margin-rate model). "
+    "Empty if never reached.",
     empty_with={"mmr": "tiers"})
 XLC_STATUS = _excel_function(
     "XLC_STATUS", core.status,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextvars
 import math
 import numbers
+import sys
 
 import numpy as np
-import pandas as pd
 
 
 # Long arrays are computed in blocks of this many rows (see core._in_blocks); while a block
@@ -45,6 +45,20 @@ EXPECTED = {
     "basis": "'entry' or 'mark'",
     "risk": "a fraction of capital <= 1 (0.02 = 2 %)",
     "not_entry": "different from entry_price",
+    "below_one": "a fraction >= 0 and < 1 (0.005 = 0.5 %)",
+    "same_index": "a Series with the same index as the other Series arguments",
+    "same_length": "an array of the same length as the other arrays",
+}
+
+
+# rule name -> (test of the minimum, test of the maximum, key of EXPECTED). Each test is
+# False for NaN, so a NaN anywhere fails. "below_one" is for rates that must stay under
+# 100 %, such as a maintenance-margin rate (mmr=1.5 would mean 150 % of the notional).
+RULES = {
+    "positive": (lambda lo: lo > 0, lambda hi: hi < math.inf, "positive"),
+    "nonnegative": (lambda lo: lo >= 0, lambda hi: hi < math.inf, "nonnegative"),
+    "any": (lambda lo: lo > -math.inf, lambda hi: hi < math.inf, "finite"),
+    "below_one": (lambda lo: lo >= 0, lambda hi: hi < 1, "below_one"),
 }
 
 
@@ -82,28 +96,73 @@ def parse_basis_word(value) -> float:
     return math.nan
 
 
-class Inputs:
-    """Collects the arguments of one call; see the module docstring."""
+def _pandas():
+    """The pandas module if the caller has imported it, else None.
 
-    __slots__ = ("index", "scalar")
+    xlcalc never imports pandas to check an argument: a caller who has not imported it
+    cannot have passed a Series (this keeps ``import xlcalc`` and the CLI fast, #13).
+    """
+    return sys.modules.get("pandas")
+
+
+def _rows(shape):
+    return shape[0] if len(shape) == 1 else "x".join(map(str, shape))
+
+
+class Inputs:
+    """Collects the arguments of one call; see the module docstring.
+
+    Series arguments must share one index: combining them by position would pair the
+    wrong rows, and aligning by label would invent NaN rows, so different indexes raise an
+    :class:`InputError` naming both arguments (align them first: ``a, b = a.align(b)``).
+    Arrays must have one length (or be a single number); otherwise the error names both
+    arguments and their lengths.
+    """
+
+    __slots__ = ("index", "index_name", "scalar", "shape", "shape_name")
 
     def __init__(self):
         self.index = None
+        self.index_name = None
         self.scalar = True
+        self.shape = None
+        self.shape_name = None
 
     # -- helpers -----------------------------------------------------------------
-    def _raw(self, value):
-        if isinstance(value, pd.Series):
+    def _raw(self, value, name=None):
+        pd = _pandas()
+        if pd is not None and isinstance(value, pd.Series):
             if self.index is None:
-                self.index = value.index
+                self.index, self.index_name = value.index, name
+            elif value.index is not self.index and not value.index.equals(self.index):
+                raise InputError(
+                    f"{name} and {self.index_name} are Series with different indexes; align them "
+                    f"first (e.g. {name}, {self.index_name} = {name}.align({self.index_name}))",
+                    argument=name, expected="same_index", value=None)
             self.scalar = False
-            return value.to_numpy()
-        if isinstance(value, (np.ndarray, list, tuple, pd.Index)):
+            arr = value.to_numpy()
+            self._check_shape(name, arr.shape)
+            return arr
+        if isinstance(value, (np.ndarray, list, tuple)) or (pd is not None and isinstance(value, pd.Index)):
             self.scalar = False
-            return np.asarray(value)
-        if isinstance(value, np.generic):
-            return value
+            arr = np.asarray(value)
+            self._check_shape(name, arr.shape)
+            return arr
         return value
+
+    def _check_shape(self, name, shape):
+        if self.shape is None:
+            self.shape, self.shape_name = shape, name
+            return
+        if shape == self.shape:
+            return
+        try:
+            self.shape = np.broadcast_shapes(self.shape, shape)
+        except ValueError:
+            raise InputError(
+                f"{name} has {_rows(shape)} rows but {self.shape_name} has {_rows(self.shape)}: "
+                "arrays must have the same length (or be a single number)",
+                argument=name, expected="same_length", value=_rows(shape)) from None
 
     def _row(self, flat_pos: int, shape):
         """The row (index label, position, or position tuple) of a flat position; None for a scalar."""
@@ -126,6 +185,10 @@ class Inputs:
         raise input_error(name, expected, shown, row, where)
 
     def _to_float(self, name, raw):
+        if isinstance(raw, (np.ndarray, np.generic)) and raw.dtype.kind in "mM":
+            # numpy would turn a date into days since 1970: a price of 18,262 is worse than an error
+            shown = raw.astype(object)
+            self._fail(name, raw, np.ones(np.shape(raw), dtype=bool), "number", shown)
         try:
             return np.asarray(raw, dtype=float)
         except (TypeError, ValueError):
@@ -134,23 +197,26 @@ class Inputs:
             for i, v in enumerate(arr.ravel()):
                 try:
                     float(v)
-                    ok.flat[i] = not isinstance(v, str) or _is_number_text(v)
+                    ok.flat[i] = (not isinstance(v, str) or _is_number_text(v)) and not isinstance(
+                        v, (np.datetime64, np.timedelta64))
                 except (TypeError, ValueError):
                     ok.flat[i] = False
+            if ok.all():  # a date among numbers: float() took it, refuse it here
+                return np.asarray(arr, dtype=float)
             self._fail(name, arr, ~ok, "number")
 
     # -- public ------------------------------------------------------------------
     def number(self, name, value, *, rule="positive"):
-        """A finite float (array) obeying ``rule``: "positive", "nonnegative" or "any".
+        """A finite float (array) obeying ``rule``, a key of :data:`RULES`.
 
         Scalars come back as ``np.float64`` so that a division by zero gives inf/NaN (then
         "never reached") like the array form, not a Python ZeroDivisionError."""
+        lower, upper, _ = RULES[rule]
         if type(value) is float or type(value) is int:  # fast path: a plain number
             x = np.float64(value)
-            if (x > 0 if rule == "positive" else x >= 0 if rule == "nonnegative" else True) and x == x \
-                    and abs(x) < math.inf:
+            if lower(x) and upper(x):
                 return x
-        raw = self._raw(value)
+        raw = self._raw(value, name)
         if isinstance(raw, str) or raw is None or isinstance(raw, bool):
             if isinstance(raw, str) and _is_number_text(raw):
                 raw = float(raw)
@@ -160,23 +226,30 @@ class Inputs:
         if arr.size == 0:
             return arr
         lo, hi = _min_max(arr)  # NaN propagates into both, so one test each
-        if rule == "positive":
-            if lo > 0 and hi < math.inf:
-                return arr if arr.ndim else arr[()]
-            self._fail(name, arr, ~(np.isfinite(arr) & (arr > 0)), "positive", raw)
-        elif rule == "nonnegative":
-            if lo >= 0 and hi < math.inf:
-                return arr if arr.ndim else arr[()]
-            self._fail(name, arr, ~(np.isfinite(arr) & (arr >= 0)), "nonnegative", raw)
-        else:
-            if lo > -math.inf and hi < math.inf:
-                return arr if arr.ndim else arr[()]
-            self._fail(name, arr, ~np.isfinite(arr), "finite", raw)
+        if lower(lo) and upper(hi):
+            return arr if arr.ndim else arr[()]
+        with np.errstate(invalid="ignore"):
+            bad = ~(lower(arr) & upper(arr))
+        self._fail(name, arr, bad, RULES[rule][2], raw)
         raise AssertionError("unreachable")
+
+    def ratio(self, name, value):
+        """A float (array) where NaN and None are allowed (a figure not known); for levels and ratios."""
+        raw = self._raw(value, name)
+        if raw is None:
+            return np.float64(math.nan)
+        if isinstance(raw, str) or isinstance(raw, bool):
+            if isinstance(raw, str) and _is_number_text(raw):
+                return np.float64(raw)
+            raise input_error(name, "number", raw)
+        if isinstance(raw, np.ndarray) and raw.dtype == object:
+            raw = np.where(np.equal(raw, None), math.nan, raw)
+        arr = self._to_float(name, raw)
+        return arr if arr.ndim else arr[()]
 
     def side(self, name, value):
         """+1.0 / -1.0 (array) from numbers or words (long/short, buy/sell, 買い/売り...)."""
-        raw = self._raw(value)
+        raw = self._raw(value, name)
         if np.ndim(raw) == 0:
             s = parse_side_word(raw.item() if isinstance(raw, np.generic) else raw)
             if math.isnan(s):
@@ -185,30 +258,24 @@ class Inputs:
         arr = np.asarray(raw)
         if arr.dtype.kind in "iuf":  # fast path: no per-element Python
             s = arr.astype(float, copy=False)
-            # |s| <= 1 everywhere and s·s == n  <=>  every s is exactly +1 or -1 (and no NaN)
-            lo, hi = _min_max(s) if s.size else (1.0, 1.0)
-            if not (lo >= -1.0 and hi <= 1.0 and np.dot(s.ravel(), s.ravel()) == s.size):
+            if s.size and not _all_plus_minus_one(s):
                 self._fail(name, s, ~((s == 1.0) | (s == -1.0)), "side", raw)
             return s
-        codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=False)
-        mapped = np.array([parse_side_word(u) for u in uniques], dtype=float)
-        s = mapped[codes].reshape(arr.shape)
+        s = _map_words(arr, parse_side_word)
         if np.isnan(s).any():
             self._fail(name, s, np.isnan(s), "side", arr)
         return s
 
     def basis(self, name, value):
         """True (array) for mark basis, False for entry basis."""
-        raw = self._raw(value)
+        raw = self._raw(value, name)
         if np.ndim(raw) == 0:
             b = parse_basis_word(raw)
             if math.isnan(b):
                 raise input_error(name, "basis", raw)
             return bool(b)
         arr = np.asarray(raw)
-        codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=False)
-        mapped = np.array([parse_basis_word(u) for u in uniques], dtype=float)
-        b = mapped[codes].reshape(arr.shape)
+        b = _map_words(arr, parse_basis_word)
         if np.isnan(b).any():
             self._fail(name, b, np.isnan(b), "basis", arr)
         return b.astype(bool)
@@ -221,8 +288,59 @@ class Inputs:
             result = np.asarray(result, dtype=float)
             if result.ndim == 0:
                 result = np.full(len(self.index), float(result))
-            return pd.Series(result, index=self.index)
+            return _pandas().Series(result, index=self.index)
         return np.asarray(result, dtype=float) * 1.0 if np.ndim(result) == 0 else result
+
+    def out_words(self, words):
+        """Words (an ndarray of str) as an ndarray, or a Series with the caller's index."""
+        if self.index is not None:
+            if words.ndim == 0:
+                words = np.full(len(self.index), words.item())
+            return _pandas().Series(words, index=self.index)
+        return words
+
+
+def _map_words(arr, parse):
+    """``parse`` applied to each element, calling it once per distinct value (no pandas, no sort).
+
+    A column of side or basis words has a handful of distinct values: one mask per value is
+    faster than a Python call per element (and than ``pandas.factorize`` on 65,536-row blocks).
+    """
+    values = arr.ravel().tolist()
+    try:
+        distinct = set(values)
+    except TypeError:  # a list or dict in a cell: parse each (it is refused with its row)
+        distinct = None
+    # True == 1 share one hash: a bool must not borrow the meaning of 1 (or the reverse)
+    if distinct is None or (1 in distinct and any(type(v) is bool for v in values)):
+        return np.fromiter(map(parse, values), float, len(values)).reshape(arr.shape)
+    if len(distinct) <= 16:
+        out = np.full(arr.shape, math.nan)  # NaN-like values equal no key: they stay NaN (refused)
+        try:
+            for key in distinct:
+                out[arr == key] = parse(key)
+            return out
+        except (TypeError, ValueError):  # elements numpy cannot compare one by one
+            pass
+    mapping = {v: parse(v) for v in distinct}
+    return np.fromiter(map(mapping.__getitem__, values), float, len(values)).reshape(arr.shape)
+
+
+def _all_plus_minus_one(s):
+    """True when every element is exactly +1 or -1 (no NaN), reading memory once per block.
+
+    |s| == 1 everywhere <=> min |s| == 1 and max |s| == 1. Elementwise, not a dot product: a
+    BLAS call here woke numpy's thread pool, whose idle threads then spun (#13).
+    """
+    flat = s.ravel()
+    buf = np.empty(min(flat.size, _BLOCK))
+    for start in range(0, flat.size, _BLOCK):
+        block = flat[start:start + _BLOCK]
+        mag = np.abs(block, out=buf[:block.size])
+        lo, hi = mag.min(), mag.max()
+        if not (lo == 1.0 and hi == 1.0):
+            return False
+    return True
 
 
 _BLOCK = BLOCK_ROWS  # a block's second reduction is read from cache, not memory

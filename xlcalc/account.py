@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._inputs import InputError, Inputs
-from .core import _margin_price
+from .core import _margin_price, _quote_rate
 
 __all__ = ["AccountState", "account_state", "market_move_to_level"]
 
@@ -50,7 +50,23 @@ def _one(a, name, value, rule="nonnegative") -> float:
     return float(x)
 
 
-def account_state(deposit, side, entry_price, price, quantity, leverage, basis="entry", fees=0.0):
+def _hedged_margin(margin, side, symbol, hedge):
+    """Σ M over the legs (``"sum"``), or per symbol ``max(Σ M_long, Σ M_short)`` (``"max"``)."""
+    word = str(hedge).strip().lower()
+    if word not in ("sum", "max"):
+        raise InputError(f"hedge must be 'sum' or 'max', got {hedge!r}", argument="hedge", value=hedge)
+    if word == "sum":
+        return float(np.sum(margin))
+    names = np.broadcast_to(np.asarray("" if symbol is None else symbol, dtype=object), margin.shape)
+    total = 0.0
+    for name in dict.fromkeys(names.tolist()):
+        rows = names == name
+        total += max(float(margin[rows & (side > 0)].sum()), float(margin[rows & (side < 0)].sum()))
+    return total
+
+
+def account_state(deposit, side, entry_price, price, quantity, leverage, basis="entry", fees=0.0,
+                  quote_rate=1.0, symbol=None, hedge="sum"):
     """Equity, required margin and ratio of one account holding several positions.
 
     Parameters
@@ -62,6 +78,15 @@ def account_state(deposit, side, entry_price, price, quantity, leverage, basis="
     basis : {"entry", "mark"} or array_like, optional
     fees : float, optional
         The account's unpaid costs, >= 0.
+    quote_rate : float or array_like, optional
+        Account currency per unit of each position's quote currency, > 0 (USD/JPY for a
+        EUR/USD position in a yen account); 1 by default.
+    symbol : array_like, optional
+        Each position's symbol, for ``hedge="max"``; None: every position is one symbol.
+    hedge : {"sum", "max"}, optional
+        ``"sum"`` (default) adds every leg's required margin; ``"max"`` margins each symbol
+        on its larger side, ``max(Σ M_long, Σ M_short)`` (両建て at several Japanese FX
+        brokers; Kraken multi-collateral).
 
     Returns
     -------
@@ -69,7 +94,9 @@ def account_state(deposit, side, entry_price, price, quantity, leverage, basis="
 
     Notes
     -----
-    .. math:: R = \\frac{D - F + \\sum_i s_i (P_i - P_{0,i}) Q_i}{\\sum_i M_i}
+    .. math:: R = \\frac{D - F + \\sum_i s_i (P_i - P_{0,i}) Q_i r_i}{\\sum_i M_i r_i}
+
+    with the sum in the denominator taken per symbol on the larger side for ``hedge="max"``.
 
     Examples
     --------
@@ -80,13 +107,21 @@ def account_state(deposit, side, entry_price, price, quantity, leverage, basis="
     >>> st = xc.account_state(1_000_000, ["long", "short"], 10_000_000, 9_000_000, [0.3, 0.1], 2)
     >>> st.equity, st.required_margin, st.ratio
     (800000.0, 2000000.0, 0.4)
+
+    Margined on the larger side (両建て), only the long's 1,500,000 counts:
+
+    >>> xc.account_state(1_000_000, ["long", "short"], 10_000_000, 9_000_000, [0.3, 0.1], 2,
+    ...                  hedge="max").required_margin
+    1500000.0
     """
     a = Inputs()
     d = _one(a, "deposit", deposit)
     f = _one(a, "fees", fees)
     s, p0, p, q, lev, mark = _legs(side, entry_price, price, quantity, leverage, basis)
-    pnl = float(np.sum(s * (p - p0) * q))
-    margin = float(np.sum(_margin_price(mark, p0, p) * q / lev))
+    r = _quote_rate(a, quote_rate)
+    r = 1.0 if r is None else np.broadcast_to(np.atleast_1d(r), s.shape)
+    pnl = float(np.sum(s * (p - p0) * q * r))
+    margin = _hedged_margin(_margin_price(mark, p0, p) * q / lev * r, s, symbol, hedge)
     eq = d - f + pnl
     ratio = eq / margin if margin > 0 else math.nan
     return AccountState(equity=eq, required_margin=margin, ratio=ratio, pnl=pnl)

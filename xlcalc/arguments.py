@@ -65,6 +65,8 @@ EN = {
                 "(Bybit classic).",
     "hedge": "Margin of hedged positions (両建て): sum (every leg) or max (the larger side per symbol).",
     "symbol": "Symbol of the position, e.g. BTCUSDT.",
+    "margin_rounding": "How the venue rounds the required margin: none or floor (down to money_unit).",
+    "money_unit": "Smallest money amount for rounding (1 for JPY, 0.01 for USD), > 0.",
     # perpetuals
     "wallet_balance": "Wallet balance backing the position (isolated: position margin), >= 0.",
     "mmr": "Maintenance margin rate as a fraction (0.004 = 0.4 %); may be empty with tiers.",
@@ -86,6 +88,7 @@ EN = {
     "annual_rate": "Interest rate per year as a fraction (0.08 = 8 %/year), >= 0.",
     # presets and the surfaces
     "exchange_id": "Preset id, e.g. bitflyer_cfd, gmo_coin_fx (see xlcalc exchanges).",
+    "preset_id": "Loan preset id (see xlcalc loan presets).",
     "field": "Preset column, e.g. loss_cut_level, margin_call_level, basis, max_leverage, source_url.",
     "path": "A presets file of your own (CSV), added to the built-in presets.",
     "lang": "Language of the words: en or ja.",
@@ -97,6 +100,15 @@ EN = {
     "position_size.entry_price": "Planned entry price, > 0.",
     "position_size.leverage": "Leverage cap: the size is at most capital x leverage / entry_price. "
                               "Empty: no cap.",
+    "leverage_plan.safe_level": "Safe level as a fraction (3 = 300 %) for the safe_price column. "
+                                "Text none/なし: no safe level.",
+    "ltv_price.level": "LTV level as a fraction (0.8 = 80 %): margin call or liquidation LTV.",
+    "collateral_to_add.target": "LTV to get back to, as a fraction (0.65 = 65 %).",
+    "repay_to_target.target": "LTV to get back to, as a fraction (0.65 = 65 %).",
+    "loan_ltv.price": "Price of the collateral, > 0.",
+    "collateral_to_add.price": "Price of the collateral, > 0.",
+    "repay_to_target.price": "Price of the collateral, > 0.",
+    "loan_shortfall.fill_price": "Price the collateral is sold at in the liquidation (a gap), > 0.",
 }
 
 JA = {
@@ -126,6 +138,9 @@ JA = {
     "mm_basis": "維持証拠金の評価価格：mark（Binance、Bybit UTA）または entry（Bybit クラシック）。",
     "hedge": "両建ての証拠金：sum（全建玉の合計）または max（銘柄ごとに多い側のみ）。",
     "symbol": "銘柄（例：BTCUSDT）。",
+    "margin_rounding": "必要証拠金の端数処理：none（しない）または floor"
+                       "（money_unit 単位で切り捨て）。",
+    "money_unit": "端数処理の最小単位（円なら 1、USD なら 0.01）、正の数。",
     "wallet_balance": "ウォレット残高（分離マージンではポジション証拠金）、0 以上。",
     "mmr": "維持証拠金率（割合、0.004 = 0.4 %）。ティア表があれば空欄可。",
     "maintenance_amount": "ティアの維持証拠金控除額（cum）、0 以上。",
@@ -143,6 +158,7 @@ JA = {
     "liquidation_fee": "清算手数料（売却される担保に対する割合、0.02 = 2 %）、0 以上。",
     "annual_rate": "年利（割合、0.08 = 年 8 %）、0 以上。",
     "exchange_id": "プリセット ID（例：bitflyer_cfd、gmo_coin_fx。xlcalc exchanges で一覧）。",
+    "preset_id": "ローンのプリセット ID。",
     "field": "プリセットの列（例：loss_cut_level、margin_call_level、basis、max_leverage、source_url）。",
     "path": "独自のプリセットファイル（CSV）。組み込みのプリセットに追加されます。",
     "lang": "表示言語：en または ja。",
@@ -151,6 +167,15 @@ JA = {
     "required_margin.price": "証拠金を計算する価格：建値基準なら建値、時価基準なら現在値。正の数。",
     "position_size.entry_price": "予定の建値、正の数。",
     "position_size.leverage": "レバレッジの上限：数量は 運用資金 × レバレッジ ÷ 建値 まで。空欄：上限なし。",
+    "leverage_plan.safe_level": "安全ライン（割合、3 = 300 %）。safe_price 列に使います。"
+                                "文字 none/なし：なし。",
+    "ltv_price.level": "LTV の水準（割合、0.8 = 80 %）：追証またはロスカットの LTV。",
+    "collateral_to_add.target": "戻したい LTV（割合、0.65 = 65 %）。",
+    "repay_to_target.target": "戻したい LTV（割合、0.65 = 65 %）。",
+    "loan_ltv.price": "担保の価格、正の数。",
+    "collateral_to_add.price": "担保の価格、正の数。",
+    "repay_to_target.price": "担保の価格、正の数。",
+    "loan_shortfall.fill_price": "清算で担保が売られる価格（窓開け）、正の数。",
 }
 
 HELP = {"en": EN, "ja": JA}
@@ -161,6 +186,7 @@ KIND = {
     "side": "text", "basis": "text", "mm_basis": "text", "hedge": "text", "symbol": "text",
     "exchange_id": "text", "field": "text", "path": "text", "lang": "text",
     "margin_call_level": "level", "loss_cut_level": "level", "safe_level": "level",
+    "margin_rounding": "text", "preset_id": "text",
     "tiers": "table", "positions": "table",
 }
 

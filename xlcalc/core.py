@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 
 import numpy as np
-import pandas as pd
 
 from ._inputs import BLOCK_ROWS, ROW_OFFSET, InputError, Inputs, positive_or_nan
 
@@ -40,15 +40,31 @@ __all__ = [
     "stop_loss_amount",
     "position_size",
     "holding_cost",
+    "round_to_tick",
+    "round_money",
+    "MARGIN_ROUNDINGS",
     "status",
     "STATUS_OK",
     "STATUS_MARGIN_CALL",
     "STATUS_LOSS_CUT",
+    "STATUS_CAUTION",
+    "STATUS_UNKNOWN",
+    "DEFAULT_MARGIN_CALL_LEVEL",
+    "DEFAULT_LOSS_CUT_LEVEL",
+    "DEFAULT_SAFE_LEVEL",
 ]
 
 STATUS_OK = "ok"
+STATUS_CAUTION = "caution"
 STATUS_MARGIN_CALL = "margin_call"
 STATUS_LOSS_CUT = "loss_cut"
+STATUS_UNKNOWN = "unknown"
+_STATUS_WORDS = np.array([STATUS_OK, STATUS_CAUTION, STATUS_MARGIN_CALL, STATUS_LOSS_CUT, STATUS_UNKNOWN])
+
+# The one home of the default levels (fractions); other modules import these.
+DEFAULT_MARGIN_CALL_LEVEL = 1.0
+DEFAULT_LOSS_CUT_LEVEL = 0.5
+DEFAULT_SAFE_LEVEL = 3.0  # "300 % is often called safe" (Coincheck guide, SPEC §10)
 
 
 def _in_blocks(func):
@@ -68,7 +84,7 @@ def _in_blocks(func):
         if n <= 2 * BLOCK_ROWS:
             return func(*args, **kwargs)
         arguments = signature.bind(*args, **kwargs).arguments
-        if any(isinstance(v, (list, tuple, pd.Series, pd.Index)) or np.shape(v) not in ((), (n,))
+        if any(not (type(v) is np.ndarray or np.ndim(v) == 0) or np.shape(v) not in ((), (n,))
                for v in arguments.values()):
             return func(*args, **kwargs)
         out = None
@@ -108,6 +124,138 @@ def parse_basis(basis):
     return mark if isinstance(mark, bool) else a.out(mark).astype(bool)
 
 
+MARGIN_ROUNDINGS = ("none", "floor")
+
+# Relative float noise below which a price (or an amount) counts as already on the tick (unit):
+# 37,500 / 0.1 is 374,999.99999999994, which must not round up to 375,001 ticks.
+_ON_GRID = 1e-9
+
+
+def _tick_decimals(tick) -> int:
+    """Decimals that print a multiple of ``tick`` exactly (0.5 -> 4, 1000 -> 0)."""
+    smallest = float(np.min(tick))
+    return int(min(15, max(0, -math.floor(math.log10(smallest)) + 3)))
+
+
+def _to_tick(price, s, tick):
+    """``price`` on a multiple of ``tick``: up for a long (s = +1), down for a short; NaN stays."""
+    with np.errstate(invalid="ignore"):
+        steps = price / tick
+        nearest = np.round(steps)
+        on_tick = np.abs(steps - nearest) <= _ON_GRID * np.maximum(1.0, np.abs(steps))
+        moved = np.where(s > 0, np.ceil(steps), np.floor(steps))
+        return np.round(np.where(on_tick, nearest, moved) * tick, _tick_decimals(tick))
+
+
+def _ticked(a, price, s, tick_size):
+    """The price rounded conservatively to ``tick_size`` (None: unchanged)."""
+    if tick_size is None:
+        return price
+    return _to_tick(price, s, a.number("tick_size", tick_size))
+
+
+def round_to_tick(price, side, tick_size=None):
+    """A price on the venue's tick, rounded in the conservative direction.
+
+    Parameters
+    ----------
+    price : float or array_like
+        Prices; NaN ("never reached") stays NaN.
+    side : {+1, -1, "long", "short", ...} or array_like
+        A long's price is rounded up (its warning comes earlier), a short's down.
+    tick_size : float or array_like, optional
+        The price step, > 0; None leaves the price unchanged.
+
+    Returns
+    -------
+    float, ndarray or Series
+
+    Notes
+    -----
+    .. math:: P_{tick} = t \\lceil P / t \\rceil \\text{ (long)}, \\quad t \\lfloor P / t \\rfloor \\text{ (short)}
+
+    A price within float noise of a multiple of the tick is already on it.
+
+    Examples
+    --------
+    Bybit rounds a long's liquidation price up to the 0.5 tick and a short's down
+    (help article 360039261334: 5,739.08 is shown as 5,739.50):
+
+    >>> from xlcalc.core import round_to_tick
+    >>> round_to_tick(5_739.08, ["long", "short"], 0.5)
+    array([5739.5, 5739. ])
+
+    A loss-cut at 37,500 with a 1,000 tick is shown at 38,000 for a long:
+
+    >>> round_to_tick(37_500, "long", 1_000)
+    38000.0
+    """
+    a = Inputs()
+    p = a._to_float("price", a._raw(price))
+    s = a.side("side", side)
+    if tick_size is None:
+        return a.out(np.array(p, dtype=float))
+    return a.out(_to_tick(p, s, a.number("tick_size", tick_size)))
+
+
+def _money_rule(margin_rounding) -> str:
+    word = "none" if margin_rounding is None else str(margin_rounding).strip().lower() or "none"
+    if word not in MARGIN_ROUNDINGS:
+        raise InputError(f"margin_rounding must be 'none' or 'floor', got {margin_rounding!r}",
+                         argument="margin_rounding", value=margin_rounding)
+    return word
+
+
+def _rounded_money(a, amount, margin_rounding, money_unit):
+    if _money_rule(margin_rounding) == "none":
+        return amount
+    unit = a.number("money_unit", money_unit)
+    units = amount / unit
+    # float noise must not cost a whole unit: 59,637.0000000001 and 59,636.9999999999 are 59,637
+    return np.floor(units + _ON_GRID * np.maximum(1.0, np.abs(units))) * unit
+
+
+def round_money(amount, margin_rounding="none", money_unit=1.0):
+    """An amount of money rounded as the venue documents it (e.g. margin truncated to the yen).
+
+    Parameters
+    ----------
+    amount : float or array_like
+        Money in the account currency.
+    margin_rounding : {"none", "floor"}, optional
+        ``"floor"`` truncates to a multiple of ``money_unit``; a preset's ``margin_rounding``.
+    money_unit : float or array_like, optional
+        The unit, > 0 (1 for the yen); a preset's ``money_unit``.
+
+    Returns
+    -------
+    float, ndarray or Series
+
+    Notes
+    -----
+    .. math:: \\lfloor A / u \\rfloor u \\text{ (floor)}, \\quad A \\text{ (none)}
+
+    Examples
+    --------
+    DMM FX (FAQ 00115: current rate × quantity ÷ 25) at USD/JPY 149.094 for 10,000 units:
+    59,637.6 yen, which its margin simulator shows as 59,637 (mag2 article, 2024-10-16):
+
+    >>> from xlcalc.core import round_money
+    >>> round_money(149.094 * 10_000 / 25, "floor", 1)
+    59637.0
+    """
+    a = Inputs()
+    x = a.number("amount", amount, rule="any")
+    return a.out(_rounded_money(a, x, margin_rounding, money_unit))
+
+
+def _quote_rate(a, quote_rate):
+    """None for the default 1.0 (nothing to convert), else the checked rate."""
+    if (type(quote_rate) is float or type(quote_rate) is int) and quote_rate == 1:
+        return None
+    return a.number("quote_rate", quote_rate)
+
+
 def _margin_price(mark, entry_price, price):
     """The price the required margin is computed on: entry or mark (current)."""
     if isinstance(mark, bool):
@@ -116,7 +264,7 @@ def _margin_price(mark, entry_price, price):
 
 
 @_in_blocks
-def unrealized_pnl(side, entry_price, price, quantity):
+def unrealized_pnl(side, entry_price, price, quantity, quote_rate=1.0):
     """Unrealized profit or loss of a position at ``price``.
 
     Parameters
@@ -129,11 +277,14 @@ def unrealized_pnl(side, entry_price, price, quantity):
         Current, mark or scenario price, > 0.
     quantity : float or array_like
         Position size in base units, > 0.
+    quote_rate : float or array_like, optional
+        Account currency per unit of the quote currency (USD/JPY for EUR/USD in a yen
+        account), > 0; 1 when the account is in the quote currency.
 
     Returns
     -------
     float, ndarray or Series
-        P&L in the quote currency; negative is a loss.
+        P&L in the account currency; negative is a loss.
 
     Notes
     -----
@@ -157,11 +308,13 @@ def unrealized_pnl(side, entry_price, price, quantity):
     p0 = a.number("entry_price", entry_price)
     p = a.number("price", price)
     q = a.number("quantity", quantity)
-    return a.out(s * (p - p0) * q)
+    r = _quote_rate(a, quote_rate)
+    pnl = s * (p - p0) * q
+    return a.out(pnl if r is None else pnl * r)
 
 
 @_in_blocks
-def required_margin(price, quantity, leverage):
+def required_margin(price, quantity, leverage, quote_rate=1.0, margin_rounding="none", money_unit=1.0):
     """Required margin (必要証拠金) of a position.
 
     Parameters
@@ -173,14 +326,19 @@ def required_margin(price, quantity, leverage):
         Position size, > 0.
     leverage : float or array_like
         Leverage, > 0; the required-margin rate is ``1 / leverage``.
+    quote_rate : float or array_like, optional
+        Account currency per unit of the quote currency, > 0 (see :func:`unrealized_pnl`).
+    margin_rounding, money_unit : optional
+        The venue's rounding of the amount (see :func:`round_money`); none by default.
 
     Returns
     -------
     float, ndarray or Series
+        In the account currency.
 
     Notes
     -----
-    .. math:: M = P Q / L
+    .. math:: M = P Q r / L
 
     Examples
     --------
@@ -194,16 +352,28 @@ def required_margin(price, quantity, leverage):
 
     >>> xc.required_margin(110, 100_000, 25)
     440000.0
+
+    EUR/USD short 15,000 at 1.2 in a yen account, USD/JPY at 80, 20x:
+
+    >>> xc.required_margin(1.2, 15_000, 20, quote_rate=80)
+    72000.0
+
+    DMM FX truncates to the yen (FAQ 00115; its simulator shows 77,914 for GBP/JPY 194.787):
+
+    >>> xc.required_margin(194.787, 10_000, 25, margin_rounding="floor")
+    77914.0
     """
     a = Inputs()
     p = a.number("price", price)
     q = a.number("quantity", quantity)
     lev = a.number("leverage", leverage)
-    return a.out(p * q / lev)
+    r = _quote_rate(a, quote_rate)
+    margin = p * q / lev if r is None else p * q / lev * r
+    return a.out(_rounded_money(a, margin, margin_rounding, money_unit))
 
 
 @_in_blocks
-def equity(deposit, side, entry_price, price, quantity, fees=0.0):
+def equity(deposit, side, entry_price, price, quantity, fees=0.0, quote_rate=1.0):
     """Equity (有効証拠金 / 時価評価総額): deposit plus unrealized P&L minus unpaid costs.
 
     Parameters
@@ -214,6 +384,9 @@ def equity(deposit, side, entry_price, price, quantity, fees=0.0):
         As in :func:`unrealized_pnl`.
     fees : float or array_like, optional
         Accrued costs not yet paid (fees, leverage fee, funding), >= 0.
+    quote_rate : float or array_like, optional
+        Account currency per unit of the quote currency, > 0. Deposit and fees are in the
+        account currency, prices in the quote currency.
 
     Returns
     -------
@@ -221,7 +394,7 @@ def equity(deposit, side, entry_price, price, quantity, fees=0.0):
 
     Notes
     -----
-    .. math:: E(P) = D + s (P - P_0) Q - F
+    .. math:: E(P) = D + s (P - P_0) Q r - F
 
     Examples
     --------
@@ -238,11 +411,14 @@ def equity(deposit, side, entry_price, price, quantity, fees=0.0):
     p = a.number("price", price)
     q = a.number("quantity", quantity)
     f = a.number("fees", fees, rule="nonnegative")
-    return a.out(d + s * (p - p0) * q - f)
+    r = _quote_rate(a, quote_rate)
+    pnl = s * (p - p0) * q
+    return a.out(d + (pnl if r is None else pnl * r) - f)
 
 
 @_in_blocks
-def maintenance_ratio(deposit, side, entry_price, price, quantity, leverage, basis="entry", fees=0.0):
+def maintenance_ratio(deposit, side, entry_price, price, quantity, leverage, basis="entry", fees=0.0,
+                      quote_rate=1.0):
     """Maintenance ratio (証拠金維持率): equity over required margin, as a fraction.
 
     Parameters
@@ -254,6 +430,9 @@ def maintenance_ratio(deposit, side, entry_price, price, quantity, leverage, bas
     basis : {"entry", "mark"} or array_like, optional
         Required margin on the entry price (default; GMO Coin documents this) or on
         ``price`` (many exchanges recompute it at the current price).
+    quote_rate : float or array_like, optional
+        Account currency per unit of the quote currency, > 0 (deposit and fees in the
+        account currency, prices in the quote currency); 1 by default.
 
     Returns
     -------
@@ -289,6 +468,9 @@ def maintenance_ratio(deposit, side, entry_price, price, quantity, leverage, bas
     lev = a.number("leverage", leverage)
     mark = a.basis("basis", basis)
     f = a.number("fees", fees, rule="nonnegative")
+    r = _quote_rate(a, quote_rate)
+    if r is not None:  # the ratio is the same in the quote currency
+        d, f = d / r, f / r
     eq = d + s * (p - p0) * q
     if not (np.ndim(f) == 0 and f == 0.0):
         eq = eq - f
@@ -329,7 +511,8 @@ def _trigger(d, s, p0, q, lev, level, mark, f):
 
 
 @_in_blocks
-def trigger_price(deposit, side, entry_price, quantity, leverage, level, basis="entry", fees=0.0):
+def trigger_price(deposit, side, entry_price, quantity, leverage, level, basis="entry", fees=0.0,
+                  quote_rate=1.0, tick_size=None):
     """Price at which the maintenance ratio equals ``level``.
 
     Parameters
@@ -338,6 +521,12 @@ def trigger_price(deposit, side, entry_price, quantity, leverage, level, basis="
         As in :func:`maintenance_ratio`.
     level : float or array_like
         The ratio to reach, as a fraction (1.0 = 100 %, 0.5 = 50 %), > 0.
+    quote_rate : float or array_like, optional
+        Account currency per unit of the quote currency, > 0 (deposit and fees in the
+        account currency, prices in the quote currency); 1 by default.
+    tick_size : float or array_like, optional
+        The venue's price step: the price is rounded to it, up for a long and down for a
+        short (see :func:`round_to_tick`); None (default) leaves it unrounded.
 
     Returns
     -------
@@ -368,6 +557,12 @@ def trigger_price(deposit, side, entry_price, quantity, leverage, level, basis="
 
     >>> xc.trigger_price(10_000, "long", 100, 100, 1, 0.5, basis="mark")
     nan
+
+    EUR/USD short 15,000 at 1.2 with 100,000 JPY in a yen account (USD/JPY 80), 20x: the
+    100 % line is 0.023333 above entry:
+
+    >>> round(xc.trigger_price(100_000, "short", 1.2, 15_000, 20, 1.0, quote_rate=80), 6)
+    1.223333
     """
     a = Inputs()
     d = a.number("deposit", deposit, rule="nonnegative")
@@ -378,10 +573,14 @@ def trigger_price(deposit, side, entry_price, quantity, leverage, level, basis="
     r = a.number("level", level)
     mark = a.basis("basis", basis)
     f = a.number("fees", fees, rule="nonnegative")
-    return a.out(_trigger(d, s, p0, q, lev, r, mark, f))
+    rate = _quote_rate(a, quote_rate)
+    if rate is not None:  # solve in the quote currency
+        d, f = d / rate, f / rate
+    return a.out(_ticked(a, _trigger(d, s, p0, q, lev, r, mark, f), s, tick_size))
 
 
-def loss_cut_price(deposit, side, entry_price, quantity, leverage, level, basis="entry", fees=0.0):
+def loss_cut_price(deposit, side, entry_price, quantity, leverage, level, basis="entry", fees=0.0,
+                   quote_rate=1.0, tick_size=None):
     """Loss-cut (forced liquidation, ロスカット) price: :func:`trigger_price` at the loss-cut level.
 
     Parameters
@@ -390,6 +589,8 @@ def loss_cut_price(deposit, side, entry_price, quantity, leverage, level, basis=
         As in :func:`maintenance_ratio`.
     level : float or array_like
         The exchange's loss-cut level as a fraction (bitFlyer 0.5, GMO Coin 0.75).
+    quote_rate, tick_size : optional
+        As in :func:`trigger_price`.
 
     Returns
     -------
@@ -414,11 +615,18 @@ def loss_cut_price(deposit, side, entry_price, quantity, leverage, level, basis=
 
     >>> xc.loss_cut_price(5_000, "long", 50_000, 0.2, 2, level=0.5, fees=500)
     40000.0
+
+    On a 1,000 tick the long's loss-cut shows 500 earlier:
+
+    >>> xc.loss_cut_price(5_000, "long", 50_000, 0.2, 2, level=0.5, tick_size=1_000)
+    38000.0
     """
-    return trigger_price(deposit, side, entry_price, quantity, leverage, level, basis=basis, fees=fees)
+    return trigger_price(deposit, side, entry_price, quantity, leverage, level, basis=basis, fees=fees,
+                         quote_rate=quote_rate, tick_size=tick_size)
 
 
-def margin_call_price(deposit, side, entry_price, quantity, leverage, level=1.0, basis="entry", fees=0.0):
+def margin_call_price(deposit, side, entry_price, quantity, leverage, level=1.0, basis="entry", fees=0.0,
+                      quote_rate=1.0, tick_size=None):
     """Margin-call (追証) price: :func:`trigger_price` at the margin-call level.
 
     Parameters
@@ -427,6 +635,8 @@ def margin_call_price(deposit, side, entry_price, quantity, leverage, level=1.0,
         As in :func:`maintenance_ratio`.
     level : float or array_like, optional
         The margin-call level as a fraction; 1.0 (100 %) by default.
+    quote_rate, tick_size : optional
+        As in :func:`trigger_price`.
 
     Returns
     -------
@@ -450,17 +660,20 @@ def margin_call_price(deposit, side, entry_price, quantity, leverage, level=1.0,
     >>> xc.margin_call_price(1_000_000, "short", 10_000_000, 0.1, 2)
     15000000.0
     """
-    return trigger_price(deposit, side, entry_price, quantity, leverage, level, basis=basis, fees=fees)
+    return trigger_price(deposit, side, entry_price, quantity, leverage, level, basis=basis, fees=fees,
+                         quote_rate=quote_rate, tick_size=tick_size)
 
 
 @_in_blocks
-def bankruptcy_price(deposit, side, entry_price, quantity, fees=0.0):
+def bankruptcy_price(deposit, side, entry_price, quantity, fees=0.0, quote_rate=1.0, tick_size=None):
     """Bankruptcy (zero-equity) price: where the deposit is entirely lost.
 
     Parameters
     ----------
     deposit, side, entry_price, quantity, fees
         As in :func:`equity`.
+    quote_rate, tick_size : optional
+        As in :func:`trigger_price`.
 
     Returns
     -------
@@ -469,7 +682,7 @@ def bankruptcy_price(deposit, side, entry_price, quantity, fees=0.0):
 
     Notes
     -----
-    .. math:: P_b = P_0 - s (D - F) / Q
+    .. math:: P_b = P_0 - s (D - F) / (Q r)
 
     Examples
     --------
@@ -485,10 +698,13 @@ def bankruptcy_price(deposit, side, entry_price, quantity, fees=0.0):
     p0 = a.number("entry_price", entry_price)
     q = a.number("quantity", quantity)
     f = a.number("fees", fees, rule="nonnegative")
-    return a.out(positive_or_nan(p0 - s * (d - f) / q))
+    r = _quote_rate(a, quote_rate)
+    cushion = (d - f) / q if r is None else (d - f) / (q * r)
+    return a.out(_ticked(a, positive_or_nan(p0 - s * cushion), s, tick_size))
 
 
-def _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees):
+def _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees, quote_rate):
+    """Equity and required margin in the account currency, and the quantity."""
     d = a.number("deposit", deposit, rule="nonnegative")
     s = a.side("side", side)
     p0 = a.number("entry_price", entry_price)
@@ -497,11 +713,15 @@ def _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage,
     lev = a.number("leverage", leverage)
     mark = a.basis("basis", basis)
     f = a.number("fees", fees, rule="nonnegative")
-    return d + s * (p - p0) * q - f, _margin_price(mark, p0, p) * q / lev, q
+    r = _quote_rate(a, quote_rate)
+    if r is None:
+        return d + s * (p - p0) * q - f, _margin_price(mark, p0, p) * q / lev, q
+    return d + s * (p - p0) * q * r - f, _margin_price(mark, p0, p) * q / lev * r, q
 
 
 @_in_blocks
-def additional_deposit(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0):
+def additional_deposit(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0,
+                       quote_rate=1.0):
     """Cash to deposit (追加入金 / 追証額) to bring the ratio at ``price`` back to ``target``.
 
     Parameters
@@ -510,11 +730,14 @@ def additional_deposit(deposit, side, entry_price, price, quantity, leverage, ta
         As in :func:`maintenance_ratio`.
     target : float or array_like, optional
         The ratio to restore, as a fraction; 1.0 (100 %) by default.
+    quote_rate : float or array_like, optional
+        Account currency per unit of the quote currency, > 0 (deposit and fees in the
+        account currency, prices in the quote currency); 1 by default.
 
     Returns
     -------
     float, ndarray or Series
-        0 when the ratio is already at or above ``target``.
+        In the account currency; 0 when the ratio is already at or above ``target``.
 
     Notes
     -----
@@ -530,13 +753,15 @@ def additional_deposit(deposit, side, entry_price, price, quantity, leverage, ta
     100000.0
     """
     a = Inputs()
-    eq, margin, _ = _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees)
+    eq, margin, _ = _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees,
+                                      quote_rate)
     r = a.number("target", target)
     return a.out(np.maximum(0.0, r * margin - eq))
 
 
 @_in_blocks
-def close_quantity(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0):
+def close_quantity(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0,
+                   quote_rate=1.0):
     """Quantity to close (一部決済) at ``price`` so that the rest is back at ``target``.
 
     Closing realizes the P&L into the deposit, so equity is unchanged while the required
@@ -548,6 +773,9 @@ def close_quantity(deposit, side, entry_price, price, quantity, leverage, target
         As in :func:`maintenance_ratio`.
     target : float or array_like, optional
         The ratio to restore, as a fraction; 1.0 (100 %) by default.
+    quote_rate : float or array_like, optional
+        Account currency per unit of the quote currency, > 0 (deposit and fees in the
+        account currency, prices in the quote currency); 1 by default.
 
     Returns
     -------
@@ -568,13 +796,14 @@ def close_quantity(deposit, side, entry_price, price, quantity, leverage, target
     0.02
     """
     a = Inputs()
-    eq, margin, q = _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees)
+    eq, margin, q = _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees,
+                                      quote_rate)
     r = a.number("target", target)
     return a.out(q * np.clip(1.0 - eq / (r * margin), 0.0, 1.0))
 
 
 @_in_blocks
-def shortfall(deposit, side, entry_price, fill_price, quantity, fees=0.0):
+def shortfall(deposit, side, entry_price, fill_price, quantity, fees=0.0, quote_rate=1.0):
     """Negative balance (不足金) owed when the position is closed on a gap at ``fill_price``.
 
     With negative-balance protection the customer owes 0 and the exchange absorbs this
@@ -586,6 +815,9 @@ def shortfall(deposit, side, entry_price, fill_price, quantity, fees=0.0):
         As in :func:`equity`.
     fill_price : float or array_like
         The price the position was actually closed at, > 0.
+    quote_rate : float or array_like, optional
+        Account currency per unit of the quote currency, > 0 (deposit and fees in the
+        account currency, prices in the quote currency); 1 by default.
 
     Returns
     -------
@@ -611,11 +843,13 @@ def shortfall(deposit, side, entry_price, fill_price, quantity, fees=0.0):
     pf = a.number("fill_price", fill_price)
     q = a.number("quantity", quantity)
     f = a.number("fees", fees, rule="nonnegative")
-    return a.out(np.maximum(0.0, -(d + s * (pf - p0) * q - f)))
+    r = _quote_rate(a, quote_rate)
+    pnl = s * (pf - p0) * q
+    return a.out(np.maximum(0.0, -(d + (pnl if r is None else pnl * r) - f)))
 
 
 @_in_blocks
-def stop_loss_amount(side, entry_price, stop_price, quantity):
+def stop_loss_amount(side, entry_price, stop_price, quantity, quote_rate=1.0):
     """Loss taken if the position is stopped out at ``stop_price`` (negative: a gain).
 
     Parameters
@@ -624,6 +858,8 @@ def stop_loss_amount(side, entry_price, stop_price, quantity):
         As in :func:`unrealized_pnl`.
     stop_price : float or array_like
         The stop-loss price, > 0.
+    quote_rate : float or array_like, optional
+        Account currency per unit of the quote currency, > 0.
 
     Returns
     -------
@@ -646,7 +882,9 @@ def stop_loss_amount(side, entry_price, stop_price, quantity):
     p0 = a.number("entry_price", entry_price)
     ps = a.number("stop_price", stop_price)
     q = a.number("quantity", quantity)
-    return a.out((p0 - ps) * s * q)
+    r = _quote_rate(a, quote_rate)
+    loss = (p0 - ps) * s * q
+    return a.out(loss if r is None else loss * r)
 
 
 @_in_blocks
@@ -751,8 +989,9 @@ def holding_cost(entry_price, quantity, daily_rate, days):
     return a.out(p0 * q * f * n)
 
 
-def status(ratio, margin_call_level=1.0, loss_cut_level=0.5):
-    """Status of a position from its ratio: ``"ok"``, ``"margin_call"`` or ``"loss_cut"``.
+def status(ratio, margin_call_level=DEFAULT_MARGIN_CALL_LEVEL, loss_cut_level=DEFAULT_LOSS_CUT_LEVEL,
+           safe_level=None):
+    """Status of a position from its ratio: ok, caution, margin call, loss-cut or unknown.
 
     A level is breached when the ratio is strictly below it (exchanges act "below 100 %",
     so a position opened with exactly the required margin is not yet in a margin call).
@@ -761,13 +1000,21 @@ def status(ratio, margin_call_level=1.0, loss_cut_level=0.5):
     Parameters
     ----------
     ratio : float or array_like
-        Maintenance ratio as a fraction.
+        Maintenance ratio as a fraction. NaN or None (a ratio that could not be computed)
+        gives ``"unknown"``, never ``"ok"``: a missing figure must not read as safe.
     margin_call_level, loss_cut_level : float or array_like, optional
         Levels as fractions; NaN for "none".
+    safe_level : float or array_like, optional
+        The ratio a careful trader keeps (300 % is the seeds' rule of thumb,
+        :data:`DEFAULT_SAFE_LEVEL`); below it, and not yet in a margin call, the status is
+        ``"caution"``. None or NaN: no caution state.
 
     Returns
     -------
     str or ndarray of str or Series of str
+        :data:`STATUS_OK` (``"ok"``), :data:`STATUS_CAUTION` (``"caution"``),
+        :data:`STATUS_MARGIN_CALL` (``"margin_call"``), :data:`STATUS_LOSS_CUT`
+        (``"loss_cut"``) or :data:`STATUS_UNKNOWN` (``"unknown"``).
 
     Examples
     --------
@@ -776,18 +1023,22 @@ def status(ratio, margin_call_level=1.0, loss_cut_level=0.5):
     'margin_call'
     >>> xc.status([2.27, 0.8, 0.4], 1.0, 0.5)
     array(['ok', 'margin_call', 'loss_cut'], dtype='<U11')
+
+    The same 227 % is only "caution" for a trader who wants 300 %, and a ratio that could
+    not be computed is "unknown":
+
+    >>> xc.status([2.27, 3.5, float("nan"), None], safe_level=3.0).tolist()
+    ['caution', 'ok', 'unknown', 'unknown']
     """
     a = Inputs()
-    r = a._raw(ratio)
-    r = np.asarray(r, dtype=float)
-    mc = np.asarray(a._raw(margin_call_level), dtype=float)
-    lc = np.asarray(a._raw(loss_cut_level), dtype=float)
+    r = a.ratio("ratio", ratio)
+    mc = a.ratio("margin_call_level", margin_call_level)
+    lc = a.ratio("loss_cut_level", loss_cut_level)
+    safe = math.nan if safe_level is None else a.ratio("safe_level", safe_level)
     with np.errstate(invalid="ignore"):
-        codes = np.where(r < lc, 2, np.where(r < mc, 1, 0))
-    words = np.array([STATUS_OK, STATUS_MARGIN_CALL, STATUS_LOSS_CUT])[codes]
+        codes = np.where(r < lc, 3, np.where(r < mc, 2, np.where(r < safe, 1, 0)))
+        codes = np.where(r == r, codes, 4)  # NaN: unknown, whatever the levels
+    words = _STATUS_WORDS[codes]
     if a.scalar:
         return str(words)
-    if a.index is not None:
-        return pd.Series(words, index=a.index)
-    return words
-
+    return a.out_words(words)

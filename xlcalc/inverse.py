@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._inputs import Inputs, positive_or_nan
-from .perpetual import _check_rates, _solve_tiers, _tier_arrays, maintenance_on
+from ._inputs import InputError, Inputs, positive_or_nan
+from .core import _ticked
+from .tiers import (check_rates, is_entry_basis, maintenance_on, rate_and_amount, rate_fraction,
+                    solve_liquidation, tier_arrays)
 
 __all__ = [
     "unrealized_pnl", "required_margin", "equity", "maintenance_margin", "liquidation_price",
@@ -133,7 +135,7 @@ def equity(wallet_balance, side, entry_price, price, contracts, contract_value):
 
 
 def maintenance_margin(price, contracts, contract_value, mmr=None, maintenance_amount=0.0,
-                       tiers=None, taker_fee=0.0):
+                       tiers=None, taker_fee=0.0, mm_basis="mark", entry_price=None):
     """Maintenance margin of an inverse position at ``price``, in coin.
 
     Parameters
@@ -149,10 +151,16 @@ def maintenance_margin(price, contracts, contract_value, mmr=None, maintenance_a
         :func:`xlcalc.perpetual.tier_table` accepts.
     taker_fee : float or array_like, optional
         Fee rate to close, included in the threshold.
+    mm_basis : {"mark", "entry"}, optional
+        ``"entry"`` values the rate part at ``entry_price`` (coin value ``N·V/P0``) and the fee
+        at ``price`` (pass the bankruptcy price for Bybit's figure).
+    entry_price : float or array_like, optional
+        Needed with ``mm_basis="entry"``.
 
     Notes
     -----
-    .. math:: MM = \\frac{N V}{P} (mmr + fee) - cum
+    .. math:: MM = \\frac{N V}{P} (mmr + fee) - cum \\text{ (mark)}, \\quad
+              MM = \\frac{N V}{P_0} mmr - cum + \\frac{N V}{P} fee \\text{ (entry)}
 
     Examples
     --------
@@ -166,7 +174,13 @@ def maintenance_margin(price, contracts, contract_value, mmr=None, maintenance_a
     a = Inputs()
     p = a.number("price", price)
     nv = a.number("contracts", contracts) * a.number("contract_value", contract_value)
-    return a.out(maintenance_on(a, nv / p, mmr, maintenance_amount, taker_fee, tiers))
+    entry_value = None
+    if is_entry_basis(mm_basis):
+        if entry_price is None:
+            raise InputError("entry_price must be a positive number with mm_basis='entry', got None",
+                             argument="entry_price", expected="positive", value=None)
+        entry_value = nv / a.number("entry_price", entry_price)
+    return a.out(maintenance_on(a, nv / p, mmr, maintenance_amount, taker_fee, tiers, entry_value))
 
 
 def _price_from_inverse(x):
@@ -176,7 +190,7 @@ def _price_from_inverse(x):
 
 def liquidation_price(wallet_balance, side, entry_price, contracts, contract_value, mmr,
                       maintenance_amount=0.0, other_maintenance=0.0, other_pnl=0.0, tiers=None,
-                      taker_fee=0.0):
+                      taker_fee=0.0, mm_basis="mark", tick_size=None):
     """Liquidation price of an inverse (coin-margined) position.
 
     Parameters
@@ -193,7 +207,13 @@ def liquidation_price(wallet_balance, side, entry_price, contracts, contract_val
         Tier table in coin; the tier holding ``N·V/LP`` applies (as in
         :func:`xlcalc.liquidation_price`).
     taker_fee : float or array_like, optional
-        Fee rate to close, added to the maintenance rate.
+        Fee rate to close, added to the maintenance rate (mark basis) or paid at the
+        fee-inclusive bankruptcy price (entry basis).
+    mm_basis : {"mark", "entry"}, optional
+        ``"entry"`` (Bybit's classic inverse pages): the maintenance margin is the fixed
+        ``N·V·mmr/P0 − cum`` coin, tier of the entry value.
+    tick_size : float or array_like, optional
+        Round the price to the venue's tick, up for a long and down for a short.
 
     Returns
     -------
@@ -210,6 +230,11 @@ def liquidation_price(wallet_balance, side, entry_price, contracts, contract_val
     For a long this is Bybit's isolated inverse formula
     ``Size × (1 + MMR) / (Size/Entry + Initial margin + MM deduction)``.
 
+    On entry basis, with :math:`MM_e = N V\\,mmr / P_0 - cum` and the fee to close at the
+    fee-inclusive bankruptcy price, :math:`fee\\,N V / BP = fee (WB' + s N V / P_0) / (s + fee)`:
+
+    .. math:: \\frac{1}{LP} = \\frac{WB' + s N V / P_0 - MM_e - fee\\,N V / BP}{s N V}
+
     Examples
     --------
     The inputs of Bybit's isolated example: 60,000 USD of BTCUSD from 50,000 at 10x
@@ -224,6 +249,18 @@ def liquidation_price(wallet_balance, side, entry_price, contracts, contract_val
 
     >>> inverse.liquidation_price(1.2, "short", 50_000, 60_000, 1, 0.005)
     nan
+
+    Bybit's cross example (help article 360039261334): 0.5 BTC, long 10,000 contracts of
+    1 USD at 8,000, 0.5 % on the entry value, 0.075 % taker fee. Bybit shows 5,739.50, the
+    exact price rounded up to its 0.5 tick:
+
+    >>> lp = inverse.liquidation_price(0.5, "long", 8_000, 10_000, 1, 0.005, taker_fee=0.00075,
+    ...                                mm_basis="entry")
+    >>> round(lp, 2)
+    5739.08
+    >>> inverse.liquidation_price(0.5, "long", 8_000, 10_000, 1, 0.005, taker_fee=0.00075,
+    ...                           mm_basis="entry", tick_size=0.5)
+    5739.5
     """
     a = Inputs()
     wb = a.number("wallet_balance", wallet_balance, rule="any")
@@ -232,26 +269,49 @@ def liquidation_price(wallet_balance, side, entry_price, contracts, contract_val
     upnl = a.number("other_pnl", other_pnl, rule="any")
     fee = a.number("taker_fee", taker_fee, rule="nonnegative")
     balance = wb - tmm + upnl
-    if tiers is not None:
-        floors, caps, rates, cums = _tier_arrays(tiers)
-        _check_rates(rates, float(np.max(fee)))
+    if is_entry_basis(mm_basis):
+        rate, cum = rate_and_amount(a, nv / p0, mmr, maintenance_amount, tiers)
+        check_rates(np.asarray(rate), float(np.max(fee)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            coin_left = balance + s * nv / p0
+            close_fee = fee * coin_left / (s + fee)  # fee·N·V/BP
+            lp = _price_from_inverse((coin_left - (nv * rate / p0 - cum) - close_fee) / (s * nv))
+    elif tiers is not None:
+        floors, caps, rates, cums = tier_arrays(tiers)
+        check_rates(rates, float(np.max(fee)))
         s, p0, nv, balance, fee = np.broadcast_arrays(s, p0, nv, balance, fee)
         # in x = 1/P the position is a linear one of notional N·V·x and side −s
-        x = _solve_tiers(-s, nv, 1 / p0, balance, rates + fee[..., None], cums, floors, caps)
-        return a.out(_price_from_inverse(x))
-    rate = a.number("mmr", mmr, rule="nonnegative") + fee
-    cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lp = nv * (s + rate) / (balance + cum + s * nv / p0)
-    return a.out(positive_or_nan(lp))
+        x = solve_liquidation(-s, nv, 1 / p0, balance, rates + fee[..., None], cums, floors, caps)
+        lp = _price_from_inverse(x)
+    else:
+        rate = rate_fraction(a, "mmr", mmr) + fee
+        cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lp = positive_or_nan(nv * (s + rate) / (balance + cum + s * nv / p0))
+    return a.out(_ticked(a, lp, s, tick_size))
 
 
-def bankruptcy_price(wallet_balance, side, entry_price, contracts, contract_value, other_pnl=0.0):
-    """Bankruptcy (zero-equity) price of an inverse position, before fees.
+def bankruptcy_price(wallet_balance, side, entry_price, contracts, contract_value, other_pnl=0.0,
+                     taker_fee=0.0, tick_size=None):
+    """Bankruptcy (zero-equity) price of an inverse position, after the fee to close there.
+
+    Parameters
+    ----------
+    wallet_balance, side, entry_price, contracts, contract_value, other_pnl
+        As in :func:`liquidation_price`.
+    taker_fee : float or array_like, optional
+        Fee rate to close: the price is where the coin left after paying it is zero.
+    tick_size : float or array_like, optional
+        Round to the venue's tick, up for a long and down for a short.
 
     Notes
     -----
-    .. math:: P_b = \\frac{N V P_0}{N V + s \\, WB' \\, P_0}, \\quad WB' = WB + UPNL_{other}
+    Solving :math:`WB' + s N V (1/P_0 - 1/P) = fee\\,N V / P` with :math:`WB' = WB + UPNL_{other}`:
+
+    .. math:: P_b = \\frac{N V (s + fee)}{WB' + s N V / P_0}
+
+    (for a long Bybit's ``1.00075 × Qty / (Qty/Entry + balance)``); without a fee
+    :math:`P_b = N V P_0 / (N V + s\\,WB' P_0)`.
 
     Examples
     --------
@@ -261,18 +321,29 @@ def bankruptcy_price(wallet_balance, side, entry_price, contracts, contract_valu
     >>> from xlcalc import inverse
     >>> inverse.bankruptcy_price(0.12, ["long", "short"], 50_000, 60_000, 1).round(2)
     array([45454.55, 55555.56])
+
+    Bybit's cross example (help article 360039261334): 0.5 BTC behind 10,000 contracts long
+    from 8,000 with a 0.075 % fee to close, 1.00075 × 10,000 / (10,000/8,000 + 0.5):
+
+    >>> round(inverse.bankruptcy_price(0.5, "long", 8_000, 10_000, 1, taker_fee=0.00075), 2)
+    5718.57
     """
     a = Inputs()
     wb = a.number("wallet_balance", wallet_balance, rule="any")
     s, p0, nv = _position(a, side, entry_price, contracts, contract_value)
     upnl = a.number("other_pnl", other_pnl, rule="any")
+    fee = a.number("taker_fee", taker_fee, rule="nonnegative")
     with np.errstate(divide="ignore", invalid="ignore"):
-        pb = nv * p0 / (nv + s * (wb + upnl) * p0)
-    return a.out(positive_or_nan(pb))
+        if np.ndim(fee) == 0 and fee == 0:
+            pb = nv * p0 / (nv + s * (wb + upnl) * p0)
+        else:
+            check_rates(np.zeros(1), float(np.max(fee)), name="taker_fee")
+            pb = nv * (s + fee) / (wb + upnl + s * nv / p0)
+    return a.out(_ticked(a, positive_or_nan(np.asarray(pb, dtype=float)), s, tick_size))
 
 
 def trigger_price(wallet_balance, side, entry_price, contracts, contract_value, leverage, level,
-                  basis="entry"):
+                  basis="entry", tick_size=None):
     """Price where the maintenance ratio ``E / M`` of an inverse position reaches ``level``.
 
     Parameters
@@ -285,6 +356,8 @@ def trigger_price(wallet_balance, side, entry_price, contracts, contract_value, 
         Ratio level as a fraction (1.0 = 100 %), > 0.
     basis : {"entry", "mark"}, optional
         Required margin on the entry price (constant in coin) or on the mark price.
+    tick_size : float or array_like, optional
+        Round to the venue's tick, up for a long and down for a short.
 
     Returns
     -------
@@ -318,4 +391,4 @@ def trigger_price(wallet_balance, side, entry_price, contracts, contract_value, 
         mark_lp = nv * (s + r / lev) / (wb + s * nv / p0)
         entry_x = 1 / p0 + s * (wb - r * nv / (p0 * lev)) / nv
         entry_lp = 1 / np.where(entry_x > 0, entry_x, np.nan)
-    return a.out(positive_or_nan(np.where(mark, mark_lp, entry_lp)))
+    return a.out(_ticked(a, positive_or_nan(np.where(mark, mark_lp, entry_lp)), s, tick_size))

@@ -6,7 +6,7 @@ here, so a figure is called the same thing everywhere. Keys are English identifi
 """
 from __future__ import annotations
 
-from .core import STATUS_LOSS_CUT, STATUS_MARGIN_CALL, STATUS_OK
+from .core import STATUS_CAUTION, STATUS_LOSS_CUT, STATUS_MARGIN_CALL, STATUS_OK, STATUS_UNKNOWN
 
 LANGUAGES = ("ja", "en")
 
@@ -173,6 +173,23 @@ EN = {
     "guide_protect": "Formula cells are protected without a password (Review > Unprotect Sheet) so that typing does not overwrite them.",
     "report_row_too_long": "row has {fields} fields, the header has {header}",
     "report_rejected": "rejected",
+    # --- planning and loans ---
+    STATUS_CAUTION: "Caution",
+    STATUS_UNKNOWN: "Unknown (no ratio)",
+    "safe_level": "Safe level",
+    "safe_price": "Safe-level price",
+    "effective_leverage": "Effective leverage (notional / deposit)",
+    "max_quantity": "Largest quantity at the safe level",
+    "days_to_level": "Days of fees to the level",
+    "loan": "Loan",
+    "collateral_quantity": "Collateral quantity",
+    "interest": "Accrued interest",
+    "annual_rate": "Interest rate per year",
+    "liquidation_fee": "Liquidation fee",
+    "ltv": "LTV (loan / collateral value)",
+    "expect_below_one": "a fraction >= 0 and < 1 (0.005 = 0.5 %)",
+    "expect_same_index": "a Series with the same index as the other Series arguments",
+    "expect_same_length": "an array of the same length as the other arrays",
 }
 
 JA = {
@@ -350,6 +367,23 @@ JA = {
     "days": "日数",
     "report_row_too_long": "この行は {fields} 項目、見出しは {header} 項目です",
     "report_rejected": "除外",
+    # --- planning and loans ---
+    STATUS_CAUTION: "注意",
+    STATUS_UNKNOWN: "不明（維持率なし）",
+    "safe_level": "安全水準",
+    "safe_price": "安全水準の価格",
+    "effective_leverage": "実効レバレッジ（建玉金額 ÷ 証拠金）",
+    "max_quantity": "安全水準で持てる最大数量",
+    "days_to_level": "手数料で水準に達するまでの日数",
+    "loan": "借入額",
+    "collateral_quantity": "担保数量",
+    "interest": "未払利息",
+    "annual_rate": "年利",
+    "liquidation_fee": "清算手数料",
+    "ltv": "LTV（借入額 ÷ 担保評価額）",
+    "expect_below_one": "0 以上 1 未満の割合（0.5 % = 0.005）",
+    "expect_same_index": "他の Series 引数と同じインデックスの Series",
+    "expect_same_length": "他の配列と同じ長さの配列",
 }
 
 TABLES = {"en": EN, "ja": JA}

@@ -7,7 +7,7 @@ liquidate when ``E(P) <= MM(P)`` on the mark price: the mark-basis trigger solve
 close the position adds to the rate (``mmr + taker_fee`` on the notional at ``P``), as OKX
 and Gate define the threshold.
 
-Tier tables (:func:`tier_table`) have one row per tier: ``floor``, ``cap`` (notional in the
+Tier tables (:func:`xlcalc.tiers.tier_table`) have one row per tier: ``floor``, ``cap`` (notional in the
 quote currency), ``mmr`` and ``maintenance_amount``. A tier covers notionals
 ``floor < N <= cap`` (Binance writes "50,000 < Position ≤ 250,000"); the first tier also
 covers everything below its floor and the last everything above its cap (an exchange would
@@ -16,294 +16,30 @@ not let such a position open, so the last tier is the best estimate).
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from importlib import resources
 
 import numpy as np
 import pandas as pd
 
 from ._inputs import InputError, Inputs, positive_or_nan
+from .core import _ticked
+from .tiers import (TIER_COLUMNS, check_rates, exchange_tiers, is_blank, is_entry_basis, maintenance_on,
+                    rate_and_amount, rate_fraction, solve_liquidation, tier_arrays, tier_for, tier_index,
+                    tier_table)
 
 __all__ = [
     "TIER_COLUMNS", "tier_table", "tier_for", "exchange_tiers", "liquidation_price", "maintenance_margin",
-    "bankruptcy_price", "cross_account", "CrossAccount",
+    "bankruptcy_price", "cross_account", "CrossAccount", "initial_margin", "pnl", "roe", "target_price",
+    "max_open_quantity", "margin_ratio", "HEDGE_RULES",
 ]
 
-TIER_COLUMNS = ["floor", "cap", "mmr", "maintenance_amount"]
-
-# Header words accepted for each tier column (English, exchange wording, Japanese).
-_TIER_ALIASES = {
-    "floor": {"floor", "min", "notional_floor", "from", "lower", "下限"},
-    "cap": {"cap", "max", "notional_cap", "to", "upper", "risk_limit", "上限", "リスク限度"},
-    "mmr": {"mmr", "maintenance_margin_rate", "rate", "維持証拠金率"},
-    "maintenance_amount": {"maintenance_amount", "cum", "deduction", "maintenance_margin_deduction",
-                           "mm_deduction", "維持証拠金控除額", "控除額"},
-}
-
-
-# -- tier tables ------------------------------------------------------------------------
-def _is_blank(v) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, str):
-        return v.strip() == ""
-    try:
-        return bool(np.isnan(v))
-    except TypeError:
-        return False
-
-
-def _cell_number(v):
-    """A float from a cell: numbers, numeric text with thousands separators or a % sign."""
-    if isinstance(v, bool):
-        raise ValueError(v)
-    if isinstance(v, str):
-        text = v.strip().replace(",", "").replace("\u00a0", "")
-        if text.endswith("%"):
-            return float(text[:-1]) / 100.0
-        return float(text)
-    return float(v)
-
-
-def _header_key(v):
-    word = re.sub(r"[\s\-]+", "_", str(v).strip().lower())
-    for key, names in _TIER_ALIASES.items():
-        if word in names:
-            return key
-    return None
-
-
-def _rows_from_range(tiers):
-    """Rows (lists) and column keys from a list of lists / 2-D range, header optional."""
-    rows = [list(r) if isinstance(r, (list, tuple, np.ndarray)) else [r] for r in tiers]
-    if rows and not any(isinstance(r, (list, tuple, np.ndarray)) for r in tiers):
-        rows = [list(tiers)]  # a single tier given as one flat row
-    rows = [r for r in rows if not all(_is_blank(c) for c in r)]  # blank rows of a range
-    if not rows:
-        raise InputError("tiers must have at least one row, got an empty table")
-    first = [c for c in rows[0] if not _is_blank(c)]
-    is_header = bool(first) and isinstance(first[0], str) and _header_key(first[0]) is not None
-    if is_header:
-        keys = [_header_key(c) if not _is_blank(c) else None for c in rows[0]]
-        return rows[1:], keys
-    return rows, TIER_COLUMNS
-
-
-def tier_table(tiers) -> pd.DataFrame:
-    """A tier table, validated and with maintenance amounts filled in.
-
-    Parameters
-    ----------
-    tiers : DataFrame, list of dicts, list of rows or a 2-D Excel range value
-        Columns ``floor``, ``cap``, ``mmr`` and optionally ``maintenance_amount`` (also
-        accepted: ``cum``, ``deduction``, ``risk_limit`` for cap, Japanese 下限/上限/
-        維持証拠金率/控除額). Rows may be lists ``[floor, cap, mmr(, maintenance_amount)]``
-        with an optional text header row; blank rows and trailing blank cells of an Excel
-        range are ignored. Numbers may be text ("50,000", "0.4%"). A blank floor in the
-        first row is 0 and a blank cap in the last row is unlimited.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``floor, cap, mmr, maintenance_amount`` (floats), one row per tier.
-
-    Raises
-    ------
-    InputError
-        Naming the tier (1 = first data row) and the value: floors must increase, each cap
-        must exceed its floor and equal the next floor, ``0 <= mmr < 1``, maintenance
-        amounts given for every tier or for none.
-
-    Notes
-    -----
-    Missing maintenance amounts are derived so that the maintenance margin is continuous
-    at each tier boundary, as Binance and Bybit publish them:
-
-    .. math:: cum_n = floor_n (mmr_n - mmr_{n-1}) + cum_{n-1}, \\quad cum_0 = 0
-
-    Examples
-    --------
-    The first three BTCUSDT tiers of Binance's 2021-03-18 table, typed as an Excel range
-    without maintenance amounts; the third tier's 1,300 is the amount Binance's FAQ quotes:
-
-    >>> import xlcalc as xc
-    >>> t = xc.tier_table([["floor", "cap", "mmr"], [0, 50_000, 0.004],
-    ...                    [50_000, 250_000, 0.005], [250_000, 1_000_000, 0.01]])
-    >>> t["maintenance_amount"].tolist()
-    [0.0, 50.0, 1300.0]
-    """
-    if isinstance(tiers, pd.DataFrame):
-        df = tiers.rename(columns={c: _header_key(c) or c for c in tiers.columns})
-        records = df.to_dict("records")
-        keys = None
-    elif isinstance(tiers, (list, tuple, np.ndarray)) and len(tiers) and all(
-            isinstance(r, dict) for r in tiers):
-        records = [{(_header_key(k) or k): v for k, v in r.items()} for r in tiers]
-        keys = None
-    elif isinstance(tiers, (list, tuple, np.ndarray)):
-        rows, keys = _rows_from_range(tiers)
-        records = [{k: (r[i] if i < len(r) else None) for i, k in enumerate(keys) if k is not None}
-                   for r in rows]
-    else:
-        raise InputError(f"tiers must be a table (DataFrame, list of rows or an Excel range), "
-                         f"got {type(tiers).__name__}")
-    if not records:
-        raise InputError("tiers must have at least one row, got an empty table")
-    if keys is not None and not {"floor", "cap", "mmr"} <= set(k for k in keys if k):
-        raise InputError(f"tiers header must name floor, cap and mmr, got {keys!r}")
-    n = len(records)
-    out = {c: np.full(n, math.nan) for c in TIER_COLUMNS}
-    for i, rec in enumerate(records):
-        for col in TIER_COLUMNS:
-            if col not in rec and col != "maintenance_amount":
-                raise InputError(f"tiers must have a {col} column, got columns {sorted(map(str, rec))}")
-            v = rec.get(col)
-            if _is_blank(v):
-                continue
-            try:
-                out[col][i] = _cell_number(v)
-            except (TypeError, ValueError):
-                raise InputError(f"tiers row {i + 1}: {col} must be a number, got {v!r}") from None
-    floor, cap, mmr, cum = (out[c] for c in TIER_COLUMNS)
-    if math.isnan(floor[0]):
-        floor[0] = 0.0
-    if math.isnan(cap[-1]):
-        cap[-1] = math.inf
-    for i in range(n):
-        row = f"tiers row {i + 1}"
-        for col, arr in (("floor", floor), ("cap", cap), ("mmr", mmr)):
-            if math.isnan(arr[i]):
-                raise InputError(f"{row}: {col} is missing")
-        if not (0 <= floor[i] < math.inf):
-            raise InputError(f"{row}: floor must be a number >= 0, got {floor[i]!r}")
-        if not cap[i] > floor[i]:
-            raise InputError(f"{row}: cap must be greater than floor, got floor={floor[i]:g}, cap={cap[i]:g}")
-        if not 0 <= mmr[i] < 1:
-            raise InputError(f"{row}: mmr must be a fraction >= 0 and < 1 (0.4 % = 0.004), got {mmr[i]!r}")
-        if i and not floor[i] > floor[i - 1]:
-            raise InputError(f"{row}: floors must increase, got {floor[i]:g} after {floor[i - 1]:g}")
-        if i and cap[i - 1] != floor[i]:
-            raise InputError(f"{row}: floor must equal the previous tier's cap "
-                             f"{cap[i - 1]:g}, got {floor[i]:g}")
-    given = ~np.isnan(cum)
-    if given.all():
-        if not np.isfinite(cum).all():
-            raise InputError(f"tiers row {int(np.flatnonzero(~np.isfinite(cum))[0]) + 1}: "
-                             f"maintenance_amount must be a finite number")
-    elif given.any():
-        raise InputError(f"tiers row {int(np.flatnonzero(~given)[0]) + 1}: maintenance_amount is "
-                         f"missing; give it for every tier or for none (then it is derived)")
-    else:
-        cum[0] = 0.0
-        for i in range(1, n):
-            cum[i] = floor[i] * (mmr[i] - mmr[i - 1]) + cum[i - 1]
-    return pd.DataFrame({"floor": floor, "cap": cap, "mmr": mmr, "maintenance_amount": cum})
-
-
-def _tier_arrays(tiers):
-    t = tiers if _is_normalised(tiers) else tier_table(tiers)
-    return (t["floor"].to_numpy(float), t["cap"].to_numpy(float), t["mmr"].to_numpy(float),
-            t["maintenance_amount"].to_numpy(float))
-
-
-def _is_normalised(tiers) -> bool:
-    return isinstance(tiers, pd.DataFrame) and list(tiers.columns) == TIER_COLUMNS \
-        and all(tiers[c].dtype == float for c in TIER_COLUMNS)
-
-
-def _tier_index(notional, caps):
-    """Index of the tier holding each notional: floor < N <= cap, clipped to the table."""
-    return np.minimum(np.searchsorted(caps, notional, side="left"), len(caps) - 1)
-
-
-def tier_for(notional, tiers) -> pd.Series:
-    """The tier row (floor, cap, mmr, maintenance_amount) holding a notional.
-
-    >>> import xlcalc as xc
-    >>> float(xc.perpetual.tier_for(264_000, xc.exchange_tiers("binance_usdm"))["mmr"])
-    0.01
-    """
-    t = tiers if _is_normalised(tiers) else tier_table(tiers)
-    n = float(Inputs().number("notional", notional, rule="nonnegative"))
-    return t.iloc[int(_tier_index(n, t["cap"].to_numpy(float)))]
-
-
-def _exchange_tier_files():
-    folder = resources.files("xlcalc").joinpath("data")
-    return {p.name[len("tiers_"):-len(".csv")]: p for p in folder.iterdir()
-            if p.name.startswith("tiers_") and p.name.endswith(".csv")}
-
-
-def exchange_tiers(exchange_id: str, symbol: str | None = None) -> pd.DataFrame:
-    """The shipped tier table of an exchange preset.
-
-    Parameters
-    ----------
-    exchange_id : str
-        A preset id with a tier file ``xlcalc/data/tiers_<id>.csv``: ``binance_usdm``,
-        ``bybit_usdt``.
-    symbol : str, optional
-        The contract; default the file's first (BTCUSDT).
-
-    Returns
-    -------
-    DataFrame
-        As :func:`tier_table`; ``.attrs`` holds ``exchange``, ``symbol``, ``source_url``
-        and ``as_of``. The files hold only the first few tiers of one dated table: check the
-        exchange's current table before relying on it.
-
-    Examples
-    --------
-    >>> import xlcalc as xc
-    >>> t = xc.exchange_tiers("binance_usdm")
-    >>> t.attrs["symbol"], float(t["mmr"].iloc[0]), float(t["maintenance_amount"].iloc[2])
-    ('BTCUSDT', 0.004, 1300.0)
-    """
-    files = _exchange_tier_files()
-    if exchange_id not in files:
-        raise InputError(f"exchange must be one with a tier table ({', '.join(sorted(files))}); "
-                         f"got {exchange_id!r}")
-    with files[exchange_id].open("rb") as fh:
-        raw = pd.read_csv(fh, dtype=str, keep_default_na=False, encoding="utf-8-sig", comment="#")
-    symbols = list(dict.fromkeys(raw["symbol"]))
-    symbol = symbol or symbols[0]
-    if symbol not in symbols:
-        raise InputError(f"symbol must be one of {', '.join(symbols)} for {exchange_id}; got {symbol!r}")
-    rows = raw[raw["symbol"] == symbol]
-    table = tier_table(rows[TIER_COLUMNS])
-    table.attrs.update(exchange=exchange_id, symbol=symbol, source_url=rows["source_url"].iloc[0],
-                       as_of=rows["as_of"].iloc[0])
-    return table
+HEDGE_RULES = ("sum", "max")
 
 
 # -- one position -------------------------------------------------------------------------
-def _solve_tiers(sigma, a, x0, balance, rates, cums, floors, caps):
-    """Where equity meets maintenance margin, in a variable x with notional ``a·x``.
-
-    Equity is ``B + sigma·a·(x − x0)``; the threshold ``a·x·rate_j − cum_j`` in tier j.
-    Each tier's line gives a root; the answer is the first x reached moving the adverse
-    way (x falls when sigma = +1, rises when sigma = −1) where equity <= threshold,
-    clipped to the tier's range: the root of the consistent tier, or a tier boundary where
-    a table with jumps makes the threshold leap above equity.
-    """
-    sg, aa, xx, bb = (np.asarray(v, dtype=float)[..., None] for v in (sigma, a, x0, balance))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        root = (sg * xx * aa - bb - cums) / (aa * (sg - rates))
-        lo = np.concatenate(([0.0], floors[1:])) / aa
-        hi = np.concatenate((caps[:-1], [math.inf])) / aa
-        down = np.where(root > lo, np.minimum(root, hi), -math.inf).max(axis=-1)
-        up = np.where(root <= hi, np.maximum(root, lo), math.inf).min(axis=-1)
-    return np.where(np.asarray(sigma) > 0, down, up)
-
-
-def _check_rates(rates, fee, name="mmr"):
-    if np.any(rates + fee >= 1):
-        raise InputError(f"{name} + taker_fee must be below 1, got a rate of {float(np.max(rates + fee))!r}")
-
-
 def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintenance_amount=0.0,
-                      other_maintenance=0.0, other_pnl=0.0, tiers=None, taker_fee=0.0):
+                      other_maintenance=0.0, other_pnl=0.0, tiers=None, taker_fee=0.0, mm_basis="mark",
+                      tick_size=None):
     """Liquidation price of a linear (USDⓈ-margined) perpetual position.
 
     Parameters
@@ -330,6 +66,14 @@ def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintena
     taker_fee : float or array_like, optional
         Taker fee rate to close, added to the maintenance rate (0.0005 = 0.05 %), >= 0.
 
+    mm_basis : {"mark", "entry"}, optional
+        ``"mark"`` (default; Binance, Bybit UTA): the maintenance margin is valued at the
+        liquidation price. ``"entry"`` (Bybit classic pages, jesse, freqtrade's Bybit code):
+        it is the fixed ``P0·Q·mmr − cum`` (tier of the entry notional), and the taker fee is
+        the fee to close at the fee-inclusive bankruptcy price.
+    tick_size : float or array_like, optional
+        Round the price to the venue's tick, up for a long and down for a short.
+
     Returns
     -------
     float, ndarray or Series
@@ -341,6 +85,11 @@ def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintena
     liquidation is where :math:`WB' + s (P - P_0) Q = P Q m - cum`:
 
     .. math:: LP = \\frac{s P_0 Q - WB' - cum}{Q (s - m)}
+
+    On entry basis the threshold is fixed, :math:`MM_e = P_0 Q\\,mmr - cum` plus the fee to
+    close at the bankruptcy price :math:`BP = (s P_0 Q - WB') / (Q (s - fee))`:
+
+    .. math:: LP = P_0 + s \\frac{MM_e + fee\\,BP\\,Q - WB'}{Q}
 
     With tiers, every tier's line is solved at once and the tier whose range holds
     :math:`LP \\cdot Q` is kept (the exchanges' "re-pick and re-solve until consistent").
@@ -372,6 +121,12 @@ def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintena
     >>> round(xc.liquidation_price(30_000, "long", 60_000, 10, None, tiers=tiers,
     ...                            taker_fee=0.0005), 2)
     57473.47
+
+    jesse's isolated test (TestLiquidationInIsolatedModeForLongTrade) and freqtrade's Bybit
+    formula value the maintenance margin at entry: 10,000 USDT at 2x, long 250 at 80, 0.4 %:
+
+    >>> round(xc.liquidation_price(10_000, "long", 80, 250, 0.004, mm_basis="entry"), 2)
+    40.32
     """
     a = Inputs()
     wb = a.number("wallet_balance", wallet_balance, rule="any")
@@ -382,20 +137,27 @@ def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintena
     upnl = a.number("other_pnl", other_pnl, rule="any")
     fee = a.number("taker_fee", taker_fee, rule="nonnegative")
     balance = wb - tmm + upnl
-    if tiers is not None:
-        floors, caps, rates, cums = _tier_arrays(tiers)
-        _check_rates(rates, float(np.max(fee)))
+    if is_entry_basis(mm_basis):
+        rate, cum = rate_and_amount(a, p0 * q, mmr, maintenance_amount, tiers)
+        check_rates(np.asarray(rate), float(np.max(fee)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            close_fee = fee * (s * p0 * q - balance) / (s - fee)  # fee·BP·Q
+            lp = p0 + s * (p0 * q * rate - cum + close_fee - balance) / q
+    elif tiers is not None:
+        floors, caps, rates, cums = tier_arrays(tiers)
+        check_rates(rates, float(np.max(fee)))
         s, p0, q, balance, fee = np.broadcast_arrays(s, p0, q, balance, fee)
-        lp = _solve_tiers(s, q, p0, balance, rates + fee[..., None], cums, floors, caps)
-        return a.out(positive_or_nan(lp))
-    rate = a.number("mmr", mmr, rule="nonnegative") + fee
-    cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lp = (s * p0 * q - balance - cum) / (q * (s - rate))
-    return a.out(positive_or_nan(lp))
+        lp = solve_liquidation(s, q, p0, balance, rates + fee[..., None], cums, floors, caps)
+    else:
+        rate = rate_fraction(a, "mmr", mmr) + fee
+        cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lp = (s * p0 * q - balance - cum) / (q * (s - rate))
+    return a.out(_ticked(a, positive_or_nan(np.asarray(lp, dtype=float)), s, tick_size))
 
 
-def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=None, taker_fee=0.0):
+def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=None, taker_fee=0.0,
+                       mm_basis="mark", entry_price=None):
     """Maintenance margin of a linear position at ``price`` (the mark price).
 
     Parameters
@@ -410,6 +172,11 @@ def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=
         As in :func:`liquidation_price`: the tier holding ``price · quantity`` applies.
     taker_fee : float or array_like, optional
         Fee rate to close, included in the threshold.
+    mm_basis : {"mark", "entry"}, optional
+        ``"entry"`` values the rate part at ``entry_price`` (tier of the entry notional) and
+        the fee at ``price``: pass the bankruptcy price as ``price`` for Bybit's figure.
+    entry_price : float or array_like, optional
+        Needed with ``mm_basis="entry"``.
 
     Returns
     -------
@@ -417,7 +184,8 @@ def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=
 
     Notes
     -----
-    .. math:: MM = P Q (mmr + fee) - cum
+    .. math:: MM = P Q (mmr + fee) - cum \\text{ (mark)}, \\quad
+              MM = P_0 Q\\,mmr - cum + P Q\\,fee \\text{ (entry)}
 
     Examples
     --------
@@ -431,31 +199,26 @@ def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=
     a = Inputs()
     p = a.number("price", price)
     q = a.number("quantity", quantity)
-    return a.out(maintenance_on(a, p * q, mmr, maintenance_amount, taker_fee, tiers))
+    entry_notional = None
+    if is_entry_basis(mm_basis):
+        if entry_price is None:
+            raise InputError("entry_price must be a positive number with mm_basis='entry', got None",
+                             argument="entry_price", expected="positive", value=None)
+        entry_notional = a.number("entry_price", entry_price) * q
+    return a.out(maintenance_on(a, p * q, mmr, maintenance_amount, taker_fee, tiers, entry_notional))
 
 
-def maintenance_on(a, notional, mmr, maintenance_amount, taker_fee, tiers):
-    """``notional·(mmr + fee) − cum``, the rate and amount from the tier holding ``notional``
-    or as given; shared by linear (notional in quote) and inverse (in coin) contracts."""
-    fee = a.number("taker_fee", taker_fee, rule="nonnegative")
-    if tiers is not None:
-        _, caps, rates, cums = _tier_arrays(tiers)
-        j = _tier_index(notional, caps)
-        return notional * (rates[j] + fee) - cums[j]
-    if mmr is None:
-        raise InputError("mmr must be a number when no tiers are given, got None")
-    rate = a.number("mmr", mmr, rule="nonnegative")
-    cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
-    return notional * (rate + fee) - cum
-
-
-def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0):
-    """Bankruptcy (zero-equity) price of a linear perpetual position, before fees.
+def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0, taker_fee=0.0, tick_size=None):
+    """Bankruptcy (zero-equity) price of a linear perpetual position, after the fee to close there.
 
     Parameters
     ----------
     wallet_balance, side, entry_price, quantity, other_pnl
         As in :func:`liquidation_price`.
+    taker_fee : float or array_like, optional
+        Fee rate to close; the price is where equity after paying it is zero (Phemex, Bybit).
+    tick_size : float or array_like, optional
+        Round to the venue's tick, up for a long and down for a short.
 
     Returns
     -------
@@ -464,7 +227,11 @@ def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0)
 
     Notes
     -----
-    .. math:: P_b = P_0 - s (WB + UPNL_{other}) / Q
+    With :math:`WB' = WB + UPNL_{other}`, solving :math:`WB' + s (P - P_0) Q = fee\\,P Q`:
+
+    .. math:: P_b = \\frac{s P_0 Q - WB'}{Q (s - fee)}
+
+    which is :func:`liquidation_price` with ``mmr=0``.
 
     Examples
     --------
@@ -473,6 +240,12 @@ def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0)
     >>> from xlcalc import perpetual
     >>> perpetual.bankruptcy_price(2_000, ["long", "short"], 20_000, 1)
     array([18000., 22000.])
+
+    jesse's isolated short (TestLiquidationInIsolatedModeForShortTrade): 10,000 USDT at 2x,
+    short 2,000 at 10, goes bankrupt at 15:
+
+    >>> perpetual.bankruptcy_price(10_000, "short", 10, 2_000)
+    15.0
     """
     a = Inputs()
     wb = a.number("wallet_balance", wallet_balance, rule="any")
@@ -480,7 +253,13 @@ def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0)
     p0 = a.number("entry_price", entry_price)
     q = a.number("quantity", quantity)
     upnl = a.number("other_pnl", other_pnl, rule="any")
-    return a.out(positive_or_nan(p0 - s * (wb + upnl) / q))
+    fee = a.number("taker_fee", taker_fee, rule="nonnegative")
+    if np.ndim(fee) == 0 and fee == 0:
+        bp = p0 - s * (wb + upnl) / q
+    else:
+        check_rates(np.zeros(1), float(np.max(fee)), name="taker_fee")
+        bp = (s * p0 * q - wb - upnl) / (q * (s - fee))
+    return a.out(_ticked(a, positive_or_nan(np.asarray(bp, dtype=float)), s, tick_size))
 
 
 # -- cross margin -------------------------------------------------------------------------
@@ -499,6 +278,9 @@ class CrossAccount:
 
 @dataclass
 class _Leg:
+    """One position of a cross account with its tier table (one tier for a plain rate)."""
+
+    symbol: str
     side: float
     entry: float
     mark: float
@@ -507,52 +289,114 @@ class _Leg:
     caps: np.ndarray
     rates: np.ndarray
     cums: np.ndarray
+    at_entry: bool  # maintenance margin valued at entry (mm_basis="entry")
+
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame({"floor": self.floors, "cap": self.caps, "mmr": self.rates,
+                             "maintenance_amount": self.cums})
+
+    def maintenance_line(self, k, y, fee):
+        """(a, b) with the leg's maintenance margin ``a + b·y`` near ``y`` (notional ``k·y``)."""
+        if self.at_entry:
+            j = tier_index(self.entry * self.qty, self.caps)
+            return self.entry * self.qty * self.rates[j] - self.cums[j], k * fee
+        j = tier_index(k * y, self.caps)
+        return -self.cums[j], k * (self.rates[j] + fee)
 
 
-def _walk_to_threshold(legs, coef, y0, balance, fee):
+def _account_line(legs, coef, y, balance, fee, hedge):
+    """(A, B) with equity minus maintenance margin ``A + B·y`` near ``y``.
+
+    Every leg's P&L is ``s·(coef·y − entry·qty)``. With ``hedge="max"`` each symbol's
+    maintenance margin is its larger side's, the side chosen at ``y``.
+    """
+    A = balance - sum(leg.side * leg.entry * leg.qty for leg in legs)
+    B = sum(leg.side * k for leg, k in zip(legs, coef))
+    if hedge == "sum":
+        for leg, k in zip(legs, coef):
+            a, b = leg.maintenance_line(k, y, fee)
+            A, B = A - a, B - b
+        return A, B
+    sides = {}
+    for leg, k in zip(legs, coef):
+        a, b = leg.maintenance_line(k, y, fee)
+        sa, sb = sides.get((leg.symbol, leg.side), (0.0, 0.0))
+        sides[(leg.symbol, leg.side)] = (sa + a, sb + b)
+    larger = {}
+    for (symbol, _), (a, b) in sides.items():
+        best = larger.get(symbol)
+        if best is None or a + b * y > best[0] + best[1] * y:
+            larger[symbol] = (a, b)
+    for a, b in larger.values():
+        A, B = A - a, B - b
+    return A, B
+
+
+def _segment_edges(legs, coef, fee, hedge):
+    """Values of y where equity minus maintenance margin may change slope: tier boundaries,
+    and with ``hedge="max"`` the points where a symbol's long and short margins cross."""
+    bounds = sorted({float(c / k) for leg, k in zip(legs, coef) if not leg.at_entry for c in leg.caps[:-1]})
+    edges = [0.0] + bounds + [math.inf]
+    if hedge != "max":
+        return edges
+    crossings = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (lo + hi) / 2 if math.isfinite(hi) else 2 * lo + 1.0
+        by_side = {}
+        for leg, k in zip(legs, coef):
+            a, b = leg.maintenance_line(k, inside, fee)
+            sa, sb = by_side.get((leg.symbol, leg.side), (0.0, 0.0))
+            by_side[(leg.symbol, leg.side)] = (sa + a, sb + b)
+        for (symbol, side), (a_long, b_long) in by_side.items():
+            if side < 0 or (symbol, -1.0) not in by_side:
+                continue
+            a_short, b_short = by_side[(symbol, -1.0)]
+            if b_long != b_short:
+                y = (a_short - a_long) / (b_long - b_short)
+                if lo < y < hi:
+                    crossings.append(y)
+    return sorted(set(edges) | set(crossings))
+
+
+def _walk_to_threshold(legs, coef, y0, balance, fee, hedge="sum"):
     """First y, moving from y0, where equity crosses the maintenance margin.
 
     Leg l's notional is ``coef[l]·y``; its P&L ``s·(coef[l]·y − entry·qty)``. Equity minus
-    maintenance margin is piecewise linear in y with kinks (or jumps) at tier boundaries, so
-    walk segment by segment: away from y0 in the direction that lowers it when the account
-    is safe at y0, and the direction that raises it when it is already breached (then the
-    answer is where it was crossed, as the one-position formula reports).
+    maintenance margin is piecewise linear in y with kinks (or jumps) at tier boundaries (and,
+    for ``hedge="max"``, where a symbol's larger side changes), so walk segment by segment:
+    away from y0 in the direction that lowers it when the account is safe at y0, and the
+    direction that raises it when it is already breached (then the answer is where it was
+    crossed, as the one-position formula reports).
     """
-    bounds = sorted({float(c / k) for leg, k in zip(legs, coef) for c in leg.caps[:-1]})
-    edges = [0.0] + bounds + [math.inf]
+    edges = _segment_edges(legs, coef, fee, hedge)
 
     def line(i):  # f(y) = A + B·y on segment i = (edges[i], edges[i+1]]
         # a point well inside the segment: its upper edge may round into the next tier
-        rep = (edges[i] + edges[i + 1]) / 2 if math.isfinite(edges[i + 1]) else 2 * edges[i] + 1.0
-        A, B = balance, 0.0
-        for leg, k in zip(legs, coef):
-            j = _tier_index(k * rep, leg.caps)
-            A += -leg.side * leg.entry * leg.qty + leg.cums[j]
-            B += leg.side * k - k * (leg.rates[j] + fee)
-        return A, B
+        inside = (edges[i] + edges[i + 1]) / 2 if math.isfinite(edges[i + 1]) else 2 * edges[i] + 1.0
+        return _account_line(legs, coef, inside, balance, fee, hedge)
 
     i = int(np.searchsorted(edges[1:-1], y0, side="left"))
     A, B = line(i)
     breached = A + B * y0 <= 0
     if B == 0:
         return math.nan
-    d = (1 if B > 0 else -1) * (1 if breached else -1)
+    direction = (1 if B > 0 else -1) * (1 if breached else -1)
 
     def hit(v):
         return v > 0 if breached else v <= 0
 
-    u = y0
+    y = y0
     while 0 <= i < len(edges) - 1:
         A, B = line(i)
-        if u != y0 and hit(A + B * u):
-            return u  # a jump at the boundary
+        if y != y0 and hit(A + B * y):
+            return y  # a jump at the boundary
         if B != 0:
-            r = -A / B
-            lo, hi = (edges[i], u) if d < 0 else (u, edges[i + 1])
-            if lo <= r <= hi and (B * d < 0) != breached:
-                return r
-        u = edges[i] if d < 0 else edges[i + 1]
-        i += d
+            root = -A / B
+            lo, hi = (edges[i], y) if direction < 0 else (y, edges[i + 1])
+            if lo <= root <= hi and (B * direction < 0) != breached:
+                return root
+        y = edges[i] if direction < 0 else edges[i + 1]
+        i += direction
     return math.nan
 
 
@@ -566,7 +410,40 @@ def _column(df, name, row_rule, a, default=None):
     return np.atleast_1d(a.number(name, df[name], rule=row_rule))
 
 
-def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0) -> CrossAccount:
+def hedge_rule(hedge) -> str:
+    """``"sum"`` or ``"max"`` from any case; InputError naming the value otherwise."""
+    word = str(hedge).strip().lower()
+    if word not in HEDGE_RULES:
+        raise InputError(f"hedge must be 'sum' or 'max', got {hedge!r}", argument="hedge", value=hedge)
+    return word
+
+
+def _leg_tiers(df, i, symbol, tiers):
+    """Tier arrays of row i: its symbol's table, or one tier from its mmr/maintenance_amount."""
+    table = tiers.get(symbol) if isinstance(tiers, dict) else tiers
+    if table is not None:
+        return tier_arrays(table)
+    if "mmr" not in df.columns or is_blank(df["mmr"].iloc[i]):
+        raise InputError(f"positions row {i}: mmr is missing and no tier table is given for {symbol!r}")
+    rate = float(rate_fraction(Inputs(), "mmr", df["mmr"].iloc[i]))
+    amount = df["maintenance_amount"].iloc[i] if "maintenance_amount" in df.columns else 0.0
+    amount = 0.0 if is_blank(amount) else float(Inputs().number("maintenance_amount", amount, rule="nonnegative"))
+    return np.array([0.0]), np.array([math.inf]), np.array([rate]), np.array([amount])
+
+
+def _symbol_margin(values, symbols, sides, hedge):
+    """Total of per-leg amounts: summed, or per symbol the larger side's (``hedge="max"``)."""
+    if hedge == "sum":
+        return float(np.sum(values))
+    total = 0.0
+    for symbol in dict.fromkeys(symbols):
+        rows = np.array([x == symbol for x in symbols])
+        total += max(float(values[rows & (sides > 0)].sum()), float(values[rows & (sides < 0)].sum()))
+    return total
+
+
+def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0, mm_basis="mark", hedge="sum",
+                  symbol=None) -> CrossAccount:
     """A cross-margin account of linear perpetuals: equity, margin ratio, liquidation prices.
 
     Parameters
@@ -583,16 +460,24 @@ def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0) -> Cross
         :func:`tier_table` accepts).
     taker_fee : float, optional
         Fee rate to close, included in every maintenance margin.
+    mm_basis : {"mark", "entry"}, optional
+        ``"entry"``: each position's maintenance margin is the fixed ``P0·Q·mmr − cum`` (tier
+        of the entry notional) plus the fee to close at the price; see :func:`liquidation_price`.
+    hedge : {"sum", "max"}, optional
+        ``"sum"`` adds every leg's maintenance margin; ``"max"`` margins each symbol on its
+        larger side, ``max(Σ MM_long, Σ MM_short)`` (Kraken multi-collateral netting).
+    symbol : str or array_like, optional
+        Symbols of the rows, in place of a ``symbol`` column.
 
     Returns
     -------
     CrossAccount
         ``margin_balance`` (equity: wallet balance + unrealized P&L), ``maintenance_margin``
-        (sum at the mark prices), ``margin_ratio`` = maintenance margin / margin balance as
-        Binance and Bybit display it (liquidation at 100 %; ``inf`` once the margin balance
-        is 0 or less), ``move_to_liquidation`` (the uniform move ``x``: every mark price times
-        ``1 + x`` brings the margin balance down to the maintenance margin; NaN if none), and
-        ``positions``: the input with ``notional``, ``pnl``, ``mmr_used``,
+        (at the mark prices, per ``hedge``), ``margin_ratio`` = maintenance margin / margin
+        balance as Binance and Bybit display it (liquidation at 100 %; ``inf`` once the margin
+        balance is 0 or less), ``move_to_liquidation`` (the uniform move ``x``: every mark
+        price times ``1 + x`` brings the margin balance down to the maintenance margin; NaN if
+        none), and ``positions``: the input with ``notional``, ``pnl``, ``mmr_used``,
         ``maintenance_margin`` and ``liquidation_price`` columns.
 
     Notes
@@ -626,6 +511,13 @@ def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0) -> Cross
     [50351.41, 3758.01]
     >>> round(acct.move_to_liquidation, 4)
     -0.2758
+
+    A hedge of 1 BTC long and 0.5 BTC short margined on the larger side only:
+
+    >>> hedged = pd.DataFrame({"symbol": "BTCUSDT", "side": ["long", "short"], "entry_price": 60_000,
+    ...                        "mark_price": 60_000, "quantity": [1, 0.5], "mmr": 0.004})
+    >>> xc.cross_account(hedged, 1_000).maintenance_margin, xc.cross_account(hedged, 1_000, hedge="max").maintenance_margin
+    (360.0, 240.0)
     """
     if not isinstance(positions, pd.DataFrame):
         raise InputError(f"positions must be a DataFrame, got {type(positions).__name__}")
@@ -634,59 +526,296 @@ def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0) -> Cross
     a = Inputs()
     wb = float(a.number("wallet_balance", wallet_balance, rule="nonnegative"))
     fee = float(a.number("taker_fee", taker_fee, rule="nonnegative"))
+    at_entry = is_entry_basis(mm_basis)
+    hedge = hedge_rule(hedge)
     df = positions.reset_index(drop=True)
     s = _column(df, "side", None, a)
     p0 = _column(df, "entry_price", "positive", a)
     pm = _column(df, "mark_price", "positive", a)
     q = _column(df, "quantity", "positive", a)
-    symbols = df["symbol"].astype(str).tolist() if "symbol" in df.columns else [f"#{i}" for i in range(len(df))]
+    if symbol is not None:
+        symbols = [str(x) for x in np.broadcast_to(np.asarray(symbol, dtype=object), (len(df),))]
+    elif "symbol" in df.columns:
+        symbols = df["symbol"].astype(str).tolist()
+    else:
+        symbols = [f"#{i}" for i in range(len(df))]
     legs = []
-    for i, sym in enumerate(symbols):
-        table = tiers.get(sym) if isinstance(tiers, dict) else tiers
-        if table is not None:
-            f_, c_, r_, m_ = _tier_arrays(table)
-        else:
-            if "mmr" not in df.columns or _is_blank(df["mmr"].iloc[i]):
-                raise InputError(f"positions row {i}: mmr is missing and no tier table is given for {sym!r}")
-            rate = float(Inputs().number("mmr", df["mmr"].iloc[i], rule="nonnegative"))
-            amount = df["maintenance_amount"].iloc[i] if "maintenance_amount" in df.columns else 0.0
-            amount = 0.0 if _is_blank(amount) else float(Inputs().number("maintenance_amount", amount,
-                                                                           rule="nonnegative"))
-            f_, c_, r_, m_ = (np.array([0.0]), np.array([math.inf]), np.array([rate]), np.array([amount]))
-        _check_rates(r_, fee)
-        legs.append(_Leg(s[i], p0[i], pm[i], q[i], f_, c_, r_, m_))
+    for i, name in enumerate(symbols):
+        floors, caps, rates, cums = _leg_tiers(df, i, name, tiers)
+        check_rates(rates, fee)
+        legs.append(_Leg(name, s[i], p0[i], pm[i], q[i], floors, caps, rates, cums, at_entry))
     notional = pm * q
     pnl = s * (pm - p0) * q
-    idx = [_tier_index(notional[i], leg.caps) for i, leg in enumerate(legs)]
+    idx = [tier_index(p0[i] * q[i] if at_entry else notional[i], leg.caps) for i, leg in enumerate(legs)]
     rate_used = np.array([leg.rates[j] for leg, j in zip(legs, idx)])
-    mm = np.array([notional[i] * (leg.rates[j] + fee) - leg.cums[j] for i, (leg, j) in enumerate(zip(legs, idx))])
-    total_mm, total_pnl = float(mm.sum()), float(pnl.sum())
+    mm = np.array([a_ + b_ * 1.0 for a_, b_ in (leg.maintenance_line(notional[i], 1.0, fee)
+                                                for i, leg in enumerate(legs))])
+    total_mm, total_pnl = _symbol_margin(mm, symbols, s, hedge), float(pnl.sum())
     lp = np.full(len(df), math.nan)
-    for sym in dict.fromkeys(symbols):
-        rows = [i for i, x in enumerate(symbols) if x == sym]
-        others = [i for i in range(len(df)) if symbols[i] != sym]
-        tmm, upnl = float(mm[others].sum()), float(pnl[others].sum())
+    for name in dict.fromkeys(symbols):
+        rows = [i for i, x in enumerate(symbols) if x == name]
+        others = [i for i in range(len(df)) if symbols[i] != name]
+        tmm = _symbol_margin(mm[others], [symbols[i] for i in others], s[others], hedge)
+        upnl = float(pnl[others].sum())
         if len(rows) == 1:
-            i, leg = rows[0], legs[rows[0]]
-            table = pd.DataFrame({"floor": leg.floors, "cap": leg.caps, "mmr": leg.rates,
-                                  "maintenance_amount": leg.cums})
-            lp[i] = liquidation_price(wb, leg.side, leg.entry, leg.qty, None, None, tmm, upnl,
-                                      tiers=table, taker_fee=fee)
+            leg = legs[rows[0]]
+            lp[rows[0]] = liquidation_price(wb, leg.side, leg.entry, leg.qty, None, None, tmm, upnl,
+                                            tiers=leg.table(), taker_fee=fee, mm_basis=mm_basis)
         else:
             mark = float(pm[rows[0]])
             if not np.allclose(pm[rows], mark):
-                raise InputError(f"positions of symbol {sym!r} must share one mark_price, got {pm[rows].tolist()}")
+                raise InputError(f"positions of symbol {name!r} must share one mark_price, got {pm[rows].tolist()}")
             price = _walk_to_threshold([legs[i] for i in rows], [legs[i].qty for i in rows], mark,
-                                       wb - tmm + upnl, fee)
+                                       wb - tmm + upnl, fee, hedge)
             lp[rows] = price if price > 0 else math.nan
-    move = _walk_to_threshold(legs, list(notional), 1.0, wb, fee) - 1.0
+    move = _walk_to_threshold(legs, list(notional), 1.0, wb, fee, hedge) - 1.0
     balance = wb + total_pnl
     ratio = total_mm / balance if balance > 0 else math.inf
     out = positions.copy()
-    for name, values in (("notional", notional), ("pnl", pnl), ("mmr_used", rate_used),
-                         ("maintenance_margin", mm), ("liquidation_price", lp)):
-        out[name] = values
+    for column, values in (("notional", notional), ("pnl", pnl), ("mmr_used", rate_used),
+                           ("maintenance_margin", mm), ("liquidation_price", lp)):
+        out[column] = values
     return CrossAccount(wallet_balance=wb, unrealized_pnl=total_pnl, margin_balance=balance,
                         maintenance_margin=total_mm, margin_ratio=ratio,
                         move_to_liquidation=float(move) if move > -1 else math.nan,
                         positions=out)
+
+
+# -- the futures calculator's other figures (Binance "Futures Calculator") ---------------------
+def initial_margin(price, quantity, leverage):
+    """Initial margin of a position: its notional over the leverage.
+
+    Parameters
+    ----------
+    price : float or array_like
+        Entry price (or the order price), > 0.
+    quantity : float or array_like
+        Position size, > 0.
+    leverage : float or array_like
+        Leverage, > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+
+    Notes
+    -----
+    .. math:: IM = P Q / L
+
+    Examples
+    --------
+    10 BTC at 60,000 on 20x ties up 30,000 USDT:
+
+    >>> from xlcalc import perpetual
+    >>> perpetual.initial_margin(60_000, 10, 20)
+    30000.0
+    """
+    a = Inputs()
+    return a.out(a.number("price", price) * a.number("quantity", quantity) / a.number("leverage", leverage))
+
+
+def pnl(side, entry_price, price, quantity):
+    """P&L of a linear position closed at ``price``, in the quote currency (USDT).
+
+    Notes
+    -----
+    .. math:: PnL = s (P - P_0) Q
+
+    Examples
+    --------
+    >>> from xlcalc import perpetual
+    >>> perpetual.pnl(["long", "short"], 60_000, 63_000, 10)
+    array([ 30000., -30000.])
+    """
+    a = Inputs()
+    s = a.side("side", side)
+    return a.out(s * (a.number("price", price) - a.number("entry_price", entry_price)) * a.number("quantity", quantity))
+
+
+def roe(side, entry_price, price, leverage):
+    """Return on equity at ``price``: P&L over the initial margin, as a fraction.
+
+    Notes
+    -----
+    .. math:: ROE = \\frac{s (P - P_0) Q}{P_0 Q / L} = s L \\left(\\frac{P}{P_0} - 1\\right)
+
+    Examples
+    --------
+    A 20x long from 60,000 closed at 63,000 (+5 %) returns 100 % of its margin:
+
+    >>> from xlcalc import perpetual
+    >>> perpetual.roe("long", 60_000, 63_000, 20)
+    1.0
+    """
+    a = Inputs()
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    return a.out(s * a.number("leverage", leverage) * (a.number("price", price) / p0 - 1.0))
+
+
+def target_price(side, entry_price, leverage=None, roe=None, pnl=None, quantity=None, tick_size=None):
+    """Price at which a position reaches a wanted ROE (with ``leverage``) or P&L (with ``quantity``).
+
+    Parameters
+    ----------
+    side, entry_price
+        As in :func:`liquidation_price`.
+    leverage, roe : float or array_like, optional
+        The leverage and the wanted return on the initial margin as a fraction (0.5 = 50 %).
+    pnl, quantity : float or array_like, optional
+        The wanted P&L in the quote currency and the position size; used when ``roe`` is None.
+    tick_size : float or array_like, optional
+        Round to the venue's tick, up for a long and down for a short.
+
+    Returns
+    -------
+    float, ndarray or Series
+        NaN where the price would not be positive (a short cannot gain more than its notional).
+
+    Notes
+    -----
+    .. math:: P = P_0 \\left(1 + s \\frac{ROE}{L}\\right), \\qquad P = P_0 + s \\frac{PnL}{Q}
+
+    Examples
+    --------
+    A 20x long from 60,000 doubles its margin at 63,000; 10 BTC make 5,000 USDT at 60,500:
+
+    >>> from xlcalc import perpetual
+    >>> perpetual.target_price("long", 60_000, leverage=20, roe=1.0)
+    63000.0
+    >>> perpetual.target_price("long", 60_000, pnl=5_000, quantity=10)
+    60500.0
+    """
+    a = Inputs()
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    if roe is not None:
+        if leverage is None:
+            raise InputError("leverage must be a positive number with roe, got None", argument="leverage",
+                             expected="positive", value=None)
+        price = p0 * (1.0 + s * a.number("roe", roe, rule="any") / a.number("leverage", leverage))
+    elif pnl is not None:
+        if quantity is None:
+            raise InputError("quantity must be a positive number with pnl, got None", argument="quantity",
+                             expected="positive", value=None)
+        price = p0 + s * a.number("pnl", pnl, rule="any") / a.number("quantity", quantity)
+    else:
+        raise InputError("roe or pnl must be given, got neither", argument="roe", expected="number", value=None)
+    return a.out(_ticked(a, positive_or_nan(np.asarray(price, dtype=float)), s, tick_size))
+
+
+def max_open_quantity(balance, price, leverage, taker_fee=0.0, tiers=None):
+    """Largest position a balance can open at a leverage, paying the fee to open.
+
+    Parameters
+    ----------
+    balance : float or array_like
+        Available balance, >= 0.
+    price : float or array_like
+        Entry price, > 0.
+    leverage : float or array_like
+        Leverage, > 0.
+    taker_fee : float or array_like, optional
+        Fee rate to open, paid from the balance.
+    tiers : table, optional
+        A tier table with a ``max_leverage`` column (Binance's "leverage and margin tiers"):
+        the notional is capped at the largest cap of the tiers that allow ``leverage``.
+
+    Returns
+    -------
+    float, ndarray or Series
+
+    Notes
+    -----
+    .. math:: Q = \\min\\left(\\frac{B}{P (1/L + fee)},\\ \\frac{N_{max}(L)}{P}\\right)
+
+    Examples
+    --------
+    1,000 USDT at 20x buys 0.333 BTC at 60,000; at 125x Binance's BTCUSDT table caps the
+    notional at 50,000 (0.833 BTC) although the balance would carry 125,000:
+
+    >>> import xlcalc as xc
+    >>> from xlcalc import perpetual
+    >>> round(perpetual.max_open_quantity(1_000, 60_000, 20), 6)
+    0.333333
+    >>> round(perpetual.max_open_quantity(1_000, 60_000, 125, tiers=xc.exchange_tiers("binance_usdm")), 6)
+    0.833333
+    """
+    a = Inputs()
+    b = a.number("balance", balance, rule="nonnegative")
+    p = a.number("price", price)
+    lev = a.number("leverage", leverage)
+    fee = a.number("taker_fee", taker_fee, rule="nonnegative")
+    notional = b / (1.0 / lev + fee)
+    if tiers is not None:
+        notional = np.minimum(notional, max_notional_at(tiers, lev))
+    return a.out(notional / p)
+
+
+def max_notional_at(tiers, leverage):
+    """The largest notional a tier table allows at ``leverage`` (inf without a max_leverage column)."""
+    table = tier_table(tiers)
+    if "max_leverage" not in table.columns:
+        return np.full(np.shape(leverage), math.inf) if np.ndim(leverage) else math.inf
+    lev = np.asarray(leverage, dtype=float)
+    allowed = table["max_leverage"].to_numpy(float)[None, :] >= lev.reshape(-1, 1)
+    caps = np.where(allowed, table["cap"].to_numpy(float)[None, :], -math.inf).max(axis=1)
+    if np.any(caps == -math.inf):
+        top = float(table["max_leverage"].max())
+        raise InputError(f"leverage must be at most {top:g} for this tier table, got {float(lev.max()):g}",
+                         argument="leverage", value=float(lev.max()))
+    return caps.reshape(lev.shape) if lev.ndim else float(caps[0])
+
+
+def margin_ratio(wallet_balance, side, entry_price, price, quantity, mmr=None, maintenance_amount=0.0,
+                 tiers=None, taker_fee=0.0, mm_basis="mark"):
+    """Binance's and Bybit's "margin ratio": maintenance margin over margin balance.
+
+    It runs the opposite way to the maintenance ratio (証拠金維持率) of
+    :func:`xlcalc.maintenance_ratio`: it rises as the position loses, and the position is
+    liquidated when it reaches 100 % (1.0). Binance: "Margin Ratio = Maintenance Margin /
+    Margin Balance"; liquidation "when the margin ratio reaches 100 %".
+
+    Parameters
+    ----------
+    wallet_balance, side, entry_price, quantity
+        As in :func:`liquidation_price`.
+    price : float or array_like
+        Mark price, > 0.
+    mmr, maintenance_amount, tiers, taker_fee, mm_basis
+        As in :func:`maintenance_margin`.
+
+    Returns
+    -------
+    float, ndarray or Series
+        ``inf`` where the margin balance is 0 or less.
+
+    Notes
+    -----
+    .. math:: MR = \\frac{MM(P)}{WB + s (P - P_0) Q}
+
+    Examples
+    --------
+    1,000 USDT isolated behind a long of 1 BTC at 10,000 (0.4 %): 4 % at entry, 100 % at the
+    liquidation price:
+
+    >>> import xlcalc as xc
+    >>> from xlcalc import perpetual
+    >>> perpetual.margin_ratio(1_000, "long", 10_000, 10_000, 1, 0.004)
+    0.04
+    >>> lp = xc.liquidation_price(1_000, "long", 10_000, 1, 0.004)
+    >>> round(perpetual.margin_ratio(1_000, "long", 10_000, lp, 1, 0.004), 12)
+    1.0
+    """
+    a = Inputs()
+    wb = a.number("wallet_balance", wallet_balance, rule="any")
+    s = a.side("side", side)
+    p0 = a.number("entry_price", entry_price)
+    p = a.number("price", price)
+    q = a.number("quantity", quantity)
+    entry_notional = p0 * q if is_entry_basis(mm_basis) else None
+    mm = maintenance_on(a, p * q, mmr, maintenance_amount, taker_fee, tiers, entry_notional)
+    balance = wb + s * (p - p0) * q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(balance > 0, mm / np.where(balance > 0, balance, 1.0), math.inf)
+    return a.out(ratio)

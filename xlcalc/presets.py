@@ -21,9 +21,11 @@ COLUMNS = [
     "id", "name", "product", "max_leverage", "margin_model", "margin_call_level",
     "loss_cut_level", "basis", "mmr", "daily_fee_rate", "collateral_haircut",
     "negative_balance", "source_url", "as_of", "notes",
+    # venue conventions (SPEC §8); blank = the default (mark, sum, none, 1)
+    "mm_basis", "hedge", "margin_rounding", "money_unit", "convention_sources",
 ]
 _NUMERIC = ["max_leverage", "margin_call_level", "loss_cut_level", "mmr", "daily_fee_rate",
-            "collateral_haircut"]
+            "collateral_haircut", "money_unit"]
 ENV_VAR = "XLCALC_PRESETS"
 
 

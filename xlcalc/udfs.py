@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from xlwings import arg, func, ret
 
-from . import arguments, core, perpetual, presets
+from . import arguments, core, loans, perpetual, planning, presets
 from ._inputs import EXPECTED, InputError, Inputs, input_error
 from .labels import LANGUAGES, TABLES, label
 
@@ -56,6 +56,9 @@ __all__ = [
     "XLC_RATIO", "XLC_LOSSCUT_PRICE", "XLC_MARGINCALL_PRICE", "XLC_REQUIRED_MARGIN", "XLC_PNL",
     "XLC_EQUITY", "XLC_ADD_DEPOSIT", "XLC_CLOSE_QTY", "XLC_BANKRUPTCY_PRICE", "XLC_SHORTFALL",
     "XLC_POSITION_SIZE", "XLC_LIQ_PRICE", "XLC_STATUS", "XLC_PRESET",
+    # crypto-backed loans and the leverage planner (SPEC §10)
+    "XLC_LTV", "XLC_LTV_PRICE", "XLC_COLLATERAL_TO_ADD", "XLC_REPAY_TO_TARGET", "XLC_LOAN_SHORTFALL",
+    "XLC_PLAN",
 ]
 
 CATEGORY = "xlcalc"
@@ -69,9 +72,9 @@ class _Function:
     """What ``_evaluate`` needs to know about one Excel function, derived from a signature."""
 
     __slots__ = ("compute", "names", "required", "defaults", "tables", "numbers", "empty_with",
-                 "signature")
+                 "signature", "rows")
 
-    def __init__(self, compute, parameters, empty_with):
+    def __init__(self, compute, parameters, empty_with, rows=None):
         self.compute = compute
         self.names = tuple(p.name for p in parameters)
         self.required = frozenset(p.name for p in parameters if p.default is _EMPTY)
@@ -79,6 +82,7 @@ class _Function:
         self.tables = frozenset(n for n in self.names if arguments.kind(n) == "table")
         self.numbers = frozenset(n for n in self.names if arguments.kind(n) == "number")
         self.empty_with = empty_with  # {required argument: the argument that lets it be empty}
+        self.rows = rows  # for a function whose result is a table: the argument giving its rows
         self.signature = inspect.Signature(
             [inspect.Parameter(p.name, _POSITIONAL, default=_EMPTY if p.default is _EMPTY else None)
              for p in parameters])
@@ -102,17 +106,19 @@ def _options(name):
     return options
 
 
-def _excel_function(name, api, doc, *, compute=None, extra=(), empty_with=None):
+def _excel_function(name, api, doc, *, compute=None, extra=(), empty_with=None, rows=None):
     """The Excel function ``name``: ``api``'s arguments (plus ``extra``), registered with xlwings.
 
     ``compute`` (default ``api``) is called with the cells as keyword arguments; an empty
-    optional cell is left out, so the core's own default applies.
+    optional cell is left out, so the core's own default applies. With ``rows`` (an
+    argument name) the result is one table whose rows that argument's range gives.
     """
     parameters = [*inspect.signature(api).parameters.values(), *extra]
-    spec = _Function(compute or api, parameters, empty_with or {})
+    spec = _Function(compute or api, parameters, empty_with or {}, rows)
+    evaluate = _evaluate if rows is None else _evaluate_table
 
     def udf(*args, **kwargs):
-        return _evaluate(spec, spec.arguments(args, kwargs))
+        return evaluate(spec, spec.arguments(args, kwargs))
 
     udf.__name__ = udf.__qualname__ = name
     udf.__doc__ = doc
@@ -264,6 +270,9 @@ def _evaluate_ranges(spec, args):
                 grouped.append(name)
             else:
                 arr = _filled(arr, empty, default)
+        if arr.size == 1 and not empty.any():
+            values[name] = arr.item()  # a single cell as a scalar: some settings (mm_basis) must be one
+            continue
         values[name] = arr
         spread.append(name)
     try:
@@ -301,6 +310,52 @@ def _run_groups(spec, values, spread, required, grouped, shape):
     return out.reshape(shape)
 
 
+def _evaluate_table(spec, args):
+    """A function whose result is one table (XLC_PLAN): single cells in, one core call.
+
+    Only ``spec.rows`` may be a range (the table's rows). If the core refuses a row, the
+    other rows are still computed, each alone, and the bad row reads its error.
+    """
+    args = tuple(args) + (None,) * (len(spec.names) - len(args))
+    kwargs = {}
+    for name, value in zip(spec.names, args):
+        cells = None if value is None else _cells(value)
+        if name == spec.rows and cells is not None and cells.size > 1:
+            kwargs[name] = _typed(cells.ravel()).tolist()
+            continue
+        if cells is not None and cells.size > 1:
+            return np.array([[f"{ERROR_PREFIX}{name} must be a single cell, got a "
+                              f"{cells.shape[0]}x{cells.shape[1]} range"]], dtype=object)
+        value = None if cells is None else cells.item()
+        if value is None or value != value or value == "":
+            if name in spec.required:
+                return np.array([[f"{ERROR_PREFIX}{name} is empty"]], dtype=object)
+            continue  # the core's default
+        if arguments.kind(name) == "level" and str(value).strip().lower() in _NONE_WORDS:
+            value = math.nan  # the venue has no such level
+        kwargs[name] = value
+    try:
+        return spec.compute(**kwargs)
+    except Exception as err:  # noqa: BLE001 - said in the cells below
+        rows = kwargs.get(spec.rows)
+        if not isinstance(rows, list):
+            return np.array([[_error_text(err)]], dtype=object)
+    lines = []
+    for row in rows:
+        try:
+            lines.append(spec.compute(**dict(kwargs, **{spec.rows: [row]})))
+        except Exception as err:  # noqa: BLE001
+            lines.append(np.array([[_error_text(err)]], dtype=object))
+    good = [t for t in lines if t.shape[0] > 1]
+    if not good:
+        return lines[0]
+    out = np.full((len(lines) + 1, good[0].shape[1]), None, dtype=object)
+    out[0] = good[0][0]
+    for i, t in enumerate(lines, start=1):
+        out[i, :t.shape[1]] = t[-1]
+    return out
+
+
 def _typed(arr):
     """Undo numpy's text conversion of a mixed number/text range (1.5 -> '1.5').
 
@@ -322,13 +377,16 @@ def _cell_by_cell(spec, values, spread, required, shape):
     flat.update({n: _typed(flat[n]) for n in spread if n in spec.numbers})
     out = np.empty(math.prod(shape), dtype=object)
     bad = np.zeros(out.size, dtype=bool)
-    for name in required:
+    for name in (n for n in required if n in flat):  # (a single filled cell went in as a scalar)
         empty = _empty_mask(flat[name]) & ~bad
         out[empty] = f"{ERROR_PREFIX}{name} is empty"
         bad |= empty
 
     def solve(rows):
-        kwargs = dict(values, **{n: flat[n][rows] for n in spread})
+        if len(rows) == 1:  # one row: scalars, which every argument of the core accepts
+            kwargs = dict(values, **{n: flat[n][rows[0]] for n in spread})
+        else:
+            kwargs = dict(values, **{n: flat[n][rows] for n in spread})
         try:
             result = np.asarray(spec.compute(**kwargs))
         except Exception as err:  # noqa: BLE001
@@ -399,7 +457,31 @@ def _preset_values(exchange_id, field):
     return out
 
 
+def _plan_table(lang=None, **kwargs):
+    """leverage_plan as one table: a header row, then effective leverage and the plan's columns.
+
+    The header is the API's column names, or labels in ``lang``.
+    """
+    plan = planning.leverage_plan(**kwargs)
+    keys = [plan.index.name, *plan.columns]
+    if lang is not None:
+        lg = str(lang).strip().lower()
+        if lg not in LANGUAGES:
+            raise InputError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+        words = TABLES[lg]
+
+        def word(key):  # a move has no label of its own: the price's, with "distance %"
+            if key in words:
+                return words[key]
+            return f"{words[key.removesuffix('_move') + '_price']} ({words['distance_pct']})"
+
+        keys = [word(k) for k in keys]
+    body = np.column_stack([plan.index.to_numpy(dtype=float), plan.to_numpy(dtype=float)])
+    return np.vstack([np.array([keys], dtype=object), _to_cells(body, body.shape).astype(object)])
+
+
 _LANG = inspect.Parameter("lang", _POSITIONAL, default="en")
+_HEADER_LANG = inspect.Parameter("lang", _POSITIONAL, default=None)
 
 # -- the functions -----------------------------------------------------------------------
 XLC_RATIO = _excel_function(
@@ -445,3 +527,25 @@ XLC_STATUS = _excel_function(
 XLC_PRESET = _excel_function(
     "XLC_PRESET", _preset_values,
     "A value from the exchange presets (levels as fractions); empty where the source gives none.")
+
+# crypto-backed loans and the leverage planner (SPEC §10)
+XLC_LTV = _excel_function(
+    "XLC_LTV", loans.loan_ltv,
+    "Loan-to-value (LTV) of a crypto-backed loan: (loan + interest) / (collateral x price), a fraction.")
+XLC_LTV_PRICE = _excel_function(
+    "XLC_LTV_PRICE", loans.ltv_price,
+    "Collateral price at which the LTV reaches level (margin call, liquidation). Empty if never reached.")
+XLC_COLLATERAL_TO_ADD = _excel_function(
+    "XLC_COLLATERAL_TO_ADD", loans.collateral_to_add,
+    "Collateral (coins) to add so the LTV at price is back at target; 0 if already below.")
+XLC_REPAY_TO_TARGET = _excel_function(
+    "XLC_REPAY_TO_TARGET", loans.repay_to_target,
+    "Repayment that brings the LTV at price back to target; 0 if already below.")
+XLC_LOAN_SHORTFALL = _excel_function(
+    "XLC_LOAN_SHORTFALL", loans.loan_shortfall,
+    "Debt left after the collateral is liquidated at fill_price (with the liquidation fee); 0 if none.")
+XLC_PLAN = _excel_function(
+    "XLC_PLAN", planning.leverage_plan,
+    "Leverage plan: for each effective leverage (a range: the rows) the quantity, ratio, trigger prices "
+    "and moves from entry. Spills a table with a header row.",
+    compute=_plan_table, extra=[_HEADER_LANG], rows="effective_leverage")

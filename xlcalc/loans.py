@@ -1,0 +1,362 @@
+"""Crypto-backed loans (SPEC §10): the second road to debt the seeds name.
+
+You pledge ``Q`` coins of collateral and borrow ``B`` (USDT, JPY...); interest ``I``
+accrues on top. The lender watches the loan-to-value ratio::
+
+    LTV(P) = (B + I) / (Q P)
+
+and sends a margin call when it rises to its margin-call LTV, then sells the collateral at
+its liquidation LTV. On a gap the sale may not cover the debt: the rest is still owed.
+All LTVs and rates are fractions (0.65 = 65 %). Loan-venue presets (initial, margin-call and
+liquidation LTV, interest) ship in ``xlcalc/data/loan_presets.csv``, each row with its source
+and date; read them with :func:`loan_presets` and :func:`get_loan_preset`.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ._inputs import InputError, Inputs, positive_or_nan
+
+__all__ = [
+    "loan_ltv", "ltv_price", "collateral_to_add", "repay_to_target", "loan_shortfall",
+    "loan_interest", "loan_presets", "get_loan_preset", "LOAN_PRESET_COLUMNS",
+]
+
+
+def _debt(a, loan, interest):
+    return a.number("loan", loan, rule="nonnegative") + a.number("interest", interest, rule="nonnegative")
+
+
+def loan_ltv(loan, collateral_quantity, price, interest=0.0):
+    """Loan-to-value ratio: what you owe over what your collateral is worth at ``price``.
+
+    Parameters
+    ----------
+    loan : float or array_like
+        Principal outstanding, in the loan currency, >= 0.
+    collateral_quantity : float or array_like
+        Coins pledged, > 0.
+    price : float or array_like
+        Collateral price in the loan currency, > 0.
+    interest : float or array_like, optional
+        Interest accrued and not yet paid, >= 0 (see :func:`loan_interest`).
+
+    Returns
+    -------
+    float, ndarray or Series
+        The LTV as a fraction (0.5 = 50 %).
+
+    Notes
+    -----
+    .. math:: LTV = \\frac{B + I}{Q P}
+
+    Examples
+    --------
+    10,000 USDT borrowed on 1 BTC: at 20,000 the LTV is 50 %, at 12,500 it is 80 % (SPEC §10);
+    Binance's FAQ example, 100 USDT on 0.01938571 BTC at 7,400, is 69.71 %:
+
+    >>> import xlcalc as xc
+    >>> xc.loan_ltv(10_000, 1, [20_000, 12_500])
+    array([0.5, 0.8])
+    >>> round(xc.loan_ltv(100, 0.01938571, 7_400), 4)
+    0.6971
+    """
+    a = Inputs()
+    debt = _debt(a, loan, interest)
+    q = a.number("collateral_quantity", collateral_quantity)
+    p = a.number("price", price)
+    return a.out(debt / (q * p))
+
+
+def ltv_price(loan, collateral_quantity, level, interest=0.0):
+    """The collateral price at which the LTV reaches ``level`` (margin call, liquidation).
+
+    Parameters
+    ----------
+    loan, collateral_quantity, interest
+        As in :func:`loan_ltv`.
+    level : float or array_like
+        The LTV, as a fraction (0.8 = 80 %), > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        The price; NaN when nothing is owed (no price brings the LTV up).
+
+    Notes
+    -----
+    .. math:: P^* = \\frac{B + I}{Q \\cdot LTV^*}
+
+    Examples
+    --------
+    10,000 USDT on 1 BTC reaches an 80 % LTV at 12,500 (SPEC §10), and Binance's 2020 BTC
+    liquidation LTV of 90 % at 11,111.11:
+
+    >>> import xlcalc as xc
+    >>> xc.ltv_price(10_000, 1, 0.8)
+    12500.0
+    >>> round(xc.ltv_price(10_000, 1, 0.9), 2)
+    11111.11
+    """
+    a = Inputs()
+    debt = _debt(a, loan, interest)
+    q = a.number("collateral_quantity", collateral_quantity)
+    r = a.number("level", level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        price = debt / (q * r)
+    price = np.array(price, dtype=float) if np.ndim(price) else np.float64(price)
+    return a.out(positive_or_nan(price))
+
+
+def collateral_to_add(loan, collateral_quantity, price, target, interest=0.0):
+    """Coins to add so that the LTV at ``price`` comes back down to ``target``.
+
+    Parameters
+    ----------
+    loan, collateral_quantity, price, interest
+        As in :func:`loan_ltv`.
+    target : float or array_like
+        The LTV to get back to, as a fraction (0.65 = 65 %), > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        Coins to add; 0 where the LTV is already at or below ``target``.
+
+    Notes
+    -----
+    .. math:: \\Delta Q = \\max\\left(0,\\ \\frac{B + I}{LTV_t P} - Q\\right)
+
+    Examples
+    --------
+    10,000 USDT on 1 BTC, which has fallen to 12,500 (LTV 80 %): 0.230769 BTC more brings
+    the LTV back to 65 % (SPEC §10):
+
+    >>> import xlcalc as xc
+    >>> round(xc.collateral_to_add(10_000, 1, 12_500, 0.65), 6)
+    0.230769
+    >>> xc.collateral_to_add(10_000, 1, 20_000, 0.65)
+    0.0
+    """
+    a = Inputs()
+    debt = _debt(a, loan, interest)
+    q = a.number("collateral_quantity", collateral_quantity)
+    p = a.number("price", price)
+    t = a.number("target", target)
+    return a.out(np.maximum(debt / (t * p) - q, 0.0))
+
+
+def repay_to_target(loan, collateral_quantity, price, target, interest=0.0):
+    """The repayment that brings the LTV at ``price`` back down to ``target``.
+
+    Parameters
+    ----------
+    loan, collateral_quantity, price, interest
+        As in :func:`loan_ltv`.
+    target : float or array_like
+        The LTV to get back to, as a fraction, > 0.
+
+    Returns
+    -------
+    float, ndarray or Series
+        The amount to repay, in the loan currency; 0 where the LTV is already at or below
+        ``target``.
+
+    Notes
+    -----
+    .. math:: \\Delta B = \\max\\left(0,\\ B + I - LTV_t\\, Q P\\right)
+
+    Examples
+    --------
+    10,000 USDT on 1 BTC at 12,500: repaying 1,875 USDT brings the LTV back to 65 %:
+
+    >>> import xlcalc as xc
+    >>> xc.repay_to_target(10_000, 1, 12_500, 0.65)
+    1875.0
+    """
+    a = Inputs()
+    debt = _debt(a, loan, interest)
+    q = a.number("collateral_quantity", collateral_quantity)
+    p = a.number("price", price)
+    t = a.number("target", target)
+    return a.out(np.maximum(debt - t * q * p, 0.0))
+
+
+def loan_shortfall(loan, collateral_quantity, fill_price, interest=0.0, liquidation_fee=0.0):
+    """The debt left after the lender sells all the collateral at ``fill_price`` (a gap).
+
+    Parameters
+    ----------
+    loan, collateral_quantity, interest
+        As in :func:`loan_ltv`.
+    fill_price : float or array_like
+        The price the collateral is actually sold at, > 0.
+    liquidation_fee : float or array_like, optional
+        The lender's fee as a fraction of the sale proceeds, 0 <= fee < 1.
+
+    Returns
+    -------
+    float, ndarray or Series
+        What is still owed, >= 0 (0 when the sale covers the debt; the surplus goes back).
+
+    Notes
+    -----
+    .. math:: S = \\max\\left(0,\\ B + I - Q P_f (1 - fee)\\right)
+
+    Examples
+    --------
+    10,000 USDT on 1 BTC, sold at 9,000 after a gap with a 2 % fee: 8,820 comes in and
+    1,180 is still owed (SPEC §10):
+
+    >>> import xlcalc as xc
+    >>> round(xc.loan_shortfall(10_000, 1, 9_000, liquidation_fee=0.02), 6)
+    1180.0
+    """
+    a = Inputs()
+    debt = _debt(a, loan, interest)
+    q = a.number("collateral_quantity", collateral_quantity)
+    pf = a.number("fill_price", fill_price)
+    fee = a.number("liquidation_fee", liquidation_fee, rule="below_one")
+    return a.out(np.maximum(debt - q * pf * (1.0 - fee), 0.0))
+
+
+def loan_interest(loan, annual_rate, days):
+    """Simple interest accrued on ``loan`` over ``days`` at ``annual_rate``.
+
+    Lenders quote a yearly rate and accrue it by the hour or minute on the principal
+    (Binance: hourly rate = annual rate / 365 / 24), so over whole hours this is the
+    interest they add to the debt. Add the result to ``interest=``.
+
+    Parameters
+    ----------
+    loan : float or array_like
+        Principal, >= 0.
+    annual_rate : float or array_like
+        Interest per year as a fraction (0.08 = 8 %/year), >= 0.
+    days : float or array_like
+        Days borrowed, >= 0 (fractions of a day are fine).
+
+    Returns
+    -------
+    float, ndarray or Series
+
+    Notes
+    -----
+    .. math:: I = B \\cdot r_{year} \\cdot days / 365
+
+    Examples
+    --------
+    10,000 USDT at 8 %/year for 90 days adds 197.26 USDT, and the 80 % LTV comes at
+    12,746.58 instead of 12,500:
+
+    >>> import xlcalc as xc
+    >>> interest = xc.loan_interest(10_000, 0.08, 90)
+    >>> round(interest, 2)
+    197.26
+    >>> round(xc.ltv_price(10_000, 1, 0.8, interest=interest), 2)
+    12746.58
+    """
+    a = Inputs()
+    b = a.number("loan", loan, rule="nonnegative")
+    r = a.number("annual_rate", annual_rate, rule="nonnegative")
+    n = a.number("days", days, rule="nonnegative")
+    return a.out(b * r * n / 365.0)
+
+
+# -- loan-venue presets ---------------------------------------------------------------------
+LOAN_PRESET_COLUMNS = [
+    "id", "name", "product", "collateral", "loan_currency", "initial_ltv", "margin_call_ltv",
+    "liquidation_ltv", "annual_interest_rate", "liquidation_fee", "source_url", "as_of", "notes",
+]
+# fractions: LTVs of the collateral value, the interest per year, the fee of the proceeds
+_LOAN_NUMERIC = ["initial_ltv", "margin_call_ltv", "liquidation_ltv", "annual_interest_rate",
+                 "liquidation_fee"]
+LOAN_PRESETS_ENV_VAR = "XLCALC_LOAN_PRESETS"
+
+
+def _decode(data: bytes, source) -> str:
+    # Excel saves CSV as UTF-8 with a BOM or, in Japanese Windows, as cp932 (Shift_JIS)
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"loan presets file {source} is neither UTF-8 nor cp932 (Shift_JIS) text")
+
+
+def _read_presets(data: bytes, source) -> list[dict]:
+    reader = csv.DictReader(io.StringIO(_decode(data, source), newline=""))
+    if reader.fieldnames is None or "id" not in [f.strip() for f in reader.fieldnames]:
+        raise InputError(f"loan presets file {source} has no 'id' column")
+    rows = []
+    for line, raw in enumerate(reader, start=2):
+        row = {col: (raw.get(col) or "").strip() for col in LOAN_PRESET_COLUMNS}
+        row.update({k.strip(): (v or "").strip() for k, v in raw.items()
+                    if k is not None and k.strip() not in row})
+        if not row["id"]:
+            continue
+        for col in _LOAN_NUMERIC:
+            text = row[col]
+            try:
+                row[col] = float(text.rstrip("%").strip()) / (100 if text.endswith("%") else 1) \
+                    if text else math.nan
+            except ValueError:
+                raise InputError(f"loan presets file {source}: {col} must be a number, got {text!r} "
+                                 f"on line {line}") from None
+        rows.append(row)
+    return rows
+
+
+def loan_presets(path=None) -> list[dict]:
+    """The loan-venue presets: one dict per row of ``xlcalc/data/loan_presets.csv``.
+
+    LTVs and fees are fractions (0.65 = 65 %; a user file may also write ``65%``), the
+    interest is per year, NaN where the venue's help pages give no figure (blank rather
+    than guessed). Every row names its ``source_url`` and the date it was read (``as_of``).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A CSV of the user's own rows (same columns; ``id`` required; UTF-8, UTF-8 with a
+        BOM or cp932 as Japanese Excel saves it), added to the built-in rows or replacing a
+        row with the same ``id``. Defaults to ``$XLCALC_LOAN_PRESETS``, if set.
+
+    Examples
+    --------
+    >>> import xlcalc as xc
+    >>> nexo = xc.get_loan_preset("nexo_credit_line")
+    >>> round(xc.ltv_price(5_000, 0.1, nexo["liquidation_ltv"]), 2)  # partial sales start
+    60024.01
+    """
+    with resources.files("xlcalc").joinpath("data/loan_presets.csv").open("rb") as fh:
+        rows = _read_presets(fh.read(), "xlcalc/data/loan_presets.csv")
+    user = path if path is not None else os.environ.get(LOAN_PRESETS_ENV_VAR) or None
+    if user is not None:
+        if not Path(user).is_file():
+            raise InputError(f"loan presets file not found: {user}")
+        extra = _read_presets(Path(user).read_bytes(), user)
+        ids = {row["id"] for row in extra}
+        rows = [row for row in rows if row["id"] not in ids] + extra
+    return rows
+
+
+def get_loan_preset(preset_id: str, path=None) -> dict:
+    """One loan preset by ``id``; :class:`InputError` naming the known ids if unknown.
+
+    >>> import xlcalc as xc
+    >>> xc.get_loan_preset("binance_loans_btc_2020")["liquidation_ltv"]
+    0.9
+    """
+    rows = loan_presets(path)
+    for row in rows:
+        if row["id"] == preset_id:
+            return row
+    raise InputError(f"loan preset must be one of {', '.join(r['id'] for r in rows)}; got {preset_id!r}",
+                     argument="loan_preset", value=preset_id)

@@ -148,3 +148,15 @@ def test_lazy_names_still_resolve():
 def test_side_cell_holding_a_list_is_refused_with_its_row():
     with pytest.raises(xc.InputError, match="side must be .* at row 1"):
         xc.core.parse_side(np.array(["long", [1, 2]], dtype=object))
+
+
+@pytest.mark.parametrize("rule", ["positive", "nonnegative", "any", "below_one"])
+@pytest.mark.parametrize("value", [-1.0, -0.0, 0.0, 0.5, 0.999, 1.0, 1.5, float("inf"), float("nan"), 3])
+def test_scalar_fast_path_and_array_path_agree_on_every_rule(rule, value):
+    def accepted(v):
+        try:
+            Inputs().number("x", v, rule=rule)
+            return True
+        except xc.InputError:
+            return False
+    assert accepted(value) == accepted(np.array([value])) == accepted(np.float32(value))

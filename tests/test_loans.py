@@ -157,3 +157,11 @@ def test_presets_read_without_pandas():
     code = ("import sys, xlcalc; xlcalc.loan_presets(); "
             "assert 'pandas' not in sys.modules, 'pandas imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_user_rows_from_the_environment(tmp_path, monkeypatch):
+    path = tmp_path / "env.csv"
+    path.write_text("id,liquidation_ltv\nenv_lender,0.9\n", encoding="utf-8")
+    monkeypatch.setenv("XLCALC_LOAN_PRESETS", str(path))
+    assert xc.get_loan_preset("env_lender")["liquidation_ltv"] == 0.9
+    assert math.isnan(xc.get_loan_preset("env_lender")["initial_ltv"])  # blank, not guessed

@@ -153,3 +153,19 @@ def test_days_to_level_broadcasts_a_series():
     price = pd.Series([10_000_000, 7_500_000], index=["now", "down 25 %"])
     got = xc.days_to_level(1_000_000, "long", 10_000_000, price, 0.1, 2, 1.0, 0.0004)
     assert got.to_dict() == pytest.approx({"now": 1250.0, "down 25 %": 625.0})
+
+
+SEVERITY = ["ok", "caution", "margin_call", "loss_cut"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-1, 10), min_size=2, max_size=20), st.floats(0.3, 1.5), st.floats(0.1, 0.9),
+       st.floats(1.0, 8.0))
+def test_status_never_gets_safer_as_the_ratio_falls(ratios, mc, lc, safe):
+    ratios = sorted(ratios, reverse=True)
+    words = xc.status(ratios, mc, lc, safe_level=safe).tolist()
+    severity = [SEVERITY.index(w) for w in words]
+    assert severity == sorted(severity)
+    for r, w in zip(ratios, words):
+        assert (w == "loss_cut") == (r < lc)
+        assert (w == "ok") == (r >= max(mc, safe, lc))

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import xlcalc as xc
@@ -32,7 +32,8 @@ def test_bybit_inverse_cross_example():
                                        mm_basis="entry", tick_size=0.5)
     assert ticked == 5739.5
     # the maintenance margin behind it: 1.25 BTC x 0.5 % + the fee to close at BP
-    mm = inverse.maintenance_margin(bp, 10_000, 1, 0.005, taker_fee=0.00075, mm_basis="entry", entry_price=8_000)
+    mm = inverse.maintenance_margin(bp, 10_000, 1, 0.005, taker_fee=0.00075, mm_basis="entry",
+                                    entry_price=8_000)
     assert mm == pytest.approx(1.25 * 0.005 + 10_000 * 0.00075 / bp)
     assert inverse.equity(0.5, "long", 8_000, lp, 10_000, 1) == pytest.approx(mm)
 
@@ -44,6 +45,26 @@ def test_jesse_isolated_examples():
     assert round(xc.liquidation_price(10_000, "long", 80, 250, 0.004), 2) == 40.16  # issue 10: mark basis
     assert round(xc.liquidation_price(10_000, "short", 10, 2_000, 0.004, mm_basis="entry"), 2) == 14.96
     assert perpetual.bankruptcy_price(10_000, "short", 10, 2_000) == 15.0
+
+
+def test_bybit_usdt_classic_examples():
+    # help.bybit.com 900000181046 "Liquidation Price (USDT Contract)", isolated, MMR 0.5 %:
+    # long 1 BTC at 10,000, 50x: 10,000 x (1 - 2 % + 0.5 %) = 9,850;
+    # short 1 BTC at 8,000, 40x: 8,000 x (1 + 2.5 % - 0.5 %) = 8,160.
+    long_ = xc.liquidation_price(10_000 / 50, "long", 10_000, 1, 0.005, mm_basis="entry")
+    short = xc.liquidation_price(8_000 / 40, "short", 8_000, 1, 0.005, mm_basis="entry")
+    assert long_ == pytest.approx(9_850) and short == pytest.approx(8_160)
+
+
+def test_mcs_isolated_examples_are_inverse_on_entry_value():
+    # help.mcs.io 360041008371 "Isolated Margin": 10x at 2,000, MMR 0.5 %:
+    # long 2,000 x 10 / (10 x (1 - 0.005) + 1) = 1,826.48; short 2,000 x 10 / (10 x 1.005 - 1) = 2,209.94.
+    # That is the inverse formula with the maintenance margin on the entry value.
+    value = 1_000.0  # contracts x contract value (any: the price does not depend on it)
+    margin = value / 2_000 / 10
+    long_ = inverse.liquidation_price(margin, "long", 2_000, value, 1, 0.005, mm_basis="entry")
+    short = inverse.liquidation_price(margin, "short", 2_000, value, 1, 0.005, mm_basis="entry")
+    assert round(long_, 2) == 1_826.48 and round(short, 2) == 2_209.94
 
 
 @pytest.mark.parametrize("side, leverage, expected", [
@@ -160,6 +181,16 @@ def test_hedge_max_takes_each_symbols_larger_side():
     assert account_state(2_000_000, side, entry, entry, qty, 2, hedge="max").required_margin == 1_750_000.0
     with pytest.raises(xc.InputError, match="hedge must be 'sum' or 'max'"):
         account_state(2_000_000, side, entry, entry, qty, 2, hedge="net")
+    with pytest.raises(xc.InputError, match="symbol must be one name or one per position, got 2 names"):
+        account_state(2_000_000, side, entry, entry, qty, 2, symbol=["BTC", "ETH"], hedge="max")
+    with pytest.raises(xc.InputError, match="quote_rate must be one number or one per position"):
+        account_state(2_000_000, side, entry, entry, qty, 2, quote_rate=[1, 2])
+    # cross_account takes the symbols as an argument too
+    pos = pd.DataFrame({"side": side, "entry_price": entry, "mark_price": entry, "quantity": qty,
+                        "mmr": 0.01})
+    by_arg = xc.cross_account(pos, 2_000_000, symbol=sym, hedge="max")
+    by_column = xc.cross_account(pos.assign(symbol=sym), 2_000_000, hedge="max")
+    assert by_arg.maintenance_margin == by_column.maintenance_margin == pytest.approx(30_000 + 5_000)
 
 
 def test_cross_account_hedge_max_prices_where_the_larger_side_meets_equity():
@@ -210,7 +241,8 @@ def test_quote_rate_equals_scaling_deposit_and_fees(d, f, p0, q, lev, r, long, m
     scaled = xc.trigger_price(d / r, s, p0, q, lev, 0.5, basis=basis, fees=f / r)
     assert (math.isnan(with_rate) and math.isnan(scaled)) or with_rate == pytest.approx(scaled, rel=1e-9)
     ratio = xc.maintenance_ratio(d, s, p0, p, q, lev, basis=basis, fees=f, quote_rate=r)
-    assert ratio == pytest.approx(xc.maintenance_ratio(d / r, s, p0, p, q, lev, basis=basis, fees=f / r), rel=1e-9)
+    scaled_ratio = xc.maintenance_ratio(d / r, s, p0, p, q, lev, basis=basis, fees=f / r)
+    assert ratio == pytest.approx(scaled_ratio, rel=1e-9)
     add = xc.additional_deposit(d, s, p0, p, q, lev, basis=basis, fees=f, quote_rate=r)
     assert add == pytest.approx(r * xc.additional_deposit(d / r, s, p0, p, q, lev, basis=basis, fees=f / r),
                                 rel=1e-9, abs=1e-6)
@@ -326,3 +358,43 @@ def test_entry_basis_equals_mark_when_liquidation_is_at_entry(p0, q, mmr, long, 
         inv_mark = inverse.liquidation_price(coin, side, p0, q, 1, mmr)
         inv_entry = inverse.liquidation_price(coin, side, p0, q, 1, mmr, mm_basis="entry")
         assert inv_mark == pytest.approx(p0, rel=1e-9) and inv_entry == pytest.approx(p0, rel=1e-9)
+
+
+@settings(deadline=None, max_examples=60)
+@given(long_qty=st.floats(0.1, 30), short_qty=st.floats(0.1, 30), mark=st.floats(5_000, 80_000),
+       wallet=st.floats(100, 200_000), skew=st.floats(0.8, 1.2), entry_basis=st.booleans())
+def test_hedge_max_liquidation_is_the_first_crossing(long_qty, short_qty, mark, wallet, skew, entry_basis):
+    # brute force: equity minus the larger side's maintenance margin, on a fine grid of prices
+    basis = "entry" if entry_basis else "mark"
+    entries = [mark * skew, mark / skew]
+    pos = pd.DataFrame({"symbol": "BTCUSDT", "side": ["long", "short"], "entry_price": entries,
+                        "mark_price": mark, "quantity": [long_qty, short_qty]})
+    lp = xc.cross_account(pos, wallet, tiers=BINANCE, hedge="max", mm_basis=basis).positions[
+        "liquidation_price"].iloc[0]
+
+    def gap(price):
+        long_mm, short_mm = (xc.maintenance_margin(price, q, tiers=BINANCE, mm_basis=basis, entry_price=p0)
+                             for q, p0 in zip([long_qty, short_qty], entries))
+        pnl = (price - entries[0]) * long_qty - (price - entries[1]) * short_qty
+        return wallet + pnl - np.maximum(long_mm, short_mm)
+
+    assume(gap(mark) > 1e-6 * wallet)  # safe now: the price moves against the net position
+    if math.isnan(lp):
+        net = long_qty - short_qty
+        grid = np.linspace(mark, mark * (0.02 if net > 0 else 20), 400)
+        assert (gap(grid) > -1e-6 * wallet).all()
+        return
+    assert gap(lp) == pytest.approx(0, abs=1e-6 * max(wallet, mark * (long_qty + short_qty)))
+    grid = np.linspace(mark, lp, 400)[1:-1]
+    assert (gap(grid) > -1e-6 * max(wallet, mark)).all()
+
+
+def test_inverse_entry_basis_with_coin_tiers():
+    # tiers in coin (Binance COIN-M style): the tier of the entry value N·V/P0 applies, fixed
+    coin_tiers = xc.tier_table([[0, 5, 0.005], [5, 10, 0.01], [10, 20, 0.02]])
+    value = 600_000.0  # 12 BTC at 50,000: third tier, 2 %, amount 5 x 0.005 + 10 x 0.01 = 0.125
+    lp = inverse.liquidation_price(3.0, "long", 50_000, value, 1, None, tiers=coin_tiers, mm_basis="entry")
+    one = inverse.liquidation_price(3.0, "long", 50_000, value, 1, 0.02, maintenance_amount=0.125,
+                                    mm_basis="entry")
+    assert lp == pytest.approx(one, rel=1e-12)
+    assert inverse.equity(3.0, "long", 50_000, lp, value, 1) == pytest.approx(12 * 0.02 - 0.125)

@@ -211,11 +211,12 @@ class Inputs:
 
         Scalars come back as ``np.float64`` so that a division by zero gives inf/NaN (then
         "never reached") like the array form, not a Python ZeroDivisionError."""
-        lower, upper, _ = RULES[rule]
-        if type(value) is float or type(value) is int:  # fast path: a plain number
+        if type(value) is float or type(value) is int:  # fast path: a plain number, no function calls
             x = np.float64(value)
-            if lower(x) and upper(x):
+            if (x > 0 if rule == "positive" else x >= 0 if rule != "any" else x > -math.inf) and x < (
+                    1.0 if rule == "below_one" else math.inf):
                 return x
+        lower, upper, _ = RULES[rule]
         raw = self._raw(value, name)
         if isinstance(raw, str) or raw is None or isinstance(raw, bool):
             if isinstance(raw, str) and _is_number_text(raw):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._inputs import InputError, Inputs
-from .core import _margin_price, _quote_rate
+from .core import _margin_price
 
 __all__ = ["AccountState", "account_state", "market_move_to_level"]
 
@@ -57,7 +57,11 @@ def _hedged_margin(margin, side, symbol, hedge):
         raise InputError(f"hedge must be 'sum' or 'max', got {hedge!r}", argument="hedge", value=hedge)
     if word == "sum":
         return float(np.sum(margin))
-    names = np.broadcast_to(np.asarray("" if symbol is None else symbol, dtype=object), margin.shape)
+    names = np.atleast_1d(np.asarray("" if symbol is None else symbol, dtype=object))
+    if names.shape not in ((1,), margin.shape):
+        raise InputError(f"symbol must be one name or one per position, got {names.size} names for "
+                         f"{margin.size} positions", argument="symbol", value=names.size)
+    names = np.broadcast_to(names, margin.shape)
     total = 0.0
     for name in dict.fromkeys(names.tolist()):
         rows = names == name
@@ -118,8 +122,10 @@ def account_state(deposit, side, entry_price, price, quantity, leverage, basis="
     d = _one(a, "deposit", deposit)
     f = _one(a, "fees", fees)
     s, p0, p, q, lev, mark = _legs(side, entry_price, price, quantity, leverage, basis)
-    r = _quote_rate(a, quote_rate)
-    r = 1.0 if r is None else np.broadcast_to(np.atleast_1d(r), s.shape)
+    r = np.atleast_1d(a.number("quote_rate", quote_rate))
+    if r.shape not in ((1,), s.shape):
+        raise InputError(f"quote_rate must be one number or one per position, got {r.size} values for "
+                         f"{s.size} positions", argument="quote_rate", value=r.size)
     pnl = float(np.sum(s * (p - p0) * q * r))
     margin = _hedged_margin(_margin_price(mark, p0, p) * q / lev * r, s, symbol, hedge)
     eq = d - f + pnl

@@ -164,7 +164,7 @@ def round_to_tick(price, side, tick_size=None):
     side : {+1, -1, "long", "short", ...} or array_like
         A long's price is rounded up (its warning comes earlier), a short's down.
     tick_size : float or array_like, optional
-        The price step, > 0; None leaves the price unchanged.
+        The price step, > 0; None returns ``price`` as given.
 
     Returns
     -------
@@ -172,7 +172,8 @@ def round_to_tick(price, side, tick_size=None):
 
     Notes
     -----
-    .. math:: P_{tick} = t \\lceil P / t \\rceil \\text{ (long)}, \\quad t \\lfloor P / t \\rfloor \\text{ (short)}
+    .. math:: P_{tick} = t \\lceil P / t \\rceil \\text{ (long)}, \\quad
+              t \\lfloor P / t \\rfloor \\text{ (short)}
 
     A price within float noise of a multiple of the tick is already on it.
 
@@ -190,12 +191,11 @@ def round_to_tick(price, side, tick_size=None):
     >>> round_to_tick(37_500, "long", 1_000)
     38000.0
     """
+    if tick_size is None:  # the default of every price function: nothing to do, nothing to copy
+        return price
     a = Inputs()
     p = a._to_float("price", a._raw(price))
-    s = a.side("side", side)
-    if tick_size is None:
-        return a.out(np.array(p, dtype=float))
-    return a.out(_to_tick(p, s, a.number("tick_size", tick_size)))
+    return a.out(_to_tick(p, a.side("side", side), a.number("tick_size", tick_size)))
 
 
 def _money_rule(margin_rounding) -> str:
@@ -207,7 +207,7 @@ def _money_rule(margin_rounding) -> str:
 
 
 def _rounded_money(a, amount, margin_rounding, money_unit):
-    if _money_rule(margin_rounding) == "none":
+    if margin_rounding == "none" or _money_rule(margin_rounding) == "none":
         return amount
     unit = a.number("money_unit", money_unit)
     units = amount / unit
@@ -720,8 +720,8 @@ def _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage,
 
 
 @_in_blocks
-def additional_deposit(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0,
-                       quote_rate=1.0):
+def additional_deposit(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry",
+                       fees=0.0, quote_rate=1.0):
     """Cash to deposit (追加入金 / 追証額) to bring the ratio at ``price`` back to ``target``.
 
     Parameters

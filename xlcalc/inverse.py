@@ -21,9 +21,16 @@ from __future__ import annotations
 import numpy as np
 
 from ._inputs import InputError, Inputs, positive_or_nan
-from .core import _ticked
-from .tiers import (check_rates, is_entry_basis, maintenance_on, rate_and_amount, rate_fraction,
-                    solve_liquidation, tier_arrays)
+from .core import round_to_tick
+from .tiers import (
+    check_rates,
+    is_entry_basis,
+    maintenance_on,
+    rate_and_amount,
+    rate_fraction,
+    solve_liquidation,
+    tier_arrays,
+)
 
 __all__ = [
     "unrealized_pnl", "required_margin", "equity", "maintenance_margin", "liquidation_price",
@@ -288,7 +295,7 @@ def liquidation_price(wallet_balance, side, entry_price, contracts, contract_val
         cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
         with np.errstate(divide="ignore", invalid="ignore"):
             lp = positive_or_nan(nv * (s + rate) / (balance + cum + s * nv / p0))
-    return a.out(_ticked(a, lp, s, tick_size))
+    return a.out(round_to_tick(lp, s, tick_size))
 
 
 def bankruptcy_price(wallet_balance, side, entry_price, contracts, contract_value, other_pnl=0.0,
@@ -339,7 +346,7 @@ def bankruptcy_price(wallet_balance, side, entry_price, contracts, contract_valu
         else:
             check_rates(np.zeros(1), float(np.max(fee)), name="taker_fee")
             pb = nv * (s + fee) / (wb + upnl + s * nv / p0)
-    return a.out(_ticked(a, positive_or_nan(np.asarray(pb, dtype=float)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(pb), s, tick_size))
 
 
 def trigger_price(wallet_balance, side, entry_price, contracts, contract_value, leverage, level,
@@ -391,4 +398,4 @@ def trigger_price(wallet_balance, side, entry_price, contracts, contract_value, 
         mark_lp = nv * (s + r / lev) / (wb + s * nv / p0)
         entry_x = 1 / p0 + s * (wb - r * nv / (p0 * lev)) / nv
         entry_lp = 1 / np.where(entry_x > 0, entry_x, np.nan)
-    return a.out(_ticked(a, positive_or_nan(np.where(mark, mark_lp, entry_lp)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(np.where(mark, mark_lp, entry_lp)), s, tick_size))

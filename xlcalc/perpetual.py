@@ -22,10 +22,22 @@ import numpy as np
 import pandas as pd
 
 from ._inputs import InputError, Inputs, positive_or_nan
-from .core import _ticked
-from .tiers import (TIER_COLUMNS, check_rates, exchange_tiers, is_blank, is_entry_basis, maintenance_on,
-                    rate_and_amount, rate_fraction, solve_liquidation, tier_arrays, tier_for, tier_index,
-                    tier_table)
+from .core import round_to_tick
+from .tiers import (
+    TIER_COLUMNS,
+    check_rates,
+    exchange_tiers,
+    is_blank,
+    is_entry_basis,
+    maintenance_on,
+    rate_and_amount,
+    rate_fraction,
+    solve_liquidation,
+    tier_arrays,
+    tier_for,
+    tier_index,
+    tier_table,
+)
 
 __all__ = [
     "TIER_COLUMNS", "tier_table", "tier_for", "exchange_tiers", "liquidation_price", "maintenance_margin",
@@ -153,7 +165,7 @@ def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintena
         cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
         with np.errstate(divide="ignore", invalid="ignore"):
             lp = (s * p0 * q - balance - cum) / (q * (s - rate))
-    return a.out(_ticked(a, positive_or_nan(np.asarray(lp, dtype=float)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(lp), s, tick_size))
 
 
 def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=None, taker_fee=0.0,
@@ -208,7 +220,8 @@ def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=
     return a.out(maintenance_on(a, p * q, mmr, maintenance_amount, taker_fee, tiers, entry_notional))
 
 
-def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0, taker_fee=0.0, tick_size=None):
+def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0, taker_fee=0.0,
+                     tick_size=None):
     """Bankruptcy (zero-equity) price of a linear perpetual position, after the fee to close there.
 
     Parameters
@@ -259,7 +272,7 @@ def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0,
     else:
         check_rates(np.zeros(1), float(np.max(fee)), name="taker_fee")
         bp = (s * p0 * q - wb - upnl) / (q * (s - fee))
-    return a.out(_ticked(a, positive_or_nan(np.asarray(bp, dtype=float)), s, tick_size))
+    return a.out(round_to_tick(positive_or_nan(bp), s, tick_size))
 
 
 # -- cross margin -------------------------------------------------------------------------
@@ -303,59 +316,88 @@ class _Leg:
         j = tier_index(k * y, self.caps)
         return -self.cums[j], k * (self.rates[j] + fee)
 
+    def maintenance_at(self, notional, fee):
+        """The leg's maintenance margin when its notional is ``notional``."""
+        fixed, per_unit = self.maintenance_line(notional, 1.0, fee)
+        return fixed + per_unit
 
-def _account_line(legs, coef, y, balance, fee, hedge):
-    """(A, B) with equity minus maintenance margin ``A + B·y`` near ``y``.
 
-    Every leg's P&L is ``s·(coef·y − entry·qty)``. With ``hedge="max"`` each symbol's
-    maintenance margin is its larger side's, the side chosen at ``y``.
+class _Book:
+    """The legs of one walk as arrays, so that every leg's maintenance line comes at once.
+
+    Leg l's notional is ``coef[l]·y``. With ``hedge="max"`` legs are grouped by symbol and
+    side, and each symbol counts its larger side.
     """
-    A = balance - sum(leg.side * leg.entry * leg.qty for leg in legs)
-    B = sum(leg.side * k for leg, k in zip(legs, coef))
-    if hedge == "sum":
-        for leg, k in zip(legs, coef):
-            a, b = leg.maintenance_line(k, y, fee)
-            A, B = A - a, B - b
-        return A, B
-    sides = {}
-    for leg, k in zip(legs, coef):
-        a, b = leg.maintenance_line(k, y, fee)
-        sa, sb = sides.get((leg.symbol, leg.side), (0.0, 0.0))
-        sides[(leg.symbol, leg.side)] = (sa + a, sb + b)
-    larger = {}
-    for (symbol, _), (a, b) in sides.items():
-        best = larger.get(symbol)
-        if best is None or a + b * y > best[0] + best[1] * y:
-            larger[symbol] = (a, b)
-    for a, b in larger.values():
-        A, B = A - a, B - b
-    return A, B
 
+    def __init__(self, legs, coef, fee, hedge):
+        self.coef = np.asarray(coef, dtype=float)
+        self.fee, self.hedge, self.at_entry = fee, hedge, legs[0].at_entry
+        side = np.array([leg.side for leg in legs])
+        self.pnl_fixed = -float(np.sum(side * np.array([leg.entry * leg.qty for leg in legs])))
+        self.pnl_slope = float(np.sum(side * self.coef))
+        width = max(len(leg.caps) for leg in legs)
+        self.caps = np.full((len(legs), width), math.inf)
+        self.rates, self.cums = np.zeros_like(self.caps), np.zeros_like(self.caps)
+        for i, leg in enumerate(legs):
+            n = len(leg.caps)
+            self.caps[i, :n] = leg.caps
+            self.rates[i, :n], self.rates[i, n:] = leg.rates, leg.rates[-1]
+            self.cums[i, :n], self.cums[i, n:] = leg.cums, leg.cums[-1]
+        self.last = np.array([len(leg.caps) - 1 for leg in legs])
+        self.rows = np.arange(len(legs))
+        self.entry_margin = np.array([leg.maintenance_at(leg.entry * leg.qty, 0.0) for leg in legs])
+        if hedge == "max":
+            keys = [(leg.symbol, leg.side > 0) for leg in legs]
+            groups = list(dict.fromkeys(keys))
+            self.group = np.array([groups.index(k) for k in keys])
+            symbols = list(dict.fromkeys(symbol for symbol, _ in groups))
+            missing = len(groups)  # an empty side: a line at -inf, never the larger
+            self.long_group = np.array([groups.index((x, True)) if (x, True) in groups else missing
+                                        for x in symbols])
+            self.short_group = np.array([groups.index((x, False)) if (x, False) in groups else missing
+                                         for x in symbols])
 
-def _segment_edges(legs, coef, fee, hedge):
-    """Values of y where equity minus maintenance margin may change slope: tier boundaries,
-    and with ``hedge="max"`` the points where a symbol's long and short margins cross."""
-    bounds = sorted({float(c / k) for leg, k in zip(legs, coef) if not leg.at_entry for c in leg.caps[:-1]})
-    edges = [0.0] + bounds + [math.inf]
-    if hedge != "max":
-        return edges
-    crossings = []
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        inside = (lo + hi) / 2 if math.isfinite(hi) else 2 * lo + 1.0
-        by_side = {}
-        for leg, k in zip(legs, coef):
-            a, b = leg.maintenance_line(k, inside, fee)
-            sa, sb = by_side.get((leg.symbol, leg.side), (0.0, 0.0))
-            by_side[(leg.symbol, leg.side)] = (sa + a, sb + b)
-        for (symbol, side), (a_long, b_long) in by_side.items():
-            if side < 0 or (symbol, -1.0) not in by_side:
-                continue
-            a_short, b_short = by_side[(symbol, -1.0)]
-            if b_long != b_short:
-                y = (a_short - a_long) / (b_long - b_short)
-                if lo < y < hi:
-                    crossings.append(y)
-    return sorted(set(edges) | set(crossings))
+    def margin_lines(self, y):
+        """(a, b) per leg: its maintenance margin is ``a + b·y`` near ``y``."""
+        if self.at_entry:
+            return self.entry_margin, self.coef * self.fee
+        tier = np.minimum((self.caps < (self.coef * y)[:, None]).sum(axis=1), self.last)
+        return -self.cums[self.rows, tier], self.coef * (self.rates[self.rows, tier] + self.fee)
+
+    def side_lines(self, y):
+        """(a, b) of each symbol's long and short side, an empty side at -inf."""
+        a, b = self.margin_lines(y)
+        count = int(self.group.max()) + 1
+        side_a = np.append(np.bincount(self.group, a, count), -math.inf)
+        side_b = np.append(np.bincount(self.group, b, count), 0.0)
+        return (side_a[self.long_group], side_b[self.long_group],
+                side_a[self.short_group], side_b[self.short_group])
+
+    def account_line(self, y, balance):
+        """(A, B): equity minus maintenance margin is ``A + B·y`` near ``y``."""
+        if self.hedge == "sum":
+            a, b = self.margin_lines(y)
+            return balance + self.pnl_fixed - float(a.sum()), self.pnl_slope - float(b.sum())
+        long_a, long_b, short_a, short_b = self.side_lines(y)
+        take_long = long_a + long_b * y >= short_a + short_b * y
+        a, b = np.where(take_long, long_a, short_a), np.where(take_long, long_b, short_b)
+        return balance + self.pnl_fixed - float(a.sum()), self.pnl_slope - float(b.sum())
+
+    def edges(self):
+        """Values of y where the line may change: tier boundaries, and with ``hedge="max"`` the
+        points where a symbol's long and short margins cross."""
+        bounds = [] if self.at_entry else (self.caps[:, :-1] / self.coef[:, None]).ravel()
+        edges = [0.0] + sorted({float(x) for x in bounds if math.isfinite(x)}) + [math.inf]
+        if self.hedge != "max":
+            return edges
+        crossings = set()
+        for low, high in zip(edges[:-1], edges[1:]):
+            inside = (low + high) / 2 if math.isfinite(high) else 2 * low + 1.0
+            long_a, long_b, short_a, short_b = self.side_lines(inside)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                meet = (short_a - long_a) / (long_b - short_b)
+            crossings.update(float(y) for y in meet[(meet > low) & (meet < high)])
+        return sorted(set(edges) | crossings)
 
 
 def _walk_to_threshold(legs, coef, y0, balance, fee, hedge="sum"):
@@ -368,12 +410,13 @@ def _walk_to_threshold(legs, coef, y0, balance, fee, hedge="sum"):
     direction that raises it when it is already breached (then the answer is where it was
     crossed, as the one-position formula reports).
     """
-    edges = _segment_edges(legs, coef, fee, hedge)
+    book = _Book(legs, coef, fee, hedge)
+    edges = book.edges()
 
     def line(i):  # f(y) = A + B·y on segment i = (edges[i], edges[i+1]]
         # a point well inside the segment: its upper edge may round into the next tier
         inside = (edges[i] + edges[i + 1]) / 2 if math.isfinite(edges[i + 1]) else 2 * edges[i] + 1.0
-        return _account_line(legs, coef, inside, balance, fee, hedge)
+        return book.account_line(inside, balance)
 
     i = int(np.searchsorted(edges[1:-1], y0, side="left"))
     A, B = line(i)
@@ -418,16 +461,20 @@ def hedge_rule(hedge) -> str:
     return word
 
 
-def _leg_tiers(df, i, symbol, tiers):
+def _leg_tiers(df, i, symbol, tiers, converted):
     """Tier arrays of row i: its symbol's table, or one tier from its mmr/maintenance_amount."""
     table = tiers.get(symbol) if isinstance(tiers, dict) else tiers
     if table is not None:
-        return tier_arrays(table)
+        if id(table) not in converted:
+            converted[id(table)] = tier_arrays(table)
+        return converted[id(table)]
     if "mmr" not in df.columns or is_blank(df["mmr"].iloc[i]):
         raise InputError(f"positions row {i}: mmr is missing and no tier table is given for {symbol!r}")
     rate = float(rate_fraction(Inputs(), "mmr", df["mmr"].iloc[i]))
     amount = df["maintenance_amount"].iloc[i] if "maintenance_amount" in df.columns else 0.0
-    amount = 0.0 if is_blank(amount) else float(Inputs().number("maintenance_amount", amount, rule="nonnegative"))
+    if is_blank(amount):
+        amount = 0.0
+    amount = float(Inputs().number("maintenance_amount", amount, rule="nonnegative"))
     return np.array([0.0]), np.array([math.inf]), np.array([rate]), np.array([amount])
 
 
@@ -516,8 +563,10 @@ def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0, mm_basis
 
     >>> hedged = pd.DataFrame({"symbol": "BTCUSDT", "side": ["long", "short"], "entry_price": 60_000,
     ...                        "mark_price": 60_000, "quantity": [1, 0.5], "mmr": 0.004})
-    >>> xc.cross_account(hedged, 1_000).maintenance_margin, xc.cross_account(hedged, 1_000, hedge="max").maintenance_margin
-    (360.0, 240.0)
+    >>> xc.cross_account(hedged, 1_000).maintenance_margin
+    360.0
+    >>> xc.cross_account(hedged, 1_000, hedge="max").maintenance_margin
+    240.0
     """
     if not isinstance(positions, pd.DataFrame):
         raise InputError(f"positions must be a DataFrame, got {type(positions).__name__}")
@@ -539,17 +588,16 @@ def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0, mm_basis
         symbols = df["symbol"].astype(str).tolist()
     else:
         symbols = [f"#{i}" for i in range(len(df))]
-    legs = []
+    legs, tables = [], {}  # a table shared by many symbols is converted once
     for i, name in enumerate(symbols):
-        floors, caps, rates, cums = _leg_tiers(df, i, name, tiers)
+        floors, caps, rates, cums = _leg_tiers(df, i, name, tiers, tables)
         check_rates(rates, fee)
         legs.append(_Leg(name, s[i], p0[i], pm[i], q[i], floors, caps, rates, cums, at_entry))
     notional = pm * q
     pnl = s * (pm - p0) * q
     idx = [tier_index(p0[i] * q[i] if at_entry else notional[i], leg.caps) for i, leg in enumerate(legs)]
     rate_used = np.array([leg.rates[j] for leg, j in zip(legs, idx)])
-    mm = np.array([a_ + b_ * 1.0 for a_, b_ in (leg.maintenance_line(notional[i], 1.0, fee)
-                                                for i, leg in enumerate(legs))])
+    mm = np.array([leg.maintenance_at(notional[i], fee) for i, leg in enumerate(legs)])
     total_mm, total_pnl = _symbol_margin(mm, symbols, s, hedge), float(pnl.sum())
     lp = np.full(len(df), math.nan)
     for name in dict.fromkeys(symbols):
@@ -564,7 +612,8 @@ def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0, mm_basis
         else:
             mark = float(pm[rows[0]])
             if not np.allclose(pm[rows], mark):
-                raise InputError(f"positions of symbol {name!r} must share one mark_price, got {pm[rows].tolist()}")
+                raise InputError(f"positions of symbol {name!r} must share one mark_price, "
+                                 f"got {pm[rows].tolist()}")
             price = _walk_to_threshold([legs[i] for i in rows], [legs[i].qty for i in rows], mark,
                                        wb - tmm + upnl, fee, hedge)
             lp[rows] = price if price > 0 else math.nan
@@ -629,7 +678,8 @@ def pnl(side, entry_price, price, quantity):
     """
     a = Inputs()
     s = a.side("side", side)
-    return a.out(s * (a.number("price", price) - a.number("entry_price", entry_price)) * a.number("quantity", quantity))
+    p0 = a.number("entry_price", entry_price)
+    return a.out(s * (a.number("price", price) - p0) * a.number("quantity", quantity))
 
 
 def roe(side, entry_price, price, leverage):
@@ -700,8 +750,9 @@ def target_price(side, entry_price, leverage=None, roe=None, pnl=None, quantity=
                              expected="positive", value=None)
         price = p0 + s * a.number("pnl", pnl, rule="any") / a.number("quantity", quantity)
     else:
-        raise InputError("roe or pnl must be given, got neither", argument="roe", expected="number", value=None)
-    return a.out(_ticked(a, positive_or_nan(np.asarray(price, dtype=float)), s, tick_size))
+        raise InputError("roe or pnl must be given, got neither", argument="roe", expected="number",
+                         value=None)
+    return a.out(round_to_tick(positive_or_nan(price), s, tick_size))
 
 
 def max_open_quantity(balance, price, leverage, taker_fee=0.0, tiers=None):

@@ -134,8 +134,8 @@ def tier_table(tiers) -> pd.DataFrame:
     columns = _numbers(records)
     floor, cap, mmr = _open_ends(columns["floor"], columns["cap"]), columns["cap"], columns["mmr"]
     _check_tiers(floor, cap, mmr)
-    table = pd.DataFrame({"floor": floor, "cap": cap, "mmr": mmr,
-                          "maintenance_amount": _maintenance_amounts(floor, mmr, columns["maintenance_amount"])})
+    amounts = _maintenance_amounts(floor, mmr, columns["maintenance_amount"])
+    table = pd.DataFrame({"floor": floor, "cap": cap, "mmr": mmr, "maintenance_amount": amounts})
     leverage = columns["max_leverage"]
     if not np.isnan(leverage).all():
         if np.isnan(leverage).any() or not (leverage > 0).all():
@@ -152,7 +152,8 @@ def _records(tiers):
     if isinstance(tiers, pd.DataFrame):
         renamed = tiers.rename(columns={c: _header_key(c) or c for c in tiers.columns})
         records, keys = renamed.to_dict("records"), None
-    elif isinstance(tiers, (list, tuple, np.ndarray)) and len(tiers) and all(isinstance(r, dict) for r in tiers):
+    elif isinstance(tiers, (list, tuple, np.ndarray)) and len(tiers) and all(
+            isinstance(r, dict) for r in tiers):
         records, keys = [{(_header_key(k) or k): v for k, v in r.items()} for r in tiers], None
     elif isinstance(tiers, (list, tuple, np.ndarray)):
         rows, keys = _rows_from_range(tiers)
@@ -212,7 +213,8 @@ def _check_tiers(floor, cap, mmr):
         if i and not floor[i] > floor[i - 1]:
             raise InputError(f"{row}: floors must increase, got {floor[i]:g} after {floor[i - 1]:g}")
         if i and cap[i - 1] != floor[i]:
-            raise InputError(f"{row}: floor must equal the previous tier's cap {cap[i - 1]:g}, got {floor[i]:g}")
+            raise InputError(f"{row}: floor must equal the previous tier's cap {cap[i - 1]:g}, "
+                             f"got {floor[i]:g}")
 
 
 def _maintenance_amounts(floor, mmr, given):
@@ -235,15 +237,16 @@ def _maintenance_amounts(floor, mmr, given):
 
 
 def tier_arrays(tiers):
-    t = tiers if _is_normalised(tiers) else tier_table(tiers)
-    return (t["floor"].to_numpy(float), t["cap"].to_numpy(float), t["mmr"].to_numpy(float),
-            t["maintenance_amount"].to_numpy(float))
+    """(floors, caps, rates, amounts) as float arrays, from any table form."""
+    table = tiers if _is_normalised(tiers) else tier_table(tiers)
+    values = table.to_numpy(dtype=float)  # one conversion: column access copies .attrs each time
+    return values[:, 0].copy(), values[:, 1].copy(), values[:, 2].copy(), values[:, 3].copy()
 
 
 def _is_normalised(tiers) -> bool:
     """True for a table :func:`tier_table` made (checked already)."""
     return isinstance(tiers, pd.DataFrame) and list(tiers.columns[:4]) == TIER_COLUMNS \
-        and all(tiers[c].dtype == float for c in tiers.columns) and len(tiers.columns) <= 5
+        and len(tiers.columns) <= 5 and all(kind == np.dtype(float) for kind in tiers.dtypes)
 
 
 def tier_index(notional, caps):
@@ -313,26 +316,29 @@ def exchange_tiers(exchange_id: str, symbol: str | None = None) -> pd.DataFrame:
 
 
 
-def solve_liquidation(sigma, a, x0, balance, rates, cums, floors, caps):
-    """Where equity meets maintenance margin, in a variable x with notional ``a·x``.
+def solve_liquidation(side, size, entry, balance, rates, cums, floors, caps):
+    """Where equity meets maintenance margin, in a price variable x with notional ``size·x``.
 
-    Equity is ``B + sigma·a·(x − x0)``; the threshold ``a·x·rate_j − cum_j`` in tier j.
-    Each tier's line gives a root; the answer is the first x reached moving the adverse
-    way (x falls when sigma = +1, rises when sigma = −1) where equity <= threshold,
-    clipped to the tier's range: the root of the consistent tier, or a tier boundary where
-    a table with jumps makes the threshold leap above equity.
+    Linear contracts call it with the price (``size`` = quantity); inverse ones with
+    ``x = 1/P``, ``size = N·V`` and the side reversed. Equity is
+    ``balance + side·size·(x − entry)``; the threshold ``size·x·rate_j − cum_j`` in tier j.
+    Each tier's line gives a root; the answer is the first x reached moving the adverse way
+    (x falls when side = +1, rises when side = −1) where equity <= threshold, clipped to the
+    tier's range: the root of the consistent tier, or a tier boundary where a table with
+    jumps makes the threshold leap above equity.
     """
-    sg, aa, xx, bb = (np.asarray(v, dtype=float)[..., None] for v in (sigma, a, x0, balance))
+    s, q, x0, b = (np.asarray(v, dtype=float)[..., None] for v in (side, size, entry, balance))
     with np.errstate(divide="ignore", invalid="ignore"):
-        root = (sg * xx * aa - bb - cums) / (aa * (sg - rates))
-        lo = np.concatenate(([0.0], floors[1:])) / aa
-        hi = np.concatenate((caps[:-1], [math.inf])) / aa
-        down = np.where(root > lo, np.minimum(root, hi), -math.inf).max(axis=-1)
-        up = np.where(root <= hi, np.maximum(root, lo), math.inf).min(axis=-1)
-    return np.where(np.asarray(sigma) > 0, down, up)
+        root = (s * x0 * q - b - cums) / (q * (s - rates))
+        tier_low = np.concatenate(([0.0], floors[1:])) / q
+        tier_high = np.concatenate((caps[:-1], [math.inf])) / q
+        falling = np.where(root > tier_low, np.minimum(root, tier_high), -math.inf).max(axis=-1)
+        rising = np.where(root <= tier_high, np.maximum(root, tier_low), math.inf).min(axis=-1)
+    return np.where(np.asarray(side) > 0, falling, rising)
 
 
 def check_rates(rates, fee, name="mmr"):
+    """InputError when a rate plus the fee to close reaches 100 % (no liquidation price exists)."""
     if np.any(rates + fee >= 1):
         raise InputError(f"{name} + taker_fee must be below 1, got a rate of {float(np.max(rates + fee))!r}")
 
@@ -346,13 +352,14 @@ def rate_and_amount(a, notional, mmr, maintenance_amount, tiers):
         return rates[j], cums[j]
     if mmr is None:
         raise InputError("mmr must be a number when no tiers are given, got None")
-    return rate_fraction(a, "mmr", mmr), a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
+    amount = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
+    return rate_fraction(a, "mmr", mmr), amount
 
 
 def rate_fraction(a, name, value):
     """A rate checked to be a fraction: 0 <= x < 1 (0.4 % is 0.004, not 0.4 or 4)."""
     x = a.number(name, value, rule="nonnegative")
-    if np.any(np.asarray(x) >= 1):
+    if (x >= 1) if np.ndim(x) == 0 else np.any(x >= 1):
         a._fail(name, np.asarray(x), np.asarray(x) >= 1, "below_one")
     return x
 
@@ -377,6 +384,8 @@ MM_BASES = ("mark", "entry")
 
 def is_entry_basis(mm_basis) -> bool:
     """True for ``mm_basis="entry"``, False for ``"mark"``; InputError naming the value otherwise."""
+    if mm_basis == "mark":  # the default, on every call
+        return False
     word = str(mm_basis).strip().lower()
     if word not in MM_BASES:
         raise InputError(f"mm_basis must be 'mark' or 'entry', got {mm_basis!r}", argument="mm_basis",
@@ -419,7 +428,8 @@ def for_preset(exchange_id: str, symbol: str | None = None, path=None) -> pd.Dat
         return exchange_tiers(exchange_id, symbol)
     rate = preset.get("mmr", math.nan)
     if preset.get("margin_model") != "mmr" or not rate == rate:
-        raise InputError(f"exchange must be a preset with a maintenance margin rate (mmr), got {exchange_id!r}",
+        raise InputError(f"exchange must be a preset with a maintenance margin rate (mmr), "
+                         f"got {exchange_id!r}",
                          argument="exchange", value=exchange_id)
     table = tier_table([[0.0, math.inf, rate, 0.0]])
     table.attrs.update(exchange=exchange_id, symbol=symbol or "", source_url=preset.get("source_url", ""),

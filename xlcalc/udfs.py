@@ -254,25 +254,28 @@ def _evaluate_ranges(spec, args):
         if name in spec.tables or (value is None and name not in spec.required):
             continue
         arr = _cells(value)
-        empty = _empty_mask(arr)
+        if arr.size == 1:
+            cell = arr.item()
+            if not (cell is None or cell != cell or cell == ""):
+                values[name] = cell  # a single cell as a scalar: some settings (mm_basis) must be one
+                continue
+            if name not in spec.required:
+                continue  # the core's default
         if name in spec.required:
             partner = spec.empty_with.get(name)
             if partner is None or partner not in values:
-                required.append(name)
-            elif empty.all():
+                required.append(name)  # empty cells are found only if the core refuses the input
+            elif _empty_mask(arr).all():
                 values[name] = None  # the partner makes it unused (mmr with tiers)
                 continue
-        elif empty.any():
-            if empty.all() and arr.size == 1:
-                continue
-            default = spec.defaults[name]
-            if default is None:
-                grouped.append(name)
-            else:
-                arr = _filled(arr, empty, default)
-        if arr.size == 1 and not empty.any():
-            values[name] = arr.item()  # a single cell as a scalar: some settings (mm_basis) must be one
-            continue
+        else:
+            empty = _empty_mask(arr)
+            if empty.any():
+                default = spec.defaults[name]
+                if default is None:
+                    grouped.append(name)
+                else:
+                    arr = _filled(arr, empty, default)
         values[name] = arr
         spread.append(name)
     try:

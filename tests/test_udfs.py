@@ -409,6 +409,27 @@ def test_property_plan_rows_equal_the_core(classic, deposit, side, entry, levera
         assert line == [e, *("" if math.isnan(v) else v for v in want)]
 
 
+_LEVEL = st.one_of(st.floats(0.05, 5), st.sampled_from([None, "none", "なし"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ratios=st.lists(st.one_of(st.floats(-1, 10), st.none()), min_size=1, max_size=6),
+       margin_call=_LEVEL, loss_cut=_LEVEL, safe=_LEVEL, lang=st.sampled_from(["en", "ja"]))
+def test_property_status_equals_the_core(classic, ratios, margin_call, loss_cut, safe, lang):
+    _, m = classic
+    got = call_like_excel(m.XLC_STATUS, col(*ratios), margin_call, loss_cut, safe, lang)
+
+    def level(v, default):
+        return default if v is None else math.nan if isinstance(v, str) else v
+
+    levels = (level(margin_call, 1.0), level(loss_cut, 0.5), level(safe, None))
+    for r, (cell,) in zip(ratios, got):
+        if r is None:
+            assert cell == "#VALUE! ratio is empty"
+        else:
+            assert cell == labels.label(xc.status(r, *levels), lang), (r, levels)
+
+
 # -- property: the Excel functions equal the core, cell by cell ---------------------------
 _NUMBER = {
     "deposit": (0, 1e7), "wallet_balance": (0, 1e7), "capital": (1, 1e7), "entry_price": (1, 1e7),

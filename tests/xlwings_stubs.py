@@ -135,3 +135,16 @@ def call_like_excel(function, *cells):
     # Python fills arguments omitted from the formula's end with their defaults, as VBA does
     result = function(*args)
     return conversion.write(result, None, info["ret"]["options"])
+
+
+def office_js_cell(x):
+    """How xlwings Lite and xlwings Server write one result cell (their Office.js engine).
+
+    Their rule, restated here rather than imported (those parts are not BSD-licensed):
+    None is an empty cell, a NaN is the error #NUM!, numpy numbers become floats.
+    """
+    if x is None:
+        return ""
+    if isinstance(x, float) and math.isnan(x):
+        return "#NUM!"
+    return float(x) if hasattr(x, "dtype") else x

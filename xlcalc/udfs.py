@@ -1,16 +1,20 @@
 """Excel functions (SPEC §4): the Python API as xlwings UDFs named ``XLC_*``.
 
 A thin client of the core: this module converts Excel ranges to arrays, calls the core
-once for the whole range and maps errors to cell text. It holds no margin math.
+once for the whole range and maps errors to cell text. It holds no margin math, and no
+argument list of its own: each function's arguments are the core function's
+(``inspect.signature``: order, required or optional), and their help comes from
+:mod:`xlcalc.arguments`. An argument added to the core reaches Excel by itself.
 
 * Every argument takes a single cell or a range; arguments broadcast against each other
   (a column of prices with one deposit cell), and the result spills: one formula for a
-  whole column.
+  whole column. One cell with single-cell arguments takes a scalar fast path.
 * A bad cell makes that cell of the result a text starting with ``#VALUE!`` that names
   the argument and the value; the other rows still compute. An empty cell in an optional
-  argument means its default; in a required one it is reported as empty.
-* A level that can never be reached gives an empty cell: NaN, which classic xlwings writes
-  as an empty cell, or None under xlwings Lite (which would write NaN as #NUM!).
+  argument means the core's default; in a required one it is reported as empty.
+* A level that can never be reached gives an empty cell: None in an object array, which
+  classic xlwings, xlwings Lite and xlwings Server all write as an empty cell (Lite and
+  Server would write NaN as #NUM!).
 
 Classic xlwings (Windows) registers the functions with "Import Functions" (``UDF Modules``
 = ``xlcalc.udfs``); xlwings Lite registers them after ``from xlcalc.udfs import *`` in
@@ -31,96 +35,104 @@ A bad row gets a readable text, the others still compute; an unreachable level i
 >>> XLC_LOSSCUT_PRICE(np.array([[5_000.0], [-1.0], [20_000.0]]), "long", 50_000, 0.2, 2, 0.5)
 array([[37500.0],
        ['#VALUE! deposit must be a number >= 0, got -1.0'],
-       [nan]], dtype=object)
+       [None]], dtype=object)
 >>> XLC_STATUS(np.array([[2.27, 0.8, 0.4]]), lang="ja")
 array([['正常', '追証', 'ロスカット']], dtype=object)
 """
 from __future__ import annotations
 
+import inspect
 import math
-import sys
 
 import numpy as np
 import pandas as pd
 from xlwings import arg, func, ret
 
-from . import core, perpetual, presets
-from ._inputs import InputError, Inputs
+from . import arguments, core, loans, perpetual, planning, presets
+from ._inputs import EXPECTED, InputError, Inputs, input_error
 from .labels import LANGUAGES, TABLES, label
 
 __all__ = [
     "XLC_RATIO", "XLC_LOSSCUT_PRICE", "XLC_MARGINCALL_PRICE", "XLC_REQUIRED_MARGIN", "XLC_PNL",
     "XLC_EQUITY", "XLC_ADD_DEPOSIT", "XLC_CLOSE_QTY", "XLC_BANKRUPTCY_PRICE", "XLC_SHORTFALL",
     "XLC_POSITION_SIZE", "XLC_LIQ_PRICE", "XLC_STATUS", "XLC_PRESET",
+    # crypto-backed loans and the leverage planner (SPEC §10)
+    "XLC_LTV", "XLC_LTV_PRICE", "XLC_COLLATERAL_TO_ADD", "XLC_REPAY_TO_TARGET", "XLC_LOAN_SHORTFALL",
+    "XLC_PLAN",
 ]
 
 CATEGORY = "xlcalc"
 ERROR_PREFIX = "#VALUE! "
-_NAN_AS_NONE = sys.platform == "emscripten"  # xlwings Lite runs in Pyodide
+_EMPTY = inspect.Parameter.empty
+_POSITIONAL = inspect.Parameter.POSITIONAL_OR_KEYWORD
 
-# -- registration ------------------------------------------------------------------------
-# Help text for the function wizard, one per argument name; a function may override one.
-_HELP = {
-    "deposit": "Deposit / collateral (預託証拠金), >= 0. A cell or a range.",
-    "side": "Side (売買): long/short, buy/sell, 買い/売り or +1/-1.",
-    "entry_price": "Entry price (建値), > 0.",
-    "price": "Current, mark or scenario price (現在値), > 0.",
-    "quantity": "Position size in base units (数量), > 0.",
-    "leverage": "Leverage (レバレッジ), > 0: required margin = notional / leverage.",
-    "basis": "Optional. Margin basis: entry (default, 建値) or mark (時価).",
-    "fees": "Optional. Accrued unpaid costs (fees, leverage fee, funding), >= 0; default 0.",
-    "level": "Level as a fraction of required margin (0.5 = 50 %).",
-    "target": "Optional. Ratio to restore, as a fraction; default 1 (100 %).",
-    "fill_price": "Price the position was closed at on a gap, > 0.",
-    "capital": "Trading capital, > 0.",
-    "risk": "Fraction of capital to risk, 0 < risk <= 1 (0.02 = 2 %).",
-    "stop_price": "Stop-loss price (逆指値), > 0, not equal to entry_price.",
-    "wallet_balance": "Wallet balance backing the position (isolated: position margin).",
-    "mmr": "Maintenance margin rate as a fraction (0.004 = 0.4 %); may be empty with tiers.",
-    "maintenance_amount": "Optional. The tier's maintenance amount (cum), >= 0; default 0.",
-    "other_maintenance": "Optional. Cross margin: other positions' maintenance margin; default 0.",
-    "other_pnl": "Optional. Cross margin: other positions' unrealized P&L; default 0.",
-    "tiers": "Optional. Tier table: rows of floor, cap, mmr[, maintenance amount]; header row allowed.",
-    "taker_fee": "Optional. Taker fee rate to close, added to the maintenance rate (0.0005 = 0.05 %); default 0.",
-    "ratio": "Maintenance ratio as a fraction (2.27 = 227 %).",
-    "margin_call_level": "Optional. Margin-call level as a fraction; default 1. Text none/なし: no margin call.",
-    "loss_cut_level": "Optional. Loss-cut level as a fraction; default 0.5. Text none/なし: no loss-cut.",
-    "lang": "Optional. Language of the word: en (default) or ja.",
-    "exchange_id": "Preset id, e.g. bitflyer_cfd, gmo_coin_fx (see xlcalc exchanges).",
-    "field": "Preset column, e.g. loss_cut_level, margin_call_level, basis, max_leverage, source_url.",
-}
-_TEXT_ARGS = {"side", "basis", "lang", "exchange_id", "field", "margin_call_level", "loss_cut_level"}
-_TABLE_ARGS = {"tiers"}
+
+# -- one Excel function: the core function it calls and how its arguments behave ---------
+class _Function:
+    """What ``_evaluate`` needs to know about one Excel function, derived from a signature."""
+
+    __slots__ = ("compute", "names", "required", "defaults", "tables", "numbers", "empty_with",
+                 "signature", "rows")
+
+    def __init__(self, compute, parameters, empty_with, rows=None):
+        self.compute = compute
+        self.names = tuple(p.name for p in parameters)
+        self.required = frozenset(p.name for p in parameters if p.default is _EMPTY)
+        self.defaults = {p.name: p.default for p in parameters if p.default is not _EMPTY}
+        self.tables = frozenset(n for n in self.names if arguments.kind(n) == "table")
+        self.numbers = frozenset(n for n in self.names if arguments.kind(n) == "number")
+        self.empty_with = empty_with  # {required argument: the argument that lets it be empty}
+        self.rows = rows  # for a function whose result is a table: the argument giving its rows
+        self.signature = inspect.Signature(
+            [inspect.Parameter(p.name, _POSITIONAL, default=_EMPTY if p.default is _EMPTY else None)
+             for p in parameters])
+
+    def arguments(self, args, kwargs):
+        """Positional and keyword arguments as one tuple in signature order."""
+        if not kwargs:
+            return args
+        bound = self.signature.bind(*args, **kwargs)
+        return tuple(bound.arguments.get(n) for n in self.names)
 
 
 def _options(name):
     """Converter options: every range as a 2-D array; Excel errors as their text (#N/A)."""
-    if name in _TABLE_ARGS:
+    kind = arguments.kind(name)
+    if kind == "table":
         return {"ndim": 2, "err_to_str": True}
     options = {"convert": np.array, "ndim": 2, "err_to_str": True}
-    if name in _TEXT_ARGS:
+    if kind != "number":
         options["empty"] = None  # keep text columns text: numpy would turn NaN into 'nan'
     return options
 
 
-def _excel_function(**help_overrides):
-    """Register ``f`` with xlwings: category, converter options and help for every argument."""
+def _excel_function(name, api, doc, *, compute=None, extra=(), empty_with=None, rows=None):
+    """The Excel function ``name``: ``api``'s arguments (plus ``extra``), registered with xlwings.
 
-    def register(f):
-        names = f.__code__.co_varnames[: f.__code__.co_argcount]
-        for name in reversed(names):
-            f = arg(name, doc=help_overrides.get(name, _HELP[name]), **_options(name))(f)
-        f = ret(np.array)(f)
-        return func(category=CATEGORY)(f)
+    ``compute`` (default ``api``) is called with the cells as keyword arguments; an empty
+    optional cell is left out, so the core's own default applies. With ``rows`` (an
+    argument name) the result is one table whose rows that argument's range gives.
+    """
+    parameters = [*inspect.signature(api).parameters.values(), *extra]
+    spec = _Function(compute or api, parameters, empty_with or {}, rows)
+    evaluate = _evaluate if rows is None else _evaluate_table
 
-    return register
+    def udf(*args, **kwargs):
+        return evaluate(spec, spec.arguments(args, kwargs))
+
+    udf.__name__ = udf.__qualname__ = name
+    udf.__doc__ = doc
+    udf.__module__ = __name__
+    udf.__signature__ = spec.signature
+    f = udf
+    for p in reversed(parameters):
+        text = arguments.help_text(p.name, "en", function=api.__name__, default=p.default)
+        f = arg(p.name, doc=text, **_options(p.name))(f)
+    f = ret(np.array)(f)
+    return func(category=CATEGORY)(f)
 
 
 # -- conversion --------------------------------------------------------------------------
-_REQUIRED = object()  # marks a required argument in _evaluate
-_TABLE = object()  # marks an argument passed through whole (not broadcast)
-
-
 def _cells(value):
     """Any argument as a 2-D array, the way Excel delivers a range."""
     if isinstance(value, np.ndarray):
@@ -140,18 +152,8 @@ def _empty_mask(arr):
     return np.zeros(arr.shape, dtype=bool)
 
 
-def _or_default(value, default):
-    """An optional argument with its empty cells replaced by ``default``."""
-    if value is None:
-        return default
-    arr = _cells(value)
-    empty = _empty_mask(arr)
-    if not empty.any():
-        return arr
-    if empty.all() and (arr.size == 1 or default is None):
-        return default
-    if default is None:
-        return arr  # the function decides what an empty cell means
+def _filled(arr, empty, default):
+    """``arr`` with its empty cells replaced by ``default``."""
     if arr.dtype.kind == "f" and isinstance(default, float):
         return np.where(empty, default, arr)
     filled = arr.astype(object)
@@ -172,18 +174,16 @@ def _table(value):
 
 
 def _to_cells(result, shape):
-    """The core's result as a 2-D array for Excel: NaN (never reached) becomes an empty cell.
+    """The core's result as a 2-D array for Excel; NaN (never reached) becomes None.
 
-    Classic xlwings writes NaN as an empty cell itself, so the float array goes out as it
-    is; xlwings Lite would write #NUM!, so there NaN becomes None.
+    None is an empty cell in classic xlwings, Lite and Server alike (NaN is empty only in
+    classic; Lite and Server write it as #NUM!).
     """
     result = np.asarray(result)
     if result.shape != shape:
         result = result.reshape(shape) if result.size == math.prod(shape) else np.broadcast_to(result, shape)
     if result.dtype.kind != "f":
         return result.astype(object) if result.dtype.kind in "US" else result
-    if not _NAN_AS_NONE:
-        return result
     blank = np.isnan(result)
     if not blank.any():
         return result
@@ -192,24 +192,92 @@ def _to_cells(result, shape):
     return cells
 
 
-def _evaluate(compute, args):
-    """Call ``compute`` once on whole ranges; on bad input, find the bad cells.
+def _one_cell(result):
+    """A scalar result as a 1x1 array for Excel (None for NaN)."""
+    if isinstance(result, np.ndarray):
+        result = result.item() if result.size == 1 else result
+    if isinstance(result, float):
+        if result != result:
+            return np.array([[None]], dtype=object)
+        return np.array([[result]], dtype=float)
+    return np.array([[result]], dtype=object)
 
-    ``args`` lists ``(name, value, default)`` in API order; ``default`` is ``_REQUIRED``,
-    ``_TABLE`` or the value an empty cell stands for.
+
+def _error_text(err):
+    """The cell text for an error of a one-row call, said from the InputError's parts."""
+    if isinstance(err, InputError) and err.argument is not None and err.expected in EXPECTED:
+        return ERROR_PREFIX + str(input_error(err.argument, err.expected, err.value))
+    return ERROR_PREFIX + str(err)
+
+
+# -- evaluation ----------------------------------------------------------------------------
+def _evaluate(spec, args):
+    """One cell: the scalar fast path; otherwise the whole ranges in one core call."""
+    kwargs, missing = {}, None
+    for name, value in zip(spec.names, args):
+        if type(value) is np.ndarray:
+            if value.size != 1:
+                return _evaluate_ranges(spec, args)
+            value = value.item()
+        elif not (value is None or isinstance(value, (str, float, int, np.generic))):
+            return _evaluate_ranges(spec, args)  # a list, a Series ...
+        if value is None or value != value or value == "":
+            if name in spec.required:
+                if name in spec.empty_with:  # only with its partner argument (mmr with tiers)
+                    return _evaluate_ranges(spec, args)
+                missing = missing or name  # reported unless a later argument is a range
+            continue  # the core's default
+        kwargs[name] = value
+    if missing:
+        return np.array([[f"{ERROR_PREFIX}{missing} is empty"]], dtype=object)
+    try:
+        return _one_cell(spec.compute(**kwargs))
+    except Exception as err:  # noqa: BLE001 - every failure becomes the cell's text
+        return np.array([[_error_text(err)]], dtype=object)
+
+
+def _evaluate_ranges(spec, args):
+    """Call the core once on whole ranges; on bad input, find the bad cells.
+
+    An optional argument whose core default is None (no cap, no rounding ...) cannot be
+    filled in: rows with it empty and rows with it given are computed as separate groups.
     """
-    values, spread, required = {}, [], []
-    for name, value, default in args:
-        if default is _TABLE:
-            values[name] = _table(value)
+    args = tuple(args) + (None,) * (len(spec.names) - len(args))
+    given = dict(zip(spec.names, args))
+    values, spread, required, grouped = {}, [], [], []
+    for name in spec.tables:
+        table = _table(given[name])
+        if table is not None:
+            values[name] = table
+    for name in spec.names:
+        value = given[name]
+        if name in spec.tables or (value is None and name not in spec.required):
             continue
-        if default is _REQUIRED:
-            values[name] = _cells(value)
-            required.append(name)
+        arr = _cells(value)
+        if arr.size == 1:
+            cell = arr.item()
+            if not (cell is None or cell != cell or cell == ""):
+                values[name] = cell  # a single cell as a scalar: some settings (mm_basis) must be one
+                continue
+            if name not in spec.required:
+                continue  # the core's default
+        if name in spec.required:
+            partner = spec.empty_with.get(name)
+            if partner is None or partner not in values:
+                required.append(name)  # empty cells are found only if the core refuses the input
+            elif _empty_mask(arr).all():
+                values[name] = None  # the partner makes it unused (mmr with tiers)
+                continue
         else:
-            values[name] = _or_default(value, default)
-        if isinstance(values[name], np.ndarray):
-            spread.append(name)
+            empty = _empty_mask(arr)
+            if empty.any():
+                default = spec.defaults[name]
+                if default is None:
+                    grouped.append(name)
+                else:
+                    arr = _filled(arr, empty, default)
+        values[name] = arr
+        spread.append(name)
     try:
         shape = np.broadcast_shapes((1, 1), *(values[n].shape for n in spread))
     except ValueError:
@@ -217,10 +285,78 @@ def _evaluate(compute, args):
                           if values[n].size > 1)
         return np.array([[f"{ERROR_PREFIX}ranges must be the same size or single cells: {sizes}"]],
                         dtype=object)
+    if not grouped:
+        return _run(spec, values, spread, required, shape)
+    return _run_groups(spec, values, spread, required, grouped, shape)
+
+
+def _run(spec, values, spread, required, shape):
     try:
-        return _to_cells(compute(**values), shape)
+        return _to_cells(spec.compute(**values), shape)
     except Exception:  # noqa: BLE001 - any failure is reported per cell below
-        return _cell_by_cell(compute, values, spread, required, shape)
+        return _cell_by_cell(spec, values, spread, required, shape)
+
+
+def _run_groups(spec, values, spread, required, grouped, shape):
+    """Rows grouped by which of ``grouped`` are empty; each group without its empty ones."""
+    flat = {n: np.broadcast_to(values[n], shape).ravel() for n in spread}
+    empty = np.stack([_empty_mask(flat[n]) for n in grouped])
+    patterns, which = np.unique(empty, axis=1, return_inverse=True)
+    out = np.empty(math.prod(shape), dtype=object)
+    for k, pattern in enumerate(patterns.T):
+        rows = np.flatnonzero(which.ravel() == k)
+        left_out = {n for n, blank in zip(grouped, pattern) if blank}
+        part = {n: v for n, v in values.items() if n not in left_out}
+        part.update({n: flat[n][rows].reshape(-1, 1) for n in spread if n not in left_out})
+        out[rows] = _run(spec, part, [n for n in spread if n not in left_out], required,
+                         (rows.size, 1)).ravel()
+    return out.reshape(shape)
+
+
+def _evaluate_table(spec, args):
+    """A function whose result is one table (XLC_PLAN): single cells in, one core call.
+
+    Only ``spec.rows`` may be a range (the table's rows). If the core refuses a row, the
+    other rows are still computed, each alone, and the bad row reads its error.
+    """
+    args = tuple(args) + (None,) * (len(spec.names) - len(args))
+    kwargs = {}
+    for name, value in zip(spec.names, args):
+        cells = None if value is None else _cells(value)
+        if name == spec.rows and cells is not None and cells.size > 1:
+            kwargs[name] = _typed(cells.ravel()).tolist()
+            continue
+        if cells is not None and cells.size > 1:
+            return np.array([[f"{ERROR_PREFIX}{name} must be a single cell, got a "
+                              f"{cells.shape[0]}x{cells.shape[1]} range"]], dtype=object)
+        value = None if cells is None else cells.item()
+        if value is None or value != value or value == "":
+            if name in spec.required:
+                return np.array([[f"{ERROR_PREFIX}{name} is empty"]], dtype=object)
+            continue  # the core's default
+        if arguments.kind(name) == "level" and str(value).strip().lower() in _NONE_WORDS:
+            value = math.nan  # the venue has no such level
+        kwargs[name] = value
+    try:
+        return spec.compute(**kwargs)
+    except Exception as err:  # noqa: BLE001 - said in the cells below
+        rows = kwargs.get(spec.rows)
+        if not isinstance(rows, list):
+            return np.array([[_error_text(err)]], dtype=object)
+    lines = []
+    for row in rows:
+        try:
+            lines.append(spec.compute(**dict(kwargs, **{spec.rows: [row]})))
+        except Exception as err:  # noqa: BLE001
+            lines.append(np.array([[_error_text(err)]], dtype=object))
+    good = [t for t in lines if t.shape[0] > 1]
+    if not good:
+        return lines[0]
+    out = np.full((len(lines) + 1, good[0].shape[1]), None, dtype=object)
+    out[0] = good[0][0]
+    for i, t in enumerate(lines, start=1):
+        out[i, :t.shape[1]] = t[-1]
+    return out
 
 
 def _typed(arr):
@@ -238,29 +374,31 @@ def _typed(arr):
     return cells
 
 
-def _cell_by_cell(compute, values, spread, required, shape):
+def _cell_by_cell(spec, values, spread, required, shape):
     """Slow path: empty required cells first, then bisect until each bad cell is isolated."""
     flat = {n: np.broadcast_to(values[n], shape).ravel() for n in spread}
-    flat.update({n: _typed(flat[n]) for n in spread if n not in _TEXT_ARGS})
+    flat.update({n: _typed(flat[n]) for n in spread if n in spec.numbers})
     out = np.empty(math.prod(shape), dtype=object)
     bad = np.zeros(out.size, dtype=bool)
-    for name in required:
+    for name in (n for n in required if n in flat):  # (a single filled cell went in as a scalar)
         empty = _empty_mask(flat[name]) & ~bad
         out[empty] = f"{ERROR_PREFIX}{name} is empty"
         bad |= empty
 
     def solve(rows):
-        kwargs = dict(values, **{n: flat[n][rows] for n in spread})
+        if len(rows) == 1:  # one row: scalars, which every argument of the core accepts
+            kwargs = dict(values, **{n: flat[n][rows[0]] for n in spread})
+        else:
+            kwargs = dict(values, **{n: flat[n][rows] for n in spread})
         try:
-            result = np.asarray(compute(**kwargs))
+            result = np.asarray(spec.compute(**kwargs))
         except Exception as err:  # noqa: BLE001
             if len(rows) > 1:
                 half = len(rows) // 2
                 solve(rows[:half])
                 solve(rows[half:])
             else:
-                # a one-row call: the core's message names the argument and value
-                out[rows[0]] = ERROR_PREFIX + str(err).removesuffix(" at row 0")
+                out[rows[0]] = _error_text(err)
             return
         out[rows] = _to_cells(result, rows.shape)
 
@@ -271,18 +409,6 @@ def _cell_by_cell(compute, values, spread, required, shape):
 
 
 # -- adaptors where the Excel form differs from the core call ---------------------------
-def _position_size(capital, risk, entry_price, stop_price, leverage=None):
-    """position_size with a leverage column whose empty cells mean "no cap"."""
-    if leverage is None:
-        return core.position_size(capital, risk, entry_price, stop_price)
-    no_cap = _empty_mask(np.asarray(leverage))
-    if not no_cap.any():
-        return core.position_size(capital, risk, entry_price, stop_price, leverage=leverage)
-    capped = core.position_size(capital, risk, entry_price, stop_price,
-                                leverage=np.where(no_cap, 1.0, leverage))
-    return np.where(no_cap, core.position_size(capital, risk, entry_price, stop_price), capped)
-
-
 _NONE_WORDS = {TABLES[lang]["none"].lower() for lang in LANGUAGES}
 
 
@@ -300,12 +426,11 @@ def _level(check, name, value):
     return np.where(none, math.nan, levels)
 
 
-def _status_words(ratio, margin_call_level, loss_cut_level, lang):
-    """core.status as the label word in ``lang``."""
+def _status_words(ratio, lang="en", **levels):
+    """core.status as the label word in ``lang``; levels may be the word none/なし."""
     check = Inputs()
     keys = core.status(check.number("ratio", ratio, rule="any"),
-                       _level(check, "margin_call_level", margin_call_level),
-                       _level(check, "loss_cut_level", loss_cut_level))
+                       **{n: _level(check, n, v) for n, v in levels.items()})
     keys, langs = np.broadcast_arrays(np.asarray(keys), np.asarray(lang, dtype=object))
     words = np.empty(keys.shape, dtype=object)
     for code in pd.unique(langs.ravel()):
@@ -313,7 +438,7 @@ def _status_words(ratio, margin_call_level, loss_cut_level, lang):
         if lg not in LANGUAGES:
             raise InputError(f"lang must be one of {', '.join(LANGUAGES)}, got {code!r}")
         chosen = langs == code
-        for key in (core.STATUS_OK, core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT):
+        for key in pd.unique(keys[chosen].ravel()):
             words[chosen & (keys == key)] = label(key, lg)
     return words
 
@@ -335,135 +460,95 @@ def _preset_values(exchange_id, field):
     return out
 
 
+def _plan_table(lang=None, **kwargs):
+    """leverage_plan as one table: a header row, then effective leverage and the plan's columns.
+
+    The header is the API's column names, or labels in ``lang``.
+    """
+    plan = planning.leverage_plan(**kwargs)
+    keys = [plan.index.name, *plan.columns]
+    if lang is not None:
+        lg = str(lang).strip().lower()
+        if lg not in LANGUAGES:
+            raise InputError(f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+        words = TABLES[lg]
+
+        def word(key):  # a move has no label of its own: the price's, with "distance %"
+            if key in words:
+                return words[key]
+            return f"{words[key.removesuffix('_move') + '_price']} ({words['distance_pct']})"
+
+        keys = [word(k) for k in keys]
+    body = np.column_stack([plan.index.to_numpy(dtype=float), plan.to_numpy(dtype=float)])
+    return np.vstack([np.array([keys], dtype=object), _to_cells(body, body.shape).astype(object)])
+
+
+_LANG = inspect.Parameter("lang", _POSITIONAL, default="en")
+_HEADER_LANG = inspect.Parameter("lang", _POSITIONAL, default=None)
+
 # -- the functions -----------------------------------------------------------------------
-@_excel_function()
-def XLC_RATIO(deposit, side, entry_price, price, quantity, leverage, basis=None, fees=None):
-    """Maintenance ratio (証拠金維持率): equity / required margin, as a fraction (2.27 = 227 %). Ranges spill."""
-    return _evaluate(core.maintenance_ratio, [
-        ("deposit", deposit, _REQUIRED), ("side", side, _REQUIRED),
-        ("entry_price", entry_price, _REQUIRED), ("price", price, _REQUIRED),
-        ("quantity", quantity, _REQUIRED), ("leverage", leverage, _REQUIRED),
-        ("basis", basis, "entry"), ("fees", fees, 0.0)])
+XLC_RATIO = _excel_function(
+    "XLC_RATIO", core.maintenance_ratio,
+    "Maintenance ratio (証拠金維持率): equity / required margin, as a fraction (2.27 = 227 %). Ranges spill.")
+XLC_LOSSCUT_PRICE = _excel_function(
+    "XLC_LOSSCUT_PRICE", core.loss_cut_price,
+    "Loss-cut price (ロスカット価格): where the ratio falls to the loss-cut level. Empty if never reached.")
+XLC_MARGINCALL_PRICE = _excel_function(
+    "XLC_MARGINCALL_PRICE", core.margin_call_price,
+    "Margin-call price (追証価格): where the ratio falls to the margin-call level. Empty if never reached.")
+XLC_REQUIRED_MARGIN = _excel_function(
+    "XLC_REQUIRED_MARGIN", core.required_margin,
+    "Required margin (必要証拠金) = price x quantity / leverage.")
+XLC_PNL = _excel_function(
+    "XLC_PNL", core.unrealized_pnl, "Unrealized P&L (評価損益) at price; negative is a loss.")
+XLC_EQUITY = _excel_function(
+    "XLC_EQUITY", core.equity, "Equity (有効証拠金): deposit + unrealized P&L - unpaid fees.")
+XLC_ADD_DEPOSIT = _excel_function(
+    "XLC_ADD_DEPOSIT", core.additional_deposit,
+    "Additional deposit (追加入金額) that brings the ratio at price back to target; 0 if already there.")
+XLC_CLOSE_QTY = _excel_function(
+    "XLC_CLOSE_QTY", core.close_quantity,
+    "Quantity to close (一部決済数量) at price so the rest is back at target; 0 to quantity.")
+XLC_BANKRUPTCY_PRICE = _excel_function(
+    "XLC_BANKRUPTCY_PRICE", core.bankruptcy_price,
+    "Bankruptcy price (破産価格): where equity reaches zero. Empty if never reached.")
+XLC_SHORTFALL = _excel_function(
+    "XLC_SHORTFALL", core.shortfall,
+    "Shortfall (不足金): negative balance owed when closed on a gap at fill_price; 0 if none.")
+XLC_POSITION_SIZE = _excel_function(
+    "XLC_POSITION_SIZE", core.position_size,
+    "Position size (許容損失からの数量) that loses only risk x capital if stopped at stop_price.")
+XLC_LIQ_PRICE = _excel_function(
+    "XLC_LIQ_PRICE", perpetual.liquidation_price,
+    "Liquidation price (清算価格) of a USDⓈ-M perpetual (maintenance-margin-rate model). "
+    "Empty if never reached.",
+    empty_with={"mmr": "tiers"})
+XLC_STATUS = _excel_function(
+    "XLC_STATUS", core.status,
+    "Status word for a maintenance ratio: OK / Margin call / Loss-cut (正常 / 追証 / ロスカット).",
+    compute=_status_words, extra=[_LANG])
+XLC_PRESET = _excel_function(
+    "XLC_PRESET", _preset_values,
+    "A value from the exchange presets (levels as fractions); empty where the source gives none.")
 
-
-@_excel_function(level="Loss-cut level as a fraction of required margin (0.5 = 50 %, GMO Coin 0.75).")
-def XLC_LOSSCUT_PRICE(deposit, side, entry_price, quantity, leverage, level, basis=None, fees=None):
-    """Loss-cut price (ロスカット価格): where the ratio falls to the loss-cut level. Empty if never reached."""
-    return _evaluate(core.loss_cut_price, [
-        ("deposit", deposit, _REQUIRED), ("side", side, _REQUIRED),
-        ("entry_price", entry_price, _REQUIRED), ("quantity", quantity, _REQUIRED),
-        ("leverage", leverage, _REQUIRED), ("level", level, _REQUIRED),
-        ("basis", basis, "entry"), ("fees", fees, 0.0)])
-
-
-@_excel_function(level="Optional. Margin-call level as a fraction; default 1 (100 %).")
-def XLC_MARGINCALL_PRICE(deposit, side, entry_price, quantity, leverage, level=None, basis=None, fees=None):
-    """Margin-call price (追証価格): where the ratio falls to the margin-call level. Empty if never reached."""
-    return _evaluate(core.margin_call_price, [
-        ("deposit", deposit, _REQUIRED), ("side", side, _REQUIRED),
-        ("entry_price", entry_price, _REQUIRED), ("quantity", quantity, _REQUIRED),
-        ("leverage", leverage, _REQUIRED), ("level", level, 1.0),
-        ("basis", basis, "entry"), ("fees", fees, 0.0)])
-
-
-@_excel_function(price="Price the margin is computed on: entry price (entry basis) or current price (mark basis), > 0.")
-def XLC_REQUIRED_MARGIN(price, quantity, leverage):
-    """Required margin (必要証拠金) = price x quantity / leverage."""
-    return _evaluate(core.required_margin, [
-        ("price", price, _REQUIRED), ("quantity", quantity, _REQUIRED),
-        ("leverage", leverage, _REQUIRED)])
-
-
-@_excel_function()
-def XLC_PNL(side, entry_price, price, quantity):
-    """Unrealized P&L (評価損益) at price; negative is a loss."""
-    return _evaluate(core.unrealized_pnl, [
-        ("side", side, _REQUIRED), ("entry_price", entry_price, _REQUIRED),
-        ("price", price, _REQUIRED), ("quantity", quantity, _REQUIRED)])
-
-
-@_excel_function()
-def XLC_EQUITY(deposit, side, entry_price, price, quantity, fees=None):
-    """Equity (有効証拠金): deposit + unrealized P&L - unpaid fees."""
-    return _evaluate(core.equity, [
-        ("deposit", deposit, _REQUIRED), ("side", side, _REQUIRED),
-        ("entry_price", entry_price, _REQUIRED), ("price", price, _REQUIRED),
-        ("quantity", quantity, _REQUIRED), ("fees", fees, 0.0)])
-
-
-@_excel_function()
-def XLC_ADD_DEPOSIT(deposit, side, entry_price, price, quantity, leverage, target=None, basis=None, fees=None):
-    """Additional deposit (追加入金額) that brings the ratio at price back to target; 0 if already there."""
-    return _evaluate(core.additional_deposit, [
-        ("deposit", deposit, _REQUIRED), ("side", side, _REQUIRED),
-        ("entry_price", entry_price, _REQUIRED), ("price", price, _REQUIRED),
-        ("quantity", quantity, _REQUIRED), ("leverage", leverage, _REQUIRED),
-        ("target", target, 1.0), ("basis", basis, "entry"), ("fees", fees, 0.0)])
-
-
-@_excel_function()
-def XLC_CLOSE_QTY(deposit, side, entry_price, price, quantity, leverage, target=None, basis=None, fees=None):
-    """Quantity to close (一部決済数量) at price so the rest is back at target; 0 to quantity."""
-    return _evaluate(core.close_quantity, [
-        ("deposit", deposit, _REQUIRED), ("side", side, _REQUIRED),
-        ("entry_price", entry_price, _REQUIRED), ("price", price, _REQUIRED),
-        ("quantity", quantity, _REQUIRED), ("leverage", leverage, _REQUIRED),
-        ("target", target, 1.0), ("basis", basis, "entry"), ("fees", fees, 0.0)])
-
-
-@_excel_function()
-def XLC_BANKRUPTCY_PRICE(deposit, side, entry_price, quantity, fees=None):
-    """Bankruptcy price (破産価格): where equity reaches zero. Empty if never reached."""
-    return _evaluate(core.bankruptcy_price, [
-        ("deposit", deposit, _REQUIRED), ("side", side, _REQUIRED),
-        ("entry_price", entry_price, _REQUIRED), ("quantity", quantity, _REQUIRED),
-        ("fees", fees, 0.0)])
-
-
-@_excel_function()
-def XLC_SHORTFALL(deposit, side, entry_price, fill_price, quantity, fees=None):
-    """Shortfall (不足金): negative balance owed when closed on a gap at fill_price; 0 if none."""
-    return _evaluate(core.shortfall, [
-        ("deposit", deposit, _REQUIRED), ("side", side, _REQUIRED),
-        ("entry_price", entry_price, _REQUIRED), ("fill_price", fill_price, _REQUIRED),
-        ("quantity", quantity, _REQUIRED), ("fees", fees, 0.0)])
-
-
-@_excel_function(
-    entry_price="Planned entry price, > 0.",
-    leverage="Optional. If given, caps the size at capital x leverage / entry_price; empty: no cap.")
-def XLC_POSITION_SIZE(capital, risk, entry_price, stop_price, leverage=None):
-    """Position size (許容損失からの数量) that loses only risk x capital if stopped at stop_price."""
-    return _evaluate(_position_size, [
-        ("capital", capital, _REQUIRED), ("risk", risk, _REQUIRED),
-        ("entry_price", entry_price, _REQUIRED), ("stop_price", stop_price, _REQUIRED),
-        ("leverage", leverage, None)])
-
-
-@_excel_function()
-def XLC_LIQ_PRICE(wallet_balance, side, entry_price, quantity, mmr, maintenance_amount=None,
-                  other_maintenance=None, other_pnl=None, tiers=None, taker_fee=None):
-    """Liquidation price (清算価格) of a USDⓈ-M perpetual (maintenance-margin-rate model). Empty if never reached."""
-    tiers = _table(tiers)
-    return _evaluate(perpetual.liquidation_price, [
-        ("wallet_balance", wallet_balance, _REQUIRED), ("side", side, _REQUIRED),
-        ("entry_price", entry_price, _REQUIRED), ("quantity", quantity, _REQUIRED),
-        ("mmr", mmr, _REQUIRED if tiers is None else None),
-        ("maintenance_amount", maintenance_amount, 0.0),
-        ("other_maintenance", other_maintenance, 0.0), ("other_pnl", other_pnl, 0.0),
-        ("tiers", tiers, _TABLE), ("taker_fee", taker_fee, 0.0)])
-
-
-@_excel_function()
-def XLC_STATUS(ratio, margin_call_level=None, loss_cut_level=None, lang=None):
-    """Status word for a maintenance ratio: OK / Margin call / Loss-cut (正常 / 追証 / ロスカット)."""
-    return _evaluate(_status_words, [
-        ("ratio", ratio, _REQUIRED), ("margin_call_level", margin_call_level, 1.0),
-        ("loss_cut_level", loss_cut_level, 0.5), ("lang", lang, "en")])
-
-
-@_excel_function()
-def XLC_PRESET(exchange_id, field):
-    """A value from the exchange presets (levels as fractions); empty where the source gives none."""
-    return _evaluate(_preset_values, [
-        ("exchange_id", exchange_id, _REQUIRED), ("field", field, _REQUIRED)])
+# crypto-backed loans and the leverage planner (SPEC §10)
+XLC_LTV = _excel_function(
+    "XLC_LTV", loans.loan_ltv,
+    "Loan-to-value (LTV) of a crypto-backed loan: (loan + interest) / (collateral x price), a fraction.")
+XLC_LTV_PRICE = _excel_function(
+    "XLC_LTV_PRICE", loans.ltv_price,
+    "Collateral price at which the LTV reaches level (margin call, liquidation). Empty if never reached.")
+XLC_COLLATERAL_TO_ADD = _excel_function(
+    "XLC_COLLATERAL_TO_ADD", loans.collateral_to_add,
+    "Collateral (coins) to add so the LTV at price is back at target; 0 if already below.")
+XLC_REPAY_TO_TARGET = _excel_function(
+    "XLC_REPAY_TO_TARGET", loans.repay_to_target,
+    "Repayment that brings the LTV at price back to target; 0 if already below.")
+XLC_LOAN_SHORTFALL = _excel_function(
+    "XLC_LOAN_SHORTFALL", loans.loan_shortfall,
+    "Debt left after the collateral is liquidated at fill_price (with the liquidation fee); 0 if none.")
+XLC_PLAN = _excel_function(
+    "XLC_PLAN", planning.leverage_plan,
+    "Leverage plan: for each effective leverage (a range: the rows) the quantity, ratio, trigger prices "
+    "and moves from entry. Spills a table with a header row.",
+    compute=_plan_table, extra=[_HEADER_LANG], rows="effective_leverage")

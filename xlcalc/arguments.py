@@ -109,6 +109,11 @@ EN = {
     "collateral_to_add.price": "Price of the collateral, > 0.",
     "repay_to_target.price": "Price of the collateral, > 0.",
     "loan_shortfall.fill_price": "Price the collateral is sold at in the liquidation (a gap), > 0.",
+    # futures-calculator figures (perpetual.py)
+    "balance": "Available balance to open with, in the margin currency, > 0.",
+    "roe": "Wanted return on the initial margin, as a fraction (0.5 = +50 %, -0.2 = -20 %).",
+    "amount": "An amount of money in the account currency.",
+    "target_price.pnl": "Wanted P&L in the margin currency (negative: a loss).",
 }
 
 JA = {
@@ -176,6 +181,11 @@ JA = {
     "collateral_to_add.price": "担保の価格、正の数。",
     "repay_to_target.price": "担保の価格、正の数。",
     "loan_shortfall.fill_price": "清算で担保が売られる価格（窓開け）、正の数。",
+    # 先物計算機の数値（perpetual.py）
+    "balance": "新規建てに使える残高（証拠金の通貨）、正の数。",
+    "roe": "目標の ROE（当初証拠金に対する損益の割合、0.5 = +50 %、-0.2 = -20 %）。",
+    "amount": "口座通貨の金額。",
+    "target_price.pnl": "目標の損益（証拠金の通貨、損失は負）。",
 }
 
 HELP = {"en": EN, "ja": JA}

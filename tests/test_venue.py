@@ -398,3 +398,11 @@ def test_inverse_entry_basis_with_coin_tiers():
                                     mm_basis="entry")
     assert lp == pytest.approx(one, rel=1e-12)
     assert inverse.equity(3.0, "long", 50_000, lp, value, 1) == pytest.approx(12 * 0.02 - 0.125)
+
+
+def test_a_rows_tick_rounding_does_not_depend_on_the_other_rows():
+    # found in review: the decimals used to come from the smallest tick of the whole batch
+    alone = xc.bankruptcy_price(0, "long", 1, 1, tick_size=100.25)
+    batch = xc.bankruptcy_price(0, "long", [1.0, 1.0], 1, tick_size=[1.0, 100.25])
+    assert alone == batch[1] == 100.25
+    assert xc.round_to_tick(0.30000000000000004, "long", 0.1) == 0.3

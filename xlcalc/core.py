@@ -131,10 +131,14 @@ MARGIN_ROUNDINGS = ("none", "floor")
 _ON_GRID = 1e-9
 
 
-def _tick_decimals(tick) -> int:
-    """Decimals that print a multiple of ``tick`` exactly (0.5 -> 4, 1000 -> 0)."""
-    smallest = float(np.min(tick))
-    return int(min(15, max(0, -math.floor(math.log10(smallest)) + 3)))
+def _tick_decimals(tick):
+    """Per tick, the fewest decimals that write it exactly (0.5 -> 1, 100.25 -> 2, 1000 -> 0)."""
+    tick = np.asarray(tick, dtype=float)
+    decimals = np.full(tick.shape, 15)
+    for d in range(14, -1, -1):  # each row keeps the smallest d that still writes its tick
+        exact = np.abs(np.round(tick, d) - tick) <= 1e-9 * tick
+        decimals = np.where(exact, d, decimals)
+    return decimals
 
 
 def _to_tick(price, s, tick):
@@ -144,7 +148,9 @@ def _to_tick(price, s, tick):
         nearest = np.round(steps)
         on_tick = np.abs(steps - nearest) <= _ON_GRID * np.maximum(1.0, np.abs(steps))
         moved = np.where(s > 0, np.ceil(steps), np.floor(steps))
-        return np.round(np.where(on_tick, nearest, moved) * tick, _tick_decimals(tick))
+        # a whole number of ticks, cleared of float noise (3 x 0.1 is 0.30000000000000004)
+        scale = 10.0 ** _tick_decimals(tick)
+        return np.round(np.where(on_tick, nearest, moved) * tick * scale) / scale
 
 
 def _ticked(a, price, s, tick_size):

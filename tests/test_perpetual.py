@@ -319,7 +319,7 @@ def test_cross_ratio_when_equity_gone():
 
 # -- command line ------------------------------------------------------------------------
 def test_cli_liq_with_exchange_tiers():
-    r = CliRunner().invoke(main, ["liq", "--side", "long", "--entry", "60000", "--qty", "10",
+    r = CliRunner().invoke(main, ["liq", "--side", "long", "--entry", "60000.00", "--qty", "10",
                                   "--wallet", "30000", "--exchange", "binance_usdm"])
     assert r.exit_code == 0, r.output
     assert "57,444.44" in r.output and "1.00 %" in r.output and "2021-03-18" in r.output
@@ -331,13 +331,13 @@ def test_cli_liq_mmr_inverse_and_errors():
                              "--mmr", "0.005", "--lang", "ja"])
     assert r.exit_code == 0 and "清算価格" in r.output
     assert f"{400 / 1 + 20_000:,.2f}"[:2] in r.output  # bankruptcy 20,400 shown
-    r = runner.invoke(main, ["liq", "--side", "long", "--entry", "50000", "--wallet", "0.12", "--inverse",
+    r = runner.invoke(main, ["liq", "--side", "long", "--entry", "50000.00", "--wallet", "0.12", "--inverse",
                              "--contracts", "60000", "--contract-value", "1", "--mmr", "0.005"])
     assert r.exit_code == 0 and "45,681.82" in r.output
-    r = runner.invoke(main, ["liq", "--side", "long", "--entry", "50000", "--wallet", "0.12", "--inverse",
+    r = runner.invoke(main, ["liq", "--side", "long", "--entry", "50000.00", "--wallet", "0.12", "--inverse",
                              "--contracts", "60000", "--contract-value", "1"])
     assert r.exit_code == 2 and "--mmr" in r.output
     r = runner.invoke(main, ["liq", "--side", "long", "--entry", "-5", "--qty", "1", "--wallet", "1",
                              "--mmr", "0.01"])
-    assert r.exit_code == 2 and "entry_price must be a positive number" in r.output
+    assert r.exit_code == 2 and "--entry must be greater than 0" in r.output
     assert "Traceback" not in r.output

@@ -221,8 +221,8 @@ _ARGS = f"{_D},side,entry_price,{{p}},quantity,leverage"
 # XLC_STATUS reads an empty level as its default; the word none means "no such level".
 _UDF_LEVELS = ("IF(ISNUMBER(margin_call_level),margin_call_level,{w_none}),"
                "IF(ISNUMBER(loss_cut_level),loss_cut_level,{w_none})")
-_UDF_STATUS = ("IF(AND(ISNUMBER(safe_level),ratio>=IF(ISNUMBER(margin_call_level),margin_call_level,0),"
-               "ratio<safe_level),{w_caution},XLC_STATUS(ratio," + _UDF_LEVELS + ",{lang}))")
+# XLC_STATUS(ratio, margin_call_level, loss_cut_level, safe_level, lang): "caution" comes from the core
+_UDF_STATUS = "XLC_STATUS(ratio," + _UDF_LEVELS + ",IF(ISNUMBER(safe_level),safe_level,\"\"),{lang})"
 
 
 def _udf_trigger(fn, level, fees=_F):

@@ -74,7 +74,7 @@ def test_calc_japanese_with_preset_and_gap():
     assert "ロスカットライン: 75.00 %" in out and "追証ライン: なし" in out
     assert "証拠金維持率 160.00 %" in flat(out)
     assert "ロスカット価格 16,250,000 " in flat(out)
-    assert "不足金 100,000.00" in flat(out)
+    assert "不足金 ¥100,000" in flat(out)
     assert "追証価格 なし" in flat(out)  # GMO Coin has no margin call
 
 

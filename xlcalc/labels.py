@@ -405,6 +405,7 @@ EN = {
     # preset columns of the venue conventions (SPEC §8), for every table that lists presets
     "margin_rounding": "Margin rounding",
     "money_unit": "Money unit",
+    "currency": "Account currency",
     "convention_sources": "Sources of the conventions",
 }
 
@@ -790,6 +791,7 @@ JA = {
     "exchanges_floor": "必要証拠金は {unit} 未満切り捨て",
     "cli_bad_choice": "{option} は {choices} のどれかを指定してください (値: '{value}')",
     "money_unit": "金額の単位",
+    "currency": "口座通貨",
     "convention_sources": "規則の出典",
 }
 

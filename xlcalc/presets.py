@@ -38,6 +38,8 @@ COLUMNS = [
     "negative_balance", "source_url", "as_of", "notes",
     # venue conventions (SPEC §8); blank = the default (mark, sum, none, 1)
     "mm_basis", "hedge", "margin_rounding", "money_unit", "convention_sources",
+    # the account (margin) currency: how money is shown (¥ and no decimals for JPY)
+    "currency",
 ]
 _NUMERIC = ["max_leverage", "margin_call_level", "loss_cut_level", "mmr", "daily_fee_rate",
             "collateral_haircut", "money_unit"]

@@ -1,11 +1,17 @@
-"""Command line: ``xlcalc calc | exchanges | template | report`` (SPEC §7).
+"""Command line: ``xlcalc calc | liq | exchanges | template | report`` (SPEC §7).
 
-A thin client of the core: it parses options, calls the core and prints. Errors are one
-line on stderr and exit code 2, never a traceback.
+A thin client of the core: it parses options as people type them (:mod:`xlcalc.human`),
+calls the core and prints at the instrument's precision (:mod:`xlcalc.display`). Errors are
+one line on stderr and exit code 2, never a traceback, in the command's language.
+
+Start-up is kept short: pandas, openpyxl and xlwings are imported only inside the commands
+that need them (see benchmarks/bench_cli.py).
 """
+
 from __future__ import annotations
 
 import math
+import os
 import sys
 import unicodedata
 
@@ -13,35 +19,173 @@ import click
 
 from . import core
 from ._inputs import InputError
-from .labels import error_text, label
-from .presets import exchange_presets, get_preset, preset_levels
+from .display import Display, price_decimals
+from .human import (
+    default_language,
+    parse_level,
+    parse_leverage,
+    parse_number,
+    parse_percent,
+    parse_rate,
+    typed_decimals,
+)
+from .labels import LANGUAGES, error_text, label
+from .presets import COLUMNS, account_currency, get_preset, preset_rows, resolve_levels
+
+_LANG_KEY = "xlcalc.lang"
+_DECIMALS_KEY = "xlcalc.price_decimals"
+
+
+def _lang_of(ctx) -> str:
+    lang = ctx.meta.get(_LANG_KEY) if ctx is not None else None
+    return lang or default_language(None)
+
+
+def _one_line_usage(exc: click.UsageError, lang: str) -> str:
+    """Click's usage errors as one line in the command's language."""
+    ctx = exc.ctx
+    command = f"xlcalc {ctx.info_name}" if ctx is not None and ctx.parent is not None else "xlcalc"
+    param = getattr(exc, "param", None)
+    option = (param.opts[0] if param.opts else param.name) if param is not None else None
+    if isinstance(exc, click.exceptions.MissingParameter) and option:
+        message = label("cli_missing_option", lang).format(option=option)
+    elif isinstance(exc, click.exceptions.NoSuchOption):
+        message = label("cli_no_such_option", lang).format(option=exc.option_name)
+    elif isinstance(exc, click.BadParameter) and option and isinstance(param.type, click.Choice):
+        value = exc.message.split("'")[1] if exc.message.count("'") >= 2 else ""
+        message = label("cli_bad_choice", lang).format(
+            option=option, value=value, choices=", ".join(map(str, param.type.choices))
+        )
+    elif isinstance(exc, click.BadParameter) and option:
+        message = label("cli_bad_value", lang).format(option=option, message=exc.message)
+    else:
+        message = exc.format_message()
+    return f"{message} ({command} --help)"
+
+
+# The option that feeds each core argument, so that an error names what the user typed.
+_OPTION_OF = {
+    "side": "--side",
+    "entry_price": "--entry",
+    "quantity": "--qty",
+    "leverage": "--leverage",
+    "deposit": "--deposit",
+    "price": "--price",
+    "fees": "--fees",
+    "basis": "--basis",
+    "stop_price": "--stop",
+    "fill_price": "--gap-price",
+    "risk": "--risk",
+    "daily_rate": "--daily-fee",
+    "days": "--days",
+    "tick_size": "--tick",
+    "quote_rate": "--quote-rate",
+    "wallet_balance": "--wallet",
+    "mmr": "--mmr",
+    "maintenance_amount": "--cum",
+    "taker_fee": "--taker-fee",
+    "other_maintenance": "--other-maintenance",
+    "other_pnl": "--other-pnl",
+    "contracts": "--contracts",
+    "contract_value": "--contract-value",
+    "mm_basis": "--mm-basis",
+    "effective_leverage": "--effective",
+    "loan": "--loan",
+    "collateral_quantity": "--collateral",
+    "interest": "--interest",
+    "annual_rate": "--annual-rate",
+    "liquidation_fee": "--liquidation-fee",
+    "balance": "--balance",
+    "symbol": "--symbol",
+}
+
+
+def _error_line(exc, lang: str) -> str:
+    """A core error with the option that fed the argument in front, in ``lang``; the row of an
+    array is left out (each option is one value)."""
+    argument = getattr(exc, "argument", None)
+    option = _OPTION_OF.get(argument)
+    if option is None or getattr(exc, "expected", None) is None:
+        return error_text(exc, lang)
+    bare = InputError(
+        str(exc).split(" at row ")[0], argument=argument, expected=exc.expected, value=exc.value
+    )
+    return f"{option}: {error_text(bare, lang)}"
 
 
 class _Group(click.Group):
-    """Turns xlcalc's own errors into one clear line instead of a traceback, in the
-    command's --lang where the error can be said in it."""
+    """Turns xlcalc's errors and click's usage errors into one clear line instead of a
+    traceback or a usage block, in the command's language; a closed pipe ends quietly."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            # `xlcalc exchanges | head`: the reader has gone; stop like other Unix tools
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
+        except click.UsageError as exc:
+            click.echo(f"xlcalc: error: {_one_line_usage(exc, _lang_of(ctx))}", err=True)
+            ctx.exit(2)
         except (InputError, OSError) as exc:
-            click.echo(f"xlcalc: error: {error_text(exc, ctx.meta.get(_LANG_KEY, 'en'))}", err=True)
+            click.echo(f"xlcalc: error: {_error_line(exc, _lang_of(ctx))}", err=True)
             ctx.exit(2)
 
 
-_LANG_KEY = "xlcalc.lang"
+class _Human(click.ParamType):
+    """An option value as a person types it, parsed by :mod:`xlcalc.human`."""
+
+    def __init__(self, name, parse, price=False, **options):
+        self.name, self.parse, self.price, self.options = name, parse, price, options
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, float):
+            return value
+        option = param.opts[0] if param is not None and param.opts else self.name
+        result = self.parse(value, option, _lang_of(ctx), **self.options)
+        if self.price and ctx is not None:
+            ctx.meta.setdefault(_DECIMALS_KEY, []).append(typed_decimals(value))
+        return result
+
+
+PRICE = _Human("price", parse_number, price=True, positive=True)
+NUMBER = _Human("number", parse_number)
+AMOUNT = _Human("amount", parse_number, nonnegative=True)
+POSITIVE = _Human("number", parse_number, positive=True)
+LEVEL = _Human("level", parse_level)
+RATE = _Human("rate", parse_rate)
+LEVERAGE = _Human("leverage", parse_leverage)
+PERCENT = _Human("percent", parse_percent)
+# the report takes a level or its default, not "none" (build_report has no "no such level" yet)
+LEVEL_NO_NONE = _Human("level", parse_level, allow_none=False)
 
 
 def _remember_lang(ctx, _param, value):
-    # ctx.meta is shared by every context of the run, so the group's handler can read it
-    ctx.meta[_LANG_KEY] = value
-    return value
+    # ctx.meta is shared by every context of the run; eager, so it is known before any
+    # other option is parsed and their errors speak it
+    ctx.meta[_LANG_KEY] = default_language(value)
+    return ctx.meta[_LANG_KEY]
+
+
+def lang_option(func):
+    return click.option(
+        "--lang",
+        type=click.Choice(LANGUAGES),
+        is_eager=True,
+        callback=_remember_lang,
+        help="Language of the output and the messages; default: the locale "
+        "(LC_ALL, LC_MESSAGES, LANG starting with ja), else English.",
+    )(func)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="xlcalc")
 def main():
-    """Margin-risk calculator: maintenance ratio, margin-call and loss-cut prices."""
+    """Margin-risk calculator: maintenance ratio, margin-call and loss-cut prices.
+
+    Numbers are read as people type them: 100%, 50 %, 20x, 2倍, 95,000, full-width digits.
+    """
 
 
 def _display_width(text: str) -> int:
@@ -49,159 +193,532 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
-def _fmt_money(x: float) -> str:
-    if x is None or math.isnan(x):
-        return "-"
-    return f"{x:,.2f}" if abs(x) < 1e15 else f"{x:.6g}"
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _display_width(text))
 
 
-def _fmt_pct(x: float) -> str:
-    return "-" if math.isnan(x) else f"{x * 100:,.2f} %"
+def _display(ctx, reference, tick=None, currency=None, preset=None) -> Display:
+    typed = ctx.meta.get(_DECIMALS_KEY, [])
+    return Display(price_decimals(reference, typed, tick), currency or account_currency(preset))
 
 
-def _fmt_qty(x: float) -> str:
-    return "-" if math.isnan(x) else f"{x:,.8g}"
+def _is_nan(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def _level_opt(value, preset_value, default):
-    if value is not None:
-        return value
-    if preset_value is not None and not math.isnan(preset_value):
-        return preset_value
-    return default
+def position_figures(
+    *,
+    side,
+    entry,
+    qty,
+    leverage,
+    deposit,
+    price,
+    basis,
+    fees,
+    margin_call_level,
+    loss_cut_level,
+    restore_level=None,
+    safe_level=math.nan,
+    gap_price=None,
+    stop_price=None,
+    risk=None,
+    quote_rate=1.0,
+    tick_size=None,
+    loss_cut_price=None,
+    margin_rounding="none",
+    money_unit=1.0,
+):
+    """Every figure of one position, as (key, value, kind) rows; kind picks the format.
 
-
-def position_figures(*, side, entry, qty, leverage, deposit, price, basis, fees, margin_call_level,
-                     loss_cut_level, gap_price=None, stop_price=None, risk=None):
-    """Every figure of one position, as (key, value, kind) rows; kind picks the format."""
-    args = dict(deposit=deposit, side=side, entry_price=entry, quantity=qty, leverage=leverage,
-                basis=basis, fees=fees)
+    A trigger of a level the venue does not have (NaN level) is None, shown as "none";
+    with no level to restore, the deposit and quantity to restore are not applicable.
+    Money is in the account currency (``quote_rate`` per quote unit), prices in the quote
+    currency, rounded to ``tick_size`` the safe way. ``loss_cut_price`` replaces the solved
+    loss-cut price (a tiered liquidation price).
+    """
+    args = {
+        "deposit": deposit,
+        "side": side,
+        "entry_price": entry,
+        "quantity": qty,
+        "leverage": leverage,
+        "basis": basis,
+        "fees": fees,
+        "quote_rate": quote_rate,
+    }
     ratio = core.maintenance_ratio(price=price, **args)
-    # None: the exchange has no such level (shown as "none", unlike a level never reached).
-    mc = core.margin_call_price(level=margin_call_level, **args) if not math.isnan(margin_call_level) else None
-    lc = core.loss_cut_price(level=loss_cut_level, **args) if not math.isnan(loss_cut_level) else None
-    bk = core.bankruptcy_price(deposit, side, entry, qty, fees=fees)
-    target = margin_call_level if not math.isnan(margin_call_level) else loss_cut_level
+
+    def trigger(level):
+        return None if _is_nan(level) else core.trigger_price(level=level, tick_size=tick_size, **args)
+
+    if restore_level is None:
+        restore_level = margin_call_level if not _is_nan(margin_call_level) else loss_cut_level
+    restore = not _is_nan(restore_level)
     margin_price = price if core.parse_basis(basis) else entry
+    safe = None if _is_nan(safe_level) else safe_level
     rows = [
-        ("notional", price * qty, "money"),
-        ("required_margin", core.required_margin(margin_price, qty, leverage), "money"),
-        ("pnl", core.unrealized_pnl(side, entry, price, qty), "money"),
-        ("equity", core.equity(deposit, side, entry, price, qty, fees=fees), "money"),
+        ("notional", price * qty * quote_rate, "money"),
+        (
+            "required_margin",
+            core.required_margin(
+                margin_price,
+                qty,
+                leverage,
+                quote_rate=quote_rate,
+                margin_rounding=margin_rounding,
+                money_unit=money_unit,
+            ),
+            "money",
+        ),
+        ("pnl", core.unrealized_pnl(side, entry, price, qty, quote_rate=quote_rate), "money"),
+        ("equity", core.equity(deposit, side, entry, price, qty, fees=fees, quote_rate=quote_rate), "money"),
         ("ratio", ratio, "pct"),
-        ("status", core.status(ratio, margin_call_level, loss_cut_level), "status"),
-        ("margin_call_price", mc, "trigger"),
-        ("loss_cut_price", lc, "trigger"),
-        ("bankruptcy_price", bk, "trigger"),
-        ("additional_deposit", core.additional_deposit(price=price, target=target, **args), "money"),
-        ("close_quantity", core.close_quantity(price=price, target=target, **args), "qty"),
+        ("status", core.status(ratio, margin_call_level, loss_cut_level, safe_level=safe), "status"),
+    ]
+    if safe is not None:
+        rows.append(("safe_price", trigger(safe), "trigger"))
+    rows += [
+        ("margin_call_price", trigger(margin_call_level), "trigger"),
+        ("loss_cut_price", trigger(loss_cut_level) if loss_cut_price is None else loss_cut_price, "trigger"),
+        (
+            "bankruptcy_price",
+            core.bankruptcy_price(
+                deposit, side, entry, qty, fees=fees, quote_rate=quote_rate, tick_size=tick_size
+            ),
+            "trigger",
+        ),
+        (
+            "additional_deposit",
+            core.additional_deposit(price=price, target=restore_level, **args) if restore else None,
+            "money",
+        ),
+        (
+            "close_quantity",
+            core.close_quantity(price=price, target=restore_level, **args) if restore else None,
+            "qty",
+        ),
     ]
     if gap_price is not None:
-        rows.append(("shortfall", core.shortfall(deposit, side, entry, gap_price, qty, fees=fees), "money"))
+        rows.append(
+            (
+                "shortfall",
+                core.shortfall(deposit, side, entry, gap_price, qty, fees=fees, quote_rate=quote_rate),
+                "money",
+            )
+        )
     if stop_price is not None:
-        rows.append(("stop_loss_amount", core.stop_loss_amount(side, entry, stop_price, qty), "money"))
+        rows.append(
+            (
+                "stop_loss_amount",
+                core.stop_loss_amount(side, entry, stop_price, qty, quote_rate=quote_rate),
+                "money",
+            )
+        )
         if risk is not None:
-            rows.append(("position_size", core.position_size(deposit, risk, entry, stop_price, leverage), "qty"))
+            # the risk budget is in the account currency; the size formula works in the quote's
+            size = core.position_size(deposit / quote_rate, risk, entry, stop_price, leverage)
+            rows.append(("position_size", size, "qty"))
     return rows
 
 
-def _render(rows, price, lang):
+def _render(rows, price, lang, display: Display, side_sign=None):
+    """Rows as aligned `name  value` lines; a trigger price with its distance from ``price``."""
+    names = [label(k, lang) if isinstance(k, str) else k[1] for k, _, _ in rows]
+    width = max(_display_width(n) for n in names) + 2
     lines = []
-    width = max(_display_width(label(k, lang)) for k, _, _ in rows) + 2
-    for key, value, kind in rows:
-        name = label(key, lang)
-        if kind == "money":
-            text = _fmt_money(value)
+    for name, (_key, value, kind) in zip(names, rows):
+        if value is None:
+            text = label("none" if kind == "trigger" else "not_applicable", lang)
+        elif kind == "money":
+            text = display.money(value)
         elif kind == "pct":
-            text = _fmt_pct(value)
+            text = display.pct(value)
+        elif kind == "rate":
+            text = display.rate(value)
         elif kind == "qty":
-            text = _fmt_qty(value)
+            text = display.qty(value)
         elif kind == "status":
             text = label(value, lang)
+        elif kind == "days":
+            text = f"{value:,.1f}" if math.isfinite(value) else label("not_reachable", lang)
+        elif kind == "coin":
+            text = f"{value:,.8f}".rstrip("0").rstrip(".") if math.isfinite(value) else "-"
+        elif math.isnan(value):
+            text = f"- ({label('not_reachable', lang)})" if kind == "trigger" else "-"
         else:  # a trigger price, with its distance from the current price
-            if value is None:
-                text = label("none", lang)
-            elif math.isnan(value):
-                text = f"- ({label('not_reachable', lang)})"
-            else:
-                move = value / price - 1
-                text = f"{_fmt_money(value)}  ({label('distance', lang)} {_fmt_money(value - price)}, {move * 100:+.2f} %)"
-        lines.append(name + " " * (width - _display_width(name)) + text)
+            text = (
+                f"{display.price(value)}  "
+                f"({label('distance', lang)} {display.price(value - price, sign=True)}, "
+                f"{display.pct(value / price - 1, sign=True)})"
+            )
+            if kind == "trigger" and side_sign is not None and (value - price) * side_sign > 0:
+                text += f"  {label('breached', lang)}"
+        lines.append(_pad(name, width) + text)
     return "\n".join(lines)
+
+
+def _level_text(level, display, lang):
+    return label("none", lang) if _is_nan(level) else display.rate(level)
+
+
+def _ladder_lines(
+    *,
+    side,
+    entry,
+    qty,
+    leverage,
+    deposit,
+    price,
+    basis,
+    fees,
+    levels,
+    safe_level,
+    triggers,
+    lang,
+    display,
+    quote_rate=1.0,
+):
+    """The adaptive scenario ladder: price, move, ratio, status, and which row is which."""
+    from .ladder import scenario_ladder
+
+    prices = scenario_ladder(price, [v for v in triggers.values() if v is not None])[::-1]
+    ratios = core.maintenance_ratio(
+        deposit, side, entry, prices, qty, leverage, basis=basis, fees=fees, quote_rate=quote_rate
+    )
+    statuses = _status(ratios, levels, safe_level)
+    head = [label("price", lang), label("move", lang), label("ratio", lang), label("status", lang)]
+    cells = []
+    for p, r, s in zip(prices, ratios, statuses):
+        marks = [label(k, lang) for k, v in triggers.items() if v is not None and v == p]
+        if p == price:
+            marks.insert(0, label("current_price", lang))
+        cells.append(
+            [
+                display.price(p),
+                display.pct(p / price - 1, sign=True),
+                display.pct(r),
+                label(str(s), lang),
+                " / ".join(marks),
+            ]
+        )
+    widths = [max(_display_width(row[i]) for row in cells + [head]) for i in range(4)]
+    out = ["", label("ladder_title", lang)]
+    out.append(
+        "  ".join(
+            _pad(h, w) if i == 3 else " " * (w - _display_width(h)) + h
+            for i, (h, w) in enumerate(zip(head, widths))
+        ).rstrip()
+    )
+    for row in cells:
+        numbers = ["  ".join(" " * (w - _display_width(c)) + c for c, w in zip(row[:3], widths[:3]))]
+        out.append(
+            ("  ".join(numbers + [_pad(row[3], widths[3]), ("← " + row[4]) if row[4] else ""])).rstrip()
+        )
+    return out
+
+
+def _status(ratio, levels, safe_level):
+    safe = None if _is_nan(safe_level) else safe_level
+    return core.status(ratio, levels["margin_call_level"], levels["loss_cut_level"], safe_level=safe)
 
 
 @main.command()
 @click.option("--side", required=True, help="long/short, buy/sell, 買い/売り or +1/-1.")
-@click.option("--entry", type=float, required=True, help="Entry price (建値).")
-@click.option("--qty", type=float, required=True, help="Quantity in base units (数量).")
-@click.option("--leverage", type=float, help="Leverage (レバレッジ); default: the preset's maximum.")
-@click.option("--deposit", type=float, required=True, help="Deposit / collateral (証拠金).")
-@click.option("--price", type=float, help="Current or scenario price; default: the entry price.")
-@click.option("--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price.")
-@click.option("--fees", type=float, default=0.0, show_default=True, help="Unpaid fees, leverage fee, funding.")
+@click.option("--entry", type=PRICE, required=True, help="Entry price (建値): 1.08523, 95,000, ¥10,000,000.")
+@click.option("--qty", type=POSITIVE, required=True, help="Quantity in base units (数量).")
+@click.option(
+    "--leverage", type=LEVERAGE, help="Leverage (レバレッジ): 25, 20x, 2倍; default: the preset's maximum"
+)
+@click.option("--deposit", type=NUMBER, required=True, help="Deposit / collateral (証拠金).")
+@click.option("--price", type=PRICE, help="Current or scenario price; default: the entry price.")
+@click.option(
+    "--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price."
+)
+@click.option(
+    "--fees", type=AMOUNT, default="0", show_default=True, help="Unpaid fees, leverage fee, funding."
+)
 @click.option("--exchange", "exchange_id", help="Preset id (see `xlcalc exchanges`) for levels and basis.")
-@click.option("--margin-call", "margin_call_level", type=float, help="Margin-call level as a fraction (1.0 = 100 %).")
-@click.option("--loss-cut", "loss_cut_level", type=float, help="Loss-cut level as a fraction (0.5 = 50 %).")
-@click.option("--gap-price", type=float, help="Fill price on a gap, for the shortfall.")
-@click.option("--stop", "stop_price", type=float, help="Stop-loss price.")
-@click.option("--risk", type=float, help="Fraction of the deposit to risk at the stop (0.02 = 2 %).")
+@click.option(
+    "--margin-call",
+    "margin_call_level",
+    type=LEVEL,
+    help="Margin-call level: 100%, 1.0 or none (a bare 100 is refused: write 100%).",
+)
+@click.option("--loss-cut", "loss_cut_level", type=LEVEL, help="Loss-cut level: 50%, 0.5 or none.")
+@click.option(
+    "--safe-level",
+    type=LEVEL,
+    default=f"{core.DEFAULT_SAFE_LEVEL:.0%}",
+    show_default=True,
+    help="Ratio called safe (caution below it); none to leave it out.",
+)
+@click.option("--days", type=AMOUNT, help="Show the loss-cut price after this many days of the daily fee.")
+@click.option("--daily-fee", type=RATE, help="Daily leverage fee or funding: 0.04% (default: the preset's).")
+@click.option("--gap-price", type=PRICE, help="Fill price on a gap, for the shortfall.")
+@click.option("--stop", "stop_price", type=PRICE, help="Stop-loss price.")
+@click.option("--risk", type=RATE, help="Share of the deposit to risk at the stop: 2% or 0.02.")
+@click.option(
+    "--tick",
+    type=POSITIVE,
+    help="Price tick: prices rounded to it the safe way (a long's up, a short's down) and shown at its decimals.",
+)
+@click.option("--currency", help="Account currency for money: JPY (¥, no decimals), USD, USDT, EUR, BTC...")
+@click.option(
+    "--quote-rate",
+    type=POSITIVE,
+    default="1",
+    show_default=True,
+    help="Account currency per unit of the quote currency: EUR/USD in a JPY account, the USD/JPY rate.",
+)
+@click.option("--symbol", help="Contract in the preset's tier file (maintenance-margin-rate presets).")
+@click.option("--ladder", is_flag=True, help="Also print the scenario ladder (ratio and status by price).")
 @click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="en", show_default=True, callback=_remember_lang)
-def calc(side, entry, qty, leverage, deposit, price, basis, fees, exchange_id, margin_call_level,
-         loss_cut_level, gap_price, stop_price, risk, presets_path, lang):
+@lang_option
+@click.pass_context
+def calc(
+    ctx,
+    side,
+    entry,
+    qty,
+    leverage,
+    deposit,
+    price,
+    basis,
+    fees,
+    exchange_id,
+    margin_call_level,
+    loss_cut_level,
+    safe_level,
+    days,
+    daily_fee,
+    gap_price,
+    stop_price,
+    risk,
+    tick,
+    currency,
+    quote_rate,
+    symbol,
+    ladder,
+    presets_path,
+    lang,
+):
     """Print every figure of one position.
 
-    Example: xlcalc calc --side long --entry 50000 --qty 0.2 --leverage 2 --deposit 5000 --price 25000
+    Example: xlcalc calc --side long --entry 50000 --qty 0.2 --leverage 2x --deposit 5000 --price 25000
     """
     preset = get_preset(exchange_id, presets_path) if exchange_id else None
     if leverage is None:
         if preset is None or math.isnan(preset["max_leverage"]):
-            raise InputError("leverage is required (--leverage) unless --exchange gives a maximum")
+            raise InputError(label("cli_leverage_required", lang))
         leverage = preset["max_leverage"]
-    levels = preset_levels(preset, leverage) if preset else {}
-    margin_call_level = _level_opt(margin_call_level, levels.get("margin_call_level"),
-                                   math.nan if preset else 1.0)
-    loss_cut_level = _level_opt(loss_cut_level, levels.get("loss_cut_level"), math.nan if preset else 0.5)
-    basis = basis or levels.get("basis") or "entry"
+    levels = resolve_levels(
+        preset, margin_call=margin_call_level, loss_cut=loss_cut_level, leverage=leverage, basis=basis
+    )
+    basis = levels["basis"]
     price = entry if price is None else price
-    rows = position_figures(side=side, entry=entry, qty=qty, leverage=leverage, deposit=deposit,
-                            price=price, basis=basis, fees=fees, margin_call_level=margin_call_level,
-                            loss_cut_level=loss_cut_level, gap_price=gap_price, stop_price=stop_price,
-                            risk=risk)
-    header = [
-        f"{label('side', lang)}: {label('long' if core.parse_side(side) > 0 else 'short', lang)}   "
-        f"{label('basis', lang)}: {label('mark' if core.parse_basis(basis) else 'entry', lang)}   "
-        f"{label('margin_call_level', lang)}: {_fmt_pct(margin_call_level) if not math.isnan(margin_call_level) else label('none', lang)}   "
-        f"{label('loss_cut_level', lang)}: {_fmt_pct(loss_cut_level) if not math.isnan(loss_cut_level) else label('none', lang)}",
+    display = _display(ctx, entry, tick, currency, preset)
+    position = {
+        "side": side,
+        "entry": entry,
+        "qty": qty,
+        "leverage": leverage,
+        "deposit": deposit,
+        "price": price,
+        "basis": basis,
+        "fees": fees,
+    }
+    liquidation = None
+    if preset and preset.get("margin_model") == "mmr" and loss_cut_level is None:
+        liquidation = _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate, tick)
+    rows = position_figures(
+        **position,
+        margin_call_level=levels["margin_call_level"],
+        loss_cut_level=levels["loss_cut_level"],
+        restore_level=levels["restore_level"],
+        safe_level=safe_level,
+        gap_price=gap_price,
+        stop_price=stop_price,
+        risk=risk,
+        quote_rate=quote_rate,
+        tick_size=tick,
+        loss_cut_price=liquidation,
+        # the venue's own rounding of the required margin (SPEC §8), where its preset says so
+        margin_rounding=(preset or {}).get("margin_rounding") or "none",
+        money_unit=_unit((preset or {}).get("money_unit")),
+    )
+    side_sign = core.parse_side(side)
+    if days is not None:
+        rows += _fee_drift_rows(position, levels, days, daily_fee, preset, lang, quote_rate, tick)
+    shown = [
+        ("side", label("long" if side_sign > 0 else "short", lang)),
+        ("basis", label("mark" if core.parse_basis(basis) else "entry", lang)),
+        ("margin_call_level", _level_text(levels["margin_call_level"], display, lang)),
+        ("loss_cut_level", _level_text(levels["loss_cut_level"], display, lang)),
+        ("safe_level", _level_text(safe_level, display, lang)),
     ]
+    if quote_rate != 1:
+        shown.append(("quote_rate", f"{quote_rate:g}"))
+    header = ["   ".join(f"{label(key, lang)}: {text}" for key, text in shown)]
     if preset:
-        header.append(f"{label('exchange', lang)}: {preset['name']} {preset['product']} ({preset['source_url']}, {preset['as_of']})")
-    click.echo("\n".join(header + ["", _render(rows, price, lang)]))
+        header.append(
+            f"{label('exchange', lang)}: {preset['name']} {preset['product']} "
+            f"({preset['source_url']}, {preset['as_of']})"
+        )
+    lines = header + ["", _render(rows, price, lang, display, side_sign)]
+    if ladder:
+        triggers = {
+            k: v
+            for k, v, kind in rows
+            if kind == "trigger"
+            and k in ("safe_price", "margin_call_price", "loss_cut_price", "bankruptcy_price")
+        }
+        lines += _ladder_lines(
+            **position,
+            levels=levels,
+            safe_level=safe_level,
+            triggers=triggers,
+            lang=lang,
+            display=display,
+            quote_rate=quote_rate,
+        )
+    click.echo("\n".join(lines))
+
+
+def _unit(value) -> float:
+    return 1.0 if value is None or _is_nan(value) else float(value)
+
+
+def _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate, tick):
+    """For a maintenance-margin-rate preset: the liquidation price from the preset's tier table
+    (the same tiers and solver as ``xlcalc liq``), and the loss-cut level set to the maintenance
+    margin at the price over the required margin, so the status agrees with ``liq``."""
+    from . import perpetual
+    from . import tiers as tier_tables
+
+    p = position
+    table = tier_tables.for_preset(preset["id"], symbol, presets_path)
+    mm_basis = preset.get("mm_basis") or "mark"
+    wallet = (p["deposit"] - p["fees"]) / quote_rate
+    maintenance = perpetual.maintenance_margin(
+        p["price"], p["qty"], tiers=table, mm_basis=mm_basis, entry_price=p["entry"]
+    )
+    margin_price = p["price"] if core.parse_basis(p["basis"]) else p["entry"]
+    levels["loss_cut_level"] = float(maintenance / (margin_price * p["qty"] / p["leverage"]))
+    levels["restore_level"] = (
+        levels["restore_level"] if not _is_nan(levels["margin_call_level"]) else (levels["loss_cut_level"])
+    )
+    return float(
+        perpetual.liquidation_price(
+            wallet, p["side"], p["entry"], p["qty"], None, tiers=table, mm_basis=mm_basis, tick_size=tick
+        )
+    )
+
+
+def _fee_drift_rows(position, levels, days, daily_fee, preset, lang, quote_rate=1.0, tick=None):
+    """The daily fee over ``days``, the loss-cut price once it has been charged, and the days
+    until the fee alone brings the ratio at the current price to the loss-cut level."""
+    from .planning import days_to_level
+
+    rate = daily_fee
+    if rate is None and preset is not None and not math.isnan(preset.get("daily_fee_rate", math.nan)):
+        rate = preset["daily_fee_rate"]
+    if rate is None:
+        raise InputError(label("cli_daily_fee_needed", lang))
+    p = position
+    cost = core.holding_cost(p["entry"], p["qty"], rate, days) * quote_rate
+    level = levels["loss_cut_level"]
+    args = {
+        "deposit": p["deposit"],
+        "side": p["side"],
+        "entry_price": p["entry"],
+        "quantity": p["qty"],
+        "leverage": p["leverage"],
+        "basis": p["basis"],
+        "quote_rate": quote_rate,
+    }
+    later = days_left = None
+    if not _is_nan(level):
+        later = core.trigger_price(level=level, fees=p["fees"] + cost, tick_size=tick, **args)
+        days_left = days_to_level(
+            price=p["price"],
+            level=level,
+            daily_rate=rate * quote_rate,
+            fees=p["fees"],
+            **{k: v for k, v in args.items() if k != "quote_rate"},
+        )
+    days_text = label("loss_cut_after_days", lang).format(days=f"{days:g}")
+    return [
+        ("daily_fee_used", rate, "rate"),
+        ("holding_cost", cost, "money"),
+        (("loss_cut_after_days", days_text), later, "trigger"),
+        ("days_to_loss_cut", days_left, "days"),
+    ]
 
 
 @main.command()
-@click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV (added to the built-in ones).")
+@click.option(
+    "--presets", "presets_path", type=click.Path(), help="Your own presets CSV (added to the built-in ones)."
+)
 @click.option("--csv", "as_csv", is_flag=True, help="Print the full table as CSV.")
-def exchanges(presets_path, as_csv):
+@lang_option
+def exchanges(presets_path, as_csv, lang):
     """List the exchange presets with their sources and dates."""
-    table = exchange_presets(presets_path)
+    table = preset_rows(presets_path)
     if as_csv:
-        click.echo(table.to_csv(index=False), nl=False)
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        for row in table.values():
+            writer.writerow(
+                [
+                    ""
+                    if isinstance(row[c], float) and math.isnan(row[c])
+                    else f"{row[c]:g}"
+                    if isinstance(row[c], float)
+                    else row[c]
+                    for c in COLUMNS
+                ]
+            )
+        click.echo(buffer.getvalue(), nl=False)
         return
-    for _, row in table.iterrows():
+    display = Display()
+    lines = []
+    for row in table.values():
         levels = ", ".join(
-            f"{name} {row[col] * 100:g} %" for col, name in
-            (("margin_call_level", "margin call"), ("loss_cut_level", "loss-cut"), ("mmr", "mmr"))
-            if not math.isnan(row[col]))
-        click.echo(f"{row['id']:<28} {row['name']} {row['product']}: max {row['max_leverage']:g}x, "
-                   f"{levels or 'levels not published'}, {row['basis']} basis")
-        click.echo(f"{'':<28} source: {row['source_url']} (as of {row['as_of']})")
+            f"{label(name, lang)} {display.rate(row[col])}"
+            for col, name in (
+                ("margin_call_level", "margin_call_level"),
+                ("loss_cut_level", "loss_cut_level"),
+                ("mmr", "mmr"),
+            )
+            if not math.isnan(row[col])
+        )
+        # rate-model presets are valued on the mark (preset_levels); their own rule is mm_basis
+        ratio_basis = "mark" if row.get("margin_model") == "mmr" else row["basis"] or "entry"
+        basis = label("basis_word", lang).format(basis=label(ratio_basis, lang))
+        most = label("exchanges_max", lang).format(leverage=f"{row['max_leverage']:g}")
+        # the venue conventions that differ from the defaults (SPEC §8)
+        rules = [label("exchanges_mm_entry", lang)] if row.get("mm_basis") == "entry" else []
+        rules += [label("exchanges_hedge_max", lang)] if row.get("hedge") == "max" else []
+        if row.get("margin_rounding") == "floor":
+            rules.append(label("exchanges_floor", lang).format(unit=f"{_unit(row.get('money_unit')):g}"))
+        lines.append(
+            f"{row['id']:<28} {row['name']} {row['product']}: {most}, "
+            f"{levels or label('levels_not_published', lang)}, {basis}" + "".join(f", {r}" for r in rules)
+        )
+        lines.append(
+            f"{'':<28} " + label("exchanges_source", lang).format(url=row["source_url"], date=row["as_of"])
+        )
+    click.echo("\n".join(lines))
 
 
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True, callback=_remember_lang,
-              help="Language of the workbook (labels, dropdown words, status words).")
+@lang_option
 @click.option("--exchange", "exchange_id", help="Preset id to preselect (see `xlcalc exchanges`).")
 @click.option("--udf", is_flag=True, help="Write an .xlsm whose formulas call the XLC_* functions (xlwings).")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
@@ -210,108 +727,668 @@ def template(path, lang, exchange_id, udf, force):
 
     Example: xlcalc template calc.xlsx --lang ja --exchange bitflyer_cfd
     """
-    from .template import build_template
+    from .template import build_template  # openpyxl only for this command
 
     click.echo(build_template(path, lang=lang, exchange=exchange_id, udf=udf, force=force))
 
 
 @main.command()
 @click.option("--side", required=True, help="long/short, buy/sell, 買い/売り or +1/-1.")
-@click.option("--entry", type=float, required=True, help="Entry price.")
-@click.option("--qty", type=float, help="Quantity in base units (linear contracts).")
-@click.option("--wallet", type=float, required=True, help="Wallet balance (isolated: position margin); coin with --inverse.")
-@click.option("--price", type=float, help="Mark price for the maintenance margin and distance; default: entry.")
+@click.option("--entry", type=PRICE, required=True, help="Entry price.")
+@click.option("--qty", type=POSITIVE, help="Quantity in base units (linear contracts).")
+@click.option(
+    "--wallet",
+    type=NUMBER,
+    help="Wallet balance (isolated: position margin); coin with --inverse. Default with --leverage: "
+    "the isolated margin, notional ÷ leverage.",
+)
+@click.option(
+    "--price", type=PRICE, help="Mark price for the maintenance margin and distance; default: entry."
+)
 @click.option("--exchange", "exchange_id", help="Preset id: binance_usdm, bybit_usdt use their tier table.")
 @click.option("--symbol", help="Contract in the exchange's tier file (default BTCUSDT).")
-@click.option("--mmr", type=float, help="Maintenance margin rate (0.004 = 0.4 %); overrides the preset's tiers.")
-@click.option("--cum", type=float, default=0.0, show_default=True, help="Maintenance amount with --mmr.")
-@click.option("--taker-fee", type=float, default=0.0, show_default=True, help="Fee rate to close, added to the rate.")
-@click.option("--other-maintenance", type=float, default=0.0, show_default=True, help="Cross: other positions' maintenance margin.")
-@click.option("--other-pnl", type=float, default=0.0, show_default=True, help="Cross: other positions' unrealized P&L.")
-@click.option("--inverse", "is_inverse", is_flag=True, help="Coin-margined contract (needs --contracts, --contract-value, --mmr).")
-@click.option("--contracts", type=float, help="Number of inverse contracts.")
-@click.option("--contract-value", type=float, help="Quote value of one inverse contract (e.g. 100 USD).")
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="en", show_default=True, callback=_remember_lang)
-def liq(side, entry, qty, wallet, price, exchange_id, symbol, mmr, cum, taker_fee, other_maintenance,
-        other_pnl, is_inverse, contracts, contract_value, lang):
-    """Liquidation price of a perpetual (maintenance-margin-rate model, tiers, cross, inverse).
+@click.option(
+    "--mmr", type=RATE, help="Maintenance margin rate: 0.4% or 0.004; overrides the preset's tiers."
+)
+@click.option("--cum", type=AMOUNT, default="0", show_default=True, help="Maintenance amount with --mmr.")
+@click.option(
+    "--taker-fee", type=RATE, default="0", show_default=True, help="Fee rate to close: 0.075% or 0.00075."
+)
+@click.option(
+    "--other-maintenance",
+    type=AMOUNT,
+    default="0",
+    show_default=True,
+    help="Cross: other positions' maintenance margin.",
+)
+@click.option(
+    "--other-pnl", type=NUMBER, default="0", show_default=True, help="Cross: other positions' unrealized P&L."
+)
+@click.option(
+    "--inverse",
+    "is_inverse",
+    is_flag=True,
+    help="Coin-margined contract (needs --contracts, --contract-value, --mmr).",
+)
+@click.option("--contracts", type=POSITIVE, help="Number of inverse contracts.")
+@click.option("--contract-value", type=POSITIVE, help="Quote value of one inverse contract (e.g. 100 USD).")
+@click.option(
+    "--leverage",
+    type=LEVERAGE,
+    help="Leverage: 20x. Isolated margin = notional ÷ leverage (the wallet "
+    "when --wallet is not given); initial margin and ROE.",
+)
+@click.option("--exit-price", type=PRICE, help="Price for the P&L and ROE (default: --price).")
+@click.option("--target-roe", type=PERCENT, help="ROE wanted: the price that gives it (50%).")
+@click.option("--target-pnl", type=NUMBER, help="P&L wanted: the price that gives it.")
+@click.option(
+    "--balance", type=AMOUNT, help="Available balance: the largest quantity you can open at --leverage."
+)
+@click.option(
+    "--mm-basis",
+    type=click.Choice(["mark", "entry"]),
+    help="Maintenance margin valued at the mark price (Binance, Bybit UTA) or at entry (Bybit classic); "
+    "default: the preset's mm_basis, else mark.",
+)
+@click.option(
+    "--tick", type=POSITIVE, help="Price tick: prices rounded to it, the safe way (long up, short down)."
+)
+@click.option(
+    "--quote-rate",
+    type=POSITIVE,
+    default="1",
+    show_default=True,
+    help="Account currency per unit of the quote currency (wallet and money in the account currency).",
+)
+@click.option("--currency", help="Margin currency for money (default USDT; the coin with --inverse).")
+@lang_option
+@click.pass_context
+def liq(
+    ctx,
+    side,
+    entry,
+    qty,
+    wallet,
+    price,
+    exchange_id,
+    symbol,
+    mmr,
+    cum,
+    taker_fee,
+    other_maintenance,
+    other_pnl,
+    is_inverse,
+    contracts,
+    contract_value,
+    leverage,
+    exit_price,
+    target_roe,
+    target_pnl,
+    balance,
+    mm_basis,
+    tick,
+    quote_rate,
+    currency,
+    lang,
+):
+    """Liquidation price of a perpetual (maintenance-margin-rate model, tiers, cross, inverse), with
+    the rest of a futures calculator: initial margin, P&L and ROE, target prices, largest quantity.
 
-    Example: xlcalc liq --side long --entry 60000 --qty 1 --wallet 5000 --exchange binance_usdm
+    Example: xlcalc liq --side long --entry 60000 --qty 1 --leverage 20x --exchange binance_usdm
     """
     from . import inverse, perpetual
+    from . import tiers as tier_tables
 
     price = entry if price is None else price
-    cross = dict(other_maintenance=other_maintenance, other_pnl=other_pnl)
+    preset = get_preset(exchange_id) if exchange_id else {}
+    mm_basis = mm_basis or preset.get("mm_basis") or "mark"
+    side_sign = core.parse_side(side)
     header = []
+    if wallet is None and (is_inverse or leverage is None or qty is None):
+        raise InputError(label("cli_wallet_needed", lang))
     if is_inverse:
         if contracts is None or contract_value is None or mmr is None:
-            raise click.UsageError("--inverse needs --contracts, --contract-value and --mmr "
-                                   "(the shipped tier tables are for USDT-margined contracts)")
-        args = dict(side=side, entry_price=entry, contracts=contracts, contract_value=contract_value)
-        lp = inverse.liquidation_price(wallet, mmr=mmr, maintenance_amount=cum, taker_fee=taker_fee, **cross, **args)
+            raise InputError(label("cli_inverse_needs", lang))
+        display = _display(ctx, entry, tick, currency)
+        cross = {"other_maintenance": other_maintenance, "other_pnl": other_pnl}
+        args = {"side": side, "entry_price": entry, "contracts": contracts, "contract_value": contract_value}
+        lp = inverse.liquidation_price(
+            wallet,
+            mmr=mmr,
+            maintenance_amount=cum,
+            taker_fee=taker_fee,
+            mm_basis=mm_basis,
+            tick_size=tick,
+            **cross,
+            **args,
+        )
+        bp = inverse.bankruptcy_price(
+            wallet, other_pnl=other_pnl, taker_fee=taker_fee, tick_size=tick, **args
+        )
         rows = [
             ("liquidation_price", lp, "trigger"),
-            ("bankruptcy_price", inverse.bankruptcy_price(wallet, other_pnl=other_pnl, **args), "trigger"),
-            ("margin_balance", inverse.equity(wallet, price=price, **args) + other_pnl, "qty"),
-            ("maintenance_margin", inverse.maintenance_margin(price, contracts, contract_value, mmr, cum,
-                                                              taker_fee=taker_fee), "qty"),
-            ("mmr_used", mmr, "pct"),
+            ("bankruptcy_price", bp, "trigger"),
+            ("margin_balance", inverse.equity(wallet, price=price, **args) + other_pnl, "coin"),
+            (
+                "maintenance_margin",
+                inverse.maintenance_margin(
+                    price,
+                    contracts,
+                    contract_value,
+                    mmr,
+                    cum,
+                    taker_fee=taker_fee,
+                    mm_basis=mm_basis,
+                    entry_price=entry,
+                ),
+                "coin",
+            ),
+            ("mmr_used", mmr, "rate"),
         ]
-        header.append(f"{label('inverse_contract', lang)}: {label('contracts', lang)} {contracts:g} x {contract_value:g}")
+        header.append(
+            f"{label('inverse_contract', lang)}: {label('contracts', lang)} {contracts:g} x "
+            f"{contract_value:g}"
+        )
+        wallet_text = f"{wallet:,.8g}"
     else:
         if qty is None:
-            raise click.UsageError("--qty is required (or --inverse with --contracts)")
-        tiers = None
+            raise InputError(label("cli_qty_required", lang))
+        table = None
         if mmr is None:
             if not exchange_id:
-                raise click.UsageError("give --mmr (and --cum) or --exchange with a tier table")
-            try:
-                tiers = perpetual.exchange_tiers(exchange_id, symbol)
-            except InputError:
-                if symbol:
-                    raise
-                mmr = get_preset(exchange_id)["mmr"]  # a preset with a rate but no tier file
-                if math.isnan(mmr):
-                    raise InputError(f"the {exchange_id} preset has no maintenance margin rate: give --mmr") from None
-        args = dict(side=side, entry_price=entry, quantity=qty)
-        lp = perpetual.liquidation_price(wallet, mmr=mmr, maintenance_amount=cum, tiers=tiers,
-                                         taker_fee=taker_fee, **cross, **args)
-        if tiers is not None:
-            tier = perpetual.tier_for(lp * qty if not math.isnan(lp) else price * qty, tiers)
-            used_rate = tier["mmr"]
-            header.append(f"{label('tier_table', lang)}: {tiers.attrs['exchange']} {tiers.attrs['symbol']} "
-                          f"({tiers.attrs['source_url']}, {tiers.attrs['as_of']})")
+                raise InputError(label("cli_give_mmr", lang))
+            table = tier_tables.for_preset(exchange_id, symbol)  # the same tiers as calc --exchange
+            header.append(
+                f"{label('tier_table', lang)}: {table.attrs['exchange']} {table.attrs['symbol']} "
+                f"({table.attrs['source_url']}, {table.attrs['as_of']})"
+            )
+        if wallet is None:  # isolated margin from the notional, in the account currency
+            wallet = entry * qty / leverage * quote_rate
+        # the perpetual maths is in the quote currency: money in the account currency is divided
+        # by the quote rate on the way in and multiplied on the way out (SPEC §8)
+        rate = quote_rate
+        display = _display(ctx, entry, tick, currency or ("USDT" if rate == 1 else None))
+        args = {"side": side, "entry_price": entry, "quantity": qty}
+        wallet_q, other_pnl_q = wallet / rate, other_pnl / rate
+        lp = perpetual.liquidation_price(
+            wallet_q,
+            mmr=mmr,
+            maintenance_amount=cum,
+            tiers=table,
+            taker_fee=taker_fee,
+            other_maintenance=other_maintenance / rate,
+            other_pnl=other_pnl_q,
+            mm_basis=mm_basis,
+            tick_size=tick,
+            **args,
+        )
+        bp = perpetual.bankruptcy_price(
+            wallet_q, other_pnl=other_pnl_q, taker_fee=taker_fee, tick_size=tick, **args
+        )
+        maintenance = perpetual.maintenance_margin(
+            price, qty, mmr, cum, tiers=table, taker_fee=taker_fee, mm_basis=mm_basis, entry_price=entry
+        )
+        if table is not None:
+            valued_at = entry if mm_basis == "entry" else (lp if math.isfinite(lp) else price)
+            used_rate = float(perpetual.tier_for(valued_at * qty, table)["mmr"])
         else:
             used_rate = mmr
+        balance_q = wallet_q + other_pnl_q + core.unrealized_pnl(side, entry, price, qty)
         rows = [
             ("liquidation_price", lp, "trigger"),
-            ("bankruptcy_price", perpetual.bankruptcy_price(wallet, other_pnl=other_pnl, **args), "trigger"),
-            ("notional", price * qty, "money"),
-            ("margin_balance", wallet + other_pnl + core.unrealized_pnl(side, entry, price, qty), "money"),
-            ("maintenance_margin", perpetual.maintenance_margin(price, qty, mmr, cum, tiers=tiers,
-                                                                taker_fee=taker_fee), "money"),
-            ("mmr_used", used_rate, "pct"),
+            ("bankruptcy_price", bp, "trigger"),
+            ("notional", price * qty * rate, "money"),
+            ("margin_balance", balance_q * rate, "money"),
+            ("maintenance_margin", maintenance * rate, "money"),
+            ("mmr_used", used_rate, "rate"),
         ]
-    header.insert(0, f"{label('side', lang)}: {label('long' if core.parse_side(side) > 0 else 'short', lang)}   "
-                     f"{label('wallet_balance', lang)}: {wallet:,.8g}   {label('taker_fee', lang)}: {_fmt_pct(taker_fee)}")
-    click.echo("\n".join(header + ["", _render(rows, price, lang)]))
+        rows += [
+            (key, value * rate if kind == "money" else value, kind)
+            for key, value, kind in futures_figures(
+                side=side,
+                entry=entry,
+                qty=qty,
+                price=price,
+                wallet=wallet_q + other_pnl_q,
+                leverage=leverage,
+                exit_price=exit_price,
+                target_roe=target_roe,
+                target_pnl=None if target_pnl is None else target_pnl / rate,
+                balance=None if balance is None else balance / rate,
+                taker_fee=taker_fee,
+                tiers=table,
+                maintenance_args={
+                    "mmr": mmr,
+                    "maintenance_amount": cum,
+                    "tiers": table,
+                    "taker_fee": taker_fee,
+                    "mm_basis": mm_basis,
+                },
+                tick_size=tick,
+            )
+        ]
+        wallet_text = display.money(wallet)
+    shown = [
+        ("side", label("long" if side_sign > 0 else "short", lang)),
+        ("wallet_balance", wallet_text),
+        ("taker_fee", display.rate(taker_fee)),
+        ("mm_basis", label(mm_basis, lang)),
+    ]
+    if quote_rate != 1:
+        shown.append(("quote_rate", f"{quote_rate:g}"))
+    header.insert(0, "   ".join(f"{label(k, lang)}: {v}" for k, v in shown))
+    lines = header + ["", _render(rows, price, lang, display, side_sign)]
+    if not is_inverse:
+        lines.append(label("margin_ratio_note", lang))
+    click.echo("\n".join(lines))
+
+
+def futures_figures(
+    *,
+    side,
+    entry,
+    qty,
+    price,
+    wallet,
+    leverage=None,
+    exit_price=None,
+    target_roe=None,
+    target_pnl=None,
+    balance=None,
+    taker_fee=0.0,
+    tiers=None,
+    maintenance_args=None,
+    tick_size=None,
+):
+    """The rest of a futures calculator (Binance's), from :mod:`xlcalc.perpetual`: both margin
+    ratios, initial margin, P&L and ROE at the exit price, target prices, the largest quantity to
+    open; as (key, value, kind) rows, money in the quote currency.
+
+    Binance's "margin ratio" is maintenance margin ÷ margin balance (100 % = liquidation, higher
+    is worse); xlcalc's maintenance ratio is its inverse (100 % = liquidation, lower is worse).
+    Both are shown, each named.
+
+    Examples
+    --------
+    Long 1 BTC at 60,000 at 20x (initial margin 3,000, MMR 0.4 %): at 63,000 the P&L is 3,000,
+    an ROE of 100 %; 50 % ROE comes at 61,500; 1,000 USDT opens 0.3333 BTC; the maintenance
+    margin of 240 is 8 % of the balance (Binance) or the balance 1,250 % of it (xlcalc):
+
+    >>> rows = {k: v for k, v, _ in futures_figures(
+    ...     side="long", entry=60_000, qty=1, price=60_000, wallet=3_000, leverage=20,
+    ...     exit_price=63_000, target_roe=0.5, balance=1_000, maintenance_args={"mmr": 0.004})}
+    >>> rows["initial_margin"], rows["pnl_at_exit"], rows["roe"], rows["target_roe_price"]
+    (3000.0, 3000.0, 1.0, 61500.0)
+    >>> round(rows["max_open_quantity"], 4), rows["binance_margin_ratio"], rows["xlcalc_maintenance_ratio"]
+    (0.3333, 0.08, 12.5)
+    """
+    from . import perpetual
+
+    binance = perpetual.margin_ratio(wallet, side, entry, price, qty, **(maintenance_args or {}))
+    rows = [
+        ("xlcalc_maintenance_ratio", 1 / binance if binance > 0 else math.nan, "pct"),
+        ("binance_margin_ratio", binance, "pct"),
+    ]
+    exit_at = price if exit_price is None else exit_price
+    rows += [
+        ("exit_price", exit_at, "price"),
+        ("pnl_at_exit", perpetual.pnl(side, entry, exit_at, qty), "money"),
+    ]
+    if leverage is not None:
+        rows += [
+            ("initial_margin", perpetual.initial_margin(entry, qty, leverage), "money"),
+            ("roe", perpetual.roe(side, entry, exit_at, leverage), "pct"),
+        ]
+        if target_roe is not None:
+            rows.append(
+                (
+                    "target_roe_price",
+                    perpetual.target_price(
+                        side, entry, leverage=leverage, roe=target_roe, tick_size=tick_size
+                    ),
+                    "price",
+                )
+            )
+        if balance is not None:
+            rows.append(
+                (
+                    "max_open_quantity",
+                    perpetual.max_open_quantity(balance, entry, leverage, taker_fee, tiers=tiers),
+                    "qty",
+                )
+            )
+    if target_pnl is not None:
+        rows.append(
+            (
+                "target_pnl_price",
+                perpetual.target_price(side, entry, pnl=target_pnl, quantity=qty, tick_size=tick_size),
+                "price",
+            )
+        )
+    return [(k, float(v), kind) for k, v, kind in rows]
+
+
+# Effective leverages a plan shows by default (those up to the venue's leverage).
+_PLAN_STEPS = (0.25, 0.5, 1, 1.5, 2, 3, 5, 10, 15, 20, 25, 50, 75, 100, 125)
+
+
+def _leverage_list(text, option, lang):
+    """``1,2,3x`` or ``1 2 3`` as a list of leverages (a comma separates items here)."""
+    items = [t for t in text.replace("、", ",").replace(" ", ",").split(",") if t.strip()]
+    if not items:
+        raise InputError(label("human_not_number", lang).format(option=option, value=text))
+    return [parse_leverage(t, option, lang) for t in items]
+
+
+def _table(head, rows, lang):
+    """Right-aligned columns (display widths), a header line and one line per row."""
+    widths = [max(_display_width(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    return [
+        "  ".join(" " * (w - _display_width(str(c))) + str(c) for c, w in zip(row, widths)).rstrip()
+        for row in [head, *rows]
+    ]
+
+
+@main.command()
+@click.option(
+    "--deposit", type=AMOUNT, required=True, help="Deposit you would trade with: 1,000,000 or ¥1,000,000."
+)
+@click.option("--entry", type=PRICE, required=True, help="Price you would enter at.")
+@click.option(
+    "--leverage", type=LEVERAGE, help="The venue's leverage: 2, 2x, 2倍; default: the preset's maximum."
+)
+@click.option("--side", default="long", show_default=True, help="long/short, 買い/売り.")
+@click.option(
+    "--effective",
+    help="Effective leverages (notional ÷ deposit) to compare: '0.5,1,1.5,2'; "
+    "default: round steps up to --leverage and the largest that keeps --safe-level.",
+)
+@click.option("--exchange", "exchange_id", help="Preset id for the levels, basis and maximum leverage.")
+@click.option("--margin-call", "margin_call_level", type=LEVEL, help="Margin-call level: 100%, 1.0 or none.")
+@click.option("--loss-cut", "loss_cut_level", type=LEVEL, help="Loss-cut level: 50%, 0.5 or none.")
+@click.option(
+    "--safe-level",
+    type=LEVEL,
+    default=f"{core.DEFAULT_SAFE_LEVEL:.0%}",
+    show_default=True,
+    help="Ratio to stay above (700% for veterans).",
+)
+@click.option(
+    "--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price."
+)
+@click.option("--fees", type=AMOUNT, default="0", show_default=True, help="Fees already owed.")
+@click.option("--tick", type=POSITIVE, help="Price tick (sets the decimals shown).")
+@click.option("--currency", help="Account currency for money: JPY, USD, USDT...")
+@click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
+@lang_option
+@click.pass_context
+def plan(
+    ctx,
+    deposit,
+    entry,
+    leverage,
+    side,
+    effective,
+    exchange_id,
+    margin_call_level,
+    loss_cut_level,
+    safe_level,
+    basis,
+    fees,
+    tick,
+    currency,
+    presets_path,
+    lang,
+):
+    """Leverage planner: how large a position keeps you above the safe level, and how far the
+    price may move before the margin call, the loss-cut and zero, for each effective leverage.
+
+    Example: xlcalc plan --deposit ¥1,000,000 --entry 10,000,000 --leverage 2x
+    """
+    from .planning import leverage_plan, max_quantity  # pandas: this command only
+
+    preset = get_preset(exchange_id, presets_path) if exchange_id else None
+    if leverage is None:
+        if preset is None or math.isnan(preset["max_leverage"]):
+            raise InputError(label("cli_leverage_required", lang))
+        leverage = preset["max_leverage"]
+    levels = resolve_levels(
+        preset, margin_call=margin_call_level, loss_cut=loss_cut_level, leverage=leverage, basis=basis
+    )
+    display = _display(ctx, entry, tick, currency, preset)
+    safe = None if _is_nan(safe_level) else safe_level
+    largest = max_quantity(deposit, entry, leverage, level=safe) if safe else math.nan
+    if effective:
+        steps = _leverage_list(effective, "--effective", lang)
+    else:
+        steps = [e for e in _PLAN_STEPS if e <= leverage * (1 + 1e-12)]
+        if leverage not in steps:
+            steps.append(leverage)
+        if safe and deposit > 0 and largest > 0:
+            steps.append(largest * entry / deposit)  # the largest position above the safe level
+    steps = sorted(set(steps))
+    table = leverage_plan(
+        deposit,
+        side,
+        entry,
+        leverage,
+        steps,
+        margin_call_level=levels["margin_call_level"],
+        loss_cut_level=levels["loss_cut_level"],
+        safe_level=safe,
+        basis=levels["basis"],
+        fees=fees,
+    )
+
+    def at(price, move):
+        return "-" if _is_nan(price) else f"{display.price(price)} ({display.pct(move, sign=True)})"
+
+    head = [
+        label("plan_effective", lang),
+        label("quantity", lang),
+        label("notional", lang),
+        label("ratio", lang),
+        label("safe_price", lang),
+        label("margin_call_price", lang),
+        label("loss_cut_price", lang),
+        label("bankruptcy_price", lang),
+    ]
+    rows = []
+    for e, row in table.iterrows():
+        rows.append(
+            [
+                f"{e:.4g}x",
+                display.qty(row["quantity"]),
+                display.money(row["quantity"] * entry),
+                display.pct(row["ratio"]),
+                at(row["safe_price"], row["safe_move"]) if safe else label("none", lang),
+                at(row["margin_call_price"], row["margin_call_move"])
+                if not _is_nan(levels["margin_call_level"])
+                else label("none", lang),
+                at(row["loss_cut_price"], row["loss_cut_move"])
+                if not _is_nan(levels["loss_cut_level"])
+                else label("none", lang),
+                at(row["bankruptcy_price"], row["bankruptcy_move"]),
+            ]
+        )
+    shown = [
+        ("deposit", display.money(deposit)),
+        ("entry_price", display.price(entry)),
+        ("side", label("long" if core.parse_side(side) > 0 else "short", lang)),
+        ("leverage", f"{leverage:g}x"),
+        ("margin_call_level", _level_text(levels["margin_call_level"], display, lang)),
+        ("loss_cut_level", _level_text(levels["loss_cut_level"], display, lang)),
+        ("safe_level", _level_text(safe_level, display, lang)),
+    ]
+    lines = ["   ".join(f"{label(k, lang)}: {v}" for k, v in shown)]
+    if safe:
+        lines.append(
+            label("plan_answer", lang).format(
+                quantity=display.qty(largest),
+                notional=display.money(largest * entry),
+                effective=f"{largest * entry / deposit:.4g}x" if deposit > 0 else "-",
+                level=display.rate(safe),
+            )
+        )
+    lines += ["", *_table(head, rows, lang), label("plan_note", lang)]
+    click.echo("\n".join(lines))
+
+
+@main.command()
+@click.option("--loan", type=AMOUNT, required=True, help="Amount borrowed (principal): 10,000.")
+@click.option("--collateral", type=POSITIVE, required=True, help="Collateral quantity (coins): 1.")
+@click.option("--price", type=PRICE, required=True, help="Collateral price now.")
+@click.option("--venue", "venue_id", help="Loan preset id for the LTV levels (see xlcalc.loan_presets()).")
+@click.option("--margin-call-ltv", type=LEVEL, help="LTV of the margin call: 80% or 0.8.")
+@click.option("--liquidation-ltv", type=LEVEL, help="LTV of the liquidation: 90% or 0.9.")
+@click.option("--target-ltv", type=LEVEL, help="LTV to get back to (default: the initial LTV of the venue).")
+@click.option("--interest", type=AMOUNT, help="Interest owed so far (added to the debt).")
+@click.option("--annual-rate", type=RATE, help="Interest per year: 8% (default: the venue's).")
+@click.option("--days", type=AMOUNT, help="Days of interest to add at --annual-rate.")
+@click.option("--gap-price", type=PRICE, help="Price a liquidation fills at, for the shortfall.")
+@click.option(
+    "--liquidation-fee", type=RATE, help="Fee on the liquidation proceeds: 2% (default: the venue's)."
+)
+@click.option("--tick", type=POSITIVE, help="Price tick (sets the decimals shown).")
+@click.option("--currency", help="Loan currency for money: USDT, JPY...")
+@lang_option
+@click.pass_context
+def loan(
+    ctx,
+    loan,
+    collateral,
+    price,
+    venue_id,
+    margin_call_ltv,
+    liquidation_ltv,
+    target_ltv,
+    interest,
+    annual_rate,
+    days,
+    gap_price,
+    liquidation_fee,
+    tick,
+    currency,
+    lang,
+):
+    """Crypto-backed loan: LTV now, the margin-call and liquidation prices with their distance,
+    collateral to add or repayment to get back to a target, shortfall at a gap, interest.
+
+    Example: xlcalc loan --loan 10,000 --collateral 1 --price 20,000 --margin-call-ltv 80% --gap-price 9,000
+    """
+    from . import loans
+
+    venue = loans.get_loan_preset(venue_id) if venue_id else {}
+
+    def pick(given, key):
+        if given is not None:
+            return given
+        value = venue.get(key, math.nan)
+        return math.nan if value is None or value == "" else float(value)
+
+    mc, lq = pick(margin_call_ltv, "margin_call_ltv"), pick(liquidation_ltv, "liquidation_ltv")
+    target, rate = pick(target_ltv, "initial_ltv"), pick(annual_rate, "annual_interest_rate")
+    fee = pick(liquidation_fee, "liquidation_fee")
+    owed = interest or 0.0
+    rows = []
+    if days is not None:
+        if _is_nan(rate):
+            raise InputError(label("cli_annual_rate_needed", lang))
+        accrued = loans.loan_interest(loan, rate, days)
+        rows.append(
+            (("interest_days", label("interest_days", lang).format(days=f"{days:g}")), accrued, "money")
+        )
+        owed += accrued
+    display = _display(ctx, price, tick, currency or venue.get("loan_currency", "").split(" ")[0] or None)
+    args = {"loan": loan, "collateral_quantity": collateral, "interest": owed}
+    ltv = loans.loan_ltv(price=price, **args)
+    rows += [
+        ("collateral_value", collateral * price, "money"),
+        ("debt", loan + owed, "money"),
+        ("ltv", ltv, "pct"),
+    ]
+    for key, level in (("loan_margin_call_price", mc), ("loan_liquidation_price", lq)):
+        rows.append((key, None if _is_nan(level) else loans.ltv_price(level=level, **args), "trigger"))
+    if not _is_nan(target):
+        rows += [
+            (
+                ("collateral_to_add", label("collateral_to_add", lang).format(target=display.rate(target))),
+                loans.collateral_to_add(price=price, target=target, **args),
+                "qty",
+            ),
+            (
+                ("repay_to_target", label("repay_to_target", lang).format(target=display.rate(target))),
+                loans.repay_to_target(price=price, target=target, **args),
+                "money",
+            ),
+        ]
+    if gap_price is not None:
+        rows.append(
+            (
+                "shortfall",
+                loans.loan_shortfall(
+                    fill_price=gap_price, liquidation_fee=0.0 if _is_nan(fee) else fee, **args
+                ),
+                "money",
+            )
+        )
+    shown = [
+        ("margin_call_ltv", _level_text(mc, display, lang)),
+        ("liquidation_ltv", _level_text(lq, display, lang)),
+        ("target_ltv", _level_text(target, display, lang)),
+    ]
+    header = ["   ".join(f"{label(k, lang)}: {v}" for k, v in shown)]
+    if venue:
+        header.append(
+            f"{label('exchange', lang)}: {venue['name']} {venue['product']} "
+            f"({venue['source_url']}, {venue['as_of']})"
+        )
+    # the collateral falling is the danger, as for a long position
+    click.echo("\n".join([*header, "", _render(rows, price, lang, display, side_sign=1)]))
 
 
 @main.command()
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="The report .xlsx to write.")
-@click.option("--deposit", type=float, help="Deposit of each cross-margin account (when the input has no deposit column).")
-@click.option("--prices", "prices_path", type=click.Path(dir_okay=False), help="CSV of symbol,price: mark prices by symbol.")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="The report .xlsx to write."
+)
+@click.option(
+    "--deposit",
+    type=NUMBER,
+    help="Deposit of each cross-margin account (when the input has no deposit column).",
+)
+@click.option(
+    "--prices",
+    "prices_path",
+    type=click.Path(dir_okay=False),
+    help="CSV of symbol,price: mark prices by symbol.",
+)
 @click.option("--exchange", "exchange_id", help="Preset id (see `xlcalc exchanges`) for levels and basis.")
-@click.option("--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price.")
-@click.option("--margin-call", "margin_call_level", type=float, help="Margin-call level as a fraction (default 1.0).")
-@click.option("--loss-cut", "loss_cut_level", type=float, help="Loss-cut level as a fraction (default 0.5).")
+@click.option(
+    "--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price."
+)
+@click.option(
+    "--margin-call", "margin_call_level", type=LEVEL_NO_NONE, help="Margin-call level: 100% or 1.0."
+)
+@click.option("--loss-cut", "loss_cut_level", type=LEVEL_NO_NONE, help="Loss-cut level: 50% or 0.5.")
 @click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
-@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True, callback=_remember_lang)
+@lang_option
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
-def report(input_path, output, deposit, prices_path, exchange_id, basis, margin_call_level, loss_cut_level,
-           presets_path, lang, force, quiet):
+def report(
+    input_path,
+    output,
+    deposit,
+    prices_path,
+    exchange_id,
+    basis,
+    margin_call_level,
+    loss_cut_level,
+    presets_path,
+    lang,
+    force,
+    quiet,
+):
     """Write a risk report workbook (Summary, Positions, Stress, Errors) from a positions file.
 
     INPUT is a CSV (UTF-8, UTF-8 with BOM or Shift_JIS) or an xlsx, with English or Japanese
@@ -319,12 +1396,27 @@ def report(input_path, output, deposit, prices_path, exchange_id, basis, margin_
     """
     from .report import build_report  # pandas/openpyxl only when needed
 
-    result = build_report(input_path, output, deposit=deposit, prices=prices_path, exchange=exchange_id,
-                          basis=basis, lang=lang, force=force, progress=not quiet,
-                          margin_call=margin_call_level, loss_cut=loss_cut_level, presets=presets_path)
+    result = build_report(
+        input_path,
+        output,
+        deposit=deposit,
+        prices=prices_path,
+        exchange=exchange_id,
+        basis=basis,
+        lang=lang,
+        force=force,
+        progress=not quiet,
+        margin_call=margin_call_level,
+        loss_cut=loss_cut_level,
+        presets=presets_path,
+    )
     if not quiet:
-        click.echo(f"{result.output}: {result.positions} positions, {result.errors} rejected rows "
-                   f"(of {result.rows_in})", err=True)
+        click.echo(
+            label("report_done", lang).format(
+                output=result.output, positions=result.positions, errors=result.errors, rows=result.rows_in
+            ),
+            err=True,
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

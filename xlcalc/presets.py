@@ -4,19 +4,34 @@ The built-in table ships as ``xlcalc/data/exchanges.csv``. Users add or override
 a CSV of their own (same columns; ``id`` required), passed as ``path=`` or named in the
 ``XLCALC_PRESETS`` environment variable; a user row replaces a built-in row of the same id.
 """
+
 from __future__ import annotations
 
+import csv
+import io
 import math
 import os
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from . import core
 from ._inputs import InputError
 
-__all__ = ["COLUMNS", "exchange_presets", "get_preset", "preset_levels"]
+if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
+    import pandas as pd
 
+__all__ = [
+    "COLUMNS",
+    "account_currency",
+    "exchange_presets",
+    "get_preset",
+    "preset_levels",
+    "preset_rows",
+    "resolve_levels",
+]
+
+# fmt: off
 COLUMNS = [
     "id", "name", "product", "max_leverage", "margin_model", "margin_call_level",
     "loss_cut_level", "basis", "mmr", "daily_fee_rate", "collateral_haircut",
@@ -26,23 +41,79 @@ COLUMNS = [
 ]
 _NUMERIC = ["max_leverage", "margin_call_level", "loss_cut_level", "mmr", "daily_fee_rate",
             "collateral_haircut", "money_unit"]
+# fmt: on
 ENV_VAR = "XLCALC_PRESETS"
+# Presets files come from Excel as often as from an editor: BOMs first, then Japanese Windows.
+_ENCODINGS = ("utf-8-sig", "cp932")
 
 
-def _read(source) -> pd.DataFrame:
-    df = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    if "id" not in df.columns:
+def _decode(data: bytes, source) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    for encoding in _ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"presets file {source} is neither UTF-8 nor Shift_JIS (cp932) text")
+
+
+def _number(text: str, col: str, source, line: int) -> float:
+    text = text.strip()
+    if text == "":
+        return math.nan
+    try:
+        if text.endswith("%"):  # "50%" as Excel shows a level, like the loan presets
+            return float(text[:-1]) / 100
+        return float(text)
+    except ValueError:
+        raise InputError(
+            f"presets file {source}: {col} must be a number, got {text!r} in row {line}"
+        ) from None
+
+
+def _read(data: bytes, source) -> list[dict]:
+    """Rows of a presets file as dicts: numbers as floats (NaN when blank), the rest as text."""
+    text = _decode(data, source)
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first and "," not in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [h.strip() for h in next(reader, [])]
+    if "id" not in header:
         raise InputError(f"presets file {source} has no 'id' column")
-    df = df.reindex(columns=COLUMNS, fill_value="")
-    for col in _NUMERIC:
-        values = pd.to_numeric(df[col].replace("", math.nan), errors="coerce")
-        bad = values.isna() & (df[col] != "")
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0])
-            raise InputError(f"presets file {source}: {col} must be a number, got "
-                             f"{df[col].iloc[row]!r} in row {row + 2}")
-        df[col] = values
-    return df
+    rows = []
+    for line, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        raw = dict(zip(header, cells))
+        # columns of their own (a user's "currency", say) are kept as text after the known ones
+        row = {col: (raw.get(col) or "").strip() for col in header if col and col not in COLUMNS}
+        for col in COLUMNS:
+            value = raw.get(col) or ""
+            row[col] = _number(value, col, source, line) if col in _NUMERIC else value.strip()
+        rows.append(row)
+    return rows
+
+
+def preset_rows(path=None) -> dict[str, dict]:
+    """The presets as ``{id: row}`` in file order, read with the csv module (fast, no pandas).
+
+    Built-in rows first; the user's file (``path`` or ``$XLCALC_PRESETS``) adds rows or
+    replaces a built-in row of the same id.
+
+    >>> rows = preset_rows()
+    >>> rows["bitflyer_cfd"]["loss_cut_level"], rows["bitflyer_cfd"]["basis"]
+    (0.5, 'entry')
+    """
+    data = resources.files("xlcalc").joinpath("data/exchanges.csv").read_bytes()
+    table = {row["id"]: row for row in _read(data, "exchanges.csv")}
+    user = path if path is not None else os.environ.get(ENV_VAR) or None
+    if user is not None:
+        if not Path(user).is_file():
+            raise InputError(f"presets file not found: {user}")
+        extra = {row["id"]: row for row in _read(Path(user).read_bytes(), user)}
+        table = {k: v for k, v in table.items() if k not in extra} | extra
+    return table
 
 
 def exchange_presets(path=None) -> pd.DataFrame:
@@ -64,14 +135,9 @@ def exchange_presets(path=None) -> pd.DataFrame:
     'entry'
 
     """
-    with resources.files("xlcalc").joinpath("data/exchanges.csv").open("rb") as fh:
-        table = _read(fh)
-    user = path if path is not None else os.environ.get(ENV_VAR) or None
-    if user is not None:
-        if not Path(user).is_file():
-            raise InputError(f"presets file not found: {user}")
-        extra = _read(user)
-        table = pd.concat([table[~table["id"].isin(extra["id"])], extra], ignore_index=True)
+    import pandas as pd  # only the DataFrame view needs pandas; the CLI reads preset_rows
+
+    table = pd.DataFrame(list(preset_rows(path).values()), columns=COLUMNS)
     return table.set_index("id", drop=False).rename_axis(None)
 
 
@@ -82,11 +148,10 @@ def get_preset(exchange_id: str, path=None) -> dict:
     >>> xc.get_preset("bitflyer_cfd")["loss_cut_level"]
     0.5
     """
-    table = exchange_presets(path)
-    if exchange_id not in table.index:
-        raise InputError(f"exchange must be one of {', '.join(table.index)}; got {exchange_id!r}")
-    row = table.loc[exchange_id].to_dict()
-    return {k: (float(v) if k in _NUMERIC else v) for k, v in row.items()}
+    table = preset_rows(path)
+    if exchange_id not in table:
+        raise InputError(f"exchange must be one of {', '.join(table)}; got {exchange_id!r}")
+    return dict(table[exchange_id])
 
 
 def preset_levels(preset: dict, leverage: float | None = None) -> dict:
@@ -104,7 +169,81 @@ def preset_levels(preset: dict, leverage: float | None = None) -> dict:
     if preset.get("margin_model") == "mmr":
         if leverage is None:
             raise InputError(f"leverage is needed for the {preset['id']} preset (loss-cut = mmr x leverage)")
-        return {"margin_call_level": math.nan,
-                "loss_cut_level": preset["mmr"] * float(leverage), "basis": "mark"}
-    return {"margin_call_level": preset["margin_call_level"],
-            "loss_cut_level": preset["loss_cut_level"], "basis": preset["basis"] or "entry"}
+        return {
+            "margin_call_level": math.nan,
+            "loss_cut_level": preset["mmr"] * float(leverage),
+            "basis": "mark",
+        }
+    return {
+        "margin_call_level": preset["margin_call_level"],
+        "loss_cut_level": preset["loss_cut_level"],
+        "basis": preset["basis"] or "entry",
+    }
+
+
+def resolve_levels(
+    preset: dict | None = None, margin_call=None, loss_cut=None, leverage=None, basis=None
+) -> dict:
+    """The levels a calculation uses: the user's, else the preset's, else the defaults.
+
+    The one home of "preset → levels" for the CLI, the report and the template.
+
+    Parameters
+    ----------
+    preset : dict, optional
+        A row from :func:`get_preset`; None for no preset (defaults 100 % / 50 %, entry).
+    margin_call, loss_cut : float, optional
+        The user's levels as fractions; None when not given, NaN for "none".
+    leverage : float, optional
+        Needed for maintenance-margin-rate presets (loss-cut = mmr × leverage).
+    basis : str, optional
+        The user's basis; else the preset's, else ``"entry"``.
+
+    Returns
+    -------
+    dict
+        ``margin_call_level``, ``loss_cut_level`` (NaN: the venue has no such level),
+        ``basis``, and ``restore_level``: the level that the deposit to add or the quantity
+        to close restores — the margin-call level, else the loss-cut level, else NaN
+        (nothing to restore: those figures are not applicable).
+
+    Examples
+    --------
+    GMO Coin 暗号資産FX has no margin call: the deposit to restore aims at its 75 % loss-cut.
+
+    >>> levels = resolve_levels(get_preset("gmo_coin_fx"))
+    >>> levels["margin_call_level"], levels["loss_cut_level"], levels["restore_level"]
+    (nan, 0.75, 0.75)
+    >>> resolve_levels(None)["restore_level"], resolve_levels(None, loss_cut=0.3)["loss_cut_level"]
+    (1.0, 0.3)
+    """
+    found = preset_levels(preset, leverage) if preset else {}
+    no_preset = preset is None
+    mc = (
+        margin_call
+        if margin_call is not None
+        else found.get("margin_call_level", core.DEFAULT_MARGIN_CALL_LEVEL if no_preset else math.nan)
+    )
+    lc = (
+        loss_cut
+        if loss_cut is not None
+        else found.get("loss_cut_level", core.DEFAULT_LOSS_CUT_LEVEL if no_preset else math.nan)
+    )
+    mc, lc = float(mc), float(lc)
+    return {
+        "margin_call_level": mc,
+        "loss_cut_level": lc,
+        "basis": basis or found.get("basis") or "entry",
+        "restore_level": mc if not math.isnan(mc) else lc,
+    }
+
+
+def account_currency(preset: dict | None):
+    """The preset's account currency (a ``currency`` column, which a user's presets file may
+    add), or None when not given.
+
+    >>> account_currency({"currency": "jpy"}), account_currency({"id": "x"}), account_currency(None)
+    ('JPY', None, None)
+    """
+    code = (preset or {}).get("currency") or ""
+    return code.strip().upper() or None

@@ -1,0 +1,82 @@
+"""Start-up time of the command line against the floor ``python -c "import numpy, click"``.
+
+Each round runs every command once and the floor once, alternately, so that a busy machine
+slows both alike; the table gives medians of wall and CPU time and their ratio to the floor.
+
+    python benchmarks/bench_cli.py [ROUNDS]
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CALC = [
+    "calc",
+    "--side",
+    "long",
+    "--entry",
+    "10000000",
+    "--qty",
+    "0.1",
+    "--leverage",
+    "2",
+    "--deposit",
+    "1000000",
+    "--price",
+    "9000000",
+    "--lang",
+    "en",
+]
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _seconds(argv) -> tuple[float, float]:
+    """Wall and CPU time of one run (CPU time is steadier on a busy machine); NaN when the
+    command fails (the table says so)."""
+    start, cpu = time.perf_counter(), _cpu()
+    done = subprocess.run(argv, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if done.returncode != 0:
+        return math.nan, math.nan
+    return time.perf_counter() - start, _cpu() - cpu
+
+
+def main(rounds: int = 15) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        book = str(Path(tmp) / "calc.xlsx")
+        commands = {
+            'python -c "import numpy, click"': [sys.executable, "-c", "import numpy, click"],
+            "xlcalc --help": [sys.executable, "-m", "xlcalc", "--help"],
+            "xlcalc calc ...": [sys.executable, "-m", "xlcalc", *CALC],
+            "xlcalc template out.xlsx": [sys.executable, "-m", "xlcalc", "template", book, "--force"],
+        }
+        times = {name: [] for name in commands}
+        for argv in commands.values():  # warm the file cache
+            _seconds(argv)
+        for _ in range(rounds):
+            for name, argv in commands.items():
+                times[name].append(_seconds(argv))
+    first = next(iter(times.values()))
+    floor = [statistics.median(t[i] for t in first) for i in (0, 1)]
+    print(f"{'command':<30}{'wall ms':>9}{'x floor':>9}{'CPU ms':>9}{'x floor':>9}")
+    for name, values in times.items():
+        if any(math.isnan(w) for w, _ in values):
+            print(f"{name:<30}{'failed':>9}")
+            continue
+        wall, cpu = (statistics.median(t[i] for t in values) for i in (0, 1))
+        print(f"{name:<30}{wall * 1000:>9.0f}{wall / floor[0]:>9.2f}{cpu * 1000:>9.0f}{cpu / floor[1]:>9.2f}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)

@@ -233,8 +233,6 @@ def test_safe_price_and_caution_status(tmp_path):
     args = dict(deposit=df["deposit"], side=s, entry_price=df["entry_price"], quantity=df["quantity"],
                 leverage=df["leverage"])
     np.testing.assert_allclose(_col(pos, "safe_price"), core.trigger_price(level=2.5, **args), rtol=1e-12)
-    np.testing.assert_allclose(_col(pos, "safe_distance_pct"),
-                               core.trigger_price(level=2.5, **args) / df["price"] - 1, rtol=1e-12)
     ratio = core.maintenance_ratio(price=df["price"], **args)
     want = core.status(ratio, 1.0, 0.5, safe_level=2.5)
     assert pos[label("status", "en")].tolist() == [label(w, "en") for w in want]

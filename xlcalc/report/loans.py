@@ -30,7 +30,7 @@ from .._files import atomic_output
 from .._inputs import InputError, Inputs
 from ..labels import label
 from .display import number_formats, print_setup, fit_columns, text_width
-from .read import open_source
+from .read import RowTooLong, open_source
 from .reader import _as_text, _iter_frame, _key, clean_numbers
 from .stream import _ILLEGAL
 
@@ -91,13 +91,13 @@ def _fields(columns) -> dict:
     return out
 
 
-def _chunks(source, sheet=None):
+def _chunks(source, sheet=None, tolerant=True):
     if isinstance(source, pd.DataFrame):
         return _iter_frame(source)
     path = Path(source)
     if not path.is_file():
         raise InputError(f"input file not found: {str(path)!r}")
-    return open_source(path, tolerant=True, sheet=sheet).chunks
+    return open_source(path, tolerant=tolerant, sheet=sheet).chunks
 
 
 def is_loans_file(source, *, decimal=None, sheet=None) -> bool:
@@ -106,7 +106,10 @@ def is_loans_file(source, *, decimal=None, sheet=None) -> bool:
         if isinstance(source, pd.DataFrame):
             columns = source.columns
         else:
-            first = next(iter(_chunks(source, sheet)), None)
+            try:   # the fast reader's first chunk; the record reader only for odd files
+                first = next(iter(_chunks(source, sheet, tolerant=False)), None)
+            except RowTooLong:
+                first = next(iter(_chunks(source, sheet)), None)
             if first is None or first[0] is None:
                 return False
             columns = first[0].columns

@@ -231,13 +231,15 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
     atomic_output(output, force).check()
     if kind not in (None, "positions", "loans"):
         raise InputError(f"kind must be 'positions' or 'loans', got {kind!r}", argument="kind", value=kind)
-    from .loans import is_loans_file, build_loans_report
+    from .loans import build_loans_report, is_loans_file
 
-    if kind == "loans" or (kind is None and is_loans_file(source, decimal=decimal, sheet=sheet)):
+    def loans_report():
         return build_loans_report(source, output, lang=lang, force=force, decimal=decimal, sheet=sheet,
                                   currency=currency, loan_preset=loan_preset, loan_presets=loan_presets,
                                   margin_call_ltv=margin_call_ltv, liquidation_ltv=liquidation_ltv,
                                   target_ltv=target_ltv, tick_size=tick_size)
+    if kind == "loans":
+        return loans_report()
     preset = get_preset(exchange, presets) if exchange else None
     if isinstance(prices, (str, Path)):
         prices = read_prices(prices)
@@ -248,8 +250,14 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
     inputs = Inputs()
     tick = None if tick_size is None else float(inputs.number("tick_size", tick_size))
     rate = 1.0 if quote_rate is None else float(inputs.number("quote_rate", quote_rate))
-    rows = read_rows(source, levels, deposit, lang=lang, prices=prices, tick_size=tick, quote_rate=rate,
-                     **options)
+    try:
+        rows = read_rows(source, levels, deposit, lang=lang, prices=prices, tick_size=tick, quote_rate=rate,
+                         **options)
+    except InputError:
+        # not a positions file: a loans file is told by its columns (checked only now: no cost)
+        if kind is None and is_loans_file(source, decimal=decimal, sheet=sheet):
+            return loans_report()
+        raise
     try:
         source_name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
         report = Report(source_name=source_name, preset=preset, levels=levels, rows=rows,

@@ -67,7 +67,6 @@ COMPUTED_LAYOUT = [
     ("bankruptcy_price", "bankruptcy_price", "trigger"),
     ("liquidation_price", "liquidation_price", "trigger"),
     ("safe_price", "safe_price", "trigger"),
-    ("safe_distance_pct", "safe_distance_pct", "pct"),
     ("additional_deposit", "additional_deposit", "money"),
     ("close_quantity", "close_quantity", "qty"),
 ]

@@ -359,6 +359,7 @@ def _stress_sheet(styles, report, lang):
     margin-call, loss-cut and zero-equity moves are rows of their own, marked in a column
     and on the chart), and its chart below the table: both on one printed page."""
     from openpyxl.chart import Reference, ScatterChart, Series
+    from openpyxl.chart.shapes import GraphicalProperties
 
     ws, cell = styles.ws, styles.cell
     fig = report.figures
@@ -392,6 +393,10 @@ def _stress_sheet(styles, report, lang):
     chart.y_axis.number_format = "0%"
     chart.x_axis.number_format = "+0%;-0%;0%"
     chart.x_axis.delete = chart.y_axis.delete = False
+    step = 10.0 ** math.floor(math.log10(max(float(np.ptp(fig.moves)), 1e-9) / 2))   # round axis ends
+    chart.x_axis.scaling.min = math.floor(float(fig.moves.min()) / step) * step
+    chart.x_axis.scaling.max = math.ceil(float(fig.moves.max()) / step) * step
+    chart.x_axis.crosses = chart.y_axis.crosses = "min"    # axes at the left and the bottom
     chart.height, chart.width = 9, 16
     last = len(fig.moves) + 1
     x = Reference(ws, min_col=1, min_row=2, max_row=last)
@@ -410,6 +415,7 @@ def _stress_sheet(styles, report, lang):
     marked = Series(Reference(ws, min_col=len(headers), min_row=1, max_row=last), x, title_from_data=True)
     marked.marker.symbol = "diamond"
     marked.marker.size = 9
+    marked.marker.graphicalProperties = GraphicalProperties(solidFill="000000")
     marked.graphicalProperties.line.noFill = True
     chart.series.append(marked)
     ws.add_chart(chart, f"A{last + 2}")

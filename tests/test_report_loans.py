@@ -56,8 +56,10 @@ def test_loans_sheet_equals_the_loan_functions(tmp_path):
         "loan_ltv_now": loans.loan_ltv(*args, d["price"], interest=d["interest"]),
         "loan_margin_call_price": loans.ltv_price(*args, d["margin_call_ltv"], interest=d["interest"]),
         "loan_liquidation_price": loans.ltv_price(*args, d["liquidation_ltv"], interest=d["interest"]),
-        "loan_collateral_to_add": loans.collateral_to_add(*args, d["price"], d["target_ltv"], interest=d["interest"]),
-        "loan_repay_to_target": loans.repay_to_target(*args, d["price"], d["target_ltv"], interest=d["interest"]),
+        "loan_collateral_to_add": loans.collateral_to_add(*args, d["price"], d["target_ltv"],
+                                                          interest=d["interest"]),
+        "loan_repay_to_target": loans.repay_to_target(*args, d["price"], d["target_ltv"],
+                                                      interest=d["interest"]),
         "loan_shortfall": loans.loan_shortfall(*args, d["gap_price"], interest=d["interest"],
                                                liquidation_fee=d["liquidation_fee"]),
     }
@@ -77,7 +79,8 @@ def test_loans_sheet_equals_the_loan_functions(tmp_path):
 
 
 def test_japanese_headers_and_loan_preset(tmp_path):
-    ja = pd.DataFrame({"借入額": ["10,000", "10,000"], "担保数量": ["１", "1"], "担保価格": ["11,000", "20000"],
+    ja = pd.DataFrame({"借入額": ["10,000", "10,000"], "担保数量": ["１", "1"],
+                       "担保価格": ["11,000", "20000"],
                        "利息": ["", "0"]})
     path = tmp_path / "loans.csv"
     ja.to_csv(path, index=False, encoding="cp932")
@@ -89,7 +92,8 @@ def test_japanese_headers_and_loan_preset(tmp_path):
     np.testing.assert_allclose(_col(got, "loan_liquidation_price", "ja"),
                                loans.ltv_price(10_000, 1, preset["liquidation_ltv"]), rtol=1e-12)
     np.testing.assert_allclose(_col(got, "loan_target_ltv", "ja"), preset["initial_ltv"])
-    assert got[label("loan_status", "ja")].tolist() == [label("loan_status_liquidation", "ja"), label("ok", "ja")]
+    want = [label("loan_status_liquidation", "ja"), label("ok", "ja")]
+    assert got[label("loan_status", "ja")].tolist() == want
     info = {r[0]: r[1] for r in _sheet(out, "report_sheet_summary", "ja")[1:]}
     assert "binance_loans_btc_2020" in info[label("report_loan_preset", "ja")]
     assert info[label("report_n_loan_liquidation", "ja")] == 1

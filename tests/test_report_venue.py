@@ -141,17 +141,21 @@ def test_quote_rate_cross_account_equals_account_state(tmp_path, rate, seed):
     out = tmp_path / f"q{seed}.xlsx"
     build_report(df, out, lang="en", deposit=1_000_000, quote_rate=rate, force=True)
     s = np.where(df["side"] == "long", 1.0, -1.0)
-    state = xc.account_state(1_000_000, s, df["entry_price"], df["price"], df["quantity"], 25, quote_rate=rate)
+    state = xc.account_state(1_000_000, s, df["entry_price"], df["price"], df["quantity"], 25,
+                             quote_rate=rate)
     _, accounts = _summary(out)
     assert float(accounts[label("ratio", "en")][0]) == pytest.approx(state.ratio, rel=1e-12, nan_ok=True)
-    assert float(accounts[label("required_margin", "en")][0]) == pytest.approx(state.required_margin, rel=1e-12)
+    margin = float(accounts[label("required_margin", "en")][0])
+    assert margin == pytest.approx(state.required_margin, rel=1e-12)
 
 
 # -- hedged positions ---------------------------------------------------------------------------
 
 def _hedged():
-    return pd.DataFrame({"account": ["A", "A", "A", "B"], "symbol": ["USD/JPY", "USD/JPY", "EUR/JPY", "USD/JPY"],
-                         "side": ["long", "short", "long", "long"], "entry_price": [150.0, 151.0, 160.0, 150.0],
+    return pd.DataFrame({"account": ["A", "A", "A", "B"],
+                         "symbol": ["USD/JPY", "USD/JPY", "EUR/JPY", "USD/JPY"],
+                         "side": ["long", "short", "long", "long"],
+                         "entry_price": [150.0, 151.0, 160.0, 150.0],
                          "quantity": [10_000, 6_000, 5_000, 10_000], "leverage": 25,
                          "price": [149.0, 149.0, 161.0, 149.0]})
 
@@ -255,7 +259,8 @@ def test_caution_has_its_own_colour(tmp_path):
     _, accounts = _summary(out, "ja")
     assert accounts[label("status", "ja")].iloc[0] == label("caution", "ja")
     summary = _sheets(out)[label("report_sheet_summary", "ja")]
-    filled = [c.fill.fgColor.rgb for row in summary.iter_rows() for c in row if c.value == label("caution", "ja")]
+    word = label("caution", "ja")
+    filled = [c.fill.fgColor.rgb for row in summary.iter_rows() for c in row if c.value == word]
     assert filled and all(rgb.endswith(writer.STATUS_FILLS["caution"]) for rgb in filled)
 
 

@@ -61,7 +61,7 @@ class Levels:
         """The ``safe_level`` argument of :func:`xlcalc.status` (None: no caution state)."""
         return None if math.isnan(self.safe) else self.safe
 
-    def for_rows(self, leverage) -> "Levels":
+    def for_rows(self, leverage) -> Levels:
         """The levels of rows with these leverages (a per-row loss-cut made concrete)."""
         if self.loss_cut_mmr is None:
             return self
@@ -195,7 +195,8 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
                                                      quote_rate=r)
     else:
         cols["loss_cut_price"] = nan
-    cols["bankruptcy_price"] = core.bankruptcy_price(bank_d, s, p0, q, fees=bank_f, quote_rate=r) if n else nan
+    cols["bankruptcy_price"] = (core.bankruptcy_price(bank_d, s, p0, q, fees=bank_f, quote_rate=r)
+                                if n else nan)
     if not math.isnan(levels.safe) and n:
         d, f = eff(levels.safe)
         cols["safe_price"] = core.trigger_price(d, s, p0, q, lev, level=levels.safe, basis=basis, fees=f,
@@ -446,7 +447,7 @@ def hedged_totals(totals: dict, legs: dict, levels: Levels) -> dict:
     out = dict(totals)
     margin, rm_lc = np.zeros(len(totals["margin"])), np.zeros(len(totals["margin"]))
     larger = {}
-    for (g, symbol, side), (m, rl) in legs.items():
+    for (g, symbol, _side), (m, rl) in legs.items():
         best = larger.get((g, symbol))
         if best is None or m > best[0]:
             larger[(g, symbol)] = (m, rl)

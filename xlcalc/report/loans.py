@@ -29,7 +29,7 @@ from .. import core, loans
 from .._files import atomic_output
 from .._inputs import InputError, Inputs
 from ..labels import label
-from .display import number_formats, print_setup, fit_columns, text_width
+from .display import fit_columns, number_formats, print_setup, text_width
 from .read import RowTooLong, open_source
 from .reader import _as_text, _iter_frame, _key, clean_numbers
 from .stream import _ILLEGAL
@@ -56,7 +56,8 @@ NUMBERS = ["loan", "collateral_quantity", "price", "interest", "margin_call_ltv"
            "target_ltv", "liquidation_fee", "gap_price"]
 LEVELS = ["margin_call_ltv", "liquidation_ltv", "target_ltv"]
 # (rule of the core, value of a blank cell; None: the cell is required)
-RULES = {"loan": ("nonnegative", None), "collateral_quantity": ("positive", None), "price": ("positive", None),
+RULES = {"loan": ("nonnegative", None), "collateral_quantity": ("positive", None),
+         "price": ("positive", None),
          "interest": ("nonnegative", 0.0), "liquidation_fee": ("nonnegative", 0.0),
          "margin_call_ltv": ("positive", math.nan), "liquidation_ltv": ("positive", math.nan),
          "target_ltv": ("positive", math.nan), "gap_price": ("positive", math.nan)}
@@ -71,9 +72,11 @@ LAYOUT = [
     ("collateral_quantity", "loan_collateral_quantity", "qty"), ("price", "loan_collateral_price", "price"),
     ("debt", "loan_debt", "money"), ("collateral_value", "loan_collateral_value", "money"),
     ("ltv", "loan_ltv_now", "pct"), ("status", "loan_status", "status"),
-    ("margin_call_ltv", "loan_margin_call_ltv", "pct"), ("margin_call_price", "loan_margin_call_price", "price"),
+    ("margin_call_ltv", "loan_margin_call_ltv", "pct"),
+    ("margin_call_price", "loan_margin_call_price", "price"),
     ("margin_call_distance_pct", "loan_margin_call_distance_pct", "move"),
-    ("liquidation_ltv", "loan_liquidation_ltv", "pct"), ("liquidation_price", "loan_liquidation_price", "price"),
+    ("liquidation_ltv", "loan_liquidation_ltv", "pct"),
+    ("liquidation_price", "loan_liquidation_price", "price"),
     ("liquidation_distance_pct", "loan_liquidation_distance_pct", "move"),
     ("target_ltv", "loan_target_ltv", "pct"), ("collateral_to_add", "loan_collateral_to_add", "qty"),
     ("repay_to_target", "loan_repay_to_target", "money"), ("gap_price", "loan_gap_price", "price"),
@@ -167,7 +170,7 @@ class _Sheet:
     """A write-only sheet with cached styles."""
 
     def __init__(self, wb, title, formats):
-        from openpyxl.styles import Font, PatternFill, Alignment
+        from openpyxl.styles import Alignment, Font, PatternFill
 
         self.ws = wb.create_sheet(title)
         self.formats = formats
@@ -262,7 +265,8 @@ def _start(loans_sheet, errors, raw_columns, lang):
     from openpyxl.formatting.rule import FormulaRule  # noqa: F401  (fills are per cell)
 
     headers = [label(k, lang) for _, k, _ in LAYOUT]
-    widths = [max(min(text_width(h), 12), 8 if fmt != "money" else 14) for h, (_, _, fmt) in zip(headers, LAYOUT)]
+    widths = [max(min(text_width(h), 12), 14 if fmt == "money" else 8)
+              for h, (_, _, fmt) in zip(headers, LAYOUT)]
     fit_columns(loans_sheet.ws, widths, headers)
     print_setup(loans_sheet.ws, len(LAYOUT))
     loans_sheet.ws.freeze_panes = "B2"

@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 
 from .. import _files, core
+from .. import presets as _presets
 from .._files import atomic_output
 from .._inputs import InputError, Inputs
-from .. import presets as _presets
 from ..presets import get_preset
 from .compute import Figures, Levels, Scan, account_figures, position_columns
+from .display import Measure
 from .reader import TEXT_FIELDS, read_prices
 from .store import Rows, read_rows
-from .display import Measure
 from .writer import write_report
 
 __all__ = ["build_report", "ReportResult", "Report"]

@@ -72,7 +72,8 @@ ISOLATED_DEPOSIT = ["margin", "isolatedWallet", "isolated wallet", "position mar
 MARGIN_MODE = ["marginType", "margin type", "marginMode", "margin mode", "mgnMode"]
 
 FIELDS = list(ALIASES)
-NUMERIC_FIELDS = ["entry_price", "quantity", "leverage", "price", "deposit", "fees", "tick_size", "quote_rate"]
+NUMERIC_FIELDS = ["entry_price", "quantity", "leverage", "price", "deposit", "fees", "tick_size",
+                  "quote_rate"]
 TEXT_FIELDS = ["account", "symbol"]
 # Rule of each number, as the core checks it (positive / nonnegative).
 RULES = {"entry_price": "positive", "quantity": "positive", "leverage": "positive",

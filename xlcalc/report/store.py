@@ -169,8 +169,8 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
             symbol = np.asarray(kept["texts"]["symbol"], dtype=object) if "symbol" in kept["texts"] else None
             legs_of = pd.DataFrame({"g": group, "sym": "" if symbol is None else symbol, "side": pos.side,
                                     "m": terms["margin"], "rl": terms["rm_lc"]})
-            for (g, sym, side), (m, rl) in legs_of.groupby(["g", "sym", "side"], sort=False)[["m", "rl"]].sum() \
-                    .iterrows():
+            sums = legs_of.groupby(["g", "sym", "side"], sort=False)[["m", "rl"]].sum()
+            for (g, sym, side), (m, rl) in sums.iterrows():
                 acc = legs.setdefault((int(g), sym, float(side)), [0.0, 0.0])
                 acc[0] += m
                 acc[1] += rl

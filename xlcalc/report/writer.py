@@ -365,7 +365,8 @@ def _stress_sheet(styles, report, lang):
     fig = report.figures
     names = [a["name"] or label("report_all_positions", lang) for a in fig.accounts[:16000]]
     levels = []  # a level line when every account has the same level
-    for key, colour in (("safe_level", "70AD47"), ("margin_call_level", "FFC000"), ("loss_cut_level", "C00000")):
+    lines = (("safe_level", "70AD47"), ("margin_call_level", "FFC000"), ("loss_cut_level", "C00000"))
+    for key, colour in lines:
         values = {round(a[key], 12) for a in fig.accounts if np.isfinite(a[key])}
         if len(values) == 1:
             levels.append((label(key, lang), values.pop(), colour))

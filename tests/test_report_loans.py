@@ -150,3 +150,17 @@ def test_positions_file_is_not_a_loans_file(tmp_path):
                        "deposit": [1.0]})
     assert not is_loans_file(df)
     assert math.isfinite(build_report(df, tmp_path / "p.xlsx").positions)
+
+
+def test_row_longer_than_header_is_an_error_in_the_reports_language(tmp_path):
+    path = tmp_path / "loans.csv"
+    path.write_text("借入額,担保数量,担保価格\n10000,1,20000\n5000,1,3000,,9\n5000,x,3000\n",
+                    encoding="utf-8")
+    out = tmp_path / "l.xlsx"
+    result = build_report(path, out, lang="ja")
+    assert (result.rows_in, result.positions, result.errors) == (3, 1, 2)
+    errors = _sheet(out, "report_sheet_errors", "ja")
+    headers = (label("report_line", "ja"), label("report_reason", "ja"), "借入額", "担保数量", "担保価格")
+    assert errors[0] == headers
+    assert errors[1][1] == label("report_row_too_long", "ja").format(fields=5, header=3)
+    assert "担保数量" in errors[2][1] and "'x'" in errors[2][1]

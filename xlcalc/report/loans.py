@@ -19,6 +19,7 @@ and reason, and the file is written atomically, as for positions.
 """
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -28,10 +29,10 @@ import pandas as pd
 from .. import core, loans
 from .._files import atomic_output
 from .._inputs import InputError, Inputs
-from ..labels import label
+from ..labels import error_text, label
 from .display import fit_columns, number_formats, print_setup, text_width
-from .read import RowTooLong, open_source
-from .reader import _as_text, _iter_frame, _key, clean_numbers
+from .read import OVERFLOW, PROBLEMS, RowTooLong, open_source
+from .reader import _as_text, _iter_frame, _key, _reader_problem, clean_numbers
 from .stream import _ILLEGAL
 
 __all__ = ["LOAN_ALIASES", "is_loans_file", "build_loans_report", "loan_columns"]
@@ -247,7 +248,7 @@ def build_loans_report(source, output, *, lang="ja", force=False, decimal=None, 
             if missing:
                 raise InputError(f"loans file has no {', '.join(missing)} column; headers found: "
                                  f"{', '.join(map(str, chunk.columns))}")
-            raw_columns = [str(c) for c in chunk.columns]
+            raw_columns = [str(c) for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
             _start(sheet_loans, errors, raw_columns, lang)
         _chunk(chunk, lines, fields, defaults, tick, sheet_loans, errors, counts, lang)
     if fields is None:
@@ -282,6 +283,8 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
     n = len(chunk)
     text = {c: _as_text(chunk.iloc[:, j]) for j, c in enumerate(chunk.columns)}
     lines = np.asarray(lines if lines is not None else np.arange(n) + 2 + counts["rows_in"])
+    overflow = text.pop(OVERFLOW, None)     # the record reader's notes: extra fields, stray quotes
+    problems = text.pop(PROBLEMS, None)
     blank = np.ones(n, dtype=bool)
     for col in text.values():
         blank &= (col == "").to_numpy()
@@ -304,6 +307,17 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
                 ok &= x < 1
         bad |= ~ok & ~(empty & (fallback is not None))
         v[name] = np.where(empty, np.nan if fallback is None else fallback, x)
+    notes = {}
+    if problems is not None:
+        for row in np.flatnonzero((problems != "").to_numpy()).tolist():
+            notes[row] = [_reader_problem(p, lines[row], lang) for p in json.loads(problems.iloc[row])]
+    if overflow is not None:
+        for row in np.flatnonzero((overflow != "").to_numpy()).tolist():
+            extra = json.loads(overflow.iloc[row])
+            notes.setdefault(row, []).append(label("report_row_too_long", lang).format(
+                fields=len(text) + len(extra), header=len(text)))
+    for row in notes:
+        bad[row] = True
     good = np.flatnonzero(~blank & ~bad)
     cols = loan_columns({k: a[good] for k, a in v.items()}, tick)
     texts = {k: text[fields[k]].to_numpy()[good] for k in ("id", "symbol") if k in fields}
@@ -327,7 +341,7 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
     counts["loans"] += len(good)
     counts["debt"] += float(np.nansum(cols["debt"])) if len(good) else 0.0
     for row in np.flatnonzero(~blank & bad).tolist():
-        reasons = []
+        reasons = list(notes.get(row, []))
         for name in NUMBERS:
             if name not in fields:
                 continue
@@ -335,10 +349,10 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
             rule, blank_value = RULES[name]
             if not str(raw).strip() and blank_value is not None:
                 continue
-            why = _cell_problem(name, raw, rule, lang)
+            why = _cell_problem(name, raw, rule, lang) if row not in notes else None
             if why:
                 reasons.append(why)
-        raw_values = [str(text[c].iloc[row]) for c in chunk.columns]
+        raw_values = [str(text[c].iloc[row]) for c in text]
         errors.ws.append([errors.cell(int(lines[row]), "int"), errors.cell("; ".join(reasons) or "?")] +
                          [errors.cell(t) for t in raw_values])
         counts["errors"] += 1
@@ -355,7 +369,7 @@ def _cell_problem(name, raw, rule, lang):
         if name == "liquidation_fee" and x >= 1:
             raise InputError(f"liquidation_fee must be a fraction >= 0 and < 1, got {x!r}")
     except InputError as exc:
-        return str(exc)
+        return error_text(exc, lang)
     return None
 
 

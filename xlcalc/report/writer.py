@@ -311,7 +311,8 @@ def _summary_sheet(styles, report, lang):
         ("margin_call_level", _level_text(levels.margin_call, lang), None),
         ("loss_cut_level", loss_cut, None),
         ("safe_level", _level_text(levels.safe, lang), None),
-        ("report_hedge", label(f"report_hedge_{levels.hedge}", lang), None),
+        # hedged legs share one account only in cross margin
+        *((("report_hedge", label(f"report_hedge_{levels.hedge}", lang), None),) if rows.cross else ()),
         *((("report_tick_size", rows.tick_size, "price"),) if rows.tick_size is not None else ()),
         *((("report_quote_rate", rows.quote_rate, "qty"),) if rows.quote_rate != 1.0 else ()),
         ("report_rows_in", rows.rows_in, "int"),

@@ -324,3 +324,19 @@ def test_stress_chart_is_a_scatter_with_level_marks_on_one_page(tmp_path):
     assert "<c:drawing" in stress_xml or "<drawing" in stress_xml
     setup = re.search(r"<pageSetup[^>]*>", stress_xml).group()
     assert 'fitToHeight="1"' in setup and 'fitToWidth="1"' in setup   # table and chart: one page
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10_000), side=st.sampled_from(["long", "short"]))
+def test_hedge_max_equals_sum_with_one_side_only(tmp_path, seed, side):
+    rng = np.random.default_rng(seed)
+    n = 4
+    df = pd.DataFrame({"symbol": rng.choice(["BTC/JPY", "ETH/JPY"], n), "side": side,
+                       "entry_price": rng.uniform(90, 110, n), "quantity": rng.uniform(1, 10, n),
+                       "leverage": 2, "price": rng.uniform(90, 110, n)})
+    ratios = []
+    for hedge in ("sum", "max"):
+        out = tmp_path / f"{seed}-{side}-{hedge}.xlsx"
+        build_report(df, out, lang="en", deposit=5_000, hedge=hedge, force=True)
+        ratios.append(_col(_positions(out), "ratio"))
+    np.testing.assert_allclose(ratios[0], ratios[1], rtol=1e-12)

@@ -729,8 +729,8 @@ def test_loan_reproduces_the_spec_example():
     assert code == 0, out
     text = flat(out)
     assert "LTV (loan / collateral value) 50.00 %" in text
-    assert "Margin-call price 12,500.0 " in text and "Shortfall at gap 1,180.00 USDT" in text
-    assert "Liquidation price none" in text
+    assert "Margin-call price (LTV) 12,500.0 " in text and "Shortfall at gap 1,180.00 USDT" in text
+    assert "Liquidation price (LTV) none" in text
     code, out = run("loan", "--loan", "10000", "--collateral", "1", "--price", "12500", "--target-ltv", "65%")
     assert code == 0 and "Collateral to add for 65.00 % 0.23076923" in flat(out)
 
@@ -753,7 +753,7 @@ def test_loan_venue_interest_and_errors():
     )
     assert code == 0, out
     # 10,000 at 8 %/year for 90 days: 197.26; the 80 % LTV then comes at 12,746.58
-    assert "Interest over 90 days 197.26" in flat(out) and "Margin-call price 12,746.6 " in flat(out)
+    assert "Interest over 90 days 197.26" in flat(out) and "Margin-call price (LTV) 12,746.6 " in flat(out)
     assert "Target LTV: 65.00 %" in out  # the venue's initial LTV
     code, out = run("loan", "--loan", "10000", "--collateral", "1", "--price", "20000", "--days", "9")
     assert code == 2 and "--days needs an interest rate" in out

@@ -15,6 +15,12 @@ pipeline module runs them.
   file is kept unless ``force``.
 * Rows stream through in chunks (a temporary file holds the validated rows between passes):
   memory does not grow with the row count.
+* Venue conventions and the safe zone: ``tick_size`` / ``quote_rate`` columns or keywords,
+  ``hedge=`` (default the preset's rule), ``safe_level=`` (default 300 %: a safe price column
+  and the "caution" status); the Stress sheet follows the adaptive ladder
+  (:func:`xlcalc.ladder.scenario_ladder`).
+* A loans file (loan and collateral_quantity columns, or ``kind="loans"``) gets a Loans sheet
+  from :mod:`xlcalc.loans` instead (:mod:`.loans`).
 
 >>> import pandas as pd, tempfile, os
 >>> df = pd.DataFrame({"symbol": ["BTC/JPY"], "side": ["long"], "entry_price": [10_000_000],

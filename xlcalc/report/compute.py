@@ -29,12 +29,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .. import core
+from ..ladder import scenario_ladder
 from ..perpetual import liquidation_price
 
 __all__ = ["Levels", "Positions", "position_columns", "row_terms", "AccountSums", "Scan", "Figures",
-           "account_figures", "STRESS_MOVES"]
+           "account_figures", "hedged_totals", "stress_moves", "STRESS_MOVES"]
 
-STRESS_MOVES = np.round(np.arange(-0.5, 0.5001, 0.05), 10)
+STRESS_MOVES = np.round(np.arange(-0.5, 0.5001, 0.05), 10)   # the ladder when no trigger is finite
+PRICE_COLUMNS = ("margin_call_price", "loss_cut_price", "bankruptcy_price", "liquidation_price", "safe_price")
+TRIGGERS = ("margin_call", "loss_cut", "bankruptcy")           # the Stress ladder's own rows
 
 
 @dataclass
@@ -50,8 +53,15 @@ class Levels:
     mmr: float | None = None           # set for margin_model == "mmr" presets
     tiers: object = None               # symbol -> the exchange's tier table, or None
     loss_cut_mmr: float | None = None  # loss-cut = this × leverage, row by row (``for_rows``)
+    safe: float = math.nan             # the safe level (SPEC §10): "caution" below it; NaN: none
+    hedge: str = "sum"                 # "max": each symbol margined on its larger side (cross)
 
-    def for_rows(self, leverage) -> "Levels":
+    @property
+    def safe_level(self):
+        """The ``safe_level`` argument of :func:`xlcalc.status` (None: no caution state)."""
+        return None if math.isnan(self.safe) else self.safe
+
+    def for_rows(self, leverage) -> Levels:
         """The levels of rows with these leverages (a per-row loss-cut made concrete)."""
         if self.loss_cut_mmr is None:
             return self
@@ -74,6 +84,8 @@ class Positions:
     fees: np.ndarray
     group: np.ndarray = None           # account number of each row (0..n_groups-1)
     n_groups: int = 1
+    tick_size: np.ndarray = None       # per row; 0: no rounding; None: no tick at all
+    quote_rate: object = 1.0           # account currency per quote unit, per row or one number
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -93,26 +105,23 @@ def _split(x):
     return np.maximum(x, 0.0), np.maximum(-x, 0.0)
 
 
-def row_terms(pos: Positions, levels: Levels, deposit=None, moves=STRESS_MOVES) -> dict:
+def row_terms(pos: Positions, levels: Levels, deposit=None) -> dict:
     """Each row's addends (name -> array) of every per-account sum: those the cross-margin
     columns fold into the deposit, those of :func:`xlcalc.account_state` and
-    :func:`xlcalc.market_move_to_level`, and the Stress sheet's (``pnl{i}``, ``margin{i}``)."""
-    s, p0, p, q, lev = pos.side, pos.entry_price, pos.price, pos.quantity, pos.leverage
+    :func:`xlcalc.market_move_to_level`; the same sums give the Stress sheet's ratios."""
+    s, p0, p, q, lev, r = pos.side, pos.entry_price, pos.price, pos.quantity, pos.leverage, pos.quote_rate
     mark = levels.mark
-    margin = core.required_margin(p if mark else p0, q, lev)
-    moving = p * q / lev if mark else np.zeros(len(pos))    # the part of the margin that moves
+    margin = core.required_margin(p if mark else p0, q, lev, quote_rate=r)
+    moving = margin if mark else np.zeros(len(pos))    # the part of the margin that moves
     lc = _level_array(levels.loss_cut, len(pos))
-    terms = {"fees": pos.fees, "pnl": core.unrealized_pnl(s, p0, p, q), "margin": margin,
+    # A uniform move x gives PnL + x·slope and margin + x·moving: the Stress sheet's sums.
+    terms = {"fees": pos.fees, "pnl": core.unrealized_pnl(s, p0, p, q, quote_rate=r), "margin": margin,
              "rm_mc": float(levels.margin_call) * margin, "rm_lc": lc * margin,
-             "slope": s * p * q, "moving": moving, "moving_lc": lc * moving}
+             "slope": s * p * q * r, "moving": moving, "moving_lc": lc * moving}
     if deposit is not None:
         terms["deposit"] = deposit
     if levels.mmr is not None:
         terms["mm"] = p * q * levels.mmr
-    for i, x in enumerate(moves):
-        px = p * (1.0 + x)
-        terms[f"pnl{i}"] = s * (px - p0) * q
-        terms[f"margin{i}"] = (px if mark else p0) * q / lev
     return terms
 
 
@@ -126,6 +135,7 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
     """
     n = len(pos)
     s, p0, q, lev, p, fees = pos.side, pos.entry_price, pos.quantity, pos.leverage, pos.price, pos.fees
+    r = pos.quote_rate
     basis = levels.basis
     mc = float(levels.margin_call)
     lc_rows = _level_array(levels.loss_cut, n)
@@ -133,15 +143,15 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
     target = mc if has_mc else lc_rows
     margin_price = p if levels.mark else p0
     cols = {}
-    cols["notional"] = p * q
-    cols["required_margin"] = core.required_margin(margin_price, q, lev)
-    cols["pnl"] = core.unrealized_pnl(s, p0, p, q)
+    cols["notional"] = p * q * r
+    cols["required_margin"] = core.required_margin(margin_price, q, lev, quote_rate=r)
+    cols["pnl"] = core.unrealized_pnl(s, p0, p, q, quote_rate=r)
     m = cols["required_margin"]
 
     if deposit is not None:  # isolated: the core, row by row in one call
         d = deposit
-        cols["equity"] = core.equity(d, s, p0, p, q, fees=fees)
-        cols["ratio"] = core.maintenance_ratio(d, s, p0, p, q, lev, basis=basis, fees=fees)
+        cols["equity"] = core.equity(d, s, p0, p, q, fees=fees, quote_rate=r)
+        cols["ratio"] = core.maintenance_ratio(d, s, p0, p, q, lev, basis=basis, fees=fees, quote_rate=r)
 
         def eff(level):
             return d, fees
@@ -159,8 +169,9 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
         cols["ratio"] = (acct_eq / acct_m)[g]
 
         def eff(level):
-            rm = level * m
-            return _split(base - (totals["rm_lc" if np.ndim(level) else "rm_mc"][g] - rm))
+            # the account's margin at the level, less this row's: held by the rest of the account
+            acct_rm = totals["rm_lc"][g] if np.ndim(level) else level * totals["margin"][g]
+            return _split(base - (acct_rm - level * m))
         bank_d, bank_f = _split(base)
 
     # Status against the account's (or row's) level; per-row levels weigh by margin.
@@ -169,36 +180,61 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
         lc_status = (totals["rm_lc"] / totals["margin"])[g]
     else:
         lc_status = lc_rows
-    cols["status"] = core.status(cols["ratio"], mc, lc_status)
+    cols["status"] = core.status(cols["ratio"], mc, lc_status, safe_level=levels.safe_level)
 
     nan = np.full(n, np.nan)
     if has_mc and n:
         d, f = eff(mc)
-        cols["margin_call_price"] = core.margin_call_price(d, s, p0, q, lev, level=mc, basis=basis, fees=f)
+        cols["margin_call_price"] = core.margin_call_price(d, s, p0, q, lev, level=mc, basis=basis, fees=f,
+                                                           quote_rate=r)
     else:
         cols["margin_call_price"] = nan
     if has_lc and n:
         d, f = eff(lc_rows)
-        cols["loss_cut_price"] = core.loss_cut_price(d, s, p0, q, lev, level=lc_rows, basis=basis, fees=f)
+        cols["loss_cut_price"] = core.loss_cut_price(d, s, p0, q, lev, level=lc_rows, basis=basis, fees=f,
+                                                     quote_rate=r)
     else:
         cols["loss_cut_price"] = nan
-    cols["bankruptcy_price"] = core.bankruptcy_price(bank_d, s, p0, q, fees=bank_f) if n else nan
-    for key in ("margin_call", "loss_cut"):
-        trig = cols[f"{key}_price"]
-        cols[f"{key}_distance"] = trig - p
-        cols[f"{key}_distance_pct"] = trig / p - 1.0
+    cols["bankruptcy_price"] = (core.bankruptcy_price(bank_d, s, p0, q, fees=bank_f, quote_rate=r)
+                                if n else nan)
+    if not math.isnan(levels.safe) and n:
+        d, f = eff(levels.safe)
+        cols["safe_price"] = core.trigger_price(d, s, p0, q, lev, level=levels.safe, basis=basis, fees=f,
+                                                quote_rate=r)
     if n and not np.isnan(target).all():
         d, f = eff(target)
         target = np.broadcast_to(target, (n,))
         cols["additional_deposit"] = core.additional_deposit(d, s, p0, p, q, lev, target=target,
-                                                             basis=basis, fees=f)
+                                                             basis=basis, fees=f, quote_rate=r)
         cols["close_quantity"] = core.close_quantity(d, s, p0, p, q, lev, target=target,
-                                                     basis=basis, fees=f)
+                                                     basis=basis, fees=f, quote_rate=r)
     else:
         cols["additional_deposit"] = cols["close_quantity"] = nan
     if levels.mmr is not None and n:
         cols["liquidation_price"] = _liquidation(pos, levels, cols, deposit, account_deposit, totals)
+    _on_ticks(cols, pos)
+    for key in ("margin_call", "loss_cut", "safe"):
+        if f"{key}_price" in cols:
+            trig = cols[f"{key}_price"]
+            if key != "safe":
+                cols[f"{key}_distance"] = trig - p
+            cols[f"{key}_distance_pct"] = trig / p - 1.0
     return cols
+
+
+def _on_ticks(cols, pos):
+    """Every price column on the row's tick, the conservative way (:func:`xlcalc.round_to_tick`)."""
+    if pos.tick_size is None:
+        return
+    tick = np.broadcast_to(pos.tick_size, (len(pos),))
+    has = tick > 0
+    if not has.any():
+        return
+    for key in PRICE_COLUMNS:
+        if key in cols:
+            out = np.array(cols[key], dtype=float)
+            out[has] = core.round_to_tick(out[has], pos.side[has], tick[has])
+            cols[key] = out
 
 
 def _liquidation(pos, levels, cols, deposit, account_deposit, totals):
@@ -263,6 +299,7 @@ class Figures:
     stress: np.ndarray
     closest: list
     moves: np.ndarray = field(default_factory=lambda: STRESS_MOVES)
+    marks: list = field(default_factory=list)   # per move: [(account index, trigger key)]
     computed_keys: frozenset = frozenset({"status"})   # the Positions columns computed
 
 
@@ -273,7 +310,7 @@ class Scan:
     def __init__(self, n_groups: int, n_closest: int = 5):
         self.n_groups, self.n_closest = n_groups, n_closest
         self.status_counts = {st: np.zeros(n_groups, dtype=np.int64)
-                              for st in (core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)}
+                              for st in (core.STATUS_CAUTION, core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)}
         self.nearest = {key: np.full(n_groups, np.nan) for key in ("margin_call", "loss_cut")}
         self.closest = {"liquidation_price": [], "loss_cut_price": []}  # (room, row, info)
         self.any_liquidation = False
@@ -329,31 +366,96 @@ def account_figures(totals: dict, counts, levels: Levels, account_deposit, scan:
 
     Equity is ``D - F + PnL`` of the account (cross: its deposit; isolated: the sum of its
     rows' deposits) and the ratio ``equity / margin``: the Positions sheet's own figures.
+    The Stress ratios are the account's at each move ``x`` of every price at once,
+    ``(E + x·Σ s·P·Q·r) / (M + x·M_moving)``, over :func:`stress_moves`.
     """
-    mc = float(levels.margin_call)
+    mc, safe = float(levels.margin_call), levels.safe
     per_row = np.ndim(levels.loss_cut) != 0 or levels.loss_cut_mmr is not None
     t = {k: v.tolist() for k, v in totals.items()}
     accounts = []
-    stress = np.full((len(STRESS_MOVES), len(counts)), np.nan)
     for g in np.flatnonzero(counts).tolist():
         d = float(account_deposit[g])
         equity = d - t["fees"][g] + t["pnl"][g]
-        margin = t["margin"][g]
+        margin, slope, moving = t["margin"][g], t["slope"][g], t["moving"][g]
         ratio = equity / margin if margin > 0 else math.nan
         lc = t["rm_lc"][g] / margin if per_row else float(levels.loss_cut)
-        n_mc, n_lc = (int(scan.status_counts[st][g]) for st in scan.status_counts)
+        n_caution, n_mc, n_lc = (int(scan.status_counts[st][g]) for st in scan.status_counts)
+        # the moves of every price at once that bring the account to each level
+        pooled = {"margin_call": _move(equity, t["rm_mc"][g], slope, mc * moving),
+                  "loss_cut": _move(equity, t["rm_lc"][g], slope, t["moving_lc"][g]),
+                  "bankruptcy": _move(equity, 0.0, slope, 0.0)}
+        move_safe = _move(equity, safe * margin, slope, safe * moving)
         if cross:
-            status = str(core.status(ratio, mc, lc))
-            move_mc = _move(equity, t["rm_mc"][g], t["slope"][g], mc * t["moving"][g])
-            move_lc = _move(equity, t["rm_lc"][g], t["slope"][g], t["moving_lc"][g])
+            status = str(core.status(ratio, mc, lc, safe_level=levels.safe_level))
+            move_mc, move_lc = pooled["margin_call"], pooled["loss_cut"]
         else:  # isolated rows: the worst row's status, the nearest row's move
-            status = core.STATUS_LOSS_CUT if n_lc else core.STATUS_MARGIN_CALL if n_mc else core.STATUS_OK
+            status = core.STATUS_LOSS_CUT if n_lc else core.STATUS_MARGIN_CALL if n_mc else \
+                core.STATUS_CAUTION if n_caution else core.STATUS_OK
             move_mc, move_lc = float(scan.nearest["margin_call"][g]), float(scan.nearest["loss_cut"][g])
         accounts.append(dict(group=g, name=names[g] if names else None, positions=int(counts[g]), deposit=d,
                              equity=equity, required_margin=margin, ratio=ratio, status=status,
-                             move_to_margin_call=move_mc, move_to_loss_cut=move_lc, margin_call_level=mc,
-                             loss_cut_level=lc, n_margin_call=n_mc, n_loss_cut=n_lc))
-        for i in range(len(STRESS_MOVES)):
-            m = t[f"margin{i}"][g]
-            stress[i, g] = (d - t["fees"][g] + t[f"pnl{i}"][g]) / m if m > 0 else math.nan
-    return Figures(accounts=accounts, stress=stress[:, np.asarray(counts) > 0], closest=scan.closest_rows())
+                             move_to_margin_call=move_mc, move_to_loss_cut=move_lc, move_to_safe=move_safe,
+                             move_to_bankruptcy=pooled["bankruptcy"], margin_call_level=mc, loss_cut_level=lc,
+                             safe_level=safe, n_caution=n_caution, n_margin_call=n_mc, n_loss_cut=n_lc,
+                             triggers=pooled, sums=(equity, slope, margin, moving)))
+    moves, marks = stress_moves(accounts)
+    stress = np.full((len(moves), len(accounts)), np.nan)
+    for j, a in enumerate(accounts):
+        equity, slope, margin, moving = a.pop("sums")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            den = margin + moves * moving
+            stress[:, j] = np.where(den > 0, (equity + moves * slope) / den, np.nan)
+    return Figures(accounts=accounts, stress=stress, closest=scan.closest_rows(), moves=moves, marks=marks)
+
+
+def stress_moves(accounts, shown=10):
+    """The Stress sheet's moves: :func:`xlcalc.ladder.scenario_ladder` around the current
+    prices (move 0), with the margin-call, loss-cut and bankruptcy moves of the first
+    ``shown`` accounts as rows of their own, plus round steps; the fixed ±50 % grid when no
+    trigger is reached. Returns the moves and, per move, the (account, trigger) it marks.
+
+    >>> moves, marks = stress_moves([{"triggers": {"margin_call": -0.25, "loss_cut": -0.375,
+    ...                                            "bankruptcy": -0.5}}])
+    >>> [float(m) for m in moves[:4]], marks[0]
+    ([-0.5, -0.4, -0.375, -0.3], [(0, 'bankruptcy')])
+    >>> marks[list(moves).index(-0.375)], float(moves[1] - moves[0])   # round steps of 10 %
+    ([(0, 'loss_cut')], 0.1)
+    """
+    found = [(j, key, x) for j, a in enumerate(accounts[:shown]) for key, x in a["triggers"].items()
+             if math.isfinite(x) and x > -1]
+    if not found:
+        return STRESS_MOVES, [[] for _ in STRESS_MOVES]
+    ladder = scenario_ladder(1.0, [1.0 + x for _, _, x in found], rows=20)
+    moves = np.round(ladder - 1.0, 12)
+    marks = [[] for _ in moves]
+    for j, key, x in found:
+        marks[int(np.argmin(np.abs(moves - x)))].append((j, key))
+    return moves, marks
+
+
+def hedged_totals(totals: dict, legs: dict, levels: Levels) -> dict:
+    """``totals`` with each account's margin counted by ``hedge="max"`` (SPEC §8): per
+    symbol, the larger of the long legs' and the short legs' margins, as
+    :func:`xlcalc.account_state` counts it. ``legs``: (account, symbol, side) -> [margin,
+    loss-cut level × margin].
+
+    >>> t = {k: np.zeros(1) for k in ("margin", "rm_mc", "rm_lc", "moving", "moving_lc")}
+    >>> legs = {(0, "EUR/USD", 1.0): [300.0, 150.0], (0, "EUR/USD", -1.0): [200.0, 100.0]}
+    >>> float(hedged_totals(t, legs, Levels())["margin"][0])
+    300.0
+    """
+    out = dict(totals)
+    margin, rm_lc = np.zeros(len(totals["margin"])), np.zeros(len(totals["margin"]))
+    larger = {}
+    for (g, symbol, _side), (m, rl) in legs.items():
+        best = larger.get((g, symbol))
+        if best is None or m > best[0]:
+            larger[(g, symbol)] = (m, rl)
+    for (g, _), (m, rl) in larger.items():
+        margin[g] += m
+        rm_lc[g] += rl
+    out["margin"], out["rm_lc"] = margin, rm_lc
+    out["rm_mc"] = float(levels.margin_call) * margin
+    if levels.mark:  # on mark basis the whole margin moves with the price
+        out["moving"], out["moving_lc"] = margin.copy(), rm_lc.copy()
+    return out

@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 
 from .. import _files, core
+from .. import presets as _presets
 from .._files import atomic_output
 from .._inputs import InputError, Inputs
-from ..presets import get_preset, preset_levels
+from ..presets import get_preset
 from .compute import Figures, Levels, Scan, account_figures, position_columns
+from .display import Measure
 from .reader import TEXT_FIELDS, read_prices
 from .store import Rows, read_rows
-from .display import Measure
 from .writer import write_report
 
 __all__ = ["build_report", "ReportResult", "Report"]
@@ -94,22 +95,42 @@ def compute(report: Report) -> tuple[Figures, Measure]:
     return figures, display
 
 
-def resolve_levels(preset, margin_call=None, loss_cut=None, basis=None) -> Levels:
-    """The levels and basis: the preset's (an mmr preset: loss-cut = mmr × leverage, row by
-    row), else 1.0 and 0.5 on the entry price; ``margin_call``/``loss_cut`` override."""
-    mc, lc, lc_mmr, preset_basis = 1.0, 0.5, None, "entry"
+def _level(name, value):
+    """A level the user gave: a fraction > 0, or NaN for "none" (no such level)."""
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return math.nan
+    if isinstance(value, str) and value.strip().lower() in ("none", "なし"):
+        return math.nan
+    return float(Inputs().number(name, value))
+
+
+def resolve_levels(preset, margin_call=None, loss_cut=None, basis=None, safe_level=None,
+                   hedge=None) -> Levels:
+    """The levels, basis, safe level and hedge rule of the report.
+
+    The levels come from :func:`xlcalc.presets.resolve_levels` (the one home of preset →
+    levels): the user's, else the preset's (an mmr preset: loss-cut = mmr × leverage, row by
+    row), else 1.0 and 0.5; NaN is "none" (a preset with no published level). The safe level
+    defaults to :data:`xlcalc.core.DEFAULT_SAFE_LEVEL`; the hedge rule to the preset's, else
+    ``"sum"``.
+    """
     mmr_model = bool(preset) and preset.get("margin_model") == "mmr"
-    if preset:
-        base = preset_levels(preset, 1.0) if mmr_model else preset_levels(preset)
-        mc, preset_basis = base["margin_call_level"], base["basis"]
-        lc, lc_mmr = (math.nan, preset["mmr"]) if mmr_model else (base["loss_cut_level"], None)
-    if margin_call is not None:
-        mc = Inputs().number("margin_call", margin_call)
-    if loss_cut is not None:
-        lc, lc_mmr = Inputs().number("loss_cut", loss_cut), None
-    basis = basis or preset_basis
+    margin_call, loss_cut = _level("margin_call", margin_call), _level("loss_cut", loss_cut)
+    found = _presets.resolve_levels(preset, margin_call=margin_call, loss_cut=loss_cut,
+                                    leverage=1.0 if mmr_model else None, basis=basis)
+    mc, lc, lc_mmr = found["margin_call_level"], found["loss_cut_level"], None
+    if mmr_model and loss_cut is None:   # mmr × the row's leverage, row by row
+        lc, lc_mmr = math.nan, float(preset["mmr"])
+    basis = found["basis"]
     core.parse_basis(basis)  # InputError for an unknown basis
-    levels = Levels(margin_call=float(mc), loss_cut=float(lc), basis=basis, loss_cut_mmr=lc_mmr)
+    safe = _level("safe_level", core.DEFAULT_SAFE_LEVEL if safe_level is None else safe_level)
+    hedge = hedge or (preset or {}).get("hedge") or "sum"
+    if hedge not in ("sum", "max"):
+        raise InputError(f"hedge must be 'sum' or 'max', got {hedge!r}", argument="hedge", value=hedge)
+    levels = Levels(margin_call=float(mc), loss_cut=float(lc), basis=basis, loss_cut_mmr=lc_mmr,
+                    safe=safe, hedge=hedge)
     if mmr_model:
         levels.mmr, levels.tiers = float(preset["mmr"]), _tiers_lookup(preset["id"])
     return levels
@@ -134,7 +155,9 @@ def _tiers_lookup(exchange_id):
 
 def build_report(source, output, *, deposit=None, prices=None, exchange=None, basis=None,
                  lang="ja", force=False, progress=False, margin_call=None, loss_cut=None,
-                 presets=None, decimal=None, sheet=None, currency=None) -> ReportResult:
+                 presets=None, decimal=None, sheet=None, currency=None, tick_size=None, quote_rate=None,
+                 hedge=None, safe_level=None, kind=None, loan_preset=None, loan_presets=None,
+                 margin_call_ltv=None, liquidation_ltv=None, target_ltv=None) -> ReportResult:
     """Write the risk report of ``source`` to ``output`` (xlsx).
 
     Parameters
@@ -171,6 +194,29 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
         The account currency of the money columns (``"JPY"``: ¥ and no decimals; ``"USD"``,
         ``"USDT"``…: 2 decimals); by default the quote currency all symbols share
         (``BTC/JPY`` → JPY), else plain numbers with 2 decimals.
+    tick_size : float, optional
+        The price step of rows without a ``tick_size`` (呼値) column: every computed price
+        rounded conservatively (:func:`xlcalc.round_to_tick`: a long's up, a short's down).
+        Default: no rounding.
+    quote_rate : float, optional
+        Account currency per quote unit for rows without a ``quote_rate`` (換算レート) column
+        (EUR/USD in a yen account: USD/JPY); money is in the account currency. Default 1.
+    hedge : {"sum", "max"}, optional
+        How a cross account counts the margin of hedged legs (両建て): default the preset's
+        rule, else ``"sum"``; ``"max"``: each symbol on its larger side, as
+        :func:`xlcalc.account_state` (``hedge=``, ``symbol=``).
+    safe_level : float, optional
+        The safe level (default :data:`xlcalc.core.DEFAULT_SAFE_LEVEL`, 300 %; NaN or
+        ``"none"``: none): a "safe price" column and the status "caution" below it.
+    kind : {"positions", "loans"}, optional
+        What ``source`` holds; by default a loans file is told by its columns (loan,
+        collateral_quantity / 借入額, 担保数量). A loans file gives a Loans sheet
+        (see :mod:`xlcalc.report.loans`).
+    loan_preset : str, optional
+        A loan-venue preset (:func:`xlcalc.loans.get_loan_preset`) for the LTV levels of rows
+        without their own; ``loan_presets`` a user's loan presets CSV.
+    margin_call_ltv, liquidation_ltv, target_ltv : float, optional
+        LTV levels (fractions) of rows without their own, over the loan preset's.
 
     Returns
     -------
@@ -183,14 +229,35 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
     if check_output is not None:
         check_output(source, output)
     atomic_output(output, force).check()
+    if kind not in (None, "positions", "loans"):
+        raise InputError(f"kind must be 'positions' or 'loans', got {kind!r}", argument="kind", value=kind)
+    from .loans import build_loans_report, is_loans_file
+
+    def loans_report():
+        return build_loans_report(source, output, lang=lang, force=force, decimal=decimal, sheet=sheet,
+                                  currency=currency, loan_preset=loan_preset, loan_presets=loan_presets,
+                                  margin_call_ltv=margin_call_ltv, liquidation_ltv=liquidation_ltv,
+                                  target_ltv=target_ltv, tick_size=tick_size)
+    if kind == "loans":
+        return loans_report()
     preset = get_preset(exchange, presets) if exchange else None
     if isinstance(prices, (str, Path)):
         prices = read_prices(prices)
     options = {k: v for k, v in dict(decimal=decimal, sheet=sheet).items() if v is not None}
     if preset and not math.isnan(preset["max_leverage"]):
         options["default_leverage"] = preset["max_leverage"]
-    levels = resolve_levels(preset, margin_call, loss_cut, basis)
-    rows = read_rows(source, levels, deposit, lang=lang, prices=prices, **options)
+    levels = resolve_levels(preset, margin_call, loss_cut, basis, safe_level, hedge)
+    inputs = Inputs()
+    tick = None if tick_size is None else float(inputs.number("tick_size", tick_size))
+    rate = 1.0 if quote_rate is None else float(inputs.number("quote_rate", quote_rate))
+    try:
+        rows = read_rows(source, levels, deposit, lang=lang, prices=prices, tick_size=tick, quote_rate=rate,
+                         **options)
+    except InputError:
+        # not a positions file: a loans file is told by its columns (checked only now: no cost)
+        if kind is None and is_loans_file(source, decimal=decimal, sheet=sheet):
+            return loans_report()
+        raise
     try:
         source_name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
         report = Report(source_name=source_name, preset=preset, levels=levels, rows=rows,

@@ -59,6 +59,8 @@ ALIASES = {
                 "margin", "isolatedWallet", "isolated wallet", "position margin", "positionMargin",
                 "positionBalance"],
     "fees": ["fees", "fee", "costs", "手数料", "未払手数料"],
+    "tick_size": ["tick_size", "tick", "tick size", "tickSize", "呼値", "呼び値"],
+    "quote_rate": ["quote_rate", "quote rate", "quoteRate", "fx rate", "換算レート"],
 }
 # Quantity headers that carry the side in their sign (a negative size is a short).
 SIGNED_QUANTITY = ["positionAmt", "position amt", "pos", "szi", "net quantity"]
@@ -70,11 +72,15 @@ ISOLATED_DEPOSIT = ["margin", "isolatedWallet", "isolated wallet", "position mar
 MARGIN_MODE = ["marginType", "margin type", "marginMode", "margin mode", "mgnMode"]
 
 FIELDS = list(ALIASES)
-NUMERIC_FIELDS = ["entry_price", "quantity", "leverage", "price", "deposit", "fees"]
+NUMERIC_FIELDS = ["entry_price", "quantity", "leverage", "price", "deposit", "fees", "tick_size",
+                  "quote_rate"]
 TEXT_FIELDS = ["account", "symbol"]
 # Rule of each number, as the core checks it (positive / nonnegative).
 RULES = {"entry_price": "positive", "quantity": "positive", "leverage": "positive",
-         "price": "positive", "deposit": "nonnegative", "fees": "nonnegative"}
+         "price": "positive", "deposit": "nonnegative", "fees": "nonnegative",
+         "tick_size": "nonnegative", "quote_rate": "positive"}
+# Optional numbers whose blank cell means their default (0 tick: no rounding).
+BLANK_DEFAULTS = {"fees": 0.0, "tick_size": 0.0, "quote_rate": 1.0}
 TINY = np.finfo(float).tiny   # below it a float is subnormal: products and quotients lose it
 
 
@@ -469,8 +475,9 @@ def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
             values[name] = np.full(n, float(out.default_leverage))
         elif name == "fees":
             values[name] = np.zeros(n)
-    if "fees" in col:  # an empty fee is no fee
-        values["fees"] = np.where(col["fees"].str.strip().to_numpy() == "", 0.0, values["fees"])
+    for name, blank in BLANK_DEFAULTS.items():  # an empty fee is no fee, an empty tick no rounding
+        if name in col:
+            values[name] = np.where(col[name].str.strip().to_numpy() == "", blank, values[name])
 
     # side: map each distinct word once; a signed quantity (positionAmt) carries it itself
     side_conflict = np.zeros(n, dtype=bool)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._inputs import InputError, Inputs
-from .compute import AccountSums, Levels, Positions, row_terms
+from .compute import AccountSums, Levels, Positions, hedged_totals, row_terms
 from .reader import ExactLines, RowTooLong, iter_chunks
 
 __all__ = ["Rows", "read_rows"]
@@ -56,7 +56,17 @@ class Rows:
     counts: np.ndarray = None
     totals: dict = None
     account_deposit: np.ndarray = None
+    tick_size: float | None = None      # the option, for rows without a tick_size column
+    quote_rate: float = 1.0             # the option, for rows without a quote_rate column
 
+    def positions_of(self, kept: dict) -> Positions:
+        """The Positions of kept rows, with their tick and quote rate (column, else option)."""
+        num = kept["numbers"]
+        return Positions(side=kept["side"], entry_price=num["entry_price"], quantity=num["quantity"],
+                         leverage=num["leverage"], price=num["price"], fees=num["fees"], group=kept["group"],
+                         n_groups=max(len(self.counts) if self.counts is not None else 1, 1),
+                         tick_size=num.get("tick_size", self.tick_size),
+                         quote_rate=num.get("quote_rate", self.quote_rate))
 
     def line_numbers(self, record, line):
         """Line numbers of these records (ascending): exact when the CSV has quoted line breaks."""
@@ -69,10 +79,7 @@ class Rows:
     def chunk(self, i, levels: Levels):
         """Stored chunk ``i``: its rows (dict), Positions and the levels of its rows."""
         rows = self.positions.load(i)
-        num = rows["numbers"]
-        pos = Positions(side=rows["side"], entry_price=num["entry_price"], quantity=num["quantity"],
-                        leverage=num["leverage"], price=num["price"], fees=num["fees"], group=rows["group"],
-                        n_groups=len(self.counts))
+        pos = self.positions_of(rows)
         if "symbol" in rows["texts"]:
             sym = rows["texts"]["symbol"]
             pos.extra = {"symbol_codes": np.asarray(sym.codes), "symbols": list(sym.categories)}
@@ -84,17 +91,20 @@ class Rows:
                 f.close()
 
 
-def read_rows(source, levels: Levels, deposit, *, lang="en", **reader_options) -> Rows:
-    """Read and validate ``source`` chunk by chunk (reader.iter_chunks) into :class:`Rows`."""
+def read_rows(source, levels: Levels, deposit, *, lang="en", tick_size=None, quote_rate=1.0,
+              **reader_options) -> Rows:
+    """Read and validate ``source`` chunk by chunk (reader.iter_chunks) into :class:`Rows`;
+    ``tick_size`` and ``quote_rate`` serve the rows without such a column."""
+    rates = dict(tick_size=tick_size, quote_rate=quote_rate)
     try:
-        return _read(source, levels, deposit, lang, reader_options, tolerant=False)
+        return _read(source, levels, deposit, lang, reader_options, rates, tolerant=False)
     except RowTooLong:  # rare: the slower reader keeps such rows, to report them
-        return _read(source, levels, deposit, lang, reader_options, tolerant=True)
+        return _read(source, levels, deposit, lang, reader_options, rates, tolerant=True)
 
 
-def _read(source, levels, deposit, lang, reader_options, tolerant):
+def _read(source, levels, deposit, lang, reader_options, rates, tolerant):
     rows = None
-    accounts, sums = {}, AccountSums()
+    accounts, sums, legs = {}, AccountSums(), {}
     try:
         for chunk in iter_chunks(source, tolerant=tolerant, lang=lang, **reader_options):
             if isinstance(chunk, ExactLines):  # line numbers of a CSV with quoted line breaks
@@ -104,14 +114,14 @@ def _read(source, levels, deposit, lang, reader_options, tolerant):
                 continue
             if rows is None:
                 rows = Rows(header=chunk.header, cross="deposit" not in chunk.header.fields,
-                            extra_headers=list(chunk.extra))
+                            extra_headers=list(chunk.extra), **rates)
                 if rows.cross and deposit is None:
                     raise InputError("a deposit is needed: add a deposit (証拠金) column to the input "
                                      "(isolated positions) or give --deposit (one cross-margin account"
                                      " per account value)")
                 if rows.cross:
                     deposit = Inputs().number("deposit", deposit, rule="nonnegative")
-            _keep(rows, chunk, accounts, sums, levels)
+            _keep(rows, chunk, accounts, sums, levels, legs)
     except BaseException:
         if rows is not None:
             rows.close()
@@ -123,10 +133,12 @@ def _read(source, levels, deposit, lang, reader_options, tolerant):
     rows.totals = {k: np.concatenate([v, np.zeros(n_groups - len(v))]) for k, v in sums.totals.items()}
     rows.counts = rows.totals.pop("count", np.zeros(n_groups)).astype(np.int64)
     rows.account_deposit = np.full(n_groups, float(deposit)) if rows.cross else rows.totals.get("deposit")
+    if levels.hedge == "max" and rows.cross:
+        rows.totals = hedged_totals(rows.totals, legs, levels)
     return rows
 
 
-def _keep(rows, chunk, accounts, sums, levels):
+def _keep(rows, chunk, accounts, sums, levels, legs):
     rows.rows_in += chunk.n_rows
     if chunk.reasons:
         order = sorted(chunk.reasons)
@@ -149,8 +161,16 @@ def _keep(rows, chunk, accounts, sums, levels):
     rows.n_positions += n
     if n:
         n_groups = max(len(accounts), 1)
-        pos = Positions(side=kept["side"], entry_price=num["entry_price"], quantity=num["quantity"],
-                        leverage=num["leverage"], price=num["price"], fees=num["fees"], group=group,
-                        n_groups=n_groups)
+        pos = rows.positions_of(kept)
+        pos.n_groups = n_groups
         terms = row_terms(pos, levels.for_rows(pos.leverage), None if rows.cross else num["deposit"])
         sums.add(dict(count=1.0, **terms), group, n_groups)
+        if levels.hedge == "max" and rows.cross:   # each leg's margin, for the larger side
+            symbol = np.asarray(kept["texts"]["symbol"], dtype=object) if "symbol" in kept["texts"] else None
+            legs_of = pd.DataFrame({"g": group, "sym": "" if symbol is None else symbol, "side": pos.side,
+                                    "m": terms["margin"], "rl": terms["rm_lc"]})
+            sums = legs_of.groupby(["g", "sym", "side"], sort=False)[["m", "rl"]].sum()
+            for (g, sym, side), (m, rl) in sums.iterrows():
+                acc = legs.setdefault((int(g), sym, float(side)), [0.0, 0.0])
+                acc[0] += m
+                acc[1] += rl

@@ -48,6 +48,8 @@ INPUT_LAYOUT = [
     ("price", "price", "price"),
     ("deposit", "deposit", "money"),
     ("fees", "fees", "money"),
+    ("tick_size", "tick_size", "price"),
+    ("quote_rate", "quote_rate", "qty"),
 ]
 COMPUTED_LAYOUT = [
     ("notional", "notional", "money"),
@@ -64,6 +66,7 @@ COMPUTED_LAYOUT = [
     ("loss_cut_distance_pct", "loss_cut_distance_pct", "pct"),
     ("bankruptcy_price", "bankruptcy_price", "trigger"),
     ("liquidation_price", "liquidation_price", "trigger"),
+    ("safe_price", "safe_price", "trigger"),
     ("additional_deposit", "additional_deposit", "money"),
     ("close_quantity", "close_quantity", "qty"),
 ]
@@ -77,6 +80,8 @@ ACCOUNT_LAYOUT = [
     ("status", "status", "status"),
     ("move_to_margin_call", "move_to_margin_call", "move"),
     ("move_to_loss_cut", "move_to_loss_cut", "move"),
+    ("move_to_safe", "move_to_safe", "move"),
+    ("n_caution", "report_n_caution", "int"),
     ("n_margin_call", "report_n_margin_call", "int"),
     ("n_loss_cut", "report_n_loss_cut", "int"),
 ]
@@ -91,7 +96,8 @@ CLOSEST_LAYOUT = [
     ("ratio", "ratio", "pct"),
     ("status", "status", "status"),
 ]
-STATUS_FILLS = {"margin_call": "FFD966", "loss_cut": "FF7C80"}   # amber, red
+# light yellow (below the safe level), amber, red
+STATUS_FILLS = {"caution": "FFF2CC", "margin_call": "FFD966", "loss_cut": "FF7C80"}
 HEADER_FILL = "DDEBF7"
 
 
@@ -230,7 +236,7 @@ def positions_layout(report):
     """(key, label key or header, format) of each Positions column, in layout order."""
     out = []
     for key, label_key, fmt in INPUT_LAYOUT:
-        if key in ("account", "symbol") and key not in report.rows.header.fields:
+        if key in ("account", "symbol", "tick_size", "quote_rate") and key not in report.rows.header.fields:
             continue
         if key == "deposit" and report.rows.cross:
             continue
@@ -246,7 +252,7 @@ def _positions_sheets(wb, report, lang, formats):
     keys = [key for key, _, _ in layout]
     headers = [label(lk, lang) if lk else str(key[1]) for key, lk, _ in layout]
     words = {"side": [label("long", lang), label("short", lang)],
-             "status": [label(k, lang) for k in ("ok", "margin_call", "loss_cut")]}
+             "status": [label(k, lang) for k in ("ok", "caution", "margin_call", "loss_cut", "unknown")]}
     widths = [max(map(text_width, words[key])) if key in words else report.display.width(key, fmt, formats)
               for key, _, fmt in layout]
     widths[0] = max(widths[0], len(str(report.rows.rows_in + 1)))   # line numbers
@@ -304,6 +310,11 @@ def _summary_sheet(styles, report, lang):
         ("report_margin_mode", label("report_cross" if rows.cross else "report_isolated", lang), None),
         ("margin_call_level", _level_text(levels.margin_call, lang), None),
         ("loss_cut_level", loss_cut, None),
+        ("safe_level", _level_text(levels.safe, lang), None),
+        # hedged legs share one account only in cross margin
+        *((("report_hedge", label(f"report_hedge_{levels.hedge}", lang), None),) if rows.cross else ()),
+        *((("report_tick_size", rows.tick_size, "price"),) if rows.tick_size is not None else ()),
+        *((("report_quote_rate", rows.quote_rate, "qty"),) if rows.quote_rate != 1.0 else ()),
         ("report_rows_in", rows.rows_in, "int"),
         ("report_positions", rows.n_positions, "int"),
         ("report_rows_rejected", rows.n_errors, "int"),
@@ -345,41 +356,68 @@ def _level_text(value, lang):
 
 
 def _stress_sheet(styles, report, lang):
-    """The ratio of each account over a ladder of market moves, and its chart below the
-    table: both on one printed page."""
-    from openpyxl.chart import LineChart, Reference
+    """The ratio of each account over the adaptive ladder of market moves (each account's
+    margin-call, loss-cut and zero-equity moves are rows of their own, marked in a column
+    and on the chart), and its chart below the table: both on one printed page."""
+    from openpyxl.chart import Reference, ScatterChart, Series
+    from openpyxl.chart.shapes import GraphicalProperties
 
     ws, cell = styles.ws, styles.cell
     fig = report.figures
     names = [a["name"] or label("report_all_positions", lang) for a in fig.accounts[:16000]]
     levels = []  # a level line when every account has the same level
-    for key, colour in (("margin_call_level", "FFC000"), ("loss_cut_level", "C00000")):
+    lines = (("safe_level", "70AD47"), ("margin_call_level", "FFC000"), ("loss_cut_level", "C00000"))
+    for key, colour in lines:
         values = {round(a[key], 12) for a in fig.accounts if np.isfinite(a[key])}
         if len(values) == 1:
             levels.append((label(key, lang), values.pop(), colour))
-    headers = [label("report_market_move", lang)] + [str(n) for n in names] + [h for h, _, _ in levels]
+    words = {"margin_call": label("margin_call", lang), "loss_cut": label("loss_cut", lang),
+             "bankruptcy": label("report_bankruptcy", lang)}
+    headers = [label("report_market_move", lang)] + [str(n) for n in names] + [h for h, _, _ in levels] + \
+        [label("report_level_reached", lang), label("report_level_reached", lang) + " (%)"]
     styles.append([cell(h, header=True) for h in headers])
     for i, move in enumerate(fig.moves):
+        marks = fig.marks[i] if i < len(fig.marks) else []
         row = [cell(float(move), "move")]
         row += [cell(float(fig.stress[i, j]), "pct") for j in range(len(names))]
         row += [cell(float(v), "pct") for _, v, _ in levels]
+        text = ", ".join(words[k] if len(names) == 1 else f"{words[k]} ({names[j]})" for j, k in marks)
+        row += [cell(text or None), cell(float(fig.stress[i, marks[0][0]]) if marks else None, "pct")]
         styles.append(row)
     styles.write(headers, one_page=len(names) < 20)
     if not names or not len(fig.moves):
         return
-    chart = LineChart()
+    chart = ScatterChart()
+    chart.style = 13
     chart.title = label("report_sheet_stress", lang)
     chart.y_axis.title = label("ratio", lang)
     chart.x_axis.title = label("report_market_move", lang)
     chart.y_axis.number_format = "0%"
+    chart.x_axis.number_format = "+0%;-0%;0%"
+    chart.x_axis.delete = chart.y_axis.delete = False
+    step = 10.0 ** math.floor(math.log10(max(float(np.ptp(fig.moves)), 1e-9) / 2))   # round axis ends
+    chart.x_axis.scaling.min = math.floor(float(fig.moves.min()) / step) * step
+    chart.x_axis.scaling.max = math.ceil(float(fig.moves.max()) / step) * step
+    chart.x_axis.crosses = chart.y_axis.crosses = "min"    # axes at the left and the bottom
     chart.height, chart.width = 9, 16
     last = len(fig.moves) + 1
+    x = Reference(ws, min_col=1, min_row=2, max_row=last)
     shown = min(len(names), 10)
-    for j in list(range(2, 2 + shown)) + list(range(2 + len(names), 2 + len(names) + len(levels))):
-        chart.add_data(Reference(ws, min_col=j, min_row=1, max_row=last), titles_from_data=True)
-    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=last))
+    level_cols = list(range(2 + len(names), 2 + len(names) + len(levels)))
+    for j in list(range(2, 2 + shown)) + level_cols:
+        series = Series(Reference(ws, min_col=j, min_row=1, max_row=last), x, title_from_data=True)
+        series.marker.symbol = "none"
+        series.smooth = False
+        chart.series.append(series)
     for k, (_, _, colour) in enumerate(levels):
         series = chart.series[shown + k]
         series.graphicalProperties.line.dashStyle = "dash"
         series.graphicalProperties.line.solidFill = colour
+    # the level-reached rows as markers on the ratio lines
+    marked = Series(Reference(ws, min_col=len(headers), min_row=1, max_row=last), x, title_from_data=True)
+    marked.marker.symbol = "diamond"
+    marked.marker.size = 9
+    marked.marker.graphicalProperties = GraphicalProperties(solidFill="000000")
+    marked.graphicalProperties.line.noFill = True
+    chart.series.append(marked)
     ws.add_chart(chart, f"A{last + 2}")

@@ -1,0 +1,395 @@
+"""The report of a loans file (SPEC §10): crypto-backed loans in, a Loans sheet out.
+
+A loans file is told by its columns: a loan amount (loan, 借入額) and a collateral
+quantity (collateral_quantity, 担保数量). Each row is one loan; every figure comes from
+:mod:`xlcalc.loans` (LTV now, the margin-call and liquidation prices, the collateral to add
+and the repayment that bring the LTV back to the target, the debt left after a
+liquidation at a gap). Levels: the row's own column, else the option, else the loan preset
+(:func:`xlcalc.loans.get_loan_preset`; the target defaults to its initial LTV), else none.
+Rows stream through chunk by chunk, every input row is on Loans or on Errors with its line
+and reason, and the file is written atomically, as for positions.
+
+>>> import pandas as pd, tempfile, os
+>>> df = pd.DataFrame({"loan": [10_000], "collateral_quantity": [1], "price": [12_500],
+...                    "margin_call_ltv": [0.8], "target_ltv": [0.65]})
+>>> with tempfile.TemporaryDirectory() as d:
+...     result = build_loans_report(df, os.path.join(d, "loans.xlsx"), lang="en")
+>>> result.rows_in, result.positions, result.errors, result.accounts[0]["n_margin_call"]
+(1, 1, 0, 1)
+"""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import core, loans
+from .._files import atomic_output
+from .._inputs import InputError, Inputs
+from ..labels import error_text, label
+from .display import fit_columns, number_formats, print_setup, text_width
+from .read import OVERFLOW, PROBLEMS, RowTooLong, open_source
+from .reader import _as_text, _iter_frame, _key, _reader_problem, clean_numbers
+from .stream import _ILLEGAL
+
+__all__ = ["LOAN_ALIASES", "is_loans_file", "build_loans_report", "loan_columns"]
+
+LOAN_ALIASES = {
+    "id": ["id", "loan id", "loan_id", "account", "ローン番号", "ローンID", "口座", "契約番号"],
+    "symbol": ["symbol", "coin", "asset", "collateral asset", "銘柄", "担保通貨", "担保銘柄"],
+    "loan": ["loan", "loan amount", "borrowed", "principal", "借入額", "借入金額", "借入", "借入元本"],
+    "collateral_quantity": ["collateral_quantity", "collateral quantity", "collateral qty",
+                            "collateral amount", "担保数量", "担保の数量"],
+    "price": ["price", "collateral_price", "collateral price", "mark price", "current price",
+              "担保価格", "担保の価格", "現在値", "時価"],
+    "interest": ["interest", "accrued interest", "利息", "未払利息"],
+    "margin_call_ltv": ["margin_call_ltv", "margin call ltv", "追証LTV", "マージンコールLTV", "追加担保LTV"],
+    "liquidation_ltv": ["liquidation_ltv", "liquidation ltv", "清算LTV", "強制決済LTV"],
+    "target_ltv": ["target_ltv", "target ltv", "目標LTV"],
+    "liquidation_fee": ["liquidation_fee", "liquidation fee", "清算手数料"],
+    "gap_price": ["gap_price", "gap price", "fill price", "窓開け約定価格", "窓開け価格"],
+}
+_KEYS = {_key(a): name for name, aliases in LOAN_ALIASES.items() for a in aliases}
+NUMBERS = ["loan", "collateral_quantity", "price", "interest", "margin_call_ltv", "liquidation_ltv",
+           "target_ltv", "liquidation_fee", "gap_price"]
+LEVELS = ["margin_call_ltv", "liquidation_ltv", "target_ltv"]
+# (rule of the core, value of a blank cell; None: the cell is required)
+RULES = {"loan": ("nonnegative", None), "collateral_quantity": ("positive", None),
+         "price": ("positive", None),
+         "interest": ("nonnegative", 0.0), "liquidation_fee": ("nonnegative", 0.0),
+         "margin_call_ltv": ("positive", math.nan), "liquidation_ltv": ("positive", math.nan),
+         "target_ltv": ("positive", math.nan), "gap_price": ("positive", math.nan)}
+STATUS_LIQUIDATION = "liquidation"
+STATUS_FILLS = {core.STATUS_MARGIN_CALL: "FFD966", STATUS_LIQUIDATION: "FF7C80"}
+CHUNK_ROWS = 50_000
+
+# (key, label key, format) of the Loans sheet
+LAYOUT = [
+    ("line", "report_line", "int"), ("id", "account", "text"), ("symbol", "symbol", "text"),
+    ("loan", "loan_amount", "money"), ("interest", "loan_interest", "money"),
+    ("collateral_quantity", "loan_collateral_quantity", "qty"), ("price", "loan_collateral_price", "price"),
+    ("debt", "loan_debt", "money"), ("collateral_value", "loan_collateral_value", "money"),
+    ("ltv", "loan_ltv_now", "pct"), ("status", "loan_status", "status"),
+    ("margin_call_ltv", "loan_margin_call_ltv", "pct"),
+    ("margin_call_price", "loan_margin_call_price", "price"),
+    ("margin_call_distance_pct", "loan_margin_call_distance_pct", "move"),
+    ("liquidation_ltv", "loan_liquidation_ltv", "pct"),
+    ("liquidation_price", "loan_liquidation_price", "price"),
+    ("liquidation_distance_pct", "loan_liquidation_distance_pct", "move"),
+    ("target_ltv", "loan_target_ltv", "pct"), ("collateral_to_add", "loan_collateral_to_add", "qty"),
+    ("repay_to_target", "loan_repay_to_target", "money"), ("gap_price", "loan_gap_price", "price"),
+    ("liquidation_fee", "loan_liquidation_fee", "pct"), ("shortfall", "loan_shortfall", "money"),
+]
+
+
+def _fields(columns) -> dict:
+    """Loan field -> the input's header naming it (the first, if several do)."""
+    out = {}
+    for c in columns:
+        name = _KEYS.get(_key(c))
+        if name is not None and name not in out:
+            out[name] = c
+    return out
+
+
+def _chunks(source, sheet=None, tolerant=True):
+    if isinstance(source, pd.DataFrame):
+        return _iter_frame(source)
+    path = Path(source)
+    if not path.is_file():
+        raise InputError(f"input file not found: {str(path)!r}")
+    return open_source(path, tolerant=tolerant, sheet=sheet).chunks
+
+
+def is_loans_file(source, *, decimal=None, sheet=None) -> bool:
+    """True when the header names a loan amount and a collateral quantity (EN or JA)."""
+    try:
+        if isinstance(source, pd.DataFrame):
+            columns = source.columns
+        else:
+            try:   # the fast reader's first chunk; the record reader only for odd files
+                first = next(iter(_chunks(source, sheet, tolerant=False)), None)
+            except RowTooLong:
+                first = next(iter(_chunks(source, sheet)), None)
+            if first is None or first[0] is None:
+                return False
+            columns = first[0].columns
+    except (InputError, OSError, StopIteration):
+        return False   # the positions reader gives the one clear message
+    found = _fields(columns)
+    return "loan" in found and "collateral_quantity" in found
+
+
+def _on(mask, func, *args, **kwargs):
+    """``func`` on the rows of ``mask`` (arrays cut to them), NaN elsewhere."""
+    n = len(mask)
+    out = np.full(n, np.nan)
+    if mask.any():
+        cut = [a[mask] if np.ndim(a) else a for a in args]
+        out[mask] = func(*cut, **{k: (v[mask] if np.ndim(v) else v) for k, v in kwargs.items()})
+    return out
+
+
+def loan_columns(v: dict, tick_size=None) -> dict:
+    """Every computed column of valid loan rows (``v``: field -> float array) from
+    :mod:`xlcalc.loans`; a NaN level gives NaN figures for it (no such level).
+
+    >>> v = {k: np.array([x]) for k, x in dict(loan=10_000.0, collateral_quantity=1.0, price=12_500.0,
+    ...      interest=0.0, margin_call_ltv=0.8, liquidation_ltv=np.nan, target_ltv=0.65,
+    ...      liquidation_fee=0.02, gap_price=9_000.0).items()}
+    >>> c = loan_columns(v)
+    >>> float(c["ltv"][0]), float(c["margin_call_price"][0]), round(float(c["collateral_to_add"][0]), 6)
+    (0.8, 12500.0, 0.230769)
+    >>> float(c["shortfall"][0]), str(c["status"][0])
+    (1180.0, 'margin_call')
+    """
+    loan, q, p, i = v["loan"], v["collateral_quantity"], v["price"], v["interest"]
+    c = {"debt": loan + i, "collateral_value": q * p, "ltv": loans.loan_ltv(loan, q, p, interest=i)}
+    for key in ("margin_call", "liquidation"):
+        level = v[f"{key}_ltv"]
+        price = _on(np.isfinite(level), loans.ltv_price, loan, q, level, interest=i)
+        if tick_size:  # the collateral is long: its warning price is rounded up
+            price = np.where(np.isfinite(price), core.round_to_tick(price, 1, tick_size), price)
+        c[f"{key}_price"] = price
+        c[f"{key}_distance_pct"] = price / p - 1.0
+    has_target = np.isfinite(v["target_ltv"])
+    c["collateral_to_add"] = _on(has_target, loans.collateral_to_add, loan, q, p, v["target_ltv"], interest=i)
+    c["repay_to_target"] = _on(has_target, loans.repay_to_target, loan, q, p, v["target_ltv"], interest=i)
+    c["shortfall"] = _on(np.isfinite(v["gap_price"]), loans.loan_shortfall, loan, q, v["gap_price"],
+                         interest=i, liquidation_fee=v["liquidation_fee"])
+    with np.errstate(invalid="ignore"):
+        status = np.where(c["ltv"] >= v["liquidation_ltv"], STATUS_LIQUIDATION,
+                          np.where(c["ltv"] >= v["margin_call_ltv"], core.STATUS_MARGIN_CALL, core.STATUS_OK))
+    c["status"] = np.where(np.isnan(c["ltv"]), core.STATUS_UNKNOWN, status)
+    return c
+
+
+class _Sheet:
+    """A write-only sheet with cached styles."""
+
+    def __init__(self, wb, title, formats):
+        from openpyxl.styles import Alignment, Font, PatternFill
+
+        self.ws = wb.create_sheet(title)
+        self.formats = formats
+        self.bold = Font(bold=True)
+        self.header_fill = PatternFill("solid", fgColor="DDEBF7")
+        self.wrap = Alignment(wrap_text=True, vertical="center")
+        self.fills = {k: PatternFill("solid", fgColor=v) for k, v in STATUS_FILLS.items()}
+
+    def cell(self, value, fmt=None, *, header=False, bold=False, status=None):
+        from openpyxl.cell import WriteOnlyCell
+
+        if isinstance(value, np.generic):
+            value = value.item()
+        if isinstance(value, float):
+            value = value + 0.0 if math.isfinite(value) else None
+        if isinstance(value, str):
+            value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+        c = WriteOnlyCell(self.ws, value=value)
+        if isinstance(value, str):
+            c.data_type = "s"   # text stays text: never a formula
+        if fmt and fmt in self.formats:
+            c.number_format = self.formats[fmt]
+        if header:
+            c.font, c.fill, c.alignment = self.bold, self.header_fill, self.wrap
+        elif bold:
+            c.font = self.bold
+        if status in self.fills:
+            c.fill = self.fills[status]
+        return c
+
+
+def _defaults(loan_preset, loan_presets, margin_call_ltv, liquidation_ltv, target_ltv):
+    preset = loans.get_loan_preset(loan_preset, loan_presets) if loan_preset else {}
+    given = dict(margin_call_ltv=margin_call_ltv, liquidation_ltv=liquidation_ltv, target_ltv=target_ltv)
+    found = dict(margin_call_ltv=preset.get("margin_call_ltv", math.nan),
+                 liquidation_ltv=preset.get("liquidation_ltv", math.nan),
+                 target_ltv=preset.get("initial_ltv", math.nan))
+    out = {}
+    for key in LEVELS:
+        value = given[key]
+        out[key] = float(Inputs().number(key, value)) if value is not None else float(found[key])
+    out["liquidation_fee"] = float(preset.get("liquidation_fee", math.nan))
+    return preset, out
+
+
+def build_loans_report(source, output, *, lang="ja", force=False, decimal=None, sheet=None, currency=None,
+                       loan_preset=None, loan_presets=None, margin_call_ltv=None, liquidation_ltv=None,
+                       target_ltv=None, tick_size=None):
+    """Write the loan report of ``source`` (a loans file) to ``output``: Summary, Loans and
+    Errors sheets. Keywords as :func:`xlcalc.report.build_report`."""
+    from openpyxl import Workbook
+
+    from .pipeline import ReportResult
+
+    output = Path(output)
+    preset, defaults = _defaults(loan_preset, loan_presets, margin_call_ltv, liquidation_ltv, target_ltv)
+    tick = None if tick_size is None else float(Inputs().number("tick_size", tick_size))
+    code = None if currency is None else str(currency).strip().upper()
+    formats = number_formats(code, price_decimals=2, quantity_decimals=8)
+    formats["move"] = "+0.00%;-0.00%;0.00%"
+    wb = Workbook(write_only=True)
+    summary = _Sheet(wb, label("report_sheet_summary", lang), formats)
+    sheet_loans = _Sheet(wb, label("report_sheet_loans", lang), formats)
+    errors = _Sheet(wb, label("report_sheet_errors", lang), formats)
+    counts = {"rows_in": 0, "loans": 0, "errors": 0, "debt": 0.0,
+              core.STATUS_MARGIN_CALL: 0, STATUS_LIQUIDATION: 0}
+    fields = None
+    for chunk, lines in _chunks(source, sheet):
+        if chunk is None:
+            continue
+        if fields is None:
+            fields = _fields(chunk.columns)
+            missing = [f for f in ("loan", "collateral_quantity", "price") if f not in fields]
+            if missing:
+                raise InputError(f"loans file has no {', '.join(missing)} column; headers found: "
+                                 f"{', '.join(map(str, chunk.columns))}")
+            raw_columns = [str(c) for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
+            _start(sheet_loans, errors, raw_columns, lang)
+        _chunk(chunk, lines, fields, defaults, tick, sheet_loans, errors, counts, lang)
+    if fields is None:
+        raise InputError("input has no header row")
+    _summary(summary, source, preset, defaults, counts, lang)
+    with atomic_output(output, force) as tmp:
+        wb.save(tmp)
+    account = dict(loans=counts["loans"], debt=counts["debt"], n_margin_call=counts[core.STATUS_MARGIN_CALL],
+                   n_liquidation=counts[STATUS_LIQUIDATION])
+    return ReportResult(output=output, rows_in=counts["rows_in"], positions=counts["loans"],
+                        errors=counts["errors"], accounts=[account])
+
+
+def _start(loans_sheet, errors, raw_columns, lang):
+    from openpyxl.formatting.rule import FormulaRule  # noqa: F401  (fills are per cell)
+
+    headers = [label(k, lang) for _, k, _ in LAYOUT]
+    widths = [max(min(text_width(h), 12), 14 if fmt == "money" else 8)
+              for h, (_, _, fmt) in zip(headers, LAYOUT)]
+    fit_columns(loans_sheet.ws, widths, headers)
+    print_setup(loans_sheet.ws, len(LAYOUT))
+    loans_sheet.ws.freeze_panes = "B2"
+    loans_sheet.ws.append([loans_sheet.cell(h, header=True) for h in headers])
+    eh = [label("report_line", lang), label("report_reason", lang)] + raw_columns
+    fit_columns(errors.ws, [6, 60] + [text_width(h) + 4 for h in raw_columns], eh)
+    print_setup(errors.ws, len(eh))
+    errors.ws.freeze_panes = "C2"
+    errors.ws.append([errors.cell(h, header=True) for h in eh])
+
+
+def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, lang):
+    n = len(chunk)
+    text = {c: _as_text(chunk.iloc[:, j]) for j, c in enumerate(chunk.columns)}
+    lines = np.asarray(lines if lines is not None else np.arange(n) + 2 + counts["rows_in"])
+    overflow = text.pop(OVERFLOW, None)     # the record reader's notes: extra fields, stray quotes
+    problems = text.pop(PROBLEMS, None)
+    blank = np.ones(n, dtype=bool)
+    for col in text.values():
+        blank &= (col == "").to_numpy()
+    keep = np.flatnonzero(~blank)
+    counts["rows_in"] += len(keep)
+    v, bad = {}, np.zeros(n, dtype=bool)
+    for name in NUMBERS:
+        rule, fallback = RULES[name]
+        if name in LEVELS or (name == "liquidation_fee" and not math.isnan(defaults["liquidation_fee"])):
+            fallback = defaults[name]     # the option's or the loan preset's
+        if name not in fields:
+            v[name] = np.full(n, np.nan if fallback is None else fallback)
+            continue
+        raw = text[fields[name]]
+        empty = (raw.str.strip() == "").to_numpy()
+        x = clean_numbers(raw, ".")
+        with np.errstate(invalid="ignore"):
+            ok = x > 0 if rule == "positive" else x >= 0
+            if name == "liquidation_fee":
+                ok &= x < 1
+        bad |= ~ok & ~(empty & (fallback is not None))
+        v[name] = np.where(empty, np.nan if fallback is None else fallback, x)
+    notes = {}
+    if problems is not None:
+        for row in np.flatnonzero((problems != "").to_numpy()).tolist():
+            notes[row] = [_reader_problem(p, lines[row], lang) for p in json.loads(problems.iloc[row])]
+    if overflow is not None:
+        for row in np.flatnonzero((overflow != "").to_numpy()).tolist():
+            extra = json.loads(overflow.iloc[row])
+            notes.setdefault(row, []).append(label("report_row_too_long", lang).format(
+                fields=len(text) + len(extra), header=len(text)))
+    for row in notes:
+        bad[row] = True
+    good = np.flatnonzero(~blank & ~bad)
+    cols = loan_columns({k: a[good] for k, a in v.items()}, tick)
+    texts = {k: text[fields[k]].to_numpy()[good] for k in ("id", "symbol") if k in fields}
+    for r, row in enumerate(good.tolist()):
+        st = str(cols["status"][r])
+        out = []
+        for key, _, fmt in LAYOUT:
+            if key == "line":
+                out.append(loans_sheet.cell(int(lines[row]), "int"))
+            elif key in ("id", "symbol"):
+                out.append(loans_sheet.cell(str(texts[key][r]) if key in texts else None, "text"))
+            elif key == "status":
+                out.append(loans_sheet.cell(label("loan_status_liquidation" if st == STATUS_LIQUIDATION
+                                                  else st, lang), status=st))
+            else:
+                value = cols[key][r] if key in cols else v[key][row]
+                out.append(loans_sheet.cell(float(value), fmt))
+        loans_sheet.ws.append(out)
+        if st in counts:
+            counts[st] += 1
+    counts["loans"] += len(good)
+    counts["debt"] += float(np.nansum(cols["debt"])) if len(good) else 0.0
+    for row in np.flatnonzero(~blank & bad).tolist():
+        reasons = list(notes.get(row, []))
+        for name in NUMBERS:
+            if name not in fields:
+                continue
+            raw = text[fields[name]].iloc[row]
+            rule, blank_value = RULES[name]
+            if not str(raw).strip() and blank_value is not None:
+                continue
+            why = _cell_problem(name, raw, rule, lang) if row not in notes else None
+            if why:
+                reasons.append(why)
+        raw_values = [str(text[c].iloc[row]) for c in text]
+        errors.ws.append([errors.cell(int(lines[row]), "int"), errors.cell("; ".join(reasons) or "?")] +
+                         [errors.cell(t) for t in raw_values])
+        counts["errors"] += 1
+
+
+def _cell_problem(name, raw, rule, lang):
+    """The core's words for one bad cell (None: the cell is fine)."""
+    text = str(raw).strip()
+    x = clean_numbers(pd.Series([text]), ".")[0]
+    try:
+        if math.isnan(x):
+            Inputs().number(name, text)   # "must be a number, got 'abc'"
+        Inputs().number(name, x, rule=rule)
+        if name == "liquidation_fee" and x >= 1:
+            raise InputError(f"liquidation_fee must be a fraction >= 0 and < 1, got {x!r}")
+    except InputError as exc:
+        return error_text(exc, lang)
+    return None
+
+
+def _summary(sheet, source, preset, defaults, counts, lang):
+    name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
+    fit_columns(sheet.ws, [34, 40])
+    print_setup(sheet.ws, 2, one_page=True)
+    sheet.ws.append([sheet.cell(label("report_loans_title", lang), bold=True)])
+
+    def level(x):
+        return label("none", lang) if math.isnan(x) else f"{x * 100:g} %"
+    preset_text = f"{preset['name']} {preset['product']} ({preset['id']}; {preset['source_url']}, " \
+                  f"{preset['as_of']})" if preset else "-"
+    rows = [("report_input_file", name, None), ("report_loan_preset", preset_text, None),
+            ("loan_margin_call_ltv", level(defaults["margin_call_ltv"]), None),
+            ("loan_liquidation_ltv", level(defaults["liquidation_ltv"]), None),
+            ("loan_target_ltv", level(defaults["target_ltv"]), None),
+            ("report_rows_in", counts["rows_in"], "int"), ("report_loans", counts["loans"], "int"),
+            ("report_rows_rejected", counts["errors"], "int"), ("report_loan_total", counts["debt"], "money"),
+            ("report_n_loan_margin_call", counts[core.STATUS_MARGIN_CALL], "int"),
+            ("report_n_loan_liquidation", counts[STATUS_LIQUIDATION], "int")]
+    for key, value, fmt in rows:
+        sheet.ws.append([sheet.cell(label(key, lang), bold=True), sheet.cell(value, fmt)])

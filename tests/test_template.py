@@ -324,3 +324,21 @@ def test_dates_and_text_in_number_cells_are_refused(book):
     first = int(pos.tables["Positions"].ref.split(":")[0][1:]) + 1
     row_check = pos[f"{letters['col_check']}{first}"].value
     assert f'CELL("format",{letters["price"]}{first})' in row_check
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_input_notes_about_a_core_argument_come_from_the_one_table(lang):
+    # issue 9: the Calculator, Planner and Loan notes of a core argument are its help in
+    # xlcalc.arguments, the same words as the Excel function wizard and `xlcalc calc --help`
+    from xlcalc import arguments
+    from xlcalc.template import loan, planner
+
+    wb = build_workbook(lang=lang)
+    notes = {str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value}
+    keys = [f.note for _, fields in layout.CALCULATOR for f in fields if f.note]
+    keys += [spec[3] for spec in planner.INPUTS + loan.INPUTS + loan.WHAT_IF if spec[3]]
+    argument_notes = [k for k in keys if k.startswith("arg:")]
+    assert len(argument_notes) >= 8
+    for key in argument_notes:
+        function, _, name = key[4:].rpartition(".")
+        assert arguments.help_text(name, lang, function=function or None) in notes, key

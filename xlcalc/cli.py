@@ -29,6 +29,7 @@ from .human import (
     parse_rate,
     typed_decimals,
 )
+from .arguments import help_text
 from .labels import LANGUAGES, error_text, label
 from .presets import COLUMNS, account_currency, get_preset, preset_rows, resolve_levels
 
@@ -161,6 +162,48 @@ PERCENT = _Human("percent", parse_percent)
 LEVEL_NO_NONE = _Human("level", parse_level, allow_none=False)
 
 
+class _CoreOption(click.Option):
+    """An option that feeds a core argument. Its help is the argument's help from
+    :mod:`xlcalc.arguments` (the one table the Excel function wizard and the template read too),
+    then ``more``: what only the command line says (examples, the command's own default)."""
+
+    def __init__(self, *decls, argument, function=None, more=None, **options):
+        self.argument, self.function = argument, function
+        text = help_text(argument, "en", function=function)
+        options["help"] = f"{text} {more}" if more else text
+        super().__init__(*decls, **options)
+
+
+def core_option(*decls, argument, function=None, more=None, **options):
+    """``click.option`` for the core argument ``argument`` (of ``function``, for its own wording)."""
+    return click.option(*decls, cls=_CoreOption, argument=argument, function=function, more=more, **options)
+
+
+# Options several commands share, each written once.
+SIDE_OPTION = core_option("--side", argument="side", required=True)
+BASIS_OPTION = core_option("--basis", argument="basis", type=click.Choice(["entry", "mark"]))
+FEES_OPTION = core_option("--fees", argument="fees", type=AMOUNT, default="0", show_default=True)
+EXCHANGE_OPTION = core_option("--exchange", "exchange_id", argument="exchange_id", more="Sets levels and basis.")
+MARGIN_CALL_OPTION = core_option(
+    "--margin-call",
+    "margin_call_level",
+    argument="margin_call_level",
+    type=LEVEL,
+    more="Type 100%, 1.0 or none (a bare 100 is refused: write 100%).",
+)
+LOSS_CUT_OPTION = core_option(
+    "--loss-cut", "loss_cut_level", argument="loss_cut_level", type=LEVEL, more="Type 50%, 0.5 or none."
+)
+SAFE_LEVEL_OPTION = core_option(
+    "--safe-level", argument="safe_level", type=LEVEL, default=f"{core.DEFAULT_SAFE_LEVEL:.0%}", show_default=True
+)
+TICK_OPTION = core_option("--tick", argument="tick_size", type=POSITIVE, more="It also sets the decimals shown.")
+QUOTE_RATE_OPTION = core_option(
+    "--quote-rate", argument="quote_rate", type=POSITIVE, default="1", show_default=True
+)
+PRESETS_OPTION = core_option("--presets", "presets_path", argument="path", type=click.Path())
+
+
 def _remember_lang(ctx, _param, value):
     # ctx.meta is shared by every context of the run; eager, so it is known before any
     # other option is parsed and their errors speak it
@@ -169,13 +212,13 @@ def _remember_lang(ctx, _param, value):
 
 
 def lang_option(func):
-    return click.option(
+    return core_option(
         "--lang",
+        argument="lang",
         type=click.Choice(LANGUAGES),
         is_eager=True,
         callback=_remember_lang,
-        help="Language of the output and the messages; default: the locale "
-        "(LC_ALL, LC_MESSAGES, LANG starting with ja), else English.",
+        more="Default: the locale (LC_ALL, LC_MESSAGES, LANG starting with ja), else English.",
     )(func)
 
 
@@ -424,56 +467,29 @@ def _status(ratio, levels, safe_level):
 
 
 @main.command()
-@click.option("--side", required=True, help="long/short, buy/sell, 買い/売り or +1/-1.")
-@click.option("--entry", type=PRICE, required=True, help="Entry price (建値): 1.08523, 95,000, ¥10,000,000.")
-@click.option("--qty", type=POSITIVE, required=True, help="Quantity in base units (数量).")
-@click.option(
-    "--leverage", type=LEVERAGE, help="Leverage (レバレッジ): 25, 20x, 2倍; default: the preset's maximum"
-)
-@click.option("--deposit", type=NUMBER, required=True, help="Deposit / collateral (証拠金).")
-@click.option("--price", type=PRICE, help="Current or scenario price; default: the entry price.")
-@click.option(
-    "--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price."
-)
-@click.option(
-    "--fees", type=AMOUNT, default="0", show_default=True, help="Unpaid fees, leverage fee, funding."
-)
-@click.option("--exchange", "exchange_id", help="Preset id (see `xlcalc exchanges`) for levels and basis.")
-@click.option(
-    "--margin-call",
-    "margin_call_level",
-    type=LEVEL,
-    help="Margin-call level: 100%, 1.0 or none (a bare 100 is refused: write 100%).",
-)
-@click.option("--loss-cut", "loss_cut_level", type=LEVEL, help="Loss-cut level: 50%, 0.5 or none.")
-@click.option(
-    "--safe-level",
-    type=LEVEL,
-    default=f"{core.DEFAULT_SAFE_LEVEL:.0%}",
-    show_default=True,
-    help="Ratio called safe (caution below it); none to leave it out.",
-)
-@click.option("--days", type=AMOUNT, help="Show the loss-cut price after this many days of the daily fee.")
-@click.option("--daily-fee", type=RATE, help="Daily leverage fee or funding: 0.04% (default: the preset's).")
-@click.option("--gap-price", type=PRICE, help="Fill price on a gap, for the shortfall.")
-@click.option("--stop", "stop_price", type=PRICE, help="Stop-loss price.")
-@click.option("--risk", type=RATE, help="Share of the deposit to risk at the stop: 2% or 0.02.")
-@click.option(
-    "--tick",
-    type=POSITIVE,
-    help="Price tick: prices rounded to it the safe way (a long's up, a short's down) and shown at its decimals.",
-)
+@SIDE_OPTION
+@core_option("--entry", argument="entry_price", type=PRICE, required=True, more="e.g. 1.08523, 95,000, ¥10,000,000.")
+@core_option("--qty", argument="quantity", type=POSITIVE, required=True)
+@core_option("--leverage", argument="leverage", type=LEVERAGE, more="25, 20x, 2倍; default: the preset's maximum.")
+@core_option("--deposit", argument="deposit", type=NUMBER, required=True)
+@core_option("--price", argument="price", type=PRICE, more="Default: the entry price.")
+@BASIS_OPTION
+@FEES_OPTION
+@EXCHANGE_OPTION
+@MARGIN_CALL_OPTION
+@LOSS_CUT_OPTION
+@SAFE_LEVEL_OPTION
+@core_option("--days", argument="days", type=AMOUNT, more="Shows the loss-cut price after them (daily fee).")
+@core_option("--daily-fee", argument="daily_rate", type=RATE, more="e.g. 0.04%; default: the preset's.")
+@core_option("--gap-price", argument="fill_price", type=PRICE, more="For the shortfall.")
+@core_option("--stop", "stop_price", argument="stop_price", type=PRICE)
+@core_option("--risk", argument="risk", type=RATE, more="The capital is the deposit; 2% or 0.02.")
+@TICK_OPTION
 @click.option("--currency", help="Account currency for money: JPY (¥, no decimals), USD, USDT, EUR, BTC...")
-@click.option(
-    "--quote-rate",
-    type=POSITIVE,
-    default="1",
-    show_default=True,
-    help="Account currency per unit of the quote currency: EUR/USD in a JPY account, the USD/JPY rate.",
-)
-@click.option("--symbol", help="Contract in the preset's tier file (maintenance-margin-rate presets).")
+@QUOTE_RATE_OPTION
+@core_option("--symbol", argument="symbol", more="A contract in the preset's tier file.")
 @click.option("--ladder", is_flag=True, help="Also print the scenario ladder (ratio and status by price).")
-@click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
+@PRESETS_OPTION
 @lang_option
 @click.pass_context
 def calc(
@@ -719,7 +735,7 @@ def exchanges(presets_path, as_csv, lang):
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
 @lang_option
-@click.option("--exchange", "exchange_id", help="Preset id to preselect (see `xlcalc exchanges`).")
+@core_option("--exchange", "exchange_id", argument="exchange_id", more="Preselected in the workbook.")
 @click.option("--udf", is_flag=True, help="Write an .xlsm whose formulas call the XLC_* functions (xlwings).")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 def template(path, lang, exchange_id, udf, force):
@@ -733,73 +749,50 @@ def template(path, lang, exchange_id, udf, force):
 
 
 @main.command()
-@click.option("--side", required=True, help="long/short, buy/sell, 買い/売り or +1/-1.")
-@click.option("--entry", type=PRICE, required=True, help="Entry price.")
-@click.option("--qty", type=POSITIVE, help="Quantity in base units (linear contracts).")
-@click.option(
+@SIDE_OPTION
+@core_option("--entry", argument="entry_price", type=PRICE, required=True)
+@core_option("--qty", argument="quantity", type=POSITIVE, more="Linear contracts.")
+@core_option(
     "--wallet",
+    argument="wallet_balance",
     type=NUMBER,
-    help="Wallet balance (isolated: position margin); coin with --inverse. Default with --leverage: "
-    "the isolated margin, notional ÷ leverage.",
+    more="Coin with --inverse. Default with --leverage: the isolated margin, notional ÷ leverage.",
 )
-@click.option(
-    "--price", type=PRICE, help="Mark price for the maintenance margin and distance; default: entry."
+@core_option("--price", argument="price", type=PRICE, more="Values the maintenance margin; default: entry.")
+@core_option(
+    "--exchange", "exchange_id", argument="exchange_id", more="binance_usdm, bybit_usdt use their tier table."
 )
-@click.option("--exchange", "exchange_id", help="Preset id: binance_usdm, bybit_usdt use their tier table.")
-@click.option("--symbol", help="Contract in the exchange's tier file (default BTCUSDT).")
-@click.option(
-    "--mmr", type=RATE, help="Maintenance margin rate: 0.4% or 0.004; overrides the preset's tiers."
-)
-@click.option("--cum", type=AMOUNT, default="0", show_default=True, help="Maintenance amount with --mmr.")
-@click.option(
-    "--taker-fee", type=RATE, default="0", show_default=True, help="Fee rate to close: 0.075% or 0.00075."
-)
-@click.option(
-    "--other-maintenance",
-    type=AMOUNT,
-    default="0",
-    show_default=True,
-    help="Cross: other positions' maintenance margin.",
-)
-@click.option(
-    "--other-pnl", type=NUMBER, default="0", show_default=True, help="Cross: other positions' unrealized P&L."
-)
+@core_option("--symbol", argument="symbol", more="A contract in the exchange's tier file (default BTCUSDT).")
+@core_option("--mmr", argument="mmr", type=RATE, more="0.4% or 0.004; overrides the preset's tiers.")
+@core_option("--cum", argument="maintenance_amount", type=AMOUNT, default="0", show_default=True, more="With --mmr.")
+@core_option("--taker-fee", argument="taker_fee", type=RATE, default="0", show_default=True)
+@core_option("--other-maintenance", argument="other_maintenance", type=AMOUNT, default="0", show_default=True)
+@core_option("--other-pnl", argument="other_pnl", type=NUMBER, default="0", show_default=True)
 @click.option(
     "--inverse",
     "is_inverse",
     is_flag=True,
     help="Coin-margined contract (needs --contracts, --contract-value, --mmr).",
 )
-@click.option("--contracts", type=POSITIVE, help="Number of inverse contracts.")
-@click.option("--contract-value", type=POSITIVE, help="Quote value of one inverse contract (e.g. 100 USD).")
-@click.option(
+@core_option("--contracts", argument="contracts", type=POSITIVE)
+@core_option("--contract-value", argument="contract_value", type=POSITIVE)
+@core_option(
     "--leverage",
+    argument="leverage",
     type=LEVERAGE,
-    help="Leverage: 20x. Isolated margin = notional ÷ leverage (the wallet "
-    "when --wallet is not given); initial margin and ROE.",
+    more="20x. The wallet when --wallet is not given; initial margin and ROE.",
 )
 @click.option("--exit-price", type=PRICE, help="Price for the P&L and ROE (default: --price).")
-@click.option("--target-roe", type=PERCENT, help="ROE wanted: the price that gives it (50%).")
-@click.option("--target-pnl", type=NUMBER, help="P&L wanted: the price that gives it.")
-@click.option(
-    "--balance", type=AMOUNT, help="Available balance: the largest quantity you can open at --leverage."
+@core_option("--target-roe", argument="roe", type=PERCENT, more="Prints the price that gives it.")
+@core_option("--target-pnl", argument="pnl", function="target_price", type=NUMBER, more="Prints the price.")
+@core_option(
+    "--balance", argument="balance", type=AMOUNT, more="Prints the largest quantity you can open at --leverage."
 )
-@click.option(
-    "--mm-basis",
-    type=click.Choice(["mark", "entry"]),
-    help="Maintenance margin valued at the mark price (Binance, Bybit UTA) or at entry (Bybit classic); "
-    "default: the preset's mm_basis, else mark.",
+@core_option(
+    "--mm-basis", argument="mm_basis", type=click.Choice(["mark", "entry"]), more="Default: the preset's, else mark."
 )
-@click.option(
-    "--tick", type=POSITIVE, help="Price tick: prices rounded to it, the safe way (long up, short down)."
-)
-@click.option(
-    "--quote-rate",
-    type=POSITIVE,
-    default="1",
-    show_default=True,
-    help="Account currency per unit of the quote currency (wallet and money in the account currency).",
-)
+@TICK_OPTION
+@QUOTE_RATE_OPTION
 @click.option("--currency", help="Margin currency for money (default USDT; the coin with --inverse).")
 @lang_option
 @click.pass_context
@@ -1090,36 +1083,25 @@ def _table(head, rows, lang):
 
 
 @main.command()
-@click.option(
-    "--deposit", type=AMOUNT, required=True, help="Deposit you would trade with: 1,000,000 or ¥1,000,000."
-)
-@click.option("--entry", type=PRICE, required=True, help="Price you would enter at.")
-@click.option(
-    "--leverage", type=LEVERAGE, help="The venue's leverage: 2, 2x, 2倍; default: the preset's maximum."
-)
-@click.option("--side", default="long", show_default=True, help="long/short, 買い/売り.")
-@click.option(
+@core_option("--deposit", argument="deposit", type=AMOUNT, required=True, more="1,000,000 or ¥1,000,000.")
+@core_option("--entry", argument="entry_price", type=PRICE, required=True)
+@core_option("--leverage", argument="leverage", type=LEVERAGE, more="2, 2x, 2倍; default: the preset's maximum.")
+@core_option("--side", argument="side", default="long", show_default=True)
+@core_option(
     "--effective",
-    help="Effective leverages (notional ÷ deposit) to compare: '0.5,1,1.5,2'; "
+    argument="effective_leverage",
+    more="A list to compare: '0.5,1,1.5,2'; "
     "default: round steps up to --leverage and the largest that keeps --safe-level.",
 )
-@click.option("--exchange", "exchange_id", help="Preset id for the levels, basis and maximum leverage.")
-@click.option("--margin-call", "margin_call_level", type=LEVEL, help="Margin-call level: 100%, 1.0 or none.")
-@click.option("--loss-cut", "loss_cut_level", type=LEVEL, help="Loss-cut level: 50%, 0.5 or none.")
-@click.option(
-    "--safe-level",
-    type=LEVEL,
-    default=f"{core.DEFAULT_SAFE_LEVEL:.0%}",
-    show_default=True,
-    help="Ratio to stay above (700% for veterans).",
-)
-@click.option(
-    "--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price."
-)
-@click.option("--fees", type=AMOUNT, default="0", show_default=True, help="Fees already owed.")
-@click.option("--tick", type=POSITIVE, help="Price tick (sets the decimals shown).")
+@EXCHANGE_OPTION
+@MARGIN_CALL_OPTION
+@LOSS_CUT_OPTION
+@SAFE_LEVEL_OPTION
+@BASIS_OPTION
+@FEES_OPTION
+@TICK_OPTION
 @click.option("--currency", help="Account currency for money: JPY, USD, USDT...")
-@click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
+@PRESETS_OPTION
 @lang_option
 @click.pass_context
 def plan(
@@ -1235,21 +1217,21 @@ def plan(
 
 
 @main.command()
-@click.option("--loan", type=AMOUNT, required=True, help="Amount borrowed (principal): 10,000.")
-@click.option("--collateral", type=POSITIVE, required=True, help="Collateral quantity (coins): 1.")
-@click.option("--price", type=PRICE, required=True, help="Collateral price now.")
-@click.option("--venue", "venue_id", help="Loan preset id for the LTV levels (see xlcalc.loan_presets()).")
-@click.option("--margin-call-ltv", type=LEVEL, help="LTV of the margin call: 80% or 0.8.")
-@click.option("--liquidation-ltv", type=LEVEL, help="LTV of the liquidation: 90% or 0.9.")
-@click.option("--target-ltv", type=LEVEL, help="LTV to get back to (default: the initial LTV of the venue).")
-@click.option("--interest", type=AMOUNT, help="Interest owed so far (added to the debt).")
-@click.option("--annual-rate", type=RATE, help="Interest per year: 8% (default: the venue's).")
-@click.option("--days", type=AMOUNT, help="Days of interest to add at --annual-rate.")
-@click.option("--gap-price", type=PRICE, help="Price a liquidation fills at, for the shortfall.")
-@click.option(
-    "--liquidation-fee", type=RATE, help="Fee on the liquidation proceeds: 2% (default: the venue's)."
+@core_option("--loan", argument="loan", type=AMOUNT, required=True, more="e.g. 10,000.")
+@core_option("--collateral", argument="collateral_quantity", type=POSITIVE, required=True)
+@core_option("--price", argument="price", function="loan_ltv", type=PRICE, required=True)
+@core_option("--venue", "venue_id", argument="preset_id")
+@core_option("--margin-call-ltv", argument="level", function="ltv_price", type=LEVEL, more="Margin call: 80%.")
+@core_option("--liquidation-ltv", argument="level", function="ltv_price", type=LEVEL, more="Liquidation: 90%.")
+@core_option(
+    "--target-ltv", argument="target", function="collateral_to_add", type=LEVEL, more="Default: the initial LTV."
 )
-@click.option("--tick", type=POSITIVE, help="Price tick (sets the decimals shown).")
+@core_option("--interest", argument="interest", type=AMOUNT)
+@core_option("--annual-rate", argument="annual_rate", type=RATE, more="e.g. 8%; default: the venue's.")
+@core_option("--days", argument="days", type=AMOUNT, more="Interest at --annual-rate is added for them.")
+@core_option("--gap-price", argument="fill_price", function="loan_shortfall", type=PRICE)
+@core_option("--liquidation-fee", argument="liquidation_fee", type=RATE, more="e.g. 2%; default: the venue's.")
+@TICK_OPTION
 @click.option("--currency", help="Loan currency for money: USDT, JPY...")
 @lang_option
 @click.pass_context
@@ -1352,10 +1334,11 @@ def loan(
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="The report .xlsx to write."
 )
-@click.option(
+@core_option(
     "--deposit",
+    argument="deposit",
     type=NUMBER,
-    help="Deposit of each cross-margin account (when the input has no deposit column).",
+    more="Each cross-margin account's, when the input has no deposit column.",
 )
 @click.option(
     "--prices",
@@ -1363,15 +1346,13 @@ def loan(
     type=click.Path(dir_okay=False),
     help="CSV of symbol,price: mark prices by symbol.",
 )
-@click.option("--exchange", "exchange_id", help="Preset id (see `xlcalc exchanges`) for levels and basis.")
-@click.option(
-    "--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price."
+@EXCHANGE_OPTION
+@BASIS_OPTION
+@core_option(
+    "--margin-call", "margin_call_level", argument="level", function="margin_call_price", type=LEVEL_NO_NONE
 )
-@click.option(
-    "--margin-call", "margin_call_level", type=LEVEL_NO_NONE, help="Margin-call level: 100% or 1.0."
-)
-@click.option("--loss-cut", "loss_cut_level", type=LEVEL_NO_NONE, help="Loss-cut level: 50% or 0.5.")
-@click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
+@core_option("--loss-cut", "loss_cut_level", argument="level", function="loss_cut_price", type=LEVEL_NO_NONE)
+@PRESETS_OPTION
 @lang_option
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")

@@ -76,8 +76,8 @@ INPUTS = [
     ("deposit", "money", "positive", "plan_note_deposit"),
     ("side", "text", "side", "note_side"),
     ("entry_price", "price", "positive", None),
-    ("leverage", "lev", "positive", "plan_note_leverage"),
-    ("fees", "money", "nonnegative", "note_fees"),
+    ("leverage", "lev", "positive", "arg:leverage"),
+    ("fees", "money", "nonnegative", "arg:fees"),
     ("safe_level", "pct", "positive", "plan_note_safe_level"),
 ]
 # Levels: "Your value" (input, blank) | "Calculator" (that sheet's used value) | "Used".
@@ -197,7 +197,7 @@ def build_planner(ctx):
         ctx.name(ws, PREFIX + key, b.coordinate)
         S._validation(ws, ctx, check, b.coordinate, PREFIX + key)
         if note:
-            _note(ws, row, label(note, lang))
+            _note(ws, row, S.note_text(note, lang))
     row += 2
     S._header(ws, row, [label("section_levels", lang), label("col_override", lang),
                         label("plan_col_calculator", lang), label("col_used", lang), label("col_note", lang)])

@@ -20,6 +20,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from ..arguments import help_text
 from ..labels import label
 from ..presets import COLUMNS as PRESET_COLUMNS
 from . import layout as L
@@ -37,6 +38,18 @@ TITLE_FONT = Font(name=FONT, bold=True, size=14)
 NOTE_FONT = Font(name=FONT, italic=True, color="595959")
 HELPER_FONT = Font(name=FONT, color="A6A6A6", size=8)
 UNLOCKED = Protection(locked=False)
+
+# A note "arg:NAME" (or "arg:FUNCTION.NAME") is the core argument's help from xlcalc.arguments,
+# the table the Excel function wizard and the command line's --help read too.
+ARGUMENT_NOTE = "arg:"
+
+
+def note_text(note, lang):
+    """An input's note in ``lang``: a core argument's help, or a label of the template's own."""
+    if not note.startswith(ARGUMENT_NOTE):
+        return label(note, lang)
+    function, _, name = note[len(ARGUMENT_NOTE):].rpartition(".")
+    return help_text(name, lang, function=function or None)
 
 
 class Ctx:
@@ -186,7 +199,7 @@ def build_calculator(ctx, sample, exchange=None):
         for f in fields:
             ws.cell(row=row, column=1, value=label(f.key, ctx.lang))
             if f.note:
-                note = ws.cell(row=row, column=5, value=label(f.note, ctx.lang))
+                note = ws.cell(row=row, column=5, value=note_text(f.note, ctx.lang))
                 note.font, note.alignment = NOTE_FONT, Alignment(indent=1)
             b = ws.cell(row=row, column=2)
             if section == "section_levels":
@@ -348,7 +361,7 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
         ctx.name(ws, f"account_{f.key}", b.coordinate)
         _validation(ws, ctx, f.check, b.coordinate, f.key)
         if f.note:
-            ws.cell(row=row, column=4, value=label(f.note, ctx.lang)).font = NOTE_FONT
+            ws.cell(row=row, column=4, value=note_text(f.note, ctx.lang)).font = NOTE_FONT
     out_first = row + 1
     row += len(L.ACCOUNT_OUTPUTS) + len(L.ACCOUNT_WORKING) + 2
     head = row + 1

@@ -3,10 +3,17 @@
 Every client (command line, workbook, report, Excel functions) takes its labels from
 here, so a figure is called the same thing everywhere. Keys are English identifiers;
 ``label(key, lang)`` falls back to English for a key a language lacks.
+
+The status words are keyed by the core's status values (``core.STATUS_*``) written out, since
+the core's argument checks read their English error words (``expect_*``) from here:
+
+>>> from xlcalc import core
+>>> all(s in EN and s in JA for s in (core.STATUS_OK, core.STATUS_CAUTION, core.STATUS_MARGIN_CALL,
+...                                   core.STATUS_LOSS_CUT, core.STATUS_UNKNOWN))
+True
 """
 from __future__ import annotations
 
-from .core import STATUS_CAUTION, STATUS_LOSS_CUT, STATUS_MARGIN_CALL, STATUS_OK, STATUS_UNKNOWN
 
 LANGUAGES = ("ja", "en")
 
@@ -67,9 +74,9 @@ EN = {
     "entry": "Entry",
     "mark": "Mark",
     "none": "none",
-    STATUS_OK: "OK",
-    STATUS_MARGIN_CALL: "Margin call",
-    STATUS_LOSS_CUT: "Loss-cut",
+    "ok": "OK",
+    "margin_call": "Margin call",
+    "loss_cut": "Loss-cut",
     "not_reachable": "never reached",
     "breached": "already breached",
     # risk report (xlcalc.report)
@@ -313,8 +320,8 @@ EN = {
     "target_pnl_price": "Price for the P&L wanted",
     "max_open_quantity": "Largest quantity the balance opens",
     # --- planning and loans ---
-    STATUS_CAUTION: "Caution",
-    STATUS_UNKNOWN: "Unknown (no ratio)",
+    "caution": "Caution",
+    "unknown": "Unknown (no ratio)",
     "safe_level": "Safe level",
     "safe_price": "Safe-level price",
     "effective_leverage": "Effective leverage (notional / deposit)",
@@ -453,9 +460,9 @@ JA = {
     "entry": "建値",
     "mark": "時価",
     "none": "なし",
-    STATUS_OK: "正常",
-    STATUS_MARGIN_CALL: "追証",
-    STATUS_LOSS_CUT: "ロスカット",
+    "ok": "正常",
+    "margin_call": "追証",
+    "loss_cut": "ロスカット",
     "not_reachable": "到達しない",
     "breached": "既に到達",
     "report_title": "リスクレポート",
@@ -553,7 +560,7 @@ JA = {
     "guide_f7": "逆指値での損失 = (建値 - 逆指値) × 符号 × 数量。許容損失からの数量 = 証拠金 × 許容損失率 ÷ |建値 - 逆指値| (上限あり: 証拠金 × レバレッジ ÷ 建値 まで)。",
     "guide_f8": "維持証拠金率モデルのプリセット (Binance、Bybit) では、ロスカットラインは 維持証拠金率 × レバレッジ (時価基準) です。段階制と控除額は考慮しません。",
     "guide_protect": "数式のセルはパスワードなしで保護されています (校閲 > シート保護の解除)。入力で数式を消さないためです。",
-    # error messages: what an argument must be (keys of xlcalc._inputs.EXPECTED) and the
+    # error messages: what an argument must be (expect_ + a key of xlcalc._inputs.EXPECTED) and the
     # argument names the core uses that are not labels above
     "expect_number": "数値",
     "expect_positive": "正の数",
@@ -696,8 +703,8 @@ JA = {
     "target_pnl_price": "目標損益の価格",
     "max_open_quantity": "残高で建てられる最大数量",
     # --- planning and loans ---
-    STATUS_CAUTION: "注意",
-    STATUS_UNKNOWN: "不明（維持率なし）",
+    "caution": "注意",
+    "unknown": "不明（維持率なし）",
     "safe_level": "安全水準",
     "safe_price": "安全水準の価格",
     "effective_leverage": "実効レバレッジ（建玉金額 ÷ 証拠金）",

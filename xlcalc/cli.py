@@ -343,21 +343,11 @@ def position_figures(
         ),
     ]
     if gap_price is not None:
-        rows.append(
-            (
-                "shortfall",
-                core.shortfall(deposit, side, entry, gap_price, qty, fees=fees, quote_rate=quote_rate),
-                "money",
-            )
-        )
+        gap_loss = core.shortfall(deposit, side, entry, gap_price, qty, fees=fees, quote_rate=quote_rate)
+        rows.append(("shortfall", gap_loss, "money"))
     if stop_price is not None:
-        rows.append(
-            (
-                "stop_loss_amount",
-                core.stop_loss_amount(side, entry, stop_price, qty, quote_rate=quote_rate),
-                "money",
-            )
-        )
+        stop_loss_amount = core.stop_loss_amount(side, entry, stop_price, qty, quote_rate=quote_rate)
+        rows.append(("stop_loss_amount", stop_loss_amount, "money"))
         if risk is not None:
             # the risk budget is in the account currency; the size formula works in the quote's
             size = core.position_size(deposit / quote_rate, risk, entry, stop_price, leverage)
@@ -405,29 +395,16 @@ def _level_text(level, display, lang):
     return label("none", lang) if _is_nan(level) else display.rate(level)
 
 
-def _ladder_lines(
-    *,
-    side,
-    entry,
-    qty,
-    leverage,
-    deposit,
-    price,
-    basis,
-    fees,
-    levels,
-    safe_level,
-    triggers,
-    lang,
-    display,
-    quote_rate=1.0,
-):
-    """The adaptive scenario ladder: price, move, ratio, status, and which row is which."""
+def _ladder_lines(position, *, levels, safe_level, triggers, lang, display, quote_rate=1.0):
+    """The adaptive scenario ladder: price, move, ratio, status, and which row is which.
+    ``position`` holds the keywords of :func:`position_figures` (side, entry, qty, ...)."""
     from .ladder import scenario_ladder
 
+    price, side, entry = position["price"], position["side"], position["entry"]
     prices = scenario_ladder(price, [v for v in triggers.values() if v is not None])[::-1]
     ratios = core.maintenance_ratio(
-        deposit, side, entry, prices, qty, leverage, basis=basis, fees=fees, quote_rate=quote_rate
+        position["deposit"], side, entry, prices, position["qty"], position["leverage"],
+        basis=position["basis"], fees=position["fees"], quote_rate=quote_rate,
     )
     statuses = _status(ratios, levels, safe_level)
     head = [label("price", lang), label("move", lang), label("ratio", lang), label("status", lang)]
@@ -590,12 +567,7 @@ def calc(
             and k in ("safe_price", "margin_call_price", "loss_cut_price", "bankruptcy_price")
         }
         lines += _ladder_lines(
-            **position,
-            levels=levels,
-            safe_level=safe_level,
-            triggers=triggers,
-            lang=lang,
-            display=display,
+            position, levels=levels, safe_level=safe_level, triggers=triggers, lang=lang, display=display,
             quote_rate=quote_rate,
         )
     click.echo("\n".join(lines))
@@ -1033,31 +1005,14 @@ def futures_figures(
             ("roe", perpetual.roe(side, entry, exit_at, leverage), "pct"),
         ]
         if target_roe is not None:
-            rows.append(
-                (
-                    "target_roe_price",
-                    perpetual.target_price(
-                        side, entry, leverage=leverage, roe=target_roe, tick_size=tick_size
-                    ),
-                    "price",
-                )
-            )
+            at_roe = perpetual.target_price(side, entry, leverage=leverage, roe=target_roe, tick_size=tick_size)
+            rows.append(("target_roe_price", at_roe, "price"))
         if balance is not None:
-            rows.append(
-                (
-                    "max_open_quantity",
-                    perpetual.max_open_quantity(balance, entry, leverage, taker_fee, tiers=tiers),
-                    "qty",
-                )
-            )
+            most = perpetual.max_open_quantity(balance, entry, leverage, taker_fee, tiers=tiers)
+            rows.append(("max_open_quantity", most, "qty"))
     if target_pnl is not None:
-        rows.append(
-            (
-                "target_pnl_price",
-                perpetual.target_price(side, entry, pnl=target_pnl, quantity=qty, tick_size=tick_size),
-                "price",
-            )
-        )
+        at_pnl = perpetual.target_price(side, entry, pnl=target_pnl, quantity=qty, tick_size=tick_size)
+        rows.append(("target_pnl_price", at_pnl, "price"))
     return [(k, float(v), kind) for k, v, kind in rows]
 
 
@@ -1305,15 +1260,8 @@ def loan(
             ),
         ]
     if gap_price is not None:
-        rows.append(
-            (
-                "shortfall",
-                loans.loan_shortfall(
-                    fill_price=gap_price, liquidation_fee=0.0 if _is_nan(fee) else fee, **args
-                ),
-                "money",
-            )
-        )
+        gap_loss = loans.loan_shortfall(fill_price=gap_price, liquidation_fee=0.0 if _is_nan(fee) else fee, **args)
+        rows.append(("shortfall", gap_loss, "money"))
     shown = [
         ("margin_call_ltv", _level_text(mc, display, lang)),
         ("liquidation_ltv", _level_text(lq, display, lang)),

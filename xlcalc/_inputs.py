@@ -17,7 +17,6 @@ import numpy as np
 
 from .labels import EN as _WORDS
 
-
 # Long arrays are computed in blocks of this many rows (see core._in_blocks); while a block
 # runs, this holds its first row so that errors still name the row of the whole array.
 BLOCK_ROWS = 1 << 16
@@ -55,7 +54,8 @@ RULES = {
 
 def input_error(name, expected, value, row=None, where=""):
     """The InputError for ``name`` not being ``EXPECTED[expected]``."""
-    message = _WORDS["error_must_be"].format(argument=name, expected=EXPECTED[expected], value=value, where=where)
+    words = {"argument": name, "expected": EXPECTED[expected], "value": value, "where": where}
+    message = _WORDS["error_must_be"].format(**words)
     return InputError(message, argument=name, expected=expected, value=value, row=row)
 
 

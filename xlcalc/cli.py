@@ -19,6 +19,7 @@ import click
 
 from . import core
 from ._inputs import InputError
+from .arguments import help_text
 from .display import Display, price_decimals
 from .human import (
     default_language,
@@ -29,7 +30,6 @@ from .human import (
     parse_rate,
     typed_decimals,
 )
-from .arguments import help_text
 from .labels import LANGUAGES, error_text, label
 from .presets import COLUMNS, account_currency, get_preset, preset_rows, resolve_levels
 
@@ -183,7 +183,9 @@ def core_option(*decls, argument, function=None, more=None, **options):
 SIDE_OPTION = core_option("--side", argument="side", required=True)
 BASIS_OPTION = core_option("--basis", argument="basis", type=click.Choice(["entry", "mark"]))
 FEES_OPTION = core_option("--fees", argument="fees", type=AMOUNT, default="0", show_default=True)
-EXCHANGE_OPTION = core_option("--exchange", "exchange_id", argument="exchange_id", more="Sets levels and basis.")
+EXCHANGE_OPTION = core_option(
+    "--exchange", "exchange_id", argument="exchange_id", more="Sets levels and basis."
+)
 MARGIN_CALL_OPTION = core_option(
     "--margin-call",
     "margin_call_level",
@@ -195,9 +197,15 @@ LOSS_CUT_OPTION = core_option(
     "--loss-cut", "loss_cut_level", argument="loss_cut_level", type=LEVEL, more="Type 50%, 0.5 or none."
 )
 SAFE_LEVEL_OPTION = core_option(
-    "--safe-level", argument="safe_level", type=LEVEL, default=f"{core.DEFAULT_SAFE_LEVEL:.0%}", show_default=True
+    "--safe-level",
+    argument="safe_level",
+    type=LEVEL,
+    default=f"{core.DEFAULT_SAFE_LEVEL:.0%}",
+    show_default=True,
 )
-TICK_OPTION = core_option("--tick", argument="tick_size", type=POSITIVE, more="It also sets the decimals shown.")
+TICK_OPTION = core_option(
+    "--tick", argument="tick_size", type=POSITIVE, more="It also sets the decimals shown."
+)
 QUOTE_RATE_OPTION = core_option(
     "--quote-rate", argument="quote_rate", type=POSITIVE, default="1", show_default=True
 )
@@ -445,9 +453,13 @@ def _status(ratio, levels, safe_level):
 
 @main.command()
 @SIDE_OPTION
-@core_option("--entry", argument="entry_price", type=PRICE, required=True, more="e.g. 1.08523, 95,000, ¥10,000,000.")
+@core_option(
+    "--entry", argument="entry_price", type=PRICE, required=True, more="e.g. 1.08523, 95,000, ¥10,000,000."
+)
 @core_option("--qty", argument="quantity", type=POSITIVE, required=True)
-@core_option("--leverage", argument="leverage", type=LEVERAGE, more="25, 20x, 2倍; default: the preset's maximum.")
+@core_option(
+    "--leverage", argument="leverage", type=LEVERAGE, more="25, 20x, 2倍; default: the preset's maximum."
+)
 @core_option("--deposit", argument="deposit", type=NUMBER, required=True)
 @core_option("--price", argument="price", type=PRICE, more="Default: the entry price.")
 @BASIS_OPTION
@@ -736,7 +748,9 @@ def template(path, lang, exchange_id, udf, force):
 )
 @core_option("--symbol", argument="symbol", more="A contract in the exchange's tier file (default BTCUSDT).")
 @core_option("--mmr", argument="mmr", type=RATE, more="0.4% or 0.004; overrides the preset's tiers.")
-@core_option("--cum", argument="maintenance_amount", type=AMOUNT, default="0", show_default=True, more="With --mmr.")
+@core_option(
+    "--cum", argument="maintenance_amount", type=AMOUNT, default="0", show_default=True, more="With --mmr."
+)
 @core_option("--taker-fee", argument="taker_fee", type=RATE, default="0", show_default=True)
 @core_option("--other-maintenance", argument="other_maintenance", type=AMOUNT, default="0", show_default=True)
 @core_option("--other-pnl", argument="other_pnl", type=NUMBER, default="0", show_default=True)
@@ -758,10 +772,13 @@ def template(path, lang, exchange_id, udf, force):
 @core_option("--target-roe", argument="roe", type=PERCENT, more="Prints the price that gives it.")
 @core_option("--target-pnl", argument="pnl", function="target_price", type=NUMBER, more="Prints the price.")
 @core_option(
-    "--balance", argument="balance", type=AMOUNT, more="Prints the largest quantity you can open at --leverage."
+    "--balance", argument="balance", type=AMOUNT, more="Prints the largest quantity to open at --leverage."
 )
 @core_option(
-    "--mm-basis", argument="mm_basis", type=click.Choice(["mark", "entry"]), more="Default: the preset's, else mark."
+    "--mm-basis",
+    argument="mm_basis",
+    type=click.Choice(["mark", "entry"]),
+    more="Default: the preset's, else mark.",
 )
 @TICK_OPTION
 @QUOTE_RATE_OPTION
@@ -1005,7 +1022,9 @@ def futures_figures(
             ("roe", perpetual.roe(side, entry, exit_at, leverage), "pct"),
         ]
         if target_roe is not None:
-            at_roe = perpetual.target_price(side, entry, leverage=leverage, roe=target_roe, tick_size=tick_size)
+            at_roe = perpetual.target_price(
+                side, entry, leverage=leverage, roe=target_roe, tick_size=tick_size
+            )
             rows.append(("target_roe_price", at_roe, "price"))
         if balance is not None:
             most = perpetual.max_open_quantity(balance, entry, leverage, taker_fee, tiers=tiers)
@@ -1040,7 +1059,9 @@ def _table(head, rows, lang):
 @main.command()
 @core_option("--deposit", argument="deposit", type=AMOUNT, required=True, more="1,000,000 or ¥1,000,000.")
 @core_option("--entry", argument="entry_price", type=PRICE, required=True)
-@core_option("--leverage", argument="leverage", type=LEVERAGE, more="2, 2x, 2倍; default: the preset's maximum.")
+@core_option(
+    "--leverage", argument="leverage", type=LEVERAGE, more="2, 2x, 2倍; default: the preset's maximum."
+)
 @core_option("--side", argument="side", default="long", show_default=True)
 @core_option(
     "--effective",
@@ -1176,16 +1197,26 @@ def plan(
 @core_option("--collateral", argument="collateral_quantity", type=POSITIVE, required=True)
 @core_option("--price", argument="price", function="loan_ltv", type=PRICE, required=True)
 @core_option("--venue", "venue_id", argument="preset_id")
-@core_option("--margin-call-ltv", argument="level", function="ltv_price", type=LEVEL, more="Margin call: 80%.")
-@core_option("--liquidation-ltv", argument="level", function="ltv_price", type=LEVEL, more="Liquidation: 90%.")
 @core_option(
-    "--target-ltv", argument="target", function="collateral_to_add", type=LEVEL, more="Default: the initial LTV."
+    "--margin-call-ltv", argument="level", function="ltv_price", type=LEVEL, more="Margin call: 80%."
+)
+@core_option(
+    "--liquidation-ltv", argument="level", function="ltv_price", type=LEVEL, more="Liquidation: 90%."
+)
+@core_option(
+    "--target-ltv",
+    argument="target",
+    function="collateral_to_add",
+    type=LEVEL,
+    more="Default: the venue's initial LTV.",
 )
 @core_option("--interest", argument="interest", type=AMOUNT)
 @core_option("--annual-rate", argument="annual_rate", type=RATE, more="e.g. 8%; default: the venue's.")
 @core_option("--days", argument="days", type=AMOUNT, more="Interest at --annual-rate is added for them.")
 @core_option("--gap-price", argument="fill_price", function="loan_shortfall", type=PRICE)
-@core_option("--liquidation-fee", argument="liquidation_fee", type=RATE, more="e.g. 2%; default: the venue's.")
+@core_option(
+    "--liquidation-fee", argument="liquidation_fee", type=RATE, more="e.g. 2%; default: the venue's."
+)
 @TICK_OPTION
 @click.option("--currency", help="Loan currency for money: USDT, JPY...")
 @lang_option
@@ -1260,7 +1291,8 @@ def loan(
             ),
         ]
     if gap_price is not None:
-        gap_loss = loans.loan_shortfall(fill_price=gap_price, liquidation_fee=0.0 if _is_nan(fee) else fee, **args)
+        fee = 0.0 if _is_nan(fee) else fee
+        gap_loss = loans.loan_shortfall(fill_price=gap_price, liquidation_fee=fee, **args)
         rows.append(("shortfall", gap_loss, "money"))
     shown = [
         ("margin_call_ltv", _level_text(mc, display, lang)),

@@ -46,6 +46,12 @@ def _position(a, side, entry_price, contracts, contract_value):
     return s, p0, n * v
 
 
+def _price_and_value(a, price, contracts, contract_value):
+    """The checked price and the position's value in the quote currency (contracts x value)."""
+    p = a.number("price", price)
+    return p, a.number("contracts", contracts) * a.number("contract_value", contract_value)
+
+
 def unrealized_pnl(side, entry_price, price, contracts, contract_value):
     """Unrealized P&L of an inverse position, in coin.
 
@@ -117,8 +123,7 @@ def required_margin(price, contracts, contract_value, leverage):
     0.12
     """
     a = Inputs()
-    p = a.number("price", price)
-    nv = a.number("contracts", contracts) * a.number("contract_value", contract_value)
+    p, nv = _price_and_value(a, price, contracts, contract_value)
     lev = a.number("leverage", leverage)
     return a.out(nv / (p * lev))
 
@@ -179,8 +184,7 @@ def maintenance_margin(price, contracts, contract_value, mmr=None, maintenance_a
     0.0016
     """
     a = Inputs()
-    p = a.number("price", price)
-    nv = a.number("contracts", contracts) * a.number("contract_value", contract_value)
+    p, nv = _price_and_value(a, price, contracts, contract_value)
     entry_value = None
     if is_entry_basis(mm_basis):
         if entry_price is None:

@@ -46,6 +46,12 @@ def _position(a, side, entry_price, contracts, contract_value):
     return s, p0, n * v
 
 
+def _wallet_and_position(a, wallet_balance, side, entry_price, contracts, contract_value):
+    """The checked wallet balance (in coin, any sign), then :func:`_position`."""
+    wb = a.number("wallet_balance", wallet_balance, rule="any")
+    return (wb, *_position(a, side, entry_price, contracts, contract_value))
+
+
 def _price_and_value(a, price, contracts, contract_value):
     """The checked price and the position's value in the quote currency (contracts x value)."""
     p = a.number("price", price)
@@ -140,8 +146,7 @@ def equity(wallet_balance, side, entry_price, price, contracts, contract_value):
     0.75
     """
     a = Inputs()
-    wb = a.number("wallet_balance", wallet_balance, rule="any")
-    s, p0, nv = _position(a, side, entry_price, contracts, contract_value)
+    wb, s, p0, nv = _wallet_and_position(a, wallet_balance, side, entry_price, contracts, contract_value)
     p = a.number("price", price)
     return a.out(wb + s * nv * (1 / p0 - 1 / p))
 
@@ -274,8 +279,7 @@ def liquidation_price(wallet_balance, side, entry_price, contracts, contract_val
     5739.5
     """
     a = Inputs()
-    wb = a.number("wallet_balance", wallet_balance, rule="any")
-    s, p0, nv = _position(a, side, entry_price, contracts, contract_value)
+    wb, s, p0, nv = _wallet_and_position(a, wallet_balance, side, entry_price, contracts, contract_value)
     tmm = a.number("other_maintenance", other_maintenance, rule="nonnegative")
     upnl = a.number("other_pnl", other_pnl, rule="any")
     fee = a.number("taker_fee", taker_fee, rule="nonnegative")
@@ -340,8 +344,7 @@ def bankruptcy_price(wallet_balance, side, entry_price, contracts, contract_valu
     5718.57
     """
     a = Inputs()
-    wb = a.number("wallet_balance", wallet_balance, rule="any")
-    s, p0, nv = _position(a, side, entry_price, contracts, contract_value)
+    wb, s, p0, nv = _wallet_and_position(a, wallet_balance, side, entry_price, contracts, contract_value)
     upnl = a.number("other_pnl", other_pnl, rule="any")
     fee = a.number("taker_fee", taker_fee, rule="nonnegative")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -393,8 +396,7 @@ def trigger_price(wallet_balance, side, entry_price, contracts, contract_value, 
     6666.67
     """
     a = Inputs()
-    wb = a.number("wallet_balance", wallet_balance, rule="any")
-    s, p0, nv = _position(a, side, entry_price, contracts, contract_value)
+    wb, s, p0, nv = _wallet_and_position(a, wallet_balance, side, entry_price, contracts, contract_value)
     lev = a.number("leverage", leverage)
     r = a.number("level", level)
     mark = a.basis("basis", basis)

@@ -342,3 +342,18 @@ def test_input_notes_about_a_core_argument_come_from_the_one_table(lang):
     for key in argument_notes:
         function, _, name = key[4:].rpartition(".")
         assert arguments.help_text(name, lang, function=function or None) in notes, key
+
+
+def test_template_command_does_not_import_pandas(tmp_path):
+    # issue 13: `xlcalc template` reads the presets without pandas (presets.preset_rows)
+    import subprocess
+    import sys
+
+    book = tmp_path / "out.xlsx"
+    script = ("import sys; from xlcalc.cli import main\n"
+              f"main(['template', {str(book)!r}, '--lang', 'en'], standalone_mode=False)\n"
+              "print(sorted(m for m in ('pandas', 'xlwings') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+    assert openpyxl.load_workbook(book).sheetnames[0] == label("sheet_calculator", "en")

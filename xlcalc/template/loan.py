@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -311,4 +311,4 @@ def _levels(ws, ctx, row):
 
 def _note(ws, row, text):
     c = ws.cell(row=row, column=5, value=text)
-    c.font, c.alignment = S.NOTE_FONT, Alignment(indent=1)
+    S._wear(c, font=S.NOTE_FONT, alignment=S.NOTE_ALIGN)

@@ -272,6 +272,13 @@ class Inputs:
             self._fail(name, b, np.isnan(b), "basis", arr)
         return b.astype(bool)
 
+    def position(self, deposit, side, entry_price, price, quantity, leverage):
+        """The checked figures of one position, in this order: deposit (>= 0), side (+1/-1),
+        entry price, price, quantity and leverage (each > 0)."""
+        return (self.number("deposit", deposit, rule="nonnegative"), self.side("side", side),
+                self.number("entry_price", entry_price), self.number("price", price),
+                self.number("quantity", quantity), self.number("leverage", leverage))
+
     def out(self, result):
         """Shape the result like the input: float, ndarray or Series."""
         if self.scalar:

@@ -466,12 +466,7 @@ def maintenance_ratio(deposit, side, entry_price, price, quantity, leverage, bas
     0.0
     """
     a = Inputs()
-    d = a.number("deposit", deposit, rule="nonnegative")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    p = a.number("price", price)
-    q = a.number("quantity", quantity)
-    lev = a.number("leverage", leverage)
+    d, s, p0, p, q, lev = a.position(deposit, side, entry_price, price, quantity, leverage)
     mark = a.basis("basis", basis)
     f = a.number("fees", fees, rule="nonnegative")
     r = _quote_rate(a, quote_rate)
@@ -711,12 +706,7 @@ def bankruptcy_price(deposit, side, entry_price, quantity, fees=0.0, quote_rate=
 
 def _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees, quote_rate):
     """Equity and required margin in the account currency, and the quantity."""
-    d = a.number("deposit", deposit, rule="nonnegative")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    p = a.number("price", price)
-    q = a.number("quantity", quantity)
-    lev = a.number("leverage", leverage)
+    d, s, p0, p, q, lev = a.position(deposit, side, entry_price, price, quantity, leverage)
     mark = a.basis("basis", basis)
     f = a.number("fees", fees, rule="nonnegative")
     r = _quote_rate(a, quote_rate)

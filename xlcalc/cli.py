@@ -258,15 +258,8 @@ def _is_nan(x) -> bool:
 
 
 def position_figures(
+    position,
     *,
-    side,
-    entry,
-    qty,
-    leverage,
-    deposit,
-    price,
-    basis,
-    fees,
     margin_call_level,
     loss_cut_level,
     restore_level=None,
@@ -282,12 +275,16 @@ def position_figures(
 ):
     """Every figure of one position, as (key, value, kind) rows; kind picks the format.
 
+    ``position`` holds side, entry, qty, leverage, deposit, price, basis and fees as
+    ``xlcalc calc`` read them.
     A trigger of a level the venue does not have (NaN level) is None, shown as "none";
     with no level to restore, the deposit and quantity to restore are not applicable.
     Money is in the account currency (``quote_rate`` per quote unit), prices in the quote
     currency, rounded to ``tick_size`` the safe way. ``loss_cut_price`` replaces the solved
     loss-cut price (a tiered liquidation price).
     """
+    side, entry, qty, leverage = (position[k] for k in ("side", "entry", "qty", "leverage"))
+    deposit, price, basis, fees = (position[k] for k in ("deposit", "price", "basis", "fees"))
     args = {
         "deposit": deposit,
         "side": side,
@@ -405,7 +402,7 @@ def _level_text(level, display, lang):
 
 def _ladder_lines(position, *, levels, safe_level, triggers, lang, display, quote_rate=1.0):
     """The adaptive scenario ladder: price, move, ratio, status, and which row is which.
-    ``position`` holds the keywords of :func:`position_figures` (side, entry, qty, ...)."""
+    ``position`` is that of :func:`position_figures`."""
     from .ladder import scenario_ladder
 
     price, side, entry = position["price"], position["side"], position["entry"]
@@ -512,13 +509,8 @@ def calc(
 
     Example: xlcalc calc --side long --entry 50000 --qty 0.2 --leverage 2x --deposit 5000 --price 25000
     """
-    preset = get_preset(exchange_id, presets_path) if exchange_id else None
-    if leverage is None:
-        if preset is None or math.isnan(preset["max_leverage"]):
-            raise InputError(label("cli_leverage_required", lang))
-        leverage = preset["max_leverage"]
-    levels = resolve_levels(
-        preset, margin_call=margin_call_level, loss_cut=loss_cut_level, leverage=leverage, basis=basis
+    preset, leverage, levels = _venue(
+        exchange_id, presets_path, leverage, margin_call_level, loss_cut_level, basis, lang
     )
     basis = levels["basis"]
     price = entry if price is None else price
@@ -537,7 +529,7 @@ def calc(
     if preset and preset.get("margin_model") == "mmr" and loss_cut_level is None:
         liquidation = _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate, tick)
     rows = position_figures(
-        **position,
+        position,
         margin_call_level=levels["margin_call_level"],
         loss_cut_level=levels["loss_cut_level"],
         restore_level=levels["restore_level"],
@@ -583,6 +575,20 @@ def calc(
             quote_rate=quote_rate,
         )
     click.echo("\n".join(lines))
+
+
+def _venue(exchange_id, presets_path, leverage, margin_call_level, loss_cut_level, basis, lang):
+    """The preset (None without --exchange), the leverage (default: the preset's maximum) and the
+    levels and basis to use (typed options over the preset's), for ``calc`` and ``plan``."""
+    preset = get_preset(exchange_id, presets_path) if exchange_id else None
+    if leverage is None:
+        if preset is None or math.isnan(preset["max_leverage"]):
+            raise InputError(label("cli_leverage_required", lang))
+        leverage = preset["max_leverage"]
+    levels = resolve_levels(
+        preset, margin_call=margin_call_level, loss_cut=loss_cut_level, leverage=leverage, basis=basis
+    )
+    return preset, leverage, levels
 
 
 def _unit(value) -> float:
@@ -1105,13 +1111,8 @@ def plan(
     """
     from .planning import leverage_plan, max_quantity  # pandas: this command only
 
-    preset = get_preset(exchange_id, presets_path) if exchange_id else None
-    if leverage is None:
-        if preset is None or math.isnan(preset["max_leverage"]):
-            raise InputError(label("cli_leverage_required", lang))
-        leverage = preset["max_leverage"]
-    levels = resolve_levels(
-        preset, margin_call=margin_call_level, loss_cut=loss_cut_level, leverage=leverage, basis=basis
+    preset, leverage, levels = _venue(
+        exchange_id, presets_path, leverage, margin_call_level, loss_cut_level, basis, lang
     )
     display = _display(ctx, entry, tick, currency, preset)
     safe = None if _is_nan(safe_level) else safe_level

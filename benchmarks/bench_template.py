@@ -12,37 +12,22 @@ sets PYTHONDONTWRITEBYTECODE, which would compile every module on every run).
 
 from __future__ import annotations
 
-import math
 import os
-import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench_cli import _seconds, print_table  # same folder: run as python benchmarks/bench_template.py
+
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = 'python -c "import numpy, openpyxl, click"'
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _seconds(argv, cwd) -> tuple[float, float]:
-    """Wall and CPU time of one run; NaN when the command fails."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    start, cpu = time.perf_counter(), _cpu()
-    done = subprocess.run(argv, cwd=cwd, env=env, check=False, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
-    if done.returncode != 0:
-        return math.nan, math.nan
-    return time.perf_counter() - start, _cpu() - cpu
-
-
 def end_to_end(rounds: int, against: str | None) -> None:
+    # children may write bytecode, as an installed package has it
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as tmp:
         book = str(Path(tmp) / "out.xlsx")
         template = [sys.executable, "-m", "xlcalc", "template", book, "--force"]
@@ -52,18 +37,11 @@ def end_to_end(rounds: int, against: str | None) -> None:
             commands[f"  ... from {against}"] = (template, against)
         times = {name: [] for name in commands}
         for argv, cwd in commands.values():  # warm the file cache and the bytecode
-            _seconds(argv, cwd)
+            _seconds(argv, cwd, env)
         for _ in range(rounds):
             for name, (argv, cwd) in commands.items():
-                times[name].append(_seconds(argv, cwd))
-    floor = [statistics.median(t[i] for t in times[FLOOR]) for i in (0, 1)]
-    print(f"{'end to end (' + str(rounds) + ' rounds)':<44}{'wall ms':>9}{'x floor':>9}{'CPU ms':>9}")
-    for name, values in times.items():
-        if any(math.isnan(w) for w, _ in values):
-            print(f"{name:<44}{'failed':>9}")
-            continue
-        wall, cpu = (statistics.median(t[i] for t in values) for i in (0, 1))
-        print(f"{name:<44}{wall * 1000:>9.0f}{wall / floor[0]:>9.2f}{cpu * 1000:>9.0f}")
+                times[name].append(_seconds(argv, cwd, env))
+    print_table(times, f"end to end ({rounds} rounds)", 44)
 
 
 def in_process(repeat: int) -> None:

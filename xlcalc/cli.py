@@ -257,22 +257,9 @@ def _is_nan(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def position_figures(
-    position,
-    *,
-    margin_call_level,
-    loss_cut_level,
-    restore_level=None,
-    safe_level=math.nan,
-    gap_price=None,
-    stop_price=None,
-    risk=None,
-    quote_rate=1.0,
-    tick_size=None,
-    loss_cut_price=None,
-    margin_rounding="none",
-    money_unit=1.0,
-):
+def position_figures(position, *, margin_call_level, loss_cut_level, restore_level=None, safe_level=math.nan,
+                     gap_price=None, stop_price=None, risk=None, quote_rate=1.0, tick_size=None,
+                     loss_cut_price=None, margin_rounding="none", money_unit=1.0):
     """Every figure of one position, as (key, value, kind) rows; kind picks the format.
 
     ``position`` holds side, entry, qty, leverage, deposit, price, basis and fees as

@@ -114,6 +114,7 @@ def required_margin(price, contracts, contract_value, leverage):
     Returns
     -------
     float, ndarray or Series
+        In coin: the contracts' value in the quote currency over the price, over the leverage.
 
     Notes
     -----

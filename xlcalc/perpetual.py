@@ -646,6 +646,7 @@ def initial_margin(price, quantity, leverage):
     Returns
     -------
     float, ndarray or Series
+        In the quote currency (USDT for a USDT-margined contract).
 
     Notes
     -----

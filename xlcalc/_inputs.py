@@ -272,12 +272,17 @@ class Inputs:
             self._fail(name, b, np.isnan(b), "basis", arr)
         return b.astype(bool)
 
+    def move(self, side, entry_price, price, quantity):
+        """The checked side (+1/-1), entry price, price and quantity (each > 0) of a position
+        valued at ``price``, in this order."""
+        return (self.side("side", side), self.number("entry_price", entry_price),
+                self.number("price", price), self.number("quantity", quantity))
+
     def position(self, deposit, side, entry_price, price, quantity, leverage):
-        """The checked figures of one position, in this order: deposit (>= 0), side (+1/-1),
-        entry price, price, quantity and leverage (each > 0)."""
-        return (self.number("deposit", deposit, rule="nonnegative"), self.side("side", side),
-                self.number("entry_price", entry_price), self.number("price", price),
-                self.number("quantity", quantity), self.number("leverage", leverage))
+        """The checked figures of one position, in this order: deposit (>= 0), then
+        :meth:`move`, then leverage (> 0)."""
+        d = self.number("deposit", deposit, rule="nonnegative")
+        return (d, *self.move(side, entry_price, price, quantity), self.number("leverage", leverage))
 
     def out(self, result):
         """Shape the result like the input: float, ndarray or Series."""

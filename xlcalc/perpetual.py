@@ -678,9 +678,8 @@ def pnl(side, entry_price, price, quantity):
     array([ 30000., -30000.])
     """
     a = Inputs()
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    return a.out(s * (a.number("price", price) - p0) * a.number("quantity", quantity))
+    s, p0, p, q = a.move(side, entry_price, price, quantity)
+    return a.out(s * (p - p0) * q)
 
 
 def roe(side, entry_price, price, leverage):
@@ -861,10 +860,7 @@ def margin_ratio(wallet_balance, side, entry_price, price, quantity, mmr=None, m
     """
     a = Inputs()
     wb = a.number("wallet_balance", wallet_balance, rule="any")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    p = a.number("price", price)
-    q = a.number("quantity", quantity)
+    s, p0, p, q = a.move(side, entry_price, price, quantity)
     entry_notional = p0 * q if is_entry_basis(mm_basis) else None
     mm = maintenance_on(a, p * q, mmr, maintenance_amount, taker_fee, tiers, entry_notional)
     balance = wb + s * (p - p0) * q

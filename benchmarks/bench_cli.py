@@ -42,11 +42,12 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _seconds(argv) -> tuple[float, float]:
+def _seconds(argv, cwd=ROOT, env=None) -> tuple[float, float]:
     """Wall and CPU time of one run (CPU time is steadier on a busy machine); NaN when the
     command fails (the table says so)."""
     start, cpu = time.perf_counter(), _cpu()
-    done = subprocess.run(argv, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = subprocess.run(argv, cwd=cwd, env=env, check=False, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
     if done.returncode != 0:
         return math.nan, math.nan
     return time.perf_counter() - start, _cpu() - cpu
@@ -67,15 +68,21 @@ def main(rounds: int = 15) -> None:
         for _ in range(rounds):
             for name, argv in commands.items():
                 times[name].append(_seconds(argv))
+    print_table(times, "command", 30)
+
+
+def print_table(times, title, width) -> None:
+    """Medians of wall and CPU time per command and their ratio to the first command's."""
     first = next(iter(times.values()))
     floor = [statistics.median(t[i] for t in first) for i in (0, 1)]
-    print(f"{'command':<30}{'wall ms':>9}{'x floor':>9}{'CPU ms':>9}{'x floor':>9}")
+    print(f"{title:<{width}}{'wall ms':>9}{'x floor':>9}{'CPU ms':>9}{'x floor':>9}")
     for name, values in times.items():
         if any(math.isnan(w) for w, _ in values):
-            print(f"{name:<30}{'failed':>9}")
+            print(f"{name:<{width}}{'failed':>9}")
             continue
         wall, cpu = (statistics.median(t[i] for t in values) for i in (0, 1))
-        print(f"{name:<30}{wall * 1000:>9.0f}{wall / floor[0]:>9.2f}{cpu * 1000:>9.0f}{cpu / floor[1]:>9.2f}")
+        ratios = f"{wall * 1000:>9.0f}{wall / floor[0]:>9.2f}{cpu * 1000:>9.0f}{cpu / floor[1]:>9.2f}"
+        print(f"{name:<{width}}{ratios}")
 
 
 if __name__ == "__main__":

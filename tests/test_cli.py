@@ -7,9 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
+from xlcalc import cli
 from xlcalc.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -1068,3 +1070,27 @@ def test_presets_file_may_name_the_account_currency(tmp_path):
     code, out = run("calc", *args, "--presets", str(user))
     assert code == 0, out
     assert "Required margin ¥500,000" in flat(out) and "Margin-call level: 100.00 %" in out
+
+
+def _options_of_every_command():
+    for command in cli.main.commands.values():
+        for param in command.params:
+            if isinstance(param, click.Option):
+                yield command.name, param
+
+
+def test_every_option_for_a_core_argument_has_its_help_from_the_one_table():
+    # issue 9: an argument's help is written once, in xlcalc.arguments; the option adds only
+    # what the command line alone says (examples, its own default)
+    from xlcalc import arguments
+
+    fed = set(cli._OPTION_OF.values())
+    checked = 0
+    for command, option in _options_of_every_command():
+        if option.opts[0] in fed or option.name in arguments.names():
+            assert isinstance(option, cli._CoreOption), (command, option.opts[0])
+        if isinstance(option, cli._CoreOption):
+            text = arguments.help_text(option.argument, "en", function=option.function)
+            assert option.help.startswith(text), (command, option.opts[0], option.help)
+            checked += 1
+    assert checked > 60, checked

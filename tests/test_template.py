@@ -324,3 +324,36 @@ def test_dates_and_text_in_number_cells_are_refused(book):
     first = int(pos.tables["Positions"].ref.split(":")[0][1:]) + 1
     row_check = pos[f"{letters['col_check']}{first}"].value
     assert f'CELL("format",{letters["price"]}{first})' in row_check
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_input_notes_about_a_core_argument_come_from_the_one_table(lang):
+    # issue 9: the Calculator, Planner and Loan notes of a core argument are its help in
+    # xlcalc.arguments, the same words as the Excel function wizard and `xlcalc calc --help`
+    from xlcalc import arguments
+    from xlcalc.template import loan, planner
+
+    wb = build_workbook(lang=lang)
+    notes = {str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value}
+    keys = [f.note for _, fields in layout.CALCULATOR for f in fields if f.note]
+    keys += [spec[3] for spec in planner.INPUTS + loan.INPUTS + loan.WHAT_IF if spec[3]]
+    argument_notes = [k for k in keys if k.startswith("arg:")]
+    assert len(argument_notes) >= 8
+    for key in argument_notes:
+        function, _, name = key[4:].rpartition(".")
+        assert arguments.help_text(name, lang, function=function or None) in notes, key
+
+
+def test_template_command_does_not_import_pandas(tmp_path):
+    # issue 13: `xlcalc template` reads the presets without pandas (presets.preset_rows)
+    import subprocess
+    import sys
+
+    book = tmp_path / "out.xlsx"
+    script = ("import sys; from xlcalc.cli import main\n"
+              f"main(['template', {str(book)!r}, '--lang', 'en'], standalone_mode=False)\n"
+              "print(sorted(m for m in ('pandas', 'xlwings') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
+    assert openpyxl.load_workbook(book).sheetnames[0] == label("sheet_calculator", "en")

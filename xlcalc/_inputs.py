@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 
+from .labels import EN as _WORDS
 
 # Long arrays are computed in blocks of this many rows (see core._in_blocks); while a block
 # runs, this holds its first row so that errors still name the row of the whole array.
@@ -35,20 +36,9 @@ class InputError(ValueError):
         self.argument, self.expected, self.value, self.row = argument, expected, value, row
 
 
-# What an argument must be, as the English error message says it.
-EXPECTED = {
-    "number": "a number",
-    "positive": "a positive number",
-    "nonnegative": "a number >= 0",
-    "finite": "a finite number",
-    "side": "long/short, buy/sell, 買い/売り or +1/-1",
-    "basis": "'entry' or 'mark'",
-    "risk": "a fraction of capital <= 1 (0.02 = 2 %)",
-    "not_entry": "different from entry_price",
-    "below_one": "a fraction >= 0 and < 1 (0.005 = 0.5 %)",
-    "same_index": "a Series with the same index as the other Series arguments",
-    "same_length": "an array of the same length as the other arrays",
-}
+# What an argument must be, as the English error message says it: the expect_* words of
+# xlcalc.labels (their one home, next to the Japanese ones), keyed without the prefix.
+EXPECTED = {key[len("expect_"):]: text for key, text in _WORDS.items() if key.startswith("expect_")}
 
 
 # rule name -> (test of the minimum, test of the maximum, key of EXPECTED). Each test is
@@ -64,8 +54,9 @@ RULES = {
 
 def input_error(name, expected, value, row=None, where=""):
     """The InputError for ``name`` not being ``EXPECTED[expected]``."""
-    return InputError(f"{name} must be {EXPECTED[expected]}, got {value!r}{where}",
-                      argument=name, expected=expected, value=value, row=row)
+    words = {"argument": name, "expected": EXPECTED[expected], "value": value, "where": where}
+    message = _WORDS["error_must_be"].format(**words)
+    return InputError(message, argument=name, expected=expected, value=value, row=row)
 
 
 _LONG_WORDS = {"1", "+1", "1.0", "+1.0", "long", "buy", "b", "l", "買い", "買", "ロング"}
@@ -280,6 +271,18 @@ class Inputs:
         if np.isnan(b).any():
             self._fail(name, b, np.isnan(b), "basis", arr)
         return b.astype(bool)
+
+    def move(self, side, entry_price, price, quantity):
+        """The checked side (+1/-1), entry price, price and quantity (each > 0) of a position
+        valued at ``price``, in this order."""
+        return (self.side("side", side), self.number("entry_price", entry_price),
+                self.number("price", price), self.number("quantity", quantity))
+
+    def position(self, deposit, side, entry_price, price, quantity, leverage):
+        """The checked figures of one position, in this order: deposit (>= 0), then
+        :meth:`move`, then leverage (> 0)."""
+        d = self.number("deposit", deposit, rule="nonnegative")
+        return (d, *self.move(side, entry_price, price, quantity), self.number("leverage", leverage))
 
     def out(self, result):
         """Shape the result like the input: float, ndarray or Series."""

@@ -19,6 +19,7 @@ import click
 
 from . import core
 from ._inputs import InputError
+from .arguments import help_text
 from .display import Display, price_decimals
 from .human import (
     default_language,
@@ -161,6 +162,56 @@ PERCENT = _Human("percent", parse_percent)
 LEVEL_NO_NONE = _Human("level", parse_level, allow_none=False)
 
 
+class _CoreOption(click.Option):
+    """An option that feeds a core argument. Its help is the argument's help from
+    :mod:`xlcalc.arguments` (the one table the Excel function wizard and the template read too),
+    then ``more``: what only the command line says (examples, the command's own default)."""
+
+    def __init__(self, *decls, argument, function=None, more=None, **options):
+        self.argument, self.function = argument, function
+        text = help_text(argument, "en", function=function)
+        options["help"] = f"{text} {more}" if more else text
+        super().__init__(*decls, **options)
+
+
+def core_option(*decls, argument, function=None, more=None, **options):
+    """``click.option`` for the core argument ``argument`` (of ``function``, for its own wording)."""
+    return click.option(*decls, cls=_CoreOption, argument=argument, function=function, more=more, **options)
+
+
+# Options several commands share, each written once.
+SIDE_OPTION = core_option("--side", argument="side", required=True)
+BASIS_OPTION = core_option("--basis", argument="basis", type=click.Choice(["entry", "mark"]))
+FEES_OPTION = core_option("--fees", argument="fees", type=AMOUNT, default="0", show_default=True)
+EXCHANGE_OPTION = core_option(
+    "--exchange", "exchange_id", argument="exchange_id", more="Sets levels and basis."
+)
+MARGIN_CALL_OPTION = core_option(
+    "--margin-call",
+    "margin_call_level",
+    argument="margin_call_level",
+    type=LEVEL,
+    more="Type 100%, 1.0 or none (a bare 100 is refused: write 100%).",
+)
+LOSS_CUT_OPTION = core_option(
+    "--loss-cut", "loss_cut_level", argument="loss_cut_level", type=LEVEL, more="Type 50%, 0.5 or none."
+)
+SAFE_LEVEL_OPTION = core_option(
+    "--safe-level",
+    argument="safe_level",
+    type=LEVEL,
+    default=f"{core.DEFAULT_SAFE_LEVEL:.0%}",
+    show_default=True,
+)
+TICK_OPTION = core_option(
+    "--tick", argument="tick_size", type=POSITIVE, more="It also sets the decimals shown."
+)
+QUOTE_RATE_OPTION = core_option(
+    "--quote-rate", argument="quote_rate", type=POSITIVE, default="1", show_default=True
+)
+PRESETS_OPTION = core_option("--presets", "presets_path", argument="path", type=click.Path())
+
+
 def _remember_lang(ctx, _param, value):
     # ctx.meta is shared by every context of the run; eager, so it is known before any
     # other option is parsed and their errors speak it
@@ -169,13 +220,13 @@ def _remember_lang(ctx, _param, value):
 
 
 def lang_option(func):
-    return click.option(
+    return core_option(
         "--lang",
+        argument="lang",
         type=click.Choice(LANGUAGES),
         is_eager=True,
         callback=_remember_lang,
-        help="Language of the output and the messages; default: the locale "
-        "(LC_ALL, LC_MESSAGES, LANG starting with ja), else English.",
+        more="Default: the locale (LC_ALL, LC_MESSAGES, LANG starting with ja), else English.",
     )(func)
 
 
@@ -206,37 +257,21 @@ def _is_nan(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def position_figures(
-    *,
-    side,
-    entry,
-    qty,
-    leverage,
-    deposit,
-    price,
-    basis,
-    fees,
-    margin_call_level,
-    loss_cut_level,
-    restore_level=None,
-    safe_level=math.nan,
-    gap_price=None,
-    stop_price=None,
-    risk=None,
-    quote_rate=1.0,
-    tick_size=None,
-    loss_cut_price=None,
-    margin_rounding="none",
-    money_unit=1.0,
-):
+def position_figures(position, *, margin_call_level, loss_cut_level, restore_level=None, safe_level=math.nan,
+                     gap_price=None, stop_price=None, risk=None, quote_rate=1.0, tick_size=None,
+                     loss_cut_price=None, margin_rounding="none", money_unit=1.0):
     """Every figure of one position, as (key, value, kind) rows; kind picks the format.
 
+    ``position`` holds side, entry, qty, leverage, deposit, price, basis and fees as
+    ``xlcalc calc`` read them.
     A trigger of a level the venue does not have (NaN level) is None, shown as "none";
     with no level to restore, the deposit and quantity to restore are not applicable.
     Money is in the account currency (``quote_rate`` per quote unit), prices in the quote
     currency, rounded to ``tick_size`` the safe way. ``loss_cut_price`` replaces the solved
     loss-cut price (a tiered liquidation price).
     """
+    side, entry, qty, leverage = (position[k] for k in ("side", "entry", "qty", "leverage"))
+    deposit, price, basis, fees = (position[k] for k in ("deposit", "price", "basis", "fees"))
     args = {
         "deposit": deposit,
         "side": side,
@@ -300,21 +335,11 @@ def position_figures(
         ),
     ]
     if gap_price is not None:
-        rows.append(
-            (
-                "shortfall",
-                core.shortfall(deposit, side, entry, gap_price, qty, fees=fees, quote_rate=quote_rate),
-                "money",
-            )
-        )
+        gap_loss = core.shortfall(deposit, side, entry, gap_price, qty, fees=fees, quote_rate=quote_rate)
+        rows.append(("shortfall", gap_loss, "money"))
     if stop_price is not None:
-        rows.append(
-            (
-                "stop_loss_amount",
-                core.stop_loss_amount(side, entry, stop_price, qty, quote_rate=quote_rate),
-                "money",
-            )
-        )
+        stop_loss_amount = core.stop_loss_amount(side, entry, stop_price, qty, quote_rate=quote_rate)
+        rows.append(("stop_loss_amount", stop_loss_amount, "money"))
         if risk is not None:
             # the risk budget is in the account currency; the size formula works in the quote's
             size = core.position_size(deposit / quote_rate, risk, entry, stop_price, leverage)
@@ -362,29 +387,16 @@ def _level_text(level, display, lang):
     return label("none", lang) if _is_nan(level) else display.rate(level)
 
 
-def _ladder_lines(
-    *,
-    side,
-    entry,
-    qty,
-    leverage,
-    deposit,
-    price,
-    basis,
-    fees,
-    levels,
-    safe_level,
-    triggers,
-    lang,
-    display,
-    quote_rate=1.0,
-):
-    """The adaptive scenario ladder: price, move, ratio, status, and which row is which."""
+def _ladder_lines(position, *, levels, safe_level, triggers, lang, display, quote_rate=1.0):
+    """The adaptive scenario ladder: price, move, ratio, status, and which row is which.
+    ``position`` is that of :func:`position_figures`."""
     from .ladder import scenario_ladder
 
+    price, side, entry = position["price"], position["side"], position["entry"]
     prices = scenario_ladder(price, [v for v in triggers.values() if v is not None])[::-1]
     ratios = core.maintenance_ratio(
-        deposit, side, entry, prices, qty, leverage, basis=basis, fees=fees, quote_rate=quote_rate
+        position["deposit"], side, entry, prices, position["qty"], position["leverage"],
+        basis=position["basis"], fees=position["fees"], quote_rate=quote_rate,
     )
     statuses = _status(ratios, levels, safe_level)
     head = [label("price", lang), label("move", lang), label("ratio", lang), label("status", lang)]
@@ -424,56 +436,33 @@ def _status(ratio, levels, safe_level):
 
 
 @main.command()
-@click.option("--side", required=True, help="long/short, buy/sell, 買い/売り or +1/-1.")
-@click.option("--entry", type=PRICE, required=True, help="Entry price (建値): 1.08523, 95,000, ¥10,000,000.")
-@click.option("--qty", type=POSITIVE, required=True, help="Quantity in base units (数量).")
-@click.option(
-    "--leverage", type=LEVERAGE, help="Leverage (レバレッジ): 25, 20x, 2倍; default: the preset's maximum"
+@SIDE_OPTION
+@core_option(
+    "--entry", argument="entry_price", type=PRICE, required=True, more="e.g. 1.08523, 95,000, ¥10,000,000."
 )
-@click.option("--deposit", type=NUMBER, required=True, help="Deposit / collateral (証拠金).")
-@click.option("--price", type=PRICE, help="Current or scenario price; default: the entry price.")
-@click.option(
-    "--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price."
+@core_option("--qty", argument="quantity", type=POSITIVE, required=True)
+@core_option(
+    "--leverage", argument="leverage", type=LEVERAGE, more="25, 20x, 2倍; default: the preset's maximum."
 )
-@click.option(
-    "--fees", type=AMOUNT, default="0", show_default=True, help="Unpaid fees, leverage fee, funding."
-)
-@click.option("--exchange", "exchange_id", help="Preset id (see `xlcalc exchanges`) for levels and basis.")
-@click.option(
-    "--margin-call",
-    "margin_call_level",
-    type=LEVEL,
-    help="Margin-call level: 100%, 1.0 or none (a bare 100 is refused: write 100%).",
-)
-@click.option("--loss-cut", "loss_cut_level", type=LEVEL, help="Loss-cut level: 50%, 0.5 or none.")
-@click.option(
-    "--safe-level",
-    type=LEVEL,
-    default=f"{core.DEFAULT_SAFE_LEVEL:.0%}",
-    show_default=True,
-    help="Ratio called safe (caution below it); none to leave it out.",
-)
-@click.option("--days", type=AMOUNT, help="Show the loss-cut price after this many days of the daily fee.")
-@click.option("--daily-fee", type=RATE, help="Daily leverage fee or funding: 0.04% (default: the preset's).")
-@click.option("--gap-price", type=PRICE, help="Fill price on a gap, for the shortfall.")
-@click.option("--stop", "stop_price", type=PRICE, help="Stop-loss price.")
-@click.option("--risk", type=RATE, help="Share of the deposit to risk at the stop: 2% or 0.02.")
-@click.option(
-    "--tick",
-    type=POSITIVE,
-    help="Price tick: prices rounded to it the safe way (a long's up, a short's down) and shown at its decimals.",
-)
+@core_option("--deposit", argument="deposit", type=NUMBER, required=True)
+@core_option("--price", argument="price", type=PRICE, more="Default: the entry price.")
+@BASIS_OPTION
+@FEES_OPTION
+@EXCHANGE_OPTION
+@MARGIN_CALL_OPTION
+@LOSS_CUT_OPTION
+@SAFE_LEVEL_OPTION
+@core_option("--days", argument="days", type=AMOUNT, more="Shows the loss-cut price after them (daily fee).")
+@core_option("--daily-fee", argument="daily_rate", type=RATE, more="e.g. 0.04%; default: the preset's.")
+@core_option("--gap-price", argument="fill_price", type=PRICE, more="For the shortfall.")
+@core_option("--stop", "stop_price", argument="stop_price", type=PRICE)
+@core_option("--risk", argument="risk", type=RATE, more="The capital is the deposit; 2% or 0.02.")
+@TICK_OPTION
 @click.option("--currency", help="Account currency for money: JPY (¥, no decimals), USD, USDT, EUR, BTC...")
-@click.option(
-    "--quote-rate",
-    type=POSITIVE,
-    default="1",
-    show_default=True,
-    help="Account currency per unit of the quote currency: EUR/USD in a JPY account, the USD/JPY rate.",
-)
-@click.option("--symbol", help="Contract in the preset's tier file (maintenance-margin-rate presets).")
+@QUOTE_RATE_OPTION
+@core_option("--symbol", argument="symbol", more="A contract in the preset's tier file.")
 @click.option("--ladder", is_flag=True, help="Also print the scenario ladder (ratio and status by price).")
-@click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
+@PRESETS_OPTION
 @lang_option
 @click.pass_context
 def calc(
@@ -507,13 +496,8 @@ def calc(
 
     Example: xlcalc calc --side long --entry 50000 --qty 0.2 --leverage 2x --deposit 5000 --price 25000
     """
-    preset = get_preset(exchange_id, presets_path) if exchange_id else None
-    if leverage is None:
-        if preset is None or math.isnan(preset["max_leverage"]):
-            raise InputError(label("cli_leverage_required", lang))
-        leverage = preset["max_leverage"]
-    levels = resolve_levels(
-        preset, margin_call=margin_call_level, loss_cut=loss_cut_level, leverage=leverage, basis=basis
+    preset, leverage, levels = _venue(
+        exchange_id, presets_path, leverage, margin_call_level, loss_cut_level, basis, lang
     )
     basis = levels["basis"]
     price = entry if price is None else price
@@ -532,7 +516,7 @@ def calc(
     if preset and preset.get("margin_model") == "mmr" and loss_cut_level is None:
         liquidation = _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate, tick)
     rows = position_figures(
-        **position,
+        position,
         margin_call_level=levels["margin_call_level"],
         loss_cut_level=levels["loss_cut_level"],
         restore_level=levels["restore_level"],
@@ -574,15 +558,24 @@ def calc(
             and k in ("safe_price", "margin_call_price", "loss_cut_price", "bankruptcy_price")
         }
         lines += _ladder_lines(
-            **position,
-            levels=levels,
-            safe_level=safe_level,
-            triggers=triggers,
-            lang=lang,
-            display=display,
+            position, levels=levels, safe_level=safe_level, triggers=triggers, lang=lang, display=display,
             quote_rate=quote_rate,
         )
     click.echo("\n".join(lines))
+
+
+def _venue(exchange_id, presets_path, leverage, margin_call_level, loss_cut_level, basis, lang):
+    """The preset (None without --exchange), the leverage (default: the preset's maximum) and the
+    levels and basis to use (typed options over the preset's), for ``calc`` and ``plan``."""
+    preset = get_preset(exchange_id, presets_path) if exchange_id else None
+    if leverage is None:
+        if preset is None or math.isnan(preset["max_leverage"]):
+            raise InputError(label("cli_leverage_required", lang))
+        leverage = preset["max_leverage"]
+    levels = resolve_levels(
+        preset, margin_call=margin_call_level, loss_cut=loss_cut_level, leverage=leverage, basis=basis
+    )
+    return preset, leverage, levels
 
 
 def _unit(value) -> float:
@@ -719,7 +712,7 @@ def exchanges(presets_path, as_csv, lang):
 @main.command()
 @click.argument("path", type=click.Path(dir_okay=False))
 @lang_option
-@click.option("--exchange", "exchange_id", help="Preset id to preselect (see `xlcalc exchanges`).")
+@core_option("--exchange", "exchange_id", argument="exchange_id", more="Preselected in the workbook.")
 @click.option("--udf", is_flag=True, help="Write an .xlsm whose formulas call the XLC_* functions (xlwings).")
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 def template(path, lang, exchange_id, udf, force):
@@ -733,73 +726,55 @@ def template(path, lang, exchange_id, udf, force):
 
 
 @main.command()
-@click.option("--side", required=True, help="long/short, buy/sell, 買い/売り or +1/-1.")
-@click.option("--entry", type=PRICE, required=True, help="Entry price.")
-@click.option("--qty", type=POSITIVE, help="Quantity in base units (linear contracts).")
-@click.option(
+@SIDE_OPTION
+@core_option("--entry", argument="entry_price", type=PRICE, required=True)
+@core_option("--qty", argument="quantity", type=POSITIVE, more="Linear contracts.")
+@core_option(
     "--wallet",
+    argument="wallet_balance",
     type=NUMBER,
-    help="Wallet balance (isolated: position margin); coin with --inverse. Default with --leverage: "
-    "the isolated margin, notional ÷ leverage.",
+    more="Coin with --inverse. Default with --leverage: the isolated margin, notional ÷ leverage.",
 )
-@click.option(
-    "--price", type=PRICE, help="Mark price for the maintenance margin and distance; default: entry."
+@core_option("--price", argument="price", type=PRICE, more="Values the maintenance margin; default: entry.")
+@core_option(
+    "--exchange", "exchange_id", argument="exchange_id", more="binance_usdm, bybit_usdt use their tier table."
 )
-@click.option("--exchange", "exchange_id", help="Preset id: binance_usdm, bybit_usdt use their tier table.")
-@click.option("--symbol", help="Contract in the exchange's tier file (default BTCUSDT).")
-@click.option(
-    "--mmr", type=RATE, help="Maintenance margin rate: 0.4% or 0.004; overrides the preset's tiers."
+@core_option("--symbol", argument="symbol", more="A contract in the exchange's tier file (default BTCUSDT).")
+@core_option("--mmr", argument="mmr", type=RATE, more="0.4% or 0.004; overrides the preset's tiers.")
+@core_option(
+    "--cum", argument="maintenance_amount", type=AMOUNT, default="0", show_default=True, more="With --mmr."
 )
-@click.option("--cum", type=AMOUNT, default="0", show_default=True, help="Maintenance amount with --mmr.")
-@click.option(
-    "--taker-fee", type=RATE, default="0", show_default=True, help="Fee rate to close: 0.075% or 0.00075."
-)
-@click.option(
-    "--other-maintenance",
-    type=AMOUNT,
-    default="0",
-    show_default=True,
-    help="Cross: other positions' maintenance margin.",
-)
-@click.option(
-    "--other-pnl", type=NUMBER, default="0", show_default=True, help="Cross: other positions' unrealized P&L."
-)
+@core_option("--taker-fee", argument="taker_fee", type=RATE, default="0", show_default=True)
+@core_option("--other-maintenance", argument="other_maintenance", type=AMOUNT, default="0", show_default=True)
+@core_option("--other-pnl", argument="other_pnl", type=NUMBER, default="0", show_default=True)
 @click.option(
     "--inverse",
     "is_inverse",
     is_flag=True,
     help="Coin-margined contract (needs --contracts, --contract-value, --mmr).",
 )
-@click.option("--contracts", type=POSITIVE, help="Number of inverse contracts.")
-@click.option("--contract-value", type=POSITIVE, help="Quote value of one inverse contract (e.g. 100 USD).")
-@click.option(
+@core_option("--contracts", argument="contracts", type=POSITIVE)
+@core_option("--contract-value", argument="contract_value", type=POSITIVE)
+@core_option(
     "--leverage",
+    argument="leverage",
     type=LEVERAGE,
-    help="Leverage: 20x. Isolated margin = notional ÷ leverage (the wallet "
-    "when --wallet is not given); initial margin and ROE.",
+    more="20x. The wallet when --wallet is not given; initial margin and ROE.",
 )
 @click.option("--exit-price", type=PRICE, help="Price for the P&L and ROE (default: --price).")
-@click.option("--target-roe", type=PERCENT, help="ROE wanted: the price that gives it (50%).")
-@click.option("--target-pnl", type=NUMBER, help="P&L wanted: the price that gives it.")
-@click.option(
-    "--balance", type=AMOUNT, help="Available balance: the largest quantity you can open at --leverage."
+@core_option("--target-roe", argument="roe", type=PERCENT, more="Prints the price that gives it.")
+@core_option("--target-pnl", argument="pnl", function="target_price", type=NUMBER, more="Prints the price.")
+@core_option(
+    "--balance", argument="balance", type=AMOUNT, more="Prints the largest quantity to open at --leverage."
 )
-@click.option(
+@core_option(
     "--mm-basis",
+    argument="mm_basis",
     type=click.Choice(["mark", "entry"]),
-    help="Maintenance margin valued at the mark price (Binance, Bybit UTA) or at entry (Bybit classic); "
-    "default: the preset's mm_basis, else mark.",
+    more="Default: the preset's, else mark.",
 )
-@click.option(
-    "--tick", type=POSITIVE, help="Price tick: prices rounded to it, the safe way (long up, short down)."
-)
-@click.option(
-    "--quote-rate",
-    type=POSITIVE,
-    default="1",
-    show_default=True,
-    help="Account currency per unit of the quote currency (wallet and money in the account currency).",
-)
+@TICK_OPTION
+@QUOTE_RATE_OPTION
 @click.option("--currency", help="Margin currency for money (default USDT; the coin with --inverse).")
 @lang_option
 @click.pass_context
@@ -1040,31 +1015,16 @@ def futures_figures(
             ("roe", perpetual.roe(side, entry, exit_at, leverage), "pct"),
         ]
         if target_roe is not None:
-            rows.append(
-                (
-                    "target_roe_price",
-                    perpetual.target_price(
-                        side, entry, leverage=leverage, roe=target_roe, tick_size=tick_size
-                    ),
-                    "price",
-                )
+            at_roe = perpetual.target_price(
+                side, entry, leverage=leverage, roe=target_roe, tick_size=tick_size
             )
+            rows.append(("target_roe_price", at_roe, "price"))
         if balance is not None:
-            rows.append(
-                (
-                    "max_open_quantity",
-                    perpetual.max_open_quantity(balance, entry, leverage, taker_fee, tiers=tiers),
-                    "qty",
-                )
-            )
+            most = perpetual.max_open_quantity(balance, entry, leverage, taker_fee, tiers=tiers)
+            rows.append(("max_open_quantity", most, "qty"))
     if target_pnl is not None:
-        rows.append(
-            (
-                "target_pnl_price",
-                perpetual.target_price(side, entry, pnl=target_pnl, quantity=qty, tick_size=tick_size),
-                "price",
-            )
-        )
+        at_pnl = perpetual.target_price(side, entry, pnl=target_pnl, quantity=qty, tick_size=tick_size)
+        rows.append(("target_pnl_price", at_pnl, "price"))
     return [(k, float(v), kind) for k, v, kind in rows]
 
 
@@ -1090,36 +1050,27 @@ def _table(head, rows, lang):
 
 
 @main.command()
-@click.option(
-    "--deposit", type=AMOUNT, required=True, help="Deposit you would trade with: 1,000,000 or ¥1,000,000."
+@core_option("--deposit", argument="deposit", type=AMOUNT, required=True, more="1,000,000 or ¥1,000,000.")
+@core_option("--entry", argument="entry_price", type=PRICE, required=True)
+@core_option(
+    "--leverage", argument="leverage", type=LEVERAGE, more="2, 2x, 2倍; default: the preset's maximum."
 )
-@click.option("--entry", type=PRICE, required=True, help="Price you would enter at.")
-@click.option(
-    "--leverage", type=LEVERAGE, help="The venue's leverage: 2, 2x, 2倍; default: the preset's maximum."
-)
-@click.option("--side", default="long", show_default=True, help="long/short, 買い/売り.")
-@click.option(
+@core_option("--side", argument="side", default="long", show_default=True)
+@core_option(
     "--effective",
-    help="Effective leverages (notional ÷ deposit) to compare: '0.5,1,1.5,2'; "
+    argument="effective_leverage",
+    more="A list to compare: '0.5,1,1.5,2'; "
     "default: round steps up to --leverage and the largest that keeps --safe-level.",
 )
-@click.option("--exchange", "exchange_id", help="Preset id for the levels, basis and maximum leverage.")
-@click.option("--margin-call", "margin_call_level", type=LEVEL, help="Margin-call level: 100%, 1.0 or none.")
-@click.option("--loss-cut", "loss_cut_level", type=LEVEL, help="Loss-cut level: 50%, 0.5 or none.")
-@click.option(
-    "--safe-level",
-    type=LEVEL,
-    default=f"{core.DEFAULT_SAFE_LEVEL:.0%}",
-    show_default=True,
-    help="Ratio to stay above (700% for veterans).",
-)
-@click.option(
-    "--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price."
-)
-@click.option("--fees", type=AMOUNT, default="0", show_default=True, help="Fees already owed.")
-@click.option("--tick", type=POSITIVE, help="Price tick (sets the decimals shown).")
+@EXCHANGE_OPTION
+@MARGIN_CALL_OPTION
+@LOSS_CUT_OPTION
+@SAFE_LEVEL_OPTION
+@BASIS_OPTION
+@FEES_OPTION
+@TICK_OPTION
 @click.option("--currency", help="Account currency for money: JPY, USD, USDT...")
-@click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
+@PRESETS_OPTION
 @lang_option
 @click.pass_context
 def plan(
@@ -1147,13 +1098,8 @@ def plan(
     """
     from .planning import leverage_plan, max_quantity  # pandas: this command only
 
-    preset = get_preset(exchange_id, presets_path) if exchange_id else None
-    if leverage is None:
-        if preset is None or math.isnan(preset["max_leverage"]):
-            raise InputError(label("cli_leverage_required", lang))
-        leverage = preset["max_leverage"]
-    levels = resolve_levels(
-        preset, margin_call=margin_call_level, loss_cut=loss_cut_level, leverage=leverage, basis=basis
+    preset, leverage, levels = _venue(
+        exchange_id, presets_path, leverage, margin_call_level, loss_cut_level, basis, lang
     )
     display = _display(ctx, entry, tick, currency, preset)
     safe = None if _is_nan(safe_level) else safe_level
@@ -1235,21 +1181,31 @@ def plan(
 
 
 @main.command()
-@click.option("--loan", type=AMOUNT, required=True, help="Amount borrowed (principal): 10,000.")
-@click.option("--collateral", type=POSITIVE, required=True, help="Collateral quantity (coins): 1.")
-@click.option("--price", type=PRICE, required=True, help="Collateral price now.")
-@click.option("--venue", "venue_id", help="Loan preset id for the LTV levels (see xlcalc.loan_presets()).")
-@click.option("--margin-call-ltv", type=LEVEL, help="LTV of the margin call: 80% or 0.8.")
-@click.option("--liquidation-ltv", type=LEVEL, help="LTV of the liquidation: 90% or 0.9.")
-@click.option("--target-ltv", type=LEVEL, help="LTV to get back to (default: the initial LTV of the venue).")
-@click.option("--interest", type=AMOUNT, help="Interest owed so far (added to the debt).")
-@click.option("--annual-rate", type=RATE, help="Interest per year: 8% (default: the venue's).")
-@click.option("--days", type=AMOUNT, help="Days of interest to add at --annual-rate.")
-@click.option("--gap-price", type=PRICE, help="Price a liquidation fills at, for the shortfall.")
-@click.option(
-    "--liquidation-fee", type=RATE, help="Fee on the liquidation proceeds: 2% (default: the venue's)."
+@core_option("--loan", argument="loan", type=AMOUNT, required=True, more="e.g. 10,000.")
+@core_option("--collateral", argument="collateral_quantity", type=POSITIVE, required=True)
+@core_option("--price", argument="price", function="loan_ltv", type=PRICE, required=True)
+@core_option("--venue", "venue_id", argument="preset_id")
+@core_option(
+    "--margin-call-ltv", argument="level", function="ltv_price", type=LEVEL, more="Margin call: 80%."
 )
-@click.option("--tick", type=POSITIVE, help="Price tick (sets the decimals shown).")
+@core_option(
+    "--liquidation-ltv", argument="level", function="ltv_price", type=LEVEL, more="Liquidation: 90%."
+)
+@core_option(
+    "--target-ltv",
+    argument="target",
+    function="collateral_to_add",
+    type=LEVEL,
+    more="Default: the venue's initial LTV.",
+)
+@core_option("--interest", argument="interest", type=AMOUNT)
+@core_option("--annual-rate", argument="annual_rate", type=RATE, more="e.g. 8%; default: the venue's.")
+@core_option("--days", argument="days", type=AMOUNT, more="Interest at --annual-rate is added for them.")
+@core_option("--gap-price", argument="fill_price", function="loan_shortfall", type=PRICE)
+@core_option(
+    "--liquidation-fee", argument="liquidation_fee", type=RATE, more="e.g. 2%; default: the venue's."
+)
+@TICK_OPTION
 @click.option("--currency", help="Loan currency for money: USDT, JPY...")
 @lang_option
 @click.pass_context
@@ -1323,15 +1279,9 @@ def loan(
             ),
         ]
     if gap_price is not None:
-        rows.append(
-            (
-                "shortfall",
-                loans.loan_shortfall(
-                    fill_price=gap_price, liquidation_fee=0.0 if _is_nan(fee) else fee, **args
-                ),
-                "money",
-            )
-        )
+        fee = 0.0 if _is_nan(fee) else fee
+        gap_loss = loans.loan_shortfall(fill_price=gap_price, liquidation_fee=fee, **args)
+        rows.append(("shortfall", gap_loss, "money"))
     shown = [
         ("margin_call_ltv", _level_text(mc, display, lang)),
         ("liquidation_ltv", _level_text(lq, display, lang)),
@@ -1352,10 +1302,11 @@ def loan(
 @click.option(
     "-o", "--output", required=True, type=click.Path(dir_okay=False), help="The report .xlsx to write."
 )
-@click.option(
+@core_option(
     "--deposit",
+    argument="deposit",
     type=NUMBER,
-    help="Deposit of each cross-margin account (when the input has no deposit column).",
+    more="Each cross-margin account's, when the input has no deposit column.",
 )
 @click.option(
     "--prices",
@@ -1363,15 +1314,13 @@ def loan(
     type=click.Path(dir_okay=False),
     help="CSV of symbol,price: mark prices by symbol.",
 )
-@click.option("--exchange", "exchange_id", help="Preset id (see `xlcalc exchanges`) for levels and basis.")
-@click.option(
-    "--basis", type=click.Choice(["entry", "mark"]), help="Required margin on entry or current price."
+@EXCHANGE_OPTION
+@BASIS_OPTION
+@core_option(
+    "--margin-call", "margin_call_level", argument="level", function="margin_call_price", type=LEVEL_NO_NONE
 )
-@click.option(
-    "--margin-call", "margin_call_level", type=LEVEL_NO_NONE, help="Margin-call level: 100% or 1.0."
-)
-@click.option("--loss-cut", "loss_cut_level", type=LEVEL_NO_NONE, help="Loss-cut level: 50% or 0.5.")
-@click.option("--presets", "presets_path", type=click.Path(), help="Your own presets CSV.")
+@core_option("--loss-cut", "loss_cut_level", argument="level", function="loss_cut_price", type=LEVEL_NO_NONE)
+@PRESETS_OPTION
 @lang_option
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")

@@ -310,10 +310,7 @@ def unrealized_pnl(side, entry_price, price, quantity, quote_rate=1.0):
     array([-5000.,  5000.])
     """
     a = Inputs()
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    p = a.number("price", price)
-    q = a.number("quantity", quantity)
+    s, p0, p, q = a.move(side, entry_price, price, quantity)
     r = _quote_rate(a, quote_rate)
     pnl = s * (p - p0) * q
     return a.out(pnl if r is None else pnl * r)
@@ -412,10 +409,7 @@ def equity(deposit, side, entry_price, price, quantity, fees=0.0, quote_rate=1.0
     """
     a = Inputs()
     d = a.number("deposit", deposit, rule="nonnegative")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    p = a.number("price", price)
-    q = a.number("quantity", quantity)
+    s, p0, p, q = a.move(side, entry_price, price, quantity)
     f = a.number("fees", fees, rule="nonnegative")
     r = _quote_rate(a, quote_rate)
     pnl = s * (p - p0) * q
@@ -466,12 +460,7 @@ def maintenance_ratio(deposit, side, entry_price, price, quantity, leverage, bas
     0.0
     """
     a = Inputs()
-    d = a.number("deposit", deposit, rule="nonnegative")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    p = a.number("price", price)
-    q = a.number("quantity", quantity)
-    lev = a.number("leverage", leverage)
+    d, s, p0, p, q, lev = a.position(deposit, side, entry_price, price, quantity, leverage)
     mark = a.basis("basis", basis)
     f = a.number("fees", fees, rule="nonnegative")
     r = _quote_rate(a, quote_rate)
@@ -711,12 +700,7 @@ def bankruptcy_price(deposit, side, entry_price, quantity, fees=0.0, quote_rate=
 
 def _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees, quote_rate):
     """Equity and required margin in the account currency, and the quantity."""
-    d = a.number("deposit", deposit, rule="nonnegative")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    p = a.number("price", price)
-    q = a.number("quantity", quantity)
-    lev = a.number("leverage", leverage)
+    d, s, p0, p, q, lev = a.position(deposit, side, entry_price, price, quantity, leverage)
     mark = a.basis("basis", basis)
     f = a.number("fees", fees, rule="nonnegative")
     r = _quote_rate(a, quote_rate)

@@ -130,24 +130,23 @@ def parse_number(text, option="value", lang="en", *, positive=False, nonnegative
     return value
 
 
-def _fraction(text, option, lang, max_bare, allow_none):
+def _percent_or_bare(text, option, lang, max_bare, *, signed=False):
+    """``50%`` read as 0.5, or a bare fraction; a bare value above ``max_bare`` (its size if
+    ``signed``) is refused with a hint, never read as 100 times what was meant."""
     s = _clean(text)
-    if allow_none and s.lower() in NO_LEVEL_WORDS:
-        return math.nan
     if s.endswith("%"):
-        value = _number(s[:-1].strip(), option, text, lang) / 100
-    else:
-        value = _number(s, option, text, lang)
-        if value > max_bare:
-            _fail(
-                "human_bare_level",
-                option,
-                text,
-                lang,
-                percent=f"{value:g} %",
-                read=f"{value * 100:,g} %",
-                fraction=f"{value / 100:g}",
-            )
+        return _number(s[:-1].strip(), option, text, lang) / 100
+    value = _number(s, option, text, lang)
+    if (abs(value) if signed else value) > max_bare:
+        hint = {"percent": f"{value:g} %", "read": f"{value * 100:,g} %", "fraction": f"{value / 100:g}"}
+        _fail("human_bare_level", option, text, lang, **hint)
+    return value
+
+
+def _fraction(text, option, lang, max_bare, allow_none):
+    if allow_none and _clean(text).lower() in NO_LEVEL_WORDS:
+        return math.nan
+    value = _percent_or_bare(text, option, lang, max_bare)
     if not value > 0:
         _fail("human_positive", option, text, lang)
     return value
@@ -201,21 +200,7 @@ def parse_percent(text, option="value", lang="en") -> float:
     >>> parse_percent("50%"), parse_percent("-20 %"), parse_percent("1.5"), parse_percent("0")
     (0.5, -0.2, 1.5, 0.0)
     """
-    s = _clean(text)
-    if s.endswith("%"):
-        return _number(s[:-1].strip(), option, text, lang) / 100
-    value = _number(s, option, text, lang)
-    if abs(value) > MAX_BARE_LEVEL:
-        _fail(
-            "human_bare_level",
-            option,
-            text,
-            lang,
-            percent=f"{value:g} %",
-            read=f"{value * 100:,g} %",
-            fraction=f"{value / 100:g}",
-        )
-    return value
+    return _percent_or_bare(text, option, lang, MAX_BARE_LEVEL, signed=True)
 
 
 def parse_leverage(text, option="--leverage", lang="en") -> float:

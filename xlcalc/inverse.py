@@ -46,6 +46,18 @@ def _position(a, side, entry_price, contracts, contract_value):
     return s, p0, n * v
 
 
+def _wallet_and_position(a, wallet_balance, side, entry_price, contracts, contract_value):
+    """The checked wallet balance (in coin, any sign), then :func:`_position`."""
+    wb = a.number("wallet_balance", wallet_balance, rule="any")
+    return (wb, *_position(a, side, entry_price, contracts, contract_value))
+
+
+def _price_and_value(a, price, contracts, contract_value):
+    """The checked price and the position's value in the quote currency (contracts x value)."""
+    p = a.number("price", price)
+    return p, a.number("contracts", contracts) * a.number("contract_value", contract_value)
+
+
 def unrealized_pnl(side, entry_price, price, contracts, contract_value):
     """Unrealized P&L of an inverse position, in coin.
 
@@ -102,6 +114,7 @@ def required_margin(price, contracts, contract_value, leverage):
     Returns
     -------
     float, ndarray or Series
+        In coin: the contracts' value in the quote currency over the price, over the leverage.
 
     Notes
     -----
@@ -117,8 +130,7 @@ def required_margin(price, contracts, contract_value, leverage):
     0.12
     """
     a = Inputs()
-    p = a.number("price", price)
-    nv = a.number("contracts", contracts) * a.number("contract_value", contract_value)
+    p, nv = _price_and_value(a, price, contracts, contract_value)
     lev = a.number("leverage", leverage)
     return a.out(nv / (p * lev))
 
@@ -135,8 +147,7 @@ def equity(wallet_balance, side, entry_price, price, contracts, contract_value):
     0.75
     """
     a = Inputs()
-    wb = a.number("wallet_balance", wallet_balance, rule="any")
-    s, p0, nv = _position(a, side, entry_price, contracts, contract_value)
+    wb, s, p0, nv = _wallet_and_position(a, wallet_balance, side, entry_price, contracts, contract_value)
     p = a.number("price", price)
     return a.out(wb + s * nv * (1 / p0 - 1 / p))
 
@@ -179,8 +190,7 @@ def maintenance_margin(price, contracts, contract_value, mmr=None, maintenance_a
     0.0016
     """
     a = Inputs()
-    p = a.number("price", price)
-    nv = a.number("contracts", contracts) * a.number("contract_value", contract_value)
+    p, nv = _price_and_value(a, price, contracts, contract_value)
     entry_value = None
     if is_entry_basis(mm_basis):
         if entry_price is None:
@@ -270,8 +280,7 @@ def liquidation_price(wallet_balance, side, entry_price, contracts, contract_val
     5739.5
     """
     a = Inputs()
-    wb = a.number("wallet_balance", wallet_balance, rule="any")
-    s, p0, nv = _position(a, side, entry_price, contracts, contract_value)
+    wb, s, p0, nv = _wallet_and_position(a, wallet_balance, side, entry_price, contracts, contract_value)
     tmm = a.number("other_maintenance", other_maintenance, rule="nonnegative")
     upnl = a.number("other_pnl", other_pnl, rule="any")
     fee = a.number("taker_fee", taker_fee, rule="nonnegative")
@@ -336,8 +345,7 @@ def bankruptcy_price(wallet_balance, side, entry_price, contracts, contract_valu
     5718.57
     """
     a = Inputs()
-    wb = a.number("wallet_balance", wallet_balance, rule="any")
-    s, p0, nv = _position(a, side, entry_price, contracts, contract_value)
+    wb, s, p0, nv = _wallet_and_position(a, wallet_balance, side, entry_price, contracts, contract_value)
     upnl = a.number("other_pnl", other_pnl, rule="any")
     fee = a.number("taker_fee", taker_fee, rule="nonnegative")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -389,8 +397,7 @@ def trigger_price(wallet_balance, side, entry_price, contracts, contract_value, 
     6666.67
     """
     a = Inputs()
-    wb = a.number("wallet_balance", wallet_balance, rule="any")
-    s, p0, nv = _position(a, side, entry_price, contracts, contract_value)
+    wb, s, p0, nv = _wallet_and_position(a, wallet_balance, side, entry_price, contracts, contract_value)
     lev = a.number("leverage", leverage)
     r = a.number("level", level)
     mark = a.basis("basis", basis)

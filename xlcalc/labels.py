@@ -3,10 +3,16 @@
 Every client (command line, workbook, report, Excel functions) takes its labels from
 here, so a figure is called the same thing everywhere. Keys are English identifiers;
 ``label(key, lang)`` falls back to English for a key a language lacks.
+
+The status words are keyed by the core's status values (``core.STATUS_*``) written out, since
+the core's argument checks read their English error words (``expect_*``) from here:
+
+>>> from xlcalc import core
+>>> all(s in EN and s in JA for s in (core.STATUS_OK, core.STATUS_CAUTION, core.STATUS_MARGIN_CALL,
+...                                   core.STATUS_LOSS_CUT, core.STATUS_UNKNOWN))
+True
 """
 from __future__ import annotations
-
-from .core import STATUS_CAUTION, STATUS_LOSS_CUT, STATUS_MARGIN_CALL, STATUS_OK, STATUS_UNKNOWN
 
 LANGUAGES = ("ja", "en")
 
@@ -67,9 +73,9 @@ EN = {
     "entry": "Entry",
     "mark": "Mark",
     "none": "none",
-    STATUS_OK: "OK",
-    STATUS_MARGIN_CALL: "Margin call",
-    STATUS_LOSS_CUT: "Loss-cut",
+    "ok": "OK",
+    "margin_call": "Margin call",
+    "loss_cut": "Loss-cut",
     "not_reachable": "never reached",
     "breached": "already breached",
     # risk report (xlcalc.report)
@@ -142,10 +148,8 @@ EN = {
     "notes": "Notes",
     "chart_title": "Maintenance ratio by price",
     "note_side": "Choose from the list",
-    "note_fees": "Fees, leverage fee, funding not yet paid",
     "note_exchange": "Blank: margin call 100 %, loss-cut 50 %, entry basis",
     "note_levels": "Blank: use the preset; type none for no such level",
-    "note_risk": "Fraction of the deposit (2 % = 0.02)",
     "note_moves": "Prices chosen from the position: round steps around the price plus each level's own price",
     "note_positions": "Type your positions in the table; empty rows are ignored",
     "check_positive": "{name} must be a number > 0",
@@ -198,7 +202,6 @@ EN = {
                   "risk 1-2 % per trade and start at 2-3x. Estimates only."),
     "plan_note_deposit": "The money you put in (the planner needs it > 0)",
     "plan_leverage": "Venue leverage",
-    "plan_note_leverage": "The venue's leverage (required margin = notional / leverage); 2 in Japanese crypto",
     "plan_safe_level": "Safe level",
     "plan_note_safe_level": "Ratio at entry to stay at or above (300 % is often called safe)",
     "plan_col_calculator": "Calculator",
@@ -233,11 +236,9 @@ EN = {
     "loan_note": ("LTV = (loan + interest) / collateral value. Interest accrues; a gap through the "
                   "liquidation price can leave debt. Estimates only: check the venue's current rules."),
     "loan_amount": "Loan amount",
-    "loan_note_amount": "Borrowed, in the money the collateral is priced in",
     "loan_collateral_quantity": "Collateral quantity",
     "loan_collateral_price": "Collateral price",
     "loan_interest": "Interest accrued so far",
-    "loan_note_interest": "Unpaid interest already added to the debt",
     "loan_days": "Days ahead",
     "loan_note_days": "Interest over these days at the rate below is added to the debt",
     "loan_preset": "Loan venue preset",
@@ -253,7 +254,6 @@ EN = {
     "loan_liquidation_fee": "Liquidation fee",
     "loan_note_levels": "Blank: the preset's (target: its initial LTV); type none for no such level",
     "loan_gap_price": "Gap price (liquidation fill)",
-    "loan_note_gap_price": "The price a liquidation fills at after a gap",
     "loan_interest_over_days": "Interest over the days",
     "loan_interest_total": "Interest in the debt",
     "loan_debt": "Debt (loan + interest)",
@@ -319,8 +319,8 @@ EN = {
     "target_pnl_price": "Price for the P&L wanted",
     "max_open_quantity": "Largest quantity the balance opens",
     # --- planning and loans ---
-    STATUS_CAUTION: "Caution",
-    STATUS_UNKNOWN: "Unknown (no ratio)",
+    "caution": "Caution",
+    "unknown": "Unknown (no ratio)",
     "safe_level": "Safe level",
     "safe_price": "Safe-level price",
     "effective_leverage": "Effective leverage (notional / deposit)",
@@ -362,10 +362,8 @@ EN = {
     "loss_cut_price_after_days": "Loss-cut price after the holding days",
     "quote_rate_used": "Quote rate used",
     "fees_after_days": "Unpaid fees after the holding days",
-    "note_tick_size": "Blank: no rounding. Prices are rounded up for a long, down for a short",
     "note_quote_rate": "Account currency per quote unit (EUR/USD in yen: USD/JPY); blank = 1",
     "note_safe_level": "300 % is often called safe; veterans keep 700 %",
-    "note_daily_fee_rate": "Leverage fee or funding per day on the notional (0.04 % = 0.0004)",
     "note_holding_days": "The loss-cut price after this many days of the daily fee",
     "check_date": "{name} is a date, not a number",
     "check_rows_below": "A position below the table has no formulas and is not counted: copy the last table row down",
@@ -484,9 +482,9 @@ JA = {
     "entry": "建値",
     "mark": "時価",
     "none": "なし",
-    STATUS_OK: "正常",
-    STATUS_MARGIN_CALL: "追証",
-    STATUS_LOSS_CUT: "ロスカット",
+    "ok": "正常",
+    "margin_call": "追証",
+    "loss_cut": "ロスカット",
     "not_reachable": "到達しない",
     "breached": "既に到達",
     "report_title": "リスクレポート",
@@ -557,10 +555,8 @@ JA = {
     "notes": "注記",
     "chart_title": "価格ごとの証拠金維持率",
     "note_side": "リストから選択",
-    "note_fees": "未払いの手数料・レバレッジ手数料・ファンディング",
     "note_exchange": "空欄: 追証 100 %、ロスカット 50 %、建値基準",
     "note_levels": "空欄ならプリセットの値。水準がない場合は なし と入力",
-    "note_risk": "証拠金に対する割合 (2 % = 0.02)",
     "note_moves": "価格は建玉から自動で選びます: 現在値の前後のきりのよい刻みと、各ラインの価格そのもの",
     "note_positions": "表に建玉を入力してください。空の行は無視されます",
     "check_positive": "{name}には0より大きい数値を入力してください",
@@ -586,7 +582,7 @@ JA = {
     "guide_f7": "逆指値での損失 = (建値 - 逆指値) × 符号 × 数量。許容損失からの数量 = 証拠金 × 許容損失率 ÷ |建値 - 逆指値| (上限あり: 証拠金 × レバレッジ ÷ 建値 まで)。",
     "guide_f8": "維持証拠金率モデルのプリセット (Binance、Bybit) では、ロスカットラインは 維持証拠金率 × レバレッジ (時価基準) です。段階制と控除額は考慮しません。",
     "guide_protect": "数式のセルはパスワードなしで保護されています (校閲 > シート保護の解除)。入力で数式を消さないためです。",
-    # error messages: what an argument must be (keys of xlcalc._inputs.EXPECTED) and the
+    # error messages: what an argument must be (expect_ + a key of xlcalc._inputs.EXPECTED) and the
     # argument names the core uses that are not labels above
     "expect_number": "数値",
     "expect_positive": "正の数",
@@ -613,7 +609,6 @@ JA = {
                   "1 回の取引のリスクは資金の 1-2 %、レバレッジは 2-3 倍から。計算は目安です。"),
     "plan_note_deposit": "入れる資金 (0 より大きい値)",
     "plan_leverage": "取引所のレバレッジ",
-    "plan_note_leverage": "取引所のレバレッジ (必要証拠金 = 建玉金額 ÷ レバレッジ)。国内の暗号資産は 2 倍",
     "plan_safe_level": "安全ライン",
     "plan_note_safe_level": "建てた時点で保つ維持率 (300 % が安全の目安)",
     "plan_col_calculator": "計算シート",
@@ -647,11 +642,9 @@ JA = {
     "loan_note": ("LTV = (借入額 + 利息) ÷ 担保評価額。利息は日々増えます。清算価格を飛び越える急落では"
                   "借金が残ることがあります。計算は目安です。最新の規則を確認してください。"),
     "loan_amount": "借入額",
-    "loan_note_amount": "担保の価格と同じ通貨での借入額",
     "loan_collateral_quantity": "担保の数量",
     "loan_collateral_price": "担保の価格",
     "loan_interest": "未払利息",
-    "loan_note_interest": "すでに借入に加わった未払いの利息",
     "loan_days": "先の日数",
     "loan_note_days": "この日数分の利息 (下の年利) を借入に加えます",
     "loan_preset": "貸付サービスのプリセット",
@@ -667,7 +660,6 @@ JA = {
     "loan_liquidation_fee": "清算手数料",
     "loan_note_levels": "空欄: プリセットの値 (目標は当初 LTV)。なければ なし と入力",
     "loan_gap_price": "急落時の約定価格",
-    "loan_note_gap_price": "急落で清算が約定する価格",
     "loan_interest_over_days": "日数分の利息",
     "loan_interest_total": "借入に含む利息",
     "loan_debt": "借入残高 (借入額 + 利息)",
@@ -733,8 +725,8 @@ JA = {
     "target_pnl_price": "目標損益の価格",
     "max_open_quantity": "残高で建てられる最大数量",
     # --- planning and loans ---
-    STATUS_CAUTION: "注意",
-    STATUS_UNKNOWN: "不明（維持率なし）",
+    "caution": "注意",
+    "unknown": "不明（維持率なし）",
     "safe_level": "安全水準",
     "safe_price": "安全水準の価格",
     "effective_leverage": "実効レバレッジ（建玉金額 ÷ 証拠金）",
@@ -771,10 +763,8 @@ JA = {
     "loss_cut_price_after_days": "保有日数後のロスカット価格",
     "quote_rate_used": "使用する換算レート",
     "fees_after_days": "保有日数後の未払手数料",
-    "note_tick_size": "空欄: 丸めなし。価格は買いなら切り上げ、売りなら切り捨て",
     "note_quote_rate": "決済通貨1単位あたりの口座通貨 (円口座のEUR/USDならUSD/JPY)。空欄 = 1",
     "note_safe_level": "300 % が安全の目安とされ、ベテランは 700 % を保つといわれます",
-    "note_daily_fee_rate": "建玉金額に対する1日あたりのレバレッジ手数料・資金調達率 (0.04 % = 0.0004)",
     "note_holding_days": "この日数の手数料が積み上がった後のロスカット価格",
     "check_date": "{name}が日付になっています。数値を入力してください",
     "check_rows_below": "表の下の建玉には計算式がなく、集計されていません。表の最終行をコピーして下に広げてください",

@@ -30,8 +30,16 @@ __all__ = [
 ]
 
 
-def _debt(a, loan, interest):
-    return a.number("loan", loan, rule="nonnegative") + a.number("interest", interest, rule="nonnegative")
+def _debt_and_coins(a, loan, interest, collateral_quantity):
+    """What is owed (loan plus unpaid interest) and the coins held, checked."""
+    debt = a.number("loan", loan, rule="nonnegative") + a.number("interest", interest, rule="nonnegative")
+    return debt, a.number("collateral_quantity", collateral_quantity)
+
+
+def _back_to_target(a, loan, collateral_quantity, price, target, interest):
+    """The checked inputs of the two ways back to a target LTV: debt, coins, price, target."""
+    debt, q = _debt_and_coins(a, loan, interest, collateral_quantity)
+    return debt, q, a.number("price", price), a.number("target", target)
 
 
 def loan_ltv(loan, collateral_quantity, price, interest=0.0):
@@ -69,8 +77,7 @@ def loan_ltv(loan, collateral_quantity, price, interest=0.0):
     0.6971
     """
     a = Inputs()
-    debt = _debt(a, loan, interest)
-    q = a.number("collateral_quantity", collateral_quantity)
+    debt, q = _debt_and_coins(a, loan, interest, collateral_quantity)
     p = a.number("price", price)
     return a.out(debt / (q * p))
 
@@ -106,8 +113,7 @@ def ltv_price(loan, collateral_quantity, level, interest=0.0):
     11111.11
     """
     a = Inputs()
-    debt = _debt(a, loan, interest)
-    q = a.number("collateral_quantity", collateral_quantity)
+    debt, q = _debt_and_coins(a, loan, interest, collateral_quantity)
     r = a.number("level", level)
     with np.errstate(divide="ignore", invalid="ignore"):
         price = debt / (q * r)
@@ -146,22 +152,18 @@ def collateral_to_add(loan, collateral_quantity, price, target, interest=0.0):
     0.0
     """
     a = Inputs()
-    debt = _debt(a, loan, interest)
-    q = a.number("collateral_quantity", collateral_quantity)
-    p = a.number("price", price)
-    t = a.number("target", target)
+    debt, q, p, t = _back_to_target(a, loan, collateral_quantity, price, target, interest)
     return a.out(np.maximum(debt / (t * p) - q, 0.0))
 
 
 def repay_to_target(loan, collateral_quantity, price, target, interest=0.0):
-    """The repayment that brings the LTV at ``price`` back down to ``target``.
+    """The repayment that brings the LTV at ``price`` back down to ``target``: the other way
+    out of a margin call than :func:`collateral_to_add`.
 
     Parameters
     ----------
-    loan, collateral_quantity, price, interest
-        As in :func:`loan_ltv`.
-    target : float or array_like
-        The LTV to get back to, as a fraction, > 0.
+    loan, collateral_quantity, price, target, interest
+        As in :func:`collateral_to_add`.
 
     Returns
     -------
@@ -182,10 +184,7 @@ def repay_to_target(loan, collateral_quantity, price, target, interest=0.0):
     1875.0
     """
     a = Inputs()
-    debt = _debt(a, loan, interest)
-    q = a.number("collateral_quantity", collateral_quantity)
-    p = a.number("price", price)
-    t = a.number("target", target)
+    debt, q, p, t = _back_to_target(a, loan, collateral_quantity, price, target, interest)
     return a.out(np.maximum(debt - t * q * p, 0.0))
 
 
@@ -220,8 +219,7 @@ def loan_shortfall(loan, collateral_quantity, fill_price, interest=0.0, liquidat
     1180.0
     """
     a = Inputs()
-    debt = _debt(a, loan, interest)
-    q = a.number("collateral_quantity", collateral_quantity)
+    debt, q = _debt_and_coins(a, loan, interest, collateral_quantity)
     pf = a.number("fill_price", fill_price)
     fee = a.number("liquidation_fee", liquidation_fee, rule="below_one")
     return a.out(np.maximum(debt - q * pf * (1.0 - fee), 0.0))

@@ -49,6 +49,12 @@ HEDGE_RULES = ("sum", "max")
 
 
 # -- one position -------------------------------------------------------------------------
+def _wallet_and_position(a, wallet_balance, side, entry_price, quantity):
+    """The checked wallet balance (any sign: cross margin may be in debt), side, entry, size."""
+    wb = a.number("wallet_balance", wallet_balance, rule="any")
+    return wb, a.side("side", side), a.number("entry_price", entry_price), a.number("quantity", quantity)
+
+
 def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintenance_amount=0.0,
                       other_maintenance=0.0, other_pnl=0.0, tiers=None, taker_fee=0.0, mm_basis="mark",
                       tick_size=None):
@@ -141,10 +147,7 @@ def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintena
     40.32
     """
     a = Inputs()
-    wb = a.number("wallet_balance", wallet_balance, rule="any")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    q = a.number("quantity", quantity)
+    wb, s, p0, q = _wallet_and_position(a, wallet_balance, side, entry_price, quantity)
     tmm = a.number("other_maintenance", other_maintenance, rule="nonnegative")
     upnl = a.number("other_pnl", other_pnl, rule="any")
     fee = a.number("taker_fee", taker_fee, rule="nonnegative")
@@ -261,10 +264,7 @@ def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0,
     15.0
     """
     a = Inputs()
-    wb = a.number("wallet_balance", wallet_balance, rule="any")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    q = a.number("quantity", quantity)
+    wb, s, p0, q = _wallet_and_position(a, wallet_balance, side, entry_price, quantity)
     upnl = a.number("other_pnl", other_pnl, rule="any")
     fee = a.number("taker_fee", taker_fee, rule="nonnegative")
     if np.ndim(fee) == 0 and fee == 0:
@@ -646,6 +646,7 @@ def initial_margin(price, quantity, leverage):
     Returns
     -------
     float, ndarray or Series
+        In the quote currency (USDT for a USDT-margined contract).
 
     Notes
     -----
@@ -677,9 +678,8 @@ def pnl(side, entry_price, price, quantity):
     array([ 30000., -30000.])
     """
     a = Inputs()
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    return a.out(s * (a.number("price", price) - p0) * a.number("quantity", quantity))
+    s, p0, p, q = a.move(side, entry_price, price, quantity)
+    return a.out(s * (p - p0) * q)
 
 
 def roe(side, entry_price, price, leverage):
@@ -860,10 +860,7 @@ def margin_ratio(wallet_balance, side, entry_price, price, quantity, mmr=None, m
     """
     a = Inputs()
     wb = a.number("wallet_balance", wallet_balance, rule="any")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    p = a.number("price", price)
-    q = a.number("quantity", quantity)
+    s, p0, p, q = a.move(side, entry_price, price, quantity)
     entry_notional = p0 * q if is_entry_basis(mm_basis) else None
     mm = maintenance_on(a, p * q, mmr, maintenance_amount, taker_fee, tiers, entry_notional)
     balance = wb + s * (p - p0) * q

@@ -214,12 +214,7 @@ def days_to_level(deposit, side, entry_price, price, quantity, leverage, level, 
     array([625.,   0.])
     """
     a = Inputs()
-    d = a.number("deposit", deposit, rule="nonnegative")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    p = a.number("price", price)
-    q = a.number("quantity", quantity)
-    lev = a.number("leverage", leverage)
+    d, s, p0, p, q, lev = a.position(deposit, side, entry_price, price, quantity, leverage)
     r = a.number("level", level)
     rate = a.number("daily_rate", daily_rate, rule="nonnegative")
     mark = a.basis("basis", basis)

@@ -25,7 +25,7 @@ from openpyxl import Workbook, load_workbook
 from .._files import atomic_output
 from .._inputs import InputError
 from ..labels import LANGUAGES, label
-from ..presets import exchange_presets, get_preset
+from ..presets import get_preset, preset_rows
 from . import layout, loan, planner, sheets
 
 __all__ = ["build_template", "build_workbook", "write_template", "quickstart_path", "INPUT_NAMES",
@@ -60,13 +60,17 @@ def build_workbook(lang="ja", exchange=None, udf=False, presets=None):
         Preset id selected in the Calculator's exchange cell.
     udf : bool
         Formulas call the ``XLC_*`` functions; the workbook carries xlwings' VBA module.
-    presets : DataFrame, optional
-        The preset table (default :func:`xlcalc.exchange_presets`).
+    presets : list of dict or DataFrame, optional
+        The preset rows (default: the built-in ones and ``$XLCALC_PRESETS``, read without pandas
+        by :func:`xlcalc.presets.preset_rows`; a DataFrame such as :func:`xlcalc.exchange_presets`).
     """
     if lang not in LANGUAGES:
         raise InputError(f"lang must be one of {', '.join(LANGUAGES)}; got {lang!r}")
-    presets = exchange_presets() if presets is None else presets
-    if exchange is not None and exchange not in presets.index:
+    if presets is None:
+        presets = list(preset_rows().values())
+    elif hasattr(presets, "to_dict"):
+        presets = presets.to_dict("records")
+    if exchange is not None and exchange not in {row["id"] for row in presets}:
         get_preset(exchange)  # raises, naming the known ids
     if udf:
         wb = load_workbook(quickstart_path(), keep_vba=True)

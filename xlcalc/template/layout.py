@@ -167,9 +167,9 @@ INPUTS = [
     Field("quantity", "qty", check="positive"),
     Field("leverage", "lev", check="positive"),
     Field("deposit", "money", check="nonnegative"),
-    Field("fees", "money", note="note_fees", check="nonnegative"),
+    Field("fees", "money", note="arg:fees", check="nonnegative"),
     Field("price", "price", check="positive"),
-    Field("tick_size", "price", note="note_tick_size", check="positive"),
+    Field("tick_size", "price", note="arg:tick_size", check="positive"),
     Field("price_decimals", "general", note="note_price_decimals", check="decimals"),
     Field("quote_rate", "price", note="note_quote_rate", check="positive"),
     Field("exchange", "text", note="note_exchange", check="exchange"),
@@ -198,14 +198,14 @@ LEVELS = [
     Field("margin_call_level", "rate", formula=_USED_LEVEL, note="note_levels", check="level"),
     Field("loss_cut_level", "rate", formula=_USED_LEVEL, note="note_levels", check="level"),
     Field("safe_level", "rate", formula=_USED_LEVEL, note="note_safe_level", check="level"),
-    Field("daily_fee_rate", "rate", formula=_USED_LEVEL, note="note_daily_fee_rate", check="level"),
+    Field("daily_fee_rate", "rate", formula=_USED_LEVEL, note="arg:daily_rate", check="level"),
 ]
 
 # Optional what-if inputs ship empty: their results stay empty until the user asks.
 WHAT_IF = [
     Field("gap_price", "price", check="positive"),
     Field("stop_price", "price", check="positive"),
-    Field("risk", "rate", note="note_risk", check="risk"),
+    Field("risk", "rate", note="arg:risk", check="risk"),
     Field("holding_days", "general", note="note_holding_days", check="nonnegative"),
 ]
 

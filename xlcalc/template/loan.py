@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Font
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -55,10 +55,10 @@ def _blank_or(name, cond):
 
 # Inputs: (key, kind, check, note). The defined name is PREFIX + key.
 INPUTS = [
-    ("amount", "money", "nonnegative", "loan_note_amount"),
+    ("amount", "money", "nonnegative", "arg:loan"),
     ("collateral_quantity", "qty", "positive", None),
     ("collateral_price", "price", "positive", None),
-    ("interest", "money", "nonnegative", "loan_note_interest"),
+    ("interest", "money", "nonnegative", "arg:interest"),
     ("days", "general", "nonnegative", "loan_note_days"),
     ("preset", "text", "loan_preset", "loan_note_preset"),
 ]
@@ -70,7 +70,7 @@ LEVELS = [
     ("liquidation_ltv", "pct", "liquidation_ltv"),
     ("liquidation_fee", "pct", "liquidation_fee"),
 ]
-WHAT_IF = [("gap_price", "price", "positive", "loan_note_gap_price")]
+WHAT_IF = [("gap_price", "price", "positive", "arg:loan_shortfall.fill_price")]
 
 _PRESET = ('=IF(loan_preset_row<=0,IF(loan_preset_row=0,{default},""),'
            'IF(ISNUMBER(INDEX({rng},loan_preset_row)),INDEX({rng},loan_preset_row),""))')
@@ -281,7 +281,7 @@ def _input_row(ws, ctx, row, spec, sample):
     else:
         S._validation(ws, ctx, check, b.coordinate, PREFIX + key)
     if note:
-        _note(ws, row, label(note, lang))
+        _note(ws, row, S.note_text(note, lang))
 
 
 def _levels(ws, ctx, row):
@@ -311,4 +311,4 @@ def _levels(ws, ctx, row):
 
 def _note(ws, row, text):
     c = ws.cell(row=row, column=5, value=text)
-    c.font, c.alignment = S.NOTE_FONT, Alignment(indent=1)
+    S._wear(c, font=S.NOTE_FONT, alignment=S.NOTE_ALIGN)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.formatting.rule import FormulaRule
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter as col_letter
 
 from ..labels import label
@@ -76,8 +76,8 @@ INPUTS = [
     ("deposit", "money", "positive", "plan_note_deposit"),
     ("side", "text", "side", "note_side"),
     ("entry_price", "price", "positive", None),
-    ("leverage", "lev", "positive", "plan_note_leverage"),
-    ("fees", "money", "nonnegative", "note_fees"),
+    ("leverage", "lev", "positive", "arg:leverage"),
+    ("fees", "money", "nonnegative", "arg:fees"),
     ("safe_level", "pct", "positive", "plan_note_safe_level"),
 ]
 # Levels: "Your value" (input, blank) | "Calculator" (that sheet's used value) | "Used".
@@ -177,6 +177,9 @@ def _check_formula(ctx):
     return out
 
 
+CHART_DATA_FONT = Font(name=S.FONT, color="808080")  # the chart's own columns, in grey
+
+
 def build_planner(ctx):
     """The Planner sheet: inputs, the answer at the safe level, the table by leverage, a chart."""
     lang = ctx.lang
@@ -197,7 +200,7 @@ def build_planner(ctx):
         ctx.name(ws, PREFIX + key, b.coordinate)
         S._validation(ws, ctx, check, b.coordinate, PREFIX + key)
         if note:
-            _note(ws, row, label(note, lang))
+            _note(ws, row, S.note_text(note, lang))
     row += 2
     S._header(ws, row, [label("section_levels", lang), label("col_override", lang),
                         label("plan_col_calculator", lang), label("col_used", lang), label("col_note", lang)])
@@ -260,7 +263,7 @@ def build_planner(ctx):
     ws.cell(row=head - 1, column=1, value=label("plan_table_note", lang)).font = S.NOTE_FONT
     S._header(ws, head, [label(f"plan_{k}", lang) for k, _, _ in TABLE])
     for c in ws[head]:
-        c.alignment = Alignment(wrap_text=True, vertical="center")
+        c.alignment = S.HEAD_ALIGN
     ws.row_dimensions[head].height = 30
     x_col = len(TABLE) + 2  # one empty column between the table and the chart data
     chart_col = x_col + 1
@@ -274,12 +277,11 @@ def build_planner(ctx):
                 S._input(cell, kind, ctx, e)
             else:
                 cell.value = formula.format(r=r, over_max=w["over_max"], safe=w["safe"])
-                cell.number_format = ctx.fmt(kind)
+                S._wear(cell, number_format=ctx.fmt(kind))
         for j, col in enumerate(["A"] + [c for _, c in CHART_SERIES]):
             source = f"{col}{r}" if j else f"B{r}"  # x: the effective leverage of a row in use
             cell = ws.cell(row=r, column=x_col + j, value=f"=IF(ISNUMBER({source}),{col}{r},NA())")
-            cell.number_format = ctx.fmt("pct") if j else "General"
-            cell.font = Font(name=S.FONT, color="808080")
+            S._wear(cell, number_format=ctx.fmt("pct") if j else "General", font=CHART_DATA_FONT)
     for j, (key, kind, _) in enumerate(TABLE, start=1):
         ctx.name_range(ws, PREFIX + key, col_letter(j), first, last)
     ctx.words["c_plan_effective_leverage"] = L.quote(
@@ -334,4 +336,4 @@ def build_planner(ctx):
 
 def _note(ws, row, text):
     c = ws.cell(row=row, column=5, value=text)
-    c.font, c.alignment = S.NOTE_FONT, Alignment(indent=1)
+    S._wear(c, font=S.NOTE_FONT, alignment=S.NOTE_ALIGN)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from copy import copy
 
 from openpyxl.chart import Reference, ScatterChart, Series
 from openpyxl.formatting.rule import FormulaRule, Rule
@@ -20,6 +21,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
+from ..arguments import help_text
 from ..labels import label
 from ..presets import COLUMNS as PRESET_COLUMNS
 from . import layout as L
@@ -36,7 +38,44 @@ BOLD = Font(name=FONT, bold=True)
 TITLE_FONT = Font(name=FONT, bold=True, size=14)
 NOTE_FONT = Font(name=FONT, italic=True, color="595959")
 HELPER_FONT = Font(name=FONT, color="A6A6A6", size=8)
+LINK_FONT = Font(name=FONT, color="0563C1", underline="single")
 UNLOCKED = Protection(locked=False)
+HEAD_ALIGN = Alignment(wrap_text=True, vertical="center")
+NOTE_ALIGN = Alignment(indent=1)
+TOP_ALIGN, WRAP_TOP_ALIGN = Alignment(vertical="top"), Alignment(wrap_text=True, vertical="top")
+
+
+def _wear(cell, **look):
+    """Give ``cell`` a look: font, fill, alignment, protection and number_format, as keywords.
+
+    openpyxl hashes every style object on every assignment (a third of the build time); a
+    look is made once per workbook and then copied, as openpyxl copies a cell's style itself.
+    Style objects are told apart by identity, so pass module constants, not new objects."""
+    if cell.has_style:  # a look is a whole style: add to an existing one the slow way
+        for key, value in look.items():
+            setattr(cell, key, value)
+        return
+    looks = cell.parent.parent.__dict__.setdefault("_xlcalc_looks", {})
+    key = tuple(sorted((k, v if isinstance(v, str) else id(v)) for k, v in look.items()))
+    made = looks.get(key)
+    if made is None:
+        for k, value in look.items():
+            setattr(cell, k, value)
+        looks[key] = (copy(cell._style), tuple(look.values()))  # the objects kept: ids stay unique
+    else:
+        cell._style = copy(made[0])
+
+# A note "arg:NAME" (or "arg:FUNCTION.NAME") is the core argument's help from xlcalc.arguments,
+# the table the Excel function wizard and the command line's --help read too.
+ARGUMENT_NOTE = "arg:"
+
+
+def note_text(note, lang):
+    """An input's note in ``lang``: a core argument's help, or a label of the template's own."""
+    if not note.startswith(ARGUMENT_NOTE):
+        return label(note, lang)
+    function, _, name = note[len(ARGUMENT_NOTE):].rpartition(".")
+    return help_text(name, lang, function=function or None)
 
 
 class Ctx:
@@ -104,16 +143,13 @@ def _title(ws, ctx, key, note_key="disclaimer"):
 
 def _input(cell, kind, ctx, value=None):
     cell.value = value
-    cell.fill = INPUT_FILL
-    cell.protection = UNLOCKED
-    cell.number_format = ctx.fmt(kind)
+    _wear(cell, fill=INPUT_FILL, protection=UNLOCKED, number_format=ctx.fmt(kind))
 
 
 def _header(ws, row, texts, first_col=1):
     for i, text in enumerate(texts):
-        c = ws.cell(row=row, column=first_col + i, value=text)
-        c.font, c.fill = HEAD_FONT, HEAD_FILL
-        c.alignment = Alignment(wrap_text=True, vertical="center")
+        _wear(ws.cell(row=row, column=first_col + i, value=text), font=HEAD_FONT, fill=HEAD_FILL,
+              alignment=HEAD_ALIGN)
 
 
 def _validation(ws, ctx, check, ref, key):
@@ -186,8 +222,8 @@ def build_calculator(ctx, sample, exchange=None):
         for f in fields:
             ws.cell(row=row, column=1, value=label(f.key, ctx.lang))
             if f.note:
-                note = ws.cell(row=row, column=5, value=label(f.note, ctx.lang))
-                note.font, note.alignment = NOTE_FONT, Alignment(indent=1)
+                note = ws.cell(row=row, column=5, value=note_text(f.note, ctx.lang))
+                _wear(note, font=NOTE_FONT, alignment=NOTE_ALIGN)
             b = ws.cell(row=row, column=2)
             if section == "section_levels":
                 _input(b, f.kind, ctx)
@@ -272,9 +308,10 @@ def build_scenarios(ctx):
                 cell.value = L._LADDER_PRICE_FIRST if i == 0 else L._LADDER_PRICE_NEXT.format(prev=prev)
             else:
                 cell.value = ctx.fill(col.udf if ctx.udf and col.udf else col.formula, **parts)
-            cell.number_format = ctx.fmt(col.kind)
             if col in L.CHART_COLUMNS:
-                cell.font = HELPER_FONT
+                _wear(cell, number_format=ctx.fmt(col.kind), font=HELPER_FONT)
+            else:
+                _wear(cell, number_format=ctx.fmt(col.kind))
     ratio_col = letters["ratio"]
     for key in ("ratio", "status"):
         x = letters[key]
@@ -348,7 +385,7 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
         ctx.name(ws, f"account_{f.key}", b.coordinate)
         _validation(ws, ctx, f.check, b.coordinate, f.key)
         if f.note:
-            ws.cell(row=row, column=4, value=label(f.note, ctx.lang)).font = NOTE_FONT
+            ws.cell(row=row, column=4, value=note_text(f.note, ctx.lang)).font = NOTE_FONT
     out_first = row + 1
     row += len(L.ACCOUNT_OUTPUTS) + len(L.ACCOUNT_WORKING) + 2
     head = row + 1
@@ -393,9 +430,10 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
                 _input(cell, col.kind, ctx, label(v, ctx.lang) if col.key == "side" and v else v)
             else:
                 cell.value = ctx.fill(col.udf if ctx.udf and col.udf else col.formula, **parts, **words)
-                cell.number_format = ctx.fmt(col.kind)
                 if col.key in L.POSITION_HELPERS:
-                    cell.font = HELPER_FONT
+                    _wear(cell, number_format=ctx.fmt(col.kind), font=HELPER_FONT)
+                else:
+                    _wear(cell, number_format=ctx.fmt(col.kind))
     for col in cols:  # rows added below the table are checked as the table's rows are
         check = {"side": "side", "entry_price": "positive", "quantity": "positive", "leverage": "positive",
                  "price": "positive"}.get(col.key)
@@ -417,13 +455,14 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
     return ws
 
 
-def build_exchanges(ctx, presets):
+def build_exchanges(ctx, rows):
+    """The Exchanges sheet: one row per preset (a list of dicts), then spare rows for the user's."""
     ws = _sheet(ctx, "sheet_exchanges", landscape=True, grows=True)
     _title(ws, ctx, "title_exchanges")
     head, first = 4, 5
     _header(ws, head, [label("preset_id" if c == "id" else c, ctx.lang) for c in PRESET_COLUMNS])
     pct_cols = {"margin_call_level", "loss_cut_level", "mmr", "daily_fee_rate", "collateral_haircut"}
-    rows = presets.to_dict("records")
+    wrapped = {"notes", "name", "source_url"}
     last = first + len(rows) + L.PRESET_SPARE_ROWS - 1
     for i in range(len(rows) + L.PRESET_SPARE_ROWS):
         rec = rows[i] if i < len(rows) else {}
@@ -432,13 +471,14 @@ def build_exchanges(ctx, presets):
             if isinstance(v, float) and math.isnan(v):
                 v = None
             cell = ws.cell(row=first + i, column=j, value=v)
-            cell.protection = UNLOCKED  # users add and edit their own presets
-            cell.alignment = Alignment(wrap_text=col in ("notes", "name", "source_url"), vertical="top")
+            # unlocked: users add and edit their own presets
+            look = {"protection": UNLOCKED, "alignment": WRAP_TOP_ALIGN if col in wrapped else TOP_ALIGN}
             if col in pct_cols:
-                cell.number_format = L.FORMATS["rate"][ctx.lang]
+                look["number_format"] = L.FORMATS["rate"][ctx.lang]
             elif col == "source_url" and v:
                 cell.hyperlink = v
-                cell.font = Font(name=FONT, color="0563C1", underline="single")
+                look["font"] = LINK_FONT
+            _wear(cell, **look)
     for col, name in L.PRESET_NAMES.items():
         if col in PRESET_COLUMNS:
             ctx.name_range(ws, name, get_column_letter(PRESET_COLUMNS.index(col) + 1), first, last)

@@ -1094,3 +1094,32 @@ def test_every_option_for_a_core_argument_has_its_help_from_the_one_table():
             assert option.help.startswith(text), (command, option.opts[0], option.help)
             checked += 1
     assert checked > 60, checked
+
+
+def test_report_options_reach_the_report(tmp_path):
+    # every report option of the CLI is passed through to build_report (read back from the file)
+    import openpyxl
+
+    src = tmp_path / "pos.csv"
+    src.write_text("symbol;side;entry_price;quantity;leverage;price;deposit\n"
+                   "BTC/JPY;long;10.000.000;0,1;2;9.000.000;1.000.350\n", encoding="utf-8")
+    out = tmp_path / "r.xlsx"
+    code, text = run("report", str(src), "-o", str(out), "--decimal", ",", "--tick", "1000",
+                     "--hedge", "max", "--margin-call", "none", "--loss-cut", "50%",
+                     "--safe-level", "300%", "--currency", "JPY", "--lang", "en", "-q")
+    assert code == 0, text
+    ws = openpyxl.load_workbook(out).worksheets[1]
+    header = [c.value for c in ws[1]]
+    row = dict(zip(header, (c.value for c in ws[2])))
+    assert row["Quantity"] == 0.1 and row["Entry price"] == 10_000_000  # decimal comma read
+    assert row["Margin-call price"] is None  # --margin-call none
+    # loss-cut 50 %, entry basis: 10,000,000 - (1,000,350 - 250,000) / 0.1 = 2,496,500,
+    # a long's rounded up to the 1,000 tick
+    assert row["Loss-cut price"] == 2_497_000
+    assert ws.cell(2, header.index("Equity") + 1).number_format.startswith('"¥"')
+    loans = tmp_path / "loans.csv"
+    loans.write_text("loan,collateral_quantity,price\n10000,1,20000\n", encoding="utf-8")
+    code, text = run("report", str(loans), "-o", str(tmp_path / "l.xlsx"), "--kind", "loans",
+                     "--margin-call-ltv", "80%", "--liquidation-ltv", "90%", "--lang", "en", "-q")
+    assert code == 0, text
+    assert "Loans" in openpyxl.load_workbook(tmp_path / "l.xlsx").sheetnames

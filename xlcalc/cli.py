@@ -1316,48 +1316,50 @@ def loan(
 )
 @EXCHANGE_OPTION
 @BASIS_OPTION
+@MARGIN_CALL_OPTION
+@LOSS_CUT_OPTION
+@SAFE_LEVEL_OPTION
+@TICK_OPTION
 @core_option(
-    "--margin-call", "margin_call_level", argument="level", function="margin_call_price", type=LEVEL_NO_NONE
+    "--quote-rate", argument="quote_rate", type=POSITIVE, more="Default: the file's column, else 1."
 )
-@core_option("--loss-cut", "loss_cut_level", argument="level", function="loss_cut_price", type=LEVEL_NO_NONE)
+@core_option("--hedge", argument="hedge", type=click.Choice(["sum", "max"]),
+             more="Default: the preset's rule, else sum.")
+@click.option("--currency", help="Account currency for money: JPY (¥, no decimals), USD, USDT...")
+@click.option("--decimal", type=click.Choice([".", ","]),
+              help="Decimal separator of the CSV's numbers (default: detected per file).")
+@click.option("--sheet", help="Sheet of an xlsx input (default: the active visible sheet).")
+@click.option("--kind", type=click.Choice(["positions", "loans"]),
+              help="What the file holds (default: told by its headers).")
+@core_option("--loan-preset", argument="preset_id", more="Loans: the venue's LTV levels.")
+@click.option("--loan-presets", "loan_presets_path", type=click.Path(), help="Your own loan presets CSV.")
+@core_option("--margin-call-ltv", argument="level", function="ltv_price", type=LEVEL, more="Loans: 80%.")
+@core_option("--liquidation-ltv", argument="level", function="ltv_price", type=LEVEL, more="Loans: 90%.")
+@core_option("--target-ltv", argument="target", function="collateral_to_add", type=LEVEL, more="Loans: 65%.")
 @PRESETS_OPTION
 @lang_option
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
-def report(
-    input_path,
-    output,
-    deposit,
-    prices_path,
-    exchange_id,
-    basis,
-    margin_call_level,
-    loss_cut_level,
-    presets_path,
-    lang,
-    force,
-    quiet,
-):
-    """Write a risk report workbook (Summary, Positions, Stress, Errors) from a positions file.
+def report(input_path, output, deposit, prices_path, exchange_id, basis, margin_call_level,
+           loss_cut_level, safe_level, tick, quote_rate, hedge, currency, decimal, sheet, kind,
+           loan_preset, loan_presets_path, margin_call_ltv, liquidation_ltv, target_ltv,
+           presets_path, lang, force, quiet):
+    """Write a risk report workbook (Summary, Positions, Stress, Errors) from a positions file,
+    or a loan report (Summary, Loans, Errors) from a loans file.
 
-    INPUT is a CSV (UTF-8, UTF-8 with BOM or Shift_JIS) or an xlsx, with English or Japanese
-    headers. Example: xlcalc report positions.csv -o report.xlsx --deposit 1000000
+    INPUT is a CSV (UTF-8, UTF-8 with BOM, Shift_JIS or UTF-16; comma, semicolon or tab) or an
+    xlsx, with English, Japanese or exchange-export headers.
+    Example: xlcalc report positions.csv -o report.xlsx --deposit 1000000
     """
     from .report import build_report  # pandas/openpyxl only when needed
 
     result = build_report(
-        input_path,
-        output,
-        deposit=deposit,
-        prices=prices_path,
-        exchange=exchange_id,
-        basis=basis,
-        lang=lang,
-        force=force,
-        progress=not quiet,
-        margin_call=margin_call_level,
-        loss_cut=loss_cut_level,
-        presets=presets_path,
+        input_path, output, deposit=deposit, prices=prices_path, exchange=exchange_id, basis=basis,
+        lang=lang, force=force, progress=not quiet, margin_call=margin_call_level,
+        loss_cut=loss_cut_level, presets=presets_path, safe_level=safe_level, tick_size=tick,
+        quote_rate=quote_rate, hedge=hedge, currency=currency, decimal=decimal, sheet=sheet,
+        kind=kind, loan_preset=loan_preset, loan_presets=loan_presets_path,
+        margin_call_ltv=margin_call_ltv, liquidation_ltv=liquidation_ltv, target_ltv=target_ltv,
     )
     if not quiet:
         click.echo(

@@ -260,6 +260,8 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
         raise
     try:
         source_name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
+        if currency is None:  # the preset's account currency (¥ for Japanese venues)
+            currency = _presets.account_currency(preset)
         report = Report(source_name=source_name, preset=preset, levels=levels, rows=rows,
                         currency=None if currency is None else str(currency).strip().upper())
         report.figures, report.display = compute(report)

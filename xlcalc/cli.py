@@ -352,7 +352,7 @@ def _render(rows, price, lang, display: Display, side_sign=None):
     names = [label(k, lang) if isinstance(k, str) else k[1] for k, _, _ in rows]
     width = max(_display_width(n) for n in names) + 2
     lines = []
-    for name, (_key, value, kind) in zip(names, rows):
+    for name, (key, value, kind) in zip(names, rows):
         if value is None:
             text = label("none" if kind == "trigger" else "not_applicable", lang)
         elif kind == "money":
@@ -378,7 +378,8 @@ def _render(rows, price, lang, display: Display, side_sign=None):
                 f"{display.pct(value / price - 1, sign=True)})"
             )
             if kind == "trigger" and side_sign is not None and (value - price) * side_sign > 0:
-                text += f"  {label('breached', lang)}"
+                # the safe level is one to climb back to, not a line that was crossed
+                text += f"  {label('below_safe' if key == 'safe_price' else 'breached', lang)}"
         lines.append(_pad(name, width) + text)
     return "\n".join(lines)
 

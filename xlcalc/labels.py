@@ -78,6 +78,7 @@ EN = {
     "loss_cut": "Loss-cut",
     "not_reachable": "never reached",
     "breached": "already breached",
+    "below_safe": "the ratio is below the safe level now",
     # risk report (xlcalc.report)
     "report_title": "Risk report",
     "report_sheet_summary": "Summary",
@@ -487,6 +488,7 @@ JA = {
     "loss_cut": "ロスカット",
     "not_reachable": "到達しない",
     "breached": "既に到達",
+    "below_safe": "現在、維持率は安全水準を下回っています",
     "report_title": "リスクレポート",
     "report_sheet_summary": "サマリー",
     "report_sheet_positions": "建玉",

@@ -46,8 +46,9 @@ def _seconds(argv, cwd=ROOT, env=None) -> tuple[float, float]:
     """Wall and CPU time of one run (CPU time is steadier on a busy machine); NaN when the
     command fails (the table says so)."""
     start, cpu = time.perf_counter(), _cpu()
-    done = subprocess.run(argv, cwd=cwd, env=env, check=False, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL)
+    done = subprocess.run(
+        argv, cwd=cwd, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     if done.returncode != 0:
         return math.nan, math.nan
     return time.perf_counter() - start, _cpu() - cpu

@@ -8,6 +8,7 @@ threads that spin (numpy's BLAS pool woken by a dot product did, #13). It ends w
 ``import xlcalc`` in a fresh interpreter, against ``import numpy`` alone.
 Run: python benchmarks/bench_core.py [N]
 """
+
 import subprocess
 import sys
 import time
@@ -60,8 +61,15 @@ def import_time(module, repeat=7):
 def main(n=2_000_000):
     rng = np.random.default_rng(0)
     p0 = rng.uniform(1e3, 1e7, n)
-    args = (rng.uniform(1e3, 1e6, n), rng.choice([-1.0, 1.0], n), p0, p0 * rng.uniform(0.5, 1.5, n),
-            rng.uniform(0.01, 10, n), rng.choice([2.0, 25.0, 100.0], n), 0.5)
+    args = (
+        rng.uniform(1e3, 1e6, n),
+        rng.choice([-1.0, 1.0], n),
+        p0,
+        p0 * rng.uniform(0.5, 1.5, n),
+        rng.uniform(0.01, 10, n),
+        rng.choice([2.0, 25.0, 100.0], n),
+        0.5,
+    )
     med, outs = alternate([bare, core], args)
     (r1, l1), (r2, l2) = outs[bare], outs[core]
     np.testing.assert_allclose(r1, r2, rtol=1e-12)
@@ -71,13 +79,20 @@ def main(n=2_000_000):
     (w_bare, c_bare), (w_core, c_core) = med[bare], med[core]
     print(f"positions: {n:,} (median of 15 alternating runs)      wall            CPU")
     print(f"bare numpy expression     {w_bare * 1e3:8.1f} ms          {c_bare * 1e3:8.1f} ms")
-    print(f"xlcalc core (side +1/-1)  {w_core * 1e3:8.1f} ms {w_core / w_bare:5.2f}x  "
-          f"{c_core * 1e3:8.1f} ms {c_core / c_bare:5.2f}x")
-    print(f"xlcalc core (side words)  {t_words[0] * 1e3:8.1f} ms {t_words[0] / w_bare:5.2f}x  "
-          f"{t_words[1] * 1e3:8.1f} ms {t_words[1] / c_bare:5.2f}x")
+    print(
+        f"xlcalc core (side +1/-1)  {w_core * 1e3:8.1f} ms {w_core / w_bare:5.2f}x  "
+        f"{c_core * 1e3:8.1f} ms {c_core / c_bare:5.2f}x"
+    )
+    print(
+        f"xlcalc core (side words)  {t_words[0] * 1e3:8.1f} ms {t_words[0] / w_bare:5.2f}x  "
+        f"{t_words[1] * 1e3:8.1f} ms {t_words[1] / c_bare:5.2f}x"
+    )
     t_numpy, t_xlcalc = import_time("numpy"), import_time("xlcalc")
-    print(f"fresh interpreter: import numpy {t_numpy * 1e3:.0f} ms, import xlcalc {t_xlcalc * 1e3:.0f} ms "
-          f"(+{(t_xlcalc - t_numpy) * 1e3:.0f} ms)")
+    print(
+        f"fresh interpreter: import numpy {t_numpy * 1e3:.0f} ms, import xlcalc {t_xlcalc * 1e3:.0f} ms "
+        f"(+{(t_xlcalc - t_numpy) * 1e3:.0f} ms)"
+    )
+
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000)

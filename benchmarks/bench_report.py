@@ -15,6 +15,7 @@ so a busy shared machine slows them alike; the table gives medians and each one'
 
 Peak memory is the process's VmHWM (ru_maxrss of a child would count the parent's RSS).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,22 +80,30 @@ def make_positions(n: int, path: Path, seed: int = 0) -> None:
     """A realistic export: Japanese headers, two accounts, a deposit per position."""
     rng = np.random.default_rng(seed)
     entry = rng.uniform(100, 10_000_000, n).round(2)
-    pd.DataFrame({
-        "口座": rng.choice(["main", "sub"], n),
-        "銘柄": rng.choice(["BTC/JPY", "ETH/JPY", "XRP/JPY", "USD/JPY"], n),
-        "売買": rng.choice(["買い", "売り"], n),
-        "建値": entry,
-        "数量": rng.uniform(0.001, 10, n).round(4),
-        "レバレッジ": rng.choice([2, 5, 10, 25], n),
-        "現在値": (entry * rng.uniform(0.8, 1.2, n)).round(2),
-        "証拠金": (entry * rng.uniform(0.1, 1, n)).round(0),
-        "手数料": rng.uniform(0, 500, n).round(2),
-    }).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "口座": rng.choice(["main", "sub"], n),
+            "銘柄": rng.choice(["BTC/JPY", "ETH/JPY", "XRP/JPY", "USD/JPY"], n),
+            "売買": rng.choice(["買い", "売り"], n),
+            "建値": entry,
+            "数量": rng.uniform(0.001, 10, n).round(4),
+            "レバレッジ": rng.choice([2, 5, 10, 25], n),
+            "現在値": (entry * rng.uniform(0.8, 1.2, n)).round(2),
+            "証拠金": (entry * rng.uniform(0.1, 1, n)).round(0),
+            "手数料": rng.uniform(0, 500, n).round(2),
+        }
+    ).to_csv(path, index=False)
 
 
 def run(kind: str, src: Path, out: Path, cwd: Path, env=None) -> dict:
-    proc = subprocess.run([sys.executable, "-c", CHILD, kind, str(src), str(out)], cwd=cwd, env=env,
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, str(src), str(out)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     result["mb_out"] = out.stat().st_size / 1e6
     out.unlink()
@@ -108,10 +117,13 @@ def main(argv=None):
     ap.add_argument("--before", help="a git commit whose report to run alongside")
     ap.add_argument("--no-rustpy", action="store_true")
     ap.add_argument("--pandas", action="store_true")
-    ap.add_argument("--blas-threads", help="OPENBLAS_NUM_THREADS of every run (1: as without the BLAS "
-                                           "side check of xlcalc._inputs, whose idle threads spin)")
+    ap.add_argument(
+        "--blas-threads",
+        help="OPENBLAS_NUM_THREADS of every run (1: as without the BLAS "
+        "side check of xlcalc._inputs, whose idle threads spin)",
+    )
     args = ap.parse_args(argv)
-    env = dict(os.environ, PYTHONPATH="")   # each run imports the xlcalc of its own folder
+    env = dict(os.environ, PYTHONPATH="")  # each run imports the xlcalc of its own folder
     if args.blas_threads:
         env["OPENBLAS_NUM_THREADS"] = env["OMP_NUM_THREADS"] = args.blas_threads
     here = Path(__file__).resolve().parent.parent
@@ -120,14 +132,15 @@ def main(argv=None):
         src = tmp / "positions.csv"
         make_positions(args.rows, src)
         print(f"input: {args.rows:,} positions, {src.stat().st_size / 1e6:.1f} MB CSV")
-        now = tmp / "now"   # a copy: editing the tree while the runs go on changes no run
+        now = tmp / "now"  # a copy: editing the tree while the runs go on changes no run
         shutil.copytree(here / "xlcalc", now / "xlcalc", ignore=shutil.ignore_patterns("__pycache__"))
         kinds = {"xlcalc report": ("report", now)}
         if args.before:
             old = tmp / "before"
             old.mkdir()
-            archive = subprocess.run(["git", "-C", str(here), "archive", args.before, "xlcalc"],
-                                     capture_output=True, check=True).stdout
+            archive = subprocess.run(
+                ["git", "-C", str(here), "archive", args.before, "xlcalc"], capture_output=True, check=True
+            ).stdout
             subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
             kinds[f"xlcalc report at {args.before}"] = ("before", old)
         if not args.no_rustpy:
@@ -141,12 +154,15 @@ def main(argv=None):
                 r = results[name][-1]
                 print(f"  turn {turn + 1}: {name}: {r['seconds']:.2f} s, {r['peak_mb']:.0f} MB", flush=True)
     ours = statistics.median(r["seconds"] for r in results["xlcalc report"])
-    print(f"{'what (medians)':<44} {'rows':>10} {'seconds':>8} {'peak MB':>8} {'xlsx MB':>8} "
-          f"{'time/ours':>9}")
+    print(
+        f"{'what (medians)':<44} {'rows':>10} {'seconds':>8} {'peak MB':>8} {'xlsx MB':>8} {'time/ours':>9}"
+    )
     for name, rs in results.items():
         med = {k: statistics.median(r[k] for r in rs) for k in ("seconds", "peak_mb", "mb_out")}
-        print(f"{name:<44} {rs[0]['rows']:>10,} {med['seconds']:>8.2f} {med['peak_mb']:>8.0f} "
-              f"{med['mb_out']:>8.1f} {med['seconds'] / ours:>9.2f}")
+        print(
+            f"{name:<44} {rs[0]['rows']:>10,} {med['seconds']:>8.2f} {med['peak_mb']:>8.0f} "
+            f"{med['mb_out']:>8.1f} {med['seconds'] / ours:>9.2f}"
+        )
 
 
 if __name__ == "__main__":

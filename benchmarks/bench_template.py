@@ -31,8 +31,10 @@ def end_to_end(rounds: int, against: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         book = str(Path(tmp) / "out.xlsx")
         template = [sys.executable, "-m", "xlcalc", "template", book, "--force"]
-        commands = {FLOOR: ([sys.executable, "-c", "import numpy, openpyxl, click"], ROOT),
-                    "xlcalc template out.xlsx": (template, ROOT)}
+        commands = {
+            FLOOR: ([sys.executable, "-c", "import numpy, openpyxl, click"], ROOT),
+            "xlcalc template out.xlsx": (template, ROOT),
+        }
         if against:
             commands[f"  ... from {against}"] = (template, against)
         times = {name: [] for name in commands}
@@ -61,15 +63,16 @@ def in_process(repeat: int) -> None:
                     write_template(wb, Path(tmp) / f"{i}-{name}")
                     build.append(t1 - t)
                     save.append(time.perf_counter() - t1)
-                print(f"{name:<44}{statistics.median(build) * 1000:>9.0f}"
-                      f"{statistics.median(save) * 1000:>9.0f}")
+                print(
+                    f"{name:<44}{statistics.median(build) * 1000:>9.0f}{statistics.median(save) * 1000:>9.0f}"
+                )
 
 
 def main(argv) -> None:
     against = None
     if "--against" in argv:
         i = argv.index("--against")
-        against, argv = argv[i + 1], argv[:i] + argv[i + 2:]
+        against, argv = argv[i + 1], argv[:i] + argv[i + 2 :]
     rounds = int(argv[0]) if argv else 11
     end_to_end(rounds, against)
     in_process(rounds)

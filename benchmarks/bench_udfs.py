@@ -14,6 +14,7 @@ finds it), and end to end through xlwings' own conversion (``conversion.read`` w
 registered options, then ``conversion.write``, on a stand-in Excel engine from
 tests/xlwings_stubs.py). Overhead = XLC time / core time - 1 on the same input.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,12 +49,24 @@ def inputs(n, seed=0):
 
 CASES = [  # (name, core, XLC, argument names)
     ("XLC_PNL", xc.unrealized_pnl, udfs.XLC_PNL, ["side", "entry_price", "price", "quantity"]),
-    ("XLC_RATIO", xc.maintenance_ratio, udfs.XLC_RATIO,
-     ["deposit", "side", "entry_price", "price", "quantity", "leverage"]),
-    ("XLC_LOSSCUT_PRICE", xc.loss_cut_price, udfs.XLC_LOSSCUT_PRICE,
-     ["deposit", "side", "entry_price", "quantity", "leverage", "level"]),
-    ("XLC_ADD_DEPOSIT", xc.additional_deposit, udfs.XLC_ADD_DEPOSIT,
-     ["deposit", "side", "entry_price", "price", "quantity", "leverage"]),
+    (
+        "XLC_RATIO",
+        xc.maintenance_ratio,
+        udfs.XLC_RATIO,
+        ["deposit", "side", "entry_price", "price", "quantity", "leverage"],
+    ),
+    (
+        "XLC_LOSSCUT_PRICE",
+        xc.loss_cut_price,
+        udfs.XLC_LOSSCUT_PRICE,
+        ["deposit", "side", "entry_price", "quantity", "leverage", "level"],
+    ),
+    (
+        "XLC_ADD_DEPOSIT",
+        xc.additional_deposit,
+        udfs.XLC_ADD_DEPOSIT,
+        ["deposit", "side", "entry_price", "price", "quantity", "leverage"],
+    ),
 ]
 
 
@@ -80,8 +93,11 @@ def one_cell(rounds):
         for label, args in (("1x1 arrays", [np.array([[v]]) for v in cell]), ("plain values", list(cell))):
             assert xlc(*args).tolist() == [[core(*cell)]], name  # same answer before timing
             t_core, t_xlc = per_call(partial(core, *cell), partial(xlc, *args), rounds)
-            print(f"{name:<19}{label:<16}{t_core:>8.1f}{t_xlc:>8.1f}{t_xlc - t_core:>+10.1f}"
-                  f"{t_xlc / t_core:>7.2f}x", flush=True)
+            print(
+                f"{name:<19}{label:<16}{t_core:>8.1f}{t_xlc:>8.1f}{t_xlc - t_core:>+10.1f}"
+                f"{t_xlc / t_core:>7.2f}x",
+                flush=True,
+            )
 
 
 def paired(core_fn, xlc_fn, repeat, number=3):
@@ -133,16 +149,27 @@ def main(argv=None):
                 rows = [
                     ("2-D arrays", *paired(partial(core, *arrays), partial(xlc, *arrays), opts.repeat)),
                     ("lists of lists", *paired(partial(core, *lists), partial(xlc, *lists), opts.repeat)),
-                    ("1 bad row (slow path)", *paired(partial(core, *arrays), partial(xlc, *bad),
-                                                      max(3, opts.repeat // 3))),
+                    (
+                        "1 bad row (slow path)",
+                        *paired(partial(core, *arrays), partial(xlc, *bad), max(3, opts.repeat // 3)),
+                    ),
                 ]
                 if side == "words":
                     com = [tuple(map(tuple, v)) for v in lists]  # tuples of tuples, as COM delivers
-                    rows.append(("+ xlwings conversion", *paired(
-                        partial(core, *arrays), partial(end_to_end, classic, name, com), 3, number=1)))
+                    rows.append(
+                        (
+                            "+ xlwings conversion",
+                            *paired(
+                                partial(core, *arrays), partial(end_to_end, classic, name, com), 3, number=1
+                            ),
+                        )
+                    )
                 for label, t_core, t_xlc in rows:
-                    print(f"{name:<19}{side:<7}{label:<23}{t_core:>9.2f}{t_xlc:>9.2f}"
-                          f"{t_xlc / t_core - 1:>+10.0%}", flush=True)
+                    print(
+                        f"{name:<19}{side:<7}{label:<23}{t_core:>9.2f}{t_xlc:>9.2f}"
+                        f"{t_xlc / t_core - 1:>+10.0%}",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":

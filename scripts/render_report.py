@@ -8,6 +8,7 @@ prints it with LibreOffice and writes OUTDIR/report-summary-<lang>.png (its firs
 OUTDIR/report-stress-<lang>.png (the Stress page: the adaptive ladder and its chart). Default
 OUTDIR: docs/img. Needs soffice and pdftoppm; Japanese needs a CJK font (fonts-noto-cjk).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,23 +28,26 @@ from render_template import _content_box  # noqa: E402
 from xlcalc.labels import label  # noqa: E402
 from xlcalc.report import build_report  # noqa: E402
 
-SAMPLE = pd.DataFrame({
-    "銘柄": ["BTC/JPY", "ETH/JPY", "BTC/JPY", "XRP/JPY"],
-    "売買": ["買", "買", "売", "買"],
-    "建値": [10_000_000, 520_000, 10_400_000, 92.5],
-    "数量": [0.5, 4, 0.2, 20_000],
-    "レバレッジ": [2, 2, 2, 2],
-    "現在値": [9_200_000, 480_000, 9_200_000, 88.1],
-    "呼値": [1, 1, 1, 0.001],
-})
+SAMPLE = pd.DataFrame(
+    {
+        "銘柄": ["BTC/JPY", "ETH/JPY", "BTC/JPY", "XRP/JPY"],
+        "売買": ["買", "買", "売", "買"],
+        "建値": [10_000_000, 520_000, 10_400_000, 92.5],
+        "数量": [0.5, 4, 0.2, 20_000],
+        "レバレッジ": [2, 2, 2, 2],
+        "現在値": [9_200_000, 480_000, 9_200_000, 88.1],
+        "呼値": [1, 1, 1, 0.001],
+    }
+)
 DEPOSIT = 9_000_000
 
 
 def _page_of(pdf: Path, text: str, pages: int) -> int:
     """The first printed page whose text holds ``text`` (pdftotext), else 1."""
     for page in range(1, pages + 1):
-        out = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
-                             capture_output=True, text=True).stdout
+        out = subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"], capture_output=True, text=True
+        ).stdout
         if text in out.replace(" ", ""):
             return page
     return 1
@@ -68,8 +72,23 @@ def render(outdir: Path, lang: str, dpi: int) -> list[Path]:
             opts = ["-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", str(pdf)]
             raw = subprocess.run(["pdftoppm", *opts], check=True, capture_output=True).stdout
             x, y, w, h = _content_box(raw, pad=dpi // 8)
-            subprocess.run(["pdftoppm", "-png", "-x", str(x), "-y", str(y), "-W", str(w), "-H", str(h),
-                            *opts, str(stem)], check=True)
+            subprocess.run(
+                [
+                    "pdftoppm",
+                    "-png",
+                    "-x",
+                    str(x),
+                    "-y",
+                    str(y),
+                    "-W",
+                    str(w),
+                    "-H",
+                    str(h),
+                    *opts,
+                    str(stem),
+                ],
+                check=True,
+            )
             done.append(stem.with_suffix(".png"))
         print(f"{pdf.name}: {pages} printed pages; Stress on page {stress}", file=sys.stderr)
     return done

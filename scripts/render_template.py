@@ -7,6 +7,7 @@ docs/img) from the printed pages of the shipped workbook (every sheet prints on 
 page 1 is the Calculator and page 2 the Scenarios ladder). Needs soffice and pdftoppm;
 Japanese needs a CJK font (fonts-noto-cjk).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ def _content_box(ppm: bytes, pad: int):
     top = bottom = None
     left, right = stride, 0
     for row in range(height):
-        line = pixels[row * stride:(row + 1) * stride]
+        line = pixels[row * stride : (row + 1) * stride]
         lead = len(line) - len(line.lstrip(b"\xff"))
         if lead == stride:
             continue
@@ -57,8 +58,9 @@ def render(outdir: Path, langs, dpi: int) -> list[Path]:
     done = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        books = [write_template(build_workbook(lang), tmp / f"xlcalc-{lang}.xlsx", force=True)
-                 for lang in langs]
+        books = [
+            write_template(build_workbook(lang), tmp / f"xlcalc-{lang}.xlsx", force=True) for lang in langs
+        ]
         pdfs = convert(books, tmp / "pdf", "pdf")
         for lang, pdf in zip(langs, pdfs):
             for page, name in PAGES.items():
@@ -66,8 +68,23 @@ def render(outdir: Path, langs, dpi: int) -> list[Path]:
                 opts = ["-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", str(pdf)]
                 raw = subprocess.run(["pdftoppm", *opts], check=True, capture_output=True).stdout
                 x, y, w, h = _content_box(raw, pad=dpi // 8)
-                subprocess.run(["pdftoppm", "-png", "-x", str(x), "-y", str(y), "-W", str(w), "-H", str(h),
-                                *opts, str(stem)], check=True)
+                subprocess.run(
+                    [
+                        "pdftoppm",
+                        "-png",
+                        "-x",
+                        str(x),
+                        "-y",
+                        str(y),
+                        "-W",
+                        str(w),
+                        "-H",
+                        str(h),
+                        *opts,
+                        str(stem),
+                    ],
+                    check=True,
+                )
                 done.append(stem.with_suffix(".png"))
     return done
 

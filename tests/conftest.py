@@ -1,4 +1,5 @@
 """Hypothesis profiles: CI runs a fixed, reproducible set of examples; local runs explore."""
+
 import os
 
 from hypothesis import settings

@@ -6,6 +6,7 @@ so the cached values in the output are LibreOffice's, not openpyxl's (openpyxl w
 Tests call it through :func:`require_soffice`, which skips with a reason when LibreOffice is
 absent. ``convert(paths, outdir, fmt)`` is the same call for other formats (PDF for pictures).
 """
+
 from __future__ import annotations
 
 import os
@@ -61,15 +62,25 @@ def convert(paths, outdir, fmt="xlsx", timeout=600, exe=None) -> list[Path]:
         user.mkdir()
         (user / "registrymodifications.xcu").write_text(_RECALC_ALWAYS, encoding="utf-8")
         env = dict(os.environ, LC_ALL="C.UTF-8", HOME=profile)
-        cmd = [exe, f"-env:UserInstallation={Path(profile).as_uri()}", "--headless", "--norestore",
-               "--convert-to", fmt, "--outdir", str(outdir), *map(str, paths)]
+        cmd = [
+            exe,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            fmt,
+            "--outdir",
+            str(outdir),
+            *map(str, paths),
+        ]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     suffix = "." + fmt.split(":")[0]
     out = [outdir / (p.stem + suffix) for p in paths]
     missing = [str(p) for p in out if not p.exists()]
     if missing:
-        raise RuntimeError(f"soffice did not write {missing[:3]} (exit {proc.returncode}): "
-                           f"{proc.stderr.strip()[-500:]}")
+        raise RuntimeError(
+            f"soffice did not write {missing[:3]} (exit {proc.returncode}): {proc.stderr.strip()[-500:]}"
+        )
     return out
 
 

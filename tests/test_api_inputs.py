@@ -1,4 +1,5 @@
 """The Python API with inputs from the real world (issue #11) and its import cost (issue #13)."""
+
 import datetime
 import subprocess
 import sys
@@ -60,16 +61,19 @@ def test_long_arrays_of_different_lengths_also_give_the_clear_error():
 
 
 # --- dates are not numbers ----------------------------------------------------------------------
-@pytest.mark.parametrize("value", [
-    np.datetime64("2020-01-01"),
-    np.array(["2020-01-01", "2021-01-01"], dtype="datetime64[D]"),
-    [np.datetime64("2020-01-01")],
-    pd.Series(pd.to_datetime(["2020-01-01", "2021-01-01"])),
-    datetime.datetime(2020, 1, 1),
-    pd.Timestamp("2020-01-01"),
-    [100.0, datetime.date(2020, 1, 1)],
-    np.array([np.timedelta64(1, "D")]),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.datetime64("2020-01-01"),
+        np.array(["2020-01-01", "2021-01-01"], dtype="datetime64[D]"),
+        [np.datetime64("2020-01-01")],
+        pd.Series(pd.to_datetime(["2020-01-01", "2021-01-01"])),
+        datetime.datetime(2020, 1, 1),
+        pd.Timestamp("2020-01-01"),
+        [100.0, datetime.date(2020, 1, 1)],
+        np.array([np.timedelta64(1, "D")]),
+    ],
+)
 def test_dates_are_refused_as_prices(value):
     with pytest.raises(xc.InputError, match="price must be a number"):
         xc.required_margin(value, 1.0, 2)
@@ -94,6 +98,7 @@ def test_below_one_rule():
 
 def test_below_one_error_in_japanese():
     from xlcalc.labels import error_text
+
     try:
         Inputs().number("liquidation_fee", 1.5, rule="below_one")
     except xc.InputError as exc:
@@ -122,14 +127,17 @@ def test_side_words_with_bools_and_numbers():
 
 
 # --- imports without pandas (issue #13) ----------------------------------------------------------
-@pytest.mark.parametrize("code", [
-    "import xlcalc",
-    "import xlcalc.core",
-    "import xlcalc as xc; xc.maintenance_ratio([1e6], 'long', 1e7, 1e7, 0.1, 2); xc.status([1.0, None])",
-    "import xlcalc as xc; xc.loan_ltv([1, 2], 1, 3); xc.loan_presets()",
-    "import xlcalc as xc; xc.days_to_level(1e6, 'long', 1e7, [1e7, 9e6], 0.1, 2, 0.5, 4e-4)",
-    "import xlcalc as xc; xc.core.parse_side(['long', 'short']); xc.core.parse_basis(['mark', 'entry'])",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import xlcalc",
+        "import xlcalc.core",
+        "import xlcalc as xc; xc.maintenance_ratio([1e6], 'long', 1e7, 1e7, 0.1, 2); xc.status([1.0, None])",
+        "import xlcalc as xc; xc.loan_ltv([1, 2], 1, 3); xc.loan_presets()",
+        "import xlcalc as xc; xc.days_to_level(1e6, 'long', 1e7, [1e7, 9e6], 0.1, 2, 0.5, 4e-4)",
+        "import xlcalc as xc; xc.core.parse_side(['long', 'short']); xc.core.parse_basis(['mark', 'entry'])",
+    ],
+)
 def test_no_pandas_on_import_or_in_the_core(code):
     check = code + "; import sys; assert 'pandas' not in sys.modules, 'pandas was imported'"
     subprocess.run([sys.executable, "-c", check], check=True)
@@ -138,11 +146,12 @@ def test_no_pandas_on_import_or_in_the_core(code):
 def test_lazy_names_still_resolve():
     assert xc.get_preset("bitflyer_cfd")["loss_cut_level"] == 0.5
     from xlcalc import exchange_presets, inverse_pnl, tier_table  # noqa: F401
+
     assert set(xc.__all__) <= set(dir(xc))
     for name in xc.__all__:
         getattr(xc, name)
     with pytest.raises(AttributeError):
-        xc.no_such_name
+        _ = xc.no_such_name
 
 
 def test_side_cell_holding_a_list_is_refused_with_its_row():
@@ -159,4 +168,5 @@ def test_scalar_fast_path_and_array_path_agree_on_every_rule(rule, value):
             return True
         except xc.InputError:
             return False
+
     assert accepted(value) == accepted(np.array([value])) == accepted(np.float32(value))

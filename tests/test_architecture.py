@@ -3,6 +3,7 @@
 Every import statement of every module (at the top or inside a function) is read with
 ``ast``; relative imports are resolved to absolute names.
 """
+
 import ast
 from pathlib import Path
 
@@ -54,14 +55,20 @@ CORE = sorted(m for m in MODULES if _room(m) == "core")
 
 def test_the_package_has_a_core_and_every_surface():
     assert {"xlcalc.core", "xlcalc._inputs", "xlcalc.perpetual"} <= set(CORE)
-    assert {_room(m) for m in MODULES} >= {"core", "xlcalc.cli", "xlcalc.udfs", "xlcalc.template",
-                                           "xlcalc.report"}
+    assert {_room(m) for m in MODULES} >= {
+        "core",
+        "xlcalc.cli",
+        "xlcalc.udfs",
+        "xlcalc.template",
+        "xlcalc.report",
+    }
 
 
 @pytest.mark.parametrize("module", CORE)
 def test_core_modules_import_no_surface_and_no_excel_or_terminal_library(module):
-    bad = sorted(name for name in _imports(MODULES[module])
-                 if _in(name, EXCEL_AND_TERMINAL) or _room(name) != "core")
+    bad = sorted(
+        name for name in _imports(MODULES[module]) if _in(name, EXCEL_AND_TERMINAL) or _room(name) != "core"
+    )
     assert not bad, f"{module} imports {bad}: the core must not know its surfaces"
 
 
@@ -69,8 +76,9 @@ def test_core_modules_import_no_surface_and_no_excel_or_terminal_library(module)
 def test_surfaces_do_not_import_each_other(surface):
     # only the command line ties the surfaces together (it runs the template and the report)
     others = SURFACES - {surface, "xlcalc.__main__"}
-    bad = sorted(name for m, p in MODULES.items() if _room(m) == surface
-                 for name in _imports(p) if _in(name, others))
+    bad = sorted(
+        name for m, p in MODULES.items() if _room(m) == surface for name in _imports(p) if _in(name, others)
+    )
     assert not bad, f"{surface} imports {bad}"
 
 

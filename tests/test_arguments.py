@@ -1,4 +1,5 @@
 """The argument-help table (xlcalc.arguments): both languages, every argument of the API."""
+
 from __future__ import annotations
 
 import inspect
@@ -62,7 +63,8 @@ def test_every_excel_argument_has_help_within_excels_limit(name, lang):
 
 def test_optional_and_default_wording():
     assert arguments.help_text("basis", default="entry") == (
-        "Optional. Margin basis: entry (建値) or mark (時価). Default entry.")
+        "Optional. Margin basis: entry (建値) or mark (時価). Default entry."
+    )
     assert arguments.help_text("tick_size", "ja", default=None).startswith("省略可。呼値")
     assert not arguments.help_text("tick_size", default=None).endswith("Default None.")
     assert arguments.help_text("level", "ja", function="margin_call_price").startswith("追証ライン")

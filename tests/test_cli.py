@@ -1101,12 +1101,35 @@ def test_report_options_reach_the_report(tmp_path):
     import openpyxl
 
     src = tmp_path / "pos.csv"
-    src.write_text("symbol;side;entry_price;quantity;leverage;price;deposit\n"
-                   "BTC/JPY;long;10.000.000;0,1;2;9.000.000;1.000.350\n", encoding="utf-8")
+    src.write_text(
+        "symbol;side;entry_price;quantity;leverage;price;deposit\n"
+        "BTC/JPY;long;10.000.000;0,1;2;9.000.000;1.000.350\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "r.xlsx"
-    code, text = run("report", str(src), "-o", str(out), "--decimal", ",", "--tick", "1000",
-                     "--hedge", "max", "--margin-call", "none", "--loss-cut", "50%",
-                     "--safe-level", "300%", "--currency", "JPY", "--lang", "en", "-q")
+    code, text = run(
+        "report",
+        str(src),
+        "-o",
+        str(out),
+        "--decimal",
+        ",",
+        "--tick",
+        "1000",
+        "--hedge",
+        "max",
+        "--margin-call",
+        "none",
+        "--loss-cut",
+        "50%",
+        "--safe-level",
+        "300%",
+        "--currency",
+        "JPY",
+        "--lang",
+        "en",
+        "-q",
+    )
     assert code == 0, text
     ws = openpyxl.load_workbook(out).worksheets[1]
     header = [c.value for c in ws[1]]
@@ -1119,7 +1142,20 @@ def test_report_options_reach_the_report(tmp_path):
     assert ws.cell(2, header.index("Equity") + 1).number_format.startswith('"¥"')
     loans = tmp_path / "loans.csv"
     loans.write_text("loan,collateral_quantity,price\n10000,1,20000\n", encoding="utf-8")
-    code, text = run("report", str(loans), "-o", str(tmp_path / "l.xlsx"), "--kind", "loans",
-                     "--margin-call-ltv", "80%", "--liquidation-ltv", "90%", "--lang", "en", "-q")
+    code, text = run(
+        "report",
+        str(loans),
+        "-o",
+        str(tmp_path / "l.xlsx"),
+        "--kind",
+        "loans",
+        "--margin-call-ltv",
+        "80%",
+        "--liquidation-ltv",
+        "90%",
+        "--lang",
+        "en",
+        "-q",
+    )
     assert code == 0, text
     assert "Loans" in openpyxl.load_workbook(tmp_path / "l.xlsx").sheetnames

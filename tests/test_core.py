@@ -1,4 +1,5 @@
 """The core math: SPEC §1 worked examples, properties, broadcasting and bad input."""
+
 import math
 
 import numpy as np
@@ -43,8 +44,12 @@ def test_bitflyer_api_sample():
 
 @pytest.mark.parametrize(
     "side, basis, expected",
-    [("long", "entry", 8_750_000), ("short", "entry", 11_250_000),
-     ("long", "mark", 8_000_000), ("short", "mark", 10_909_090.91)],
+    [
+        ("long", "entry", 8_750_000),
+        ("short", "entry", 11_250_000),
+        ("long", "mark", 8_000_000),
+        ("short", "mark", 10_909_090.91),
+    ],
 )
 def test_derived_loss_cut_75(side, basis, expected):
     got = xc.loss_cut_price(1_000_000, side, 10_000_000, 0.2, 2, level=0.75, basis=basis)
@@ -101,7 +106,14 @@ def test_position_size_and_stop_loss():
 
 @pytest.mark.parametrize(
     "ratio, expected",
-    [(2.0, "ok"), (1.0, "ok"), (0.99, "margin_call"), (0.5, "margin_call"), (0.49, "loss_cut"), (-1, "loss_cut")],
+    [
+        (2.0, "ok"),
+        (1.0, "ok"),
+        (0.99, "margin_call"),
+        (0.5, "margin_call"),
+        (0.49, "loss_cut"),
+        (-1, "loss_cut"),
+    ],
 )
 def test_status_strictly_below_level(ratio, expected):
     assert xc.status(ratio, 1.0, 0.5) == expected
@@ -146,7 +158,9 @@ def test_series_keeps_index():
 
 
 def test_basis_array_broadcasts():
-    out = xc.loss_cut_price(1_000_000, "long", 10_000_000, 0.2, 2, 0.75, basis=["entry", "mark", "建値", "時価"])
+    out = xc.loss_cut_price(
+        1_000_000, "long", 10_000_000, 0.2, 2, 0.75, basis=["entry", "mark", "建値", "時価"]
+    )
     np.testing.assert_allclose(out, [8_750_000, 8_000_000, 8_750_000, 8_000_000])
 
 
@@ -168,7 +182,10 @@ def test_basis_array_broadcasts():
         (lambda: xc.required_margin("abc", 1, 1), "price must be a number, got 'abc'"),
         (lambda: xc.position_size(1, 0.02, 100, 100), "stop_price must be different from entry_price"),
         (lambda: xc.position_size(1, 2, 100, 90), "risk must be a fraction"),
-        (lambda: xc.maintenance_ratio(1, 1, 1, 1, 1, 1, basis="last"), "basis must be 'entry' or 'mark', got 'last'"),
+        (
+            lambda: xc.maintenance_ratio(1, 1, 1, 1, 1, 1, basis="last"),
+            "basis must be 'entry' or 'mark', got 'last'",
+        ),
         (lambda: xc.required_margin(math.inf, 1, 1), "price must be a positive number, got inf"),
     ],
 )
@@ -255,7 +272,8 @@ def test_long_and_short_mirror_on_entry_basis(pos, level, basis):
     # P&L mirrors for every basis
     p = pos["entry_price"] * 1.1
     assert xc.unrealized_pnl(1, pos["entry_price"], p, pos["quantity"]) == -xc.unrealized_pnl(
-        -1, pos["entry_price"], p, pos["quantity"])
+        -1, pos["entry_price"], p, pos["quantity"]
+    )
 
 
 @settings(max_examples=50, deadline=None)
@@ -269,7 +287,9 @@ def test_scalar_and_array_forms_agree(rows):
     trig = xc.trigger_price(level=level, basis=basis, **cols)
     dep = xc.additional_deposit(price=price, target=level, basis=basis, **cols)
     close = xc.close_quantity(price=price, target=level, basis=basis, **cols)
-    series = xc.maintenance_ratio(price=pd.Series(price, index=range(10, 10 + len(rows))), basis=basis, **cols)
+    series = xc.maintenance_ratio(
+        price=pd.Series(price, index=range(10, 10 + len(rows))), basis=basis, **cols
+    )
     for i, (pos, p, r, b) in enumerate(rows):
         assert ratio[i] == xc.maintenance_ratio(price=p, basis=b, **pos)
         np.testing.assert_equal(trig[i], xc.trigger_price(level=r, basis=b, **pos))
@@ -295,7 +315,9 @@ def test_additional_deposit_restores_target(pos, price, target, basis):
 @settings(max_examples=200, deadline=None)
 @given(positions())
 def test_equity_is_zero_at_bankruptcy_price(pos):
-    pb = xc.bankruptcy_price(pos["deposit"], pos["side"], pos["entry_price"], pos["quantity"], fees=pos["fees"])
+    pb = xc.bankruptcy_price(
+        pos["deposit"], pos["side"], pos["entry_price"], pos["quantity"], fees=pos["fees"]
+    )
     if math.isnan(pb):
         # only a long backed by (at least, up to rounding) its full notional
         notional = pos["entry_price"] * pos["quantity"]
@@ -322,8 +344,12 @@ def test_account_state_hedged():
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(sides, prices, st.floats(0.5, 2), quantities, leverages), min_size=1, max_size=6),
-       st.floats(0, 3), levels, bases)
+@given(
+    st.lists(st.tuples(sides, prices, st.floats(0.5, 2), quantities, leverages), min_size=1, max_size=6),
+    st.floats(0, 3),
+    levels,
+    bases,
+)
 def test_market_move_reaches_level(legs, deposit_mult, level, basis):
     s, p0, move, q, lev = (np.array(c) for c in zip(*legs))
     price = p0 * move
@@ -354,8 +380,13 @@ def test_blocked_long_arrays_equal_one_pass_and_name_the_global_row():
     n = 2 * BLOCK_ROWS + 12_345  # past the threshold, with a ragged last block
     rng = np.random.default_rng(7)
     p0 = rng.uniform(100, 1e7, n)
-    args = dict(deposit=rng.uniform(0, 1e6, n), side=rng.choice([-1.0, 1.0], n), entry_price=p0,
-                quantity=rng.uniform(0.01, 10, n), leverage=rng.choice([2.0, 25.0], n))
+    args = dict(
+        deposit=rng.uniform(0, 1e6, n),
+        side=rng.choice([-1.0, 1.0], n),
+        entry_price=p0,
+        quantity=rng.uniform(0.01, 10, n),
+        leverage=rng.choice([2.0, 25.0], n),
+    )
     one_pass = blocked.__wrapped__(price=p0 * 0.9, basis="mark", **args)
     np.testing.assert_array_equal(blocked(price=p0 * 0.9, basis="mark", **args), one_pass)
     lc = xc.loss_cut_price(level=0.5, basis="mark", fees=1.0, **args)

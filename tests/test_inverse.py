@@ -1,4 +1,5 @@
 """Inverse (coin-margined) contracts: P&L, margin, liquidation, bankruptcy, trigger prices."""
+
 import math
 
 import numpy as np
@@ -65,9 +66,16 @@ sides = st.sampled_from([1, -1])
 
 
 @settings(max_examples=200, deadline=None)
-@given(s=sides, p0=st.floats(100, 200_000), n=st.floats(1, 1e6), v=st.sampled_from([1.0, 10.0, 100.0]),
-       lev=st.floats(1.1, 100), mmr=st.floats(0, 0.1), fee=st.sampled_from([0.0, 0.0005, 0.00075]),
-       cum=st.floats(0, 0.01))
+@given(
+    s=sides,
+    p0=st.floats(100, 200_000),
+    n=st.floats(1, 1e6),
+    v=st.sampled_from([1.0, 10.0, 100.0]),
+    lev=st.floats(1.1, 100),
+    mmr=st.floats(0, 0.1),
+    fee=st.sampled_from([0.0, 0.0005, 0.00075]),
+    cum=st.floats(0, 0.01),
+)
 def test_equity_equals_maintenance_at_liquidation(s, p0, n, v, lev, mmr, fee, cum):
     wb = inverse.required_margin(p0, n, v, lev)
     lp = inverse.liquidation_price(wb, s, p0, n, v, mmr, cum, taker_fee=fee)
@@ -76,12 +84,19 @@ def test_equity_equals_maintenance_at_liquidation(s, p0, n, v, lev, mmr, fee, cu
     mm = inverse.maintenance_margin(lp, n, v, mmr, cum, taker_fee=fee)
     assert eq == pytest.approx(mm, rel=1e-9, abs=1e-12 * n * v / p0 + 1e-12)
     assert inverse.equity(wb, s, p0, inverse.bankruptcy_price(wb, s, p0, n, v), n, v) == pytest.approx(
-        0, abs=1e-9 * n * v / p0)
+        0, abs=1e-9 * n * v / p0
+    )
 
 
 @settings(max_examples=200, deadline=None)
-@given(p0=st.floats(100, 200_000), p=st.floats(100, 200_000), n=st.floats(1, 1e6),
-       wb=st.floats(0, 50), mmr=st.floats(0, 0.1), fee=st.sampled_from([0.0, 0.0005]))
+@given(
+    p0=st.floats(100, 200_000),
+    p=st.floats(100, 200_000),
+    n=st.floats(1, 1e6),
+    wb=st.floats(0, 50),
+    mmr=st.floats(0, 0.1),
+    fee=st.sampled_from([0.0, 0.0005]),
+)
 def test_long_short_mirror(p0, p, n, wb, mmr, fee):
     # P&L mirrors exactly; and in x = 1/P an inverse long is a linear short (and vice versa)
     assert inverse.unrealized_pnl(1, p0, p, n, 1) == -inverse.unrealized_pnl(-1, p0, p, n, 1)

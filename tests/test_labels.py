@@ -1,4 +1,5 @@
 """The two label tables say the same things: every key in one language is in the other."""
+
 import re
 
 import pytest

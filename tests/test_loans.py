@@ -1,4 +1,5 @@
 """Crypto-backed loans (SPEC §10) and the loan-venue presets."""
+
 import math
 
 import numpy as np
@@ -56,15 +57,18 @@ def test_broadcasting_arrays_and_series():
     np.testing.assert_allclose(out, [12_500, 6_250])
 
 
-@pytest.mark.parametrize("call, argument", [
-    (lambda: xc.loan_ltv(-1, 1, 100), "loan"),
-    (lambda: xc.loan_ltv(100, 0, 100), "collateral_quantity"),
-    (lambda: xc.loan_ltv(100, 1, [100, -5]), "price"),
-    (lambda: xc.ltv_price(100, 1, 0), "level"),
-    (lambda: xc.collateral_to_add(100, 1, 100, "high"), "target"),
-    (lambda: xc.loan_shortfall(100, 1, 100, liquidation_fee=1.0), "liquidation_fee"),
-    (lambda: xc.loan_interest(100, -0.1, 3), "annual_rate"),
-])
+@pytest.mark.parametrize(
+    "call, argument",
+    [
+        (lambda: xc.loan_ltv(-1, 1, 100), "loan"),
+        (lambda: xc.loan_ltv(100, 0, 100), "collateral_quantity"),
+        (lambda: xc.loan_ltv(100, 1, [100, -5]), "price"),
+        (lambda: xc.ltv_price(100, 1, 0), "level"),
+        (lambda: xc.collateral_to_add(100, 1, 100, "high"), "target"),
+        (lambda: xc.loan_shortfall(100, 1, 100, liquidation_fee=1.0), "liquidation_fee"),
+        (lambda: xc.loan_interest(100, -0.1, 3), "annual_rate"),
+    ],
+)
 def test_bad_input_names_the_argument(call, argument):
     with pytest.raises(xc.InputError, match=argument):
         call()
@@ -109,8 +113,9 @@ def test_presets_have_sources_dates_and_fractions():
         for col in ("initial_ltv", "margin_call_ltv", "liquidation_ltv", "liquidation_fee"):
             v = row[col]
             assert math.isnan(v) or 0 < v < 1, (row["id"], col, v)
-        levels = [row[c] for c in ("initial_ltv", "margin_call_ltv", "liquidation_ltv")
-                  if not math.isnan(row[c])]
+        levels = [
+            row[c] for c in ("initial_ltv", "margin_call_ltv", "liquidation_ltv") if not math.isnan(row[c])
+        ]
         assert levels == sorted(levels), row["id"]
 
 
@@ -127,9 +132,11 @@ def test_unknown_preset_lists_the_known_ids():
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
 def test_user_rows_add_and_replace_in_any_excel_encoding(tmp_path, encoding):
     path = tmp_path / "mine.csv"
-    text = ("id,name,product,initial_ltv,margin_call_ltv,liquidation_ltv,annual_interest_rate\n"
-            "my_lender,私の貸付業者,暗号資産担保ローン,50%,0.7,0.8,0.05\n"
-            "nexo_credit_line,Nexo,override,,0.75,0.85,\n")
+    text = (
+        "id,name,product,initial_ltv,margin_call_ltv,liquidation_ltv,annual_interest_rate\n"
+        "my_lender,私の貸付業者,暗号資産担保ローン,50%,0.7,0.8,0.05\n"
+        "nexo_credit_line,Nexo,override,,0.75,0.85,\n"
+    )
     path.write_bytes(text.encode(encoding))
     rows = {r["id"]: r for r in xc.loan_presets(path)}
     assert rows["my_lender"]["name"] == "私の貸付業者"
@@ -154,8 +161,8 @@ def test_user_file_errors_are_one_sentence(tmp_path):
 def test_presets_read_without_pandas():
     import subprocess
     import sys
-    code = ("import sys, xlcalc; xlcalc.loan_presets(); "
-            "assert 'pandas' not in sys.modules, 'pandas imported'")
+
+    code = "import sys, xlcalc; xlcalc.loan_presets(); assert 'pandas' not in sys.modules, 'pandas imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

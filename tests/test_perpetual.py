@@ -1,4 +1,5 @@
 """Perpetuals: tier tables, tiered liquidation price, taker fee, cross margin, hedge mode, CLI."""
+
 import math
 
 import numpy as np
@@ -67,10 +68,19 @@ def test_tier_table_forms_agree():
         [tuple(r) for r in rows],
         np.array(rows),
         # an Excel range: header, trailing empty cells, a blank row at the bottom
-        [["Floor", "Cap", "MMR", None], [0.0, 50000.0, 0.004, None], [50000.0, 250000.0, 0.005, ""],
-         [250000.0, 1000000.0, 0.01, None], [None, None, None, None]],
-        [["下限", "上限", "維持証拠金率"], ["0", "50,000", "0.4%"], ["50,000", "250,000", "0.5%"],
-         ["250,000", "1,000,000", "1%"]],
+        [
+            ["Floor", "Cap", "MMR", None],
+            [0.0, 50000.0, 0.004, None],
+            [50000.0, 250000.0, 0.005, ""],
+            [250000.0, 1000000.0, 0.01, None],
+            [None, None, None, None],
+        ],
+        [
+            ["下限", "上限", "維持証拠金率"],
+            ["0", "50,000", "0.4%"],
+            ["50,000", "250,000", "0.5%"],
+            ["250,000", "1,000,000", "1%"],
+        ],
     ]
     for form in forms:
         pd.testing.assert_frame_equal(xc.tier_table(form), expected)
@@ -82,22 +92,29 @@ def test_tier_table_forms_agree():
 
 def test_tier_table_keeps_given_amounts_and_header_order():
     t = xc.tier_table([["mmr", "cum", "cap", "floor"], [0.01, 0, 100, 0], [0.02, 1, 200, 100]])
-    assert t.to_dict("list") == {"floor": [0, 100], "cap": [100, 200], "mmr": [0.01, 0.02],
-                                 "maintenance_amount": [0, 1]}
+    assert t.to_dict("list") == {
+        "floor": [0, 100],
+        "cap": [100, 200],
+        "mmr": [0.01, 0.02],
+        "maintenance_amount": [0, 1],
+    }
 
 
-@pytest.mark.parametrize("rows, message", [
-    ([[0, 100, 0.01], [50, 200, 0.02]], "row 2: floor must equal the previous tier's cap"),
-    ([[0, 100, 0.01], [100, 100, 0.02]], "row 2: cap must be greater than floor"),
-    ([[100, 200, 0.01], [0, 100, 0.02]], "row 2: floors must increase"),
-    ([[0, 100, -0.01]], "row 1: mmr must be a fraction"),
-    ([[0, 100, 1.5]], "row 1: mmr must be a fraction"),
-    ([[0, 100, "abc"]], "row 1: mmr must be a number, got 'abc'"),
-    ([[0, 100, 0.01, 0], [100, 200, 0.02]], "row 2: maintenance_amount is missing"),
-    ([[0, 100]], "row 1: mmr is missing"),
-    ([], "at least one row"),
-    ([["floor", "mmr"], [0, 0.01]], "header must name floor, cap and mmr"),
-])
+@pytest.mark.parametrize(
+    "rows, message",
+    [
+        ([[0, 100, 0.01], [50, 200, 0.02]], "row 2: floor must equal the previous tier's cap"),
+        ([[0, 100, 0.01], [100, 100, 0.02]], "row 2: cap must be greater than floor"),
+        ([[100, 200, 0.01], [0, 100, 0.02]], "row 2: floors must increase"),
+        ([[0, 100, -0.01]], "row 1: mmr must be a fraction"),
+        ([[0, 100, 1.5]], "row 1: mmr must be a fraction"),
+        ([[0, 100, "abc"]], "row 1: mmr must be a number, got 'abc'"),
+        ([[0, 100, 0.01, 0], [100, 200, 0.02]], "row 2: maintenance_amount is missing"),
+        ([[0, 100]], "row 1: mmr is missing"),
+        ([], "at least one row"),
+        ([["floor", "mmr"], [0, 0.01]], "header must name floor, cap and mmr"),
+    ],
+)
 def test_tier_table_errors_name_the_row(rows, message):
     with pytest.raises(xc.InputError, match=message):
         xc.tier_table(rows)
@@ -109,7 +126,9 @@ def test_tier_table_rejects_non_tables():
 
 
 def test_exchange_tiers_errors_and_attrs():
-    assert BINANCE.attrs["as_of"] == "2021-03-18" and BINANCE.attrs["source_url"].startswith("https://www.binance.com/")
+    assert BINANCE.attrs["as_of"] == "2021-03-18" and BINANCE.attrs["source_url"].startswith(
+        "https://www.binance.com/"
+    )
     assert BYBIT.attrs["symbol"] == "BTCUSDT"
     with pytest.raises(xc.InputError, match="binance_usdm, bybit_usdt"):
         xc.exchange_tiers("gmo_coin_fx")
@@ -126,8 +145,9 @@ def test_tiers_ignore_mmr_and_broadcast():
     assert base == pytest.approx(xc.liquidation_price(30_000, "long", 60_000, 10, 0.01, 1300))
     arr = xc.liquidation_price([30_000, 1_000], ["long", "short"], 60_000, [10, 0.1], None, tiers=BINANCE)
     assert isinstance(arr, np.ndarray) and arr.shape == (2,)
-    ser = xc.liquidation_price(pd.Series([30_000, 1_000], index=["a", "b"]), "long", 60_000, 10, None,
-                               tiers=BINANCE)
+    ser = xc.liquidation_price(
+        pd.Series([30_000, 1_000], index=["a", "b"]), "long", 60_000, 10, None, tiers=BINANCE
+    )
     assert isinstance(ser, pd.Series) and list(ser.index) == ["a", "b"]
     assert isinstance(base, float)
 
@@ -202,8 +222,17 @@ def test_equity_equals_maintenance_at_liquidation(s, p0, q, lev, fee, table):
 
 
 @settings(max_examples=200, deadline=None)
-@given(s=sides, p0=prices, q=quantities, lev=leverages, fee=fees, mmr=st.floats(0, 0.2),
-       cum=st.floats(0, 100), other_mm=st.floats(0, 500), other_pnl=st.floats(-500, 500))
+@given(
+    s=sides,
+    p0=prices,
+    q=quantities,
+    lev=leverages,
+    fee=fees,
+    mmr=st.floats(0, 0.2),
+    cum=st.floats(0, 100),
+    other_mm=st.floats(0, 500),
+    other_pnl=st.floats(-500, 500),
+)
 def test_equity_equals_maintenance_without_tiers(s, p0, q, lev, fee, mmr, cum, other_mm, other_pnl):
     wb = p0 * q / lev + 1_000
     lp = xc.liquidation_price(wb, s, p0, q, mmr, cum, other_mm, other_pnl, taker_fee=fee)
@@ -214,20 +243,26 @@ def test_equity_equals_maintenance_without_tiers(s, p0, q, lev, fee, mmr, cum, o
 
 # -- cross margin ------------------------------------------------------------------------
 def _positions():
-    return pd.DataFrame({
-        "symbol": ["BTCUSDT", "ETHUSDT", "SOLUSDT"],
-        "side": ["long", "short", "long"],
-        "entry_price": [60_000, 3_000, 150],
-        "mark_price": [58_000, 3_100, 160],
-        "quantity": [2, 20, 100],
-        "mmr": [0.004, 0.005, 0.01],
-        "maintenance_amount": [0, 0, 5],
-    })
+    return pd.DataFrame(
+        {
+            "symbol": ["BTCUSDT", "ETHUSDT", "SOLUSDT"],
+            "side": ["long", "short", "long"],
+            "entry_price": [60_000, 3_000, 150],
+            "mark_price": [58_000, 3_100, 160],
+            "quantity": [2, 20, 100],
+            "mmr": [0.004, 0.005, 0.01],
+            "maintenance_amount": [0, 0, 5],
+        }
+    )
 
 
 @settings(max_examples=100, deadline=None)
-@given(wb=st.floats(5_000, 200_000), moves=st.lists(st.floats(-0.2, 0.2), min_size=3, max_size=3),
-       fee=fees, tiered=st.booleans())
+@given(
+    wb=st.floats(5_000, 200_000),
+    moves=st.lists(st.floats(-0.2, 0.2), min_size=3, max_size=3),
+    fee=fees,
+    tiered=st.booleans(),
+)
 def test_cross_liquidation_is_isolated_formula_with_others_at_mark(wb, moves, fee, tiered):
     pos = _positions()
     pos["mark_price"] = pos["entry_price"] * (1 + np.array(moves))
@@ -246,9 +281,16 @@ def test_cross_liquidation_is_isolated_formula_with_others_at_mark(wb, moves, fe
         others = [k for k in range(3) if k != i]
         wb_prime = wb - mm[others].sum() + pnl[others].sum()
         row = pos.iloc[i]
-        iso = xc.liquidation_price(wb_prime, s[i], row["entry_price"], row["quantity"],
-                                   row["mmr"], row["maintenance_amount"], taker_fee=fee,
-                                   tiers=BINANCE if tiered and i == 0 else None)
+        iso = xc.liquidation_price(
+            wb_prime,
+            s[i],
+            row["entry_price"],
+            row["quantity"],
+            row["mmr"],
+            row["maintenance_amount"],
+            taker_fee=fee,
+            tiers=BINANCE if tiered and i == 0 else None,
+        )
         got = acct.positions["liquidation_price"].iloc[i]
         assert (math.isnan(got) and math.isnan(iso)) or got == pytest.approx(iso, rel=1e-9)
     # the uniform move: at every price x (1 + move) margin balance equals maintenance margin
@@ -256,7 +298,7 @@ def test_cross_liquidation_is_isolated_formula_with_others_at_mark(wb, moves, fe
     if not math.isnan(x):
         p = pos["mark_price"] * (1 + x)
         eq = wb + (s * (p - pos["entry_price"]) * pos["quantity"]).sum()
-        mmx = (p * pos["quantity"] * (pos["mmr"] + fee) - pos["maintenance_amount"])
+        mmx = p * pos["quantity"] * (pos["mmr"] + fee) - pos["maintenance_amount"]
         if tiered:
             mmx[0] = xc.maintenance_margin(p[0], 2, tiers=BINANCE, taker_fee=fee)
         assert eq == pytest.approx(mmx.sum(), rel=1e-9, abs=1e-6)
@@ -265,9 +307,16 @@ def test_cross_liquidation_is_isolated_formula_with_others_at_mark(wb, moves, fe
 def test_hedge_mode_legs_share_the_binance_price():
     # Binance FAQ hedge-mode formula for one symbol (no other contracts):
     # LP = (WB + cumL + cumS - PosL*EPL + PosS*EPS) / (PosL*MMR_L + PosS*MMR_S - PosL + PosS)
-    pos = pd.DataFrame({"symbol": ["BTCUSDT", "BTCUSDT"], "side": ["long", "short"],
-                        "entry_price": [60_000, 62_000], "mark_price": [61_000, 61_000],
-                        "quantity": [3, 1], "mmr": [0.004, 0.004]})
+    pos = pd.DataFrame(
+        {
+            "symbol": ["BTCUSDT", "BTCUSDT"],
+            "side": ["long", "short"],
+            "entry_price": [60_000, 62_000],
+            "mark_price": [61_000, 61_000],
+            "quantity": [3, 1],
+            "mmr": [0.004, 0.004],
+        }
+    )
     wb = 20_000
     acct = xc.cross_account(pos, wb)
     expected = (wb - 3 * 60_000 + 1 * 62_000) / (3 * 0.004 + 1 * 0.004 - 3 + 1)
@@ -282,9 +331,16 @@ def test_hedge_mode_legs_share_the_binance_price():
 
 
 def test_hedge_mode_with_tiers_and_other_symbols():
-    pos = pd.DataFrame({"symbol": ["BTCUSDT", "BTCUSDT", "ETHUSDT"], "side": ["long", "short", "short"],
-                        "entry_price": [60_000, 60_000, 3_000], "mark_price": [60_000, 60_000, 2_900],
-                        "quantity": [12, 4, 10], "mmr": [None, None, 0.005]})
+    pos = pd.DataFrame(
+        {
+            "symbol": ["BTCUSDT", "BTCUSDT", "ETHUSDT"],
+            "side": ["long", "short", "short"],
+            "entry_price": [60_000, 60_000, 3_000],
+            "mark_price": [60_000, 60_000, 2_900],
+            "quantity": [12, 4, 10],
+            "mmr": [None, None, 0.005],
+        }
+    )
     wb = 80_000
     acct = xc.cross_account(pos, wb, tiers={"BTCUSDT": BINANCE})
     lp = acct.positions["liquidation_price"].iloc[0]
@@ -319,25 +375,88 @@ def test_cross_ratio_when_equity_gone():
 
 # -- command line ------------------------------------------------------------------------
 def test_cli_liq_with_exchange_tiers():
-    r = CliRunner().invoke(main, ["liq", "--side", "long", "--entry", "60000.00", "--qty", "10",
-                                  "--wallet", "30000", "--exchange", "binance_usdm"])
+    r = CliRunner().invoke(
+        main,
+        [
+            "liq",
+            "--side",
+            "long",
+            "--entry",
+            "60000.00",
+            "--qty",
+            "10",
+            "--wallet",
+            "30000",
+            "--exchange",
+            "binance_usdm",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "57,444.44" in r.output and "1.00 %" in r.output and "2021-03-18" in r.output
 
 
 def test_cli_liq_mmr_inverse_and_errors():
     runner = CliRunner()
-    r = runner.invoke(main, ["liq", "--side", "short", "--entry", "20000", "--qty", "1", "--wallet", "400",
-                             "--mmr", "0.005", "--lang", "ja"])
+    r = runner.invoke(
+        main,
+        [
+            "liq",
+            "--side",
+            "short",
+            "--entry",
+            "20000",
+            "--qty",
+            "1",
+            "--wallet",
+            "400",
+            "--mmr",
+            "0.005",
+            "--lang",
+            "ja",
+        ],
+    )
     assert r.exit_code == 0 and "清算価格" in r.output
     assert f"{400 / 1 + 20_000:,.2f}"[:2] in r.output  # bankruptcy 20,400 shown
-    r = runner.invoke(main, ["liq", "--side", "long", "--entry", "50000.00", "--wallet", "0.12", "--inverse",
-                             "--contracts", "60000", "--contract-value", "1", "--mmr", "0.005"])
+    r = runner.invoke(
+        main,
+        [
+            "liq",
+            "--side",
+            "long",
+            "--entry",
+            "50000.00",
+            "--wallet",
+            "0.12",
+            "--inverse",
+            "--contracts",
+            "60000",
+            "--contract-value",
+            "1",
+            "--mmr",
+            "0.005",
+        ],
+    )
     assert r.exit_code == 0 and "45,681.82" in r.output
-    r = runner.invoke(main, ["liq", "--side", "long", "--entry", "50000.00", "--wallet", "0.12", "--inverse",
-                             "--contracts", "60000", "--contract-value", "1"])
+    r = runner.invoke(
+        main,
+        [
+            "liq",
+            "--side",
+            "long",
+            "--entry",
+            "50000.00",
+            "--wallet",
+            "0.12",
+            "--inverse",
+            "--contracts",
+            "60000",
+            "--contract-value",
+            "1",
+        ],
+    )
     assert r.exit_code == 2 and "--mmr" in r.output
-    r = runner.invoke(main, ["liq", "--side", "long", "--entry", "-5", "--qty", "1", "--wallet", "1",
-                             "--mmr", "0.01"])
+    r = runner.invoke(
+        main, ["liq", "--side", "long", "--entry", "-5", "--qty", "1", "--wallet", "1", "--mmr", "0.01"]
+    )
     assert r.exit_code == 2 and "--entry must be greater than 0" in r.output
     assert "Traceback" not in r.output

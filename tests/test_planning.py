@@ -1,4 +1,5 @@
 """Safe zone, leverage planner and fee drift (SPEC §10)."""
+
 import math
 
 import numpy as np
@@ -50,6 +51,7 @@ def test_status_series_keeps_index_and_refuses_text():
 
 def test_status_labels_in_both_languages():
     from xlcalc.labels import EN, JA
+
     for key in (xc.STATUS_CAUTION, xc.STATUS_UNKNOWN):
         assert EN[key] and JA[key] and EN[key] != JA[key]
 
@@ -57,6 +59,7 @@ def test_status_labels_in_both_languages():
 def test_default_levels_have_one_home():
     assert (xc.DEFAULT_MARGIN_CALL_LEVEL, xc.DEFAULT_LOSS_CUT_LEVEL, xc.DEFAULT_SAFE_LEVEL) == (1.0, 0.5, 3.0)
     import inspect
+
     sig = inspect.signature(xc.status).parameters
     assert sig["margin_call_level"].default is xc.DEFAULT_MARGIN_CALL_LEVEL
     assert inspect.signature(xc.max_quantity).parameters["level"].default is xc.DEFAULT_SAFE_LEVEL
@@ -67,9 +70,18 @@ def test_leverage_plan_spec_example():
     # SPEC §10: 1,000,000 JPY, long at 10,000,000, 2x venue, e = 1
     plan = xc.leverage_plan(1_000_000, "long", 10_000_000, 2, [1.0, 2.0])
     row = plan.loc[1.0]
-    assert list(plan.columns) == ["quantity", "ratio", "margin_call_price", "loss_cut_price",
-                                  "bankruptcy_price", "safe_price", "margin_call_move",
-                                  "loss_cut_move", "bankruptcy_move", "safe_move"]
+    assert list(plan.columns) == [
+        "quantity",
+        "ratio",
+        "margin_call_price",
+        "loss_cut_price",
+        "bankruptcy_price",
+        "safe_price",
+        "margin_call_move",
+        "loss_cut_move",
+        "bankruptcy_move",
+        "safe_move",
+    ]
     assert plan.index.name == "effective_leverage"
     assert row["quantity"] == pytest.approx(0.1)
     assert row["ratio"] == pytest.approx(2.0)
@@ -85,10 +97,12 @@ def test_leverage_plan_agrees_with_core_for_a_short_on_mark_basis():
     plan = xc.leverage_plan(50_000, "short", 100.0, 10, [1, 3, 5], basis="mark", fees=100)
     q = plan["quantity"].to_numpy()
     np.testing.assert_allclose(q, 50_000 * np.array([1, 3, 5]) / 100.0)
-    np.testing.assert_allclose(plan["loss_cut_price"],
-                               xc.loss_cut_price(50_000, "short", 100.0, q, 10, 0.5, basis="mark", fees=100))
-    np.testing.assert_allclose(plan["safe_price"],
-                               xc.trigger_price(50_000, "short", 100.0, q, 10, 3.0, basis="mark", fees=100))
+    np.testing.assert_allclose(
+        plan["loss_cut_price"], xc.loss_cut_price(50_000, "short", 100.0, q, 10, 0.5, basis="mark", fees=100)
+    )
+    np.testing.assert_allclose(
+        plan["safe_price"], xc.trigger_price(50_000, "short", 100.0, q, 10, 3.0, basis="mark", fees=100)
+    )
     ratio = xc.maintenance_ratio(50_000, "short", 100.0, 100.0, q, 10, basis="mark", fees=100)
     np.testing.assert_allclose(plan["ratio"], ratio)
 
@@ -123,8 +137,9 @@ def test_ratio_at_max_quantity_equals_the_level(d, p0, lev, level, fee_share):
 # --- days_to_level -------------------------------------------------------------------------
 def test_days_to_level_spec_example():
     # SPEC §10: 1,000,000, long 0.1 at 10,000,000, price unchanged, 2x, 50 %, 0.04 %/day
-    assert xc.days_to_level(1_000_000, "long", 10_000_000, 10_000_000, 0.1, 2, 0.5, 0.0004) == \
-        pytest.approx(1875)
+    assert xc.days_to_level(1_000_000, "long", 10_000_000, 10_000_000, 0.1, 2, 0.5, 0.0004) == pytest.approx(
+        1875
+    )
 
 
 def test_days_to_level_zero_when_there_and_nan_without_fee():
@@ -135,8 +150,17 @@ def test_days_to_level_zero_when_there_and_nan_without_fee():
 
 
 @settings(max_examples=200, deadline=None)
-@given(deposits, sides, prices, st.floats(0.5, 1.5), st.floats(1e-4, 10), leverages, levels,
-       st.floats(1e-5, 0.01), st.sampled_from(["entry", "mark"]))
+@given(
+    deposits,
+    sides,
+    prices,
+    st.floats(0.5, 1.5),
+    st.floats(1e-4, 10),
+    leverages,
+    levels,
+    st.floats(1e-5, 0.01),
+    st.sampled_from(["entry", "mark"]),
+)
 def test_days_of_fees_put_the_ratio_at_the_level(d, side, p0, move, q, lev, level, rate, basis):
     p = p0 * move
     days = xc.days_to_level(d, side, p0, p, q, lev, level, rate, basis=basis)
@@ -159,8 +183,12 @@ SEVERITY = ["ok", "caution", "margin_call", "loss_cut"]
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.floats(-1, 10), min_size=2, max_size=20), st.floats(0.3, 1.5), st.floats(0.1, 0.9),
-       st.floats(1.0, 8.0))
+@given(
+    st.lists(st.floats(-1, 10), min_size=2, max_size=20),
+    st.floats(0.3, 1.5),
+    st.floats(0.1, 0.9),
+    st.floats(1.0, 8.0),
+)
 def test_status_never_gets_safer_as_the_ratio_falls(ratios, mc, lc, safe):
     ratios = sorted(ratios, reverse=True)
     words = xc.status(ratios, mc, lc, safe_level=safe).tolist()

@@ -1,4 +1,5 @@
 """Exchange presets: the shipped table, users' own rows, levels in ratio terms."""
+
 import math
 
 import pytest
@@ -6,8 +7,15 @@ import pytest
 import xlcalc as xc
 from xlcalc.presets import COLUMNS, preset_levels
 
-REQUIRED = ["bitflyer_cfd", "gmo_coin_fx", "gmo_coin_exchange_leverage", "bitbank_margin", "jp_fx_25x",
-            "binance_usdm", "bybit_usdt"]
+REQUIRED = [
+    "bitflyer_cfd",
+    "gmo_coin_fx",
+    "gmo_coin_exchange_leverage",
+    "bitbank_margin",
+    "jp_fx_25x",
+    "binance_usdm",
+    "bybit_usdt",
+]
 
 
 def test_every_row_has_source_and_date():
@@ -40,10 +48,12 @@ def test_mmr_preset_levels_depend_on_leverage():
 
 def test_user_rows_add_and_override(tmp_path, monkeypatch):
     user = tmp_path / "mine.csv"
-    user.write_text("id,name,product,max_leverage,margin_call_level,loss_cut_level,basis,source_url,as_of\n"
-                    "my_broker,My broker,FX,25,1.2,0.8,mark,https://example.com,2026-11-20\n"
-                    "bitflyer_cfd,bitFlyer,Crypto CFD,2,1.0,0.6,entry,https://bitflyer.com,2026-11-21\n",
-                    encoding="utf-8")
+    user.write_text(
+        "id,name,product,max_leverage,margin_call_level,loss_cut_level,basis,source_url,as_of\n"
+        "my_broker,My broker,FX,25,1.2,0.8,mark,https://example.com,2026-11-20\n"
+        "bitflyer_cfd,bitFlyer,Crypto CFD,2,1.0,0.6,entry,https://bitflyer.com,2026-11-21\n",
+        encoding="utf-8",
+    )
     table = xc.exchange_presets(user)
     assert table.loc["my_broker", "loss_cut_level"] == 0.8
     assert table.loc["bitflyer_cfd", "loss_cut_level"] == 0.6

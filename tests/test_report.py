@@ -1,4 +1,5 @@
 """The headless report (SPEC §6): input reading, computed values, nothing lost, safe files."""
+
 from __future__ import annotations
 
 import math
@@ -51,6 +52,7 @@ def sheet_xml(path):
 
 # -- reading ------------------------------------------------------------------------------
 
+
 def test_headers_in_english_and_japanese_any_case_spacing_width():
     assert canonical_header(" Entry_Price ") == "entry_price"
     assert canonical_header("ENTRY PRICE") == "entry_price"
@@ -61,8 +63,21 @@ def test_headers_in_english_and_japanese_any_case_spacing_width():
 
 
 def test_clean_numbers():
-    raw = pd.Series(["1,234,567", "１２３", "¥5,000", "5,000円", "$12.5", "50%", "▲1,000", "(20)", "",
-                     "abc", "１，０００．５"])
+    raw = pd.Series(
+        [
+            "1,234,567",
+            "１２３",
+            "¥5,000",
+            "5,000円",
+            "$12.5",
+            "50%",
+            "▲1,000",
+            "(20)",
+            "",
+            "abc",
+            "１，０００．５",
+        ]
+    )
     got = clean_numbers(raw)
     want = [1234567, 123, 5000, 5000, 12.5, 0.5, -1000, -20, np.nan, np.nan, 1000.5]
     np.testing.assert_array_equal(got, np.array(want, dtype=float))
@@ -98,9 +113,9 @@ def test_messy_cp932_csv(messy_cp932, tmp_path):
     assert pos["Side"].tolist() == ["Long", "Short", "Long"]
     assert pos["Entry price"].tolist() == [1234567.0, 300000.0, 100.0]
     assert pos["Quantity"].tolist() == [0.1, 1.0, 0.5]
-    assert pos["Price"].tolist() == [1200000.0, 300000.0, 90.0]   # empty price: the entry price
+    assert pos["Price"].tolist() == [1200000.0, 300000.0, 90.0]  # empty price: the entry price
     assert pos["Deposit"].tolist() == [100000.0, 200000.0, 30.0]
-    assert pos["メモ"].tolist() == ["a", "b", "c"]                   # unknown columns kept
+    assert pos["メモ"].tolist() == ["a", "b", "c"]  # unknown columns kept
     errors = errors_rows(out)
     assert [e[0] for e in errors] == [6, 7, 9]
     assert "side must be" in errors[0][1] and "'上'" in errors[0][1]
@@ -120,8 +135,11 @@ def test_encodings(tmp_path, encoding):
 
 def test_quoted_line_break_keeps_line_numbers(tmp_path):
     path = tmp_path / "p.csv"
-    path.write_text('symbol,side,entry_price,quantity,leverage,deposit\n"two\nlines",long,100,1,2,50\n'
-                    "X,long,100,-1,2,50\n", encoding="utf-8")
+    path.write_text(
+        'symbol,side,entry_price,quantity,leverage,deposit\n"two\nlines",long,100,1,2,50\n'
+        "X,long,100,-1,2,50\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "r.xlsx"
     build_report(path, out, lang="en")
     assert positions_frame(out)["Symbol"].tolist() == ["two\nlines"]
@@ -131,14 +149,17 @@ def test_quoted_line_break_keeps_line_numbers(tmp_path):
 def test_row_longer_than_header_is_an_error_row_not_a_failure(tmp_path):
     # an unquoted "1,000,000" splits into three fields: the row is reported, not the file
     path = tmp_path / "p.csv"
-    path.write_text("symbol,side,entry_price,quantity,leverage,deposit\n"
-                    "A,long,100,1,2,50\n"
-                    "B,long,100,1,2,1,000,000\n"
-                    '"C\nD",short,100,1,2,50,\n', encoding="utf-8")
+    path.write_text(
+        "symbol,side,entry_price,quantity,leverage,deposit\n"
+        "A,long,100,1,2,50\n"
+        "B,long,100,1,2,1,000,000\n"
+        '"C\nD",short,100,1,2,50,\n',
+        encoding="utf-8",
+    )
     out = tmp_path / "r.xlsx"
     build_report(path, out, lang="en")
     assert positions_frame(out)["Symbol"].tolist() == ["A", "C\nD"]
-    (line, reason, *raw), = errors_rows(out)
+    ((line, reason, *raw),) = errors_rows(out)
     assert line == 3 and reason == "row has 8 fields, the header has 6"
     assert raw == ["B", "long", "100", "1", "2", "1", "000", "000"]
 
@@ -167,10 +188,13 @@ def test_xlsx_input(tmp_path):
 
 def test_prices_file_updates_marks_by_symbol(tmp_path):
     src = tmp_path / "p.csv"
-    src.write_text("symbol,side,entry_price,quantity,leverage,price,deposit\n"
-                   "BTC,long,100,1,2,100,50\nETH,long,100,1,2,100,50\n", encoding="utf-8")
+    src.write_text(
+        "symbol,side,entry_price,quantity,leverage,price,deposit\n"
+        "BTC,long,100,1,2,100,50\nETH,long,100,1,2,100,50\n",
+        encoding="utf-8",
+    )
     prices = tmp_path / "prices.csv"
-    prices.write_text("銘柄,現在値\nBTC,\"1,50\"\n".replace('"1,50"', "80"), encoding="utf-8")
+    prices.write_text('銘柄,現在値\nBTC,"1,50"\n'.replace('"1,50"', "80"), encoding="utf-8")
     out = tmp_path / "r.xlsx"
     build_report(src, out, prices=prices, lang="en")
     assert positions_frame(out)["Price"].tolist() == [80.0, 100.0]
@@ -178,17 +202,20 @@ def test_prices_file_updates_marks_by_symbol(tmp_path):
 
 # -- computed values equal the core -----------------------------------------------------
 
+
 def _random_positions(n, seed, deposit=True):
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({
-        "symbol": rng.choice(["BTC", "ETH"], n),
-        "side": rng.choice(["long", "short", "買い", "売り"], n),
-        "entry_price": rng.uniform(100, 10_000, n).round(2),
-        "quantity": rng.uniform(0.1, 10, n).round(3),
-        "leverage": rng.choice([1, 2, 5, 25], n).astype(float),
-        "price": rng.uniform(100, 10_000, n).round(2),
-        "fees": rng.uniform(0, 50, n).round(2),
-    })
+    df = pd.DataFrame(
+        {
+            "symbol": rng.choice(["BTC", "ETH"], n),
+            "side": rng.choice(["long", "short", "買い", "売り"], n),
+            "entry_price": rng.uniform(100, 10_000, n).round(2),
+            "quantity": rng.uniform(0.1, 10, n).round(3),
+            "leverage": rng.choice([1, 2, 5, 25], n).astype(float),
+            "price": rng.uniform(100, 10_000, n).round(2),
+            "fees": rng.uniform(0, 50, n).round(2),
+        }
+    )
     if deposit:
         df["deposit"] = rng.uniform(0, 20_000, n).round(0)
     return df
@@ -200,8 +227,15 @@ def test_isolated_values_equal_core(tmp_path, basis):
     out = tmp_path / "r.xlsx"
     build_report(df, out, basis=basis, lang="en", margin_call=1.2, loss_cut=0.6)
     got = positions_frame(out)
-    args = dict(deposit=df["deposit"], side=df["side"], entry_price=df["entry_price"],
-                quantity=df["quantity"], leverage=df["leverage"], basis=basis, fees=df["fees"])
+    args = dict(
+        deposit=df["deposit"],
+        side=df["side"],
+        entry_price=df["entry_price"],
+        quantity=df["quantity"],
+        leverage=df["leverage"],
+        basis=basis,
+        fees=df["fees"],
+    )
     p = df["price"]
     margin_price = p if basis == "mark" else df["entry_price"]
     want = {
@@ -211,14 +245,16 @@ def test_isolated_values_equal_core(tmp_path, basis):
         "Maintenance ratio": xc.maintenance_ratio(price=p, **args),
         "Margin-call price": xc.margin_call_price(level=1.2, **args),
         "Loss-cut price": xc.loss_cut_price(level=0.6, **args),
-        "Bankruptcy price": xc.bankruptcy_price(df["deposit"], df["side"], df["entry_price"], df["quantity"],
-                                                fees=df["fees"]),
+        "Bankruptcy price": xc.bankruptcy_price(
+            df["deposit"], df["side"], df["entry_price"], df["quantity"], fees=df["fees"]
+        ),
         "Deposit to restore": xc.additional_deposit(price=p, target=1.2, **args),
         "Quantity to close": xc.close_quantity(price=p, target=1.2, **args),
     }
     for name, values in want.items():
-        np.testing.assert_array_equal(got[name].astype(float).to_numpy(),
-                                      np.asarray(values, dtype=float) + 0.0, err_msg=name)
+        np.testing.assert_array_equal(
+            got[name].astype(float).to_numpy(), np.asarray(values, dtype=float) + 0.0, err_msg=name
+        )
     # the report's default safe level (300 %) gives "caution" between it and the margin call
     status = xc.status(want["Maintenance ratio"], 1.2, 0.6, safe_level=xc.core.DEFAULT_SAFE_LEVEL)
     assert got["Status"].tolist() == [label(s, "en") for s in status]
@@ -234,8 +270,14 @@ def test_cross_margin_accounts_equal_account_functions(tmp_path):
     got = positions_frame(out)
     for acct in result.accounts:
         rows = df[df["account"] == acct["name"]]
-        args = (200_000, rows["side"].to_numpy(), rows["entry_price"].to_numpy(), rows["price"].to_numpy(),
-                rows["quantity"].to_numpy(), rows["leverage"].to_numpy())
+        args = (
+            200_000,
+            rows["side"].to_numpy(),
+            rows["entry_price"].to_numpy(),
+            rows["price"].to_numpy(),
+            rows["quantity"].to_numpy(),
+            rows["leverage"].to_numpy(),
+        )
         fees = rows["fees"].sum()
         st = xc.account_state(*args, fees=fees)
         # one summation (a group-by over chunks): agrees with account_state to 1e-12 relative
@@ -248,7 +290,7 @@ def test_cross_margin_accounts_equal_account_functions(tmp_path):
         # every sheet shows the account's one ratio: Positions equal the Summary exactly
         assert set(mine["Maintenance ratio"].astype(float)) == {acct["ratio"]}
         # A row's loss-cut price puts the whole account at the loss-cut level.
-        for i, (k, row) in enumerate(rows.iterrows()):
+        for i, (_k, _row) in enumerate(rows.iterrows()):
             lc = mine["Loss-cut price"].iloc[i]
             if lc is None or math.isnan(lc):
                 continue
@@ -260,35 +302,61 @@ def test_cross_margin_accounts_equal_account_functions(tmp_path):
     ws = sheets(out)[label("report_sheet_summary", "en")]
     values = [r for r in ws.iter_rows(values_only=True) if r[0] in ("A", "B")]
     # (openpyxl writes the Summary's floats with 16 significant digits)
-    assert {r[0]: r[3] for r in values} == pytest.approx({a["name"]: a["equity"] for a in result.accounts},
-                                                         rel=1e-15)
+    assert {r[0]: r[3] for r in values} == pytest.approx(
+        {a["name"]: a["equity"] for a in result.accounts}, rel=1e-15
+    )
 
 
 def test_mmr_preset_adds_liquidation_price(tmp_path):
-    df = pd.DataFrame({"symbol": ["BTCUSDT", "XYZUSDT"], "side": ["long", "short"],
-                       "entry_price": [60_000, 10.0], "quantity": [10, 100], "leverage": [20, 10],
-                       "deposit": [30_000, 200]})
+    df = pd.DataFrame(
+        {
+            "symbol": ["BTCUSDT", "XYZUSDT"],
+            "side": ["long", "short"],
+            "entry_price": [60_000, 10.0],
+            "quantity": [10, 100],
+            "leverage": [20, 10],
+            "deposit": [30_000, 200],
+        }
+    )
     out = tmp_path / "r.xlsx"
     build_report(df, out, exchange="binance_usdm", lang="en")
     got = positions_frame(out)
     mmr = xc.get_preset("binance_usdm")["mmr"]
-    lc = xc.loss_cut_price(df["deposit"], df["side"], df["entry_price"], df["quantity"], df["leverage"],
-                           level=mmr * df["leverage"], basis="mark")
+    lc = xc.loss_cut_price(
+        df["deposit"],
+        df["side"],
+        df["entry_price"],
+        df["quantity"],
+        df["leverage"],
+        level=mmr * df["leverage"],
+        basis="mark",
+    )
     np.testing.assert_array_equal(got["Loss-cut price"].astype(float), lc)
     want = xc.liquidation_price(df["deposit"], df["side"], df["entry_price"], df["quantity"], mmr)
     tiers = getattr(xc.perpetual, "exchange_tiers", None)
     if tiers is not None:
-        want.iloc[0] = xc.liquidation_price(30_000, "long", 60_000, 10, mmr, tiers=tiers("binance_usdm", "BTCUSDT"))
+        want.iloc[0] = xc.liquidation_price(
+            30_000, "long", 60_000, 10, mmr, tiers=tiers("binance_usdm", "BTCUSDT")
+        )
     np.testing.assert_allclose(got["Liquidation price"].astype(float), want, rtol=1e-12)
 
 
 # -- nothing lost, text stays text -----------------------------------------------------------
 
+
 def test_formula_looking_text_stays_text(tmp_path):
     n = len(FORMULA_TEXTS)
-    df = pd.DataFrame({"symbol": FORMULA_TEXTS * 2, "side": ["long"] * n + ["up"] * n,
-                       "entry_price": 100, "quantity": 1, "leverage": 2, "account": FORMULA_TEXTS * 2,
-                       "note": FORMULA_TEXTS * 2})
+    df = pd.DataFrame(
+        {
+            "symbol": FORMULA_TEXTS * 2,
+            "side": ["long"] * n + ["up"] * n,
+            "entry_price": 100,
+            "quantity": 1,
+            "leverage": 2,
+            "account": FORMULA_TEXTS * 2,
+            "note": FORMULA_TEXTS * 2,
+        }
+    )
     out = tmp_path / "r.xlsx"
     build_report(df, out, deposit=1_000, lang="en")
     pos = positions_frame(out)
@@ -301,28 +369,38 @@ def test_formula_looking_text_stays_text(tmp_path):
                 if c.value in FORMULA_TEXTS:
                     assert c.data_type == "s", (ws.title, c.coordinate)
     summary = [r[0] for r in sheets(out)["Summary"].iter_rows(values_only=True)]
-    assert set(FORMULA_TEXTS) <= set(summary)          # account names on the Summary
+    assert set(FORMULA_TEXTS) <= set(summary)  # account names on the Summary
     for name, xml in sheet_xml(out).items():
         assert "<f>" not in xml and "<f " not in xml, name
 
 
 def test_control_characters_are_escaped_not_lost(tmp_path):
-    df = pd.DataFrame({"symbol": ["a\x07b"], "side": ["long"], "entry_price": [1], "quantity": [1],
-                       "leverage": [1], "deposit": [1]})
+    df = pd.DataFrame(
+        {
+            "symbol": ["a\x07b"],
+            "side": ["long"],
+            "entry_price": [1],
+            "quantity": [1],
+            "leverage": [1],
+            "deposit": [1],
+        }
+    )
     out = tmp_path / "r.xlsx"
     build_report(df, out, lang="en")
     assert positions_frame(out)["Symbol"].tolist() == ["a_x0007_b"]
 
 
 COLUMNS = ["side", "entry_price", "quantity", "leverage", "deposit", "symbol"]
-row_values = st.fixed_dictionaries({
-    "side": st.sampled_from(["long", "short", "買い", "x", ""]),
-    "entry_price": st.sampled_from(["100", "1,000", "-5", "", "abc", "５０"]),
-    "quantity": st.sampled_from(["1", "0", "0.5", "50%", ""]),
-    "leverage": st.sampled_from(["2", "25", "0", "x"]),
-    "deposit": st.sampled_from(["1000", "0", "-1", "", "¥500"]),
-    "symbol": st.sampled_from(["BTC", "=1+1", "", "銘柄"]),
-})
+row_values = st.fixed_dictionaries(
+    {
+        "side": st.sampled_from(["long", "short", "買い", "x", ""]),
+        "entry_price": st.sampled_from(["100", "1,000", "-5", "", "abc", "５０"]),
+        "quantity": st.sampled_from(["1", "0", "0.5", "50%", ""]),
+        "leverage": st.sampled_from(["2", "25", "0", "x"]),
+        "deposit": st.sampled_from(["1000", "0", "-1", "", "¥500"]),
+        "symbol": st.sampled_from(["BTC", "=1+1", "", "銘柄"]),
+    }
+)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -376,8 +454,15 @@ def test_positions_sheet_formatting(tmp_path):
 
 
 def test_dataframe_with_numeric_sides(tmp_path):
-    df = pd.DataFrame({"side": [1, -1, 2], "entry_price": [100.0, 100.0, 100.0], "quantity": [1, 1, 1],
-                       "leverage": [2, 2, 2], "deposit": [50, 50, 50]})
+    df = pd.DataFrame(
+        {
+            "side": [1, -1, 2],
+            "entry_price": [100.0, 100.0, 100.0],
+            "quantity": [1, 1, 1],
+            "leverage": [2, 2, 2],
+            "deposit": [50, 50, 50],
+        }
+    )
     out = tmp_path / "r.xlsx"
     result = build_report(df, out, lang="en")
     assert (result.positions, result.errors) == (2, 1)
@@ -386,6 +471,7 @@ def test_dataframe_with_numeric_sides(tmp_path):
 
 
 # -- safe files ---------------------------------------------------------------------------
+
 
 def test_existing_output_needs_force(tmp_path):
     out = tmp_path / "r.xlsx"
@@ -402,7 +488,7 @@ def test_failure_midway_leaves_no_file(tmp_path, monkeypatch):
     real = stream.stream_rows
 
     def failing(data, first_row=2, progress=None):
-        for i, chunk in enumerate(real(data, first_row, progress)):
+        for _i, chunk in enumerate(real(data, first_row, progress)):
             yield chunk
             raise RuntimeError("disk full")
 
@@ -419,6 +505,7 @@ def test_failure_midway_leaves_no_file(tmp_path, monkeypatch):
 
 
 # -- command line ------------------------------------------------------------------------
+
 
 def run(*args):
     return CliRunner().invoke(main, list(map(str, args)))
@@ -438,9 +525,12 @@ def test_cli_report_and_force(messy_cp932, tmp_path):
     assert "サマリー" in openpyxl.load_workbook(out).sheetnames
 
 
-@pytest.mark.parametrize("extra, message", [
-    ([], "input file not found"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ([], "input file not found"),
+    ],
+)
 def test_cli_missing_input_is_one_line(tmp_path, extra, message):
     r = run("report", tmp_path / "nope.csv", "-o", tmp_path / "r.xlsx", *extra)
     assert r.exit_code == 2
@@ -469,8 +559,9 @@ def test_cli_errors_are_one_line(tmp_path):
     nohead.write_text("a,b\n1,2\n", encoding="utf-8")
     r = run("report", nohead, "-o", tmp_path / "r.xlsx", "--deposit", "1", "--lang", "en")
     assert r.exit_code == 2 and "no side, entry_price, quantity, leverage column" in r.output
-    assert os.listdir(tmp_path) == ["p.csv", "bad.csv", "nohead.csv"] or \
-        sorted(os.listdir(tmp_path)) == sorted(["p.csv", "bad.csv", "nohead.csv"])
+    assert os.listdir(tmp_path) == ["p.csv", "bad.csv", "nohead.csv"] or sorted(
+        os.listdir(tmp_path)
+    ) == sorted(["p.csv", "bad.csv", "nohead.csv"])
 
 
 def test_cli_no_progress_bar_when_not_a_terminal(messy_cp932, tmp_path):
@@ -505,23 +596,38 @@ def test_peak_memory_does_not_grow_with_rows(tmp_path):
         rng = np.random.default_rng(0)
         entry = rng.uniform(100, 10_000_000, n).round(2)
         src = tmp_path / f"{n}.csv"
-        pd.DataFrame({"口座": rng.choice(["main", "sub", "hedge"], n), "銘柄": rng.choice(["BTC/JPY", "ETH/JPY"], n),
-                      "売買": rng.choice(["買い", "売り", "?"], n, p=[0.5, 0.49, 0.01]), "建値": entry,
-                      "数量": rng.uniform(0.001, 10, n).round(4), "レバレッジ": rng.choice([2, 5, 10, 25], n),
-                      "現在値": (entry * rng.uniform(0.8, 1.2, n)).round(2), "メモ": rng.choice(["a", "b"], n),
-                      }).to_csv(src, index=False)
-        proc = subprocess.run([sys.executable, "-c", PEAK_CHILD, str(src), str(tmp_path / f"{n}.xlsx"), str(n)],
-                              capture_output=True, text=True, check=True)
+        pd.DataFrame(
+            {
+                "口座": rng.choice(["main", "sub", "hedge"], n),
+                "銘柄": rng.choice(["BTC/JPY", "ETH/JPY"], n),
+                "売買": rng.choice(["買い", "売り", "?"], n, p=[0.5, 0.49, 0.01]),
+                "建値": entry,
+                "数量": rng.uniform(0.001, 10, n).round(4),
+                "レバレッジ": rng.choice([2, 5, 10, 25], n),
+                "現在値": (entry * rng.uniform(0.8, 1.2, n)).round(2),
+                "メモ": rng.choice(["a", "b"], n),
+            }
+        ).to_csv(src, index=False)
+        proc = subprocess.run(
+            [sys.executable, "-c", PEAK_CHILD, str(src), str(tmp_path / f"{n}.xlsx"), str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         peaks[n] = int(proc.stdout.split()[-1]) / 1024
     assert peaks[200_000] - peaks[20_000] < 30, peaks
 
 
 def test_reasons_speak_the_reports_language(tmp_path):
     path = tmp_path / "p.csv"
-    path.write_text("symbol,side,entry_price,quantity,leverage,deposit\nA,横,100,1,2,50\nB,long,100,1,2,1,000\n",
-                    encoding="utf-8")
+    path.write_text(
+        "symbol,side,entry_price,quantity,leverage,deposit\nA,横,100,1,2,50\nB,long,100,1,2,1,000\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "r.xlsx"
     build_report(path, out, lang="ja")
     reasons = [row[1] for row in errors_rows(out, "ja")]
-    assert reasons == ["売買は買い/売り（long/short, buy/sell, +1/-1）でなければなりません（値: '横'）",
-                       "この行は 7 項目、見出しは 6 項目です"]
+    assert reasons == [
+        "売買は買い/売り（long/short, buy/sell, +1/-1）でなければなりません（値: '横'）",
+        "この行は 7 項目、見出しは 6 項目です",
+    ]

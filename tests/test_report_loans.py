@@ -1,4 +1,5 @@
 """The report of a loans file (SPEC §10): every figure equals xlcalc.loans, every row is kept."""
+
 from __future__ import annotations
 
 import math
@@ -30,19 +31,21 @@ def _col(df, key, lang="en"):
     return df[label(key, lang)].astype(float).to_numpy()
 
 
-LOANS = pd.DataFrame({
-    "id": ["L1", "L2", "L3"],
-    "symbol": ["BTC", "BTC", "ETH"],
-    "loan": [10_000, 10_000, 5_000],
-    "collateral_quantity": [1.0, 1.0, 4.0],
-    "price": [20_000, 12_500, 2_000],
-    "interest": [0, 0, 120],
-    "margin_call_ltv": [0.8, 0.8, 0.75],
-    "liquidation_ltv": [0.9, 0.9, 0.85],
-    "target_ltv": [0.65, 0.65, 0.55],
-    "liquidation_fee": [0.02, 0.02, 0.0],
-    "gap_price": [9_000, 9_000, 1_000],
-})
+LOANS = pd.DataFrame(
+    {
+        "id": ["L1", "L2", "L3"],
+        "symbol": ["BTC", "BTC", "ETH"],
+        "loan": [10_000, 10_000, 5_000],
+        "collateral_quantity": [1.0, 1.0, 4.0],
+        "price": [20_000, 12_500, 2_000],
+        "interest": [0, 0, 120],
+        "margin_call_ltv": [0.8, 0.8, 0.75],
+        "liquidation_ltv": [0.9, 0.9, 0.85],
+        "target_ltv": [0.65, 0.65, 0.55],
+        "liquidation_fee": [0.02, 0.02, 0.0],
+        "gap_price": [9_000, 9_000, 1_000],
+    }
+)
 
 
 def test_loans_sheet_equals_the_loan_functions(tmp_path):
@@ -56,32 +59,46 @@ def test_loans_sheet_equals_the_loan_functions(tmp_path):
         "loan_ltv_now": loans.loan_ltv(*args, d["price"], interest=d["interest"]),
         "loan_margin_call_price": loans.ltv_price(*args, d["margin_call_ltv"], interest=d["interest"]),
         "loan_liquidation_price": loans.ltv_price(*args, d["liquidation_ltv"], interest=d["interest"]),
-        "loan_collateral_to_add": loans.collateral_to_add(*args, d["price"], d["target_ltv"],
-                                                          interest=d["interest"]),
-        "loan_repay_to_target": loans.repay_to_target(*args, d["price"], d["target_ltv"],
-                                                      interest=d["interest"]),
-        "loan_shortfall": loans.loan_shortfall(*args, d["gap_price"], interest=d["interest"],
-                                               liquidation_fee=d["liquidation_fee"]),
+        "loan_collateral_to_add": loans.collateral_to_add(
+            *args, d["price"], d["target_ltv"], interest=d["interest"]
+        ),
+        "loan_repay_to_target": loans.repay_to_target(
+            *args, d["price"], d["target_ltv"], interest=d["interest"]
+        ),
+        "loan_shortfall": loans.loan_shortfall(
+            *args, d["gap_price"], interest=d["interest"], liquidation_fee=d["liquidation_fee"]
+        ),
     }
     for key, values in want.items():
         np.testing.assert_allclose(_col(got, key), values, rtol=1e-12, err_msg=key)
-    np.testing.assert_allclose(_col(got, "loan_margin_call_distance_pct"),
-                               want["loan_margin_call_price"] / d["price"] - 1, rtol=1e-12)
+    np.testing.assert_allclose(
+        _col(got, "loan_margin_call_distance_pct"),
+        want["loan_margin_call_price"] / d["price"] - 1,
+        rtol=1e-12,
+    )
     # SPEC §10's worked example: LTV 50 % at 20,000; 80 % at 12,500; 0.230769 BTC back to 65 %;
     # liquidated at 9,000 with a 2 % fee leaves 1,180 owed
     assert _col(got, "loan_ltv_now")[0] == pytest.approx(0.5)
     assert _col(got, "loan_margin_call_price")[0] == pytest.approx(12_500)
     assert _col(got, "loan_collateral_to_add")[1] == pytest.approx(0.230769, abs=1e-6)
     assert _col(got, "loan_shortfall")[0] == pytest.approx(1_180)
-    assert got[label("loan_status", "en")].tolist() == [label("ok", "en"), label("margin_call", "en"),
-                                                       label("ok", "en")]
+    assert got[label("loan_status", "en")].tolist() == [
+        label("ok", "en"),
+        label("margin_call", "en"),
+        label("ok", "en"),
+    ]
     assert got[label("account", "en")].tolist() == ["L1", "L2", "L3"]
 
 
 def test_japanese_headers_and_loan_preset(tmp_path):
-    ja = pd.DataFrame({"借入額": ["10,000", "10,000"], "担保数量": ["１", "1"],
-                       "担保価格": ["11,000", "20000"],
-                       "利息": ["", "0"]})
+    ja = pd.DataFrame(
+        {
+            "借入額": ["10,000", "10,000"],
+            "担保数量": ["１", "1"],
+            "担保価格": ["11,000", "20000"],
+            "利息": ["", "0"],
+        }
+    )
     path = tmp_path / "loans.csv"
     ja.to_csv(path, index=False, encoding="cp932")
     assert is_loans_file(path)
@@ -89,8 +106,11 @@ def test_japanese_headers_and_loan_preset(tmp_path):
     build_report(path, out, lang="ja", loan_preset="binance_loans_btc_2020")
     got = _loans(out, "ja")
     preset = xc.get_loan_preset("binance_loans_btc_2020")
-    np.testing.assert_allclose(_col(got, "loan_liquidation_price", "ja"),
-                               loans.ltv_price(10_000, 1, preset["liquidation_ltv"]), rtol=1e-12)
+    np.testing.assert_allclose(
+        _col(got, "loan_liquidation_price", "ja"),
+        loans.ltv_price(10_000, 1, preset["liquidation_ltv"]),
+        rtol=1e-12,
+    )
     np.testing.assert_allclose(_col(got, "loan_target_ltv", "ja"), preset["initial_ltv"])
     want = [label("loan_status_liquidation", "ja"), label("ok", "ja")]
     assert got[label("loan_status", "ja")].tolist() == want
@@ -104,9 +124,12 @@ def test_option_levels_and_no_level_is_blank_not_an_error(tmp_path):
     out = tmp_path / "l.xlsx"
     build_report(df, out, lang="en", kind="loans", margin_call_ltv=0.7)
     got = _loans(out)
-    np.testing.assert_allclose(_col(got, "loan_margin_call_price"),
-                               loans.ltv_price(df["loan"], df["collateral_quantity"], 0.7), rtol=1e-12)
-    assert np.isnan(_col(got, "loan_liquidation_price")).all()   # no level: no price, no crash
+    np.testing.assert_allclose(
+        _col(got, "loan_margin_call_price"),
+        loans.ltv_price(df["loan"], df["collateral_quantity"], 0.7),
+        rtol=1e-12,
+    )
+    assert np.isnan(_col(got, "loan_liquidation_price")).all()  # no level: no price, no crash
     info = {r[0]: r[1] for r in _sheet(out, "report_sheet_summary")[1:]}
     assert info[label("loan_liquidation_ltv", "en")] == label("none", "en")
 
@@ -128,7 +151,7 @@ def test_bad_rows_go_to_errors_with_reasons_and_nothing_is_lost(tmp_path):
     assert lines == [2, 3, 4]
     reasons = [r[1] for r in errors[1:]]
     assert "loan" in reasons[0] and "price" in reasons[1] and "collateral_quantity" in reasons[2]
-    assert errors[3][2 + list(df.columns).index("collateral_quantity")] == "=1+1"   # text, not a formula
+    assert errors[3][2 + list(df.columns).index("collateral_quantity")] == "=1+1"  # text, not a formula
     assert _loans(out)[label("report_line", "en")].tolist() == [5]
 
 
@@ -146,16 +169,18 @@ def test_existing_output_kept_and_unknown_kind(tmp_path):
 
 
 def test_positions_file_is_not_a_loans_file(tmp_path):
-    df = pd.DataFrame({"side": ["long"], "entry_price": [1.0], "quantity": [1.0], "leverage": [2.0],
-                       "deposit": [1.0]})
+    df = pd.DataFrame(
+        {"side": ["long"], "entry_price": [1.0], "quantity": [1.0], "leverage": [2.0], "deposit": [1.0]}
+    )
     assert not is_loans_file(df)
     assert math.isfinite(build_report(df, tmp_path / "p.xlsx").positions)
 
 
 def test_row_longer_than_header_is_an_error_in_the_reports_language(tmp_path):
     path = tmp_path / "loans.csv"
-    path.write_text("借入額,担保数量,担保価格\n10000,1,20000\n5000,1,3000,,9\n5000,x,3000\n",
-                    encoding="utf-8")
+    path.write_text(
+        "借入額,担保数量,担保価格\n10000,1,20000\n5000,1,3000,,9\n5000,x,3000\n", encoding="utf-8"
+    )
     out = tmp_path / "l.xlsx"
     result = build_report(path, out, lang="ja")
     assert (result.rows_in, result.positions, result.errors) == (3, 1, 2)

@@ -1,5 +1,6 @@
 """The report's output file: numbers exact, the same table in openpyxl, pandas and LibreOffice,
 zip entries dated now, and the display (widths, formats, pages) of issue #12."""
+
 from __future__ import annotations
 
 import re
@@ -23,11 +24,18 @@ def awkward_positions(n=60, seed=7):
     """Prices and sizes whose floats need all 17 digits, tiny and huge, a short at its entry."""
     rng = np.random.default_rng(seed)
     entry = rng.uniform(0.0001, 20_000_000, n) * (1 + 1e-15 * rng.standard_normal(n))
-    df = pd.DataFrame({"symbol": rng.choice(["BTC/JPY", "SHIB/USDT", "=1+1"], n),
-                       "side": rng.choice(["long", "short"], n), "entry_price": entry,
-                       "quantity": rng.uniform(1e-8, 1e6, n), "leverage": rng.choice([1, 2, 25, 125], n),
-                       "price": entry * rng.uniform(0.5, 1.5, n), "deposit": rng.uniform(0, 1e7, n),
-                       "fees": rng.uniform(0, 1e3, n)})
+    df = pd.DataFrame(
+        {
+            "symbol": rng.choice(["BTC/JPY", "SHIB/USDT", "=1+1"], n),
+            "side": rng.choice(["long", "short"], n),
+            "entry_price": entry,
+            "quantity": rng.uniform(1e-8, 1e6, n),
+            "leverage": rng.choice([1, 2, 25, 125], n),
+            "price": entry * rng.uniform(0.5, 1.5, n),
+            "deposit": rng.uniform(0, 1e7, n),
+            "fees": rng.uniform(0, 1e3, n),
+        }
+    )
     df.loc[0, ["side", "price"]] = ["short", df.loc[0, "entry_price"]]  # P&L exactly 0
     return df
 
@@ -35,8 +43,18 @@ def awkward_positions(n=60, seed=7):
 @pytest.fixture(scope="module")
 def report_file(tmp_path_factory):
     out = tmp_path_factory.mktemp("out") / "r.xlsx"
-    bad = pd.DataFrame({"symbol": ["=BAD"], "side": ["up"], "entry_price": [1.0], "quantity": [1.0],
-                        "leverage": [2], "price": [1.0], "deposit": [1.0], "fees": [0.0]})
+    bad = pd.DataFrame(
+        {
+            "symbol": ["=BAD"],
+            "side": ["up"],
+            "entry_price": [1.0],
+            "quantity": [1.0],
+            "leverage": [2],
+            "price": [1.0],
+            "deposit": [1.0],
+            "fees": [0.0],
+        }
+    )
     build_report(pd.concat([awkward_positions(), bad], ignore_index=True), out, lang="en")
     return out
 
@@ -56,10 +74,11 @@ def test_every_number_round_trips_exactly(report_file):
 def test_repr_fallback_writes_the_same_numbers(monkeypatch):
     v = np.array([0.1, 1e-5, 1e22, 123456789.123456789, np.nan, 5.0, 2.5e-300])
     fast = stream._numbers(v)
-    monkeypatch.setitem(sys.modules, "orjson", None)   # as if not installed
+    monkeypatch.setitem(sys.modules, "orjson", None)  # as if not installed
     slow = stream._numbers(v)
-    assert [float(x) for x in fast.split(b",") if x != b"null"] == [float(x) for x in slow.split(b",")
-                                                                     if x != b"null"]
+    assert [float(x) for x in fast.split(b",") if x != b"null"] == [
+        float(x) for x in slow.split(b",") if x != b"null"
+    ]
     assert slow.split(b",")[4] == b"null" and fast.split(b",")[4] == b"null"
 
 
@@ -68,7 +87,7 @@ def test_zlib_fallback_is_raw_deflate(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "zlib_ng", None)
     c = stream._compressobj(4)
-    data = b"<row><c s=\"1\"><v>1.5</v></c></row>" * 100
+    data = b'<row><c s="1"><v>1.5</v></c></row>' * 100
     assert zlib.decompress(c.compress(data) + c.flush(), -15) == data
 
 
@@ -77,7 +96,7 @@ def test_no_cell_references_and_entries_dated_now(report_file):
         sheet = z.read("xl/worksheets/sheet2.xml")
         infos = z.infolist()
     data = sheet.split(b"<sheetData>")[1]
-    assert b'<c r="' not in data.split(b"</row>", 1)[1]       # below the header row
+    assert b'<c r="' not in data.split(b"</row>", 1)[1]  # below the header row
     now = time.localtime()
     for info in infos:
         assert info.date_time[:3] == (now.tm_year, now.tm_mon, now.tm_mday), info.filename
@@ -96,25 +115,37 @@ def test_same_table_in_openpyxl_pandas_and_libreoffice(report_file, tmp_path):
     assert list(via_pandas.columns) == list(header) == list(via_libreoffice.columns)
     assert len(via_openpyxl) == len(via_pandas) == len(via_libreoffice) == 60
     errors = label("report_sheet_errors", "en")
-    rejected = [pd.read_excel(path, sheet_name=errors).fillna("").astype(str).values.tolist()
-                for path in (report_file, lo)]
+    rejected = [
+        pd.read_excel(path, sheet_name=errors).fillna("").astype(str).values.tolist()
+        for path in (report_file, lo)
+    ]
     assert rejected[0] == rejected[1] and rejected[0][0][:4] == ["62", rejected[0][0][1], "=BAD", "up"]
     for col in header:
-        a, b, c = ([None if v is None or v != v else v for v in frame[col]]
-                   for frame in (via_openpyxl, via_pandas, via_libreoffice))
+        a, b, c = (
+            [None if v is None or v != v else v for v in frame[col]]
+            for frame in (via_openpyxl, via_pandas, via_libreoffice)
+        )
         assert a == b, col
         if any(isinstance(v, float) for v in a):  # LibreOffice saves doubles to 15 digits
-            np.testing.assert_allclose(np.array(c, dtype=float), np.array(a, dtype=float), rtol=1e-14,
-                                       err_msg=col)
+            np.testing.assert_allclose(
+                np.array(c, dtype=float), np.array(a, dtype=float), rtol=1e-14, err_msg=col
+            )
         else:
             assert a == c, col
 
 
 # -- display (#12) ------------------------------------------------------------------------------
 
-THREE = pd.DataFrame({"symbol": ["BTC/JPY", "BTC/JPY", "ETH/JPY"], "side": ["long", "short", "long"],
-                      "entry_price": [15_234_567.5, 15_000_000, 512_345.25], "quantity": [0.1, 0.2, 1.5],
-                      "leverage": [2, 2, 2], "price": [14_000_000, 15_000_000, 530_000.5]})
+THREE = pd.DataFrame(
+    {
+        "symbol": ["BTC/JPY", "BTC/JPY", "ETH/JPY"],
+        "side": ["long", "short", "long"],
+        "entry_price": [15_234_567.5, 15_000_000, 512_345.25],
+        "quantity": [0.1, 0.2, 1.5],
+        "leverage": [2, 2, 2],
+        "price": [14_000_000, 15_000_000, 530_000.5],
+    }
+)
 
 
 def number_format(path, sheet, header):
@@ -127,17 +158,19 @@ def test_formats_follow_the_currency_and_the_prices_given(tmp_path):
     out = tmp_path / "jpy.xlsx"
     build_report(THREE, out, deposit=3_000_000, lang="en")
     sheet = label("report_sheet_positions", "en")
-    assert number_format(out, sheet, "Equity").startswith('"¥"#,##0;')         # yen: ¥, no decimals
-    assert number_format(out, sheet, "Entry price").startswith("#,##0.00;")     # 512,345.25: 2 decimals
+    assert number_format(out, sheet, "Equity").startswith('"¥"#,##0;')  # yen: ¥, no decimals
+    assert number_format(out, sheet, "Entry price").startswith("#,##0.00;")  # 512,345.25: 2 decimals
     fx = THREE.assign(symbol="EUR/USD", entry_price=[1.08523, 1.0801, 1.1], price=[1.08012, 1.0801, 1.1])
     build_report(fx, tmp_path / "fx.xlsx", deposit=10_000, lang="en")
     assert number_format(tmp_path / "fx.xlsx", sheet, "Loss-cut price").startswith("#,##0.00000;")
     assert number_format(tmp_path / "fx.xlsx", sheet, "Equity").startswith('"$"#,##0.00;')
     build_report(fx, tmp_path / "usdt.xlsx", deposit=10_000, lang="en", currency="usdt")
-    assert number_format(tmp_path / "usdt.xlsx", sheet, "Equity") == \
-        '#,##0.00" USDT";-#,##0.00" USDT";0.00" USDT"'
+    assert (
+        number_format(tmp_path / "usdt.xlsx", sheet, "Equity")
+        == '#,##0.00" USDT";-#,##0.00" USDT";0.00" USDT"'
+    )
     mixed = THREE.assign(symbol=["BTC/JPY", "BTCUSDT", "ETH/JPY"])
-    build_report(mixed, tmp_path / "mixed.xlsx", deposit=10_000, lang="en")   # no one currency
+    build_report(mixed, tmp_path / "mixed.xlsx", deposit=10_000, lang="en")  # no one currency
     assert number_format(tmp_path / "mixed.xlsx", sheet, "Equity").startswith("#,##0.00;")
 
 
@@ -150,7 +183,7 @@ def test_three_positions_print_on_one_page_per_sheet(tmp_path):
     (pdf,) = convert([out], tmp_path / "pdf", "pdf", exe=exe)
     pages = len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf.read_bytes()))
     assert pages == len(openpyxl.load_workbook(out).sheetnames) == 4
-    if shutil.which("pdftotext"):   # what the page shows: the short at its entry has P&L ¥0
+    if shutil.which("pdftotext"):  # what the page shows: the short at its entry has P&L ¥0
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
         assert "###" not in text and "15,234,567.50" in text and "¥3,000,000" in text
         assert "-0.00" not in text and "-¥0" not in text

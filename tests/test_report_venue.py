@@ -1,5 +1,6 @@
 """The report's venue conventions (SPEC §8), safe zone (§10) and adaptive Stress ladder (issue #12),
 checked by reading the written workbook back with openpyxl against the core functions."""
+
 from __future__ import annotations
 
 import math
@@ -36,7 +37,7 @@ def _summary(path, lang="en"):
     info = {r[0]: r[1] for r in rows[1:] if r and r[0] is not None and len(r) > 1}
     start = next(i for i, r in enumerate(rows) if r and r[0] == label("account", lang))
     end = next((i for i in range(start + 1, len(rows)) if not any(v is not None for v in rows[i])), len(rows))
-    return info, pd.DataFrame(rows[start + 1:end], columns=rows[start])
+    return info, pd.DataFrame(rows[start + 1 : end], columns=rows[start])
 
 
 def _col(df, key, lang="en"):
@@ -44,17 +45,21 @@ def _col(df, key, lang="en"):
 
 
 def _isolated():
-    return pd.DataFrame({
-        "symbol": ["BTC/JPY", "BTC/JPY", "ETH/JPY", "BTC/JPY"],
-        "side": ["long", "short", "long", "short"],
-        "entry_price": [10_000_000, 10_000_000, 400_000, 9_500_000],
-        "quantity": [0.1, 0.2, 3.0, 0.05],
-        "leverage": [2, 2, 2, 2],
-        "price": [9_000_000, 10_400_000, 380_000, 9_600_000],
-        "deposit": [1_000_000, 1_500_000, 700_000, 400_000]})
+    return pd.DataFrame(
+        {
+            "symbol": ["BTC/JPY", "BTC/JPY", "ETH/JPY", "BTC/JPY"],
+            "side": ["long", "short", "long", "short"],
+            "entry_price": [10_000_000, 10_000_000, 400_000, 9_500_000],
+            "quantity": [0.1, 0.2, 3.0, 0.05],
+            "leverage": [2, 2, 2, 2],
+            "price": [9_000_000, 10_400_000, 380_000, 9_600_000],
+            "deposit": [1_000_000, 1_500_000, 700_000, 400_000],
+        }
+    )
 
 
 # -- ticks ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("where", ["column", "option"])
 def test_tick_size_rounds_every_price_conservatively(tmp_path, where):
@@ -69,13 +74,21 @@ def test_tick_size_rounds_every_price_conservatively(tmp_path, where):
     build_report(df, out, lang="en", **kw)
     got = _positions(out)
     s = np.where(df["side"] == "long", 1.0, -1.0)
-    args = dict(deposit=df["deposit"], side=s, entry_price=df["entry_price"], quantity=df["quantity"],
-                leverage=df["leverage"])
-    want = {"margin_call_price": core.margin_call_price(level=1.0, tick_size=tick, **args),
-            "loss_cut_price": core.loss_cut_price(level=0.5, tick_size=tick, **args),
-            "safe_price": core.trigger_price(level=core.DEFAULT_SAFE_LEVEL, tick_size=tick, **args),
-            "bankruptcy_price": core.bankruptcy_price(df["deposit"], s, df["entry_price"], df["quantity"],
-                                                      tick_size=tick)}
+    args = dict(
+        deposit=df["deposit"],
+        side=s,
+        entry_price=df["entry_price"],
+        quantity=df["quantity"],
+        leverage=df["leverage"],
+    )
+    want = {
+        "margin_call_price": core.margin_call_price(level=1.0, tick_size=tick, **args),
+        "loss_cut_price": core.loss_cut_price(level=0.5, tick_size=tick, **args),
+        "safe_price": core.trigger_price(level=core.DEFAULT_SAFE_LEVEL, tick_size=tick, **args),
+        "bankruptcy_price": core.bankruptcy_price(
+            df["deposit"], s, df["entry_price"], df["quantity"], tick_size=tick
+        ),
+    }
     for key, values in want.items():
         np.testing.assert_allclose(_col(got, key), np.asarray(values, dtype=float), rtol=1e-12, err_msg=key)
         shown = _col(got, key)[~np.isnan(_col(got, key))]
@@ -84,7 +97,7 @@ def test_tick_size_rounds_every_price_conservatively(tmp_path, where):
     build_report(_isolated(), untouched, lang="en")
     plain = _positions(untouched)
     lc, lc_plain = _col(got, "loss_cut_price"), _col(plain, "loss_cut_price")
-    assert np.all(np.where(s > 0, lc >= lc_plain, lc <= lc_plain))   # long up, short down
+    assert np.all(np.where(s > 0, lc >= lc_plain, lc <= lc_plain))  # long up, short down
     assert (lc != lc_plain).any()
 
 
@@ -107,16 +120,27 @@ def test_bad_tick_is_an_error_row(tmp_path):
     result = build_report(df, out, lang="en")
     assert (result.positions, result.errors) == (2, 2)
     errors = _table(out, "report_sheet_errors")
-    assert errors.iloc[:, 1].str.contains("tick_size").all()   # the core's words name the argument
+    assert errors.iloc[:, 1].str.contains("tick_size").all()  # the core's words name the argument
 
 
 # -- quote currency ----------------------------------------------------------------------------
 
+
 def test_quote_rate_eur_usd_in_a_yen_account(tmp_path):
     # SPEC §8: EUR/USD short 15,000 at 1.2, JPY account, USD/JPY 80, 20x: margin 72,000 JPY;
     # with 100,000 JPY the 100 % line is 1.2 + 0.023333.
-    df = pd.DataFrame({"symbol": ["EUR/USD"], "side": ["short"], "entry_price": [1.2], "quantity": [15_000],
-                       "leverage": [20], "price": [1.2], "deposit": [100_000], "quote_rate": [80]})
+    df = pd.DataFrame(
+        {
+            "symbol": ["EUR/USD"],
+            "side": ["short"],
+            "entry_price": [1.2],
+            "quantity": [15_000],
+            "leverage": [20],
+            "price": [1.2],
+            "deposit": [100_000],
+            "quote_rate": [80],
+        }
+    )
     out = tmp_path / "r.xlsx"
     build_report(df, out, lang="en", currency="JPY")
     got = _positions(out)
@@ -135,14 +159,22 @@ def test_quote_rate_eur_usd_in_a_yen_account(tmp_path):
 def test_quote_rate_cross_account_equals_account_state(tmp_path, rate, seed):
     rng = np.random.default_rng(seed)
     n = 5
-    df = pd.DataFrame({"symbol": ["EUR/USD"] * n, "side": rng.choice(["long", "short"], n),
-                       "entry_price": rng.uniform(1.0, 1.3, n), "quantity": rng.uniform(1_000, 20_000, n),
-                       "leverage": 25, "price": rng.uniform(1.0, 1.3, n)})
+    df = pd.DataFrame(
+        {
+            "symbol": ["EUR/USD"] * n,
+            "side": rng.choice(["long", "short"], n),
+            "entry_price": rng.uniform(1.0, 1.3, n),
+            "quantity": rng.uniform(1_000, 20_000, n),
+            "leverage": 25,
+            "price": rng.uniform(1.0, 1.3, n),
+        }
+    )
     out = tmp_path / f"q{seed}.xlsx"
     build_report(df, out, lang="en", deposit=1_000_000, quote_rate=rate, force=True)
     s = np.where(df["side"] == "long", 1.0, -1.0)
-    state = xc.account_state(1_000_000, s, df["entry_price"], df["price"], df["quantity"], 25,
-                             quote_rate=rate)
+    state = xc.account_state(
+        1_000_000, s, df["entry_price"], df["price"], df["quantity"], 25, quote_rate=rate
+    )
     _, accounts = _summary(out)
     assert float(accounts[label("ratio", "en")][0]) == pytest.approx(state.ratio, rel=1e-12, nan_ok=True)
     margin = float(accounts[label("required_margin", "en")][0])
@@ -151,13 +183,19 @@ def test_quote_rate_cross_account_equals_account_state(tmp_path, rate, seed):
 
 # -- hedged positions ---------------------------------------------------------------------------
 
+
 def _hedged():
-    return pd.DataFrame({"account": ["A", "A", "A", "B"],
-                         "symbol": ["USD/JPY", "USD/JPY", "EUR/JPY", "USD/JPY"],
-                         "side": ["long", "short", "long", "long"],
-                         "entry_price": [150.0, 151.0, 160.0, 150.0],
-                         "quantity": [10_000, 6_000, 5_000, 10_000], "leverage": 25,
-                         "price": [149.0, 149.0, 161.0, 149.0]})
+    return pd.DataFrame(
+        {
+            "account": ["A", "A", "A", "B"],
+            "symbol": ["USD/JPY", "USD/JPY", "EUR/JPY", "USD/JPY"],
+            "side": ["long", "short", "long", "long"],
+            "entry_price": [150.0, 151.0, 160.0, 150.0],
+            "quantity": [10_000, 6_000, 5_000, 10_000],
+            "leverage": 25,
+            "price": [149.0, 149.0, 161.0, 149.0],
+        }
+    )
 
 
 @pytest.mark.parametrize("hedge", ["sum", "max"])
@@ -170,14 +208,22 @@ def test_hedge_rule_equals_account_state(tmp_path, hedge):
     for name in ("A", "B"):
         rows = df[df["account"] == name]
         s = np.where(rows["side"] == "long", 1.0, -1.0)
-        state = xc.account_state(300_000, s, rows["entry_price"], rows["price"], rows["quantity"], 25,
-                                 symbol=rows["symbol"].to_numpy(), hedge=hedge)
+        state = xc.account_state(
+            300_000,
+            s,
+            rows["entry_price"],
+            rows["price"],
+            rows["quantity"],
+            25,
+            symbol=rows["symbol"].to_numpy(),
+            hedge=hedge,
+        )
         acct = accounts[accounts[label("account", "en")] == name].iloc[0]
         assert float(acct[label("required_margin", "en")]) == pytest.approx(state.required_margin, rel=1e-12)
         assert float(acct[label("ratio", "en")]) == pytest.approx(state.ratio, rel=1e-12)
         ratios = pos[pos[label("account", "en")] == name][label("ratio", "en")].astype(float)
-        np.testing.assert_allclose(ratios, state.ratio, rtol=1e-12)   # every sheet shows one ratio
-    if hedge == "max":   # the smaller USD/JPY leg is not margined: a higher ratio than "sum"
+        np.testing.assert_allclose(ratios, state.ratio, rtol=1e-12)  # every sheet shows one ratio
+    if hedge == "max":  # the smaller USD/JPY leg is not margined: a higher ratio than "sum"
         info, _ = _summary(out)
         assert info[label("report_hedge", "en")] == label("report_hedge_max", "en")
 
@@ -194,15 +240,23 @@ def test_hedge_max_entry_basis_trigger_reaches_the_level(tmp_path):
         trig = float(pos[label("margin_call_price", "en")].iloc[i])
         prices = df["price"].to_numpy(dtype=float).copy()
         prices[i] = trig
-        state = xc.account_state(300_000, s, df["entry_price"], prices, df["quantity"], 25,
-                                 symbol=df["symbol"].to_numpy(), hedge="max")
+        state = xc.account_state(
+            300_000,
+            s,
+            df["entry_price"],
+            prices,
+            df["quantity"],
+            25,
+            symbol=df["symbol"].to_numpy(),
+            hedge="max",
+        )
         assert state.ratio == pytest.approx(1.0, rel=1e-9)
 
 
 def test_preset_hedge_rule_is_followed_and_can_be_overridden(tmp_path):
     df = _hedged()[lambda d: d["symbol"] == "USD/JPY"].assign(symbol="BTC/JPY")
     out_preset, out_sum = tmp_path / "p.xlsx", tmp_path / "s.xlsx"
-    build_report(df, out_preset, lang="en", deposit=300_000, exchange="gmo_coin_fx")   # hedge max
+    build_report(df, out_preset, lang="en", deposit=300_000, exchange="gmo_coin_fx")  # hedge max
     build_report(df, out_sum, lang="en", deposit=300_000, exchange="gmo_coin_fx", hedge="sum")
     a_max = _summary(out_preset)[1][label("required_margin", "en")].astype(float).iloc[0]
     a_sum = _summary(out_sum)[1][label("required_margin", "en")].astype(float).iloc[0]
@@ -213,8 +267,11 @@ def test_preset_hedge_rule_is_followed_and_can_be_overridden(tmp_path):
 
 # -- presets without a published level -----------------------------------------------------------
 
-@pytest.mark.parametrize("exchange, none_key", [("gmo_coin_exchange_leverage", "margin_call_level"),
-                                                 ("bitbank_margin", "loss_cut_level")])
+
+@pytest.mark.parametrize(
+    "exchange, none_key",
+    [("gmo_coin_exchange_leverage", "margin_call_level"), ("bitbank_margin", "loss_cut_level")],
+)
 def test_preset_with_no_published_level_shows_none(tmp_path, exchange, none_key):
     out = tmp_path / "r.xlsx"
     result = build_report(_isolated(), out, lang="en", exchange=exchange)
@@ -223,10 +280,11 @@ def test_preset_with_no_published_level_shows_none(tmp_path, exchange, none_key)
     assert info[label(none_key, "en")] == label("none", "en")
     pos = _positions(out)
     key = "margin_call_price" if none_key == "margin_call_level" else "loss_cut_price"
-    assert pos[label(key, "en")].isna().all()   # never reached, not 0
+    assert pos[label(key, "en")].isna().all()  # never reached, not 0
 
 
 # -- safe zone ----------------------------------------------------------------------------------
+
 
 def test_safe_price_and_caution_status(tmp_path):
     df = _isolated()
@@ -234,8 +292,13 @@ def test_safe_price_and_caution_status(tmp_path):
     build_report(df, out, lang="en", safe_level=2.5)
     pos = _positions(out)
     s = np.where(df["side"] == "long", 1.0, -1.0)
-    args = dict(deposit=df["deposit"], side=s, entry_price=df["entry_price"], quantity=df["quantity"],
-                leverage=df["leverage"])
+    args = dict(
+        deposit=df["deposit"],
+        side=s,
+        entry_price=df["entry_price"],
+        quantity=df["quantity"],
+        leverage=df["leverage"],
+    )
     np.testing.assert_allclose(_col(pos, "safe_price"), core.trigger_price(level=2.5, **args), rtol=1e-12)
     ratio = core.maintenance_ratio(price=df["price"], **args)
     want = core.status(ratio, 1.0, 0.5, safe_level=2.5)
@@ -247,8 +310,16 @@ def test_safe_price_and_caution_status(tmp_path):
 
 
 def test_caution_has_its_own_colour(tmp_path):
-    df = pd.DataFrame({"side": ["long"], "entry_price": [100.0], "quantity": [1.0], "leverage": [2.0],
-                       "price": [100.0], "deposit": [100.0]})     # ratio 200 %: caution at 300 %
+    df = pd.DataFrame(
+        {
+            "side": ["long"],
+            "entry_price": [100.0],
+            "quantity": [1.0],
+            "leverage": [2.0],
+            "price": [100.0],
+            "deposit": [100.0],
+        }
+    )  # ratio 200 %: caution at 300 %
     out = tmp_path / "r.xlsx"
     build_report(df, out, lang="ja")
     ws = _sheets(out)[label("report_sheet_positions", "ja")]
@@ -265,8 +336,16 @@ def test_caution_has_its_own_colour(tmp_path):
 
 
 def test_safe_level_none_means_no_caution(tmp_path):
-    df = pd.DataFrame({"side": ["long"], "entry_price": [100.0], "quantity": [1.0], "leverage": [2.0],
-                       "price": [100.0], "deposit": [100.0]})
+    df = pd.DataFrame(
+        {
+            "side": ["long"],
+            "entry_price": [100.0],
+            "quantity": [1.0],
+            "leverage": [2.0],
+            "price": [100.0],
+            "deposit": [100.0],
+        }
+    )
     out = tmp_path / "r.xlsx"
     build_report(df, out, lang="en", safe_level=math.nan)
     pos = _positions(out)
@@ -276,15 +355,23 @@ def test_safe_level_none_means_no_caution(tmp_path):
 
 # -- adaptive Stress ladder -----------------------------------------------------------------------
 
+
 def _stress(path, lang="en"):
     return _table(path, "report_sheet_stress", lang)
 
 
 def test_stress_ladder_has_each_trigger_as_its_own_row(tmp_path):
     # a 20x long: the liquidation-like loss-cut at a few percent must be a row, not fall between
-    df = pd.DataFrame({"symbol": ["BTCUSDT", "ETHUSDT"], "side": ["long", "long"],
-                       "entry_price": [60_000.0, 3_000.0], "quantity": [1.0, 10.0], "leverage": [20, 20],
-                       "price": [60_000.0, 3_000.0]})
+    df = pd.DataFrame(
+        {
+            "symbol": ["BTCUSDT", "ETHUSDT"],
+            "side": ["long", "long"],
+            "entry_price": [60_000.0, 3_000.0],
+            "quantity": [1.0, 10.0],
+            "leverage": [20, 20],
+            "price": [60_000.0, 3_000.0],
+        }
+    )
     out = tmp_path / "r.xlsx"
     build_report(df, out, lang="en", deposit=12_000)
     stress = _stress(out)
@@ -304,7 +391,7 @@ def test_stress_ladder_has_each_trigger_as_its_own_row(tmp_path):
     assert reached.iloc[zero] == label("report_bankruptcy", "en")
     assert 0.0 in moves
     steps = np.diff(moves[pd.isna(reached.to_numpy())])
-    assert steps.min() > 0 and (moves.max() - moves.min()) < 0.3   # zoomed in, not ±50 %
+    assert steps.min() > 0 and (moves.max() - moves.min()) < 0.3  # zoomed in, not ±50 %
     # every ratio equals account_state at that move
     for x, r in zip(moves, ratio):
         state = xc.account_state(12_000, s, df["entry_price"], df["price"] * (1 + x), df["quantity"], 20)
@@ -319,11 +406,11 @@ def test_stress_chart_is_a_scatter_with_level_marks_on_one_page(tmp_path):
     build_report(_isolated(), out, lang="ja")
     with zipfile.ZipFile(out) as z:
         charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
-        stress_xml = z.read("xl/worksheets/sheet3.xml").decode()   # Summary, Positions, Stress, Errors
+        stress_xml = z.read("xl/worksheets/sheet3.xml").decode()  # Summary, Positions, Stress, Errors
     assert len(charts) == 1 and "scatterChart" in charts[0] and 'val="diamond"' in charts[0]
     assert "<c:drawing" in stress_xml or "<drawing" in stress_xml
     setup = re.search(r"<pageSetup[^>]*>", stress_xml).group()
-    assert 'fitToHeight="1"' in setup and 'fitToWidth="1"' in setup   # table and chart: one page
+    assert 'fitToHeight="1"' in setup and 'fitToWidth="1"' in setup  # table and chart: one page
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -331,9 +418,16 @@ def test_stress_chart_is_a_scatter_with_level_marks_on_one_page(tmp_path):
 def test_hedge_max_equals_sum_with_one_side_only(tmp_path, seed, side):
     rng = np.random.default_rng(seed)
     n = 4
-    df = pd.DataFrame({"symbol": rng.choice(["BTC/JPY", "ETH/JPY"], n), "side": side,
-                       "entry_price": rng.uniform(90, 110, n), "quantity": rng.uniform(1, 10, n),
-                       "leverage": 2, "price": rng.uniform(90, 110, n)})
+    df = pd.DataFrame(
+        {
+            "symbol": rng.choice(["BTC/JPY", "ETH/JPY"], n),
+            "side": side,
+            "entry_price": rng.uniform(90, 110, n),
+            "quantity": rng.uniform(1, 10, n),
+            "leverage": 2,
+            "price": rng.uniform(90, 110, n),
+        }
+    )
     ratios = []
     for hedge in ("sum", "max"):
         out = tmp_path / f"{seed}-{side}-{hedge}.xlsx"

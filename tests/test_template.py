@@ -1,4 +1,5 @@
 """Structure of the template workbook, the CLI command, the ready-made files in templates/."""
+
 from __future__ import annotations
 
 import inspect
@@ -17,9 +18,36 @@ from xlcalc.template import INPUT_NAMES, OUTPUT_NAMES, build_template, build_wor
 from xlcalc.template.regenerate import DEFAULT_DIR, ready_made
 
 # Functions every Excel since 2010 and LibreOffice 7.4 compute (SPEC §5).
-ALLOWED = {"IF", "AND", "OR", "NOT", "MAX", "MIN", "INDEX", "MATCH", "ISNUMBER", "ISBLANK", "ISNA",
-           "IFERROR", "SUM", "SUMPRODUCT", "ABS", "NA", "COUNTA", "LEN", "LEFT", "CELL", "CEILING", "FLOOR",
-           "SMALL", "ROUND", "INT", "LOG10", "LOWER", "N"}
+ALLOWED = {
+    "IF",
+    "AND",
+    "OR",
+    "NOT",
+    "MAX",
+    "MIN",
+    "INDEX",
+    "MATCH",
+    "ISNUMBER",
+    "ISBLANK",
+    "ISNA",
+    "IFERROR",
+    "SUM",
+    "SUMPRODUCT",
+    "ABS",
+    "NA",
+    "COUNTA",
+    "LEN",
+    "LEFT",
+    "CELL",
+    "CEILING",
+    "FLOOR",
+    "SMALL",
+    "ROUND",
+    "INT",
+    "LOG10",
+    "LOWER",
+    "N",
+}
 CALL = re.compile(r"([A-Z][A-Z0-9._]*)\(")
 
 
@@ -49,7 +77,7 @@ def _calls(formula, prefix):
                 args.append(formula[start:i])
                 start = i + 1
             i += 1
-        args.append(formula[start:i - 1])
+        args.append(formula[start : i - 1])
         out.append((m.group(0)[:-1], args))
     return out
 
@@ -66,13 +94,14 @@ def book(request, tmp_path_factory):
 
 def test_sheets_and_contract_names(book):
     lang, wb = book
-    assert wb.sheetnames[:5] == [label(k, lang) for k in
-                                 ("sheet_calculator", "sheet_scenarios", "sheet_positions", "sheet_exchanges",
-                                  "sheet_guide")]  # other areas' sheets follow
+    assert wb.sheetnames[:5] == [
+        label(k, lang)
+        for k in ("sheet_calculator", "sheet_scenarios", "sheet_positions", "sheet_exchanges", "sheet_guide")
+    ]  # other areas' sheets follow
     calc = wb.sheetnames[0]
     for name in INPUT_NAMES + OUTPUT_NAMES:
         dn = wb.defined_names[name]  # workbook-level
-        (sheet, ref), = dn.destinations
+        ((sheet, ref),) = dn.destinations
         assert sheet == calc and re.fullmatch(r"\$[A-Z]+\$\d+", ref), (name, dn.attr_text)
     cells = {n: wb[calc][next(wb.defined_names[n].destinations)[1].replace("$", "")] for n in OUTPUT_NAMES}
     assert all(str(c.value).startswith("=") for c in cells.values())
@@ -129,6 +158,7 @@ def test_dropdowns_and_formats(book):
     assert {f'"{side}"', f'"{basis}"', "preset_ids"} <= lists
     assert side in ({"ja": "買い,売り", "en": "Long,Short"}[lang],)
     assert basis in ({"ja": "建値,時価", "en": "Entry,Mark"}[lang],)
+
     def cell(n):
         return calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
 
@@ -150,8 +180,10 @@ def test_scenarios_chart_and_positions_table(book):
     lang, wb = book
     scen, pos = wb.worksheets[1], wb.worksheets[2]
     assert len(scen._charts) == 1 and len(scen._charts[0].series) == 5
-    ladder = [row[0].value for row in
-              scen[wb.defined_names["ladder_candidates"].attr_text.split("!")[1].replace("$", "")]]
+    ladder = [
+        row[0].value
+        for row in scen[wb.defined_names["ladder_candidates"].attr_text.split("!")[1].replace("$", "")]
+    ]
     assert len(ladder) == layout.LADDER_ROWS and all(str(f).startswith("=IF(") for f in ladder)
     table = pos.tables["Positions"]
     head, first = int(table.ref.split(":")[0][1:]), layout.POSITION_ROWS
@@ -178,8 +210,9 @@ def test_print_setup_and_properties(book):
         assert ws.print_area, ws.title
         assert ws.sheet_properties.codeName and ws.sheet_properties.codeName.isascii()
     wide = [ws for ws in wb.worksheets[:5] if ws.page_setup.orientation == "landscape"]
-    assert {ws.title for ws in wide} == {label(k, lang) for k in ("sheet_scenarios", "sheet_positions",
-                                                                   "sheet_exchanges")}
+    assert {ws.title for ws in wide} == {
+        label(k, lang) for k in ("sheet_scenarios", "sheet_positions", "sheet_exchanges")
+    }
     for ws in wide:
         assert ws.print_title_rows, ws.title
     assert wb.properties.creator == wb.properties.lastModifiedBy == "xlcalc"
@@ -229,11 +262,30 @@ def test_exchange_preselected_and_udf_workbook(tmp_path):
     for _, _, f in _formulas(wb):
         for name, args in _calls(f, "XLC_"):
             calls.setdefault(name, set()).add(tuple(args))
-    assert set(calls) >= {"XLC_RATIO", "XLC_LOSSCUT_PRICE", "XLC_MARGINCALL_PRICE", "XLC_REQUIRED_MARGIN",
-                          "XLC_PNL", "XLC_EQUITY", "XLC_ADD_DEPOSIT", "XLC_CLOSE_QTY",
-                          "XLC_BANKRUPTCY_PRICE", "XLC_SHORTFALL", "XLC_POSITION_SIZE", "XLC_STATUS"}
-    assert ("deposit/quote_rate_used", "side", "entry_price", "price", "quantity", "leverage", "basis",
-            "fees/quote_rate_used") in calls["XLC_RATIO"]
+    assert set(calls) >= {
+        "XLC_RATIO",
+        "XLC_LOSSCUT_PRICE",
+        "XLC_MARGINCALL_PRICE",
+        "XLC_REQUIRED_MARGIN",
+        "XLC_PNL",
+        "XLC_EQUITY",
+        "XLC_ADD_DEPOSIT",
+        "XLC_CLOSE_QTY",
+        "XLC_BANKRUPTCY_PRICE",
+        "XLC_SHORTFALL",
+        "XLC_POSITION_SIZE",
+        "XLC_STATUS",
+    }
+    assert (
+        "deposit/quote_rate_used",
+        "side",
+        "entry_price",
+        "price",
+        "quantity",
+        "leverage",
+        "basis",
+        "fees/quote_rate_used",
+    ) in calls["XLC_RATIO"]
     props = openpyxl.load_workbook(path, keep_vba=True).properties
     assert (props.creator, props.lastModifiedBy) == ("xlcalc", "xlcalc")
     assert wb.code_name == "ThisWorkbook"
@@ -267,11 +319,19 @@ def test_cli_template(tmp_path):
 
 def _contents(path):
     wb = openpyxl.load_workbook(path, keep_vba=path.suffix == ".xlsm")
-    cells = {(ws.title, c.coordinate): (c.value, c.number_format, c.protection.locked)
-             for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value is not None}
+    cells = {
+        (ws.title, c.coordinate): (c.value, c.number_format, c.protection.locked)
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.value is not None
+    }
     names = {n: d.attr_text for n, d in wb.defined_names.items()}
-    dvs = {(ws.title, str(dv.sqref), dv.formula1) for ws in wb.worksheets
-           for dv in ws.data_validations.dataValidation}
+    dvs = {
+        (ws.title, str(dv.sqref), dv.formula1)
+        for ws in wb.worksheets
+        for dv in ws.data_validations.dataValidation
+    }
     return wb.sheetnames, cells, names, dvs
 
 
@@ -282,8 +342,10 @@ def test_templates_dir_matches_generator(tmp_path, name, lang, udf):
     fresh = build_template(tmp_path / name, lang=lang, udf=udf)
     old, new = _contents(shipped), _contents(fresh)
     diff = [k for k in sorted(set(old[1]) | set(new[1])) if old[1].get(k) != new[1].get(k)][:5]
-    assert old == new, (f"{shipped} drifted from the generator (first cells: {diff}): "
-                        "run python -m xlcalc.template.regenerate")
+    assert old == new, (
+        f"{shipped} drifted from the generator (first cells: {diff}): "
+        "run python -m xlcalc.template.regenerate"
+    )
 
 
 def test_libreoffice_tests_skip_with_a_reason_without_soffice(monkeypatch):
@@ -303,6 +365,7 @@ def test_dates_and_text_in_number_cells_are_refused(book):
     """Decimal validation refuses text; the input check names a date typed as a price (issue #11)."""
     lang, wb = book
     calc = wb.worksheets[0]
+
     def cell(n):
         return calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
 
@@ -311,14 +374,23 @@ def test_dates_and_text_in_number_cells_are_refused(book):
         ref = cell(name).coordinate
         assert ref in decimal and decimal[ref].showErrorMessage, name
     check = cell("input_check").value
-    for name in ("entry_price", "quantity", "leverage", "deposit", "fees", "price", "gap_price",
-                 "stop_price"):
+    for name in (
+        "entry_price",
+        "quantity",
+        "leverage",
+        "deposit",
+        "fees",
+        "price",
+        "gap_price",
+        "stop_price",
+    ):
         assert f'LEFT(CELL("format",{name}),1)="D"' in check, name
         assert label("check_date", lang).format(name=label(name, lang)) in check, name
     # The date test comes before the number test, so a date never passes as a price.
     conds = [cond for cond, _ in layout.MAIN_CHECKS]
     assert conds.index('LEFT(CELL("format",entry_price),1)="D"') + 1 == conds.index(
-        "NOT(AND(ISNUMBER(entry_price),entry_price>0))")
+        "NOT(AND(ISNUMBER(entry_price),entry_price>0))"
+    )
     pos = wb.worksheets[2]
     letters = layout.column_letters(layout.POSITION_COLUMNS)
     first = int(pos.tables["Positions"].ref.split(":")[0][1:]) + 1
@@ -350,10 +422,17 @@ def test_template_command_does_not_import_pandas(tmp_path):
     import sys
 
     book = tmp_path / "out.xlsx"
-    script = ("import sys; from xlcalc.cli import main\n"
-              f"main(['template', {str(book)!r}, '--lang', 'en'], standalone_mode=False)\n"
-              "print(sorted(m for m in ('pandas', 'xlwings') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                          cwd=Path(__file__).resolve().parent.parent)
+    script = (
+        "import sys; from xlcalc.cli import main\n"
+        f"main(['template', {str(book)!r}, '--lang', 'en'], standalone_mode=False)\n"
+        "print(sorted(m for m in ('pandas', 'xlwings') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
     assert openpyxl.load_workbook(book).sheetnames[0] == label("sheet_calculator", "en")

@@ -9,6 +9,7 @@ recalculated in ONE soffice call; then every named output, every ladder row and 
 account are compared with xlcalc's functions. A second soffice call prints every sheet of the
 shipped workbooks to PDF and counts the pages.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -37,11 +38,13 @@ ERRORS = {"#VALUE!", "#REF!", "#NAME?", "#DIV/0!", "#NUM!", "#NULL!"}  # "#N/A" 
 
 # -- the core ---------------------------------------------------------------------------------
 
+
 def _round_to_tick(price, side, tick):
     return float(round_to_tick(price, side, tick_size=tick))
 
 
 # -- random cases ---------------------------------------------------------------------------
+
 
 def _random_case(rng: random.Random, lang: str, i: int) -> dict:
     entry = 10 ** rng.uniform(-1, 7)
@@ -58,13 +61,20 @@ def _random_case(rng: random.Random, lang: str, i: int) -> dict:
     rate = rng.choice([None, 1, 1, 80.0, 150.25, 0.0067])
     case = dict(
         side=label(side_word, other if i % 9 == 0 else lang),  # both languages' words work
-        entry_price=entry, quantity=qty, leverage=lev, deposit=deposit * (rate or 1),
+        entry_price=entry,
+        quantity=qty,
+        leverage=lev,
+        deposit=deposit * (rate or 1),
         fees=0.0 if i % 2 else deposit * rng.uniform(0, 0.2),
         price=entry * rng.uniform(0.3, 1.7),
         tick_size=None if i % 3 else 10 ** round(math.log10(entry) - rng.choice([2, 3, 4])),
         quote_rate=rate,
-        exchange=None, basis_override=None, margin_call_level_override=None,
-        loss_cut_level_override=None, safe_level_override=None, daily_fee_rate_override=None,
+        exchange=None,
+        basis_override=None,
+        margin_call_level_override=None,
+        loss_cut_level_override=None,
+        safe_level_override=None,
+        daily_fee_rate_override=None,
         gap_price=entry * rng.uniform(0.05, 2.0) if i % 4 else None,
         stop_price=entry * rng.uniform(0.8, 1.2) if i % 5 else None,
         risk=rng.uniform(0.001, 0.1) if i % 6 else None,
@@ -85,26 +95,47 @@ def _random_case(rng: random.Random, lang: str, i: int) -> dict:
     case["safe_level_override"] = rng.choice([None, None, 7.0, rng.uniform(1, 5), label("none", lang)])
     case["daily_fee_rate_override"] = rng.choice([None, 0.0004, rng.uniform(0, 0.003)])
     case["positions"] = [
-        (rng.choice(["S1", "S2", None]), label(rng.choice(["long", "short"]), lang), 10 ** rng.uniform(0, 6),
-         10 ** rng.uniform(-2, 2), rng.choice([1, 2, 5, 25]), None)
-        for j in range(rng.randint(1, 6))]
+        (
+            rng.choice(["S1", "S2", None]),
+            label(rng.choice(["long", "short"]), lang),
+            10 ** rng.uniform(0, 6),
+            10 ** rng.uniform(-2, 2),
+            rng.choice([1, 2, 5, 25]),
+            None,
+        )
+        for j in range(rng.randint(1, 6))
+    ]
     case["positions"] = [row[:5] + (row[2] * rng.uniform(0.5, 1.5),) for row in case["positions"]]
-    case["account"] = dict(deposit=rng.uniform(0, 1) * sum(r[2] * r[3] for r in case["positions"]),
-                           fees=rng.choice([0.0, rng.uniform(0, 100)]),
-                           basis=label(rng.choice(["entry", "mark"]), lang),
-                           margin_call_level=rng.choice([1.0, rng.uniform(0.5, 2), None]),
-                           loss_cut_level=rng.choice([0.5, rng.uniform(0.1, 0.5), None]),
-                           hedge=rng.choice([None, "sum", "max", "max"]),
-                           exchange=rng.choice([None, "gmo_coin_fx", "binance_usdm", "jp_fx_25x"]))
+    case["account"] = dict(
+        deposit=rng.uniform(0, 1) * sum(r[2] * r[3] for r in case["positions"]),
+        fees=rng.choice([0.0, rng.uniform(0, 100)]),
+        basis=label(rng.choice(["entry", "mark"]), lang),
+        margin_call_level=rng.choice([1.0, rng.uniform(0.5, 2), None]),
+        loss_cut_level=rng.choice([0.5, rng.uniform(0.1, 0.5), None]),
+        hedge=rng.choice([None, "sum", "max", "max"]),
+        exchange=rng.choice([None, "gmo_coin_fx", "binance_usdm", "jp_fx_25x"]),
+    )
     return case
 
 
 def _bad_cases(lang):
     base = dict(layout.SAMPLE[lang], side=label("long", lang))
-    bad = [("entry_price", "abc"), ("leverage", 0), ("quantity", -1), ("deposit", None),
-           ("side", "sideways"), ("price", "10,000"), ("fees", -5), ("exchange", "no_such_id"),
-           ("margin_call_level_override", "abc"), ("basis_override", "market"), ("tick_size", "abc"),
-           ("quote_rate", 0), ("safe_level_override", -1), ("daily_fee_rate_override", "x")]
+    bad = [
+        ("entry_price", "abc"),
+        ("leverage", 0),
+        ("quantity", -1),
+        ("deposit", None),
+        ("side", "sideways"),
+        ("price", "10,000"),
+        ("fees", -5),
+        ("exchange", "no_such_id"),
+        ("margin_call_level_override", "abc"),
+        ("basis_override", "market"),
+        ("tick_size", "abc"),
+        ("quote_rate", 0),
+        ("safe_level_override", -1),
+        ("daily_fee_rate_override", "x"),
+    ]
     return [dict(base, **{k: v}, _bad=k) for k, v in bad]
 
 
@@ -159,8 +190,13 @@ def recalculated(tmp_path_factory):
         cases = [_random_case(rng, lang, i) for i in range(RANDOM_CASES)]
         for ex in PRESET_IDS:
             c = _random_case(rng, lang, 1)
-            c.update(exchange=ex, basis_override=None, margin_call_level_override=None,
-                     loss_cut_level_override=None, daily_fee_rate_override=None)
+            c.update(
+                exchange=ex,
+                basis_override=None,
+                margin_call_level_override=None,
+                loss_cut_level_override=None,
+                daily_fee_rate_override=None,
+            )
             cases.append(c)
         for i in range(REORDERED_CASES):
             cases.append(dict(_random_case(rng, lang, i), _reverse=True))
@@ -182,6 +218,7 @@ def recalculated(tmp_path_factory):
 
 # -- expected values from the core --------------------------------------------------------
 
+
 def _levels(case):
     lev = case["leverage"]
     if case["exchange"]:
@@ -189,8 +226,11 @@ def _levels(case):
         pre = preset_levels(preset, lev)
         fee = preset.get("daily_fee_rate", math.nan)
     else:
-        pre = dict(margin_call_level=layout.DEFAULT_MARGIN_CALL, loss_cut_level=layout.DEFAULT_LOSS_CUT,
-                   basis="entry")
+        pre = dict(
+            margin_call_level=layout.DEFAULT_MARGIN_CALL,
+            loss_cut_level=layout.DEFAULT_LOSS_CUT,
+            basis="entry",
+        )
         fee = math.nan
     pre = dict(pre, safe_level=layout.DEFAULT_SAFE, daily_fee_rate=fee)
     out = {}
@@ -216,9 +256,16 @@ def expected_calculator(case, lang):
     lv = _levels(case)
     mc, lc, safe, basis = lv["margin_call_level"], lv["loss_cut_level"], lv["safe_level"], lv["basis"]
     rate, tick = case["quote_rate"] or 1.0, case["tick_size"]
-    args = dict(deposit=case["deposit"], side=case["side"], entry_price=case["entry_price"],
-                quantity=case["quantity"], leverage=case["leverage"], basis=basis, fees=case["fees"],
-                quote_rate=rate)
+    args = dict(
+        deposit=case["deposit"],
+        side=case["side"],
+        entry_price=case["entry_price"],
+        quantity=case["quantity"],
+        leverage=case["leverage"],
+        basis=basis,
+        fees=case["fees"],
+        quote_rate=rate,
+    )
     p, p0, q, side = case["price"], case["entry_price"], case["quantity"], case["side"]
     d, f = case["deposit"], case["fees"]
     mark = parse_basis(basis)
@@ -234,7 +281,9 @@ def expected_calculator(case, lang):
         margin_call_price=_trigger(args, mc, tick),
         loss_cut_price=_trigger(args, lc, tick),
         bankruptcy_price=xc.bankruptcy_price(d, side, p0, q, fees=f, quote_rate=rate, tick_size=tick),
-        margin_call_level=mc, loss_cut_level=lc, safe_level=safe,
+        margin_call_level=mc,
+        loss_cut_level=lc,
+        safe_level=safe,
     )
     days, fee = case["holding_days"], lv["daily_fee_rate"]
     if days is None:
@@ -255,8 +304,9 @@ def expected_calculator(case, lang):
         exp["close_quantity"] = xc.close_quantity(price=p, target=target, **args)
     gap, stop, risk = case["gap_price"], case["stop_price"], case["risk"]
     exp["shortfall"] = math.nan if gap is None else xc.shortfall(d, side, p0, gap, q, fees=f, quote_rate=rate)
-    exp["stop_loss_amount"] = (math.nan if stop is None
-                               else xc.stop_loss_amount(side, p0, stop, q, quote_rate=rate))
+    exp["stop_loss_amount"] = (
+        math.nan if stop is None else xc.stop_loss_amount(side, p0, stop, q, quote_rate=rate)
+    )
     if stop is None or risk is None or d <= 0:
         exp["position_size"] = exp["position_size_capped"] = math.nan
     else:
@@ -315,12 +365,23 @@ def test_variety_of_cases(recalculated):
         seen.add(("rate", (case["quote_rate"] or 1) != 1))
         seen.add(("days", not math.isnan(exp["loss_cut_price_after_days"])))
         seen.add(("status", exp["status"]))
-    for item in [("side", 1.0), ("side", -1.0), ("mark", True), ("mark", False), ("fees", True),
-                 ("fees", False), ("blank_level", True), ("unreachable", True), ("tick", True),
-                 ("rate", True), ("days", True)]:
+    for item in [
+        ("side", 1.0),
+        ("side", -1.0),
+        ("mark", True),
+        ("mark", False),
+        ("fees", True),
+        ("fees", False),
+        ("blank_level", True),
+        ("unreachable", True),
+        ("tick", True),
+        ("rate", True),
+        ("days", True),
+    ]:
         assert item in seen, item
     assert {s for k, s in seen if k == "status"} >= {
-        label(k, lang) for k in ("ok", "caution", "margin_call", "loss_cut") for lang in LANGUAGES}
+        label(k, lang) for k in ("ok", "caution", "margin_call", "loss_cut") for lang in LANGUAGES
+    }
 
 
 def test_calculator_outputs_equal_core(recalculated):
@@ -374,16 +435,32 @@ def test_scenario_ladder_equals_core(recalculated):
         for row in rows:
             p = row["price"]
             _close(row["move"], p / case["price"] - 1, 1, "move")
-            _close(row["pnl"], xc.unrealized_pnl(case["side"], case["entry_price"], p, case["quantity"],
-                                                 quote_rate=rate), scale, "pnl")
-            _close(row["equity"], xc.equity(args["deposit"], case["side"], case["entry_price"], p,
-                                            case["quantity"], fees=args["fees"], quote_rate=rate),
-                   scale, "equity")
+            _close(
+                row["pnl"],
+                xc.unrealized_pnl(case["side"], case["entry_price"], p, case["quantity"], quote_rate=rate),
+                scale,
+                "pnl",
+            )
+            _close(
+                row["equity"],
+                xc.equity(
+                    args["deposit"],
+                    case["side"],
+                    case["entry_price"],
+                    p,
+                    case["quantity"],
+                    fees=args["fees"],
+                    quote_rate=rate,
+                ),
+                scale,
+                "equity",
+            )
             ratio = xc.maintenance_ratio(price=p, **args)
             _close(row["ratio"], ratio, scale, f"ratio {p}")
             # A level price's own row sits on the level: either side of it is right.
-            allowed = {label(xc.status(ratio * (1 + e), mc, lc, safe_level=safe), lang)
-                       for e in (-1e-9, 0, 1e-9)}
+            allowed = {
+                label(xc.status(ratio * (1 + e), mc, lc, safe_level=safe), lang) for e in (-1e-9, 0, 1e-9)
+            }
             assert row["status"] in allowed, (row, allowed)
             _close(row["chart_ratio"], ratio, scale, "chart ratio")
             for key, level in (("margin_call_level", mc), ("loss_cut_level", lc), ("safe_level", safe)):
@@ -407,9 +484,18 @@ def _hedge_rule(acc):
 def _expected_account(case):
     acc, rows = case["account"], case["positions"]
     symbols = [r[0] or "" for r in rows]
-    return xc.account_state(acc["deposit"], [r[1] for r in rows], [r[2] for r in rows], [r[5] for r in rows],
-                            [r[3] for r in rows], [r[4] for r in rows], basis=acc["basis"], fees=acc["fees"],
-                            symbol=symbols, hedge=_hedge_rule(acc))
+    return xc.account_state(
+        acc["deposit"],
+        [r[1] for r in rows],
+        [r[2] for r in rows],
+        [r[5] for r in rows],
+        [r[3] for r in rows],
+        [r[4] for r in rows],
+        basis=acc["basis"],
+        fees=acc["fees"],
+        symbol=symbols,
+        hedge=_hedge_rule(acc),
+    )
 
 
 def test_positions_account_equals_core(recalculated):
@@ -425,9 +511,16 @@ def test_positions_account_equals_core(recalculated):
         _close(_value(wb, names, "account_required_margin"), st.required_margin, scale, "account margin")
         _close(_value(wb, names, "account_ratio"), st.ratio, scale, f"account ratio {_hedge_rule(acc)}")
         if _hedge_rule(acc) == "max":
-            plain = xc.account_state(acc["deposit"], [r[1] for r in rows], [r[2] for r in rows],
-                                     [r[5] for r in rows], [r[3] for r in rows], [r[4] for r in rows],
-                                     basis=acc["basis"], fees=acc["fees"])
+            plain = xc.account_state(
+                acc["deposit"],
+                [r[1] for r in rows],
+                [r[2] for r in rows],
+                [r[5] for r in rows],
+                [r[3] for r in rows],
+                [r[4] for r in rows],
+                basis=acc["basis"],
+                fees=acc["fees"],
+            )
             hedged += not math.isclose(plain.required_margin, st.required_margin)
         mc = math.nan if acc["margin_call_level"] is None else acc["margin_call_level"]
         lc = math.nan if acc["loss_cut_level"] is None else acc["loss_cut_level"]
@@ -437,10 +530,18 @@ def test_positions_account_equals_core(recalculated):
         row0 = next(c.row for c in ws[letters["symbol"]] if c.value == label("symbol", lang)) + 1
         mark = parse_basis(acc["basis"])
         for i, r in enumerate(rows):
-            _close(ws[f"{letters['pnl']}{row0 + i}"].value, xc.unrealized_pnl(r[1], r[2], r[5], r[3]), scale,
-                   "row pnl")
-            _close(ws[f"{letters['required_margin']}{row0 + i}"].value,
-                   xc.required_margin(r[5] if mark else r[2], r[3], r[4]), scale, "row margin")
+            _close(
+                ws[f"{letters['pnl']}{row0 + i}"].value,
+                xc.unrealized_pnl(r[1], r[2], r[5], r[3]),
+                scale,
+                "row pnl",
+            )
+            _close(
+                ws[f"{letters['required_margin']}{row0 + i}"].value,
+                xc.required_margin(r[5] if mark else r[2], r[3], r[4]),
+                scale,
+                "row margin",
+            )
     assert hedged > 5  # "max" really margined a hedged symbol on its larger side
 
 
@@ -480,9 +581,22 @@ def test_bad_inputs_show_a_message_not_an_error(recalculated):
         msg = _value(wb, names, "input_check")
         assert isinstance(msg, str) and msg, case
         assert _value(wb, names, "status") == msg
-        for key in ("required_margin", "pnl", "equity", "ratio", "margin_call_price", "loss_cut_price",
-                    "bankruptcy_price", "additional_deposit", "close_quantity", "shortfall",
-                    "stop_loss_amount", "position_size", "safe_price", "loss_cut_price_after_days"):
+        for key in (
+            "required_margin",
+            "pnl",
+            "equity",
+            "ratio",
+            "margin_call_price",
+            "loss_cut_price",
+            "bankruptcy_price",
+            "additional_deposit",
+            "close_quantity",
+            "shortfall",
+            "stop_loss_amount",
+            "position_size",
+            "safe_price",
+            "loss_cut_price_after_days",
+        ):
             assert _blank(_value(wb, names, key)), (key, case)
         field = case["_bad"].replace("_override", "")
         assert label(field, lang) in msg, (msg, field)
@@ -510,8 +624,9 @@ def printed(tmp_path_factory):
     """The default workbook of each language, and the precision cases, printed to PDF in one call."""
     require_soffice()
     src = tmp_path_factory.mktemp("print")
-    books = {lang: write_template(build_workbook(lang), src / f"{lang}.xlsx", force=True)
-             for lang in LANGUAGES}
+    books = {
+        lang: write_template(build_workbook(lang), src / f"{lang}.xlsx", force=True) for lang in LANGUAGES
+    }
     for i, case in enumerate(PRECISION_CASES):
         wb = build_workbook("en")
         for key, value in dict(case, side=label(case["side"], "en")).items():
@@ -555,10 +670,18 @@ def test_prices_print_at_the_decimals_typed(printed):
         if pages is None:
             pytest.skip("pdftotext (poppler-utils) is not installed")
         text = pages[0]
-        decimals = max(len(repr(case[k]).split(".")[1]) if "e" not in repr(case[k]) else 8
-                       for k in ("entry_price", "price"))
-        lc = xc.loss_cut_price(case["deposit"], case["side"], case["entry_price"], case["quantity"],
-                               case["leverage"], level=layout.DEFAULT_LOSS_CUT)
+        decimals = max(
+            len(repr(case[k]).split(".")[1]) if "e" not in repr(case[k]) else 8
+            for k in ("entry_price", "price")
+        )
+        lc = xc.loss_cut_price(
+            case["deposit"],
+            case["side"],
+            case["entry_price"],
+            case["quantity"],
+            case["leverage"],
+            level=layout.DEFAULT_LOSS_CUT,
+        )
         for value in (case["entry_price"], case["price"], lc):
             shown = f"{value:,.{decimals}f}"
             assert re.search(rf"(?<![\d.]){re.escape(shown)}(?![\d])", text), (shown, text[:2000])

@@ -6,6 +6,7 @@ sides and bases, fees, blank/"none"/unreachable levels, levels taken from the Ca
 edited effective-leverage columns with junk in them, every loan preset, interest over days)
 plus the SPEC §10 examples and bad inputs; ALL workbooks are recalculated in ONE soffice call.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,31 +15,49 @@ import re
 
 import openpyxl
 import pytest
-
-import xlcalc as xc
 from libreoffice import recalculate, require_soffice
 from test_template import ALLOWED, CALL, _formulas, _strip_strings
+
+import xlcalc as xc
 from xlcalc import loans, planning
 from xlcalc.labels import LANGUAGES, label
-from xlcalc.template import INPUT_NAMES, OUTPUT_NAMES, build_template, build_workbook, loan, planner
-from xlcalc.template import write_template
+from xlcalc.template import (
+    INPUT_NAMES,
+    OUTPUT_NAMES,
+    build_template,
+    build_workbook,
+    loan,
+    planner,
+    write_template,
+)
 
 RANDOM_CASES = 30  # per language
 REL = 1e-9
 LOAN_PRESET_IDS = [row["id"] for row in loans.loan_presets()]
 TABLE_KEYS = [k for k, _, _ in planner.TABLE]
 PLAN_INPUTS = ["plan_" + k for k, *_ in planner.INPUTS] + [f"plan_{k}_override" for k, *_ in planner.LEVELS]
-PLAN_OUTPUTS = ["plan_max_quantity", "plan_max_notional", "plan_max_effective_leverage",
-                "plan_max_margin_call_price", "plan_max_margin_call_move", "plan_max_loss_cut_price",
-                "plan_max_loss_cut_move", "plan_max_bankruptcy_price", "plan_max_bankruptcy_move",
-                "plan_input_check"]
+PLAN_OUTPUTS = [
+    "plan_max_quantity",
+    "plan_max_notional",
+    "plan_max_effective_leverage",
+    "plan_max_margin_call_price",
+    "plan_max_margin_call_move",
+    "plan_max_loss_cut_price",
+    "plan_max_loss_cut_move",
+    "plan_max_bankruptcy_price",
+    "plan_max_bankruptcy_move",
+    "plan_input_check",
+]
 LOAN_INPUTS = ["loan_" + k for k, *_ in loan.INPUTS + loan.WHAT_IF] + [
-    f"loan_{k}_override" for k, *_ in loan.LEVELS]
+    f"loan_{k}_override" for k, *_ in loan.LEVELS
+]
 LOAN_OUTPUTS = ["loan_" + k for k, *_ in loan.OUTPUTS] + [
-    f"loan_{k}_distance{p}" for k in ("margin_call", "liquidation", "target") for p in ("", "_pct")]
+    f"loan_{k}_distance{p}" for k in ("margin_call", "liquidation", "target") for p in ("", "_pct")
+]
 
 
 # -- input sets -----------------------------------------------------------------------------
+
 
 def _plan_case(rng: random.Random, lang: str, i: int) -> dict:
     deposit = 10 ** rng.uniform(2, 7)
@@ -57,12 +76,18 @@ def _plan_case(rng: random.Random, lang: str, i: int) -> dict:
         case["plan_fees"] = deposit * rng.uniform(1.0, 1.5)  # fees eat the deposit: max quantity 0
     for key, lo, hi in (("margin_call_level", 0.5, 2.5), ("loss_cut_level", 0.05, 0.9)):
         pick = rng.random()
-        case[f"plan_{key}_override"] = (rng.uniform(lo, hi) if pick < 0.35 else
-                                        label("none", rng.choice(LANGUAGES)) if pick < 0.45 else None)
+        case[f"plan_{key}_override"] = (
+            rng.uniform(lo, hi)
+            if pick < 0.35
+            else label("none", rng.choice(LANGUAGES))
+            if pick < 0.45
+            else None
+        )
         # the Calculator's own value, used when the planner's is blank
         pick = rng.random()
-        case[f"{key}_override"] = (rng.uniform(lo, hi) if pick < 0.4 else
-                                   label("none", lang) if pick < 0.55 else None)
+        case[f"{key}_override"] = (
+            rng.uniform(lo, hi) if pick < 0.4 else label("none", lang) if pick < 0.55 else None
+        )
     if i % 11 == 6:
         case["plan_loss_cut_level_override"] = lev * rng.uniform(1.0, 3.0)  # mark basis: unreachable
     if i % 3 == 0:  # an edited column, junk included: such rows stay empty
@@ -78,37 +103,77 @@ def _loan_case(rng: random.Random, lang: str, i: int) -> dict:
     qty = 10 ** rng.uniform(-3, 3)
     price = amount / (qty * rng.uniform(0.2, 1.3)) if amount else 10 ** rng.uniform(0, 6)
     case = dict(
-        loan_amount=amount, loan_collateral_quantity=qty, loan_collateral_price=price,
+        loan_amount=amount,
+        loan_collateral_quantity=qty,
+        loan_collateral_price=price,
         loan_interest=rng.choice([0.0, None, amount * rng.uniform(0, 0.1)]),
         loan_days=rng.choice([None, 0, rng.randint(1, 400)]),
         loan_preset=rng.choice(LOAN_PRESET_IDS) if i % 3 == 0 else None,
         loan_gap_price=price * rng.uniform(0.1, 1.1) if i % 4 else None,
     )
-    for key, lo, hi in (("interest_rate", 0, 0.3), ("target_ltv", 0.3, 0.8), ("margin_call_ltv", 0.6, 0.9),
-                        ("liquidation_ltv", 0.8, 1.0), ("liquidation_fee", 0, 0.1)):
+    for key, lo, hi in (
+        ("interest_rate", 0, 0.3),
+        ("target_ltv", 0.3, 0.8),
+        ("margin_call_ltv", 0.6, 0.9),
+        ("liquidation_ltv", 0.8, 1.0),
+        ("liquidation_fee", 0, 0.1),
+    ):
         pick = rng.random()
-        case[f"loan_{key}_override"] = (rng.uniform(lo, hi) if pick < 0.4 else
-                                        label("none", rng.choice(LANGUAGES)) if pick < 0.5 else None)
+        case[f"loan_{key}_override"] = (
+            rng.uniform(lo, hi)
+            if pick < 0.4
+            else label("none", rng.choice(LANGUAGES))
+            if pick < 0.5
+            else None
+        )
     return case
 
 
 # SPEC §10: 1,000,000 JPY, long at 10,000,000, 2x venue (e = 1 is a row of the default column).
-SPEC_PLAN = dict(plan_deposit=1_000_000, plan_side="long", plan_entry_price=10_000_000, plan_leverage=2,
-                 plan_fees=0, plan_safe_level=3.0)
+SPEC_PLAN = dict(
+    plan_deposit=1_000_000,
+    plan_side="long",
+    plan_entry_price=10_000_000,
+    plan_leverage=2,
+    plan_fees=0,
+    plan_safe_level=3.0,
+)
 # SPEC §10: loan 10,000 USDT on 1 BTC, LTV 80 % as the margin call, back to 65 %, a gap fill at
 # 9,000 with a 2 % fee; at 20,000 (LTV 50 %) and at 12,500 (LTV 80 %).
-SPEC_LOAN = dict(loan_amount=10_000, loan_collateral_quantity=1, loan_interest=0, loan_days=None,
-                 loan_preset=None, loan_gap_price=9_000, loan_interest_rate_override=None,
-                 loan_target_ltv_override=0.65, loan_margin_call_ltv_override=0.8,
-                 loan_liquidation_ltv_override=None, loan_liquidation_fee_override=0.02)
+SPEC_LOAN = dict(
+    loan_amount=10_000,
+    loan_collateral_quantity=1,
+    loan_interest=0,
+    loan_days=None,
+    loan_preset=None,
+    loan_gap_price=9_000,
+    loan_interest_rate_override=None,
+    loan_target_ltv_override=0.65,
+    loan_margin_call_ltv_override=0.8,
+    loan_liquidation_ltv_override=None,
+    loan_liquidation_fee_override=0.02,
+)
 
-PLAN_BAD = [("plan_deposit", 0), ("plan_entry_price", "abc"), ("plan_leverage", -1),
-            ("plan_side", "sideways"),
-            ("plan_safe_level", "abc"), ("plan_margin_call_level_override", "abc"), ("plan_fees", -5),
-            ("plan_basis_override", "market")]
-LOAN_BAD = [("loan_amount", -1), ("loan_collateral_price", "abc"), ("loan_collateral_quantity", 0),
-            ("loan_preset", "nope"), ("loan_liquidation_fee_override", 1.5), ("loan_days", -3),
-            ("loan_target_ltv_override", "abc"), ("loan_interest", -1)]
+PLAN_BAD = [
+    ("plan_deposit", 0),
+    ("plan_entry_price", "abc"),
+    ("plan_leverage", -1),
+    ("plan_side", "sideways"),
+    ("plan_safe_level", "abc"),
+    ("plan_margin_call_level_override", "abc"),
+    ("plan_fees", -5),
+    ("plan_basis_override", "market"),
+]
+LOAN_BAD = [
+    ("loan_amount", -1),
+    ("loan_collateral_price", "abc"),
+    ("loan_collateral_quantity", 0),
+    ("loan_preset", "nope"),
+    ("loan_liquidation_fee_override", 1.5),
+    ("loan_days", -3),
+    ("loan_target_ltv_override", "abc"),
+    ("loan_interest", -1),
+]
 
 
 def _write(plan_case, loan_case, lang, path):
@@ -130,7 +195,7 @@ def _write(plan_case, loan_case, lang, path):
 
 def _range(wb, name):
     """(sheet, column letter, first row, last row) of a one-column defined range."""
-    (sheet, ref), = wb.defined_names[name].destinations
+    ((sheet, ref),) = wb.defined_names[name].destinations
     m = re.fullmatch(r"\$([A-Z]+)\$(\d+):\$[A-Z]+\$(\d+)", ref)
     return sheet, m.group(1), int(m.group(2)), int(m.group(3))
 
@@ -144,8 +209,12 @@ def recalculated(tmp_path_factory):
     for lang in LANGUAGES:
         pairs = [(_plan_case(rng, lang, i), _loan_case(rng, lang, i)) for i in range(RANDOM_CASES)]
         for price in (20_000, 12_500):
-            pairs.append((dict(SPEC_PLAN, plan_side=label("long", lang), _spec=True),
-                          dict(SPEC_LOAN, loan_collateral_price=price, _spec=True)))
+            pairs.append(
+                (
+                    dict(SPEC_PLAN, plan_side=label("long", lang), _spec=True),
+                    dict(SPEC_LOAN, loan_collateral_price=price, _spec=True),
+                )
+            )
         base_plan = dict(SPEC_PLAN, plan_side=label("long", lang))
         base_loan = dict(SPEC_LOAN, loan_collateral_price=20_000)
         for (pk, pv), (lk, lv) in zip(PLAN_BAD, LOAN_BAD):
@@ -154,11 +223,14 @@ def recalculated(tmp_path_factory):
             path = src / f"{lang}-{i:03d}.xlsx"
             jobs.append((lang, pc, lc, *_write(pc, lc, lang, path), path))
     outs = recalculate([j[-1] for j in jobs], tmp_path_factory.mktemp("planning-out"))
-    return [(lang, pc, lc, names, ranges, openpyxl.load_workbook(out, data_only=True))
-            for (lang, pc, lc, names, ranges, _), out in zip(jobs, outs)]
+    return [
+        (lang, pc, lc, names, ranges, openpyxl.load_workbook(out, data_only=True))
+        for (lang, pc, lc, names, ranges, _), out in zip(jobs, outs)
+    ]
 
 
 # -- expected values from the core ----------------------------------------------------------
+
 
 def _level(override, calculator, default):
     """The planner's/loan's used level: its own value, "none" = no level, blank = the fallback."""
@@ -183,16 +255,26 @@ def _nan_none(level):
 def expected_plan(case, column):
     """{table key: [value per row]} and {answer name: value} from xlcalc.planning."""
     mc, lc, safe, basis = plan_levels(case)
-    d, side, p0, lev, f = (case[k] for k in ("plan_deposit", "plan_side", "plan_entry_price", "plan_leverage",
-                                             "plan_fees"))
+    d, side, p0, lev, f = (
+        case[k] for k in ("plan_deposit", "plan_side", "plan_entry_price", "plan_leverage", "plan_fees")
+    )
     rows = {k: [] for k in TABLE_KEYS[1:-1]}
     notes = []
     for e in column:
         ok = isinstance(e, (int, float)) and e > 0 and e <= lev
         if ok:
-            plan = planning.leverage_plan(d, side, p0, lev, e, margin_call_level=_nan_none(mc),
-                                          loss_cut_level=_nan_none(lc), safe_level=_nan_none(safe),
-                                          basis=basis, fees=f)
+            plan = planning.leverage_plan(
+                d,
+                side,
+                p0,
+                lev,
+                e,
+                margin_call_level=_nan_none(mc),
+                loss_cut_level=_nan_none(lc),
+                safe_level=_nan_none(safe),
+                basis=basis,
+                fees=f,
+            )
             row = plan.iloc[0]
         for k in rows:
             rows[k].append(float(row[k]) if ok else math.nan)
@@ -236,10 +318,15 @@ def expected_loan(case, lang):
     over = 0.0 if math.isnan(rate) or days is None else loans.loan_interest(b, rate, days)
     interest = (case["loan_interest"] or 0.0) + over
     ltv = loans.loan_ltv(b, q, p, interest=interest)
-    exp = dict(loan_interest_over_days=over, loan_interest_total=interest, loan_debt=b + interest,
-               loan_collateral_value=q * p, loan_ltv_now=ltv)
+    exp = dict(
+        loan_interest_over_days=over,
+        loan_interest_total=interest,
+        loan_debt=b + interest,
+        loan_collateral_value=q * p,
+        loan_ltv_now=ltv,
+    )
     liq, mc, target = lv["liquidation_ltv"], lv["margin_call_ltv"], lv["target_ltv"]
-    word = ("loan_status_liquidation" if ltv >= liq else "margin_call" if ltv >= mc else "ok")
+    word = "loan_status_liquidation" if ltv >= liq else "margin_call" if ltv >= mc else "ok"
     exp["loan_status"] = label(word, lang)
     for key, level in (("margin_call", mc), ("liquidation", liq), ("target", target)):
         price = math.nan if math.isnan(level) else loans.ltv_price(b, q, level, interest=interest)
@@ -252,8 +339,13 @@ def expected_loan(case, lang):
         exp["loan_collateral_to_add"] = loans.collateral_to_add(b, q, p, target, interest=interest)
         exp["loan_repay_to_target"] = loans.repay_to_target(b, q, p, target, interest=interest)
     gap, fee = case["loan_gap_price"], lv["liquidation_fee"]
-    exp["loan_shortfall"] = math.nan if gap is None else loans.loan_shortfall(
-        b, q, gap, interest=interest, liquidation_fee=0.0 if math.isnan(fee) else fee)
+    exp["loan_shortfall"] = (
+        math.nan
+        if gap is None
+        else loans.loan_shortfall(
+            b, q, gap, interest=interest, liquidation_fee=0.0 if math.isnan(fee) else fee
+        )
+    )
     return exp
 
 
@@ -296,16 +388,17 @@ def _good(results):
 
 # -- the recalculated workbooks ---------------------------------------------------------------
 
+
 def test_every_case_was_recalculated(recalculated):
     assert len(_good(recalculated)) == 2 * (RANDOM_CASES + 2)
-    for lang, pc, lc, names, ranges, wb in recalculated:
+    for _lang, pc, lc, names, _ranges, wb in recalculated:
         assert _value(wb, names, "plan_inputs_ok") is ("_bad" not in pc), pc
         assert _value(wb, names, "loan_inputs_ok") is ("_bad" not in lc), lc
 
 
 def test_planner_table_equals_core(recalculated):
     seen = set()
-    for lang, case, _, names, ranges, wb in _good(recalculated):
+    for lang, case, _, _names, ranges, wb in _good(recalculated):
         column = _column(wb, ranges, "effective_leverage")
         assert column == case.get("plan_effective_leverage", planner.EFFECTIVE_LEVERAGES)
         rows, notes, _ = expected_plan(case, column)
@@ -328,7 +421,7 @@ def test_planner_table_equals_core(recalculated):
 
 def test_planner_answer_equals_core(recalculated):
     kinds = set()
-    for lang, case, _, names, ranges, wb in _good(recalculated):
+    for lang, case, _, names, _ranges, wb in _good(recalculated):
         _, _, answer = expected_plan(case, [])
         scale = max(1.0, case["plan_entry_price"], case["plan_deposit"])
         for key, want in answer.items():
@@ -343,7 +436,7 @@ def test_planner_answer_equals_core(recalculated):
 def test_planner_levels_come_from_the_calculator(recalculated):
     """A blank planner level is the Calculator's used level (its preset, its value or none)."""
     sources = set()
-    for lang, case, _, names, ranges, wb in _good(recalculated):
+    for lang, case, _, names, _ranges, wb in _good(recalculated):
         mc, lc, _, basis = plan_levels(case)
         _close(_value(wb, names, "plan_margin_call_level"), mc, 1, "mc")
         _close(_value(wb, names, "plan_loss_cut_level"), lc, 1, "lc")
@@ -355,7 +448,7 @@ def test_planner_levels_come_from_the_calculator(recalculated):
 
 def test_loan_outputs_equal_core(recalculated):
     seen = set()
-    for lang, _, case, names, ranges, wb in _good(recalculated):
+    for lang, _, case, names, _ranges, wb in _good(recalculated):
         exp = expected_loan(case, lang)
         value = case["loan_collateral_quantity"] * case["loan_collateral_price"]
         scale = max(1.0, case["loan_amount"], value, case["loan_collateral_price"])
@@ -369,13 +462,20 @@ def test_loan_outputs_equal_core(recalculated):
         seen.add(("interest over days", exp["loan_interest_over_days"] > 0))
     statuses = ("ok", "margin_call", "loan_status_liquidation")
     assert {label(k, lg) for k in statuses for lg in LANGUAGES} <= seen
-    for item in [("preset", True), ("preset", False), ("blank price", True), ("blank price", False),
-                 ("add", True), ("add", False), ("interest over days", True)]:
+    for item in [
+        ("preset", True),
+        ("preset", False),
+        ("blank price", True),
+        ("blank price", False),
+        ("add", True),
+        ("add", False),
+        ("interest over days", True),
+    ]:
         assert item in seen, item
 
 
 def test_loan_presets_fill_the_levels(recalculated):
-    for lang, _, case, names, ranges, wb in _good(recalculated):
+    for _lang, _, case, names, _ranges, wb in _good(recalculated):
         if not case["loan_preset"]:
             continue
         preset = loans.get_loan_preset(case["loan_preset"])
@@ -387,10 +487,13 @@ def test_spec_examples_through_the_workbook(recalculated):
     """SPEC §10's worked examples, read from LibreOffice's results."""
     spec = [r for r in _good(recalculated) if "_spec" in r[1]]
     assert len(spec) == 4
-    for lang, _, lc, names, ranges, wb in spec:
+    for _lang, _, lc, names, ranges, wb in spec:
         e = _column(wb, ranges, "effective_leverage")
         row = e.index(1)
-        get = lambda key: _column(wb, ranges, key)[row]  # noqa: E731
+
+        def get(key, wb=wb, ranges=ranges, row=row):
+            return _column(wb, ranges, key)[row]
+
         assert get("quantity") == pytest.approx(0.1, rel=REL)
         assert get("ratio") == pytest.approx(2.0, rel=REL)
         assert get("margin_call_price") == pytest.approx(5_000_000, rel=REL)
@@ -418,8 +521,12 @@ def test_bad_inputs_show_a_message_not_an_error(recalculated):
             assert isinstance(msg, str) and msg, case
             field = case["_bad"].replace("_override", "")
             shared = field.replace("plan_", "")  # inputs the Calculator also has keep its words
-            word = label(shared if shared in ("deposit", "entry_price", "side", "fees", "margin_call_level",
-                                              "basis") else field, lang)
+            word = label(
+                shared
+                if shared in ("deposit", "entry_price", "side", "fees", "margin_call_level", "basis")
+                else field,
+                lang,
+            )
             assert word in msg, (msg, field)
             for key in outputs:
                 if key == "loan_status":
@@ -428,7 +535,7 @@ def test_bad_inputs_show_a_message_not_an_error(recalculated):
                     assert _blank(_value(wb, names, key)), (key, case)
         for key in TABLE_KEYS[1:-1]:
             assert all(_blank(v) for v in _column(wb, ranges, key)), key
-    for lang, pc, lc, names, ranges, wb in recalculated:
+    for *_, wb in recalculated:
         for ws in wb.worksheets[-2:]:
             for row in ws.iter_rows(values_only=True):
                 for v in row:
@@ -436,6 +543,7 @@ def test_bad_inputs_show_a_message_not_an_error(recalculated):
 
 
 # -- structure (no LibreOffice needed) --------------------------------------------------------
+
 
 @pytest.fixture(scope="module", params=LANGUAGES)
 def book(request, tmp_path_factory):
@@ -454,8 +562,11 @@ def test_sheets_are_appended_and_contract_names_untouched(book):
     for name in INPUT_NAMES + OUTPUT_NAMES:
         assert next(wb.defined_names[name].destinations)[0] == calc, name
     plan, lo = _sheets(lang, wb)
-    new = {n: next(d.destinations)[0] for n, d in wb.defined_names.items() if next(d.destinations)[0]
-           in (plan.title, lo.title)}
+    new = {
+        n: next(d.destinations)[0]
+        for n, d in wb.defined_names.items()
+        if next(d.destinations)[0] in (plan.title, lo.title)
+    }
     assert all(n.startswith(("plan_", "loan_")) for n in new), new
     for name in PLAN_INPUTS + PLAN_OUTPUTS + ["plan_" + k for k in TABLE_KEYS]:
         assert new[name] == plan.title, name
@@ -503,12 +614,19 @@ def test_validation_formats_chart(book):
     lang, wb = book
     plan, lo = _sheets(lang, wb)
     names = {n: next(d.destinations)[1].replace("$", "") for n, d in wb.defined_names.items()}
-    lists = {(dv.formula1, str(dv.sqref)) for ws in (plan, lo) for dv in ws.data_validations.dataValidation
-             if dv.type == "list"}
+    lists = {
+        (dv.formula1, str(dv.sqref))
+        for ws in (plan, lo)
+        for dv in ws.data_validations.dataValidation
+        if dv.type == "list"
+    }
     side = ",".join(label(k, lang) for k in ("long", "short"))
     basis = ",".join(label(k, lang) for k in ("entry", "mark"))
-    assert {(f'"{side}"', names["plan_side"]), (f'"{basis}"', names["plan_basis_override"]),
-            ("loan_preset_ids", names["loan_preset"])} <= lists
+    assert {
+        (f'"{side}"', names["plan_side"]),
+        (f'"{basis}"', names["plan_basis_override"]),
+        ("loan_preset_ids", names["loan_preset"]),
+    } <= lists
     positive = {str(dv.sqref) for dv in plan.data_validations.dataValidation if dv.operator == "greaterThan"}
     assert {names["plan_deposit"], names["plan_entry_price"], names["plan_leverage"]} <= positive
     _, col, first, last = _range(wb, "plan_effective_leverage")
@@ -522,8 +640,12 @@ def test_validation_formats_chart(book):
     _, col, first, _ = _range(wb, "plan_ratio")
     assert plan[f"{col}{first}"].number_format == "0.0%"
     assert len(plan._charts) == 1 and len(plan._charts[0].series) == len(planner.CHART_SERIES)
-    fills = {r.dxf.fill.fgColor.rgb[-6:] for cf in plan.conditional_formatting for r in cf.rules
-             if r.dxf and r.dxf.fill}
+    fills = {
+        r.dxf.fill.fgColor.rgb[-6:]
+        for cf in plan.conditional_formatting
+        for r in cf.rules
+        if r.dxf and r.dxf.fill
+    }
     assert {"FFD966", "FF7C80", "C6EFCE"} <= fills  # amber, red, safe green
 
 
@@ -533,7 +655,7 @@ def test_loan_presets_table_has_sources_and_blanks(book):
     sheet, col, first, last = _range(wb, "loan_preset_ids")
     ids = [lo[f"{col}{r}"].value for r in range(first, last + 1)]
     presets = loans.loan_presets()
-    assert ids[:len(presets)] == [p["id"] for p in presets] and not any(ids[len(presets):])
+    assert ids[: len(presets)] == [p["id"] for p in presets] and not any(ids[len(presets) :])
     header = [c.value for c in lo[first - 1]]
     src = header.index(label("source_url", lang)) + 1
     liq = header.index(label("loan_liquidation_ltv", lang)) + 1

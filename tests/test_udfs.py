@@ -1,5 +1,6 @@
 """Excel functions (xlcalc.udfs): registration through classic xlwings' real decorators,
 the VBA wrapper Excel imports, and results that equal the core cell by cell."""
+
 from __future__ import annotations
 
 import inspect
@@ -23,14 +24,23 @@ from xlwings_stubs import MISSING, call_like_excel, classic_udfs, office_js_cell
 NAMES = udfs.__all__
 # The core function each Excel function exposes, for argument names and order.
 CORE = {
-    "XLC_RATIO": xc.maintenance_ratio, "XLC_LOSSCUT_PRICE": xc.loss_cut_price,
-    "XLC_MARGINCALL_PRICE": xc.margin_call_price, "XLC_REQUIRED_MARGIN": xc.required_margin,
-    "XLC_PNL": xc.unrealized_pnl, "XLC_EQUITY": xc.equity,
-    "XLC_ADD_DEPOSIT": xc.additional_deposit, "XLC_CLOSE_QTY": xc.close_quantity,
-    "XLC_BANKRUPTCY_PRICE": xc.bankruptcy_price, "XLC_SHORTFALL": xc.shortfall,
-    "XLC_POSITION_SIZE": xc.position_size, "XLC_LIQ_PRICE": xc.liquidation_price,
-    "XLC_LTV": xc.loan_ltv, "XLC_LTV_PRICE": xc.ltv_price, "XLC_COLLATERAL_TO_ADD": xc.collateral_to_add,
-    "XLC_REPAY_TO_TARGET": xc.repay_to_target, "XLC_LOAN_SHORTFALL": xc.loan_shortfall,
+    "XLC_RATIO": xc.maintenance_ratio,
+    "XLC_LOSSCUT_PRICE": xc.loss_cut_price,
+    "XLC_MARGINCALL_PRICE": xc.margin_call_price,
+    "XLC_REQUIRED_MARGIN": xc.required_margin,
+    "XLC_PNL": xc.unrealized_pnl,
+    "XLC_EQUITY": xc.equity,
+    "XLC_ADD_DEPOSIT": xc.additional_deposit,
+    "XLC_CLOSE_QTY": xc.close_quantity,
+    "XLC_BANKRUPTCY_PRICE": xc.bankruptcy_price,
+    "XLC_SHORTFALL": xc.shortfall,
+    "XLC_POSITION_SIZE": xc.position_size,
+    "XLC_LIQ_PRICE": xc.liquidation_price,
+    "XLC_LTV": xc.loan_ltv,
+    "XLC_LTV_PRICE": xc.ltv_price,
+    "XLC_COLLATERAL_TO_ADD": xc.collateral_to_add,
+    "XLC_REPAY_TO_TARGET": xc.repay_to_target,
+    "XLC_LOAN_SHORTFALL": xc.loan_shortfall,
 }
 # Functions whose Excel form is not one cell per row: the core function they read their arguments from.
 OTHER = {"XLC_STATUS": xc.status, "XLC_PRESET": udfs._preset_values, "XLC_PLAN": xc.leverage_plan}
@@ -79,8 +89,9 @@ def test_arguments_follow_the_python_api(name):
     ours, theirs = params(getattr(udfs, name)), params(CORE[name])
     assert [p.name for p in ours] == [p.name for p in theirs]
     # optional exactly where the API has a default
-    assert [p.default is inspect.Parameter.empty for p in ours] == \
-           [p.default is inspect.Parameter.empty for p in theirs]
+    assert [p.default is inspect.Parameter.empty for p in ours] == [
+        p.default is inspect.Parameter.empty for p in theirs
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -98,8 +109,10 @@ def test_wizard_help_comes_from_the_argument_table(classic, name):
 
 def test_status_preset_and_plan_arguments():
     assert [p.name for p in params(udfs.XLC_STATUS)] == [*inspect.signature(xc.status).parameters, "lang"]
-    assert [p.name for p in params(udfs.XLC_PLAN)] == [*inspect.signature(xc.leverage_plan).parameters,
-                                                       "lang"]
+    assert [p.name for p in params(udfs.XLC_PLAN)] == [
+        *inspect.signature(xc.leverage_plan).parameters,
+        "lang",
+    ]
     assert [p.name for p in params(udfs.XLC_PRESET)] == ["exchange_id", "field"]
 
 
@@ -115,8 +128,10 @@ def test_vba_wrapper_declares_every_function(classic):
     declared = re.findall(r"^Function (\w+)\((.*)\)$", vba, flags=re.M)
     assert sorted(n for n, _ in declared) == sorted(NAMES)
     for name, signature in declared:
-        expected = [("Optional " if p.default is not inspect.Parameter.empty else "") + p.name
-                    for p in params(getattr(udfs, name))]
+        expected = [
+            ("Optional " if p.default is not inspect.Parameter.empty else "") + p.name
+            for p in params(getattr(udfs, name))
+        ]
         assert signature.split(", ") == expected
         assert f'XLPy.CallUDF("xlcalc.udfs", "{name}", Array(' in vba
         assert f"{name} = Err.Description" in vba
@@ -126,8 +141,13 @@ def test_classic_loading_leaves_no_trace():
     import xlwings
 
     def state():
-        return (xlwings.func, xlwings.arg, xlwings.ret, len(xlwings.engines),
-                {n: sys.modules.get(n) for n in ("pythoncom", "win32com.client", "xlwings.udfs")})
+        return (
+            xlwings.func,
+            xlwings.arg,
+            xlwings.ret,
+            len(xlwings.engines),
+            {n: sys.modules.get(n) for n in ("pythoncom", "win32com.client", "xlwings.udfs")},
+        )
 
     before = state()
     with classic_udfs() as (_, module):
@@ -138,10 +158,12 @@ def test_classic_loading_leaves_no_trace():
 
 
 def test_imports_like_xlwings_lite():
-    code = ("from xlwings import func, arg, ret\n"
-            "from xlcalc.udfs import *\n"
-            "print(sorted(n for n in dir() if n.startswith('XLC_')))\n"
-            "print(XLC_LOSSCUT_PRICE(5000, 'long', 50000, 0.2, 2, 0.5).tolist())\n")
+    code = (
+        "from xlwings import func, arg, ret\n"
+        "from xlcalc.udfs import *\n"
+        "print(sorted(n for n in dir() if n.startswith('XLC_')))\n"
+        "print(XLC_LOSSCUT_PRICE(5000, 'long', 50000, 0.2, 2, 0.5).tolist())\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == [str(sorted(NAMES)), "[[37500.0]]"]
 
@@ -203,15 +225,21 @@ def test_broadcasting(classic):
 def test_status_words(classic):
     _, m = classic
     ratios = col(2.27, 0.8, 0.4, None)
-    assert call_like_excel(m.XLC_STATUS, ratios) == [["OK"], ["Margin call"], ["Loss-cut"],
-                                                     ["#VALUE! ratio is empty"]]
+    assert call_like_excel(m.XLC_STATUS, ratios) == [
+        ["OK"],
+        ["Margin call"],
+        ["Loss-cut"],
+        ["#VALUE! ratio is empty"],
+    ]
     assert call_like_excel(m.XLC_STATUS, ratios, 1.0, 0.5, MISSING, "ja")[:3] == [
-        [labels.label(k, "ja")] for k in ("ok", "margin_call", "loss_cut")]
+        [labels.label(k, "ja")] for k in ("ok", "margin_call", "loss_cut")
+    ]
     # GMO Coin has no margin call: the word none (or なし) says so
     assert call_like_excel(m.XLC_STATUS, 0.8, "なし", 0.75) == [["OK"]]
     assert call_like_excel(m.XLC_STATUS, 0.7, "none", 0.75) == [["Loss-cut"]]
     assert call_like_excel(m.XLC_STATUS, 0.8, 1.0, 0.5, None, "fr") == [
-        ["#VALUE! lang must be one of ja, en, got 'fr'"]]
+        ["#VALUE! lang must be one of ja, en, got 'fr'"]
+    ]
     # the safe zone (SPEC §10): below 300 % and above the margin call is "caution"
     got = call_like_excel(m.XLC_STATUS, col(3.5, 2.27, 0.8), 1.0, 0.5, 3.0, "ja")
     assert got == [[labels.label(k, "ja")] for k in ("ok", "caution", "margin_call")]
@@ -221,25 +249,34 @@ def test_status_words(classic):
 
 def test_presets(classic):
     _, m = classic
-    table = call_like_excel(m.XLC_PRESET, col("bitflyer_cfd", "gmo_coin_fx", "nope"),
-                            (("loss_cut_level", "margin_call_level", "basis"),))
+    table = call_like_excel(
+        m.XLC_PRESET,
+        col("bitflyer_cfd", "gmo_coin_fx", "nope"),
+        (("loss_cut_level", "margin_call_level", "basis"),),
+    )
     assert table[0] == [0.5, 1.0, "entry"]
     assert table[1] == [0.75, "", "entry"]  # no margin call at GMO Coin: an empty cell
     assert all(c.startswith("#VALUE! exchange must be one of bitflyer_cfd") for c in table[2])
     assert call_like_excel(m.XLC_PRESET, "bitflyer_cfd", "colour") == [
-        [f"#VALUE! field must be one of {', '.join(xc.presets.COLUMNS)}, got 'colour'"]]
+        [f"#VALUE! field must be one of {', '.join(xc.presets.COLUMNS)}, got 'colour'"]
+    ]
     assert call_like_excel(m.XLC_PRESET, "bitflyer_cfd", "source_url") == [
-        [xc.get_preset("bitflyer_cfd")["source_url"]]]
+        [xc.get_preset("bitflyer_cfd")["source_url"]]
+    ]
 
 
 def test_position_size_leverage_blank_means_no_cap(classic):
     _, m = classic
     got = call_like_excel(m.XLC_POSITION_SIZE, 1e6, 0.02, 1e7, 9.95e6, col(2.0, None))
-    assert got == [[xc.position_size(1e6, 0.02, 1e7, 9.95e6, leverage=2)],
-                   [xc.position_size(1e6, 0.02, 1e7, 9.95e6)]]
+    assert got == [
+        [xc.position_size(1e6, 0.02, 1e7, 9.95e6, leverage=2)],
+        [xc.position_size(1e6, 0.02, 1e7, 9.95e6)],
+    ]
     got = call_like_excel(m.XLC_POSITION_SIZE, 1e6, col(0.02, 2.0), 1e7, col(9.5e6, 1e7))
-    assert got == [[xc.position_size(1e6, 0.02, 1e7, 9.5e6)],
-                   ["#VALUE! risk must be a fraction of capital <= 1 (0.02 = 2 %), got 2.0"]]
+    assert got == [
+        [xc.position_size(1e6, 0.02, 1e7, 9.5e6)],
+        ["#VALUE! risk must be a fraction of capital <= 1 (0.02 = 2 %), got 2.0"],
+    ]
 
 
 def test_liquidation_price(classic):
@@ -250,8 +287,9 @@ def test_liquidation_price(classic):
 
 def _core_takes_tiers():
     try:
-        xc.liquidation_price(1_000, "long", 10_000, 1, 0.004,
-                             tiers=[[0, 50_000, 0.004, 0], [50_000, 250_000, 0.005, 50]])
+        xc.liquidation_price(
+            1_000, "long", 10_000, 1, 0.004, tiers=[[0, 50_000, 0.004, 0], [50_000, 250_000, 0.005, 50]]
+        )
     except Exception:  # noqa: BLE001 - not implemented yet in the core
         return False
     return True
@@ -260,13 +298,19 @@ def _core_takes_tiers():
 @pytest.mark.skipif(not _core_takes_tiers(), reason="xc.liquidation_price does not take tiers yet")
 def test_liquidation_price_with_tiers(classic):
     _, m = classic
-    tiers = (("floor", "cap", "mmr", "cum"), (0.0, 50_000.0, 0.004, 0.0),
-             (50_000.0, 250_000.0, 0.005, 50.0), (None, None, None, None))
+    tiers = (
+        ("floor", "cap", "mmr", "cum"),
+        (0.0, 50_000.0, 0.004, 0.0),
+        (50_000.0, 250_000.0, 0.005, 50.0),
+        (None, None, None, None),
+    )
     rows = [[0.0, 50_000.0, 0.004, 0.0], [50_000.0, 250_000.0, 0.005, 50.0]]
-    got = call_like_excel(m.XLC_LIQ_PRICE, 1_000.0, "long", 10_000.0, 1.0, None,
-                          MISSING, MISSING, MISSING, tiers)
-    expected = xc.liquidation_price(1_000, "long", 10_000, 1, None,
-                                    tiers=[["floor", "cap", "mmr", "cum"], *rows])
+    got = call_like_excel(
+        m.XLC_LIQ_PRICE, 1_000.0, "long", 10_000.0, 1.0, None, MISSING, MISSING, MISSING, tiers
+    )
+    expected = xc.liquidation_price(
+        1_000, "long", 10_000, 1, None, tiers=[["floor", "cap", "mmr", "cum"], *rows]
+    )
     assert got == [[expected]]
 
 
@@ -278,16 +322,21 @@ def test_one_cell_takes_the_fast_path_with_the_same_error_rules(classic, monkeyp
     base = [1e6, "long", 1e7, 9e6, 0.1, 2.0]
     assert call_like_excel(m.XLC_RATIO, *base) == [[xc.maintenance_ratio(*base)]]
     assert call_like_excel(m.XLC_RATIO, *base, "mark", 12_000.0) == [
-        [xc.maintenance_ratio(*base, basis="mark", fees=12_000.0)]]
+        [xc.maintenance_ratio(*base, basis="mark", fees=12_000.0)]
+    ]
     assert call_like_excel(m.XLC_RATIO, *base[:3], "abc", *base[4:]) == [
-        ["#VALUE! price must be a number, got 'abc'"]]
+        ["#VALUE! price must be a number, got 'abc'"]
+    ]
     assert call_like_excel(m.XLC_RATIO, *base[:3], -2146826246, *base[4:]) == [
-        ["#VALUE! price must be a number, got '#N/A'"]]
+        ["#VALUE! price must be a number, got '#N/A'"]
+    ]
     assert call_like_excel(m.XLC_RATIO, 1e6, "up", *base[2:]) == [
-        ["#VALUE! side must be long/short, buy/sell, 買い/売り or +1/-1, got 'up'"]]
+        ["#VALUE! side must be long/short, buy/sell, 買い/売り or +1/-1, got 'up'"]
+    ]
     assert call_like_excel(m.XLC_RATIO, None, *base[1:]) == [["#VALUE! deposit is empty"]]
     assert call_like_excel(m.XLC_RATIO, *base, "sideways") == [
-        ["#VALUE! basis must be 'entry' or 'mark', got 'sideways'"]]
+        ["#VALUE! basis must be 'entry' or 'mark', got 'sideways'"]
+    ]
     assert calls == []
     # one range among the arguments: the range path, row by row the same answers
     got = call_like_excel(m.XLC_RATIO, None, *base[1:3], col(9e6, "abc"), *base[4:])
@@ -301,13 +350,24 @@ def test_error_text_is_said_from_the_error_parts():
         assert str(err).endswith(" at row 1")
         assert udfs._error_text(err) == "#VALUE! quantity must be a positive number, got -2.0"
     assert udfs._error_text(ValueError("tiers must have at least one row")) == (
-        "#VALUE! tiers must have at least one row")
+        "#VALUE! tiers must have at least one row"
+    )
 
 
 # -- venue conventions (SPEC §8): the core's new optional arguments reach Excel by themselves --
 PRICES = ["XLC_LOSSCUT_PRICE", "XLC_MARGINCALL_PRICE", "XLC_BANKRUPTCY_PRICE", "XLC_LIQ_PRICE"]
-MONEY = ["XLC_RATIO", "XLC_LOSSCUT_PRICE", "XLC_MARGINCALL_PRICE", "XLC_REQUIRED_MARGIN", "XLC_PNL",
-         "XLC_EQUITY", "XLC_ADD_DEPOSIT", "XLC_CLOSE_QTY", "XLC_BANKRUPTCY_PRICE", "XLC_SHORTFALL"]
+MONEY = [
+    "XLC_RATIO",
+    "XLC_LOSSCUT_PRICE",
+    "XLC_MARGINCALL_PRICE",
+    "XLC_REQUIRED_MARGIN",
+    "XLC_PNL",
+    "XLC_EQUITY",
+    "XLC_ADD_DEPOSIT",
+    "XLC_CLOSE_QTY",
+    "XLC_BANKRUPTCY_PRICE",
+    "XLC_SHORTFALL",
+]
 
 
 def test_venue_arguments_follow_the_core(classic):
@@ -323,22 +383,37 @@ def test_venue_arguments_follow_the_core(classic):
 def test_venue_examples_through_excel(classic):
     _, m = classic
     # SPEC §8: loss-cut 37,500 with a 1,000 tick is 38,000 for a long (and 37,000 for a short's way)
-    got = call_like_excel(m.XLC_LOSSCUT_PRICE, 5_000.0, "long", 50_000.0, 0.2, 2.0, 0.5,
-                          MISSING, MISSING, MISSING, 1_000.0)
+    got = call_like_excel(
+        m.XLC_LOSSCUT_PRICE, 5_000.0, "long", 50_000.0, 0.2, 2.0, 0.5, MISSING, MISSING, MISSING, 1_000.0
+    )
     assert got == [[38_000.0]]
     # SPEC §8: EUR/USD short 15,000 at 1.2 in a JPY account, USD/JPY 80, 20x: margin 72,000 JPY;
     # with 100,000 JPY the 100 % line is 1.2 + 0.023333
     assert call_like_excel(m.XLC_REQUIRED_MARGIN, 1.2, 15_000.0, 20.0, 80.0) == [[72_000.0]]
-    got = call_like_excel(m.XLC_MARGINCALL_PRICE, 100_000.0, "short", 1.2, 15_000.0, 20.0,
-                          MISSING, MISSING, MISSING, 80.0)
+    got = call_like_excel(
+        m.XLC_MARGINCALL_PRICE, 100_000.0, "short", 1.2, 15_000.0, 20.0, MISSING, MISSING, MISSING, 80.0
+    )
     assert got[0][0] == pytest.approx(1.2 + 0.023333, abs=1e-6)
     # issue #10: jesse / Bybit classic value the maintenance margin at entry: 40.32, not 40.16
-    got = call_like_excel(m.XLC_LIQ_PRICE, 10_000.0, "long", 80.0, 250.0, 0.004,
-                          MISSING, MISSING, MISSING, MISSING, MISSING, col("entry", "mark"))
+    got = call_like_excel(
+        m.XLC_LIQ_PRICE,
+        10_000.0,
+        "long",
+        80.0,
+        250.0,
+        0.004,
+        MISSING,
+        MISSING,
+        MISSING,
+        MISSING,
+        MISSING,
+        col("entry", "mark"),
+    )
     assert [round(r[0], 2) for r in got] == [40.32, 40.16]
     # a bad tick in one row is that row's error
-    got = call_like_excel(m.XLC_BANKRUPTCY_PRICE, 5_000.0, "short", 50_000.0, 0.2, MISSING, MISSING,
-                          col(1_000.0, -1.0, None))
+    got = call_like_excel(
+        m.XLC_BANKRUPTCY_PRICE, 5_000.0, "short", 50_000.0, 0.2, MISSING, MISSING, col(1_000.0, -1.0, None)
+    )
     assert got == [[75_000.0], ["#VALUE! tick_size must be a positive number, got -1.0"], [75_000.0]]
 
 
@@ -349,13 +424,17 @@ def test_loan_examples_through_excel(classic):
     # to 65 % needs 0.230769 BTC more; liquidated at 9,000 with a 2 % fee leaves 1,180 owed.
     assert call_like_excel(m.XLC_LTV, 10_000.0, 1.0, 20_000.0) == [[0.5]]
     assert call_like_excel(m.XLC_LTV_PRICE, 10_000.0, 1.0, col(0.8, 0.0)) == [
-        [12_500.0], ["#VALUE! level must be a positive number, got 0.0"]]
+        [12_500.0],
+        ["#VALUE! level must be a positive number, got 0.0"],
+    ]
     got = call_like_excel(m.XLC_COLLATERAL_TO_ADD, 10_000.0, 1.0, 12_500.0, 0.65)
     assert got[0][0] == pytest.approx(0.230769, abs=1e-6)
     assert call_like_excel(m.XLC_REPAY_TO_TARGET, 10_000.0, 1.0, 12_500.0, 0.65) == [
-        [xc.repay_to_target(10_000, 1, 12_500, 0.65)]]
-    assert call_like_excel(m.XLC_LOAN_SHORTFALL, 10_000.0, 1.0, 9_000.0, MISSING, 0.02)[0][0] == \
-        pytest.approx(1_180.0)
+        [xc.repay_to_target(10_000, 1, 12_500, 0.65)]
+    ]
+    assert call_like_excel(m.XLC_LOAN_SHORTFALL, 10_000.0, 1.0, 9_000.0, MISSING, 0.02)[0][
+        0
+    ] == pytest.approx(1_180.0)
 
 
 # -- the leverage planner: one table with a header row ----------------------------------------
@@ -370,13 +449,29 @@ def test_plan_spills_the_leverage_plan(classic):
     # SPEC §10: e = 1 is 0.1 BTC at 200 %, margin call 5,000,000 (-50 %), loss-cut 2,500,000 (-75 %)
     one = dict(zip(got[0], got[2]))
     assert (one["quantity"], one["ratio"], one["margin_call_price"], one["loss_cut_move"]) == (
-        0.1, 2.0, 5e6, -0.75)
+        0.1,
+        2.0,
+        5e6,
+        -0.75,
+    )
 
 
 def test_plan_rows_errors_words_and_language(classic):
     _, m = classic
-    got = call_like_excel(m.XLC_PLAN, 1e6, "long", 1e7, 2.0, col(1.0, -1.0, "x"), MISSING, MISSING,
-                          MISSING, MISSING, MISSING, "ja")
+    got = call_like_excel(
+        m.XLC_PLAN,
+        1e6,
+        "long",
+        1e7,
+        2.0,
+        col(1.0, -1.0, "x"),
+        MISSING,
+        MISSING,
+        MISSING,
+        MISSING,
+        MISSING,
+        "ja",
+    )
     assert got[0][:3] == [labels.label(k, "ja") for k in ("effective_leverage", "quantity", "ratio")]
     assert got[1][:2] == [1.0, 0.1]
     assert got[2] == ["#VALUE! effective_leverage must be a positive number, got -1.0"] + [""] * 10
@@ -387,13 +482,18 @@ def test_plan_rows_errors_words_and_language(classic):
     assert one["margin_call_price"] == "" and one["loss_cut_price"] == 2.5e6
     assert call_like_excel(m.XLC_PLAN, None, "long", 1e7, 2.0, 1.0) == [["#VALUE! deposit is empty"]]
     assert call_like_excel(m.XLC_PLAN, col(1e6, 2e6), "long", 1e7, 2.0, 1.0) == [
-        ["#VALUE! deposit must be a single cell, got a 2x1 range"]]
+        ["#VALUE! deposit must be a single cell, got a 2x1 range"]
+    ]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(deposit=st.floats(1e3, 1e7), side=st.sampled_from(["long", "short"]), entry=st.floats(1, 1e7),
-       leverage=st.floats(1, 100), rows=st.lists(st.one_of(st.floats(0.01, 20), st.just(-1.0)), min_size=1,
-                                                  max_size=6))
+@given(
+    deposit=st.floats(1e3, 1e7),
+    side=st.sampled_from(["long", "short"]),
+    entry=st.floats(1, 1e7),
+    leverage=st.floats(1, 100),
+    rows=st.lists(st.one_of(st.floats(0.01, 20), st.just(-1.0)), min_size=1, max_size=6),
+)
 def test_property_plan_rows_equal_the_core(classic, deposit, side, entry, leverage, rows):
     _, m = classic
     got = call_like_excel(m.XLC_PLAN, deposit, side, entry, leverage, col(*rows))
@@ -413,8 +513,13 @@ _LEVEL = st.one_of(st.floats(0.05, 5), st.sampled_from([None, "none", "なし"])
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(ratios=st.lists(st.one_of(st.floats(-1, 10), st.none()), min_size=1, max_size=6),
-       margin_call=_LEVEL, loss_cut=_LEVEL, safe=_LEVEL, lang=st.sampled_from(["en", "ja"]))
+@given(
+    ratios=st.lists(st.one_of(st.floats(-1, 10), st.none()), min_size=1, max_size=6),
+    margin_call=_LEVEL,
+    loss_cut=_LEVEL,
+    safe=_LEVEL,
+    lang=st.sampled_from(["en", "ja"]),
+)
 def test_property_status_equals_the_core(classic, ratios, margin_call, loss_cut, safe, lang):
     _, m = classic
     got = call_like_excel(m.XLC_STATUS, col(*ratios), margin_call, loss_cut, safe, lang)
@@ -432,19 +537,38 @@ def test_property_status_equals_the_core(classic, ratios, margin_call, loss_cut,
 
 # -- property: the Excel functions equal the core, cell by cell ---------------------------
 _NUMBER = {
-    "deposit": (0, 1e7), "wallet_balance": (0, 1e7), "capital": (1, 1e7), "entry_price": (1, 1e7),
-    "price": (1, 1e7), "fill_price": (1, 1e7), "stop_price": (1, 1e7), "quantity": (1e-3, 1e3),
-    "leverage": (1, 100), "level": (0.05, 2), "target": (0.05, 2), "risk": (1e-3, 1),
-    "fees": (0, 1e5), "mmr": (0, 0.1), "maintenance_amount": (0, 1e3),
-    "other_maintenance": (0, 1e3), "other_pnl": (-1e4, 1e4), "taker_fee": (0, 1e-3),
-    "quote_rate": (0.01, 200), "money_unit": (0.01, 100),
-    "loan": (0, 1e6), "collateral_quantity": (1e-3, 1e3), "interest": (0, 1e4),
+    "deposit": (0, 1e7),
+    "wallet_balance": (0, 1e7),
+    "capital": (1, 1e7),
+    "entry_price": (1, 1e7),
+    "price": (1, 1e7),
+    "fill_price": (1, 1e7),
+    "stop_price": (1, 1e7),
+    "quantity": (1e-3, 1e3),
+    "leverage": (1, 100),
+    "level": (0.05, 2),
+    "target": (0.05, 2),
+    "risk": (1e-3, 1),
+    "fees": (0, 1e5),
+    "mmr": (0, 0.1),
+    "maintenance_amount": (0, 1e3),
+    "other_maintenance": (0, 1e3),
+    "other_pnl": (-1e4, 1e4),
+    "taker_fee": (0, 1e-3),
+    "quote_rate": (0.01, 200),
+    "money_unit": (0.01, 100),
+    "loan": (0, 1e6),
+    "collateral_quantity": (1e-3, 1e3),
+    "interest": (0, 1e4),
     "liquidation_fee": (0, 0.1),
 }
 _BAD = st.sampled_from([None, -5.0, 0.0, "abc", "#N/A", "1000"])
-_WORDS = {"side": ["long", "short", "buy", "sell", "買い", "売り", 1.0, -1.0],
-          "basis": ["entry", "mark", "Mark", "建値", "時価"], "mm_basis": ["mark", "entry"],
-          "margin_rounding": ["none", "floor"]}
+_WORDS = {
+    "side": ["long", "short", "buy", "sell", "買い", "売り", 1.0, -1.0],
+    "basis": ["entry", "mark", "Mark", "建値", "時価"],
+    "mm_basis": ["mark", "entry"],
+    "margin_rounding": ["none", "floor"],
+}
 
 
 def _cell(name):
@@ -493,8 +617,14 @@ def test_property_equals_core(classic, name, data):
     _, m = classic
     names, rows, args = data.draw(_call(name))
     optional = {p.name for p in params(CORE[name]) if p.default is not inspect.Parameter.empty}
-    excel_args = [MISSING if p.name not in args else col(*args[p.name]) if isinstance(args[p.name], list)
-                  else args[p.name] for p in params(getattr(udfs, name))]
+    excel_args = [
+        MISSING
+        if p.name not in args
+        else col(*args[p.name])
+        if isinstance(args[p.name], list)
+        else args[p.name]
+        for p in params(getattr(udfs, name))
+    ]
     got = call_like_excel(getattr(m, name), *excel_args)
     assert len(got) == (rows if any(isinstance(v, list) for v in args.values()) else 1)
     for i, (cell,) in enumerate(got):
@@ -511,15 +641,23 @@ def test_unreachable_level_is_none_for_every_runtime(classic):
     deposit = col(5_000.0, 20_000.0, -1.0)
     # None in an object array: classic, Lite and Server all write it as an empty cell
     # (Lite and Server would write a NaN as #NUM!)
-    for got in (udfs.XLC_LOSSCUT_PRICE(np.array(deposit), "long", 50_000, 0.2, 2, 0.5),
-                udfs.XLC_LOSSCUT_PRICE(np.array([[20_000.0]]), "long", 50_000, 0.2, 2, 0.5)):
+    for got in (
+        udfs.XLC_LOSSCUT_PRICE(np.array(deposit), "long", 50_000, 0.2, 2, 0.5),
+        udfs.XLC_LOSSCUT_PRICE(np.array([[20_000.0]]), "long", 50_000, 0.2, 2, 0.5),
+    ):
         assert got.dtype == object and None in got.ravel().tolist()
         assert not any(isinstance(c, float) and math.isnan(c) for c in got.ravel())
     raw = m.XLC_LOSSCUT_PRICE(np.array(deposit), "long", 50_000.0, 0.2, 2.0, 0.5)
     assert [[office_js_cell(c) for c in row] for row in raw.tolist()] == [
-        [37_500.0], [""], ["#VALUE! deposit must be a number >= 0, got -1.0"]]
+        [37_500.0],
+        [""],
+        ["#VALUE! deposit must be a number >= 0, got -1.0"],
+    ]
     assert call_like_excel(m.XLC_LOSSCUT_PRICE, deposit, "long", 50_000.0, 0.2, 2.0, 0.5) == [
-        [37_500.0], [""], ["#VALUE! deposit must be a number >= 0, got -1.0"]]
+        [37_500.0],
+        [""],
+        ["#VALUE! deposit must be a number >= 0, got -1.0"],
+    ]
     # the same for a single cell (the scalar fast path) and for a bankruptcy price
     assert call_like_excel(m.XLC_LOSSCUT_PRICE, 20_000.0, "long", 50_000.0, 0.2, 2.0, 0.5) == [[""]]
     assert office_js_cell(m.XLC_BANKRUPTCY_PRICE(20_000.0, "long", 50_000.0, 0.2)[0, 0]) == ""

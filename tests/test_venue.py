@@ -1,5 +1,6 @@
 """Venue conventions (SPEC §8): entry-valued maintenance margin, fee inside the bankruptcy price,
 ticks, hedged positions, quote currency, money rounding, presets, the futures calculator."""
+
 import math
 
 import numpy as np
@@ -28,12 +29,14 @@ def test_bybit_inverse_cross_example():
     # the page's own equation, solved for LP with its rounded BP
     rhs = -(0.5 - 10_000 / 8_000 * 0.005 - 10_000 * 0.00075 / 5718.57)
     assert lp == pytest.approx(1 / (1 / 8_000 - rhs / 10_000), rel=1e-6)
-    ticked = inverse.liquidation_price(0.5, "long", 8_000, 10_000, 1, 0.005, taker_fee=0.00075,
-                                       mm_basis="entry", tick_size=0.5)
+    ticked = inverse.liquidation_price(
+        0.5, "long", 8_000, 10_000, 1, 0.005, taker_fee=0.00075, mm_basis="entry", tick_size=0.5
+    )
     assert ticked == 5739.5
     # the maintenance margin behind it: 1.25 BTC x 0.5 % + the fee to close at BP
-    mm = inverse.maintenance_margin(bp, 10_000, 1, 0.005, taker_fee=0.00075, mm_basis="entry",
-                                    entry_price=8_000)
+    mm = inverse.maintenance_margin(
+        bp, 10_000, 1, 0.005, taker_fee=0.00075, mm_basis="entry", entry_price=8_000
+    )
     assert mm == pytest.approx(1.25 * 0.005 + 10_000 * 0.00075 / bp)
     assert inverse.equity(0.5, "long", 8_000, lp, 10_000, 1) == pytest.approx(mm)
 
@@ -67,12 +70,21 @@ def test_mcs_isolated_examples_are_inverse_on_entry_value():
     assert round(long_, 2) == 1_826.48 and round(short, 2) == 2_209.94
 
 
-@pytest.mark.parametrize("side, leverage, expected", [
-    # freqtrade tests/exchange/test_exchange.py::test_get_liquidation_price, bybit rows:
-    # open_rate 10, amount 1, mm_ratio 0.01, isolated; LP = open_rate x (1 -/+ 1/L +/- mmr)
-    ("long", 1.0, 0.1), ("long", 3.0, 6.7666666), ("long", 5.0, 8.1), ("long", 10.0, 9.1),
-    ("short", 1.0, 19.9), ("short", 3.0, 13.233333), ("short", 5.0, 11.9), ("short", 10.0, 10.9),
-])
+@pytest.mark.parametrize(
+    "side, leverage, expected",
+    [
+        # freqtrade tests/exchange/test_exchange.py::test_get_liquidation_price, bybit rows:
+        # open_rate 10, amount 1, mm_ratio 0.01, isolated; LP = open_rate x (1 -/+ 1/L +/- mmr)
+        ("long", 1.0, 0.1),
+        ("long", 3.0, 6.7666666),
+        ("long", 5.0, 8.1),
+        ("long", 10.0, 9.1),
+        ("short", 1.0, 19.9),
+        ("short", 3.0, 13.233333),
+        ("short", 5.0, 11.9),
+        ("short", 10.0, 10.9),
+    ],
+)
 def test_freqtrade_bybit_rows(side, leverage, expected):
     lp = xc.liquidation_price(10 / leverage, side, 10, 1, 0.01, mm_basis="entry")
     assert lp == pytest.approx(expected, abs=1e-6)
@@ -87,12 +99,21 @@ def test_entry_basis_with_tiers_uses_the_entry_notional_tier():
 
 
 def test_mm_basis_in_cross_account_single_symbol_matches_the_formula():
-    pos = pd.DataFrame({"symbol": ["BTC", "ETH"], "side": ["long", "short"], "entry_price": [80, 3_000],
-                        "mark_price": [80, 3_000], "quantity": [250, 1], "mmr": [0.004, 0.005]})
+    pos = pd.DataFrame(
+        {
+            "symbol": ["BTC", "ETH"],
+            "side": ["long", "short"],
+            "entry_price": [80, 3_000],
+            "mark_price": [80, 3_000],
+            "quantity": [250, 1],
+            "mmr": [0.004, 0.005],
+        }
+    )
     acct = xc.cross_account(pos, 10_000, mm_basis="entry")
     eth_mm, eth_pnl = 3_000 * 0.005, 0.0
-    expected = xc.liquidation_price(10_000, "long", 80, 250, 0.004, other_maintenance=eth_mm,
-                                    other_pnl=eth_pnl, mm_basis="entry")
+    expected = xc.liquidation_price(
+        10_000, "long", 80, 250, 0.004, other_maintenance=eth_mm, other_pnl=eth_pnl, mm_basis="entry"
+    )
     assert acct.positions["liquidation_price"].iloc[0] == pytest.approx(expected)
     assert acct.maintenance_margin == pytest.approx(80 + eth_mm)
 
@@ -119,8 +140,13 @@ def test_bankruptcy_price_with_fee_is_the_liquidation_price_at_zero_rate():
     assert 1_000 + (bp[0] - 10_000) - 0.0006 * bp[0] == pytest.approx(0, abs=1e-9)
 
 
-@given(wb=st.floats(0.01, 10), p0=st.floats(100, 1e5), n=st.floats(1, 1e6), fee=st.floats(0, 0.01),
-       long=st.booleans())
+@given(
+    wb=st.floats(0.01, 10),
+    p0=st.floats(100, 1e5),
+    n=st.floats(1, 1e6),
+    fee=st.floats(0, 0.01),
+    long=st.booleans(),
+)
 def test_inverse_bankruptcy_equals_liquidation_at_zero_rate(wb, p0, n, fee, long):
     side = "long" if long else "short"
     bp = inverse.bankruptcy_price(wb, side, p0, n, 1, taker_fee=fee)
@@ -155,8 +181,11 @@ def test_every_price_function_takes_a_tick():
     assert perpetual.target_price("short", 60_000, leverage=20, roe=1.0, **kw) == 57_000
 
 
-@given(price=st.floats(1e-4, 1e8), tick=st.sampled_from([1e-8, 0.0001, 0.01, 0.05, 0.1, 0.5, 1, 5, 1_000]),
-       long=st.booleans())
+@given(
+    price=st.floats(1e-4, 1e8),
+    tick=st.sampled_from([1e-8, 0.0001, 0.01, 0.05, 0.1, 0.5, 1, 5, 1_000]),
+    long=st.booleans(),
+)
 def test_rounded_price_is_a_conservative_tick_multiple(price, tick, long):
     rounded = round_to_tick(price, "long" if long else "short", tick)
     steps = rounded / tick
@@ -186,16 +215,25 @@ def test_hedge_max_takes_each_symbols_larger_side():
     with pytest.raises(xc.InputError, match="quote_rate must be one number or one per position"):
         account_state(2_000_000, side, entry, entry, qty, 2, quote_rate=[1, 2])
     # cross_account takes the symbols as an argument too
-    pos = pd.DataFrame({"side": side, "entry_price": entry, "mark_price": entry, "quantity": qty,
-                        "mmr": 0.01})
+    pos = pd.DataFrame(
+        {"side": side, "entry_price": entry, "mark_price": entry, "quantity": qty, "mmr": 0.01}
+    )
     by_arg = xc.cross_account(pos, 2_000_000, symbol=sym, hedge="max")
     by_column = xc.cross_account(pos.assign(symbol=sym), 2_000_000, hedge="max")
     assert by_arg.maintenance_margin == by_column.maintenance_margin == pytest.approx(30_000 + 5_000)
 
 
 def test_cross_account_hedge_max_prices_where_the_larger_side_meets_equity():
-    pos = pd.DataFrame({"symbol": "BTCUSDT", "side": ["long", "short"], "entry_price": 60_000,
-                        "mark_price": 60_000, "quantity": [1.0, 0.5], "mmr": 0.004})
+    pos = pd.DataFrame(
+        {
+            "symbol": "BTCUSDT",
+            "side": ["long", "short"],
+            "entry_price": 60_000,
+            "mark_price": 60_000,
+            "quantity": [1.0, 0.5],
+            "mmr": 0.004,
+        }
+    )
     acct = xc.cross_account(pos, 1_000, hedge="max")
     assert acct.maintenance_margin == pytest.approx(240.0)
     lp = acct.positions["liquidation_price"].iloc[0]
@@ -203,15 +241,27 @@ def test_cross_account_hedge_max_prices_where_the_larger_side_meets_equity():
     assert 1_000 + 0.5 * (lp - 60_000) == pytest.approx(lp * 1.0 * 0.004)
 
 
-@given(qty=st.lists(st.floats(0.01, 10), min_size=1, max_size=4), price=st.floats(100, 1e5),
-       long=st.booleans(), deposit=st.floats(1e3, 1e6))
+@given(
+    qty=st.lists(st.floats(0.01, 10), min_size=1, max_size=4),
+    price=st.floats(100, 1e5),
+    long=st.booleans(),
+    deposit=st.floats(1e3, 1e6),
+)
 def test_hedge_max_equals_sum_with_one_side_only(qty, price, long, deposit):
     side = ["long" if long else "short"] * len(qty)
     a = account_state(deposit, side, price, price * 1.01, qty, 5, symbol="X")
     b = account_state(deposit, side, price, price * 1.01, qty, 5, symbol="X", hedge="max")
     assert a.required_margin == pytest.approx(b.required_margin, rel=1e-12)
-    pos = pd.DataFrame({"symbol": "X", "side": side, "entry_price": price, "mark_price": price * 1.01,
-                        "quantity": qty, "mmr": 0.005})
+    pos = pd.DataFrame(
+        {
+            "symbol": "X",
+            "side": side,
+            "entry_price": price,
+            "mark_price": price * 1.01,
+            "quantity": qty,
+            "mmr": 0.005,
+        }
+    )
     c, d = xc.cross_account(pos, deposit), xc.cross_account(pos, deposit, hedge="max")
     assert c.maintenance_margin == pytest.approx(d.maintenance_margin, rel=1e-12)
     np.testing.assert_allclose(c.positions["liquidation_price"], d.positions["liquidation_price"], rtol=1e-9)
@@ -231,9 +281,17 @@ def test_eur_usd_in_a_yen_account():
     assert st_.required_margin == pytest.approx(72_000) and st_.ratio == pytest.approx(100_000 / 72_000)
 
 
-@given(d=st.floats(1e4, 1e7), f=st.floats(0, 1e3), p0=st.floats(0.5, 200), q=st.floats(1e3, 1e6),
-       lev=st.sampled_from([2.0, 20.0, 25.0]), r=st.floats(0.01, 200), long=st.booleans(),
-       move=st.floats(0.9, 1.1), mark=st.booleans())
+@given(
+    d=st.floats(1e4, 1e7),
+    f=st.floats(0, 1e3),
+    p0=st.floats(0.5, 200),
+    q=st.floats(1e3, 1e6),
+    lev=st.sampled_from([2.0, 20.0, 25.0]),
+    r=st.floats(0.01, 200),
+    long=st.booleans(),
+    move=st.floats(0.9, 1.1),
+    mark=st.booleans(),
+)
 def test_quote_rate_equals_scaling_deposit_and_fees(d, f, p0, q, lev, r, long, move, mark):
     s, basis, p = ("long" if long else "short"), ("mark" if mark else "entry"), p0 * move
     assume(d > f)
@@ -244,12 +302,14 @@ def test_quote_rate_equals_scaling_deposit_and_fees(d, f, p0, q, lev, r, long, m
     scaled_ratio = xc.maintenance_ratio(d / r, s, p0, p, q, lev, basis=basis, fees=f / r)
     assert ratio == pytest.approx(scaled_ratio, rel=1e-9)
     add = xc.additional_deposit(d, s, p0, p, q, lev, basis=basis, fees=f, quote_rate=r)
-    assert add == pytest.approx(r * xc.additional_deposit(d / r, s, p0, p, q, lev, basis=basis, fees=f / r),
-                                rel=1e-9, abs=1e-6)
+    assert add == pytest.approx(
+        r * xc.additional_deposit(d / r, s, p0, p, q, lev, basis=basis, fees=f / r), rel=1e-9, abs=1e-6
+    )
     short = xc.shortfall(d, s, p0, p, q, fees=f, quote_rate=r)
     assert short == pytest.approx(r * xc.shortfall(d / r, s, p0, p, q, fees=f / r), rel=1e-9, abs=1e-6)
     assert xc.bankruptcy_price(d, s, p0, q, fees=f, quote_rate=r) == pytest.approx(
-        xc.bankruptcy_price(d / r, s, p0, q, fees=f / r), rel=1e-9, nan_ok=True)
+        xc.bankruptcy_price(d / r, s, p0, q, fees=f / r), rel=1e-9, nan_ok=True
+    )
 
 
 # -- money rounding ----------------------------------------------------------------------------
@@ -316,7 +376,8 @@ def test_binance_calculator_figures():
         perpetual.target_price("long", 60_000)
     # the balance pays the margin and the fee to open: 1,000 / (1/20 + 0.0004)
     assert perpetual.max_open_quantity(1_000, 60_000, 20, taker_fee=0.0004) == pytest.approx(
-        1_000 / (1 / 20 + 0.0004) / 60_000)
+        1_000 / (1 / 20 + 0.0004) / 60_000
+    )
     # Binance 2021-03-18 BTCUSDT table: 50x allowed up to 1,000,000 notional
     assert perpetual.max_open_quantity(1e6, 50_000, 50, tiers=BINANCE) == pytest.approx(20.0)
     with pytest.raises(xc.InputError, match="leverage must be at most 125"):
@@ -332,14 +393,29 @@ def test_margin_ratio_runs_opposite_to_the_maintenance_ratio():
     lp = xc.liquidation_price(1_000, "long", 10_000, 1, 0.004)
     assert perpetual.margin_ratio(1_000, "long", 10_000, lp, 1, 0.004) == pytest.approx(1.0)
     assert perpetual.margin_ratio(1_000, "long", 10_000, 8_000, 1, 0.004) == math.inf
-    acct = xc.cross_account(pd.DataFrame({"side": ["long"], "entry_price": [10_000], "mark_price": [9_500],
-                                          "quantity": [1], "mmr": [0.004]}), 1_000)
+    acct = xc.cross_account(
+        pd.DataFrame(
+            {
+                "side": ["long"],
+                "entry_price": [10_000],
+                "mark_price": [9_500],
+                "quantity": [1],
+                "mmr": [0.004],
+            }
+        ),
+        1_000,
+    )
     assert acct.margin_ratio == pytest.approx(mr[1])
 
 
 # -- properties ------------------------------------------------------------------------------
-@given(p0=st.floats(10, 1e5), q=st.floats(0.01, 100), mmr=st.floats(0.001, 0.2), long=st.booleans(),
-       tiered=st.booleans())
+@given(
+    p0=st.floats(10, 1e5),
+    q=st.floats(0.01, 100),
+    mmr=st.floats(0.001, 0.2),
+    long=st.booleans(),
+    tiered=st.booleans(),
+)
 def test_entry_basis_equals_mark_when_liquidation_is_at_entry(p0, q, mmr, long, tiered):
     # equity at entry equal to the maintenance margin at entry: both bases liquidate at entry
     side = "long" if long else "short"
@@ -361,20 +437,38 @@ def test_entry_basis_equals_mark_when_liquidation_is_at_entry(p0, q, mmr, long, 
 
 
 @settings(deadline=None, max_examples=60)
-@given(long_qty=st.floats(0.1, 30), short_qty=st.floats(0.1, 30), mark=st.floats(5_000, 80_000),
-       wallet=st.floats(100, 200_000), skew=st.floats(0.8, 1.2), entry_basis=st.booleans())
+@given(
+    long_qty=st.floats(0.1, 30),
+    short_qty=st.floats(0.1, 30),
+    mark=st.floats(5_000, 80_000),
+    wallet=st.floats(100, 200_000),
+    skew=st.floats(0.8, 1.2),
+    entry_basis=st.booleans(),
+)
 def test_hedge_max_liquidation_is_the_first_crossing(long_qty, short_qty, mark, wallet, skew, entry_basis):
     # brute force: equity minus the larger side's maintenance margin, on a fine grid of prices
     basis = "entry" if entry_basis else "mark"
     entries = [mark * skew, mark / skew]
-    pos = pd.DataFrame({"symbol": "BTCUSDT", "side": ["long", "short"], "entry_price": entries,
-                        "mark_price": mark, "quantity": [long_qty, short_qty]})
-    lp = xc.cross_account(pos, wallet, tiers=BINANCE, hedge="max", mm_basis=basis).positions[
-        "liquidation_price"].iloc[0]
+    pos = pd.DataFrame(
+        {
+            "symbol": "BTCUSDT",
+            "side": ["long", "short"],
+            "entry_price": entries,
+            "mark_price": mark,
+            "quantity": [long_qty, short_qty],
+        }
+    )
+    lp = (
+        xc.cross_account(pos, wallet, tiers=BINANCE, hedge="max", mm_basis=basis)
+        .positions["liquidation_price"]
+        .iloc[0]
+    )
 
     def gap(price):
-        long_mm, short_mm = (xc.maintenance_margin(price, q, tiers=BINANCE, mm_basis=basis, entry_price=p0)
-                             for q, p0 in zip([long_qty, short_qty], entries))
+        long_mm, short_mm = (
+            xc.maintenance_margin(price, q, tiers=BINANCE, mm_basis=basis, entry_price=p0)
+            for q, p0 in zip([long_qty, short_qty], entries)
+        )
         pnl = (price - entries[0]) * long_qty - (price - entries[1]) * short_qty
         return wallet + pnl - np.maximum(long_mm, short_mm)
 
@@ -394,8 +488,9 @@ def test_inverse_entry_basis_with_coin_tiers():
     coin_tiers = xc.tier_table([[0, 5, 0.005], [5, 10, 0.01], [10, 20, 0.02]])
     value = 600_000.0  # 12 BTC at 50,000: third tier, 2 %, amount 5 x 0.005 + 10 x 0.01 = 0.125
     lp = inverse.liquidation_price(3.0, "long", 50_000, value, 1, None, tiers=coin_tiers, mm_basis="entry")
-    one = inverse.liquidation_price(3.0, "long", 50_000, value, 1, 0.02, maintenance_amount=0.125,
-                                    mm_basis="entry")
+    one = inverse.liquidation_price(
+        3.0, "long", 50_000, value, 1, 0.02, maintenance_amount=0.125, mm_basis="entry"
+    )
     assert lp == pytest.approx(one, rel=1e-12)
     assert inverse.equity(3.0, "long", 50_000, lp, value, 1) == pytest.approx(12 * 0.02 - 0.125)
 

@@ -12,6 +12,7 @@ default, every other argument goes through ``xlwings.conversion.read`` with the 
 the decorators registered, and the result through ``conversion.write``. The conversion
 runs on a stand-in "excel" engine whose cell cleaning follows ``xlwings._xlwindows``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -51,8 +52,7 @@ def _stub_modules():
 
     client.Dispatch = dispatch
     win32com.client = client
-    return {"pythoncom": pythoncom, "pywintypes": pywintypes, "win32com": win32com,
-            "win32com.client": client}
+    return {"pythoncom": pythoncom, "pywintypes": pywintypes, "win32com": win32com, "win32com.client": client}
 
 
 class _EngineImpl:
@@ -60,9 +60,15 @@ class _EngineImpl:
 
     name = ENGINE
     type = "desktop"
-    ERRORS = {-2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?",
-              -2146826288: "#NULL!", -2146826252: "#NUM!", -2146826265: "#REF!",
-              -2146826273: "#VALUE!"}
+    ERRORS = {
+        -2146826281: "#DIV/0!",
+        -2146826246: "#N/A",
+        -2146826259: "#NAME?",
+        -2146826288: "#NULL!",
+        -2146826252: "#NUM!",
+        -2146826265: "#REF!",
+        -2146826273: "#VALUE!",
+    }
 
     @classmethod
     def clean_value_data(cls, data, datetime_builder, empty_as, number_builder, err_to_str):
@@ -95,8 +101,7 @@ def classic_udfs():
         sys.modules.pop("xlwings.udfs", None)
         xludfs = importlib.import_module("xlwings.udfs")
         xlwings.func, xlwings.arg, xlwings.ret = xludfs.xlfunc, xludfs.xlarg, xludfs.xlret
-        spec = importlib.util.spec_from_file_location(
-            CLASSIC_NAME, xlcalc.__path__[0] + "/udfs.py")
+        spec = importlib.util.spec_from_file_location(CLASSIC_NAME, xlcalc.__path__[0] + "/udfs.py")
         module = importlib.util.module_from_spec(spec)
         sys.modules[CLASSIC_NAME] = module
         spec.loader.exec_module(module)

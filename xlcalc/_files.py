@@ -7,6 +7,7 @@
   save: UTF-8 (with or without BOM), Shift_JIS/cp932 (Japanese Excel), UTF-16 (Excel's
   "Unicode text"), comma, semicolon or tab separated.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -121,8 +122,12 @@ try 'report.xlsx'
     output = Path(output_path)
     if output.suffix.lower() not in suffixes:
         hint = output.with_suffix(suffixes[0]).name if output.name else f"report{suffixes[0]}"
-        raise InputError(f"output {str(output)!r} must end in {' or '.join(suffixes)} (the report is an "
-                         f"Excel workbook): try {hint!r}", argument="output", value=str(output))
+        raise InputError(
+            f"output {str(output)!r} must end in {' or '.join(suffixes)} (the report is an "
+            f"Excel workbook): try {hint!r}",
+            argument="output",
+            value=str(output),
+        )
     if isinstance(input_path, (str, os.PathLike)):
         source = Path(input_path)
         same = False
@@ -131,13 +136,17 @@ try 'report.xlsx'
         except OSError:
             same = False
         if same or os.path.abspath(source) == os.path.abspath(output):
-            raise InputError(f"output {str(output)!r} is the input file {str(source)!r}: writing it would "
-                             f"destroy your positions; choose another -o", argument="output",
-                             value=str(output))
+            raise InputError(
+                f"output {str(output)!r} is the input file {str(source)!r}: writing it would "
+                f"destroy your positions; choose another -o",
+                argument="output",
+                value=str(output),
+            )
     return output
 
 
 # -- reading text ----------------------------------------------------------------------------
+
 
 def detect_encoding(path) -> str:
     """The encoding of a text file: ``utf-8-sig``, ``utf-16``, ``utf-16-le``/``-be`` (no
@@ -202,7 +211,8 @@ def read_text_table(path):
     with open(path, encoding=encoding, newline="") as fh:
         first = fh.readline()
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding,
-                           sep=detect_delimiter(first))
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding=encoding, sep=detect_delimiter(first)
+        )
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeError) as exc:
         raise InputError(f"file {str(path)!r} is not a readable CSV: {str(exc).splitlines()[0]}") from None

@@ -6,6 +6,7 @@ arithmetic on plain numpy arrays, and hands the result back through :meth:`Input
 which returns a float for scalar input, an ndarray for arrays and a Series (with the
 caller's index) when any argument was a Series.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -38,7 +39,7 @@ class InputError(ValueError):
 
 # What an argument must be, as the English error message says it: the expect_* words of
 # xlcalc.labels (their one home, next to the Japanese ones), keyed without the prefix.
-EXPECTED = {key[len("expect_"):]: text for key, text in _WORDS.items() if key.startswith("expect_")}
+EXPECTED = {key[len("expect_") :]: text for key, text in _WORDS.items() if key.startswith("expect_")}
 
 
 # rule name -> (test of the minimum, test of the maximum, key of EXPECTED). Each test is
@@ -129,7 +130,10 @@ class Inputs:
                 raise InputError(
                     f"{name} and {self.index_name} are Series with different indexes; align them "
                     f"first (e.g. {name}, {self.index_name} = {name}.align({self.index_name}))",
-                    argument=name, expected="same_index", value=None)
+                    argument=name,
+                    expected="same_index",
+                    value=None,
+                )
             self.scalar = False
             arr = value.to_numpy()
             self._check_shape(name, arr.shape)
@@ -153,7 +157,10 @@ class Inputs:
             raise InputError(
                 f"{name} has {_rows(shape)} rows but {self.shape_name} has {_rows(self.shape)}: "
                 "arrays must have the same length (or be a single number)",
-                argument=name, expected="same_length", value=_rows(shape)) from None
+                argument=name,
+                expected="same_length",
+                value=_rows(shape),
+            ) from None
 
     def _row(self, flat_pos: int, shape):
         """The row (index label, position, or position tuple) of a flat position; None for a scalar."""
@@ -168,8 +175,11 @@ class Inputs:
 
     def _fail(self, name, arr, bad_mask, expected, original=None):
         flat = np.flatnonzero(np.asarray(bad_mask).ravel())[0]
-        shown = (original if original is not None else arr).ravel()[flat] if np.ndim(arr) else (
-            original if original is not None else arr)
+        shown = (
+            (original if original is not None else arr).ravel()[flat]
+            if np.ndim(arr)
+            else (original if original is not None else arr)
+        )
         shown = shown.item() if isinstance(shown, (np.generic, np.ndarray)) else shown
         row = self._row(flat, np.shape(arr))
         where = "" if row is None else f" at position {row}" if isinstance(row, tuple) else f" at row {row!r}"
@@ -189,7 +199,8 @@ class Inputs:
                 try:
                     float(v)
                     ok.flat[i] = (not isinstance(v, str) or _is_number_text(v)) and not isinstance(
-                        v, (np.datetime64, np.timedelta64))
+                        v, (np.datetime64, np.timedelta64)
+                    )
                 except (TypeError, ValueError):
                     ok.flat[i] = False
             if ok.all():  # a date among numbers: float() took it, refuse it here
@@ -205,7 +216,8 @@ class Inputs:
         if type(value) is float or type(value) is int:  # fast path: a plain number, no function calls
             x = np.float64(value)
             if (x > 0 if rule == "positive" else x >= 0 if rule != "any" else x > -math.inf) and x < (
-                    1.0 if rule == "below_one" else math.inf):
+                1.0 if rule == "below_one" else math.inf
+            ):
                 return x
         lower, upper, _ = RULES[rule]
         raw = self._raw(value, name)
@@ -275,8 +287,12 @@ class Inputs:
     def move(self, side, entry_price, price, quantity):
         """The checked side (+1/-1), entry price, price and quantity (each > 0) of a position
         valued at ``price``, in this order."""
-        return (self.side("side", side), self.number("entry_price", entry_price),
-                self.number("price", price), self.number("quantity", quantity))
+        return (
+            self.side("side", side),
+            self.number("entry_price", entry_price),
+            self.number("price", price),
+            self.number("quantity", quantity),
+        )
 
     def position(self, deposit, side, entry_price, price, quantity, leverage):
         """The checked figures of one position, in this order: deposit (>= 0), then
@@ -339,8 +355,8 @@ def _all_plus_minus_one(s):
     flat = s.ravel()
     buf = np.empty(min(flat.size, _BLOCK))
     for start in range(0, flat.size, _BLOCK):
-        block = flat[start:start + _BLOCK]
-        mag = np.abs(block, out=buf[:block.size])
+        block = flat[start : start + _BLOCK]
+        mag = np.abs(block, out=buf[: block.size])
         lo, hi = mag.min(), mag.max()
         if not (lo == 1.0 and hi == 1.0):
             return False
@@ -357,7 +373,7 @@ def _min_max(arr):
         return flat.min(), flat.max()
     lo, hi = math.inf, -math.inf
     for start in range(0, flat.size, _BLOCK):
-        block = flat[start:start + _BLOCK]
+        block = flat[start : start + _BLOCK]
         b_lo, b_hi = block.min(), block.max()
         if b_lo != b_lo:  # NaN: the caller reports it, no need to read further
             return b_lo, b_lo

@@ -5,6 +5,7 @@ is reported as the uniform market move ``x`` (every price times ``1 + x``) at wh
 account ratio reaches it; for positions in one asset ``price · (1 + x)`` is the account's
 trigger price, with hedged long and short legs partly cancelling.
 """
+
 from __future__ import annotations
 
 import math
@@ -59,8 +60,12 @@ def _hedged_margin(margin, side, symbol, hedge):
         return float(np.sum(margin))
     names = np.atleast_1d(np.asarray("" if symbol is None else symbol, dtype=object))
     if names.shape not in ((1,), margin.shape):
-        raise InputError(f"symbol must be one name or one per position, got {names.size} names for "
-                         f"{margin.size} positions", argument="symbol", value=names.size)
+        raise InputError(
+            f"symbol must be one name or one per position, got {names.size} names for "
+            f"{margin.size} positions",
+            argument="symbol",
+            value=names.size,
+        )
     names = np.broadcast_to(names, margin.shape)
     total = 0.0
     for name in dict.fromkeys(names.tolist()):
@@ -69,8 +74,19 @@ def _hedged_margin(margin, side, symbol, hedge):
     return total
 
 
-def account_state(deposit, side, entry_price, price, quantity, leverage, basis="entry", fees=0.0,
-                  quote_rate=1.0, symbol=None, hedge="sum"):
+def account_state(
+    deposit,
+    side,
+    entry_price,
+    price,
+    quantity,
+    leverage,
+    basis="entry",
+    fees=0.0,
+    quote_rate=1.0,
+    symbol=None,
+    hedge="sum",
+):
     """Equity, required margin and ratio of one account holding several positions.
 
     Parameters
@@ -124,8 +140,11 @@ def account_state(deposit, side, entry_price, price, quantity, leverage, basis="
     s, p0, p, q, lev, mark = _legs(side, entry_price, price, quantity, leverage, basis)
     r = np.atleast_1d(a.number("quote_rate", quote_rate))
     if r.shape not in ((1,), s.shape):
-        raise InputError(f"quote_rate must be one number or one per position, got {r.size} values for "
-                         f"{s.size} positions", argument="quote_rate", value=r.size)
+        raise InputError(
+            f"quote_rate must be one number or one per position, got {r.size} values for {s.size} positions",
+            argument="quote_rate",
+            value=r.size,
+        )
     pnl = float(np.sum(s * (p - p0) * q * r))
     margin = _hedged_margin(_margin_price(mark, p0, p) * q / lev * r, s, symbol, hedge)
     eq = d - f + pnl
@@ -133,8 +152,9 @@ def account_state(deposit, side, entry_price, price, quantity, leverage, basis="
     return AccountState(equity=eq, required_margin=margin, ratio=ratio, pnl=pnl)
 
 
-def market_move_to_level(deposit, side, entry_price, price, quantity, leverage, level,
-                         basis="entry", fees=0.0):
+def market_move_to_level(
+    deposit, side, entry_price, price, quantity, leverage, level, basis="entry", fees=0.0
+):
     """Uniform market move at which the account ratio reaches ``level``.
 
     Parameters

@@ -24,6 +24,7 @@ Examples
 >>> arguments.kind("side"), arguments.kind("tiers")
 ('text', 'table')
 """
+
 from __future__ import annotations
 
 import inspect
@@ -56,13 +57,13 @@ EN = {
     "margin_call_level": "Margin-call level as a fraction (1 = 100 %). Text none/なし: no margin call.",
     "loss_cut_level": "Loss-cut level as a fraction (0.5 = 50 %). Text none/なし: no loss-cut.",
     "safe_level": "Safe level as a fraction (3 = 300 %): below it the status is caution. "
-                  "Empty: no safe zone.",
+    "Empty: no safe zone.",
     # venue conventions (SPEC §8)
     "tick_size": "Price tick; the price is rounded to it conservatively (a long's up, a short's down). "
-                 "Empty: no rounding.",
+    "Empty: no rounding.",
     "quote_rate": "Account currency per unit of the quote currency (EUR/USD in a JPY account: USD/JPY), > 0.",
     "mm_basis": "Price the maintenance margin is valued at: mark (Binance, Bybit UTA) or entry "
-                "(Bybit classic).",
+    "(Bybit classic).",
     "hedge": "Margin of hedged positions (両建て): sum (every leg) or max (the larger side per symbol).",
     "symbol": "Symbol of the position, e.g. BTCUSDT.",
     "margin_rounding": "How the venue rounds the required margin: none or floor (down to money_unit).",
@@ -96,12 +97,12 @@ EN = {
     "loss_cut_price.level": "Loss-cut level as a fraction of required margin (0.5 = 50 %, GMO Coin 0.75).",
     "margin_call_price.level": "Margin-call level as a fraction of required margin (1 = 100 %).",
     "required_margin.price": "Price the margin is computed on: entry price (entry basis) or current price "
-                             "(mark basis), > 0.",
+    "(mark basis), > 0.",
     "position_size.entry_price": "Planned entry price, > 0.",
     "position_size.leverage": "Leverage cap: the size is at most capital x leverage / entry_price. "
-                              "Empty: no cap.",
+    "Empty: no cap.",
     "leverage_plan.safe_level": "Safe level as a fraction (3 = 300 %) for the safe_price column. "
-                                "Text none/なし: no safe level.",
+    "Text none/なし: no safe level.",
     "ltv_price.level": "LTV level as a fraction (0.8 = 80 %): margin call or liquidation LTV.",
     "collateral_to_add.target": "LTV to get back to, as a fraction (0.65 = 65 %).",
     "repay_to_target.target": "LTV to get back to, as a fraction (0.65 = 65 %).",
@@ -138,13 +139,12 @@ JA = {
     "loss_cut_level": "ロスカットライン（割合、0.5 = 50 %）。文字 none/なし：ロスカットなし。",
     "safe_level": "安全ライン（割合、3 = 300 %）：これを下回ると「注意」。空欄：安全ラインなし。",
     "tick_size": "呼値（ティック）。価格を安全側に丸めます（買いは切り上げ、売りは切り捨て）。"
-                 "空欄：丸めない。",
+    "空欄：丸めない。",
     "quote_rate": "決済通貨 1 単位あたりの口座通貨（円口座の EUR/USD なら USD/JPY）、正の数。",
     "mm_basis": "維持証拠金の評価価格：mark（Binance、Bybit UTA）または entry（Bybit クラシック）。",
     "hedge": "両建ての証拠金：sum（全建玉の合計）または max（銘柄ごとに多い側のみ）。",
     "symbol": "銘柄（例：BTCUSDT）。",
-    "margin_rounding": "必要証拠金の端数処理：none（しない）または floor"
-                       "（money_unit 単位で切り捨て）。",
+    "margin_rounding": "必要証拠金の端数処理：none（しない）または floor（money_unit 単位で切り捨て）。",
     "money_unit": "端数処理の最小単位（円なら 1、USD なら 0.01）、正の数。",
     "wallet_balance": "ウォレット残高（分離マージンではポジション証拠金）、0 以上。",
     "mmr": "維持証拠金率（割合、0.004 = 0.4 %）。ティア表があれば空欄可。",
@@ -173,7 +173,7 @@ JA = {
     "position_size.entry_price": "予定の建値、正の数。",
     "position_size.leverage": "レバレッジの上限：数量は 運用資金 × レバレッジ ÷ 建値 まで。空欄：上限なし。",
     "leverage_plan.safe_level": "安全ライン（割合、3 = 300 %）。safe_price 列に使います。"
-                                "文字 none/なし：なし。",
+    "文字 none/なし：なし。",
     "ltv_price.level": "LTV の水準（割合、0.8 = 80 %）：追証またはロスカットの LTV。",
     "collateral_to_add.target": "戻したい LTV（割合、0.65 = 65 %）。",
     "repay_to_target.target": "戻したい LTV（割合、0.65 = 65 %）。",
@@ -193,11 +193,22 @@ HELP = {"en": EN, "ja": JA}
 # What a cell of the argument holds, where it is not a plain number.
 KINDS = ("number", "text", "level", "table")
 KIND = {
-    "side": "text", "basis": "text", "mm_basis": "text", "hedge": "text", "symbol": "text",
-    "exchange_id": "text", "field": "text", "path": "text", "lang": "text",
-    "margin_call_level": "level", "loss_cut_level": "level", "safe_level": "level",
-    "margin_rounding": "text", "preset_id": "text",
-    "tiers": "table", "positions": "table",
+    "side": "text",
+    "basis": "text",
+    "mm_basis": "text",
+    "hedge": "text",
+    "symbol": "text",
+    "exchange_id": "text",
+    "field": "text",
+    "path": "text",
+    "lang": "text",
+    "margin_call_level": "level",
+    "loss_cut_level": "level",
+    "safe_level": "level",
+    "margin_rounding": "text",
+    "preset_id": "text",
+    "tiers": "table",
+    "positions": "table",
 }
 
 # Words around the help when the argument has a default.

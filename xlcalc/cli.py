@@ -257,9 +257,22 @@ def _is_nan(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def position_figures(position, *, margin_call_level, loss_cut_level, restore_level=None, safe_level=math.nan,
-                     gap_price=None, stop_price=None, risk=None, quote_rate=1.0, tick_size=None,
-                     loss_cut_price=None, margin_rounding="none", money_unit=1.0):
+def position_figures(
+    position,
+    *,
+    margin_call_level,
+    loss_cut_level,
+    restore_level=None,
+    safe_level=math.nan,
+    gap_price=None,
+    stop_price=None,
+    risk=None,
+    quote_rate=1.0,
+    tick_size=None,
+    loss_cut_price=None,
+    margin_rounding="none",
+    money_unit=1.0,
+):
     """Every figure of one position, as (key, value, kind) rows; kind picks the format.
 
     ``position`` holds side, entry, qty, leverage, deposit, price, basis and fees as
@@ -396,8 +409,15 @@ def _ladder_lines(position, *, levels, safe_level, triggers, lang, display, quot
     price, side, entry = position["price"], position["side"], position["entry"]
     prices = scenario_ladder(price, [v for v in triggers.values() if v is not None])[::-1]
     ratios = core.maintenance_ratio(
-        position["deposit"], side, entry, prices, position["qty"], position["leverage"],
-        basis=position["basis"], fees=position["fees"], quote_rate=quote_rate,
+        position["deposit"],
+        side,
+        entry,
+        prices,
+        position["qty"],
+        position["leverage"],
+        basis=position["basis"],
+        fees=position["fees"],
+        quote_rate=quote_rate,
     )
     statuses = _status(ratios, levels, safe_level)
     head = [label("price", lang), label("move", lang), label("ratio", lang), label("status", lang)]
@@ -559,7 +579,12 @@ def calc(
             and k in ("safe_price", "margin_call_price", "loss_cut_price", "bankruptcy_price")
         }
         lines += _ladder_lines(
-            position, levels=levels, safe_level=safe_level, triggers=triggers, lang=lang, display=display,
+            position,
+            levels=levels,
+            safe_level=safe_level,
+            triggers=triggers,
+            lang=lang,
+            display=display,
             quote_rate=quote_rate,
         )
     click.echo("\n".join(lines))
@@ -1321,17 +1346,25 @@ def loan(
 @LOSS_CUT_OPTION
 @SAFE_LEVEL_OPTION
 @TICK_OPTION
+@core_option("--quote-rate", argument="quote_rate", type=POSITIVE, more="Default: the file's column, else 1.")
 @core_option(
-    "--quote-rate", argument="quote_rate", type=POSITIVE, more="Default: the file's column, else 1."
+    "--hedge",
+    argument="hedge",
+    type=click.Choice(["sum", "max"]),
+    more="Default: the preset's rule, else sum.",
 )
-@core_option("--hedge", argument="hedge", type=click.Choice(["sum", "max"]),
-             more="Default: the preset's rule, else sum.")
 @click.option("--currency", help="Account currency for money: JPY (¥, no decimals), USD, USDT...")
-@click.option("--decimal", type=click.Choice([".", ","]),
-              help="Decimal separator of the CSV's numbers (default: detected per file).")
+@click.option(
+    "--decimal",
+    type=click.Choice([".", ","]),
+    help="Decimal separator of the CSV's numbers (default: detected per file).",
+)
 @click.option("--sheet", help="Sheet of an xlsx input (default: the active visible sheet).")
-@click.option("--kind", type=click.Choice(["positions", "loans"]),
-              help="What the file holds (default: told by its headers).")
+@click.option(
+    "--kind",
+    type=click.Choice(["positions", "loans"]),
+    help="What the file holds (default: told by its headers).",
+)
 @core_option("--loan-preset", argument="preset_id", more="Loans: the venue's LTV levels.")
 @click.option("--loan-presets", "loan_presets_path", type=click.Path(), help="Your own loan presets CSV.")
 @core_option("--margin-call-ltv", argument="level", function="ltv_price", type=LEVEL, more="Loans: 80%.")
@@ -1341,10 +1374,33 @@ def loan(
 @lang_option
 @click.option("--force", is_flag=True, help="Overwrite OUTPUT if it exists.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary line.")
-def report(input_path, output, deposit, prices_path, exchange_id, basis, margin_call_level,
-           loss_cut_level, safe_level, tick, quote_rate, hedge, currency, decimal, sheet, kind,
-           loan_preset, loan_presets_path, margin_call_ltv, liquidation_ltv, target_ltv,
-           presets_path, lang, force, quiet):
+def report(
+    input_path,
+    output,
+    deposit,
+    prices_path,
+    exchange_id,
+    basis,
+    margin_call_level,
+    loss_cut_level,
+    safe_level,
+    tick,
+    quote_rate,
+    hedge,
+    currency,
+    decimal,
+    sheet,
+    kind,
+    loan_preset,
+    loan_presets_path,
+    margin_call_ltv,
+    liquidation_ltv,
+    target_ltv,
+    presets_path,
+    lang,
+    force,
+    quiet,
+):
     """Write a risk report workbook (Summary, Positions, Stress, Errors) from a positions file,
     or a loan report (Summary, Loans, Errors) from a loans file.
 
@@ -1355,12 +1411,31 @@ def report(input_path, output, deposit, prices_path, exchange_id, basis, margin_
     from .report import build_report  # pandas/openpyxl only when needed
 
     result = build_report(
-        input_path, output, deposit=deposit, prices=prices_path, exchange=exchange_id, basis=basis,
-        lang=lang, force=force, progress=not quiet, margin_call=margin_call_level,
-        loss_cut=loss_cut_level, presets=presets_path, safe_level=safe_level, tick_size=tick,
-        quote_rate=quote_rate, hedge=hedge, currency=currency, decimal=decimal, sheet=sheet,
-        kind=kind, loan_preset=loan_preset, loan_presets=loan_presets_path,
-        margin_call_ltv=margin_call_ltv, liquidation_ltv=liquidation_ltv, target_ltv=target_ltv,
+        input_path,
+        output,
+        deposit=deposit,
+        prices=prices_path,
+        exchange=exchange_id,
+        basis=basis,
+        lang=lang,
+        force=force,
+        progress=not quiet,
+        margin_call=margin_call_level,
+        loss_cut=loss_cut_level,
+        presets=presets_path,
+        safe_level=safe_level,
+        tick_size=tick,
+        quote_rate=quote_rate,
+        hedge=hedge,
+        currency=currency,
+        decimal=decimal,
+        sheet=sheet,
+        kind=kind,
+        loan_preset=loan_preset,
+        loan_presets=loan_presets_path,
+        margin_call_ltv=margin_call_ltv,
+        liquidation_ltv=liquidation_ltv,
+        target_ltv=target_ltv,
     )
     if not quiet:
         click.echo(

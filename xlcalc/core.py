@@ -12,6 +12,7 @@ Symbols: side ``s`` (+1 long, -1 short), entry price ``P0``, quantity ``Q``, lev
     M      = P0 Q / L  (entry basis)   or   P Q / L  (mark basis)
     R(P)   = E(P) / M
 """
+
 from __future__ import annotations
 
 import functools
@@ -84,12 +85,14 @@ def _in_blocks(func):
         if n <= 2 * BLOCK_ROWS:
             return func(*args, **kwargs)
         arguments = signature.bind(*args, **kwargs).arguments
-        if any(not (type(v) is np.ndarray or np.ndim(v) == 0) or np.shape(v) not in ((), (n,))
-               for v in arguments.values()):
+        if any(
+            not (type(v) is np.ndarray or np.ndim(v) == 0) or np.shape(v) not in ((), (n,))
+            for v in arguments.values()
+        ):
             return func(*args, **kwargs)
         out = None
         for start in range(0, n, BLOCK_ROWS):
-            block = {k: v[start:start + BLOCK_ROWS] if np.ndim(v) else v for k, v in arguments.items()}
+            block = {k: v[start : start + BLOCK_ROWS] if np.ndim(v) else v for k, v in arguments.items()}
             token = ROW_OFFSET.set(start)
             try:
                 part = func(**block)
@@ -97,7 +100,7 @@ def _in_blocks(func):
                 ROW_OFFSET.reset(token)
             if out is None:
                 out = np.empty(n, dtype=np.asarray(part).dtype)
-            out[start:start + BLOCK_ROWS] = part
+            out[start : start + BLOCK_ROWS] = part
         return out
 
     return run
@@ -207,8 +210,11 @@ def round_to_tick(price, side, tick_size=None):
 def _money_rule(margin_rounding) -> str:
     word = "none" if margin_rounding is None else str(margin_rounding).strip().lower() or "none"
     if word not in MARGIN_ROUNDINGS:
-        raise InputError(f"margin_rounding must be 'none' or 'floor', got {margin_rounding!r}",
-                         argument="margin_rounding", value=margin_rounding)
+        raise InputError(
+            f"margin_rounding must be 'none' or 'floor', got {margin_rounding!r}",
+            argument="margin_rounding",
+            value=margin_rounding,
+        )
     return word
 
 
@@ -417,8 +423,9 @@ def equity(deposit, side, entry_price, price, quantity, fees=0.0, quote_rate=1.0
 
 
 @_in_blocks
-def maintenance_ratio(deposit, side, entry_price, price, quantity, leverage, basis="entry", fees=0.0,
-                      quote_rate=1.0):
+def maintenance_ratio(
+    deposit, side, entry_price, price, quantity, leverage, basis="entry", fees=0.0, quote_rate=1.0
+):
     """Maintenance ratio (証拠金維持率): equity over required margin, as a fraction.
 
     Parameters
@@ -506,8 +513,18 @@ def _trigger(d, s, p0, q, lev, level, mark, f):
 
 
 @_in_blocks
-def trigger_price(deposit, side, entry_price, quantity, leverage, level, basis="entry", fees=0.0,
-                  quote_rate=1.0, tick_size=None):
+def trigger_price(
+    deposit,
+    side,
+    entry_price,
+    quantity,
+    leverage,
+    level,
+    basis="entry",
+    fees=0.0,
+    quote_rate=1.0,
+    tick_size=None,
+):
     """Price at which the maintenance ratio equals ``level``.
 
     Parameters
@@ -574,8 +591,18 @@ def trigger_price(deposit, side, entry_price, quantity, leverage, level, basis="
     return a.out(_ticked(a, _trigger(d, s, p0, q, lev, r, mark, f), s, tick_size))
 
 
-def loss_cut_price(deposit, side, entry_price, quantity, leverage, level, basis="entry", fees=0.0,
-                   quote_rate=1.0, tick_size=None):
+def loss_cut_price(
+    deposit,
+    side,
+    entry_price,
+    quantity,
+    leverage,
+    level,
+    basis="entry",
+    fees=0.0,
+    quote_rate=1.0,
+    tick_size=None,
+):
     """Loss-cut (forced liquidation, ロスカット) price: :func:`trigger_price` at the loss-cut level.
 
     Parameters
@@ -616,12 +643,32 @@ def loss_cut_price(deposit, side, entry_price, quantity, leverage, level, basis=
     >>> xc.loss_cut_price(5_000, "long", 50_000, 0.2, 2, level=0.5, tick_size=1_000)
     38000.0
     """
-    return trigger_price(deposit, side, entry_price, quantity, leverage, level, basis=basis, fees=fees,
-                         quote_rate=quote_rate, tick_size=tick_size)
+    return trigger_price(
+        deposit,
+        side,
+        entry_price,
+        quantity,
+        leverage,
+        level,
+        basis=basis,
+        fees=fees,
+        quote_rate=quote_rate,
+        tick_size=tick_size,
+    )
 
 
-def margin_call_price(deposit, side, entry_price, quantity, leverage, level=1.0, basis="entry", fees=0.0,
-                      quote_rate=1.0, tick_size=None):
+def margin_call_price(
+    deposit,
+    side,
+    entry_price,
+    quantity,
+    leverage,
+    level=1.0,
+    basis="entry",
+    fees=0.0,
+    quote_rate=1.0,
+    tick_size=None,
+):
     """Margin-call (追証) price: :func:`trigger_price` at the margin-call level.
 
     Parameters
@@ -655,8 +702,18 @@ def margin_call_price(deposit, side, entry_price, quantity, leverage, level=1.0,
     >>> xc.margin_call_price(1_000_000, "short", 10_000_000, 0.1, 2)
     15000000.0
     """
-    return trigger_price(deposit, side, entry_price, quantity, leverage, level, basis=basis, fees=fees,
-                         quote_rate=quote_rate, tick_size=tick_size)
+    return trigger_price(
+        deposit,
+        side,
+        entry_price,
+        quantity,
+        leverage,
+        level,
+        basis=basis,
+        fees=fees,
+        quote_rate=quote_rate,
+        tick_size=tick_size,
+    )
 
 
 @_in_blocks
@@ -710,8 +767,9 @@ def _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage,
 
 
 @_in_blocks
-def additional_deposit(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry",
-                       fees=0.0, quote_rate=1.0):
+def additional_deposit(
+    deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0, quote_rate=1.0
+):
     """Cash to deposit (追加入金 / 追証額) to bring the ratio at ``price`` back to ``target``.
 
     Parameters
@@ -743,15 +801,17 @@ def additional_deposit(deposit, side, entry_price, price, quantity, leverage, ta
     100000.0
     """
     a = Inputs()
-    eq, margin, _ = _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees,
-                                      quote_rate)
+    eq, margin, _ = _equity_and_margin(
+        a, deposit, side, entry_price, price, quantity, leverage, basis, fees, quote_rate
+    )
     r = a.number("target", target)
     return a.out(np.maximum(0.0, r * margin - eq))
 
 
 @_in_blocks
-def close_quantity(deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0,
-                   quote_rate=1.0):
+def close_quantity(
+    deposit, side, entry_price, price, quantity, leverage, target=1.0, basis="entry", fees=0.0, quote_rate=1.0
+):
     """Quantity to close (一部決済) at ``price`` so that the rest is back at ``target``.
 
     Closing realizes the P&L into the deposit, so equity is unchanged while the required
@@ -786,8 +846,9 @@ def close_quantity(deposit, side, entry_price, price, quantity, leverage, target
     0.02
     """
     a = Inputs()
-    eq, margin, q = _equity_and_margin(a, deposit, side, entry_price, price, quantity, leverage, basis, fees,
-                                      quote_rate)
+    eq, margin, q = _equity_and_margin(
+        a, deposit, side, entry_price, price, quantity, leverage, basis, fees, quote_rate
+    )
     r = a.number("target", target)
     return a.out(q * np.clip(1.0 - eq / (r * margin), 0.0, 1.0))
 
@@ -979,8 +1040,9 @@ def holding_cost(entry_price, quantity, daily_rate, days):
     return a.out(p0 * q * f * n)
 
 
-def status(ratio, margin_call_level=DEFAULT_MARGIN_CALL_LEVEL, loss_cut_level=DEFAULT_LOSS_CUT_LEVEL,
-           safe_level=None):
+def status(
+    ratio, margin_call_level=DEFAULT_MARGIN_CALL_LEVEL, loss_cut_level=DEFAULT_LOSS_CUT_LEVEL, safe_level=None
+):
     """Status of a position from its ratio: ok, caution, margin call, loss-cut or unknown.
 
     A level is breached when the ratio is strictly below it (exchanges act "below 100 %",

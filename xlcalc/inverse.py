@@ -16,6 +16,7 @@ liquidation price; a short backed by its full coin value (1x) never does.
 Every function broadcasts like the rest of the core (scalars → float, arrays → ndarray,
 Series → Series).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -33,8 +34,13 @@ from .tiers import (
 )
 
 __all__ = [
-    "unrealized_pnl", "required_margin", "equity", "maintenance_margin", "liquidation_price",
-    "bankruptcy_price", "trigger_price",
+    "unrealized_pnl",
+    "required_margin",
+    "equity",
+    "maintenance_margin",
+    "liquidation_price",
+    "bankruptcy_price",
+    "trigger_price",
 ]
 
 
@@ -152,8 +158,17 @@ def equity(wallet_balance, side, entry_price, price, contracts, contract_value):
     return a.out(wb + s * nv * (1 / p0 - 1 / p))
 
 
-def maintenance_margin(price, contracts, contract_value, mmr=None, maintenance_amount=0.0,
-                       tiers=None, taker_fee=0.0, mm_basis="mark", entry_price=None):
+def maintenance_margin(
+    price,
+    contracts,
+    contract_value,
+    mmr=None,
+    maintenance_amount=0.0,
+    tiers=None,
+    taker_fee=0.0,
+    mm_basis="mark",
+    entry_price=None,
+):
     """Maintenance margin of an inverse position at ``price``, in coin.
 
     Parameters
@@ -194,8 +209,12 @@ def maintenance_margin(price, contracts, contract_value, mmr=None, maintenance_a
     entry_value = None
     if is_entry_basis(mm_basis):
         if entry_price is None:
-            raise InputError("entry_price must be a positive number with mm_basis='entry', got None",
-                             argument="entry_price", expected="positive", value=None)
+            raise InputError(
+                "entry_price must be a positive number with mm_basis='entry', got None",
+                argument="entry_price",
+                expected="positive",
+                value=None,
+            )
         entry_value = nv / a.number("entry_price", entry_price)
     return a.out(maintenance_on(a, nv / p, mmr, maintenance_amount, taker_fee, tiers, entry_value))
 
@@ -205,9 +224,21 @@ def _price_from_inverse(x):
         return positive_or_nan(1.0 / np.where(x > 0, x, np.nan))
 
 
-def liquidation_price(wallet_balance, side, entry_price, contracts, contract_value, mmr,
-                      maintenance_amount=0.0, other_maintenance=0.0, other_pnl=0.0, tiers=None,
-                      taker_fee=0.0, mm_basis="mark", tick_size=None):
+def liquidation_price(
+    wallet_balance,
+    side,
+    entry_price,
+    contracts,
+    contract_value,
+    mmr,
+    maintenance_amount=0.0,
+    other_maintenance=0.0,
+    other_pnl=0.0,
+    tiers=None,
+    taker_fee=0.0,
+    mm_basis="mark",
+    tick_size=None,
+):
     """Liquidation price of an inverse (coin-margined) position.
 
     Parameters
@@ -307,8 +338,9 @@ def liquidation_price(wallet_balance, side, entry_price, contracts, contract_val
     return a.out(round_to_tick(lp, s, tick_size))
 
 
-def bankruptcy_price(wallet_balance, side, entry_price, contracts, contract_value, other_pnl=0.0,
-                     taker_fee=0.0, tick_size=None):
+def bankruptcy_price(
+    wallet_balance, side, entry_price, contracts, contract_value, other_pnl=0.0, taker_fee=0.0, tick_size=None
+):
     """Bankruptcy (zero-equity) price of an inverse position, after the fee to close there.
 
     Parameters
@@ -357,8 +389,17 @@ def bankruptcy_price(wallet_balance, side, entry_price, contracts, contract_valu
     return a.out(round_to_tick(positive_or_nan(pb), s, tick_size))
 
 
-def trigger_price(wallet_balance, side, entry_price, contracts, contract_value, leverage, level,
-                  basis="entry", tick_size=None):
+def trigger_price(
+    wallet_balance,
+    side,
+    entry_price,
+    contracts,
+    contract_value,
+    leverage,
+    level,
+    basis="entry",
+    tick_size=None,
+):
     """Price where the maintenance ratio ``E / M`` of an inverse position reaches ``level``.
 
     Parameters

@@ -12,6 +12,7 @@ the core's argument checks read their English error words (``expect_*``) from he
 ...                                   core.STATUS_LOSS_CUT, core.STATUS_UNKNOWN))
 True
 """
+
 from __future__ import annotations
 
 LANGUAGES = ("ja", "en")
@@ -199,8 +200,10 @@ EN = {
     # --- planner/loan sheets ---
     "sheet_planner": "Planner",
     "title_planner": "Leverage planner: how large a position, and how far the price may move",
-    "plan_note": ("Plan before you trade: 300 % is often called safe, veterans keep 700 %; "
-                  "risk 1-2 % per trade and start at 2-3x. Estimates only."),
+    "plan_note": (
+        "Plan before you trade: 300 % is often called safe, veterans keep 700 %; "
+        "risk 1-2 % per trade and start at 2-3x. Estimates only."
+    ),
     "plan_note_deposit": "The money you put in (the planner needs it > 0)",
     "plan_leverage": "Venue leverage",
     "plan_safe_level": "Safe level",
@@ -215,8 +218,9 @@ EN = {
     "plan_max_margin_call_price": "Margin-call price",
     "plan_max_loss_cut_price": "Loss-cut price",
     "plan_max_bankruptcy_price": "Zero-equity price",
-    "plan_table_note": ("By effective leverage (notional / deposit; edit column A). Rows above the venue "
-                        "leverage stay empty."),
+    "plan_table_note": (
+        "By effective leverage (notional / deposit; edit column A). Rows above the venue leverage stay empty."
+    ),
     "plan_effective_leverage": "Effective leverage",
     "plan_quantity": "Quantity",
     "plan_ratio": "Ratio at entry",
@@ -234,8 +238,10 @@ EN = {
     "plan_chart_title": "Price move from entry to each trigger, by effective leverage",
     "sheet_loan": "Loan",
     "title_loan": "Crypto-backed loan: LTV, margin-call and liquidation prices, what restores it",
-    "loan_note": ("LTV = (loan + interest) / collateral value. Interest accrues; a gap through the "
-                  "liquidation price can leave debt. Estimates only: check the venue's current rules."),
+    "loan_note": (
+        "LTV = (loan + interest) / collateral value. Interest accrues; a gap through the "
+        "liquidation price can leave debt. Estimates only: check the venue's current rules."
+    ),
     "loan_amount": "Loan amount",
     "loan_collateral_quantity": "Collateral quantity",
     "loan_collateral_price": "Collateral price",
@@ -337,22 +343,32 @@ EN = {
     "expect_same_index": "a Series with the same index as the other Series arguments",
     "expect_same_length": "an array of the same length as the other arrays",
     # --- report input ---
-    "report_decimal_ambiguous": ("{name} {value!r} reads as {point} with a decimal point and {comma} "
-        "with a decimal comma: give --decimal . or --decimal ,"),
-    "report_decimal_other": ("{name} {value!r} does not fit this file's decimal separator "
-        "{decimal!r}: check the value, or give --decimal"),
+    "report_decimal_ambiguous": (
+        "{name} {value!r} reads as {point} with a decimal point and {comma} "
+        "with a decimal comma: give --decimal . or --decimal ,"
+    ),
+    "report_decimal_other": (
+        "{name} {value!r} does not fit this file's decimal separator "
+        "{decimal!r}: check the value, or give --decimal"
+    ),
     "report_truncated": " …[cut: {n:,} characters]",
     "report_side_conflict": "{header} {quantity} and side {side!r} disagree",
     "report_side_from_sign": " (or give a signed, non-zero quantity)",
-    "report_cross_row": ("a cross-margin position: its {header} is not its deposit; report "
-        "cross positions with --deposit from a file without that column"),
-    "report_formula": ("cell {cell} ({header}) is a formula without a saved result ({formula})"
+    "report_cross_row": (
+        "a cross-margin position: its {header} is not its deposit; report "
+        "cross positions with --deposit from a file without that column"
+    ),
+    "report_formula": (
+        "cell {cell} ({header}) is a formula without a saved result ({formula})"
         ": open and save the file in Excel or LibreOffice, or type the "
-        "value"),
+        "value"
+    ),
     "report_too_long": "{where} holds {n:,} characters; an Excel cell holds at most {limit:,}",
-    "report_stray_quote": ("line {line} opens a quote (\") that is never closed: it would "
+    "report_stray_quote": (
+        'line {line} opens a quote (") that is never closed: it would '
         "swallow the next {n} lines; this line is not read, the lines "
-        "after it are"),
+        "after it are"
+    ),
     "report_too_many_fields": "row has {n:,} fields, more than Excel's 16,384 columns",
     "report_unreadable": "line {line} cannot be read as CSV: {detail}",
     "report_subnormal": "{name} {value!r} is too small to compute with (below 2.2e-308)",
@@ -607,8 +623,10 @@ JA = {
     # --- planner/loan sheets ---
     "sheet_planner": "レバレッジ計画",
     "title_planner": "レバレッジ計画: どれだけの建玉を持てるか、価格がどこまで動けるか",
-    "plan_note": ("取引の前に計画を: 維持率 300 % が安全の目安、ベテランは 700 % を保つと言われます。"
-                  "1 回の取引のリスクは資金の 1-2 %、レバレッジは 2-3 倍から。計算は目安です。"),
+    "plan_note": (
+        "取引の前に計画を: 維持率 300 % が安全の目安、ベテランは 700 % を保つと言われます。"
+        "1 回の取引のリスクは資金の 1-2 %、レバレッジは 2-3 倍から。計算は目安です。"
+    ),
     "plan_note_deposit": "入れる資金 (0 より大きい値)",
     "plan_leverage": "取引所のレバレッジ",
     "plan_safe_level": "安全ライン",
@@ -641,8 +659,10 @@ JA = {
     "plan_chart_title": "実効レバレッジごとの、建値から各ラインまでの価格変動",
     "sheet_loan": "暗号資産担保ローン",
     "title_loan": "暗号資産担保ローン: LTV、マージンコール・清算の価格、回復に必要な額",
-    "loan_note": ("LTV = (借入額 + 利息) ÷ 担保評価額。利息は日々増えます。清算価格を飛び越える急落では"
-                  "借金が残ることがあります。計算は目安です。最新の規則を確認してください。"),
+    "loan_note": (
+        "LTV = (借入額 + 利息) ÷ 担保評価額。利息は日々増えます。清算価格を飛び越える急落では"
+        "借金が残ることがあります。計算は目安です。最新の規則を確認してください。"
+    ),
     "loan_amount": "借入額",
     "loan_collateral_quantity": "担保の数量",
     "loan_collateral_price": "担保の価格",
@@ -744,17 +764,21 @@ JA = {
     "expect_same_index": "他の Series 引数と同じインデックスの Series",
     "expect_same_length": "他の配列と同じ長さの配列",
     # --- report input ---
-    "report_decimal_ambiguous": ("{name} {value!r} は小数点なら {point}、小数点がカンマなら {comma} です。--decimal "
-        ". か --decimal , を指定してください"),
+    "report_decimal_ambiguous": (
+        "{name} {value!r} は小数点なら {point}、小数点がカンマなら {comma} です。--decimal "
+        ". か --decimal , を指定してください"
+    ),
     "report_decimal_other": "{name} {value!r} はこのファイルの小数点 {decimal!r} と合いません。値を確認するか --decimal を指定してください",
     "report_truncated": " …[省略: {n:,} 文字]",
     "report_side_conflict": "{header} {quantity} と売買 {side!r} が矛盾しています",
     "report_side_from_sign": "（または符号付きの 0 でない数量）",
     "report_cross_row": "クロスマージンの建玉です。{header} は証拠金ではありません。クロスの建玉はその列のないファイルと --deposit でレポートしてください",
-    "report_formula": ("セル {cell}（{header}）は計算結果が保存されていない数式です（{formula}）。Excel か LibreOffice "
-        "で開いて保存するか、値を入力してください"),
+    "report_formula": (
+        "セル {cell}（{header}）は計算結果が保存されていない数式です（{formula}）。Excel か LibreOffice "
+        "で開いて保存するか、値を入力してください"
+    ),
     "report_too_long": "{where} は {n:,} 文字です。Excel のセルは最大 {limit:,} 文字です",
-    "report_stray_quote": "{line} 行目の引用符（\"）が閉じられていません。後の {n} 行を飲み込むため、この行は読まず、後の行は読みます",
+    "report_stray_quote": '{line} 行目の引用符（"）が閉じられていません。後の {n} 行を飲み込むため、この行は読まず、後の行は読みます',
     "report_too_many_fields": "この行は {n:,} 項目あり、Excel の 16,384 列を超えています",
     "report_unreadable": "{line} 行目は CSV として読めません: {detail}",
     "report_subnormal": "{name} {value!r} は小さすぎて計算できません（2.2e-308 未満）",
@@ -859,6 +883,9 @@ def error_text(error: Exception, lang: str = "en") -> str:
         return str(error)
     row = getattr(error, "row", None)
     where = "" if row is None else table["error_row"].format(row=row)
-    return table["error_must_be"].format(argument=table.get(argument, argument),
-                                         expected=table[f"expect_{expected}"],
-                                         value=error.value, where=where)
+    return table["error_must_be"].format(
+        argument=table.get(argument, argument),
+        expected=table[f"expect_{expected}"],
+        value=error.value,
+        where=where,
+    )

@@ -11,6 +11,7 @@ All LTVs and rates are fractions (0.65 = 65 %). Loan-venue presets (initial, mar
 liquidation LTV, interest) ship in ``xlcalc/data/loan_presets.csv``, each row with its source
 and date; read them with :func:`loan_presets` and :func:`get_loan_preset`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,8 +26,15 @@ import numpy as np
 from ._inputs import InputError, Inputs, positive_or_nan
 
 __all__ = [
-    "loan_ltv", "ltv_price", "collateral_to_add", "repay_to_target", "loan_shortfall",
-    "loan_interest", "loan_presets", "get_loan_preset", "LOAN_PRESET_COLUMNS",
+    "loan_ltv",
+    "ltv_price",
+    "collateral_to_add",
+    "repay_to_target",
+    "loan_shortfall",
+    "loan_interest",
+    "loan_presets",
+    "get_loan_preset",
+    "LOAN_PRESET_COLUMNS",
 ]
 
 
@@ -270,12 +278,28 @@ def loan_interest(loan, annual_rate, days):
 
 # -- loan-venue presets ---------------------------------------------------------------------
 LOAN_PRESET_COLUMNS = [
-    "id", "name", "product", "collateral", "loan_currency", "initial_ltv", "margin_call_ltv",
-    "liquidation_ltv", "annual_interest_rate", "liquidation_fee", "source_url", "as_of", "notes",
+    "id",
+    "name",
+    "product",
+    "collateral",
+    "loan_currency",
+    "initial_ltv",
+    "margin_call_ltv",
+    "liquidation_ltv",
+    "annual_interest_rate",
+    "liquidation_fee",
+    "source_url",
+    "as_of",
+    "notes",
 ]
 # fractions: LTVs of the collateral value, the interest per year, the fee of the proceeds
-_LOAN_NUMERIC = ["initial_ltv", "margin_call_ltv", "liquidation_ltv", "annual_interest_rate",
-                 "liquidation_fee"]
+_LOAN_NUMERIC = [
+    "initial_ltv",
+    "margin_call_ltv",
+    "liquidation_ltv",
+    "annual_interest_rate",
+    "liquidation_fee",
+]
 LOAN_PRESETS_ENV_VAR = "XLCALC_LOAN_PRESETS"
 
 
@@ -296,18 +320,21 @@ def _read_presets(data: bytes, source) -> list[dict]:
     rows = []
     for line, raw in enumerate(reader, start=2):
         row = {col: (raw.get(col) or "").strip() for col in LOAN_PRESET_COLUMNS}
-        row.update({k.strip(): (v or "").strip() for k, v in raw.items()
-                    if k is not None and k.strip() not in row})
+        row.update(
+            {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None and k.strip() not in row}
+        )
         if not row["id"]:
             continue
         for col in _LOAN_NUMERIC:
             text = row[col]
             try:
-                row[col] = float(text.rstrip("%").strip()) / (100 if text.endswith("%") else 1) \
-                    if text else math.nan
+                row[col] = (
+                    float(text.rstrip("%").strip()) / (100 if text.endswith("%") else 1) if text else math.nan
+                )
             except ValueError:
-                raise InputError(f"loan presets file {source}: {col} must be a number, got {text!r} "
-                                 f"on line {line}") from None
+                raise InputError(
+                    f"loan presets file {source}: {col} must be a number, got {text!r} on line {line}"
+                ) from None
         rows.append(row)
     return rows
 
@@ -356,5 +383,8 @@ def get_loan_preset(preset_id: str, path=None) -> dict:
     for row in rows:
         if row["id"] == preset_id:
             return row
-    raise InputError(f"loan preset must be one of {', '.join(r['id'] for r in rows)}; got {preset_id!r}",
-                     argument="loan_preset", value=preset_id)
+    raise InputError(
+        f"loan preset must be one of {', '.join(r['id'] for r in rows)}; got {preset_id!r}",
+        argument="loan_preset",
+        value=preset_id,
+    )

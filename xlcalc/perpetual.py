@@ -13,6 +13,7 @@ quote currency), ``mmr`` and ``maintenance_amount``. A tier covers notionals
 covers everything below its floor and the last everything above its cap (an exchange would
 not let such a position open, so the last tier is the best estimate).
 """
+
 from __future__ import annotations
 
 import math
@@ -40,9 +41,22 @@ from .tiers import (
 )
 
 __all__ = [
-    "TIER_COLUMNS", "tier_table", "tier_for", "exchange_tiers", "liquidation_price", "maintenance_margin",
-    "bankruptcy_price", "cross_account", "CrossAccount", "initial_margin", "pnl", "roe", "target_price",
-    "max_open_quantity", "margin_ratio", "HEDGE_RULES",
+    "TIER_COLUMNS",
+    "tier_table",
+    "tier_for",
+    "exchange_tiers",
+    "liquidation_price",
+    "maintenance_margin",
+    "bankruptcy_price",
+    "cross_account",
+    "CrossAccount",
+    "initial_margin",
+    "pnl",
+    "roe",
+    "target_price",
+    "max_open_quantity",
+    "margin_ratio",
+    "HEDGE_RULES",
 ]
 
 HEDGE_RULES = ("sum", "max")
@@ -55,9 +69,20 @@ def _wallet_and_position(a, wallet_balance, side, entry_price, quantity):
     return wb, a.side("side", side), a.number("entry_price", entry_price), a.number("quantity", quantity)
 
 
-def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintenance_amount=0.0,
-                      other_maintenance=0.0, other_pnl=0.0, tiers=None, taker_fee=0.0, mm_basis="mark",
-                      tick_size=None):
+def liquidation_price(
+    wallet_balance,
+    side,
+    entry_price,
+    quantity,
+    mmr,
+    maintenance_amount=0.0,
+    other_maintenance=0.0,
+    other_pnl=0.0,
+    tiers=None,
+    taker_fee=0.0,
+    mm_basis="mark",
+    tick_size=None,
+):
     """Liquidation price of a linear (USDⓈ-margined) perpetual position.
 
     Parameters
@@ -171,8 +196,16 @@ def liquidation_price(wallet_balance, side, entry_price, quantity, mmr, maintena
     return a.out(round_to_tick(positive_or_nan(lp), s, tick_size))
 
 
-def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=None, taker_fee=0.0,
-                       mm_basis="mark", entry_price=None):
+def maintenance_margin(
+    price,
+    quantity,
+    mmr=None,
+    maintenance_amount=0.0,
+    tiers=None,
+    taker_fee=0.0,
+    mm_basis="mark",
+    entry_price=None,
+):
     """Maintenance margin of a linear position at ``price`` (the mark price).
 
     Parameters
@@ -217,14 +250,19 @@ def maintenance_margin(price, quantity, mmr=None, maintenance_amount=0.0, tiers=
     entry_notional = None
     if is_entry_basis(mm_basis):
         if entry_price is None:
-            raise InputError("entry_price must be a positive number with mm_basis='entry', got None",
-                             argument="entry_price", expected="positive", value=None)
+            raise InputError(
+                "entry_price must be a positive number with mm_basis='entry', got None",
+                argument="entry_price",
+                expected="positive",
+                value=None,
+            )
         entry_notional = a.number("entry_price", entry_price) * q
     return a.out(maintenance_on(a, p * q, mmr, maintenance_amount, taker_fee, tiers, entry_notional))
 
 
-def bankruptcy_price(wallet_balance, side, entry_price, quantity, other_pnl=0.0, taker_fee=0.0,
-                     tick_size=None):
+def bankruptcy_price(
+    wallet_balance, side, entry_price, quantity, other_pnl=0.0, taker_fee=0.0, tick_size=None
+):
     """Bankruptcy (zero-equity) price of a linear perpetual position, after the fee to close there.
 
     Parameters
@@ -305,8 +343,9 @@ class _Leg:
     at_entry: bool  # maintenance margin valued at entry (mm_basis="entry")
 
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame({"floor": self.floors, "cap": self.caps, "mmr": self.rates,
-                             "maintenance_amount": self.cums})
+        return pd.DataFrame(
+            {"floor": self.floors, "cap": self.caps, "mmr": self.rates, "maintenance_amount": self.cums}
+        )
 
     def maintenance_line(self, k, y, fee):
         """(a, b) with the leg's maintenance margin ``a + b·y`` near ``y`` (notional ``k·y``)."""
@@ -352,10 +391,12 @@ class _Book:
             self.group = np.array([groups.index(k) for k in keys])
             symbols = list(dict.fromkeys(symbol for symbol, _ in groups))
             missing = len(groups)  # an empty side: a line at -inf, never the larger
-            self.long_group = np.array([groups.index((x, True)) if (x, True) in groups else missing
-                                        for x in symbols])
-            self.short_group = np.array([groups.index((x, False)) if (x, False) in groups else missing
-                                         for x in symbols])
+            self.long_group = np.array(
+                [groups.index((x, True)) if (x, True) in groups else missing for x in symbols]
+            )
+            self.short_group = np.array(
+                [groups.index((x, False)) if (x, False) in groups else missing for x in symbols]
+            )
 
     def margin_lines(self, y):
         """(a, b) per leg: its maintenance margin is ``a + b·y`` near ``y``."""
@@ -370,8 +411,12 @@ class _Book:
         count = int(self.group.max()) + 1
         side_a = np.append(np.bincount(self.group, a, count), -math.inf)
         side_b = np.append(np.bincount(self.group, b, count), 0.0)
-        return (side_a[self.long_group], side_b[self.long_group],
-                side_a[self.short_group], side_b[self.short_group])
+        return (
+            side_a[self.long_group],
+            side_b[self.long_group],
+            side_a[self.short_group],
+            side_b[self.short_group],
+        )
 
     def account_line(self, y, balance):
         """(A, B): equity minus maintenance margin is ``A + B·y`` near ``y``."""
@@ -489,8 +534,9 @@ def _symbol_margin(values, symbols, sides, hedge):
     return total
 
 
-def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0, mm_basis="mark", hedge="sum",
-                  symbol=None) -> CrossAccount:
+def cross_account(
+    positions, wallet_balance, tiers=None, taker_fee=0.0, mm_basis="mark", hedge="sum", symbol=None
+) -> CrossAccount:
     """A cross-margin account of linear perpetuals: equity, margin ratio, liquidation prices.
 
     Parameters
@@ -607,27 +653,50 @@ def cross_account(positions, wallet_balance, tiers=None, taker_fee=0.0, mm_basis
         upnl = float(pnl[others].sum())
         if len(rows) == 1:
             leg = legs[rows[0]]
-            lp[rows[0]] = liquidation_price(wb, leg.side, leg.entry, leg.qty, None, None, tmm, upnl,
-                                            tiers=leg.table(), taker_fee=fee, mm_basis=mm_basis)
+            lp[rows[0]] = liquidation_price(
+                wb,
+                leg.side,
+                leg.entry,
+                leg.qty,
+                None,
+                None,
+                tmm,
+                upnl,
+                tiers=leg.table(),
+                taker_fee=fee,
+                mm_basis=mm_basis,
+            )
         else:
             mark = float(pm[rows[0]])
             if not np.allclose(pm[rows], mark):
-                raise InputError(f"positions of symbol {name!r} must share one mark_price, "
-                                 f"got {pm[rows].tolist()}")
-            price = _walk_to_threshold([legs[i] for i in rows], [legs[i].qty for i in rows], mark,
-                                       wb - tmm + upnl, fee, hedge)
+                raise InputError(
+                    f"positions of symbol {name!r} must share one mark_price, got {pm[rows].tolist()}"
+                )
+            price = _walk_to_threshold(
+                [legs[i] for i in rows], [legs[i].qty for i in rows], mark, wb - tmm + upnl, fee, hedge
+            )
             lp[rows] = price if price > 0 else math.nan
     move = _walk_to_threshold(legs, list(notional), 1.0, wb, fee, hedge) - 1.0
     balance = wb + total_pnl
     ratio = total_mm / balance if balance > 0 else math.inf
     out = positions.copy()
-    for column, values in (("notional", notional), ("pnl", pnl), ("mmr_used", rate_used),
-                           ("maintenance_margin", mm), ("liquidation_price", lp)):
+    for column, values in (
+        ("notional", notional),
+        ("pnl", pnl),
+        ("mmr_used", rate_used),
+        ("maintenance_margin", mm),
+        ("liquidation_price", lp),
+    ):
         out[column] = values
-    return CrossAccount(wallet_balance=wb, unrealized_pnl=total_pnl, margin_balance=balance,
-                        maintenance_margin=total_mm, margin_ratio=ratio,
-                        move_to_liquidation=float(move) if move > -1 else math.nan,
-                        positions=out)
+    return CrossAccount(
+        wallet_balance=wb,
+        unrealized_pnl=total_pnl,
+        margin_balance=balance,
+        maintenance_margin=total_mm,
+        margin_ratio=ratio,
+        move_to_liquidation=float(move) if move > -1 else math.nan,
+        positions=out,
+    )
 
 
 # -- the futures calculator's other figures (Binance "Futures Calculator") ---------------------
@@ -741,17 +810,26 @@ def target_price(side, entry_price, leverage=None, roe=None, pnl=None, quantity=
     p0 = a.number("entry_price", entry_price)
     if roe is not None:
         if leverage is None:
-            raise InputError("leverage must be a positive number with roe, got None", argument="leverage",
-                             expected="positive", value=None)
+            raise InputError(
+                "leverage must be a positive number with roe, got None",
+                argument="leverage",
+                expected="positive",
+                value=None,
+            )
         price = p0 * (1.0 + s * a.number("roe", roe, rule="any") / a.number("leverage", leverage))
     elif pnl is not None:
         if quantity is None:
-            raise InputError("quantity must be a positive number with pnl, got None", argument="quantity",
-                             expected="positive", value=None)
+            raise InputError(
+                "quantity must be a positive number with pnl, got None",
+                argument="quantity",
+                expected="positive",
+                value=None,
+            )
         price = p0 + s * a.number("pnl", pnl, rule="any") / a.number("quantity", quantity)
     else:
-        raise InputError("roe or pnl must be given, got neither", argument="roe", expected="number",
-                         value=None)
+        raise InputError(
+            "roe or pnl must be given, got neither", argument="roe", expected="number", value=None
+        )
     return a.out(round_to_tick(positive_or_nan(price), s, tick_size))
 
 
@@ -813,13 +891,26 @@ def max_notional_at(tiers, leverage):
     caps = np.where(allowed, table["cap"].to_numpy(float)[None, :], -math.inf).max(axis=1)
     if np.any(caps == -math.inf):
         top = float(table["max_leverage"].max())
-        raise InputError(f"leverage must be at most {top:g} for this tier table, got {float(lev.max()):g}",
-                         argument="leverage", value=float(lev.max()))
+        raise InputError(
+            f"leverage must be at most {top:g} for this tier table, got {float(lev.max()):g}",
+            argument="leverage",
+            value=float(lev.max()),
+        )
     return caps.reshape(lev.shape) if lev.ndim else float(caps[0])
 
 
-def margin_ratio(wallet_balance, side, entry_price, price, quantity, mmr=None, maintenance_amount=0.0,
-                 tiers=None, taker_fee=0.0, mm_basis="mark"):
+def margin_ratio(
+    wallet_balance,
+    side,
+    entry_price,
+    price,
+    quantity,
+    mmr=None,
+    maintenance_amount=0.0,
+    tiers=None,
+    taker_fee=0.0,
+    mm_basis="mark",
+):
     """Binance's and Bybit's "margin ratio": maintenance margin over margin balance.
 
     It runs the opposite way to the maintenance ratio (証拠金維持率) of

@@ -6,6 +6,7 @@ longer a position is held. Same symbols as :mod:`xlcalc.core`; ``e`` is the *eff
 leverage, notional / deposit, which is what the seeds call "leverage" (a 2x venue lets you
 choose any ``e`` up to 2).
 """
+
 from __future__ import annotations
 
 import math
@@ -25,20 +26,38 @@ from .core import (
 __all__ = ["leverage_plan", "max_quantity", "days_to_level", "PLAN_COLUMNS"]
 
 PLAN_COLUMNS = [
-    "quantity", "ratio", "margin_call_price", "loss_cut_price", "bankruptcy_price", "safe_price",
-    "margin_call_move", "loss_cut_move", "bankruptcy_move", "safe_move",
+    "quantity",
+    "ratio",
+    "margin_call_price",
+    "loss_cut_price",
+    "bankruptcy_price",
+    "safe_price",
+    "margin_call_move",
+    "loss_cut_move",
+    "bankruptcy_move",
+    "safe_move",
 ]
 
 
 def _no_level(level):
     """True for a level the venue does not have (None or NaN), e.g. GMO Coin's margin call."""
-    return level is None or (np.ndim(level) == 0 and isinstance(level, (int, float, np.number))
-                             and math.isnan(level))
+    return level is None or (
+        np.ndim(level) == 0 and isinstance(level, (int, float, np.number)) and math.isnan(level)
+    )
 
 
-def leverage_plan(deposit, side, entry_price, leverage, effective_leverage,
-                  margin_call_level=DEFAULT_MARGIN_CALL_LEVEL, loss_cut_level=DEFAULT_LOSS_CUT_LEVEL,
-                  safe_level=DEFAULT_SAFE_LEVEL, basis="entry", fees=0.0):
+def leverage_plan(
+    deposit,
+    side,
+    entry_price,
+    leverage,
+    effective_leverage,
+    margin_call_level=DEFAULT_MARGIN_CALL_LEVEL,
+    loss_cut_level=DEFAULT_LOSS_CUT_LEVEL,
+    safe_level=DEFAULT_SAFE_LEVEL,
+    basis="entry",
+    fees=0.0,
+):
     """The size, ratio and trigger prices for each effective leverage you might choose.
 
     Parameters
@@ -173,8 +192,9 @@ def max_quantity(deposit, entry_price, leverage, level=DEFAULT_SAFE_LEVEL, fees=
     return a.out(np.maximum(d - f, 0.0) * lev / (r * p0))
 
 
-def days_to_level(deposit, side, entry_price, price, quantity, leverage, level, daily_rate,
-                  basis="entry", fees=0.0):
+def days_to_level(
+    deposit, side, entry_price, price, quantity, leverage, level, daily_rate, basis="entry", fees=0.0
+):
     """Days until a daily fee on the notional brings the ratio at ``price`` down to ``level``.
 
     Parameters

@@ -9,6 +9,7 @@ would not let such a position open, so the last tier is the best estimate).
 :func:`for_preset` is the one place that turns an exchange preset into the table every
 command uses, so ``calc --exchange`` and ``liq`` agree.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,8 +30,15 @@ _TIER_ALIASES = {
     "floor": {"floor", "min", "notional_floor", "from", "lower", "下限"},
     "cap": {"cap", "max", "notional_cap", "to", "upper", "risk_limit", "上限", "リスク限度"},
     "mmr": {"mmr", "maintenance_margin_rate", "rate", "維持証拠金率"},
-    "maintenance_amount": {"maintenance_amount", "cum", "deduction", "maintenance_margin_deduction",
-                           "mm_deduction", "維持証拠金控除額", "控除額"},
+    "maintenance_amount": {
+        "maintenance_amount",
+        "cum",
+        "deduction",
+        "maintenance_margin_deduction",
+        "mm_deduction",
+        "維持証拠金控除額",
+        "控除額",
+    },
     "max_leverage": {"max_leverage", "leverage", "最大レバレッジ"},
 }
 
@@ -140,8 +148,10 @@ def tier_table(tiers) -> pd.DataFrame:
     if not np.isnan(leverage).all():
         if np.isnan(leverage).any() or not (leverage > 0).all():
             row = int(np.flatnonzero(~(leverage > 0))[0]) + 1
-            raise InputError(f"tiers row {row}: max_leverage must be a positive number for every tier or for "
-                             f"none, got {leverage[row - 1]!r}")
+            raise InputError(
+                f"tiers row {row}: max_leverage must be a positive number for every tier or for "
+                f"none, got {leverage[row - 1]!r}"
+            )
         table["max_leverage"] = leverage
     return table
 
@@ -152,16 +162,21 @@ def _records(tiers):
     if isinstance(tiers, pd.DataFrame):
         renamed = tiers.rename(columns={c: _header_key(c) or c for c in tiers.columns})
         records, keys = renamed.to_dict("records"), None
-    elif isinstance(tiers, (list, tuple, np.ndarray)) and len(tiers) and all(
-            isinstance(r, dict) for r in tiers):
+    elif (
+        isinstance(tiers, (list, tuple, np.ndarray))
+        and len(tiers)
+        and all(isinstance(r, dict) for r in tiers)
+    ):
         records, keys = [{(_header_key(k) or k): v for k, v in r.items()} for r in tiers], None
     elif isinstance(tiers, (list, tuple, np.ndarray)):
         rows, keys = _rows_from_range(tiers)
-        records = [{k: (r[i] if i < len(r) else None) for i, k in enumerate(keys) if k is not None}
-                   for r in rows]
+        records = [
+            {k: (r[i] if i < len(r) else None) for i, k in enumerate(keys) if k is not None} for r in rows
+        ]
     else:
-        raise InputError(f"tiers must be a table (DataFrame, list of rows or an Excel range), "
-                         f"got {type(tiers).__name__}")
+        raise InputError(
+            f"tiers must be a table (DataFrame, list of rows or an Excel range), got {type(tiers).__name__}"
+        )
     if not records:
         raise InputError("tiers must have at least one row, got an empty table")
     return records, keys
@@ -208,13 +223,19 @@ def _check_tiers(floor, cap, mmr):
         if not cap[i] > floor[i]:
             raise InputError(f"{row}: cap must be greater than floor, got floor={floor[i]:g}, cap={cap[i]:g}")
         if not 0 <= mmr[i] < 1:
-            raise InputError(f"{row}: mmr must be a fraction >= 0 and < 1 (0.4 % = 0.004), got {mmr[i]!r}",
-                             argument="mmr", expected="below_one", value=float(mmr[i]), row=i + 1)
+            raise InputError(
+                f"{row}: mmr must be a fraction >= 0 and < 1 (0.4 % = 0.004), got {mmr[i]!r}",
+                argument="mmr",
+                expected="below_one",
+                value=float(mmr[i]),
+                row=i + 1,
+            )
         if i and not floor[i] > floor[i - 1]:
             raise InputError(f"{row}: floors must increase, got {floor[i]:g} after {floor[i - 1]:g}")
         if i and cap[i - 1] != floor[i]:
-            raise InputError(f"{row}: floor must equal the previous tier's cap {cap[i - 1]:g}, "
-                             f"got {floor[i]:g}")
+            raise InputError(
+                f"{row}: floor must equal the previous tier's cap {cap[i - 1]:g}, got {floor[i]:g}"
+            )
 
 
 def _maintenance_amounts(floor, mmr, given):
@@ -226,12 +247,16 @@ def _maintenance_amounts(floor, mmr, given):
     present = ~np.isnan(given)
     if present.all():
         if not np.isfinite(given).all():
-            raise InputError(f"tiers row {int(np.flatnonzero(~np.isfinite(given))[0]) + 1}: "
-                             f"maintenance_amount must be a finite number")
+            raise InputError(
+                f"tiers row {int(np.flatnonzero(~np.isfinite(given))[0]) + 1}: "
+                f"maintenance_amount must be a finite number"
+            )
         return given
     if present.any():
-        raise InputError(f"tiers row {int(np.flatnonzero(~present)[0]) + 1}: maintenance_amount is "
-                         f"missing; give it for every tier or for none (then it is derived)")
+        raise InputError(
+            f"tiers row {int(np.flatnonzero(~present)[0]) + 1}: maintenance_amount is "
+            f"missing; give it for every tier or for none (then it is derived)"
+        )
     step_up = floor[1:] * np.diff(mmr)
     return np.concatenate(([0.0], np.cumsum(step_up)))
 
@@ -245,8 +270,12 @@ def tier_arrays(tiers):
 
 def _is_normalised(tiers) -> bool:
     """True for a table :func:`tier_table` made (checked already)."""
-    return isinstance(tiers, pd.DataFrame) and list(tiers.columns[:4]) == TIER_COLUMNS \
-        and len(tiers.columns) <= 5 and all(kind == np.dtype(float) for kind in tiers.dtypes)
+    return (
+        isinstance(tiers, pd.DataFrame)
+        and list(tiers.columns[:4]) == TIER_COLUMNS
+        and len(tiers.columns) <= 5
+        and all(kind == np.dtype(float) for kind in tiers.dtypes)
+    )
 
 
 def tier_index(notional, caps):
@@ -268,8 +297,11 @@ def tier_for(notional, tiers) -> pd.Series:
 
 def _exchange_tier_files():
     folder = resources.files("xlcalc").joinpath("data")
-    return {p.name[len("tiers_"):-len(".csv")]: p for p in folder.iterdir()
-            if p.name.startswith("tiers_") and p.name.endswith(".csv")}
+    return {
+        p.name[len("tiers_") : -len(".csv")]: p
+        for p in folder.iterdir()
+        if p.name.startswith("tiers_") and p.name.endswith(".csv")
+    }
 
 
 def exchange_tiers(exchange_id: str, symbol: str | None = None) -> pd.DataFrame:
@@ -299,8 +331,9 @@ def exchange_tiers(exchange_id: str, symbol: str | None = None) -> pd.DataFrame:
     """
     files = _exchange_tier_files()
     if exchange_id not in files:
-        raise InputError(f"exchange must be one with a tier table ({', '.join(sorted(files))}); "
-                         f"got {exchange_id!r}")
+        raise InputError(
+            f"exchange must be one with a tier table ({', '.join(sorted(files))}); got {exchange_id!r}"
+        )
     with files[exchange_id].open("rb") as fh:
         raw = pd.read_csv(fh, dtype=str, keep_default_na=False, encoding="utf-8-sig", comment="#")
     symbols = list(dict.fromkeys(raw["symbol"]))
@@ -310,10 +343,13 @@ def exchange_tiers(exchange_id: str, symbol: str | None = None) -> pd.DataFrame:
     rows = raw[raw["symbol"] == symbol]
     columns = TIER_COLUMNS + [c for c in ("max_leverage",) if c in rows.columns and (rows[c] != "").any()]
     table = tier_table(rows[columns])
-    table.attrs.update(exchange=exchange_id, symbol=symbol, source_url=rows["source_url"].iloc[0],
-                       as_of=rows["as_of"].iloc[0])
+    table.attrs.update(
+        exchange=exchange_id,
+        symbol=symbol,
+        source_url=rows["source_url"].iloc[0],
+        as_of=rows["as_of"].iloc[0],
+    )
     return table
-
 
 
 def solve_liquidation(side, size, entry, balance, rates, cums, floors, caps):
@@ -341,7 +377,6 @@ def check_rates(rates, fee, name="mmr"):
     """InputError when a rate plus the fee to close reaches 100 % (no liquidation price exists)."""
     if np.any(rates + fee >= 1):
         raise InputError(f"{name} + taker_fee must be below 1, got a rate of {float(np.max(rates + fee))!r}")
-
 
 
 def rate_and_amount(a, notional, mmr, maintenance_amount, tiers):
@@ -388,8 +423,9 @@ def is_entry_basis(mm_basis) -> bool:
         return False
     word = str(mm_basis).strip().lower()
     if word not in MM_BASES:
-        raise InputError(f"mm_basis must be 'mark' or 'entry', got {mm_basis!r}", argument="mm_basis",
-                         value=mm_basis)
+        raise InputError(
+            f"mm_basis must be 'mark' or 'entry', got {mm_basis!r}", argument="mm_basis", value=mm_basis
+        )
     return word == "entry"
 
 
@@ -428,12 +464,16 @@ def for_preset(exchange_id: str, symbol: str | None = None, path=None) -> pd.Dat
         return exchange_tiers(exchange_id, symbol)
     rate = preset.get("mmr", math.nan)
     if preset.get("margin_model") != "mmr" or not rate == rate:
-        raise InputError(f"exchange must be a preset with a maintenance margin rate (mmr), "
-                         f"got {exchange_id!r}",
-                         argument="exchange", value=exchange_id)
+        raise InputError(
+            f"exchange must be a preset with a maintenance margin rate (mmr), got {exchange_id!r}",
+            argument="exchange",
+            value=exchange_id,
+        )
     table = tier_table([[0.0, math.inf, rate, 0.0]])
-    table.attrs.update(exchange=exchange_id, symbol=symbol or "", source_url=preset.get("source_url", ""),
-                       as_of=preset.get("as_of", ""))
+    table.attrs.update(
+        exchange=exchange_id,
+        symbol=symbol or "",
+        source_url=preset.get("source_url", ""),
+        as_of=preset.get("as_of", ""),
+    )
     return table
-
-

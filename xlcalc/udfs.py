@@ -39,6 +39,7 @@ array([[37500.0],
 >>> XLC_STATUS(np.array([[2.27, 0.8, 0.4]]), lang="ja")
 array([['正常', '追証', 'ロスカット']], dtype=object)
 """
+
 from __future__ import annotations
 
 import inspect
@@ -53,11 +54,26 @@ from ._inputs import EXPECTED, InputError, Inputs, input_error
 from .labels import LANGUAGES, TABLES, label
 
 __all__ = [
-    "XLC_RATIO", "XLC_LOSSCUT_PRICE", "XLC_MARGINCALL_PRICE", "XLC_REQUIRED_MARGIN", "XLC_PNL",
-    "XLC_EQUITY", "XLC_ADD_DEPOSIT", "XLC_CLOSE_QTY", "XLC_BANKRUPTCY_PRICE", "XLC_SHORTFALL",
-    "XLC_POSITION_SIZE", "XLC_LIQ_PRICE", "XLC_STATUS", "XLC_PRESET",
+    "XLC_RATIO",
+    "XLC_LOSSCUT_PRICE",
+    "XLC_MARGINCALL_PRICE",
+    "XLC_REQUIRED_MARGIN",
+    "XLC_PNL",
+    "XLC_EQUITY",
+    "XLC_ADD_DEPOSIT",
+    "XLC_CLOSE_QTY",
+    "XLC_BANKRUPTCY_PRICE",
+    "XLC_SHORTFALL",
+    "XLC_POSITION_SIZE",
+    "XLC_LIQ_PRICE",
+    "XLC_STATUS",
+    "XLC_PRESET",
     # crypto-backed loans and the leverage planner (SPEC §10)
-    "XLC_LTV", "XLC_LTV_PRICE", "XLC_COLLATERAL_TO_ADD", "XLC_REPAY_TO_TARGET", "XLC_LOAN_SHORTFALL",
+    "XLC_LTV",
+    "XLC_LTV_PRICE",
+    "XLC_COLLATERAL_TO_ADD",
+    "XLC_REPAY_TO_TARGET",
+    "XLC_LOAN_SHORTFALL",
     "XLC_PLAN",
 ]
 
@@ -71,8 +87,17 @@ _POSITIONAL = inspect.Parameter.POSITIONAL_OR_KEYWORD
 class _Function:
     """What ``_evaluate`` needs to know about one Excel function, derived from a signature."""
 
-    __slots__ = ("compute", "names", "required", "defaults", "tables", "numbers", "empty_with",
-                 "signature", "rows")
+    __slots__ = (
+        "compute",
+        "names",
+        "required",
+        "defaults",
+        "tables",
+        "numbers",
+        "empty_with",
+        "signature",
+        "rows",
+    )
 
     def __init__(self, compute, parameters, empty_with, rows=None):
         self.compute = compute
@@ -84,8 +109,11 @@ class _Function:
         self.empty_with = empty_with  # {required argument: the argument that lets it be empty}
         self.rows = rows  # for a function whose result is a table: the argument giving its rows
         self.signature = inspect.Signature(
-            [inspect.Parameter(p.name, _POSITIONAL, default=_EMPTY if p.default is _EMPTY else None)
-             for p in parameters])
+            [
+                inspect.Parameter(p.name, _POSITIONAL, default=_EMPTY if p.default is _EMPTY else None)
+                for p in parameters
+            ]
+        )
 
     def arguments(self, args, kwargs):
         """Positional and keyword arguments as one tuple in signature order."""
@@ -281,10 +309,12 @@ def _evaluate_ranges(spec, args):
     try:
         shape = np.broadcast_shapes((1, 1), *(values[n].shape for n in spread))
     except ValueError:
-        sizes = ", ".join(f"{n} {values[n].shape[0]}x{values[n].shape[1]}" for n in spread
-                          if values[n].size > 1)
-        return np.array([[f"{ERROR_PREFIX}ranges must be the same size or single cells: {sizes}"]],
-                        dtype=object)
+        sizes = ", ".join(
+            f"{n} {values[n].shape[0]}x{values[n].shape[1]}" for n in spread if values[n].size > 1
+        )
+        return np.array(
+            [[f"{ERROR_PREFIX}ranges must be the same size or single cells: {sizes}"]], dtype=object
+        )
     if not grouped:
         return _run(spec, values, spread, required, shape)
     return _run_groups(spec, values, spread, required, grouped, shape)
@@ -308,8 +338,9 @@ def _run_groups(spec, values, spread, required, grouped, shape):
         left_out = {n for n, blank in zip(grouped, pattern) if blank}
         part = {n: v for n, v in values.items() if n not in left_out}
         part.update({n: flat[n][rows].reshape(-1, 1) for n in spread if n not in left_out})
-        out[rows] = _run(spec, part, [n for n in spread if n not in left_out], required,
-                         (rows.size, 1)).ravel()
+        out[rows] = _run(
+            spec, part, [n for n in spread if n not in left_out], required, (rows.size, 1)
+        ).ravel()
     return out.reshape(shape)
 
 
@@ -327,8 +358,15 @@ def _evaluate_table(spec, args):
             kwargs[name] = _typed(cells.ravel()).tolist()
             continue
         if cells is not None and cells.size > 1:
-            return np.array([[f"{ERROR_PREFIX}{name} must be a single cell, got a "
-                              f"{cells.shape[0]}x{cells.shape[1]} range"]], dtype=object)
+            return np.array(
+                [
+                    [
+                        f"{ERROR_PREFIX}{name} must be a single cell, got a "
+                        f"{cells.shape[0]}x{cells.shape[1]} range"
+                    ]
+                ],
+                dtype=object,
+            )
         value = None if cells is None else cells.item()
         if value is None or value != value or value == "":
             if name in spec.required:
@@ -355,7 +393,7 @@ def _evaluate_table(spec, args):
     out = np.full((len(lines) + 1, good[0].shape[1]), None, dtype=object)
     out[0] = good[0][0]
     for i, t in enumerate(lines, start=1):
-        out[i, :t.shape[1]] = t[-1]
+        out[i, : t.shape[1]] = t[-1]
     return out
 
 
@@ -429,8 +467,9 @@ def _level(check, name, value):
 def _status_words(ratio, lang="en", **levels):
     """core.status as the label word in ``lang``; levels may be the word none/なし."""
     check = Inputs()
-    keys = core.status(check.number("ratio", ratio, rule="any"),
-                       **{n: _level(check, n, v) for n, v in levels.items()})
+    keys = core.status(
+        check.number("ratio", ratio, rule="any"), **{n: _level(check, n, v) for n, v in levels.items()}
+    )
     keys, langs = np.broadcast_arrays(np.asarray(keys), np.asarray(lang, dtype=object))
     words = np.empty(keys.shape, dtype=object)
     for code in pd.unique(langs.ravel()):
@@ -445,8 +484,7 @@ def _status_words(ratio, lang="en", **levels):
 
 def _preset_values(exchange_id, field):
     """One field of each preset; a blank field is an empty cell."""
-    ids, fields = np.broadcast_arrays(np.asarray(exchange_id, dtype=object),
-                                      np.asarray(field, dtype=object))
+    ids, fields = np.broadcast_arrays(np.asarray(exchange_id, dtype=object), np.asarray(field, dtype=object))
     out = np.empty(ids.shape, dtype=object)
     rows = {}
     for pos in np.ndindex(ids.shape):
@@ -488,67 +526,106 @@ _HEADER_LANG = inspect.Parameter("lang", _POSITIONAL, default=None)
 
 # -- the functions -----------------------------------------------------------------------
 XLC_RATIO = _excel_function(
-    "XLC_RATIO", core.maintenance_ratio,
-    "Maintenance ratio (証拠金維持率): equity / required margin, as a fraction (2.27 = 227 %). Ranges spill.")
+    "XLC_RATIO",
+    core.maintenance_ratio,
+    "Maintenance ratio (証拠金維持率): equity / required margin, as a fraction (2.27 = 227 %). Ranges spill.",
+)
 XLC_LOSSCUT_PRICE = _excel_function(
-    "XLC_LOSSCUT_PRICE", core.loss_cut_price,
-    "Loss-cut price (ロスカット価格): where the ratio falls to the loss-cut level. Empty if never reached.")
+    "XLC_LOSSCUT_PRICE",
+    core.loss_cut_price,
+    "Loss-cut price (ロスカット価格): where the ratio falls to the loss-cut level. Empty if never reached.",
+)
 XLC_MARGINCALL_PRICE = _excel_function(
-    "XLC_MARGINCALL_PRICE", core.margin_call_price,
-    "Margin-call price (追証価格): where the ratio falls to the margin-call level. Empty if never reached.")
+    "XLC_MARGINCALL_PRICE",
+    core.margin_call_price,
+    "Margin-call price (追証価格): where the ratio falls to the margin-call level. Empty if never reached.",
+)
 XLC_REQUIRED_MARGIN = _excel_function(
-    "XLC_REQUIRED_MARGIN", core.required_margin,
-    "Required margin (必要証拠金) = price x quantity / leverage.")
+    "XLC_REQUIRED_MARGIN", core.required_margin, "Required margin (必要証拠金) = price x quantity / leverage."
+)
 XLC_PNL = _excel_function(
-    "XLC_PNL", core.unrealized_pnl, "Unrealized P&L (評価損益) at price; negative is a loss.")
+    "XLC_PNL", core.unrealized_pnl, "Unrealized P&L (評価損益) at price; negative is a loss."
+)
 XLC_EQUITY = _excel_function(
-    "XLC_EQUITY", core.equity, "Equity (有効証拠金): deposit + unrealized P&L - unpaid fees.")
+    "XLC_EQUITY", core.equity, "Equity (有効証拠金): deposit + unrealized P&L - unpaid fees."
+)
 XLC_ADD_DEPOSIT = _excel_function(
-    "XLC_ADD_DEPOSIT", core.additional_deposit,
-    "Additional deposit (追加入金額) that brings the ratio at price back to target; 0 if already there.")
+    "XLC_ADD_DEPOSIT",
+    core.additional_deposit,
+    "Additional deposit (追加入金額) that brings the ratio at price back to target; 0 if already there.",
+)
 XLC_CLOSE_QTY = _excel_function(
-    "XLC_CLOSE_QTY", core.close_quantity,
-    "Quantity to close (一部決済数量) at price so the rest is back at target; 0 to quantity.")
+    "XLC_CLOSE_QTY",
+    core.close_quantity,
+    "Quantity to close (一部決済数量) at price so the rest is back at target; 0 to quantity.",
+)
 XLC_BANKRUPTCY_PRICE = _excel_function(
-    "XLC_BANKRUPTCY_PRICE", core.bankruptcy_price,
-    "Bankruptcy price (破産価格): where equity reaches zero. Empty if never reached.")
+    "XLC_BANKRUPTCY_PRICE",
+    core.bankruptcy_price,
+    "Bankruptcy price (破産価格): where equity reaches zero. Empty if never reached.",
+)
 XLC_SHORTFALL = _excel_function(
-    "XLC_SHORTFALL", core.shortfall,
-    "Shortfall (不足金): negative balance owed when closed on a gap at fill_price; 0 if none.")
+    "XLC_SHORTFALL",
+    core.shortfall,
+    "Shortfall (不足金): negative balance owed when closed on a gap at fill_price; 0 if none.",
+)
 XLC_POSITION_SIZE = _excel_function(
-    "XLC_POSITION_SIZE", core.position_size,
-    "Position size (許容損失からの数量) that loses only risk x capital if stopped at stop_price.")
+    "XLC_POSITION_SIZE",
+    core.position_size,
+    "Position size (許容損失からの数量) that loses only risk x capital if stopped at stop_price.",
+)
 XLC_LIQ_PRICE = _excel_function(
-    "XLC_LIQ_PRICE", perpetual.liquidation_price,
+    "XLC_LIQ_PRICE",
+    perpetual.liquidation_price,
     "Liquidation price (清算価格) of a USDⓈ-M perpetual (maintenance-margin-rate model). "
     "Empty if never reached.",
-    empty_with={"mmr": "tiers"})
+    empty_with={"mmr": "tiers"},
+)
 XLC_STATUS = _excel_function(
-    "XLC_STATUS", core.status,
+    "XLC_STATUS",
+    core.status,
     "Status word for a maintenance ratio: OK / Margin call / Loss-cut (正常 / 追証 / ロスカット).",
-    compute=_status_words, extra=[_LANG])
+    compute=_status_words,
+    extra=[_LANG],
+)
 XLC_PRESET = _excel_function(
-    "XLC_PRESET", _preset_values,
-    "A value from the exchange presets (levels as fractions); empty where the source gives none.")
+    "XLC_PRESET",
+    _preset_values,
+    "A value from the exchange presets (levels as fractions); empty where the source gives none.",
+)
 
 # crypto-backed loans and the leverage planner (SPEC §10)
 XLC_LTV = _excel_function(
-    "XLC_LTV", loans.loan_ltv,
-    "Loan-to-value (LTV) of a crypto-backed loan: (loan + interest) / (collateral x price), a fraction.")
+    "XLC_LTV",
+    loans.loan_ltv,
+    "Loan-to-value (LTV) of a crypto-backed loan: (loan + interest) / (collateral x price), a fraction.",
+)
 XLC_LTV_PRICE = _excel_function(
-    "XLC_LTV_PRICE", loans.ltv_price,
-    "Collateral price at which the LTV reaches level (margin call, liquidation). Empty if never reached.")
+    "XLC_LTV_PRICE",
+    loans.ltv_price,
+    "Collateral price at which the LTV reaches level (margin call, liquidation). Empty if never reached.",
+)
 XLC_COLLATERAL_TO_ADD = _excel_function(
-    "XLC_COLLATERAL_TO_ADD", loans.collateral_to_add,
-    "Collateral (coins) to add so the LTV at price is back at target; 0 if already below.")
+    "XLC_COLLATERAL_TO_ADD",
+    loans.collateral_to_add,
+    "Collateral (coins) to add so the LTV at price is back at target; 0 if already below.",
+)
 XLC_REPAY_TO_TARGET = _excel_function(
-    "XLC_REPAY_TO_TARGET", loans.repay_to_target,
-    "Repayment that brings the LTV at price back to target; 0 if already below.")
+    "XLC_REPAY_TO_TARGET",
+    loans.repay_to_target,
+    "Repayment that brings the LTV at price back to target; 0 if already below.",
+)
 XLC_LOAN_SHORTFALL = _excel_function(
-    "XLC_LOAN_SHORTFALL", loans.loan_shortfall,
-    "Debt left after the collateral is liquidated at fill_price (with the liquidation fee); 0 if none.")
+    "XLC_LOAN_SHORTFALL",
+    loans.loan_shortfall,
+    "Debt left after the collateral is liquidated at fill_price (with the liquidation fee); 0 if none.",
+)
 XLC_PLAN = _excel_function(
-    "XLC_PLAN", planning.leverage_plan,
+    "XLC_PLAN",
+    planning.leverage_plan,
     "Leverage plan: for each effective leverage (a range: the rows) the quantity, ratio, trigger prices "
     "and moves from entry. Spills a table with a header row.",
-    compute=_plan_table, extra=[_HEADER_LANG], rows="effective_leverage")
+    compute=_plan_table,
+    extra=[_HEADER_LANG],
+    rows="effective_leverage",
+)

@@ -30,6 +30,7 @@ pipeline module runs them.
 >>> result.rows_in, result.positions, result.errors
 (1, 1, 0)
 """
+
 from .pipeline import ReportResult, build_report
 
 __all__ = ["build_report", "ReportResult"]

@@ -21,6 +21,7 @@ Two ways to fund positions (SPEC §1):
 >>> float(cols["loss_cut_price"][0]), float(cols["margin_call_price"][0])
 (2500000.0, 5000000.0)
 """
+
 from __future__ import annotations
 
 import math
@@ -32,12 +33,23 @@ from .. import core
 from ..ladder import scenario_ladder
 from ..perpetual import liquidation_price
 
-__all__ = ["Levels", "Positions", "position_columns", "row_terms", "AccountSums", "Scan", "Figures",
-           "account_figures", "hedged_totals", "stress_moves", "STRESS_MOVES"]
+__all__ = [
+    "Levels",
+    "Positions",
+    "position_columns",
+    "row_terms",
+    "AccountSums",
+    "Scan",
+    "Figures",
+    "account_figures",
+    "hedged_totals",
+    "stress_moves",
+    "STRESS_MOVES",
+]
 
-STRESS_MOVES = np.round(np.arange(-0.5, 0.5001, 0.05), 10)   # the ladder when no trigger is finite
+STRESS_MOVES = np.round(np.arange(-0.5, 0.5001, 0.05), 10)  # the ladder when no trigger is finite
 PRICE_COLUMNS = ("margin_call_price", "loss_cut_price", "bankruptcy_price", "liquidation_price", "safe_price")
-TRIGGERS = ("margin_call", "loss_cut", "bankruptcy")           # the Stress ladder's own rows
+TRIGGERS = ("margin_call", "loss_cut", "bankruptcy")  # the Stress ladder's own rows
 
 
 @dataclass
@@ -50,11 +62,11 @@ class Levels:
     margin_call: float = 1.0
     loss_cut: object = 0.5
     basis: str = "entry"
-    mmr: float | None = None           # set for margin_model == "mmr" presets
-    tiers: object = None               # symbol -> the exchange's tier table, or None
+    mmr: float | None = None  # set for margin_model == "mmr" presets
+    tiers: object = None  # symbol -> the exchange's tier table, or None
     loss_cut_mmr: float | None = None  # loss-cut = this × leverage, row by row (``for_rows``)
-    safe: float = math.nan             # the safe level (SPEC §10): "caution" below it; NaN: none
-    hedge: str = "sum"                 # "max": each symbol margined on its larger side (cross)
+    safe: float = math.nan  # the safe level (SPEC §10): "caution" below it; NaN: none
+    hedge: str = "sum"  # "max": each symbol margined on its larger side (cross)
 
     @property
     def safe_level(self):
@@ -82,10 +94,10 @@ class Positions:
     leverage: np.ndarray
     price: np.ndarray
     fees: np.ndarray
-    group: np.ndarray = None           # account number of each row (0..n_groups-1)
+    group: np.ndarray = None  # account number of each row (0..n_groups-1)
     n_groups: int = 1
-    tick_size: np.ndarray = None       # per row; 0: no rounding; None: no tick at all
-    quote_rate: object = 1.0           # account currency per quote unit, per row or one number
+    tick_size: np.ndarray = None  # per row; 0: no rounding; None: no tick at all
+    quote_rate: object = 1.0  # account currency per quote unit, per row or one number
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -112,12 +124,19 @@ def row_terms(pos: Positions, levels: Levels, deposit=None) -> dict:
     s, p0, p, q, lev, r = pos.side, pos.entry_price, pos.price, pos.quantity, pos.leverage, pos.quote_rate
     mark = levels.mark
     margin = core.required_margin(p if mark else p0, q, lev, quote_rate=r)
-    moving = margin if mark else np.zeros(len(pos))    # the part of the margin that moves
+    moving = margin if mark else np.zeros(len(pos))  # the part of the margin that moves
     lc = _level_array(levels.loss_cut, len(pos))
     # A uniform move x gives PnL + x·slope and margin + x·moving: the Stress sheet's sums.
-    terms = {"fees": pos.fees, "pnl": core.unrealized_pnl(s, p0, p, q, quote_rate=r), "margin": margin,
-             "rm_mc": float(levels.margin_call) * margin, "rm_lc": lc * margin,
-             "slope": s * p * q * r, "moving": moving, "moving_lc": lc * moving}
+    terms = {
+        "fees": pos.fees,
+        "pnl": core.unrealized_pnl(s, p0, p, q, quote_rate=r),
+        "margin": margin,
+        "rm_mc": float(levels.margin_call) * margin,
+        "rm_lc": lc * margin,
+        "slope": s * p * q * r,
+        "moving": moving,
+        "moving_lc": lc * moving,
+    }
     if deposit is not None:
         terms["deposit"] = deposit
     if levels.mmr is not None:
@@ -125,8 +144,9 @@ def row_terms(pos: Positions, levels: Levels, deposit=None) -> dict:
     return terms
 
 
-def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_deposit=None,
-                     totals=None) -> dict:
+def position_columns(
+    pos: Positions, levels: Levels, *, deposit=None, account_deposit=None, totals=None
+) -> dict:
     """Computed columns (name -> array) for every valid row.
 
     Give ``deposit`` (one per row: isolated) or ``account_deposit`` (one per account: cross).
@@ -155,6 +175,7 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
 
         def eff(level):
             return d, fees
+
         bank_d, bank_f = d, fees
     else:  # cross: fold the rest of each account into the deposit
         g, k = pos.group, pos.n_groups
@@ -172,6 +193,7 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
             # the account's margin at the level, less this row's: held by the rest of the account
             acct_rm = totals["rm_lc"][g] if np.ndim(level) else level * totals["margin"][g]
             return _split(base - (acct_rm - level * m))
+
         bank_d, bank_f = _split(base)
 
     # Status against the account's (or row's) level; per-row levels weigh by margin.
@@ -185,29 +207,35 @@ def position_columns(pos: Positions, levels: Levels, *, deposit=None, account_de
     nan = np.full(n, np.nan)
     if has_mc and n:
         d, f = eff(mc)
-        cols["margin_call_price"] = core.margin_call_price(d, s, p0, q, lev, level=mc, basis=basis, fees=f,
-                                                           quote_rate=r)
+        cols["margin_call_price"] = core.margin_call_price(
+            d, s, p0, q, lev, level=mc, basis=basis, fees=f, quote_rate=r
+        )
     else:
         cols["margin_call_price"] = nan
     if has_lc and n:
         d, f = eff(lc_rows)
-        cols["loss_cut_price"] = core.loss_cut_price(d, s, p0, q, lev, level=lc_rows, basis=basis, fees=f,
-                                                     quote_rate=r)
+        cols["loss_cut_price"] = core.loss_cut_price(
+            d, s, p0, q, lev, level=lc_rows, basis=basis, fees=f, quote_rate=r
+        )
     else:
         cols["loss_cut_price"] = nan
-    cols["bankruptcy_price"] = (core.bankruptcy_price(bank_d, s, p0, q, fees=bank_f, quote_rate=r)
-                                if n else nan)
+    cols["bankruptcy_price"] = (
+        core.bankruptcy_price(bank_d, s, p0, q, fees=bank_f, quote_rate=r) if n else nan
+    )
     if not math.isnan(levels.safe) and n:
         d, f = eff(levels.safe)
-        cols["safe_price"] = core.trigger_price(d, s, p0, q, lev, level=levels.safe, basis=basis, fees=f,
-                                                quote_rate=r)
+        cols["safe_price"] = core.trigger_price(
+            d, s, p0, q, lev, level=levels.safe, basis=basis, fees=f, quote_rate=r
+        )
     if n and not np.isnan(target).all():
         d, f = eff(target)
         target = np.broadcast_to(target, (n,))
-        cols["additional_deposit"] = core.additional_deposit(d, s, p0, p, q, lev, target=target,
-                                                             basis=basis, fees=f, quote_rate=r)
-        cols["close_quantity"] = core.close_quantity(d, s, p0, p, q, lev, target=target,
-                                                     basis=basis, fees=f, quote_rate=r)
+        cols["additional_deposit"] = core.additional_deposit(
+            d, s, p0, p, q, lev, target=target, basis=basis, fees=f, quote_rate=r
+        )
+        cols["close_quantity"] = core.close_quantity(
+            d, s, p0, p, q, lev, target=target, basis=basis, fees=f, quote_rate=r
+        )
     else:
         cols["additional_deposit"] = cols["close_quantity"] = nan
     if levels.mmr is not None and n:
@@ -246,23 +274,29 @@ def _liquidation(pos, levels, cols, deposit, account_deposit, totals):
     else:
         g = pos.group
         mm = p * q * levels.mmr
-        args = dict(wallet_balance=(account_deposit - totals["fees"])[g],
-                    other_maintenance=totals["mm"][g] - mm,
-                    other_pnl=totals["pnl"][g] - cols["pnl"])
+        args = dict(
+            wallet_balance=(account_deposit - totals["fees"])[g],
+            other_maintenance=totals["mm"][g] - mm,
+            other_pnl=totals["pnl"][g] - cols["pnl"],
+        )
     out = liquidation_price(side=s, entry_price=p0, quantity=q, mmr=levels.mmr, **args)
     if levels.tiers is None:
         return out
     codes = pos.extra.get("symbol_codes")
     symbols = pos.extra.get("symbols")
-    subsets = [(None, np.arange(len(pos)))] if codes is None else \
-        [(sym, np.flatnonzero(codes == c)) for c, sym in enumerate(symbols)]
+    subsets = (
+        [(None, np.arange(len(pos)))]
+        if codes is None
+        else [(sym, np.flatnonzero(codes == c)) for c, sym in enumerate(symbols)]
+    )
     for sym, rows in subsets:
         tiers = levels.tiers(sym)
         if tiers is None or len(rows) == 0:
             continue
         sub = {key: (v[rows] if np.ndim(v) else v) for key, v in args.items()}
-        out[rows] = liquidation_price(side=s[rows], entry_price=p0[rows], quantity=q[rows],
-                                      mmr=levels.mmr, tiers=tiers, **sub)
+        out[rows] = liquidation_price(
+            side=s[rows], entry_price=p0[rows], quantity=q[rows], mmr=levels.mmr, tiers=tiers, **sub
+        )
     return out
 
 
@@ -286,7 +320,7 @@ class AccountSums:
             total = np.bincount(group, weights=np.broadcast_to(values, group.shape), minlength=n_groups)
             old = self.totals.get(name)
             if old is not None:
-                total[:len(old)] += old
+                total[: len(old)] += old
             self.totals[name] = total
 
 
@@ -299,8 +333,8 @@ class Figures:
     stress: np.ndarray
     closest: list
     moves: np.ndarray = field(default_factory=lambda: STRESS_MOVES)
-    marks: list = field(default_factory=list)   # per move: [(account index, trigger key)]
-    computed_keys: frozenset = frozenset({"status"})   # the Positions columns computed
+    marks: list = field(default_factory=list)  # per move: [(account index, trigger key)]
+    computed_keys: frozenset = frozenset({"status"})  # the Positions columns computed
 
 
 class Scan:
@@ -309,8 +343,10 @@ class Scan:
 
     def __init__(self, n_groups: int, n_closest: int = 5):
         self.n_groups, self.n_closest = n_groups, n_closest
-        self.status_counts = {st: np.zeros(n_groups, dtype=np.int64)
-                              for st in (core.STATUS_CAUTION, core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)}
+        self.status_counts = {
+            st: np.zeros(n_groups, dtype=np.int64)
+            for st in (core.STATUS_CAUTION, core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)
+        }
         self.nearest = {key: np.full(n_groups, np.nan) for key in ("margin_call", "loss_cut")}
         self.closest = {"liquidation_price": [], "loss_cut_price": []}  # (room, row, info)
         self.any_liquidation = False
@@ -338,9 +374,9 @@ class Scan:
     def _closest(self, key, pos, trig, info):
         room = pos.side * (pos.price - trig) / pos.price
         room = np.where(np.isnan(room), np.inf, room)
-        part = np.lexsort((np.arange(len(room)), room))[:self.n_closest]
+        part = np.lexsort((np.arange(len(room)), room))[: self.n_closest]
         cands = self.closest[key] + [(float(room[r]), self.offset + int(r), None, int(r)) for r in part]
-        kept = sorted(cands, key=lambda c: (c[0], c[1]))[:self.n_closest]
+        kept = sorted(cands, key=lambda c: (c[0], c[1]))[: self.n_closest]
         fresh = [c[3] for c in kept if c[2] is None]
         details = iter(info(np.array(fresh, dtype=np.int64)) if fresh else [])
         self.closest[key] = [c if c[2] is not None else (c[0], c[1], next(details), c[3]) for c in kept]
@@ -360,8 +396,9 @@ def _move(equity, rm, slope, r_moving):
     return x if math.isfinite(x) and x > -1 else math.nan
 
 
-def account_figures(totals: dict, counts, levels: Levels, account_deposit, scan: Scan, *,
-                    cross: bool, names=None) -> Figures:
+def account_figures(
+    totals: dict, counts, levels: Levels, account_deposit, scan: Scan, *, cross: bool, names=None
+) -> Figures:
     """The Summary's accounts and the Stress table from the per-account ``totals``.
 
     Equity is ``D - F + PnL`` of the account (cross: its deposit; isolated: the sum of its
@@ -381,23 +418,50 @@ def account_figures(totals: dict, counts, levels: Levels, account_deposit, scan:
         lc = t["rm_lc"][g] / margin if per_row else float(levels.loss_cut)
         n_caution, n_mc, n_lc = (int(scan.status_counts[st][g]) for st in scan.status_counts)
         # the moves of every price at once that bring the account to each level
-        pooled = {"margin_call": _move(equity, t["rm_mc"][g], slope, mc * moving),
-                  "loss_cut": _move(equity, t["rm_lc"][g], slope, t["moving_lc"][g]),
-                  "bankruptcy": _move(equity, 0.0, slope, 0.0)}
+        pooled = {
+            "margin_call": _move(equity, t["rm_mc"][g], slope, mc * moving),
+            "loss_cut": _move(equity, t["rm_lc"][g], slope, t["moving_lc"][g]),
+            "bankruptcy": _move(equity, 0.0, slope, 0.0),
+        }
         move_safe = _move(equity, safe * margin, slope, safe * moving)
         if cross:
             status = str(core.status(ratio, mc, lc, safe_level=levels.safe_level))
             move_mc, move_lc = pooled["margin_call"], pooled["loss_cut"]
         else:  # isolated rows: the worst row's status, the nearest row's move
-            status = core.STATUS_LOSS_CUT if n_lc else core.STATUS_MARGIN_CALL if n_mc else \
-                core.STATUS_CAUTION if n_caution else core.STATUS_OK
+            status = (
+                core.STATUS_LOSS_CUT
+                if n_lc
+                else core.STATUS_MARGIN_CALL
+                if n_mc
+                else core.STATUS_CAUTION
+                if n_caution
+                else core.STATUS_OK
+            )
             move_mc, move_lc = float(scan.nearest["margin_call"][g]), float(scan.nearest["loss_cut"][g])
-        accounts.append(dict(group=g, name=names[g] if names else None, positions=int(counts[g]), deposit=d,
-                             equity=equity, required_margin=margin, ratio=ratio, status=status,
-                             move_to_margin_call=move_mc, move_to_loss_cut=move_lc, move_to_safe=move_safe,
-                             move_to_bankruptcy=pooled["bankruptcy"], margin_call_level=mc, loss_cut_level=lc,
-                             safe_level=safe, n_caution=n_caution, n_margin_call=n_mc, n_loss_cut=n_lc,
-                             triggers=pooled, sums=(equity, slope, margin, moving)))
+        accounts.append(
+            dict(
+                group=g,
+                name=names[g] if names else None,
+                positions=int(counts[g]),
+                deposit=d,
+                equity=equity,
+                required_margin=margin,
+                ratio=ratio,
+                status=status,
+                move_to_margin_call=move_mc,
+                move_to_loss_cut=move_lc,
+                move_to_safe=move_safe,
+                move_to_bankruptcy=pooled["bankruptcy"],
+                margin_call_level=mc,
+                loss_cut_level=lc,
+                safe_level=safe,
+                n_caution=n_caution,
+                n_margin_call=n_mc,
+                n_loss_cut=n_lc,
+                triggers=pooled,
+                sums=(equity, slope, margin, moving),
+            )
+        )
     moves, marks = stress_moves(accounts)
     stress = np.full((len(moves), len(accounts)), np.nan)
     for j, a in enumerate(accounts):
@@ -421,8 +485,12 @@ def stress_moves(accounts, shown=10):
     >>> marks[list(moves).index(-0.375)], float(moves[1] - moves[0])   # round steps of 10 %
     ([(0, 'loss_cut')], 0.1)
     """
-    found = [(j, key, x) for j, a in enumerate(accounts[:shown]) for key, x in a["triggers"].items()
-             if math.isfinite(x) and x > -1]
+    found = [
+        (j, key, x)
+        for j, a in enumerate(accounts[:shown])
+        for key, x in a["triggers"].items()
+        if math.isfinite(x) and x > -1
+    ]
     if not found:
         return STRESS_MOVES, [[] for _ in STRESS_MOVES]
     ladder = scenario_ladder(1.0, [1.0 + x for _, _, x in found], rows=20)

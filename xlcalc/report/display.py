@@ -5,6 +5,7 @@ The account currency: the one given (``--currency``), else the quote currency ev
 shares (``BTC/JPY`` → JPY, ``BTCUSDT`` → USDT), else none (plain ``#,##0.00``). A language
 says nothing about the account's currency, so it is never used for it.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,13 +13,30 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["quote_currency", "number_formats", "Measure", "shown_width", "text_width", "fit_columns",
-           "print_setup", "FORMATS"]
+__all__ = [
+    "quote_currency",
+    "number_formats",
+    "Measure",
+    "shown_width",
+    "text_width",
+    "fit_columns",
+    "print_setup",
+    "FORMATS",
+]
 
 # Money in the account currency: (symbol, decimals); another code: "#,##0.00" and its code.
-CURRENCIES = {"JPY": ('"¥"', 0), "USD": ('"$"', 2), "EUR": ('"€"', 2), "GBP": ('"£"', 2),
-              "KRW": ('"₩"', 0), "USDT": (None, 2), "USDC": (None, 2), "BTC": (None, 8), "ETH": (None, 8)}
-QUOTES = ["USDT", "USDC", "JPY", "USD", "EUR", "GBP", "KRW", "BTC", "ETH"]   # symbol suffixes
+CURRENCIES = {
+    "JPY": ('"¥"', 0),
+    "USD": ('"$"', 2),
+    "EUR": ('"€"', 2),
+    "GBP": ('"£"', 2),
+    "KRW": ('"₩"', 0),
+    "USDT": (None, 2),
+    "USDC": (None, 2),
+    "BTC": (None, 8),
+    "ETH": (None, 8),
+}
+QUOTES = ["USDT", "USDC", "JPY", "USD", "EUR", "GBP", "KRW", "BTC", "ETH"]  # symbol suffixes
 
 
 def quote_currency(symbol) -> str | None:
@@ -42,15 +60,27 @@ def number_formats(currency=None, price_decimals=2, quantity_decimals=4) -> dict
     >>> f["money"], f["price"]
     ('"¥"#,##0;-"¥"#,##0;"¥"0', '#,##0.000;-#,##0.000;0.000')
     """
+
     def fixed(decimals, before="", after=""):
         body = "#,##0" + ("." + "0" * decimals if decimals else "")
         zero = "0" + ("." + "0" * decimals if decimals else "")
         return f"{before}{body}{after};-{before}{body}{after};{before}{zero}{after}"
+
     sign, decimals = CURRENCIES.get(currency, (None, 2))
     after = f'" {currency}"' if currency and not sign else ""
-    return {"int": "0", "money": fixed(decimals, sign or "", after), "price": fixed(price_decimals),
-            "trigger": fixed(price_decimals), "qty": fixed(quantity_decimals), "lev": '0.##"x"',
-            "pct": "0.00%", "move": "+0.0%;-0.0%;0.0%", "text": "@", "status": "General", "side": "General"}
+    return {
+        "int": "0",
+        "money": fixed(decimals, sign or "", after),
+        "price": fixed(price_decimals),
+        "trigger": fixed(price_decimals),
+        "qty": fixed(quantity_decimals),
+        "lev": '0.##"x"',
+        "pct": "0.00%",
+        "move": "+0.0%;-0.0%;0.0%",
+        "text": "@",
+        "status": "General",
+        "side": "General",
+    }
 
 
 FORMATS = number_formats()
@@ -139,7 +169,7 @@ def print_setup(ws, n_columns, *, one_page=False):
     """Fit to one page wide (one page in all: ``one_page``), landscape when wide, the header
     row repeated on every page."""
     ws.page_setup.orientation = "landscape" if n_columns > 7 else "portrait"
-    ws.page_setup.paperSize = "9"   # A4
+    ws.page_setup.paperSize = "9"  # A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 1 if one_page else 0
     if not one_page:

@@ -17,6 +17,7 @@ and reason, and the file is written atomically, as for positions.
 >>> result.rows_in, result.positions, result.errors, result.accounts[0]["n_margin_call"]
 (1, 1, 0, 1)
 """
+
 from __future__ import annotations
 
 import json
@@ -41,10 +42,25 @@ LOAN_ALIASES = {
     "id": ["id", "loan id", "loan_id", "account", "ローン番号", "ローンID", "口座", "契約番号"],
     "symbol": ["symbol", "coin", "asset", "collateral asset", "銘柄", "担保通貨", "担保銘柄"],
     "loan": ["loan", "loan amount", "borrowed", "principal", "借入額", "借入金額", "借入", "借入元本"],
-    "collateral_quantity": ["collateral_quantity", "collateral quantity", "collateral qty",
-                            "collateral amount", "担保数量", "担保の数量"],
-    "price": ["price", "collateral_price", "collateral price", "mark price", "current price",
-              "担保価格", "担保の価格", "現在値", "時価"],
+    "collateral_quantity": [
+        "collateral_quantity",
+        "collateral quantity",
+        "collateral qty",
+        "collateral amount",
+        "担保数量",
+        "担保の数量",
+    ],
+    "price": [
+        "price",
+        "collateral_price",
+        "collateral price",
+        "mark price",
+        "current price",
+        "担保価格",
+        "担保の価格",
+        "現在値",
+        "時価",
+    ],
     "interest": ["interest", "accrued interest", "利息", "未払利息"],
     "margin_call_ltv": ["margin_call_ltv", "margin call ltv", "追証LTV", "マージンコールLTV", "追加担保LTV"],
     "liquidation_ltv": ["liquidation_ltv", "liquidation ltv", "清算LTV", "強制決済LTV"],
@@ -53,35 +69,59 @@ LOAN_ALIASES = {
     "gap_price": ["gap_price", "gap price", "fill price", "窓開け約定価格", "窓開け価格"],
 }
 _KEYS = {_key(a): name for name, aliases in LOAN_ALIASES.items() for a in aliases}
-NUMBERS = ["loan", "collateral_quantity", "price", "interest", "margin_call_ltv", "liquidation_ltv",
-           "target_ltv", "liquidation_fee", "gap_price"]
+NUMBERS = [
+    "loan",
+    "collateral_quantity",
+    "price",
+    "interest",
+    "margin_call_ltv",
+    "liquidation_ltv",
+    "target_ltv",
+    "liquidation_fee",
+    "gap_price",
+]
 LEVELS = ["margin_call_ltv", "liquidation_ltv", "target_ltv"]
 # (rule of the core, value of a blank cell; None: the cell is required)
-RULES = {"loan": ("nonnegative", None), "collateral_quantity": ("positive", None),
-         "price": ("positive", None),
-         "interest": ("nonnegative", 0.0), "liquidation_fee": ("nonnegative", 0.0),
-         "margin_call_ltv": ("positive", math.nan), "liquidation_ltv": ("positive", math.nan),
-         "target_ltv": ("positive", math.nan), "gap_price": ("positive", math.nan)}
+RULES = {
+    "loan": ("nonnegative", None),
+    "collateral_quantity": ("positive", None),
+    "price": ("positive", None),
+    "interest": ("nonnegative", 0.0),
+    "liquidation_fee": ("nonnegative", 0.0),
+    "margin_call_ltv": ("positive", math.nan),
+    "liquidation_ltv": ("positive", math.nan),
+    "target_ltv": ("positive", math.nan),
+    "gap_price": ("positive", math.nan),
+}
 STATUS_LIQUIDATION = "liquidation"
 STATUS_FILLS = {core.STATUS_MARGIN_CALL: "FFD966", STATUS_LIQUIDATION: "FF7C80"}
 CHUNK_ROWS = 50_000
 
 # (key, label key, format) of the Loans sheet
 LAYOUT = [
-    ("line", "report_line", "int"), ("id", "account", "text"), ("symbol", "symbol", "text"),
-    ("loan", "loan_amount", "money"), ("interest", "loan_interest", "money"),
-    ("collateral_quantity", "loan_collateral_quantity", "qty"), ("price", "loan_collateral_price", "price"),
-    ("debt", "loan_debt", "money"), ("collateral_value", "loan_collateral_value", "money"),
-    ("ltv", "loan_ltv_now", "pct"), ("status", "loan_status", "status"),
+    ("line", "report_line", "int"),
+    ("id", "account", "text"),
+    ("symbol", "symbol", "text"),
+    ("loan", "loan_amount", "money"),
+    ("interest", "loan_interest", "money"),
+    ("collateral_quantity", "loan_collateral_quantity", "qty"),
+    ("price", "loan_collateral_price", "price"),
+    ("debt", "loan_debt", "money"),
+    ("collateral_value", "loan_collateral_value", "money"),
+    ("ltv", "loan_ltv_now", "pct"),
+    ("status", "loan_status", "status"),
     ("margin_call_ltv", "loan_margin_call_ltv", "pct"),
     ("margin_call_price", "loan_margin_call_price", "price"),
     ("margin_call_distance_pct", "loan_margin_call_distance_pct", "move"),
     ("liquidation_ltv", "loan_liquidation_ltv", "pct"),
     ("liquidation_price", "loan_liquidation_price", "price"),
     ("liquidation_distance_pct", "loan_liquidation_distance_pct", "move"),
-    ("target_ltv", "loan_target_ltv", "pct"), ("collateral_to_add", "loan_collateral_to_add", "qty"),
-    ("repay_to_target", "loan_repay_to_target", "money"), ("gap_price", "loan_gap_price", "price"),
-    ("liquidation_fee", "loan_liquidation_fee", "pct"), ("shortfall", "loan_shortfall", "money"),
+    ("target_ltv", "loan_target_ltv", "pct"),
+    ("collateral_to_add", "loan_collateral_to_add", "qty"),
+    ("repay_to_target", "loan_repay_to_target", "money"),
+    ("gap_price", "loan_gap_price", "price"),
+    ("liquidation_fee", "loan_liquidation_fee", "pct"),
+    ("shortfall", "loan_shortfall", "money"),
 ]
 
 
@@ -110,7 +150,7 @@ def is_loans_file(source, *, decimal=None, sheet=None) -> bool:
         if isinstance(source, pd.DataFrame):
             columns = source.columns
         else:
-            try:   # the fast reader's first chunk; the record reader only for odd files
+            try:  # the fast reader's first chunk; the record reader only for odd files
                 first = next(iter(_chunks(source, sheet, tolerant=False)), None)
             except RowTooLong:
                 first = next(iter(_chunks(source, sheet)), None)
@@ -118,7 +158,7 @@ def is_loans_file(source, *, decimal=None, sheet=None) -> bool:
                 return False
             columns = first[0].columns
     except (InputError, OSError, StopIteration):
-        return False   # the positions reader gives the one clear message
+        return False  # the positions reader gives the one clear message
     found = _fields(columns)
     return "loan" in found and "collateral_quantity" in found
 
@@ -158,11 +198,21 @@ def loan_columns(v: dict, tick_size=None) -> dict:
     has_target = np.isfinite(v["target_ltv"])
     c["collateral_to_add"] = _on(has_target, loans.collateral_to_add, loan, q, p, v["target_ltv"], interest=i)
     c["repay_to_target"] = _on(has_target, loans.repay_to_target, loan, q, p, v["target_ltv"], interest=i)
-    c["shortfall"] = _on(np.isfinite(v["gap_price"]), loans.loan_shortfall, loan, q, v["gap_price"],
-                         interest=i, liquidation_fee=v["liquidation_fee"])
+    c["shortfall"] = _on(
+        np.isfinite(v["gap_price"]),
+        loans.loan_shortfall,
+        loan,
+        q,
+        v["gap_price"],
+        interest=i,
+        liquidation_fee=v["liquidation_fee"],
+    )
     with np.errstate(invalid="ignore"):
-        status = np.where(c["ltv"] >= v["liquidation_ltv"], STATUS_LIQUIDATION,
-                          np.where(c["ltv"] >= v["margin_call_ltv"], core.STATUS_MARGIN_CALL, core.STATUS_OK))
+        status = np.where(
+            c["ltv"] >= v["liquidation_ltv"],
+            STATUS_LIQUIDATION,
+            np.where(c["ltv"] >= v["margin_call_ltv"], core.STATUS_MARGIN_CALL, core.STATUS_OK),
+        )
     c["status"] = np.where(np.isnan(c["ltv"]), core.STATUS_UNKNOWN, status)
     return c
 
@@ -191,7 +241,7 @@ class _Sheet:
             value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
         c = WriteOnlyCell(self.ws, value=value)
         if isinstance(value, str):
-            c.data_type = "s"   # text stays text: never a formula
+            c.data_type = "s"  # text stays text: never a formula
         if fmt and fmt in self.formats:
             c.number_format = self.formats[fmt]
         if header:
@@ -206,9 +256,11 @@ class _Sheet:
 def _defaults(loan_preset, loan_presets, margin_call_ltv, liquidation_ltv, target_ltv):
     preset = loans.get_loan_preset(loan_preset, loan_presets) if loan_preset else {}
     given = dict(margin_call_ltv=margin_call_ltv, liquidation_ltv=liquidation_ltv, target_ltv=target_ltv)
-    found = dict(margin_call_ltv=preset.get("margin_call_ltv", math.nan),
-                 liquidation_ltv=preset.get("liquidation_ltv", math.nan),
-                 target_ltv=preset.get("initial_ltv", math.nan))
+    found = dict(
+        margin_call_ltv=preset.get("margin_call_ltv", math.nan),
+        liquidation_ltv=preset.get("liquidation_ltv", math.nan),
+        target_ltv=preset.get("initial_ltv", math.nan),
+    )
     out = {}
     for key in LEVELS:
         value = given[key]
@@ -217,9 +269,22 @@ def _defaults(loan_preset, loan_presets, margin_call_ltv, liquidation_ltv, targe
     return preset, out
 
 
-def build_loans_report(source, output, *, lang="ja", force=False, decimal=None, sheet=None, currency=None,
-                       loan_preset=None, loan_presets=None, margin_call_ltv=None, liquidation_ltv=None,
-                       target_ltv=None, tick_size=None):
+def build_loans_report(
+    source,
+    output,
+    *,
+    lang="ja",
+    force=False,
+    decimal=None,
+    sheet=None,
+    currency=None,
+    loan_preset=None,
+    loan_presets=None,
+    margin_call_ltv=None,
+    liquidation_ltv=None,
+    target_ltv=None,
+    tick_size=None,
+):
     """Write the loan report of ``source`` (a loans file) to ``output``: Summary, Loans and
     Errors sheets. Keywords as :func:`xlcalc.report.build_report`."""
     from openpyxl import Workbook
@@ -236,8 +301,14 @@ def build_loans_report(source, output, *, lang="ja", force=False, decimal=None, 
     summary = _Sheet(wb, label("report_sheet_summary", lang), formats)
     sheet_loans = _Sheet(wb, label("report_sheet_loans", lang), formats)
     errors = _Sheet(wb, label("report_sheet_errors", lang), formats)
-    counts = {"rows_in": 0, "loans": 0, "errors": 0, "debt": 0.0,
-              core.STATUS_MARGIN_CALL: 0, STATUS_LIQUIDATION: 0}
+    counts = {
+        "rows_in": 0,
+        "loans": 0,
+        "errors": 0,
+        "debt": 0.0,
+        core.STATUS_MARGIN_CALL: 0,
+        STATUS_LIQUIDATION: 0,
+    }
     fields = None
     for chunk, lines in _chunks(source, sheet):
         if chunk is None:
@@ -246,8 +317,10 @@ def build_loans_report(source, output, *, lang="ja", force=False, decimal=None, 
             fields = _fields(chunk.columns)
             missing = [f for f in ("loan", "collateral_quantity", "price") if f not in fields]
             if missing:
-                raise InputError(f"loans file has no {', '.join(missing)} column; headers found: "
-                                 f"{', '.join(map(str, chunk.columns))}")
+                raise InputError(
+                    f"loans file has no {', '.join(missing)} column; headers found: "
+                    f"{', '.join(map(str, chunk.columns))}"
+                )
             raw_columns = [str(c) for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
             _start(sheet_loans, errors, raw_columns, lang)
         _chunk(chunk, lines, fields, defaults, tick, sheet_loans, errors, counts, lang)
@@ -256,18 +329,28 @@ def build_loans_report(source, output, *, lang="ja", force=False, decimal=None, 
     _summary(summary, source, preset, defaults, counts, lang)
     with atomic_output(output, force) as tmp:
         wb.save(tmp)
-    account = dict(loans=counts["loans"], debt=counts["debt"], n_margin_call=counts[core.STATUS_MARGIN_CALL],
-                   n_liquidation=counts[STATUS_LIQUIDATION])
-    return ReportResult(output=output, rows_in=counts["rows_in"], positions=counts["loans"],
-                        errors=counts["errors"], accounts=[account])
+    account = dict(
+        loans=counts["loans"],
+        debt=counts["debt"],
+        n_margin_call=counts[core.STATUS_MARGIN_CALL],
+        n_liquidation=counts[STATUS_LIQUIDATION],
+    )
+    return ReportResult(
+        output=output,
+        rows_in=counts["rows_in"],
+        positions=counts["loans"],
+        errors=counts["errors"],
+        accounts=[account],
+    )
 
 
 def _start(loans_sheet, errors, raw_columns, lang):
     from openpyxl.formatting.rule import FormulaRule  # noqa: F401  (fills are per cell)
 
     headers = [label(k, lang) for _, k, _ in LAYOUT]
-    widths = [max(min(text_width(h), 12), 14 if fmt == "money" else 8)
-              for h, (_, _, fmt) in zip(headers, LAYOUT)]
+    widths = [
+        max(min(text_width(h), 12), 14 if fmt == "money" else 8) for h, (_, _, fmt) in zip(headers, LAYOUT)
+    ]
     fit_columns(loans_sheet.ws, widths, headers)
     print_setup(loans_sheet.ws, len(LAYOUT))
     loans_sheet.ws.freeze_panes = "B2"
@@ -283,7 +366,7 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
     n = len(chunk)
     text = {c: _as_text(chunk.iloc[:, j]) for j, c in enumerate(chunk.columns)}
     lines = np.asarray(lines if lines is not None else np.arange(n) + 2 + counts["rows_in"])
-    overflow = text.pop(OVERFLOW, None)     # the record reader's notes: extra fields, stray quotes
+    overflow = text.pop(OVERFLOW, None)  # the record reader's notes: extra fields, stray quotes
     problems = text.pop(PROBLEMS, None)
     blank = np.ones(n, dtype=bool)
     for col in text.values():
@@ -294,7 +377,7 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
     for name in NUMBERS:
         rule, fallback = RULES[name]
         if name in LEVELS or (name == "liquidation_fee" and not math.isnan(defaults["liquidation_fee"])):
-            fallback = defaults[name]     # the option's or the loan preset's
+            fallback = defaults[name]  # the option's or the loan preset's
         if name not in fields:
             v[name] = np.full(n, np.nan if fallback is None else fallback)
             continue
@@ -314,8 +397,9 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
     if overflow is not None:
         for row in np.flatnonzero((overflow != "").to_numpy()).tolist():
             extra = json.loads(overflow.iloc[row])
-            notes.setdefault(row, []).append(label("report_row_too_long", lang).format(
-                fields=len(text) + len(extra), header=len(text)))
+            notes.setdefault(row, []).append(
+                label("report_row_too_long", lang).format(fields=len(text) + len(extra), header=len(text))
+            )
     for row in notes:
         bad[row] = True
     good = np.flatnonzero(~blank & ~bad)
@@ -330,8 +414,11 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
             elif key in ("id", "symbol"):
                 out.append(loans_sheet.cell(str(texts[key][r]) if key in texts else None, "text"))
             elif key == "status":
-                out.append(loans_sheet.cell(label("loan_status_liquidation" if st == STATUS_LIQUIDATION
-                                                  else st, lang), status=st))
+                out.append(
+                    loans_sheet.cell(
+                        label("loan_status_liquidation" if st == STATUS_LIQUIDATION else st, lang), status=st
+                    )
+                )
             else:
                 value = cols[key][r] if key in cols else v[key][row]
                 out.append(loans_sheet.cell(float(value), fmt))
@@ -353,8 +440,10 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
             if why:
                 reasons.append(why)
         raw_values = [str(text[c].iloc[row]) for c in text]
-        errors.ws.append([errors.cell(int(lines[row]), "int"), errors.cell("; ".join(reasons) or "?")] +
-                         [errors.cell(t) for t in raw_values])
+        errors.ws.append(
+            [errors.cell(int(lines[row]), "int"), errors.cell("; ".join(reasons) or "?")]
+            + [errors.cell(t) for t in raw_values]
+        )
         counts["errors"] += 1
 
 
@@ -364,7 +453,7 @@ def _cell_problem(name, raw, rule, lang):
     x = clean_numbers(pd.Series([text]), ".")[0]
     try:
         if math.isnan(x):
-            Inputs().number(name, text)   # "must be a number, got 'abc'"
+            Inputs().number(name, text)  # "must be a number, got 'abc'"
         Inputs().number(name, x, rule=rule)
         if name == "liquidation_fee" and x >= 1:
             raise InputError(f"liquidation_fee must be a fraction >= 0 and < 1, got {x!r}")
@@ -381,15 +470,24 @@ def _summary(sheet, source, preset, defaults, counts, lang):
 
     def level(x):
         return label("none", lang) if math.isnan(x) else f"{x * 100:g} %"
-    preset_text = f"{preset['name']} {preset['product']} ({preset['id']}; {preset['source_url']}, " \
-                  f"{preset['as_of']})" if preset else "-"
-    rows = [("report_input_file", name, None), ("report_loan_preset", preset_text, None),
-            ("loan_margin_call_ltv", level(defaults["margin_call_ltv"]), None),
-            ("loan_liquidation_ltv", level(defaults["liquidation_ltv"]), None),
-            ("loan_target_ltv", level(defaults["target_ltv"]), None),
-            ("report_rows_in", counts["rows_in"], "int"), ("report_loans", counts["loans"], "int"),
-            ("report_rows_rejected", counts["errors"], "int"), ("report_loan_total", counts["debt"], "money"),
-            ("report_n_loan_margin_call", counts[core.STATUS_MARGIN_CALL], "int"),
-            ("report_n_loan_liquidation", counts[STATUS_LIQUIDATION], "int")]
+
+    preset_text = (
+        f"{preset['name']} {preset['product']} ({preset['id']}; {preset['source_url']}, {preset['as_of']})"
+        if preset
+        else "-"
+    )
+    rows = [
+        ("report_input_file", name, None),
+        ("report_loan_preset", preset_text, None),
+        ("loan_margin_call_ltv", level(defaults["margin_call_ltv"]), None),
+        ("loan_liquidation_ltv", level(defaults["liquidation_ltv"]), None),
+        ("loan_target_ltv", level(defaults["target_ltv"]), None),
+        ("report_rows_in", counts["rows_in"], "int"),
+        ("report_loans", counts["loans"], "int"),
+        ("report_rows_rejected", counts["errors"], "int"),
+        ("report_loan_total", counts["debt"], "money"),
+        ("report_n_loan_margin_call", counts[core.STATUS_MARGIN_CALL], "int"),
+        ("report_n_loan_liquidation", counts[STATUS_LIQUIDATION], "int"),
+    ]
     for key, value, fmt in rows:
         sheet.ws.append([sheet.cell(label(key, lang), bold=True), sheet.cell(value, fmt)])

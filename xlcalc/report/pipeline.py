@@ -6,6 +6,7 @@ validated chunks kept as :class:`~.store.Rows` (pass 1: the per-account sums), c
 hands a :class:`Report` to the writer, which computes each chunk's columns once more while it
 streams them (pass 3). Memory holds a chunk, not the input.
 """
+
 from __future__ import annotations
 
 import math
@@ -59,8 +60,9 @@ class Report:
         if self._cached[0] != i:
             rows, pos, lv = self.rows.chunk(i, self.levels)
             if self.rows.cross:
-                cols = position_columns(pos, lv, account_deposit=self.rows.account_deposit,
-                                        totals=self.rows.totals)
+                cols = position_columns(
+                    pos, lv, account_deposit=self.rows.account_deposit, totals=self.rows.totals
+                )
             else:
                 cols = position_columns(pos, lv, deposit=rows["numbers"]["deposit"])
             self._cached = (i, (rows, pos, cols))
@@ -81,16 +83,29 @@ def compute(report: Report) -> tuple[Figures, Measure]:
         def info(r, kept=kept, pos=pos, cols=cols):
             line = rows.line_numbers(kept["record"][r], kept["line"][r])
             texts = {k: np.asarray(kept["texts"][k])[r] if k in kept["texts"] else None for k in TEXT_FIELDS}
-            return [dict(line=int(line[j]), side=float(pos.side[x]), price=float(pos.price[x]),
-                         **{k: float(cols[k][x]) for k in ("loss_cut_price", "loss_cut_distance_pct",
-                                                           "ratio")},
-                         status=str(cols["status"][x]), **{k: None if t is None else str(t[j])
-                                                           for k, t in texts.items()})
-                    for j, x in enumerate(r.tolist())]
+            return [
+                dict(
+                    line=int(line[j]),
+                    side=float(pos.side[x]),
+                    price=float(pos.price[x]),
+                    **{k: float(cols[k][x]) for k in ("loss_cut_price", "loss_cut_distance_pct", "ratio")},
+                    status=str(cols["status"][x]),
+                    **{k: None if t is None else str(t[j]) for k, t in texts.items()},
+                )
+                for j, x in enumerate(r.tolist())
+            ]
+
         scan.add(pos, cols, info)
         display.add(kept, cols)
-    figures = account_figures(rows.totals, rows.counts, report.levels, rows.account_deposit, scan,
-                              cross=rows.cross, names=rows.account_names)
+    figures = account_figures(
+        rows.totals,
+        rows.counts,
+        report.levels,
+        rows.account_deposit,
+        scan,
+        cross=rows.cross,
+        names=rows.account_names,
+    )
     figures.computed_keys = keys
     return figures, display
 
@@ -106,8 +121,9 @@ def _level(name, value):
     return float(Inputs().number(name, value))
 
 
-def resolve_levels(preset, margin_call=None, loss_cut=None, basis=None, safe_level=None,
-                   hedge=None) -> Levels:
+def resolve_levels(
+    preset, margin_call=None, loss_cut=None, basis=None, safe_level=None, hedge=None
+) -> Levels:
     """The levels, basis, safe level and hedge rule of the report.
 
     The levels come from :func:`xlcalc.presets.resolve_levels` (the one home of preset →
@@ -118,10 +134,11 @@ def resolve_levels(preset, margin_call=None, loss_cut=None, basis=None, safe_lev
     """
     mmr_model = bool(preset) and preset.get("margin_model") == "mmr"
     margin_call, loss_cut = _level("margin_call", margin_call), _level("loss_cut", loss_cut)
-    found = _presets.resolve_levels(preset, margin_call=margin_call, loss_cut=loss_cut,
-                                    leverage=1.0 if mmr_model else None, basis=basis)
+    found = _presets.resolve_levels(
+        preset, margin_call=margin_call, loss_cut=loss_cut, leverage=1.0 if mmr_model else None, basis=basis
+    )
     mc, lc, lc_mmr = found["margin_call_level"], found["loss_cut_level"], None
-    if mmr_model and loss_cut is None:   # mmr × the row's leverage, row by row
+    if mmr_model and loss_cut is None:  # mmr × the row's leverage, row by row
         lc, lc_mmr = math.nan, float(preset["mmr"])
     basis = found["basis"]
     core.parse_basis(basis)  # InputError for an unknown basis
@@ -129,8 +146,9 @@ def resolve_levels(preset, margin_call=None, loss_cut=None, basis=None, safe_lev
     hedge = hedge or (preset or {}).get("hedge") or "sum"
     if hedge not in ("sum", "max"):
         raise InputError(f"hedge must be 'sum' or 'max', got {hedge!r}", argument="hedge", value=hedge)
-    levels = Levels(margin_call=float(mc), loss_cut=float(lc), basis=basis, loss_cut_mmr=lc_mmr,
-                    safe=safe, hedge=hedge)
+    levels = Levels(
+        margin_call=float(mc), loss_cut=float(lc), basis=basis, loss_cut_mmr=lc_mmr, safe=safe, hedge=hedge
+    )
     if mmr_model:
         levels.mmr, levels.tiers = float(preset["mmr"]), _tiers_lookup(preset["id"])
     return levels
@@ -150,14 +168,38 @@ def _tiers_lookup(exchange_id):
             except InputError:
                 cache[key] = None
         return cache[key]
+
     return lookup
 
 
-def build_report(source, output, *, deposit=None, prices=None, exchange=None, basis=None,
-                 lang="ja", force=False, progress=False, margin_call=None, loss_cut=None,
-                 presets=None, decimal=None, sheet=None, currency=None, tick_size=None, quote_rate=None,
-                 hedge=None, safe_level=None, kind=None, loan_preset=None, loan_presets=None,
-                 margin_call_ltv=None, liquidation_ltv=None, target_ltv=None) -> ReportResult:
+def build_report(
+    source,
+    output,
+    *,
+    deposit=None,
+    prices=None,
+    exchange=None,
+    basis=None,
+    lang="ja",
+    force=False,
+    progress=False,
+    margin_call=None,
+    loss_cut=None,
+    presets=None,
+    decimal=None,
+    sheet=None,
+    currency=None,
+    tick_size=None,
+    quote_rate=None,
+    hedge=None,
+    safe_level=None,
+    kind=None,
+    loan_preset=None,
+    loan_presets=None,
+    margin_call_ltv=None,
+    liquidation_ltv=None,
+    target_ltv=None,
+) -> ReportResult:
     """Write the risk report of ``source`` to ``output`` (xlsx).
 
     Parameters
@@ -225,7 +267,7 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
     if lang not in ("ja", "en"):
         raise InputError(f"lang must be 'ja' or 'en', got {lang!r}")
     output = Path(output)
-    check_output = getattr(_files, "check_output", None)   # refuses -o equal to the input, or not .xlsx
+    check_output = getattr(_files, "check_output", None)  # refuses -o equal to the input, or not .xlsx
     if check_output is not None:
         check_output(source, output)
     atomic_output(output, force).check()
@@ -234,10 +276,22 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
     from .loans import build_loans_report, is_loans_file
 
     def loans_report():
-        return build_loans_report(source, output, lang=lang, force=force, decimal=decimal, sheet=sheet,
-                                  currency=currency, loan_preset=loan_preset, loan_presets=loan_presets,
-                                  margin_call_ltv=margin_call_ltv, liquidation_ltv=liquidation_ltv,
-                                  target_ltv=target_ltv, tick_size=tick_size)
+        return build_loans_report(
+            source,
+            output,
+            lang=lang,
+            force=force,
+            decimal=decimal,
+            sheet=sheet,
+            currency=currency,
+            loan_preset=loan_preset,
+            loan_presets=loan_presets,
+            margin_call_ltv=margin_call_ltv,
+            liquidation_ltv=liquidation_ltv,
+            target_ltv=target_ltv,
+            tick_size=tick_size,
+        )
+
     if kind == "loans":
         return loans_report()
     preset = get_preset(exchange, presets) if exchange else None
@@ -251,8 +305,9 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
     tick = None if tick_size is None else float(inputs.number("tick_size", tick_size))
     rate = 1.0 if quote_rate is None else float(inputs.number("quote_rate", quote_rate))
     try:
-        rows = read_rows(source, levels, deposit, lang=lang, prices=prices, tick_size=tick, quote_rate=rate,
-                         **options)
+        rows = read_rows(
+            source, levels, deposit, lang=lang, prices=prices, tick_size=tick, quote_rate=rate, **options
+        )
     except InputError:
         # not a positions file: a loans file is told by its columns (checked only now: no cost)
         if kind is None and is_loans_file(source, decimal=decimal, sheet=sheet):
@@ -262,15 +317,21 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
         source_name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
         if currency is None:  # the preset's account currency (¥ for Japanese venues)
             currency = _presets.account_currency(preset)
-        report = Report(source_name=source_name, preset=preset, levels=levels, rows=rows,
-                        currency=None if currency is None else str(currency).strip().upper())
+        report = Report(
+            source_name=source_name,
+            preset=preset,
+            levels=levels,
+            rows=rows,
+            currency=None if currency is None else str(currency).strip().upper(),
+        )
         report.figures, report.display = compute(report)
         bar = None
         if progress and sys.stderr.isatty() and rows.n_positions + rows.n_errors:
             import click
 
-            bar = click.progressbar(length=rows.n_positions + rows.n_errors, file=sys.stderr,
-                                    label=output.name)
+            bar = click.progressbar(
+                length=rows.n_positions + rows.n_errors, file=sys.stderr, label=output.name
+            )
         with atomic_output(output, force) as tmp:
             if bar is None:
                 write_report(report, tmp, lang)
@@ -280,5 +341,10 @@ def build_report(source, output, *, deposit=None, prices=None, exchange=None, ba
     finally:
         rows.close()
     accounts = [{k: v for k, v in a.items() if k != "group"} for a in report.figures.accounts]
-    return ReportResult(output=output, rows_in=rows.rows_in, positions=rows.n_positions,
-                        errors=rows.n_errors, accounts=accounts)
+    return ReportResult(
+        output=output,
+        rows_in=rows.rows_in,
+        positions=rows.n_positions,
+        errors=rows.n_errors,
+        accounts=accounts,
+    )

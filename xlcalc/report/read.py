@@ -18,6 +18,7 @@ a stray quote that would swallow the following lines and rejects only its own li
 xlsx: read by a bounded streaming parser over defusedxml (no DTDs, no entities), never more
 than the part sizes, the cell length and the column count allow.
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,15 +38,15 @@ import pandas as pd
 from .._files import detect_delimiter, detect_encoding
 from .._inputs import InputError
 
-CHUNK_ROWS = 25_000   # rows read, validated and written at once: memory holds one chunk
+CHUNK_ROWS = 25_000  # rows read, validated and written at once: memory holds one chunk
 MAX_COLUMNS = 16_384  # Excel's last column, XFD
 MAX_ROWS = 1_048_576  # Excel's last row
-CELL_CHARS = 32_767   # Excel's longest cell text
+CELL_CHARS = 32_767  # Excel's longest cell text
 # An xlsx part (sheet, shared strings) may not decompress beyond this, nor expand more than
 # MAX_RATIO times once past RATIO_FROM bytes: real sheets compress 5-50 times, a zip bomb ~1,000.
 MAX_PART_BYTES = 4 << 30
 MAX_RATIO, RATIO_FROM = 300, 64 << 20
-MAX_SMALL_PART = 64 << 20   # workbook.xml, styles.xml, rels
+MAX_SMALL_PART = 64 << 20  # workbook.xml, styles.xml, rels
 
 # Extra fields of a row longer than the header land in this column (never a user header).
 OVERFLOW = "\x00overflow"
@@ -71,11 +72,11 @@ class ExactLines:
 class Source:
     """What the file is: decides defaults of the values' reading (decimal separator)."""
 
-    kind: str                    # "csv", "xlsx" or "frame"
+    kind: str  # "csv", "xlsx" or "frame"
     delimiter: str = ","
     encoding: str | None = None
     sheet: str | None = None
-    chunks: object = field(default=None, repr=False)   # iterator of (DataFrame, lines)
+    chunks: object = field(default=None, repr=False)  # iterator of (DataFrame, lines)
 
 
 def column_letter(index: int) -> str:
@@ -101,21 +102,27 @@ def clean_header(values, kind: str, path) -> tuple[list, int]:
     while width and names[width - 1] == "":
         width -= 1
     if width > MAX_COLUMNS:
-        raise InputError(f"input file {str(path)!r} has {width:,} columns; Excel holds {MAX_COLUMNS:,}: "
-                         f"is it really a positions file?")
+        raise InputError(
+            f"input file {str(path)!r} has {width:,} columns; Excel holds {MAX_COLUMNS:,}: "
+            f"is it really a positions file?"
+        )
     names = names[:width]
     if any(len(n) > CELL_CHARS for n in names):
         i = next(i for i, n in enumerate(names) if len(n) > CELL_CHARS)
-        raise InputError(f"input file {str(path)!r}: the header of column {i + 1} is {len(names[i]):,} "
-                         f"characters long ({_clip(names[i], 40)!r}): is the first row really the header?")
+        raise InputError(
+            f"input file {str(path)!r}: the header of column {i + 1} is {len(names[i]):,} "
+            f"characters long ({_clip(names[i], 40)!r}): is the first row really the header?"
+        )
     where = (lambda i: f"column {column_letter(i)}") if kind == "xlsx" else (lambda i: f"field {i + 1}")
     seen = {}
     for i, name in enumerate(names):
         if name == "":
             names[i] = f"({where(i)})"
         elif name in seen:
-            raise InputError(f"input file {str(path)!r} has two columns named {name!r} ({where(seen[name])} "
-                             f"and {where(i)}): keep one, or rename the other")
+            raise InputError(
+                f"input file {str(path)!r} has two columns named {name!r} ({where(seen[name])} "
+                f"and {where(i)}): keep one, or rename the other"
+            )
         seen.setdefault(names[i], i)
     return names, width
 
@@ -141,11 +148,14 @@ def open_source(path: Path, *, tolerant=False, sheet=None, delimiter=None) -> So
         head = fh.read(8)
     suffix = path.suffix.lower()
     if head.startswith(_OLE) or suffix == ".xls":
-        raise InputError(f"input file {str(path)!r} is an old Excel .xls workbook: open it in Excel or "
-                         f"LibreOffice and save it as .xlsx (or CSV), then run again")
+        raise InputError(
+            f"input file {str(path)!r} is an old Excel .xls workbook: open it in Excel or "
+            f"LibreOffice and save it as .xlsx (or CSV), then run again"
+        )
     if suffix in (".ods", ".numbers"):
-        raise InputError(f"input file {str(path)!r} is a {suffix} spreadsheet: save it as .xlsx (or CSV) "
-                         f"and run again")
+        raise InputError(
+            f"input file {str(path)!r} is a {suffix} spreadsheet: save it as .xlsx (or CSV) and run again"
+        )
     if head.startswith(b"PK\x03\x04") or suffix in (".xlsx", ".xlsm"):
         return _open_xlsx(path, sheet)
     if sheet is not None:
@@ -154,6 +164,7 @@ def open_source(path: Path, *, tolerant=False, sheet=None, delimiter=None) -> So
 
 
 # -- CSV -------------------------------------------------------------------------------------------
+
 
 def _open_csv(path, tolerant, delimiter):
     encoding = detect_encoding(path)
@@ -180,7 +191,7 @@ def _csv_fast(path, encoding, delimiter):
     if not header_fields:
         raise InputError(f"input file {str(path)!r} has no header row")
     if len(header_fields) > MAX_COLUMNS:
-        clean_header(header_fields, "csv", path)   # raises: too many columns
+        clean_header(header_fields, "csv", path)  # raises: too many columns
     names, width = clean_header(header_fields, "csv", path)
     full = names + [f"\x00trailing {i}" for i in range(len(header_fields) - width)]
     records = 0
@@ -190,9 +201,20 @@ def _csv_fast(path, encoding, delimiter):
         with warnings.catch_warnings():
             # pandas would drop the extra fields of a row longer than the header: refuse.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            reader = pd.read_csv(path, encoding=encoding, dtype=str, keep_default_na=False, na_filter=False,
-                                 skip_blank_lines=False, index_col=False, chunksize=CHUNK_ROWS,
-                                 sep=delimiter, header=0, names=full, quoting=csv.QUOTE_MINIMAL)
+            reader = pd.read_csv(
+                path,
+                encoding=encoding,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                index_col=False,
+                chunksize=CHUNK_ROWS,
+                sep=delimiter,
+                header=0,
+                names=full,
+                quoting=csv.QUOTE_MINIMAL,
+            )
             for chunk in reader:
                 if width < len(full):
                     chunk = _trailing_to_overflow(chunk, width)
@@ -202,7 +224,7 @@ def _csv_fast(path, encoding, delimiter):
         raise RowTooLong() from None
     except pd.errors.EmptyDataError:
         raise InputError(f"input file {str(path)!r} is empty") from None
-    if records == 0:   # a header and no rows: an empty report, not "no header"
+    if records == 0:  # a header and no rows: an empty report, not "no header"
         yield pd.DataFrame(columns=names, dtype=object), np.zeros(0, dtype=np.int64)
     # One record per line, no line longer than a cell, or read again exactly.
     lines, longest = _count_lines(path)
@@ -250,7 +272,7 @@ def _count_lines(path: Path) -> tuple[int, int]:
 
 
 def _longest_line(path, size) -> int:
-    longest, start, offset = 0, 0, 0   # start: offset of the current line's first byte
+    longest, start, offset = 0, 0, 0  # start: offset of the current line's first byte
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 22), b""):
             ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + offset
@@ -283,7 +305,7 @@ def _csv_records(path, encoding, delimiter):
     A row longer than the header keeps its extra fields (OVERFLOW); a field longer than an
     Excel cell is a problem of its row."""
     old_limit = csv.field_size_limit()
-    csv.field_size_limit(sys.maxsize if sys.maxsize < 2 ** 63 else 2 ** 31 - 1)
+    csv.field_size_limit(sys.maxsize if sys.maxsize < 2**63 else 2**31 - 1)
     try:
         with open(path, encoding=encoding, newline="") as fh:
             lines = _Lines(fh)
@@ -310,8 +332,13 @@ def _csv_records(path, encoding, delimiter):
                 except csv.Error as exc:  # e.g. NUL byte: the line alone is rejected
                     record = None
                     first = consumed[0] if consumed else (count[0], "")
-                    rows.append(_stray_row(_literal_fields(first[1], delimiter), width,
-                                           ["", f"line {first[0]}", "unreadable", str(exc)]))
+                    rows.append(
+                        _stray_row(
+                            _literal_fields(first[1], delimiter),
+                            width,
+                            ["", f"line {first[0]}", "unreadable", str(exc)],
+                        )
+                    )
                     numbers.append(first[0])
                     pending.extendleft(reversed(consumed[1:]))
                     continue
@@ -319,16 +346,23 @@ def _csv_records(path, encoding, delimiter):
                     break
                 first_line = consumed[0][0] if consumed else count[0]
                 if len(consumed) > 1 and _looks_like_rows(consumed, delimiter, width):
-                    rows.append(_stray_row(_literal_fields(consumed[0][1], delimiter), width,
-                                           ["", f"line {first_line}", "stray_quote", str(len(consumed) - 1)]))
+                    rows.append(
+                        _stray_row(
+                            _literal_fields(consumed[0][1], delimiter),
+                            width,
+                            ["", f"line {first_line}", "stray_quote", str(len(consumed) - 1)],
+                        )
+                    )
                     numbers.append(first_line)
                     pending.extendleft(reversed(consumed[1:]))
                 else:
                     rows.append(_record_row(record, width, names))
                     numbers.append(first_line)
                 if len(rows) >= CHUNK_ROWS:
-                    yield (pd.DataFrame(rows, columns=columns, dtype=object),
-                           np.asarray(numbers, dtype=np.int64))
+                    yield (
+                        pd.DataFrame(rows, columns=columns, dtype=object),
+                        np.asarray(numbers, dtype=np.int64),
+                    )
                     rows, numbers = [], []
             yield pd.DataFrame(rows, columns=columns, dtype=object), np.asarray(numbers, dtype=np.int64)
     except UnicodeDecodeError as exc:
@@ -365,7 +399,7 @@ class _Lines:
 def _record_row(record, width, names):
     extra = record[width:]
     while extra and extra[-1] == "":
-        extra.pop()   # trailing empty fields (a stray comma) are harmless
+        extra.pop()  # trailing empty fields (a stray comma) are harmless
     row = record[:width] + [""] * (width - len(record))
     problems = []
     for i, value in enumerate(row):
@@ -409,11 +443,14 @@ def _zip_member(zf, name, path, limit):
 
 
 def _check_size(info, path, limit=MAX_PART_BYTES):
-    if info.file_size > limit or (info.file_size > RATIO_FROM
-                                  and info.file_size > MAX_RATIO * max(info.compress_size, 1)):
-        raise InputError(f"input file {str(path)!r}: its part {info.filename} would expand to "
-                         f"{info.file_size / 1e6:,.0f} MB from {info.compress_size / 1e6:,.1f} MB; refused "
-                         f"(a damaged or hostile workbook): save it again from Excel, or export a CSV")
+    if info.file_size > limit or (
+        info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1)
+    ):
+        raise InputError(
+            f"input file {str(path)!r}: its part {info.filename} would expand to "
+            f"{info.file_size / 1e6:,.0f} MB from {info.compress_size / 1e6:,.1f} MB; refused "
+            f"(a damaged or hostile workbook): save it again from Excel, or export a CSV"
+        )
 
 
 def _xml(data, path, part):
@@ -423,11 +460,14 @@ def _xml(data, path, part):
     try:
         return fromstring(data, forbid_dtd=True)
     except DefusedXmlException:
-        raise InputError(f"input file {str(path)!r}: {part} declares XML entities or a DTD; refused "
-                         f"as unsafe") from None
+        raise InputError(
+            f"input file {str(path)!r}: {part} declares XML entities or a DTD; refused as unsafe"
+        ) from None
     except ParseError as exc:
-        raise InputError(f"input file {str(path)!r} is damaged ({part}: {exc}); open and save it again "
-                         f"in Excel or LibreOffice") from None
+        raise InputError(
+            f"input file {str(path)!r} is damaged ({part}: {exc}); open and save it again "
+            f"in Excel or LibreOffice"
+        ) from None
 
 
 def _open_xlsx(path, sheet):
@@ -439,8 +479,10 @@ def _open_xlsx(path, sheet):
         names = set(zf.namelist())
         if "xl/workbook.xml" not in names:
             if "content.xml" in names:
-                raise InputError(f"input file {str(path)!r} is an OpenDocument (.ods) spreadsheet: save it "
-                                 f"as .xlsx (or CSV) and run again")
+                raise InputError(
+                    f"input file {str(path)!r} is an OpenDocument (.ods) spreadsheet: save it "
+                    f"as .xlsx (or CSV) and run again"
+                )
             raise InputError(f"input file {str(path)!r} is a zip file but not an xlsx workbook")
         book = _xml(_zip_member(zf, "xl/workbook.xml", path, MAX_SMALL_PART), path, "xl/workbook.xml")
         rels = _zip_member(zf, "xl/_rels/workbook.xml.rels", path, MAX_SMALL_PART)
@@ -473,11 +515,20 @@ def _open_xlsx(path, sheet):
     except InputError:
         zf.close()
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError, KeyError, RuntimeError,
-            NotImplementedError) as exc:  # zipfile: encrypted, unknown compression
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        EOFError,
+        zlib.error,
+        ValueError,
+        KeyError,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:  # zipfile: encrypted, unknown compression
         zf.close()
-        raise InputError(f"input file {str(path)!r} is damaged ({exc}); open and save it again in Excel "
-                         f"or LibreOffice") from None
+        raise InputError(
+            f"input file {str(path)!r} is damaged ({exc}); open and save it again in Excel or LibreOffice"
+        ) from None
     except BaseException:
         zf.close()
         raise
@@ -503,8 +554,12 @@ def _choose_sheet(sheets, active, wanted, path):
             for s in sheets:
                 if str(s[0]).casefold() == str(wanted).strip().casefold():
                     return s[0], s[2]
-        raise InputError(f"sheet {wanted!r} is not in {str(path)!r}; its sheets are: "
-                         f"{', '.join(repr(s[0]) for s in sheets)}", argument="sheet", value=wanted)
+        raise InputError(
+            f"sheet {wanted!r} is not in {str(path)!r}; its sheets are: "
+            f"{', '.join(repr(s[0]) for s in sheets)}",
+            argument="sheet",
+            value=wanted,
+        )
     if 0 <= active < len(sheets) and sheets[active][1] == "visible":
         return sheets[active][0], sheets[active][2]
     if not visible:
@@ -565,8 +620,9 @@ def _feed(parser, zf, member, path, part, handler=None, chunks=None):
             while block := fh.read(1 << 20):
                 read += len(block)
                 if read > MAX_PART_BYTES:
-                    raise InputError(f"input file {str(path)!r}: {part} is larger than "
-                                     f"{MAX_PART_BYTES >> 30} GB; refused")
+                    raise InputError(
+                        f"input file {str(path)!r}: {part} is larger than {MAX_PART_BYTES >> 30} GB; refused"
+                    )
                 parser.feed(block)
                 if chunks is not None:
                     yield from chunks()
@@ -574,16 +630,28 @@ def _feed(parser, zf, member, path, part, handler=None, chunks=None):
     except InputError:
         raise
     except DefusedXmlException:
-        raise InputError(f"input file {str(path)!r}: {part} declares XML entities or a DTD; refused "
-                         f"as unsafe") from None
+        raise InputError(
+            f"input file {str(path)!r}: {part} declares XML entities or a DTD; refused as unsafe"
+        ) from None
     except SAXParseException as exc:
-        raise InputError(f"input file {str(path)!r} is damaged ({part}, line {exc.getLineNumber()}, column "
-                         f"{exc.getColumnNumber()}: {exc.getMessage()}); open and save it again in Excel "
-                         f"or LibreOffice, or export a CSV") from None
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error, RuntimeError,
-            NotImplementedError) as exc:  # CRC, truncated, encrypted
-        raise InputError(f"input file {str(path)!r} is damaged ({part}: {exc}); open and save it again "
-                         f"in Excel or LibreOffice") from None
+        raise InputError(
+            f"input file {str(path)!r} is damaged ({part}, line {exc.getLineNumber()}, column "
+            f"{exc.getColumnNumber()}: {exc.getMessage()}); open and save it again in Excel "
+            f"or LibreOffice, or export a CSV"
+        ) from None
+    except (
+        zipfile.BadZipFile,
+        EOFError,
+        OSError,
+        ValueError,
+        zlib.error,
+        RuntimeError,
+        NotImplementedError,
+    ) as exc:  # CRC, truncated, encrypted
+        raise InputError(
+            f"input file {str(path)!r} is damaged ({part}: {exc}); open and save it again "
+            f"in Excel or LibreOffice"
+        ) from None
 
 
 class _Text:
@@ -596,7 +664,7 @@ class _Text:
 
     def add(self, content):
         if self.size <= CELL_CHARS:
-            self.parts.append(content[:CELL_CHARS + 1 - self.size])
+            self.parts.append(content[: CELL_CHARS + 1 - self.size])
         self.size += len(content)
 
     def value(self):
@@ -628,7 +696,7 @@ def _shared_strings(zf, path) -> list:
                 self.text = _Text()
             elif name == "t" and not self.phonetic:
                 self.collect = True
-            elif name == "rPh":   # furigana of Japanese text: not part of the value
+            elif name == "rPh":  # furigana of Japanese text: not part of the value
                 self.phonetic += 1
 
         def endElement(self, name):
@@ -666,7 +734,7 @@ def _sheet_rows(zf, member, path, sheet_name, shared, dates, date1904, recalc):
     from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
     epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
-    done = []   # (row number, {column: value}, problems)
+    done = []  # (row number, {column: value}, problems)
     part = f"sheet {sheet_name!r} ({member.filename})"
 
     class Handler(ContentHandler):
@@ -685,14 +753,17 @@ def _sheet_rows(zf, member, path, sheet_name, shared, dates, date1904, recalc):
                 if ref:
                     m = _REF.match(ref)
                     if m is None:
-                        raise InputError(f"input file {str(path)!r} is damaged ({part}: cell reference "
-                                         f"{_clip(ref)!r})")
+                        raise InputError(
+                            f"input file {str(path)!r} is damaged ({part}: cell reference {_clip(ref)!r})"
+                        )
                     self.col = _column_index(m.group(1))
                 else:
                     self.col += 1
                 if self.col >= MAX_COLUMNS:
-                    raise InputError(f"input file {str(path)!r}: {part} has a cell in column "
-                                     f"{self.col + 1:,}, beyond Excel's {MAX_COLUMNS:,} columns; refused")
+                    raise InputError(
+                        f"input file {str(path)!r}: {part} has a cell in column "
+                        f"{self.col + 1:,}, beyond Excel's {MAX_COLUMNS:,} columns; refused"
+                    )
                 self.type, self.style = attrs.get("t", "n"), attrs.get("s")
                 self.formula, self.value, self.inline = None, None, None
             elif name == "v":
@@ -710,8 +781,10 @@ def _sheet_rows(zf, member, path, sheet_name, shared, dates, date1904, recalc):
                 r = attrs.get("r")
                 self.row_number = int(r) if r and r.isdigit() else self.row_number + 1
                 if self.row_number > MAX_ROWS:
-                    raise InputError(f"input file {str(path)!r}: {part} has a row {self.row_number:,}, "
-                                     f"beyond Excel's {MAX_ROWS:,}; refused")
+                    raise InputError(
+                        f"input file {str(path)!r}: {part} has a row {self.row_number:,}, "
+                        f"beyond Excel's {MAX_ROWS:,}; refused"
+                    )
                 self.cells, self.problems, self.col = {}, [], -1
 
         def characters(self, content):
@@ -752,15 +825,20 @@ def _sheet_rows(zf, member, path, sheet_name, shared, dates, date1904, recalc):
                 try:
                     value = shared[int(value)]
                 except (ValueError, IndexError):
-                    raise InputError(f"input file {str(path)!r} is damaged ({part}: cell {ref} names shared "
-                                     f"string {_clip(value)!r})") from None
+                    raise InputError(
+                        f"input file {str(path)!r} is damaged ({part}: cell {ref} names shared "
+                        f"string {_clip(value)!r})"
+                    ) from None
             elif kind == "b":
                 value = "TRUE" if value in ("1", "true") else "FALSE"
             elif kind in ("n", "") and self.style in dates and value:
                 try:
                     day = from_excel(float(value), epoch)
-                    value = day.isoformat(sep=" ") if getattr(day, "hour", 0) or getattr(day, "minute", 0) \
+                    value = (
+                        day.isoformat(sep=" ")
+                        if getattr(day, "hour", 0) or getattr(day, "minute", 0)
                         else day.strftime("%Y-%m-%d")
+                    )
                 except (ValueError, OverflowError, TypeError):
                     pass
             if isinstance(value, _TooLong):
@@ -784,8 +862,10 @@ def _sheet_rows(zf, member, path, sheet_name, shared, dates, date1904, recalc):
                 top = max(cells) + 1
                 header, width = clean_header([cells.get(i) for i in range(top)], "xlsx", path)
                 if problems:
-                    raise InputError(f"input file {str(path)!r}: the header row {number} has a formula "
-                                     f"without a saved value or an over-long cell ({problems[0][1]})")
+                    raise InputError(
+                        f"input file {str(path)!r}: the header row {number} has a formula "
+                        f"without a saved value or an over-long cell ({problems[0][1]})"
+                    )
                 state["header"], state["width"] = header, width
                 continue
             header, width = state["header"], state["width"]
@@ -793,8 +873,9 @@ def _sheet_rows(zf, member, path, sheet_name, shared, dates, date1904, recalc):
             extra_cols = sorted(c for c in cells if c >= width and str(cells[c]).strip() != "")
             extra = [cells.get(i, "") for i in range(width, extra_cols[-1] + 1)] if extra_cols else []
             named = [[header[c] if c < width else "", ref, kind, detail] for c, ref, kind, detail in problems]
-            state["rows"].append(row + [json.dumps(extra) if extra else "",
-                                        json.dumps(named) if named else ""])
+            state["rows"].append(
+                row + [json.dumps(extra) if extra else "", json.dumps(named) if named else ""]
+            )
             state["lines"].append(number)
         if len(state["rows"]) >= CHUNK_ROWS:
             yield _flush()
@@ -802,8 +883,10 @@ def _sheet_rows(zf, member, path, sheet_name, shared, dates, date1904, recalc):
     def _flush():
         rows, lines = state["rows"], state["lines"]
         state["rows"], state["lines"] = [], []
-        return (pd.DataFrame(rows, columns=state["header"] + [OVERFLOW, PROBLEMS], dtype=object),
-                np.asarray(lines, dtype=np.int64))
+        return (
+            pd.DataFrame(rows, columns=state["header"] + [OVERFLOW, PROBLEMS], dtype=object),
+            np.asarray(lines, dtype=np.int64),
+        )
 
     try:
         yield from _feed(parser, zf, member, path, part, chunks=chunks)

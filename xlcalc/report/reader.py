@@ -18,6 +18,7 @@ line opened by a stray quote is a rejected row with its reason, never a blank, a
 >>> clean_numbers(pd.Series(["0,1", "1.000,50", "1,000"]), decimal=",").tolist()
 [0.1, 1000.5, 1.0]
 """
+
 from __future__ import annotations
 
 import json
@@ -32,32 +33,124 @@ import pandas as pd
 
 from .._inputs import InputError, Inputs, parse_side_word
 from ..labels import error_text, label
-from .read import (CELL_CHARS, CHUNK_ROWS, OVERFLOW, PROBLEMS, ExactLines, RowTooLong, Source,
-                   column_letter, open_source)
+from .read import (
+    CELL_CHARS,
+    CHUNK_ROWS,
+    OVERFLOW,
+    PROBLEMS,
+    ExactLines,
+    RowTooLong,
+    Source,
+    column_letter,
+    open_source,
+)
 
-__all__ = ["FIELDS", "NUMERIC_FIELDS", "TEXT_FIELDS", "Table", "Chunk", "ExactLines", "RowTooLong",
-           "canonical_header", "clean_numbers", "detect_decimal", "read_table", "iter_chunks", "read_prices",
-           "CHUNK_ROWS", "OVERFLOW", "PROBLEMS"]
+__all__ = [
+    "FIELDS",
+    "NUMERIC_FIELDS",
+    "TEXT_FIELDS",
+    "Table",
+    "Chunk",
+    "ExactLines",
+    "RowTooLong",
+    "canonical_header",
+    "clean_numbers",
+    "detect_decimal",
+    "read_table",
+    "iter_chunks",
+    "read_prices",
+    "CHUNK_ROWS",
+    "OVERFLOW",
+    "PROBLEMS",
+]
 
 # Canonical field -> header spellings (compared after NFKC, lower case, no spaces/_/-/.).
 # Exchange exports: Binance USDⓈ-M positionRisk / Positions tab, Bybit, OKX, Hyperliquid.
 ALIASES = {
     "account": ["account", "account id", "口座", "口座番号", "アカウント"],
-    "symbol": ["symbol", "pair", "instrument", "ticker", "contract", "銘柄", "銘柄名", "通貨ペア",
-               "instId", "coin"],
-    "side": ["side", "direction", "buy/sell", "売買", "売買区分", "ポジション", "positionSide", "posSide",
-             "holdSide"],
-    "entry_price": ["entry_price", "entry", "entry price", "avg entry price", "open price",
-                    "建値", "平均建値", "建単価", "約定価格", "entryPrice", "avgPrice", "avg price",
-                    "average price", "avgPx", "entryPx", "avgEntryPrice"],
-    "quantity": ["quantity", "qty", "size", "amount", "数量", "建玉数量", "建玉数",
-                 "positionAmt", "position amt", "pos", "szi", "net quantity"],
+    "symbol": [
+        "symbol",
+        "pair",
+        "instrument",
+        "ticker",
+        "contract",
+        "銘柄",
+        "銘柄名",
+        "通貨ペア",
+        "instId",
+        "coin",
+    ],
+    "side": [
+        "side",
+        "direction",
+        "buy/sell",
+        "売買",
+        "売買区分",
+        "ポジション",
+        "positionSide",
+        "posSide",
+        "holdSide",
+    ],
+    "entry_price": [
+        "entry_price",
+        "entry",
+        "entry price",
+        "avg entry price",
+        "open price",
+        "建値",
+        "平均建値",
+        "建単価",
+        "約定価格",
+        "entryPrice",
+        "avgPrice",
+        "avg price",
+        "average price",
+        "avgPx",
+        "entryPx",
+        "avgEntryPrice",
+    ],
+    "quantity": [
+        "quantity",
+        "qty",
+        "size",
+        "amount",
+        "数量",
+        "建玉数量",
+        "建玉数",
+        "positionAmt",
+        "position amt",
+        "pos",
+        "szi",
+        "net quantity",
+    ],
     "leverage": ["leverage", "lev", "レバレッジ", "倍率", "lever"],
-    "price": ["price", "mark price", "mark", "current price", "last price", "現在値", "時価",
-              "現在価格", "評価レート", "markPrice", "markPx"],
-    "deposit": ["deposit", "collateral", "wallet balance", "証拠金", "預託証拠金", "預り証拠金",
-                "margin", "isolatedWallet", "isolated wallet", "position margin", "positionMargin",
-                "positionBalance"],
+    "price": [
+        "price",
+        "mark price",
+        "mark",
+        "current price",
+        "last price",
+        "現在値",
+        "時価",
+        "現在価格",
+        "評価レート",
+        "markPrice",
+        "markPx",
+    ],
+    "deposit": [
+        "deposit",
+        "collateral",
+        "wallet balance",
+        "証拠金",
+        "預託証拠金",
+        "預り証拠金",
+        "margin",
+        "isolatedWallet",
+        "isolated wallet",
+        "position margin",
+        "positionMargin",
+        "positionBalance",
+    ],
     "fees": ["fees", "fee", "costs", "手数料", "未払手数料"],
     "tick_size": ["tick_size", "tick", "tick size", "tickSize", "呼値", "呼び値"],
     "quote_rate": ["quote_rate", "quote rate", "quoteRate", "fx rate", "換算レート"],
@@ -67,21 +160,42 @@ SIGNED_QUANTITY = ["positionAmt", "position amt", "pos", "szi", "net quantity"]
 # Side words that leave the side to that sign (Binance one-way mode, OKX net mode).
 NEUTRAL_SIDES = {"both", "net"}
 # Deposit headers of exchange exports: an isolated position's margin, not a cross account's.
-ISOLATED_DEPOSIT = ["margin", "isolatedWallet", "isolated wallet", "position margin", "positionMargin",
-                    "positionBalance"]
+ISOLATED_DEPOSIT = [
+    "margin",
+    "isolatedWallet",
+    "isolated wallet",
+    "position margin",
+    "positionMargin",
+    "positionBalance",
+]
 MARGIN_MODE = ["marginType", "margin type", "marginMode", "margin mode", "mgnMode"]
 
 FIELDS = list(ALIASES)
-NUMERIC_FIELDS = ["entry_price", "quantity", "leverage", "price", "deposit", "fees", "tick_size",
-                  "quote_rate"]
+NUMERIC_FIELDS = [
+    "entry_price",
+    "quantity",
+    "leverage",
+    "price",
+    "deposit",
+    "fees",
+    "tick_size",
+    "quote_rate",
+]
 TEXT_FIELDS = ["account", "symbol"]
 # Rule of each number, as the core checks it (positive / nonnegative).
-RULES = {"entry_price": "positive", "quantity": "positive", "leverage": "positive",
-         "price": "positive", "deposit": "nonnegative", "fees": "nonnegative",
-         "tick_size": "nonnegative", "quote_rate": "positive"}
+RULES = {
+    "entry_price": "positive",
+    "quantity": "positive",
+    "leverage": "positive",
+    "price": "positive",
+    "deposit": "nonnegative",
+    "fees": "nonnegative",
+    "tick_size": "nonnegative",
+    "quote_rate": "positive",
+}
 # Optional numbers whose blank cell means their default (0 tick: no rounding).
 BLANK_DEFAULTS = {"fees": 0.0, "tick_size": 0.0, "quote_rate": 1.0}
-TINY = np.finfo(float).tiny   # below it a float is subnormal: products and quotients lose it
+TINY = np.finfo(float).tiny  # below it a float is subnormal: products and quotients lose it
 
 
 def _key(text) -> str:
@@ -110,7 +224,7 @@ _STRIP_RE = r"[\s¥$円€£\\']|JPY|USDT|USD"
 _POINT_RE = r"^[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d*)?(?:e[+-]?\d+)?$|^[+-]?\.\d+$"
 # A value read with a decimal comma: points group thousands by three.
 _COMMA_RE = r"^[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+)(?:,\d*)?$|^[+-]?,\d+$"
-_AMBIGUOUS_POINT = re.compile(r"^[+-]?\d{1,3}\.\d{3}$")   # "1.000": 1 or 1,000?
+_AMBIGUOUS_POINT = re.compile(r"^[+-]?\d{1,3}\.\d{3}$")  # "1.000": 1 or 1,000?
 
 
 def _normalize(t: pd.Series):
@@ -131,9 +245,11 @@ def _readings(t: pd.Series):
     point_ok = lower.str.match(_POINT_RE).to_numpy(dtype=bool)
     comma_ok = t.str.match(_COMMA_RE).to_numpy(dtype=bool)
     point = pd.to_numeric(t.str.replace(",", "", regex=False), errors="coerce").to_numpy(
-        dtype=float, na_value=np.nan)
-    comma = pd.to_numeric(t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False),
-                          errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        dtype=float, na_value=np.nan
+    )
+    comma = pd.to_numeric(
+        t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False), errors="coerce"
+    ).to_numpy(dtype=float, na_value=np.nan)
     return np.where(point_ok, point, np.nan), np.where(comma_ok, comma, np.nan)
 
 
@@ -193,7 +309,7 @@ def detect_decimal(columns, default: str | None = ".") -> str | None:
             uniques = pd.Series(pd.unique(part.astype(str).to_numpy()), dtype=object)
             plain = pd.to_numeric(uniques, errors="coerce").notna().to_numpy()
             dotted = uniques.str.contains(".", regex=False).to_numpy()
-            if (plain & dotted).any():   # "0.1" by pandas' own rule: a point, unless "1.000"
+            if (plain & dotted).any():  # "0.1" by pandas' own rule: a point, unless "1.000"
                 point_seen |= not uniques[plain & dotted].str.match(_AMBIGUOUS_POINT).all()
             uniques = uniques[~plain]
             uniques = uniques[uniques.str.contains(r"[.,，．]", regex=True)]
@@ -217,12 +333,14 @@ def _decimal_problem(name, shown, decimal, lang):
     point, comma = _readings(t)
     p, c = float(point[0]), float(comma[0])
     if not math.isnan(p) and not math.isnan(c) and p != c:
-        return label("report_decimal_ambiguous", lang).format(name=label(name, lang), value=shown,
-                                                              point=f"{p:,.10g}", comma=f"{c:,.10g}")
+        return label("report_decimal_ambiguous", lang).format(
+            name=label(name, lang), value=shown, point=f"{p:,.10g}", comma=f"{c:,.10g}"
+        )
     other = p if decimal == "," else c
     if decimal is not None and not math.isnan(other):
-        return label("report_decimal_other", lang).format(name=label(name, lang), value=shown,
-                                                          decimal=decimal)
+        return label("report_decimal_other", lang).format(
+            name=label(name, lang), value=shown, decimal=decimal
+        )
     return None
 
 
@@ -230,22 +348,22 @@ def _decimal_problem(name, shown, decimal, lang):
 class Table:
     """The input, compact: one entry per non-blank row, in file order."""
 
-    line: np.ndarray                      # line number in the input (header = 1)
-    raw_columns: list                     # the input's own headers, in order
-    fields: dict                          # canonical field -> original header
-    numbers: dict = field(default_factory=dict)   # field -> float array (NaN: empty/bad)
-    texts: dict = field(default_factory=dict)     # field -> pd.Categorical of raw text
-    side: np.ndarray | None = None        # +1/-1, NaN when not a side
-    extra: dict = field(default_factory=dict)     # unknown header -> pd.Categorical
-    bad: np.ndarray | None = None         # True: the row is rejected
-    reasons: dict = field(default_factory=dict)   # row position -> reason
-    raw_bad: dict = field(default_factory=dict)   # row position -> raw values (list of str)
+    line: np.ndarray  # line number in the input (header = 1)
+    raw_columns: list  # the input's own headers, in order
+    fields: dict  # canonical field -> original header
+    numbers: dict = field(default_factory=dict)  # field -> float array (NaN: empty/bad)
+    texts: dict = field(default_factory=dict)  # field -> pd.Categorical of raw text
+    side: np.ndarray | None = None  # +1/-1, NaN when not a side
+    extra: dict = field(default_factory=dict)  # unknown header -> pd.Categorical
+    bad: np.ndarray | None = None  # True: the row is rejected
+    reasons: dict = field(default_factory=dict)  # row position -> reason
+    raw_bad: dict = field(default_factory=dict)  # row position -> raw values (list of str)
     default_leverage: float | None = None  # for an input without a leverage column
-    decimal: str | None = "."             # the decimal separator numbers were read with
-    signed_quantity: bool = False         # the quantity's sign is the side (positionAmt)
-    margin_mode: str | None = None        # header of an exchange's margin-mode column
-    sheet: str | None = None              # the sheet read (xlsx)
-    delimiter: str | None = None          # the separator (CSV)
+    decimal: str | None = "."  # the decimal separator numbers were read with
+    signed_quantity: bool = False  # the quantity's sign is the side (positionAmt)
+    margin_mode: str | None = None  # header of an exchange's margin-mode column
+    sheet: str | None = None  # the sheet read (xlsx)
+    delimiter: str | None = None  # the separator (CSV)
 
     @property
     def n_rows(self) -> int:
@@ -258,8 +376,14 @@ def _as_text(col: pd.Series) -> pd.Series:
     return col.astype(object).where(col.notna(), "").astype(str)
 
 
-def read_table(source, *, prices: dict | None = None, default_leverage: float | None = None,
-               decimal: str | None = None, sheet=None) -> Table:
+def read_table(
+    source,
+    *,
+    prices: dict | None = None,
+    default_leverage: float | None = None,
+    decimal: str | None = None,
+    sheet=None,
+) -> Table:
     """Read and validate positions from a path (CSV or xlsx) or a DataFrame, all in memory.
 
     ``prices`` (symbol -> price) replaces the price of matching symbols; an empty price
@@ -281,9 +405,16 @@ def _read_table(source, kw, tolerant) -> Table:
             continue
         header = chunk.header
         chunks.append(chunk)
-    table = Table(line=None, raw_columns=header.raw_columns, fields=header.fields,
-                  default_leverage=header.default_leverage, decimal=header.decimal,
-                  signed_quantity=header.signed_quantity, sheet=header.sheet, delimiter=header.delimiter)
+    table = Table(
+        line=None,
+        raw_columns=header.raw_columns,
+        fields=header.fields,
+        default_leverage=header.default_leverage,
+        decimal=header.decimal,
+        signed_quantity=header.signed_quantity,
+        sheet=header.sheet,
+        delimiter=header.delimiter,
+    )
     table.line = np.concatenate([c.line for c in chunks])
     table.side = np.concatenate([c.side for c in chunks])
     table.bad = np.concatenate([c.bad for c in chunks])
@@ -302,9 +433,9 @@ def _read_table(source, kw, tolerant) -> Table:
 class Chunk:
     """Up to CHUNK_ROWS validated rows: like :class:`Table`, row positions local to the chunk."""
 
-    header: Table                         # fields, raw_columns, default_leverage of the input
-    record: np.ndarray                    # record number of each row in the input (0 = first)
-    line: np.ndarray = None               # line number (CSV) or sheet row (xlsx)
+    header: Table  # fields, raw_columns, default_leverage of the input
+    record: np.ndarray  # record number of each row in the input (0 = first)
+    line: np.ndarray = None  # line number (CSV) or sheet row (xlsx)
     side: np.ndarray = None
     bad: np.ndarray = None
     numbers: dict = field(default_factory=dict)
@@ -328,12 +459,20 @@ class Chunk:
 
 def _iter_frame(df: pd.DataFrame):
     for start in range(0, max(len(df), 1), CHUNK_ROWS):
-        chunk = df.iloc[start:start + CHUNK_ROWS]
+        chunk = df.iloc[start : start + CHUNK_ROWS]
         yield chunk, np.arange(start, start + len(chunk), dtype=np.int64) + 2
 
 
-def iter_chunks(source, *, prices: dict | None = None, default_leverage: float | None = None,
-                tolerant: bool = False, lang: str = "en", decimal: str | None = None, sheet=None):
+def iter_chunks(
+    source,
+    *,
+    prices: dict | None = None,
+    default_leverage: float | None = None,
+    tolerant: bool = False,
+    lang: str = "en",
+    decimal: str | None = None,
+    sheet=None,
+):
     """Validated :class:`Chunk` after chunk, in input order.
 
     Parameters
@@ -357,8 +496,11 @@ def iter_chunks(source, *, prices: dict | None = None, default_leverage: float |
         else the first visible one, never a hidden one.
     """
     if decimal not in (None, ".", ","):
-        raise InputError(f"decimal must be '.' or ',' (or None to detect it), got {decimal!r}",
-                         argument="decimal", value=decimal)
+        raise InputError(
+            f"decimal must be '.' or ',' (or None to detect it), got {decimal!r}",
+            argument="decimal",
+            value=decimal,
+        )
     if isinstance(source, pd.DataFrame):
         src = Source(kind="frame", chunks=_iter_frame(source))
     else:
@@ -380,7 +522,7 @@ def iter_chunks(source, *, prices: dict | None = None, default_leverage: float |
         if lines is None:
             lines = np.arange(offset, offset + n, dtype=np.int64) + 2
         text = {c: _as_text(chunk.iloc[:, i]) for i, c in enumerate(chunk.columns)}
-        if src.kind == "frame":   # files are bounded by their readers; a DataFrame here
+        if src.kind == "frame":  # files are bounded by their readers; a DataFrame here
             _long_cells(text)
         blank = np.ones(n, dtype=bool)  # every field empty: a blank line, not a row
         for col in text.values():
@@ -403,8 +545,9 @@ def _long_cells(text):
             found.setdefault(i, []).append([name, f"column {column_letter(j)}", "too_long", int(lengths[i])])
     if found:
         n = len(next(iter(text.values())))
-        text[PROBLEMS] = pd.Series([json.dumps(found[i]) if i in found else "" for i in range(n)],
-                                   dtype=object)
+        text[PROBLEMS] = pd.Series(
+            [json.dumps(found[i]) if i in found else "" for i in range(n)], dtype=object
+        )
 
 
 def _file_decimal(chunk, header, src):
@@ -432,23 +575,33 @@ def _start_table(columns, default_leverage, src=None) -> Table:
         if name is None:
             continue
         if name in fields:
-            raise InputError(f"input headers {fields[name]!r} and {col!r} both mean {name}: keep one, or "
-                             f"rename the other")
+            raise InputError(
+                f"input headers {fields[name]!r} and {col!r} both mean {name}: keep one, or rename the other"
+            )
         fields[name] = col
     signed = "quantity" in fields and _key(fields["quantity"]) in _SIGNED_KEYS
-    missing = [f for f in ("side", "entry_price", "quantity") if f not in fields
-               and not (f == "side" and signed)]
+    missing = [
+        f for f in ("side", "entry_price", "quantity") if f not in fields and not (f == "side" and signed)
+    ]
     if "leverage" not in fields and default_leverage is None:
         missing.append("leverage")
     if missing:
-        raise InputError(f"input has no {', '.join(missing)} column; headers found: "
-                         f"{', '.join(map(str, columns))}")
+        raise InputError(
+            f"input has no {', '.join(missing)} column; headers found: {', '.join(map(str, columns))}"
+        )
     mode = None
     if "deposit" in fields and _key(fields["deposit"]) in _ISOLATED_KEYS:
         mode = next((c for c in columns if _key(c) in _MODE_KEYS), None)
-    return Table(line=None, raw_columns=[str(c) for c in columns], fields=fields,
-                 default_leverage=default_leverage, signed_quantity=signed, margin_mode=mode,
-                 sheet=getattr(src, "sheet", None), delimiter=getattr(src, "delimiter", None))
+    return Table(
+        line=None,
+        raw_columns=[str(c) for c in columns],
+        fields=fields,
+        default_leverage=default_leverage,
+        signed_quantity=signed,
+        margin_mode=mode,
+        sheet=getattr(src, "sheet", None),
+        delimiter=getattr(src, "delimiter", None),
+    )
 
 
 def _fit_cell(text, lang="en") -> str:
@@ -457,7 +610,7 @@ def _fit_cell(text, lang="en") -> str:
     if len(text) <= CELL_CHARS:
         return text
     marker = label("report_truncated", lang).format(n=len(text))
-    return text[:CELL_CHARS - len(marker)] + marker
+    return text[: CELL_CHARS - len(marker)] + marker
 
 
 def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
@@ -483,10 +636,16 @@ def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
     side_conflict = np.zeros(n, dtype=bool)
     if "side" in col:
         codes, uniques = pd.factorize(col["side"].to_numpy(), use_na_sentinel=False)
-        side = np.array([parse_side_word(str(u).strip()) for u in uniques], dtype=float)[codes] \
-            if n else np.zeros(0)
-        neutral = np.array([str(u).strip().lower() in NEUTRAL_SIDES for u in uniques], dtype=bool)[codes] \
-            if n else np.zeros(0, dtype=bool)
+        side = (
+            np.array([parse_side_word(str(u).strip()) for u in uniques], dtype=float)[codes]
+            if n
+            else np.zeros(0)
+        )
+        neutral = (
+            np.array([str(u).strip().lower() in NEUTRAL_SIDES for u in uniques], dtype=bool)[codes]
+            if n
+            else np.zeros(0, dtype=bool)
+        )
     else:
         side, neutral = np.full(n, np.nan), np.ones(n, dtype=bool)
     if head.signed_quantity:
@@ -515,7 +674,7 @@ def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
     for name, arr in values.items():
         with np.errstate(invalid="ignore"):
             ok = arr > 0 if RULES[name] == "positive" else arr >= 0
-            tiny |= (arr != 0) & (np.abs(arr) < TINY)   # subnormal: the core cannot divide by it
+            tiny |= (arr != 0) & (np.abs(arr) < TINY)  # subnormal: the core cannot divide by it
         bad |= ~ok
     bad |= price_bad | tiny
     overflow = text[OVERFLOW][keep].to_numpy() if OVERFLOW in text else None
@@ -560,8 +719,11 @@ def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
         stray = any(p[2] in ("stray_quote", "unreadable") for p in row_problems.get(i, []))
         if not stray:
             if side_conflict[i]:
-                found.append(label("report_side_conflict", lang).format(
-                    quantity=raw["quantity"].strip(), header=f["quantity"], side=raw["side"].strip()))
+                found.append(
+                    label("report_side_conflict", lang).format(
+                        quantity=raw["quantity"].strip(), header=f["quantity"], side=raw["side"].strip()
+                    )
+                )
             elif "side" in raw or not head.signed_quantity:
                 if np.isnan(side[i]):
                     found += _side_problem(raw, head, lang)
@@ -571,8 +733,12 @@ def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
         raw_values = [kept[h][i] for h in headers]
         if overflow is not None and overflow[i]:
             extra_fields = json.loads(overflow[i])
-            found.insert(0, label("report_row_too_long", lang).format(
-                fields=len(headers) + len(extra_fields), header=len(headers)))
+            found.insert(
+                0,
+                label("report_row_too_long", lang).format(
+                    fields=len(headers) + len(extra_fields), header=len(headers)
+                ),
+            )
             raw_values += extra_fields
         reason = "; ".join(found) or label("report_rejected", lang)
         out.reasons[i] = _fit_cell(reason, lang)
@@ -644,16 +810,19 @@ def read_prices(path, *, decimal: str | None = None) -> dict:
     df = read_text_table(path)
     cols = {canonical_header(c): c for c in df.columns}
     if "symbol" not in cols or "price" not in cols:
-        raise InputError(f"prices file {str(path)!r} needs symbol and price columns; headers found: "
-                         f"{', '.join(df.columns)}")
+        raise InputError(
+            f"prices file {str(path)!r} needs symbol and price columns; headers found: "
+            f"{', '.join(df.columns)}"
+        )
     if decimal is None:
         decimal = detect_decimal([df[cols["price"]]])
     values = clean_numbers(df[cols["price"]], decimal)
     bad = ~(values >= TINY)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"prices file {str(path)!r}: price must be a positive number, got "
-                         f"{df[cols['price']].iloc[i]!r} on line {i + 2}")
+        raise InputError(
+            f"prices file {str(path)!r}: price must be a positive number, got "
+            f"{df[cols['price']].iloc[i]!r} on line {i + 2}"
+        )
     symbols = df[cols["symbol"]].str.strip()
     return dict(zip(symbols, values.tolist()))
-

@@ -1,5 +1,6 @@
 """Read stage of the report: the reader's validated chunks, kept in a temporary file for the
 later passes, with each account's row count and sums (:class:`Rows`)."""
+
 from __future__ import annotations
 
 import os
@@ -42,31 +43,38 @@ class Rows:
     :func:`compute.row_terms`. ``account_deposit``: each account's deposit (cross) or the sum
     of its rows' deposits (isolated)."""
 
-    header: object                      # reader.Table: fields, raw_columns
+    header: object  # reader.Table: fields, raw_columns
     cross: bool
-    extra_headers: list                 # the input's other columns, kept as text
+    extra_headers: list  # the input's other columns, kept as text
     positions: _Store = field(default_factory=_Store)
     errors: _Store = field(default_factory=_Store)
-    lines: object = None                # exact line numbers (CSV with quoted line breaks)
+    lines: object = None  # exact line numbers (CSV with quoted line breaks)
     rows_in: int = 0
     n_positions: int = 0
     n_errors: int = 0
-    error_width: int = 0                # fields of the longest rejected row
+    error_width: int = 0  # fields of the longest rejected row
     account_names: list = None
     counts: np.ndarray = None
     totals: dict = None
     account_deposit: np.ndarray = None
-    tick_size: float | None = None      # the option, for rows without a tick_size column
-    quote_rate: float = 1.0             # the option, for rows without a quote_rate column
+    tick_size: float | None = None  # the option, for rows without a tick_size column
+    quote_rate: float = 1.0  # the option, for rows without a quote_rate column
 
     def positions_of(self, kept: dict) -> Positions:
         """The Positions of kept rows, with their tick and quote rate (column, else option)."""
         num = kept["numbers"]
-        return Positions(side=kept["side"], entry_price=num["entry_price"], quantity=num["quantity"],
-                         leverage=num["leverage"], price=num["price"], fees=num["fees"], group=kept["group"],
-                         n_groups=max(len(self.counts) if self.counts is not None else 1, 1),
-                         tick_size=num.get("tick_size", self.tick_size),
-                         quote_rate=num.get("quote_rate", self.quote_rate))
+        return Positions(
+            side=kept["side"],
+            entry_price=num["entry_price"],
+            quantity=num["quantity"],
+            leverage=num["leverage"],
+            price=num["price"],
+            fees=num["fees"],
+            group=kept["group"],
+            n_groups=max(len(self.counts) if self.counts is not None else 1, 1),
+            tick_size=num.get("tick_size", self.tick_size),
+            quote_rate=num.get("quote_rate", self.quote_rate),
+        )
 
     def line_numbers(self, record, line):
         """Line numbers of these records (ascending): exact when the CSV has quoted line breaks."""
@@ -91,8 +99,9 @@ class Rows:
                 f.close()
 
 
-def read_rows(source, levels: Levels, deposit, *, lang="en", tick_size=None, quote_rate=1.0,
-              **reader_options) -> Rows:
+def read_rows(
+    source, levels: Levels, deposit, *, lang="en", tick_size=None, quote_rate=1.0, **reader_options
+) -> Rows:
     """Read and validate ``source`` chunk by chunk (reader.iter_chunks) into :class:`Rows`;
     ``tick_size`` and ``quote_rate`` serve the rows without such a column."""
     rates = dict(tick_size=tick_size, quote_rate=quote_rate)
@@ -113,12 +122,18 @@ def _read(source, levels, deposit, lang, reader_options, rates, tolerant):
                     rows.lines.write(part.astype(np.int64).tobytes())
                 continue
             if rows is None:
-                rows = Rows(header=chunk.header, cross="deposit" not in chunk.header.fields,
-                            extra_headers=list(chunk.extra), **rates)
+                rows = Rows(
+                    header=chunk.header,
+                    cross="deposit" not in chunk.header.fields,
+                    extra_headers=list(chunk.extra),
+                    **rates,
+                )
                 if rows.cross and deposit is None:
-                    raise InputError("a deposit is needed: add a deposit (証拠金) column to the input "
-                                     "(isolated positions) or give --deposit (one cross-margin account"
-                                     " per account value)")
+                    raise InputError(
+                        "a deposit is needed: add a deposit (証拠金) column to the input "
+                        "(isolated positions) or give --deposit (one cross-margin account"
+                        " per account value)"
+                    )
                 if rows.cross:
                     deposit = Inputs().number("deposit", deposit, rule="nonnegative")
             _keep(rows, chunk, accounts, sums, levels, legs)
@@ -143,8 +158,15 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
     if chunk.reasons:
         order = sorted(chunk.reasons)
         raw = [chunk.raw_bad[i] for i in order]
-        rows.errors.append(dict(record=chunk.record[order], line=chunk.line[order],
-                                reasons=[chunk.reasons[i] for i in order], raw=raw), len(order))
+        rows.errors.append(
+            dict(
+                record=chunk.record[order],
+                line=chunk.line[order],
+                reasons=[chunk.reasons[i] for i in order],
+                raw=raw,
+            ),
+            len(order),
+        )
         rows.n_errors += len(order)
         rows.error_width = max([rows.error_width] + [len(r) for r in raw])
     v = ~chunk.bad
@@ -154,9 +176,15 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
     if "account" in chunk.texts and n:  # account numbers in order of first appearance
         codes, uniques = pd.factorize(np.asarray(chunk.texts["account"][v], dtype=object))
         group = np.array([accounts.setdefault(str(u), len(accounts)) for u in uniques], dtype=np.int64)[codes]
-    kept = dict(numbers=num, side=chunk.side[v], group=group, record=chunk.record[v], line=chunk.line[v],
-                texts={k: c[v] for k, c in chunk.texts.items()},
-                extra={k: c[v] for k, c in chunk.extra.items()})
+    kept = dict(
+        numbers=num,
+        side=chunk.side[v],
+        group=group,
+        record=chunk.record[v],
+        line=chunk.line[v],
+        texts={k: c[v] for k, c in chunk.texts.items()},
+        extra={k: c[v] for k, c in chunk.extra.items()},
+    )
     rows.positions.append(kept, n)
     rows.n_positions += n
     if n:
@@ -165,10 +193,17 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
         pos.n_groups = n_groups
         terms = row_terms(pos, levels.for_rows(pos.leverage), None if rows.cross else num["deposit"])
         sums.add(dict(count=1.0, **terms), group, n_groups)
-        if levels.hedge == "max" and rows.cross:   # each leg's margin, for the larger side
+        if levels.hedge == "max" and rows.cross:  # each leg's margin, for the larger side
             symbol = np.asarray(kept["texts"]["symbol"], dtype=object) if "symbol" in kept["texts"] else None
-            legs_of = pd.DataFrame({"g": group, "sym": "" if symbol is None else symbol, "side": pos.side,
-                                    "m": terms["margin"], "rl": terms["rm_lc"]})
+            legs_of = pd.DataFrame(
+                {
+                    "g": group,
+                    "sym": "" if symbol is None else symbol,
+                    "side": pos.side,
+                    "m": terms["margin"],
+                    "rl": terms["rm_lc"],
+                }
+            )
             sums = legs_of.groupby(["g", "sym", "side"], sort=False)[["m", "rl"]].sum()
             for (g, sym, side), (m, rl) in sums.iterrows():
                 acc = legs.setdefault((int(g), sym, float(side)), [0.0, 0.0])

@@ -11,6 +11,7 @@ batch renders. User text is always an inline string (``t="inlineStr"``): a symbo
 >>> xml_text("bell\\x07")
 'bell_x0007_'
 """
+
 from __future__ import annotations
 
 import io
@@ -26,8 +27,8 @@ import numpy as np
 
 __all__ = ["Column", "SheetData", "stream_rows", "xml_text", "splice_workbook"]
 
-BATCH_ROWS = 2_000           # rows rendered at once: peak +17 MB from 20k to 200k rows (5,000: +28)
-DEFLATE_LEVEL = 3            # zlib-ng 3 at 100k rows: 19.4 MB (4: 18.1 MB, 18 % slower; isal: 20.7 MB)
+BATCH_ROWS = 2_000  # rows rendered at once: peak +17 MB from 20k to 200k rows (5,000: +28)
+DEFLATE_LEVEL = 3  # zlib-ng 3 at 100k rows: 19.4 MB (4: 18.1 MB, 18 % slower; isal: 20.7 MB)
 
 # XML 1.0 forbids these characters; Excel reads _xHHHH_ back as the character.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -68,10 +69,8 @@ class Column:
     words: list = None
     style_id: int = 0
 
-
     def __len__(self):
         return len(self.codes) if self.words is not None else len(self.values)
-
 
 
 @dataclass
@@ -89,7 +88,7 @@ class SheetData:
     stop: int
     arcname: str = ""
     extra: dict = field(default_factory=dict)
-    shared: object = None      # the workbook's SharedStrings, while it is written
+    shared: object = None  # the workbook's SharedStrings, while it is written
 
 
 class SharedStrings:
@@ -104,14 +103,16 @@ class SharedStrings:
 
     def xml(self) -> bytes:
         items = "".join(f'<si><t xml:space="preserve">{xml_text(w)}</t></si>' for w in self.index)
-        return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{_MAIN}" '
-                f'uniqueCount="{len(self.index)}">{items}</sst>').encode()
+        return (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{_MAIN}" '
+            f'uniqueCount="{len(self.index)}">{items}</sst>'
+        ).encode()
 
 
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 _SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
-SHARED_MOST = 10_000          # a column with more distinct words (a memo) stays inline
+SHARED_MOST = 10_000  # a column with more distinct words (a memo) stays inline
 
 
 def _cells(col: Column, style_id: int, a: int, b: int, shared=None) -> list:
@@ -150,8 +151,12 @@ def _numbers(v: np.ndarray) -> bytes:
     try:
         import orjson
     except ImportError:
-        return repr([x if x == x else None for x in v.tolist()])[1:-1].replace(", ", ",") \
-            .replace("None", "null").encode()
+        return (
+            repr([x if x == x else None for x in v.tolist()])[1:-1]
+            .replace(", ", ",")
+            .replace("None", "null")
+            .encode()
+        )
     return orjson.dumps(np.ascontiguousarray(v), option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
 
 
@@ -159,8 +164,12 @@ def stream_rows(data: SheetData, first_row: int = 2, progress=None):
     """Yield the SpreadsheetML of ``data``'s rows, encoded, batch by batch."""
     for columns in data.chunks():
         m = len(columns[0]) if columns else 0
-        shared = [data.shared.numbers(col.words) if data.shared is not None and col.words is not None
-                  and len(col.words) <= SHARED_MOST else None for col in columns]
+        shared = [
+            data.shared.numbers(col.words)
+            if data.shared is not None and col.words is not None and len(col.words) <= SHARED_MOST
+            else None
+            for col in columns
+        ]
         for a in range(0, m, BATCH_ROWS):
             b = min(a + BATCH_ROWS, m)
             # rows × (row break, cells): one join over the flattened table (2.7x zip and joins)
@@ -168,7 +177,7 @@ def stream_rows(data: SheetData, first_row: int = 2, progress=None):
             table[:, 0] = b"</row><row>"
             for j, (col, sid, sh) in enumerate(zip(columns, data.style_ids, shared), 1):
                 table[:, j] = _cells(col, sid, a, b, sh)
-            yield b"".join(table.ravel().tolist())[len(b"</row>"):] + b"</row>"
+            yield b"".join(table.ravel().tolist())[len(b"</row>") :] + b"</row>"
             if progress is not None:
                 progress.update(b - a)
 
@@ -190,19 +199,27 @@ def splice_workbook(workbook_bytes: bytes, dest, sheets: list, progress=None, co
     by_name = {s.arcname: s for s in sheets}
     shared = SharedStrings()
     now = time.localtime()[:6]
-    with zipfile.ZipFile(io.BytesIO(workbook_bytes)) as zin, \
-            zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zout:
+    with (
+        zipfile.ZipFile(io.BytesIO(workbook_bytes)) as zin,
+        zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zout,
+    ):
         for info in zin.infolist():
             part = zin.read(info.filename)
             data = by_name.get(info.filename)
             info = zipfile.ZipInfo(info.filename, date_time=now)
             info.compress_type = zipfile.ZIP_DEFLATED
             if info.filename == "[Content_Types].xml":
-                part = part.replace(b"</Types>", f'<Override PartName="/xl/sharedStrings.xml" '
-                                                 f'ContentType="{_SST_TYPE}"/></Types>'.encode())
+                part = part.replace(
+                    b"</Types>",
+                    f'<Override PartName="/xl/sharedStrings.xml" '
+                    f'ContentType="{_SST_TYPE}"/></Types>'.encode(),
+                )
             elif info.filename == "xl/_rels/workbook.xml.rels":
-                part = part.replace(b"</Relationships>", f'<Relationship Id="rIdShared" Type="{_SST_REL}" '
-                                                         f'Target="sharedStrings.xml"/></Relationships>'.encode())
+                part = part.replace(
+                    b"</Relationships>",
+                    f'<Relationship Id="rIdShared" Type="{_SST_REL}" '
+                    f'Target="sharedStrings.xml"/></Relationships>'.encode(),
+                )
             if data is None:
                 zout.writestr(info, part, compresslevel=compresslevel)
                 continue

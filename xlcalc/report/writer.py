@@ -5,8 +5,10 @@ autofilter, frozen panes, print setup, the Summary and Stress sheets and the cha
 long sheets (Positions, Errors, up to a million rows each) get their rows from
 :mod:`.stream`, chunk by chunk, as :class:`~.stream.Column` lists.
 """
+
 from __future__ import annotations
 
+import functools
 import io
 import math
 
@@ -20,7 +22,7 @@ from .stream import _ILLEGAL, Column, SheetData
 
 __all__ = ["write_report", "positions_layout", "MAX_ROWS"]
 
-MAX_ROWS = 1_048_576          # Excel's rows per sheet, header included
+MAX_ROWS = 1_048_576  # Excel's rows per sheet, header included
 
 
 def _letters(n):
@@ -139,7 +141,7 @@ class _Styles:
         if isinstance(value, np.generic):
             value = value.item()
         if isinstance(value, float):
-            value = value + 0.0 if math.isfinite(value) else None   # no -0
+            value = value + 0.0 if math.isfinite(value) else None  # no -0
         if isinstance(value, str):
             value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
         c = WriteOnlyCell(self.ws, value=value)
@@ -165,7 +167,8 @@ def _status_rules(ws, status_col, last_col, last_row, lang):
         fill = PatternFill(start_color=colour, end_color=colour, fill_type="solid")
         word = label(key, lang).replace('"', '""')
         ws.conditional_formatting.add(
-            ref, FormulaRule(formula=[f'${status_col}2="{word}"'], fill=fill, stopIfTrue=True))
+            ref, FormulaRule(formula=[f'${status_col}2="{word}"'], fill=fill, stopIfTrue=True)
+        )
 
 
 def write_report(report, dest, lang: str, progress=None):
@@ -241,8 +244,11 @@ def positions_layout(report):
         if key == "deposit" and report.rows.cross:
             continue
         out.append((key, label_key, fmt))
-    out += [(key, label_key, fmt) for key, label_key, fmt in COMPUTED_LAYOUT
-            if key in report.figures.computed_keys]
+    out += [
+        (key, label_key, fmt)
+        for key, label_key, fmt in COMPUTED_LAYOUT
+        if key in report.figures.computed_keys
+    ]
     out += [(("extra", header), None, "text") for header in report.rows.extra_headers]
     return out
 
@@ -251,11 +257,15 @@ def _positions_sheets(wb, report, lang, formats):
     layout = positions_layout(report)
     keys = [key for key, _, _ in layout]
     headers = [label(lk, lang) if lk else str(key[1]) for key, lk, _ in layout]
-    words = {"side": [label("long", lang), label("short", lang)],
-             "status": [label(k, lang) for k in ("ok", "caution", "margin_call", "loss_cut", "unknown")]}
-    widths = [max(map(text_width, words[key])) if key in words else report.display.width(key, fmt, formats)
-              for key, _, fmt in layout]
-    widths[0] = max(widths[0], len(str(report.rows.rows_in + 1)))   # line numbers
+    words = {
+        "side": [label("long", lang), label("short", lang)],
+        "status": [label(k, lang) for k in ("ok", "caution", "margin_call", "loss_cut", "unknown")],
+    }
+    widths = [
+        max(map(text_width, words[key])) if key in words else report.display.width(key, fmt, formats)
+        for key, _, fmt in layout
+    ]
+    widths[0] = max(widths[0], len(str(report.rows.rows_in + 1)))  # line numbers
     letters = _letters(len(layout))
     n = report.rows.n_positions
     per_sheet = MAX_ROWS - 1
@@ -271,7 +281,7 @@ def _positions_sheets(wb, report, lang, formats):
         ws.auto_filter.ref = f"A1:{letters[-1]}{max(last_row, 1)}"
         _status_rules(ws, letters[keys.index("status")], letters[-1], last_row, lang)
         ws.append([styles.cell(h, header=True) for h in headers])
-        chunks = (lambda a=start, b=stop: position_chunks(report, keys, lang, a, b))
+        chunks = functools.partial(position_chunks, report, keys, lang, start, stop)
         style_ids = [styles.cell(None, fmt).style_id for _, _, fmt in layout]
         out.append(SheetData(style_ids=style_ids, chunks=chunks, start=start, stop=stop, extra={"ws": ws}))
     return out
@@ -284,16 +294,24 @@ def _errors_sheet(wb, report, lang):
     rows = report.rows
     raw_columns = rows.header.raw_columns
     width = max(len(raw_columns), rows.error_width)
-    headers = [label("report_line", lang), label("report_reason", lang)] + list(raw_columns) + [
-        f"({j + 1})" for j in range(len(raw_columns), width)]
+    headers = (
+        [label("report_line", lang), label("report_reason", lang)]
+        + list(raw_columns)
+        + [f"({j + 1})" for j in range(len(raw_columns), width)]
+    )
     ws.freeze_panes = "C2"
     fit_columns(ws, [len(str(rows.rows_in + 1)), 60] + [text_width(h) + 4 for h in headers[2:]], headers)
     print_setup(ws, len(headers))
     ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{rows.n_errors + 1}"
     ws.append([styles.cell(h, header=True) for h in headers])
     style_ids = [styles.cell(None, "int").style_id] + [styles.cell(None, "text").style_id] * (width + 1)
-    return SheetData(style_ids=style_ids, chunks=lambda: error_chunks(rows, width), start=0,
-                     stop=rows.n_errors, extra={"ws": ws})
+    return SheetData(
+        style_ids=style_ids,
+        chunks=lambda: error_chunks(rows, width),
+        start=0,
+        stop=rows.n_errors,
+        extra={"ws": ws},
+    )
 
 
 def _summary_sheet(styles, report, lang):
@@ -301,8 +319,11 @@ def _summary_sheet(styles, report, lang):
     append([cell(label("report_title", lang), bold=True)], measure=False)
     rows, levels, p = report.rows, report.levels, report.preset
     exchange = f"{p['name']} {p['product']} ({p['id']}; {p['source_url']}, {p['as_of']})" if p else "-"
-    loss_cut = f"mmr {levels.mmr * 100:g} % × {label('leverage', lang)}" if levels.loss_cut_mmr is not None \
+    loss_cut = (
+        f"mmr {levels.mmr * 100:g} % × {label('leverage', lang)}"
+        if levels.loss_cut_mmr is not None
         else _level_text(levels.loss_cut, lang)
+    )
     info = [
         ("report_input_file", report.source_name, None),
         ("exchange", exchange, None),
@@ -319,7 +340,7 @@ def _summary_sheet(styles, report, lang):
         ("report_positions", rows.n_positions, "int"),
         ("report_rows_rejected", rows.n_errors, "int"),
     ]
-    for key, value, fmt in info:   # long texts run over the empty cells at their right
+    for key, value, fmt in info:  # long texts run over the empty cells at their right
         append([cell(label(key, lang), bold=True), cell(value, fmt)], measure=key != "exchange")
     append([])
     append([cell(label(k, lang), header=True) for _, k, _ in ACCOUNT_LAYOUT])
@@ -371,10 +392,17 @@ def _stress_sheet(styles, report, lang):
         values = {round(a[key], 12) for a in fig.accounts if np.isfinite(a[key])}
         if len(values) == 1:
             levels.append((label(key, lang), values.pop(), colour))
-    words = {"margin_call": label("margin_call", lang), "loss_cut": label("loss_cut", lang),
-             "bankruptcy": label("report_bankruptcy", lang)}
-    headers = [label("report_market_move", lang)] + [str(n) for n in names] + [h for h, _, _ in levels] + \
-        [label("report_level_reached", lang), label("report_level_reached", lang) + " (%)"]
+    words = {
+        "margin_call": label("margin_call", lang),
+        "loss_cut": label("loss_cut", lang),
+        "bankruptcy": label("report_bankruptcy", lang),
+    }
+    headers = (
+        [label("report_market_move", lang)]
+        + [str(n) for n in names]
+        + [h for h, _, _ in levels]
+        + [label("report_level_reached", lang), label("report_level_reached", lang) + " (%)"]
+    )
     styles.append([cell(h, header=True) for h in headers])
     for i, move in enumerate(fig.moves):
         marks = fig.marks[i] if i < len(fig.marks) else []
@@ -395,10 +423,10 @@ def _stress_sheet(styles, report, lang):
     chart.y_axis.number_format = "0%"
     chart.x_axis.number_format = "+0%;-0%;0%"
     chart.x_axis.delete = chart.y_axis.delete = False
-    step = 10.0 ** math.floor(math.log10(max(float(np.ptp(fig.moves)), 1e-9) / 2))   # round axis ends
+    step = 10.0 ** math.floor(math.log10(max(float(np.ptp(fig.moves)), 1e-9) / 2))  # round axis ends
     chart.x_axis.scaling.min = math.floor(float(fig.moves.min()) / step) * step
     chart.x_axis.scaling.max = math.ceil(float(fig.moves.max()) / step) * step
-    chart.x_axis.crosses = chart.y_axis.crosses = "min"    # axes at the left and the bottom
+    chart.x_axis.crosses = chart.y_axis.crosses = "min"  # axes at the left and the bottom
     chart.height, chart.width = 9, 16
     last = len(fig.moves) + 1
     x = Reference(ws, min_col=1, min_row=2, max_row=last)

@@ -10,6 +10,7 @@ Each formula mirrors the core function named beside it, operation for operation,
 a spreadsheet engine and numpy agree to the last bits; ``udf`` is the same cell written as
 a call of the ``XLC_*`` Excel functions (xlcalc.udfs) for the ``--udf`` workbook.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -83,7 +84,7 @@ def _pos(name):
 
 
 def _level_ok(name):
-    return f"OR({name}=\"\",{_pos(name)})"
+    return f'OR({name}="",{_pos(name)})'
 
 
 def _not_date(name):
@@ -94,16 +95,18 @@ def _not_date(name):
 
 def _tick(x):
     # core.round_to_tick: a long's price up, a short's down, to a multiple of the tick.
-    return (f"IF(ISNUMBER(tick_size),IF(side_sign=1,CEILING({x},tick_size),FLOOR({x},tick_size)),{x})")
+    return f"IF(ISNUMBER(tick_size),IF(side_sign=1,CEILING({x},tick_size),FLOOR({x},tick_size)),{x})"
 
 
 def _solve(level, fees="fees"):
     # core._trigger with a scalar basis: mark -> k = r/L, c = 0; entry -> k = 0, c = P0*Q*r/L;
     # money is price x quantity x quote_rate_used; written in the core's order of operations.
-    return (f"IF(mark_basis=1,(side_sign*entry_price*quantity*quote_rate_used-(deposit-{fees}))"
-            f"/(quantity*quote_rate_used*(side_sign-{level}/leverage)),"
-            f"(side_sign*entry_price*quantity*quote_rate_used-(deposit-{fees})"
-            f"+entry_price*quantity*quote_rate_used*{level}/leverage)/(side_sign*quantity*quote_rate_used))")
+    return (
+        f"IF(mark_basis=1,(side_sign*entry_price*quantity*quote_rate_used-(deposit-{fees}))"
+        f"/(quantity*quote_rate_used*(side_sign-{level}/leverage)),"
+        f"(side_sign*entry_price*quantity*quote_rate_used-(deposit-{fees})"
+        f"+entry_price*quantity*quote_rate_used*{level}/leverage)/(side_sign*quantity*quote_rate_used))"
+    )
 
 
 def _trigger(level, fees="fees"):
@@ -114,8 +117,10 @@ def _trigger(level, fees="fees"):
 def _status(ratio, mc="margin_call_level", lc="loss_cut_level", safe=None):
     # core.status: strictly below a level; a blank level is ignored; caution below the safe level.
     ok = "{w_ok}" if safe is None else f"IF(AND(ISNUMBER({safe}),{ratio}<{safe}),{{w_caution}},{{w_ok}})"
-    return (f"IF(AND(ISNUMBER({lc}),{ratio}<{lc}),{{w_loss_cut}},"
-            f"IF(AND(ISNUMBER({mc}),{ratio}<{mc}),{{w_margin_call}},{ok}))")
+    return (
+        f"IF(AND(ISNUMBER({lc}),{ratio}<{lc}),{{w_loss_cut}},"
+        f"IF(AND(ISNUMBER({mc}),{ratio}<{mc}),{{w_margin_call}},{ok}))"
+    )
 
 
 def _first(checks, otherwise='""'):
@@ -147,7 +152,7 @@ MAIN_CHECKS = [
     (f"NOT({_level_ok('margin_call_level')})", "{c_margin_call_level}"),
     (f"NOT({_level_ok('loss_cut_level')})", "{c_loss_cut_level}"),
     (f"NOT({_level_ok('safe_level')})", "{c_safe_level}"),
-    ("NOT(OR(daily_fee_rate=\"\",AND(ISNUMBER(daily_fee_rate),daily_fee_rate>=0)))", "{c_daily_fee_rate}"),
+    ('NOT(OR(daily_fee_rate="",AND(ISNUMBER(daily_fee_rate),daily_fee_rate>=0)))', "{c_daily_fee_rate}"),
 ]
 # What-if inputs: a problem blanks only the result that uses the input.
 EXTRA_CHECKS = [
@@ -158,8 +163,8 @@ EXTRA_CHECKS = [
     ("NOT(OR(ISBLANK(holding_days),AND(ISNUMBER(holding_days),holding_days>=0)))", "{c_holding_days}"),
 ]
 
-_SIDE = '=IF(OR({long_words}),1,IF(OR({short_words}),-1,0))'
-_MARK = '=IF(OR({mark_words}),1,IF(OR({entry_words}),0,-1))'
+_SIDE = "=IF(OR({long_words}),1,IF(OR({short_words}),-1,0))"
+_MARK = "=IF(OR({mark_words}),1,IF(OR({entry_words}),0,-1))"
 
 INPUTS = [
     Field("side", "text", note="note_side", check="side"),
@@ -176,25 +181,31 @@ INPUTS = [
 ]
 
 # Levels: "Your value" (input) | "Preset" (from the Exchanges sheet) | "Used" (the name).
-_NO_PRESET = "IF(preset_row<=0,IF(preset_row=0,{default},\"\"),"
+_NO_PRESET = 'IF(preset_row<=0,IF(preset_row=0,{default},""),'
 PRESET_FORMULAS = {
-    "basis": ('=IF(preset_row<=0,{w_entry},IF(OR(INDEX(preset_model,preset_row)="mmr",'
-              'INDEX(preset_basis,preset_row)="mark"),{w_mark},{w_entry}))'),
-    "margin_call_level": (_NO_PRESET.format(default=repr(DEFAULT_MARGIN_CALL)) +
-                          'IF(INDEX(preset_model,preset_row)="mmr","",'
-                          'IF(ISNUMBER(INDEX(preset_mc,preset_row)),INDEX(preset_mc,preset_row),"")))'),
+    "basis": (
+        '=IF(preset_row<=0,{w_entry},IF(OR(INDEX(preset_model,preset_row)="mmr",'
+        'INDEX(preset_basis,preset_row)="mark"),{w_mark},{w_entry}))'
+    ),
+    "margin_call_level": (
+        _NO_PRESET.format(default=repr(DEFAULT_MARGIN_CALL)) + 'IF(INDEX(preset_model,preset_row)="mmr","",'
+        'IF(ISNUMBER(INDEX(preset_mc,preset_row)),INDEX(preset_mc,preset_row),"")))'
+    ),
     # mmr presets: liquidation at P*Q*mmr on mark basis is a ratio of mmr x leverage.
-    "loss_cut_level": (_NO_PRESET.format(default=repr(DEFAULT_LOSS_CUT)) +
-                       'IF(INDEX(preset_model,preset_row)="mmr",IFERROR(INDEX(preset_mmr,preset_row)*leverage,""),'
-                       'IF(ISNUMBER(INDEX(preset_lc,preset_row)),INDEX(preset_lc,preset_row),"")))'),
+    "loss_cut_level": (
+        _NO_PRESET.format(default=repr(DEFAULT_LOSS_CUT))
+        + 'IF(INDEX(preset_model,preset_row)="mmr",IFERROR(INDEX(preset_mmr,preset_row)*leverage,""),'
+        'IF(ISNUMBER(INDEX(preset_lc,preset_row)),INDEX(preset_lc,preset_row),"")))'
+    ),
     "safe_level": "=" + repr(DEFAULT_SAFE),
-    "daily_fee_rate": ('=IF(preset_row<=0,"",IF(ISNUMBER(INDEX(preset_fee,preset_row)),'
-                       'INDEX(preset_fee,preset_row),""))'),
+    "daily_fee_rate": (
+        '=IF(preset_row<=0,"",IF(ISNUMBER(INDEX(preset_fee,preset_row)),INDEX(preset_fee,preset_row),""))'
+    ),
 }
 PRESET_FORMULAS = {k: (v if v.startswith("=") else "=" + v) for k, v in PRESET_FORMULAS.items()}
-_USED_LEVEL = ('=IF({k}_override="",{k}_preset,IF(OR({none_words_k}),"",{k}_override))')
+_USED_LEVEL = '=IF({k}_override="",{k}_preset,IF(OR({none_words_k}),"",{k}_override))'
 LEVELS = [
-    Field("basis", "text", formula="=IF({k}_override<>\"\",{k}_override,{k}_preset)", check="basis"),
+    Field("basis", "text", formula='=IF({k}_override<>"",{k}_override,{k}_preset)', check="basis"),
     Field("margin_call_level", "rate", formula=_USED_LEVEL, note="note_levels", check="level"),
     Field("loss_cut_level", "rate", formula=_USED_LEVEL, note="note_levels", check="level"),
     Field("safe_level", "rate", formula=_USED_LEVEL, note="note_safe_level", check="level"),
@@ -209,20 +220,24 @@ WHAT_IF = [
     Field("holding_days", "general", note="note_holding_days", check="nonnegative"),
 ]
 
-_OK = "IF(inputs_ok,{},\"\")"
+_OK = 'IF(inputs_ok,{},"")'
 _MARGIN = "IF(mark_basis=1,price,entry_price)"
 _RESTORE = "AND(inputs_ok,ISNUMBER(target_level))"
-_SIZE_OK = ("AND(inputs_ok,ISNUMBER(stop_price),stop_price>0,ISNUMBER(risk),risk>0,risk<=1,"
-            "deposit>0,stop_price<>entry_price)")
+_SIZE_OK = (
+    "AND(inputs_ok,ISNUMBER(stop_price),stop_price>0,ISNUMBER(risk),risk>0,risk<=1,"
+    "deposit>0,stop_price<>entry_price)"
+)
 # The XLC_* functions take money in the quote currency: deposit and fees divided by the quote
 # rate give the same ratio and prices (SPEC §8), money results are multiplied back.
 _D, _F = "deposit/quote_rate_used", "fees/quote_rate_used"
 _ARGS = f"{_D},side,entry_price,{{p}},quantity,leverage"
 # XLC_STATUS reads an empty level as its default; the word none means "no such level".
-_UDF_LEVELS = ("IF(ISNUMBER(margin_call_level),margin_call_level,{w_none}),"
-               "IF(ISNUMBER(loss_cut_level),loss_cut_level,{w_none})")
+_UDF_LEVELS = (
+    "IF(ISNUMBER(margin_call_level),margin_call_level,{w_none}),"
+    "IF(ISNUMBER(loss_cut_level),loss_cut_level,{w_none})"
+)
 # XLC_STATUS(ratio, margin_call_level, loss_cut_level, safe_level, lang): "caution" comes from the core
-_UDF_STATUS = "XLC_STATUS(ratio," + _UDF_LEVELS + ",IF(ISNUMBER(safe_level),safe_level,\"\"),{lang})"
+_UDF_STATUS = "XLC_STATUS(ratio," + _UDF_LEVELS + ',IF(ISNUMBER(safe_level),safe_level,""),{lang})'
 
 
 def _udf_trigger(fn, level, fees=_F):
@@ -232,65 +247,147 @@ def _udf_trigger(fn, level, fees=_F):
 
 _FEES_LATER = "fees_after_days"
 OUTPUTS = [
-    Field("input_check", "text",
-          formula="=IF(inputs_ok," + _first(EXTRA_CHECKS) + "," + _first(MAIN_CHECKS) + ")"),
+    Field(
+        "input_check",
+        "text",
+        formula="=IF(inputs_ok," + _first(EXTRA_CHECKS) + "," + _first(MAIN_CHECKS) + ")",
+    ),
     Field("notional", "money", formula="=" + _OK.format("price*quantity*quote_rate_used")),
-    Field("required_margin", "money",  # core.required_margin on the basis price
-          formula="=" + _OK.format(f"{_MARGIN}*quantity*quote_rate_used/leverage"),
-          udf="=" + _OK.format(f"XLC_REQUIRED_MARGIN({_MARGIN},quantity,leverage)*quote_rate_used")),
-    Field("pnl", "money",  # core.unrealized_pnl
-          formula="=" + _OK.format("side_sign*(price-entry_price)*quantity*quote_rate_used"),
-          udf="=" + _OK.format("XLC_PNL(side,entry_price,price,quantity)*quote_rate_used")),
-    Field("equity", "money",  # core.equity
-          formula="=" + _OK.format("deposit+side_sign*(price-entry_price)*quantity*quote_rate_used-fees"),
-          udf="=" + _OK.format(f"XLC_EQUITY({_D},side,entry_price,price,quantity,{_F})*quote_rate_used")),
-    Field("ratio", "pct",  # core.maintenance_ratio
-          formula="=" + _OK.format("equity/required_margin"),
-          udf="=" + _OK.format(f"XLC_RATIO({_D},side,entry_price,price,quantity,leverage,basis,{_F})")),
-    Field("status", "text",  # core.status(..., safe_level), in the sheet's language
-          formula="=IF(inputs_ok," + _status("ratio", safe="safe_level") + ",input_check)",
-          udf="=IF(inputs_ok," + _UDF_STATUS + ",input_check)"),
-    Field("safe_price", "price", formula=_trigger("safe_level"), distance=True,
-          udf=_udf_trigger("XLC_MARGINCALL_PRICE", "safe_level")),
-    Field("margin_call_price", "price", formula=_trigger("margin_call_level"), distance=True,
-          udf=_udf_trigger("XLC_MARGINCALL_PRICE", "margin_call_level")),
-    Field("loss_cut_price", "price", formula=_trigger("loss_cut_level"), distance=True,
-          udf=_udf_trigger("XLC_LOSSCUT_PRICE", "loss_cut_level")),
-    Field("bankruptcy_price", "price", distance=True,  # core.bankruptcy_price
-          formula=('=IF(inputs_ok,IF(entry_price-side_sign*(deposit-fees)/(quantity*quote_rate_used)>0,'
-                   + _tick("entry_price-side_sign*(deposit-fees)/(quantity*quote_rate_used)") + ',""),"")'),
-          udf=('=IF(inputs_ok,IF(ISNUMBER(XLC_BANKRUPTCY_PRICE(' + _D + ',side,entry_price,quantity,' + _F
-               + ')),' + _tick('XLC_BANKRUPTCY_PRICE(' + _D + ',side,entry_price,quantity,' + _F + ')')
-               + ',""),"")')),
+    Field(
+        "required_margin",
+        "money",  # core.required_margin on the basis price
+        formula="=" + _OK.format(f"{_MARGIN}*quantity*quote_rate_used/leverage"),
+        udf="=" + _OK.format(f"XLC_REQUIRED_MARGIN({_MARGIN},quantity,leverage)*quote_rate_used"),
+    ),
+    Field(
+        "pnl",
+        "money",  # core.unrealized_pnl
+        formula="=" + _OK.format("side_sign*(price-entry_price)*quantity*quote_rate_used"),
+        udf="=" + _OK.format("XLC_PNL(side,entry_price,price,quantity)*quote_rate_used"),
+    ),
+    Field(
+        "equity",
+        "money",  # core.equity
+        formula="=" + _OK.format("deposit+side_sign*(price-entry_price)*quantity*quote_rate_used-fees"),
+        udf="=" + _OK.format(f"XLC_EQUITY({_D},side,entry_price,price,quantity,{_F})*quote_rate_used"),
+    ),
+    Field(
+        "ratio",
+        "pct",  # core.maintenance_ratio
+        formula="=" + _OK.format("equity/required_margin"),
+        udf="=" + _OK.format(f"XLC_RATIO({_D},side,entry_price,price,quantity,leverage,basis,{_F})"),
+    ),
+    Field(
+        "status",
+        "text",  # core.status(..., safe_level), in the sheet's language
+        formula="=IF(inputs_ok," + _status("ratio", safe="safe_level") + ",input_check)",
+        udf="=IF(inputs_ok," + _UDF_STATUS + ",input_check)",
+    ),
+    Field(
+        "safe_price",
+        "price",
+        formula=_trigger("safe_level"),
+        distance=True,
+        udf=_udf_trigger("XLC_MARGINCALL_PRICE", "safe_level"),
+    ),
+    Field(
+        "margin_call_price",
+        "price",
+        formula=_trigger("margin_call_level"),
+        distance=True,
+        udf=_udf_trigger("XLC_MARGINCALL_PRICE", "margin_call_level"),
+    ),
+    Field(
+        "loss_cut_price",
+        "price",
+        formula=_trigger("loss_cut_level"),
+        distance=True,
+        udf=_udf_trigger("XLC_LOSSCUT_PRICE", "loss_cut_level"),
+    ),
+    Field(
+        "bankruptcy_price",
+        "price",
+        distance=True,  # core.bankruptcy_price
+        formula=(
+            "=IF(inputs_ok,IF(entry_price-side_sign*(deposit-fees)/(quantity*quote_rate_used)>0,"
+            + _tick("entry_price-side_sign*(deposit-fees)/(quantity*quote_rate_used)")
+            + ',""),"")'
+        ),
+        udf=(
+            "=IF(inputs_ok,IF(ISNUMBER(XLC_BANKRUPTCY_PRICE("
+            + _D
+            + ",side,entry_price,quantity,"
+            + _F
+            + ")),"
+            + _tick("XLC_BANKRUPTCY_PRICE(" + _D + ",side,entry_price,quantity," + _F + ")")
+            + ',""),"")'
+        ),
+    ),
     # Fee drift (SPEC §10): the loss-cut price once holding_days of the daily fee have accrued.
-    Field("loss_cut_price_after_days", "price", distance=True,
-          formula=('=IF(ISNUMBER(holding_days),' + _trigger("loss_cut_level", _FEES_LATER)[1:] + ',"")'),
-          udf=('=IF(ISNUMBER(holding_days),' + _udf_trigger(
-              "XLC_LOSSCUT_PRICE", "loss_cut_level", _FEES_LATER + "/quote_rate_used")[1:] + ',"")')),
+    Field(
+        "loss_cut_price_after_days",
+        "price",
+        distance=True,
+        formula=("=IF(ISNUMBER(holding_days)," + _trigger("loss_cut_level", _FEES_LATER)[1:] + ',"")'),
+        udf=(
+            "=IF(ISNUMBER(holding_days),"
+            + _udf_trigger("XLC_LOSSCUT_PRICE", "loss_cut_level", _FEES_LATER + "/quote_rate_used")[1:]
+            + ',"")'
+        ),
+    ),
     # No margin call (GMO Coin): restore the loss-cut level instead, as the CLI does.
-    Field("target_level", "rate",
-          formula='=IF(ISNUMBER(margin_call_level),margin_call_level,IF(ISNUMBER(loss_cut_level),loss_cut_level,""))'),
-    Field("additional_deposit", "money",  # core.additional_deposit
-          formula=f'=IF({_RESTORE},MAX(0,target_level*required_margin-equity),"")',
-          udf=(f'=IF({_RESTORE},XLC_ADD_DEPOSIT({_ARGS.format(p="price")},target_level,basis,{_F})'
-               '*quote_rate_used,"")')),
-    Field("close_quantity", "qty",  # core.close_quantity
-          formula=f'=IF({_RESTORE},quantity*MIN(1,MAX(0,1-equity/(target_level*required_margin))),"")',
-          udf=(f'=IF({_RESTORE},XLC_CLOSE_QTY({_ARGS.format(p="price")},target_level,basis,{_F}),"")')),
-    Field("shortfall", "money",  # core.shortfall at the gap fill price
-          formula=('=IF(AND(inputs_ok,ISNUMBER(gap_price),gap_price>0),'
-                   'MAX(0,-(deposit+side_sign*(gap_price-entry_price)*quantity*quote_rate_used-fees)),"")'),
-          udf=('=IF(AND(inputs_ok,ISNUMBER(gap_price),gap_price>0),'
-               f'XLC_SHORTFALL({_D},side,entry_price,gap_price,quantity,{_F})*quote_rate_used,"")')),
-    Field("stop_loss_amount", "money",  # core.stop_loss_amount (no XLC_ function: native in both)
-          formula=('=IF(AND(inputs_ok,ISNUMBER(stop_price),stop_price>0),'
-                   '(entry_price-stop_price)*side_sign*quantity*quote_rate_used,"")')),
-    Field("position_size", "qty",  # core.position_size(deposit, risk, entry, stop), uncapped
-          formula=f'=IF({_SIZE_OK},deposit*risk/ABS(entry_price-stop_price),"")',
-          udf=f'=IF({_SIZE_OK},XLC_POSITION_SIZE(deposit,risk,entry_price,stop_price),"")'),
-    Field("position_size_capped", "qty",  # core.position_size(..., leverage)
-          formula=f'=IF({_SIZE_OK},MIN(deposit*risk/ABS(entry_price-stop_price),deposit*leverage/entry_price),"")',
-          udf=f'=IF({_SIZE_OK},XLC_POSITION_SIZE(deposit,risk,entry_price,stop_price,leverage),"")'),
+    Field(
+        "target_level",
+        "rate",
+        formula='=IF(ISNUMBER(margin_call_level),margin_call_level,IF(ISNUMBER(loss_cut_level),loss_cut_level,""))',
+    ),
+    Field(
+        "additional_deposit",
+        "money",  # core.additional_deposit
+        formula=f'=IF({_RESTORE},MAX(0,target_level*required_margin-equity),"")',
+        udf=(
+            f"=IF({_RESTORE},XLC_ADD_DEPOSIT({_ARGS.format(p='price')},target_level,basis,{_F})"
+            '*quote_rate_used,"")'
+        ),
+    ),
+    Field(
+        "close_quantity",
+        "qty",  # core.close_quantity
+        formula=f'=IF({_RESTORE},quantity*MIN(1,MAX(0,1-equity/(target_level*required_margin))),"")',
+        udf=(f'=IF({_RESTORE},XLC_CLOSE_QTY({_ARGS.format(p="price")},target_level,basis,{_F}),"")'),
+    ),
+    Field(
+        "shortfall",
+        "money",  # core.shortfall at the gap fill price
+        formula=(
+            "=IF(AND(inputs_ok,ISNUMBER(gap_price),gap_price>0),"
+            'MAX(0,-(deposit+side_sign*(gap_price-entry_price)*quantity*quote_rate_used-fees)),"")'
+        ),
+        udf=(
+            "=IF(AND(inputs_ok,ISNUMBER(gap_price),gap_price>0),"
+            f'XLC_SHORTFALL({_D},side,entry_price,gap_price,quantity,{_F})*quote_rate_used,"")'
+        ),
+    ),
+    Field(
+        "stop_loss_amount",
+        "money",  # core.stop_loss_amount (no XLC_ function: native in both)
+        formula=(
+            "=IF(AND(inputs_ok,ISNUMBER(stop_price),stop_price>0),"
+            '(entry_price-stop_price)*side_sign*quantity*quote_rate_used,"")'
+        ),
+    ),
+    Field(
+        "position_size",
+        "qty",  # core.position_size(deposit, risk, entry, stop), uncapped
+        formula=f'=IF({_SIZE_OK},deposit*risk/ABS(entry_price-stop_price),"")',
+        udf=f'=IF({_SIZE_OK},XLC_POSITION_SIZE(deposit,risk,entry_price,stop_price),"")',
+    ),
+    Field(
+        "position_size_capped",
+        "qty",  # core.position_size(..., leverage)
+        formula=f'=IF({_SIZE_OK},MIN(deposit*risk/ABS(entry_price-stop_price),deposit*leverage/entry_price),"")',
+        udf=f'=IF({_SIZE_OK},XLC_POSITION_SIZE(deposit,risk,entry_price,stop_price,leverage),"")',
+    ),
 ]
 
 WORKING = [
@@ -299,9 +396,14 @@ WORKING = [
     Field("preset_row", "general", formula='=IF(exchange="",0,IFERROR(MATCH(exchange,preset_ids,0),-1))'),
     Field("quote_rate_used", "general", formula="=IF(ISNUMBER(quote_rate),quote_rate,1)"),
     Field("price_decimals_used", "general", formula=None),  # filled below: needs _decimals
-    Field("fees_after_days", "money",  # fees + P0*Q*rate*f*days (SPEC §1 holding cost)
-          formula=('=IF(AND(ISNUMBER(holding_days),ISNUMBER(entry_price),ISNUMBER(quantity)),'
-                   'N(fees)+entry_price*quantity*quote_rate_used*N(daily_fee_rate)*holding_days,"")')),
+    Field(
+        "fees_after_days",
+        "money",  # fees + P0*Q*rate*f*days (SPEC §1 holding cost)
+        formula=(
+            "=IF(AND(ISNUMBER(holding_days),ISNUMBER(entry_price),ISNUMBER(quantity)),"
+            'N(fees)+entry_price*quantity*quote_rate_used*N(daily_fee_rate)*holding_days,"")'
+        ),
+    ),
     Field("inputs_ok", "general", formula="=" + _first(MAIN_CHECKS) + '=""'),
 ]
 
@@ -317,11 +419,17 @@ def _decimals(name):
 
 # Price cells show the decimals of the prices the user typed (or of the tick size), never fewer
 # (issue #12): a conditional format per decimal count on top of the wide base format.
-PRICE_DECIMALS_FORMULA = ("=IF(AND(ISNUMBER(price_decimals),price_decimals>=0),MIN(" + str(MAX_DECIMALS)
-                          + ",INT(price_decimals)),MAX(" + ",".join(
-                              _decimals(n) for n in ("entry_price", "price", "tick_size")) + "))")
-WORKING = [f if f.key != "price_decimals_used" else Field(f.key, f.kind, formula=PRICE_DECIMALS_FORMULA)
-           for f in WORKING]
+PRICE_DECIMALS_FORMULA = (
+    "=IF(AND(ISNUMBER(price_decimals),price_decimals>=0),MIN("
+    + str(MAX_DECIMALS)
+    + ",INT(price_decimals)),MAX("
+    + ",".join(_decimals(n) for n in ("entry_price", "price", "tick_size"))
+    + "))"
+)
+WORKING = [
+    f if f.key != "price_decimals_used" else Field(f.key, f.kind, formula=PRICE_DECIMALS_FORMULA)
+    for f in WORKING
+]
 
 
 def price_format(decimals: int) -> str:
@@ -329,19 +437,47 @@ def price_format(decimals: int) -> str:
 
 
 # Names of the distance cells beside a trigger price: price difference and relative move.
-DISTANCE_PREFIX = {"safe_price": "safe", "margin_call_price": "margin_call", "loss_cut_price": "loss_cut",
-                   "bankruptcy_price": "bankruptcy", "loss_cut_price_after_days": "loss_cut_after_days"}
+DISTANCE_PREFIX = {
+    "safe_price": "safe",
+    "margin_call_price": "margin_call",
+    "loss_cut_price": "loss_cut",
+    "bankruptcy_price": "bankruptcy",
+    "loss_cut_price_after_days": "loss_cut_after_days",
+}
 
-CALCULATOR = [("section_inputs", INPUTS), ("section_levels", LEVELS), ("section_what_if", WHAT_IF),
-              ("section_outputs", OUTPUTS), ("section_working", WORKING)]
+CALCULATOR = [
+    ("section_inputs", INPUTS),
+    ("section_levels", LEVELS),
+    ("section_what_if", WHAT_IF),
+    ("section_outputs", OUTPUTS),
+    ("section_working", WORKING),
+]
 
 # Sample position per language (the yen one is the SPEC's derived BTC example). The optional
 # what-if prices are left empty (issue #12): no figure the user did not ask for.
 SAMPLE = {
-    "ja": dict(side="long", entry_price=10_000_000, quantity=0.1, leverage=2, deposit=800_000, fees=0,
-               price=9_000_000, quote_rate=1, risk=0.02),
-    "en": dict(side="long", entry_price=50_000, quantity=0.2, leverage=2, deposit=5_000, fees=0,
-               price=45_000, quote_rate=1, risk=0.02),
+    "ja": dict(
+        side="long",
+        entry_price=10_000_000,
+        quantity=0.1,
+        leverage=2,
+        deposit=800_000,
+        fees=0,
+        price=9_000_000,
+        quote_rate=1,
+        risk=0.02,
+    ),
+    "en": dict(
+        side="long",
+        entry_price=50_000,
+        quantity=0.2,
+        leverage=2,
+        deposit=5_000,
+        fees=0,
+        price=45_000,
+        quote_rate=1,
+        risk=0.02,
+    ),
 }
 
 # Scenarios: an adaptive price ladder (issue #12). Candidate prices are round steps around the
@@ -351,19 +487,41 @@ SAMPLE = {
 # that every candidate cell is a number.
 LADDER_STEPS = 10  # round steps on each side of the price
 NO_PRICE = "1E+300"
-LADDER_LEVELS = [("price", "price"), ("safe_price", "safe_level"), ("margin_call_price", "margin_call_level"),
-                 ("loss_cut_price", "loss_cut_level"), ("bankruptcy_price", "bankruptcy")]
+LADDER_LEVELS = [
+    ("price", "price"),
+    ("safe_price", "safe_level"),
+    ("margin_call_price", "margin_call_level"),
+    ("loss_cut_price", "loss_cut_level"),
+    ("bankruptcy_price", "bankruptcy"),
+]
 LADDER_ROWS = 2 * LADDER_STEPS + 1 + len(LADDER_LEVELS)
-_LEVEL_NAMES = {"safe_price": "safe_level", "margin_call_price": "margin_call_level",
-                "loss_cut_price": "loss_cut_level", "bankruptcy_price": "bankruptcy_price", "price": "price"}
+_LEVEL_NAMES = {
+    "safe_price": "safe_level",
+    "margin_call_price": "margin_call_level",
+    "loss_cut_price": "loss_cut_level",
+    "bankruptcy_price": "bankruptcy_price",
+    "price": "price",
+}
 LADDER_WORKING = [
-    ("ladder_span", '=IF(inputs_ok,MIN(price,MAX(price*0.05,1.25*MAX(' + ",".join(
-        f'IF(ISNUMBER({p}),ABS({p}-price),0)' for p, _ in LADDER_LEVELS[1:]) + '))),"")'),
-    ("ladder_magnitude",
-     '=IF(ISNUMBER(ladder_span),10^INT(LOG10(ladder_span/' + str(LADDER_STEPS) + ')),"")'),
-    ("ladder_step", '=IF(ISNUMBER(ladder_span),ladder_magnitude*IF(ladder_span/' + str(LADDER_STEPS)
-     + '/ladder_magnitude<=1,1,IF(ladder_span/' + str(LADDER_STEPS) + '/ladder_magnitude<=2,2,'
-     'IF(ladder_span/' + str(LADDER_STEPS) + '/ladder_magnitude<=5,5,10))),"")'),
+    (
+        "ladder_span",
+        "=IF(inputs_ok,MIN(price,MAX(price*0.05,1.25*MAX("
+        + ",".join(f"IF(ISNUMBER({p}),ABS({p}-price),0)" for p, _ in LADDER_LEVELS[1:])
+        + '))),"")',
+    ),
+    (
+        "ladder_magnitude",
+        "=IF(ISNUMBER(ladder_span),10^INT(LOG10(ladder_span/" + str(LADDER_STEPS) + ')),"")',
+    ),
+    (
+        "ladder_step",
+        "=IF(ISNUMBER(ladder_span),ladder_magnitude*IF(ladder_span/"
+        + str(LADDER_STEPS)
+        + "/ladder_magnitude<=1,1,IF(ladder_span/"
+        + str(LADDER_STEPS)
+        + "/ladder_magnitude<=2,2,"
+        "IF(ladder_span/" + str(LADDER_STEPS) + '/ladder_magnitude<=5,5,10))),"")',
+    ),
     ("ladder_count", "=SUMPRODUCT(--(ladder_candidates<" + NO_PRICE + "))"),
 ]
 
@@ -380,38 +538,63 @@ def ladder_candidate(i):
 
 
 _LADDER_PRICE_FIRST = '=IF(ladder_count>0,SMALL(ladder_candidates,1),"")'
-_LADDER_PRICE_NEXT = ('=IF(ISNUMBER({prev}),IF(SUMPRODUCT(--(ladder_candidates<={prev}))<ladder_count,'
-                      'SMALL(ladder_candidates,SUMPRODUCT(--(ladder_candidates<={prev}))+1),""),"")')
+_LADDER_PRICE_NEXT = (
+    "=IF(ISNUMBER({prev}),IF(SUMPRODUCT(--(ladder_candidates<={prev}))<ladder_count,"
+    'SMALL(ladder_candidates,SUMPRODUCT(--(ladder_candidates<={prev}))+1),""),"")'
+)
 _P = "{c[price]}"
 SCENARIO_COLUMNS = [
-    Column("level_mark", "text",
-           '=IF(ISNUMBER(' + _P + '),' + "".join(f'IF({_P}={n},{{m_{n}}},' for n, _ in LADDER_LEVELS[::-1])
-           + '""' + ")" * len(LADDER_LEVELS) + ',"")'),
-    Column("move", "pct", '=IF(ISNUMBER(' + _P + '),' + _P + '/price-1,"")'),
+    Column(
+        "level_mark",
+        "text",
+        "=IF(ISNUMBER("
+        + _P
+        + "),"
+        + "".join(f"IF({_P}={n},{{m_{n}}}," for n, _ in LADDER_LEVELS[::-1])
+        + '""'
+        + ")" * len(LADDER_LEVELS)
+        + ',"")',
+    ),
+    Column("move", "pct", "=IF(ISNUMBER(" + _P + ")," + _P + '/price-1,"")'),
     Column("price", "price", None),  # filled by the builder: first row / next distinct candidate
-    Column("pnl", "money",
-           '=IF(ISNUMBER({c[price]}),side_sign*({c[price]}-entry_price)*quantity*quote_rate_used,"")',
-           '=IF(ISNUMBER({c[price]}),XLC_PNL(side,entry_price,{c[price]},quantity)*quote_rate_used,"")'),
-    Column("equity", "money",
-           '=IF(ISNUMBER({c[price]}),deposit+side_sign*({c[price]}-entry_price)*quantity*quote_rate_used-fees,"")',
-           f'=IF(ISNUMBER({{c[price]}}),XLC_EQUITY({_D},side,entry_price,{{c[price]}},quantity,{_F})'
-           '*quote_rate_used,"")'),
-    Column("ratio", "pct",
-           '=IF(ISNUMBER({c[price]}),{c[equity]}/(IF(mark_basis=1,{c[price]},entry_price)*quantity'
-           '*quote_rate_used/leverage),"")',
-           f'=IF(ISNUMBER({{c[price]}}),XLC_RATIO({_D},side,entry_price,{{c[price]}},quantity,leverage,basis,{_F}),"")'),
-    Column("status", "text", '=IF(ISNUMBER({c[ratio]}),' + _status("{c[ratio]}", safe="safe_level") + ',"")'),
+    Column(
+        "pnl",
+        "money",
+        '=IF(ISNUMBER({c[price]}),side_sign*({c[price]}-entry_price)*quantity*quote_rate_used,"")',
+        '=IF(ISNUMBER({c[price]}),XLC_PNL(side,entry_price,{c[price]},quantity)*quote_rate_used,"")',
+    ),
+    Column(
+        "equity",
+        "money",
+        '=IF(ISNUMBER({c[price]}),deposit+side_sign*({c[price]}-entry_price)*quantity*quote_rate_used-fees,"")',
+        f"=IF(ISNUMBER({{c[price]}}),XLC_EQUITY({_D},side,entry_price,{{c[price]}},quantity,{_F})"
+        '*quote_rate_used,"")',
+    ),
+    Column(
+        "ratio",
+        "pct",
+        "=IF(ISNUMBER({c[price]}),{c[equity]}/(IF(mark_basis=1,{c[price]},entry_price)*quantity"
+        '*quote_rate_used/leverage),"")',
+        f'=IF(ISNUMBER({{c[price]}}),XLC_RATIO({_D},side,entry_price,{{c[price]}},quantity,leverage,basis,{_F}),"")',
+    ),
+    Column("status", "text", "=IF(ISNUMBER({c[ratio]})," + _status("{c[ratio]}", safe="safe_level") + ',"")'),
 ]
 # Chart data (next to the ladder, grey): #N/A instead of "" so that a chart draws no point.
 CHART_COLUMNS = [
-    Column("chart_price", "price", '=IF(ISNUMBER({c[price]}),{c[price]},NA())'),
-    Column("chart_ratio", "pct", '=IF(ISNUMBER({c[ratio]}),{c[ratio]},NA())'),
+    Column("chart_price", "price", "=IF(ISNUMBER({c[price]}),{c[price]},NA())"),
+    Column("chart_ratio", "pct", "=IF(ISNUMBER({c[ratio]}),{c[ratio]},NA())"),
     Column("chart_level_mark", "pct", '=IF(AND(ISNUMBER({c[ratio]}),{c[level_mark]}<>""),{c[ratio]},NA())'),
-    Column("safe_level", "rate", '=IF(AND(ISNUMBER({c[price]}),ISNUMBER(safe_level)),safe_level,NA())'),
-    Column("margin_call_level", "rate",
-           '=IF(AND(ISNUMBER({c[price]}),ISNUMBER(margin_call_level)),margin_call_level,NA())'),
-    Column("loss_cut_level", "rate",
-           '=IF(AND(ISNUMBER({c[price]}),ISNUMBER(loss_cut_level)),loss_cut_level,NA())'),
+    Column("safe_level", "rate", "=IF(AND(ISNUMBER({c[price]}),ISNUMBER(safe_level)),safe_level,NA())"),
+    Column(
+        "margin_call_level",
+        "rate",
+        "=IF(AND(ISNUMBER({c[price]}),ISNUMBER(margin_call_level)),margin_call_level,NA())",
+    ),
+    Column(
+        "loss_cut_level",
+        "rate",
+        "=IF(AND(ISNUMBER({c[price]}),ISNUMBER(loss_cut_level)),loss_cut_level,NA())",
+    ),
 ]
 
 # Positions: an Excel Table for the rows the workbook ships with formulas, and formulas that
@@ -419,19 +602,24 @@ CHART_COLUMNS = [
 # Excel growing the table) are counted. A row typed below without formulas is flagged.
 _IN = ("symbol", "side", "entry_price", "quantity", "leverage", "price")
 _ROW_SIDE = "IF(OR({long_words_r}),1,IF(OR({short_words_r}),-1,0))"
+
+
 def _cell(key):
     """The placeholder of this row's cell in column ``key``."""
     return f"{{c[{key}]}}"
 
 
 _FILLED = "COUNTA(" + ",".join(_cell(k) for k in _IN[1:]) + ")>0"
-_ROW_USED = "AND(" + _FILLED + ",{c[col_check]}=\"\")"
+_ROW_USED = "AND(" + _FILLED + ',{c[col_check]}="")'
 
 
 def _symbol_side_margin(sign):
     """Margin of this row's symbol on one side (hedge "max")."""
-    return ("SUMPRODUCT(({rng[symbol_key]}={c[symbol_key]})"
-            f"*({{rng[side_sign]}}={sign})*{{rng[required_margin_n]}})")
+    return (
+        "SUMPRODUCT(({rng[symbol_key]}={c[symbol_key]})"
+        f"*({{rng[side_sign]}}={sign})*{{rng[required_margin_n]}})"
+    )
+
 
 POSITION_COLUMNS = [
     Column("symbol", "text"),
@@ -440,38 +628,59 @@ POSITION_COLUMNS = [
     Column("quantity", "qty"),
     Column("leverage", "lev"),
     Column("price", "price"),
-    Column("pnl", "money",
-           f"=IF({_ROW_USED},{{c[side_sign]}}*({{c[price]}}-{{c[entry_price]}})*{{c[quantity]}},\"\")",
-           f"=IF({_ROW_USED},XLC_PNL({{c[side]}},{{c[entry_price]}},{{c[price]}},{{c[quantity]}}),\"\")"),
-    Column("required_margin", "money",
-           f"=IF({_ROW_USED},IF(account_mark=1,{{c[price]}},{{c[entry_price]}})*{{c[quantity]}}/{{c[leverage]}},\"\")",
-           f"=IF({_ROW_USED},XLC_REQUIRED_MARGIN(IF(account_mark=1,{{c[price]}},{{c[entry_price]}}),"
-           f"{{c[quantity]}},{{c[leverage]}}),\"\")"),
+    Column(
+        "pnl",
+        "money",
+        f'=IF({_ROW_USED},{{c[side_sign]}}*({{c[price]}}-{{c[entry_price]}})*{{c[quantity]}},"")',
+        f'=IF({_ROW_USED},XLC_PNL({{c[side]}},{{c[entry_price]}},{{c[price]}},{{c[quantity]}}),"")',
+    ),
+    Column(
+        "required_margin",
+        "money",
+        f'=IF({_ROW_USED},IF(account_mark=1,{{c[price]}},{{c[entry_price]}})*{{c[quantity]}}/{{c[leverage]}},"")',
+        f"=IF({_ROW_USED},XLC_REQUIRED_MARGIN(IF(account_mark=1,{{c[price]}},{{c[entry_price]}}),"
+        f'{{c[quantity]}},{{c[leverage]}}),"")',
+    ),
     # SPEC §8 hedge "max": a symbol's margin is max(sum long, sum short), shown on its first row.
-    Column("margin_counted", "money",
-           f"=IF({_ROW_USED},IF(account_hedge_used=\"max\",IF(SUMPRODUCT(--({{top[symbol_key]}}:"
-           f"{{c[symbol_key]}}={{c[symbol_key]}}))=1,MAX({_symbol_side_margin(1)},{_symbol_side_margin(-1)}),0),"
-           f"{{c[required_margin]}}),\"\")"),
-    Column("col_check", "text", "=IF(COUNTA(" + ",".join(_cell(k) for k in _IN) + ")=0,\"\"," + _first(
-        [(_ROW_SIDE + "=0", "{c_side}")]
-        + [check for k in _IN[2:] for check in _number_checks(k, f"NOT({_pos(_cell(k))})", _cell(k))]
-    ) + ")"),
-    Column("side_sign", "general", f"=IF({_ROW_USED},{_ROW_SIDE},\"\")"),
-    Column("symbol_key", "text", f"=IF({_ROW_USED},\"#\"&{{c[symbol]}},\"\")"),
+    Column(
+        "margin_counted",
+        "money",
+        f'=IF({_ROW_USED},IF(account_hedge_used="max",IF(SUMPRODUCT(--({{top[symbol_key]}}:'
+        f"{{c[symbol_key]}}={{c[symbol_key]}}))=1,MAX({_symbol_side_margin(1)},{_symbol_side_margin(-1)}),0),"
+        f'{{c[required_margin]}}),"")',
+    ),
+    Column(
+        "col_check",
+        "text",
+        "=IF(COUNTA("
+        + ",".join(_cell(k) for k in _IN)
+        + ')=0,"",'
+        + _first(
+            [(_ROW_SIDE + "=0", "{c_side}")]
+            + [check for k in _IN[2:] for check in _number_checks(k, f"NOT({_pos(_cell(k))})", _cell(k))]
+        )
+        + ")",
+    ),
+    Column("side_sign", "general", f'=IF({_ROW_USED},{_ROW_SIDE},"")'),
+    Column("symbol_key", "text", f'=IF({_ROW_USED},"#"&{{c[symbol]}},"")'),
     Column("required_margin_n", "general", "=IF(ISNUMBER({c[required_margin]}),{c[required_margin]},0)"),
 ]
 POSITION_HELPERS = ("side_sign", "symbol_key", "required_margin_n")  # printed narrow and grey
-POSITION_ROWS = 20       # rows of the table, with formulas
+POSITION_ROWS = 20  # rows of the table, with formulas
 POSITION_CAPACITY = 1000  # rows every account formula reads (table + rows added below)
 SAMPLE_POSITIONS = {
-    "ja": [("BTC/JPY", "long", 10_000_000, 0.1, 2, 9_000_000),
-           ("ETH/JPY", "long", 400_000, 2, 2, 380_000),
-           ("BTC/JPY", "short", 9_500_000, 0.05, 2, 9_000_000),
-           ("XRP/JPY", "long", 90, 5_000, 2, 80)],
-    "en": [("BTC/USD", "long", 50_000, 0.2, 2, 45_000),
-           ("ETH/USD", "long", 3_000, 2, 2, 2_800),
-           ("BTC/USD", "short", 48_000, 0.05, 2, 45_000),
-           ("XRP/USD", "long", 0.6, 5_000, 2, 0.55)],
+    "ja": [
+        ("BTC/JPY", "long", 10_000_000, 0.1, 2, 9_000_000),
+        ("ETH/JPY", "long", 400_000, 2, 2, 380_000),
+        ("BTC/JPY", "short", 9_500_000, 0.05, 2, 9_000_000),
+        ("XRP/JPY", "long", 90, 5_000, 2, 80),
+    ],
+    "en": [
+        ("BTC/USD", "long", 50_000, 0.2, 2, 45_000),
+        ("ETH/USD", "long", 3_000, 2, 2, 2_800),
+        ("BTC/USD", "short", 48_000, 0.05, 2, 45_000),
+        ("XRP/USD", "long", 0.6, 5_000, 2, 0.55),
+    ],
 }
 SAMPLE_ACCOUNT = {"ja": dict(deposit=1_500_000, fees=0), "en": dict(deposit=12_000, fees=0)}
 
@@ -486,36 +695,46 @@ ACCOUNT_INPUTS = [
     Field("hedge", "text", note="note_hedge", check="hedge"),
 ]
 HEDGE_RULES = ("sum", "max")
-_ACC_OK = "account_input_check=\"\""
+_ACC_OK = 'account_input_check=""'
 ACCOUNT_OUTPUTS = [
     Field("input_check", "text", formula=None),  # filled by the builder (needs the ranges)
     Field("pnl", "money", formula="=SUM({rng[pnl]})"),
     Field("equity", "money", formula=f'=IF({_ACC_OK},account_deposit-account_fees+account_pnl,"")'),
     Field("required_margin", "money", formula="=SUM({rng[margin_counted]})"),
-    Field("ratio", "pct",
-          formula=f'=IF(AND({_ACC_OK},account_required_margin>0),account_equity/account_required_margin,"")'),
-    Field("status", "text",
-          formula='=IF(ISNUMBER(account_ratio),' + _status(
-              "account_ratio", "account_margin_call_level", "account_loss_cut_level")
-          + ',account_input_check)'),
+    Field(
+        "ratio",
+        "pct",
+        formula=f'=IF(AND({_ACC_OK},account_required_margin>0),account_equity/account_required_margin,"")',
+    ),
+    Field(
+        "status",
+        "text",
+        formula="=IF(ISNUMBER(account_ratio),"
+        + _status("account_ratio", "account_margin_call_level", "account_loss_cut_level")
+        + ",account_input_check)",
+    ),
 ]
 _ROW_TEXT = "&".join(f"{{rng[{k}]}}" for k in _IN)
 ACCOUNT_CHECKS = [
     ("NOT(AND(ISNUMBER(account_deposit),account_deposit>=0))", "{c_deposit}"),
     ("NOT(OR(ISBLANK(account_fees),AND(ISNUMBER(account_fees),account_fees>=0)))", "{c_fees}"),
     ("account_mark=-1", "{c_basis}"),
-    (f"NOT(OR(ISBLANK(account_margin_call_level),{_pos('account_margin_call_level')}))",
-     "{c_margin_call_level}"),
+    (
+        f"NOT(OR(ISBLANK(account_margin_call_level),{_pos('account_margin_call_level')}))",
+        "{c_margin_call_level}",
+    ),
     (f"NOT(OR(ISBLANK(account_loss_cut_level),{_pos('account_loss_cut_level')}))", "{c_loss_cut_level}"),
     ("account_preset_row=-1", "{c_exchange}"),
-    ("account_hedge_used=\"\"", "{c_hedge}"),
+    ('account_hedge_used=""', "{c_hedge}"),
     ("SUMPRODUCT(--(LEN({rng[col_check]})>0))>0", "{c_rows}"),
     # A row with inputs but no formulas (typed below the table): not counted, so say so.
-    (f"SUMPRODUCT((LEN({_ROW_TEXT})>0)*(LEN({{rng[col_check]}})=0)*NOT(ISNUMBER({{rng[pnl]}})))>0",
-     "{c_rows_below}"),
+    (
+        f"SUMPRODUCT((LEN({_ROW_TEXT})>0)*(LEN({{rng[col_check]}})=0)*NOT(ISNUMBER({{rng[pnl]}})))>0",
+        "{c_rows_below}",
+    ),
 ]
 ACCOUNT_WORKING = [
-    ("mark", '=IF(OR({mark_words_a}),1,IF(OR({entry_words_a}),0,-1))'),
+    ("mark", "=IF(OR({mark_words_a}),1,IF(OR({entry_words_a}),0,-1))"),
     ("preset_row", '=IF(account_exchange="",0,IFERROR(MATCH(account_exchange,preset_ids,0),-1))'),
     ("hedge_used", None),  # filled by the builder: depends on the preset columns present
 ]
@@ -523,21 +742,53 @@ ACCOUNT_WORKING = [
 
 def hedge_formula(has_preset_hedge: bool) -> str:
     """The hedge rule in use: the user's, else the preset's (SPEC §8), else "sum"."""
-    preset = ('IF(account_preset_row>0,IF(INDEX(preset_hedge,account_preset_row)="max","max","sum"),"sum")'
-              if has_preset_hedge else '"sum"')
-    return (f'=IF(account_hedge="",{preset},IF(OR(account_hedge="sum",account_hedge="max"),'
-            'LOWER(account_hedge),""))')
+    preset = (
+        'IF(account_preset_row>0,IF(INDEX(preset_hedge,account_preset_row)="max","max","sum"),"sum")'
+        if has_preset_hedge
+        else '"sum"'
+    )
+    return (
+        f'=IF(account_hedge="",{preset},IF(OR(account_hedge="sum",account_hedge="max"),'
+        'LOWER(account_hedge),""))'
+    )
 
 
 # Exchanges: presets.COLUMNS; these get names for the Calculator's INDEX/MATCH.
-PRESET_NAMES = {"id": "preset_ids", "margin_model": "preset_model", "margin_call_level": "preset_mc",
-                "loss_cut_level": "preset_lc", "basis": "preset_basis", "mmr": "preset_mmr",
-                "daily_fee_rate": "preset_fee", "hedge": "preset_hedge"}
+PRESET_NAMES = {
+    "id": "preset_ids",
+    "margin_model": "preset_model",
+    "margin_call_level": "preset_mc",
+    "loss_cut_level": "preset_lc",
+    "basis": "preset_basis",
+    "mmr": "preset_mmr",
+    "daily_fee_rate": "preset_fee",
+    "hedge": "preset_hedge",
+}
 PRESET_SPARE_ROWS = 20  # blank rows inside the named ranges for the user's own presets
 
-GUIDE = ["title_guide", "", "guide_1", "guide_2", "guide_3", "guide_4", "guide_5", "", "guide_formulas",
-         "guide_f1", "guide_f2", "guide_f3", "guide_f4", "guide_f5", "guide_f6", "guide_f7",
-         "guide_f8", "guide_f9", "", "guide_protect", "disclaimer"]
+GUIDE = [
+    "title_guide",
+    "",
+    "guide_1",
+    "guide_2",
+    "guide_3",
+    "guide_4",
+    "guide_5",
+    "",
+    "guide_formulas",
+    "guide_f1",
+    "guide_f2",
+    "guide_f3",
+    "guide_f4",
+    "guide_f5",
+    "guide_f6",
+    "guide_f7",
+    "guide_f8",
+    "guide_f9",
+    "",
+    "guide_protect",
+    "disclaimer",
+]
 
 
 def quote(text: str) -> str:
@@ -551,22 +802,53 @@ def _any_of(ref, key):
 
 def words(lang: str) -> dict:
     """Values for the ``{...}`` placeholders of every formula template, in ``lang``."""
-    w = {f"w_{k}": quote(label(k, lang))
-         for k in ("ok", "caution", "margin_call", "loss_cut", "entry", "mark", "none")}
+    w = {
+        f"w_{k}": quote(label(k, lang))
+        for k in ("ok", "caution", "margin_call", "loss_cut", "entry", "mark", "none")
+    }
     w["lang"] = quote(lang)
     w["long_words"], w["short_words"] = _any_of("side", "long"), _any_of("side", "short")
     w["mark_words"], w["entry_words"] = _any_of("basis", "mark"), _any_of("basis", "entry")
     w["mark_words_a"] = _any_of("account_basis", "mark")
     w["entry_words_a"] = _any_of("account_basis", "entry")
-    rules = {"side": "check_choice", "basis": "check_choice", "hedge": "check_choice",
-             "exchange": "check_preset", "deposit": "check_nonnegative", "fees": "check_nonnegative",
-             "holding_days": "check_nonnegative", "daily_fee_rate": "check_nonnegative",
-             "margin_call_level": "check_level", "loss_cut_level": "check_level",
-             "safe_level": "check_level", "risk": "check_risk", "price_decimals": "check_decimals"}
-    for key in ("side", "basis", "entry_price", "quantity", "leverage", "deposit", "fees", "price",
-                "exchange", "margin_call_level", "loss_cut_level", "gap_price", "stop_price", "risk",
-                "tick_size", "quote_rate", "safe_level", "daily_fee_rate", "holding_days", "hedge",
-                "price_decimals"):
+    rules = {
+        "side": "check_choice",
+        "basis": "check_choice",
+        "hedge": "check_choice",
+        "exchange": "check_preset",
+        "deposit": "check_nonnegative",
+        "fees": "check_nonnegative",
+        "holding_days": "check_nonnegative",
+        "daily_fee_rate": "check_nonnegative",
+        "margin_call_level": "check_level",
+        "loss_cut_level": "check_level",
+        "safe_level": "check_level",
+        "risk": "check_risk",
+        "price_decimals": "check_decimals",
+    }
+    for key in (
+        "side",
+        "basis",
+        "entry_price",
+        "quantity",
+        "leverage",
+        "deposit",
+        "fees",
+        "price",
+        "exchange",
+        "margin_call_level",
+        "loss_cut_level",
+        "gap_price",
+        "stop_price",
+        "risk",
+        "tick_size",
+        "quote_rate",
+        "safe_level",
+        "daily_fee_rate",
+        "holding_days",
+        "hedge",
+        "price_decimals",
+    ):
         w[f"c_{key}"] = quote(label(rules.get(key, "check_positive"), lang).format(name=label(key, lang)))
         w[f"d_{key}"] = quote(label("check_date", lang).format(name=label(key, lang)))
     w["c_stop_entry"] = quote(label("check_stop_entry", lang).format(name=label("stop_price", lang)))

@@ -16,6 +16,7 @@ SPEC §10: a loan of 10,000 USDT on 1 BTC at 20,000 is an LTV of 50 %; the LTV r
 >>> s["amount"] / (s["collateral_quantity"] * 0.8)
 12500.0
 """
+
 from __future__ import annotations
 
 import math
@@ -34,15 +35,30 @@ PREFIX = "loan_"
 DAYS_PER_YEAR = 365
 
 SAMPLE = {
-    "ja": dict(amount=1_000_000, collateral_quantity=0.2, collateral_price=10_000_000, interest=0,
-               interest_rate=None, days=30, gap_price=5_000_000),
-    "en": dict(amount=10_000, collateral_quantity=1, collateral_price=20_000, interest=0,
-               interest_rate=None, days=30, gap_price=9_000),
+    "ja": dict(
+        amount=1_000_000,
+        collateral_quantity=0.2,
+        collateral_price=10_000_000,
+        interest=0,
+        interest_rate=None,
+        days=30,
+        gap_price=5_000_000,
+    ),
+    "en": dict(
+        amount=10_000,
+        collateral_quantity=1,
+        collateral_price=20_000,
+        interest=0,
+        interest_rate=None,
+        days=30,
+        gap_price=9_000,
+    ),
 }
 # Levels with no preset chosen: the SPEC §10 example (target 65 %, margin call 80 %), a
 # liquidation at 90 % and a 2 % liquidation fee. An example, not a venue's rule.
-DEFAULTS = dict(target_ltv=0.65, margin_call_ltv=0.8, liquidation_ltv=0.9, liquidation_fee=0.02,
-                interest_rate=None)
+DEFAULTS = dict(
+    target_ltv=0.65, margin_call_ltv=0.8, liquidation_ltv=0.9, liquidation_fee=0.02, interest_rate=None
+)
 
 
 def _pos(name):
@@ -72,8 +88,10 @@ LEVELS = [
 ]
 WHAT_IF = [("gap_price", "price", "positive", "arg:loan_shortfall.fill_price")]
 
-_PRESET = ('=IF(loan_preset_row<=0,IF(loan_preset_row=0,{default},""),'
-           'IF(ISNUMBER(INDEX({rng},loan_preset_row)),INDEX({rng},loan_preset_row),""))')
+_PRESET = (
+    '=IF(loan_preset_row<=0,IF(loan_preset_row=0,{default},""),'
+    'IF(ISNUMBER(INDEX({rng},loan_preset_row)),INDEX({rng},loan_preset_row),""))'
+)
 _USED = '=IF(loan_{k}_override="",loan_{k}_preset,IF(OR({none_words}),"",loan_{k}_override))'
 
 CHECKS = [
@@ -83,15 +101,28 @@ CHECKS = [
     (f"NOT({_blank_or('loan_interest', 'loan_interest>=0')})", "loan_interest", "check_nonnegative"),
     (f"NOT({_blank_or('loan_days', 'loan_days>=0')})", "loan_days", "check_nonnegative"),
     ("loan_preset_row=-1", "loan_preset", "loan_check_preset"),
-    ('NOT(OR(loan_interest_rate="",AND(ISNUMBER(loan_interest_rate),loan_interest_rate>=0)))',
-     "loan_interest_rate", "check_nonnegative"),
+    (
+        'NOT(OR(loan_interest_rate="",AND(ISNUMBER(loan_interest_rate),loan_interest_rate>=0)))',
+        "loan_interest_rate",
+        "check_nonnegative",
+    ),
     (f'NOT(OR(loan_target_ltv="",{_pos("loan_target_ltv")}))', "loan_target_ltv", "check_level"),
-    (f'NOT(OR(loan_margin_call_ltv="",{_pos("loan_margin_call_ltv")}))', "loan_margin_call_ltv",
-     "check_level"),
-    (f'NOT(OR(loan_liquidation_ltv="",{_pos("loan_liquidation_ltv")}))', "loan_liquidation_ltv",
-     "check_level"),
-    ('NOT(OR(loan_liquidation_fee="",AND(ISNUMBER(loan_liquidation_fee),loan_liquidation_fee>=0,'
-     'loan_liquidation_fee<1)))', "loan_liquidation_fee", "loan_check_fee"),
+    (
+        f'NOT(OR(loan_margin_call_ltv="",{_pos("loan_margin_call_ltv")}))',
+        "loan_margin_call_ltv",
+        "check_level",
+    ),
+    (
+        f'NOT(OR(loan_liquidation_ltv="",{_pos("loan_liquidation_ltv")}))',
+        "loan_liquidation_ltv",
+        "check_level",
+    ),
+    (
+        'NOT(OR(loan_liquidation_fee="",AND(ISNUMBER(loan_liquidation_fee),loan_liquidation_fee>=0,'
+        "loan_liquidation_fee<1)))",
+        "loan_liquidation_fee",
+        "loan_check_fee",
+    ),
 ]
 
 _OK = 'IF(loan_inputs_ok,{},"")'
@@ -108,44 +139,78 @@ def ltv_price(level):
 OUTPUTS = [
     ("input_check", "text", None, False),
     # loans.loan_interest: simple interest on the loan over the days (rate per year)
-    ("interest_over_days", "money",
-     '=IF(loan_inputs_ok,IF(AND(ISNUMBER(loan_interest_rate),ISNUMBER(loan_days)),'
-     f'loan_amount*loan_interest_rate*loan_days/{DAYS_PER_YEAR},0),"")', False),
+    (
+        "interest_over_days",
+        "money",
+        "=IF(loan_inputs_ok,IF(AND(ISNUMBER(loan_interest_rate),ISNUMBER(loan_days)),"
+        f'loan_amount*loan_interest_rate*loan_days/{DAYS_PER_YEAR},0),"")',
+        False,
+    ),
     ("interest_total", "money", "=" + _OK.format("loan_interest+loan_interest_over_days"), False),
     ("debt", "money", "=" + _OK.format(_DEBT), False),
     ("collateral_value", "money", "=" + _OK.format("loan_collateral_quantity*loan_collateral_price"), False),
-    ("ltv_now", "pct", "=" + _OK.format(f"{_DEBT}/(loan_collateral_quantity*loan_collateral_price)"),
-     False),  # loans.loan_ltv
-    ("status", "text",
-     '=IF(loan_inputs_ok,IF(AND(ISNUMBER(loan_liquidation_ltv),loan_ltv_now>=loan_liquidation_ltv),'
-     '{w_liquidation},IF(AND(ISNUMBER(loan_margin_call_ltv),loan_ltv_now>=loan_margin_call_ltv),'
-     '{w_margin_call},{w_ok})),loan_input_check)', False),
+    (
+        "ltv_now",
+        "pct",
+        "=" + _OK.format(f"{_DEBT}/(loan_collateral_quantity*loan_collateral_price)"),
+        False,
+    ),  # loans.loan_ltv
+    (
+        "status",
+        "text",
+        "=IF(loan_inputs_ok,IF(AND(ISNUMBER(loan_liquidation_ltv),loan_ltv_now>=loan_liquidation_ltv),"
+        "{w_liquidation},IF(AND(ISNUMBER(loan_margin_call_ltv),loan_ltv_now>=loan_margin_call_ltv),"
+        "{w_margin_call},{w_ok})),loan_input_check)",
+        False,
+    ),
     ("margin_call_price", "price", ltv_price("loan_margin_call_ltv"), True),
     ("liquidation_price", "price", ltv_price("loan_liquidation_ltv"), True),
     ("target_price", "price", ltv_price("loan_target_ltv"), True),
     # loans.collateral_to_add: Q' with debt / (Q'·P) = target, never negative
-    ("collateral_to_add", "qty",
-     '=IF(AND(loan_inputs_ok,ISNUMBER(loan_target_ltv)),'
-     f'MAX(0,{_DEBT}/(loan_target_ltv*loan_collateral_price)-loan_collateral_quantity),"")', False),
+    (
+        "collateral_to_add",
+        "qty",
+        "=IF(AND(loan_inputs_ok,ISNUMBER(loan_target_ltv)),"
+        f'MAX(0,{_DEBT}/(loan_target_ltv*loan_collateral_price)-loan_collateral_quantity),"")',
+        False,
+    ),
     # loans.repay_to_target: debt − target·Q·P, never negative
-    ("repay_to_target", "money",
-     '=IF(AND(loan_inputs_ok,ISNUMBER(loan_target_ltv)),'
-     f'MAX(0,{_DEBT}-loan_target_ltv*loan_collateral_quantity*loan_collateral_price),"")', False),
+    (
+        "repay_to_target",
+        "money",
+        "=IF(AND(loan_inputs_ok,ISNUMBER(loan_target_ltv)),"
+        f'MAX(0,{_DEBT}-loan_target_ltv*loan_collateral_quantity*loan_collateral_price),"")',
+        False,
+    ),
     # loans.loan_shortfall: max(0, loan + interest − Q·Pf·(1 − fee))
-    ("shortfall", "money",
-     '=IF(AND(loan_inputs_ok,ISNUMBER(loan_gap_price),loan_gap_price>0),'
-     f'MAX(0,{_DEBT}-loan_collateral_quantity*loan_gap_price*(1-IF(ISNUMBER(loan_liquidation_fee),'
-     'loan_liquidation_fee,0))),"")', False),
+    (
+        "shortfall",
+        "money",
+        "=IF(AND(loan_inputs_ok,ISNUMBER(loan_gap_price),loan_gap_price>0),"
+        f"MAX(0,{_DEBT}-loan_collateral_quantity*loan_gap_price*(1-IF(ISNUMBER(loan_liquidation_fee),"
+        'loan_liquidation_fee,0))),"")',
+        False,
+    ),
 ]
 
 # Loan-venue presets: the columns of loans.loan_presets(); the levels' columns get names
 # loan_preset_<column> (the ids: loan_preset_ids) for the levels' INDEX/MATCH.
 PRESET_PCT = {"initial_ltv", "margin_call_ltv", "liquidation_ltv", "annual_interest_rate", "liquidation_fee"}
-PRESET_LABELS = {"id": "preset_id", "name": "name", "product": "product", "collateral": "loan_collateral",
-                 "loan_currency": "loan_currency", "initial_ltv": "loan_initial_ltv",
-                 "margin_call_ltv": "loan_margin_call_ltv", "liquidation_ltv": "loan_liquidation_ltv",
-                 "annual_interest_rate": "loan_interest_rate", "liquidation_fee": "loan_liquidation_fee",
-                 "source_url": "source_url", "as_of": "as_of", "notes": "notes"}
+PRESET_LABELS = {
+    "id": "preset_id",
+    "name": "name",
+    "product": "product",
+    "collateral": "loan_collateral",
+    "loan_currency": "loan_currency",
+    "initial_ltv": "loan_initial_ltv",
+    "margin_call_ltv": "loan_margin_call_ltv",
+    "liquidation_ltv": "loan_liquidation_ltv",
+    "annual_interest_rate": "loan_interest_rate",
+    "liquidation_fee": "loan_liquidation_fee",
+    "source_url": "source_url",
+    "as_of": "as_of",
+    "notes": "notes",
+}
 PRESET_SPARE_ROWS = 10
 
 
@@ -160,8 +225,11 @@ def _check_formula(lang):
 def _words(ctx):
     w = dict(ctx.words)
     w["w_liquidation"] = L.quote(label("loan_status_liquidation", ctx.lang))
-    rules = {"positive": "check_positive", "nonnegative": "check_nonnegative",
-             "loan_preset": "loan_check_preset"}
+    rules = {
+        "positive": "check_positive",
+        "nonnegative": "check_nonnegative",
+        "loan_preset": "loan_check_preset",
+    }
     for key, _, check, _ in INPUTS + WHAT_IF:
         text = label(rules[check], ctx.lang).format(name=label(f"loan_{key}", ctx.lang))
         w[f"c_loan_{key}"] = L.quote(text)
@@ -170,8 +238,10 @@ def _words(ctx):
 
 def _presets():
     """The loan-venue presets, NaN (no published figure) as an empty cell."""
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-            for row in loan_presets()]
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        for row in loan_presets()
+    ]
 
 
 def build_loan(ctx, presets=None):
@@ -184,25 +254,47 @@ def build_loan(ctx, presets=None):
     ctx.words.update({k: v for k, v in w.items() if k.startswith("c_loan_")})
     sample = SAMPLE[lang]
     row = 4
-    S._header(ws, row, [label("section_inputs", lang), label("col_value", lang), None, None,
-                        label("col_note", lang)])
+    S._header(
+        ws,
+        row,
+        [label("section_inputs", lang), label("col_value", lang), None, None, label("col_note", lang)],
+    )
     for spec in INPUTS:
         row += 1
         _input_row(ws, ctx, row, spec, sample)
     row = _levels(ws, ctx, row + 2) + 2
-    S._header(ws, row, [label("section_what_if", lang), label("col_value", lang), None, None,
-                        label("col_note", lang)])
+    S._header(
+        ws,
+        row,
+        [label("section_what_if", lang), label("col_value", lang), None, None, label("col_note", lang)],
+    )
     for spec in WHAT_IF:
         row += 1
         _input_row(ws, ctx, row, spec, sample)
     row += 2
-    S._header(ws, row, [label("section_outputs", lang), label("col_value", lang), label("distance", lang),
-                        label("distance_pct", lang), None])
+    S._header(
+        ws,
+        row,
+        [
+            label("section_outputs", lang),
+            label("col_value", lang),
+            label("distance", lang),
+            label("distance_pct", lang),
+            None,
+        ],
+    )
     for key, kind, formula, distance in OUTPUTS:
         row += 1
         ws.cell(row=row, column=1, value=label(f"loan_{key}" if key != "input_check" else key, lang))
-        b = ws.cell(row=row, column=2, value=("=" + _check_formula(lang)) if formula is None
-                    else formula.format(**w) if "{w_" in formula else formula)
+        b = ws.cell(
+            row=row,
+            column=2,
+            value=("=" + _check_formula(lang))
+            if formula is None
+            else formula.format(**w)
+            if "{w_" in formula
+            else formula,
+        )
         b.number_format = ctx.fmt(kind)
         ctx.name(ws, PREFIX + key, b.coordinate)
         if key in ("ltv_now", "status"):
@@ -219,16 +311,27 @@ def build_loan(ctx, presets=None):
     ws.conditional_formatting.add(chk, FormulaRule(formula=[f"LEN({chk})>0"], fill=S.RED_FILL))
     ltv, status = ctx.names["loan_ltv_now"][1], ctx.names["loan_status"][1]
     ref = f"${ltv[0]}${ltv[1:]}"
-    ws.conditional_formatting.add(f"{ltv}:{status}", FormulaRule(
-        formula=[f"AND(ISNUMBER({ref}),ISNUMBER(loan_liquidation_ltv),{ref}>=loan_liquidation_ltv)"],
-        fill=S.RED_FILL, stopIfTrue=True))
-    ws.conditional_formatting.add(f"{ltv}:{status}", FormulaRule(
-        formula=[f"AND(ISNUMBER({ref}),ISNUMBER(loan_margin_call_ltv),{ref}>=loan_margin_call_ltv)"],
-        fill=S.AMBER_FILL, stopIfTrue=True))
+    ws.conditional_formatting.add(
+        f"{ltv}:{status}",
+        FormulaRule(
+            formula=[f"AND(ISNUMBER({ref}),ISNUMBER(loan_liquidation_ltv),{ref}>=loan_liquidation_ltv)"],
+            fill=S.RED_FILL,
+            stopIfTrue=True,
+        ),
+    )
+    ws.conditional_formatting.add(
+        f"{ltv}:{status}",
+        FormulaRule(
+            formula=[f"AND(ISNUMBER({ref}),ISNUMBER(loan_margin_call_ltv),{ref}>=loan_margin_call_ltv)"],
+            fill=S.AMBER_FILL,
+            stopIfTrue=True,
+        ),
+    )
     row += 2
     ws.cell(row=row, column=1, value=label("preset_row", lang)).font = S.NOTE_FONT
-    c = ws.cell(row=row, column=2,
-                value='=IF(loan_preset="",0,IFERROR(MATCH(loan_preset,loan_preset_ids,0),-1))')
+    c = ws.cell(
+        row=row, column=2, value='=IF(loan_preset="",0,IFERROR(MATCH(loan_preset,loan_preset_ids,0),-1))'
+    )
     c.font = S.NOTE_FONT
     ctx.name(ws, "loan_preset_row", c.coordinate)
     row += 1
@@ -255,8 +358,13 @@ def build_loan(ctx, presets=None):
                 cell.font = Font(name=S.FONT, color="0563C1", underline="single")
     for j, col in enumerate(LOAN_PRESET_COLUMNS, start=1):
         if col == "id" or col in PRESET_PCT:
-            ctx.name_range(ws, "loan_preset_ids" if col == "id" else f"loan_preset_{col}",
-                           get_column_letter(j), first, last)
+            ctx.name_range(
+                ws,
+                "loan_preset_ids" if col == "id" else f"loan_preset_{col}",
+                get_column_letter(j),
+                first,
+                last,
+            )
     for col, width in zip("ABCDEFGHIJKLM", (36, 18, 16, 14, 78, 14, 12, 12, 12, 12, 40, 12, 60)):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "B4"
@@ -287,8 +395,14 @@ def _input_row(ws, ctx, row, spec, sample):
 def _levels(ws, ctx, row):
     """The levels block: your value | preset | used. Returns the last row written."""
     lang = ctx.lang
-    S._header(ws, row, [label(k, lang) for k in ("loan_section_levels", "col_override", "col_preset",
-                                                  "col_used", "col_note")])
+    S._header(
+        ws,
+        row,
+        [
+            label(k, lang)
+            for k in ("loan_section_levels", "col_override", "col_preset", "col_used", "col_note")
+        ],
+    )
     for key, kind, col in LEVELS:
         row += 1
         ws.cell(row=row, column=1, value=label(f"loan_{key}", lang))
@@ -296,8 +410,13 @@ def _levels(ws, ctx, row):
         S._input(b, kind, ctx)
         ctx.name(ws, f"{PREFIX}{key}_override", b.coordinate)
         default = DEFAULTS[key]
-        c = ws.cell(row=row, column=3, value=_PRESET.format(
-            default='""' if default is None else repr(default), rng=f"loan_preset_{col}"))
+        c = ws.cell(
+            row=row,
+            column=3,
+            value=_PRESET.format(
+                default='""' if default is None else repr(default), rng=f"loan_preset_{col}"
+            ),
+        )
         ctx.name(ws, f"{PREFIX}{key}_preset", c.coordinate)
         used = _USED.format(k=key, none_words=L.none_words(f"loan_{key}_override"))
         d = ws.cell(row=row, column=4, value=used)

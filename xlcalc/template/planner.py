@@ -16,6 +16,7 @@ With ¥1,000,000 on a 2x venue, long at ¥10,000,000, the safe level 300 % allow
 >>> round((s["deposit"] - s["fees"]) * s["leverage"] / (s["safe_level"] * s["entry_price"]), 4)
 0.0667
 """
+
 from __future__ import annotations
 
 from openpyxl.chart import Reference, ScatterChart, Series
@@ -34,10 +35,17 @@ DEFAULT_SAFE_LEVEL = 3.0  # "300 % is often called safe" (Coincheck article, a s
 EFFECTIVE_LEVERAGES = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4, 5, 10, 15, 20, 25, 50, 100]
 
 SAMPLE = {
-    "ja": dict(deposit=1_000_000, side="long", entry_price=10_000_000, leverage=2, fees=0,
-               safe_level=DEFAULT_SAFE_LEVEL),
-    "en": dict(deposit=10_000, side="long", entry_price=50_000, leverage=10, fees=0,
-               safe_level=DEFAULT_SAFE_LEVEL),
+    "ja": dict(
+        deposit=1_000_000,
+        side="long",
+        entry_price=10_000_000,
+        leverage=2,
+        fees=0,
+        safe_level=DEFAULT_SAFE_LEVEL,
+    ),
+    "en": dict(
+        deposit=10_000, side="long", entry_price=50_000, leverage=10, fees=0, safe_level=DEFAULT_SAFE_LEVEL
+    ),
 }
 
 GREEN_FILL = PatternFill("solid", fgColor="C6EFCE")
@@ -53,10 +61,12 @@ def trigger(level, quantity):
     Written in the core's order of operations (mark: k = r/L, c = 0; entry: k = 0,
     c = P0·Q·r/L) so that the spreadsheet and numpy round alike.
     """
-    x = (f"IF(plan_mark_basis=1,(plan_side_sign*plan_entry_price*{quantity}-(plan_deposit-plan_fees))"
-         f"/({quantity}*(plan_side_sign-{level}/plan_leverage)),"
-         f"(plan_side_sign*plan_entry_price*{quantity}-(plan_deposit-plan_fees)"
-         f"+plan_entry_price*{quantity}*{level}/plan_leverage)/(plan_side_sign*{quantity}))")
+    x = (
+        f"IF(plan_mark_basis=1,(plan_side_sign*plan_entry_price*{quantity}-(plan_deposit-plan_fees))"
+        f"/({quantity}*(plan_side_sign-{level}/plan_leverage)),"
+        f"(plan_side_sign*plan_entry_price*{quantity}-(plan_deposit-plan_fees)"
+        f"+plan_entry_price*{quantity}*{level}/plan_leverage)/(plan_side_sign*{quantity}))"
+    )
     return f'IF(AND(ISNUMBER({quantity}),{quantity}>0,ISNUMBER({level})),IF(IFERROR({x},-1)>0,{x},""),"")'
 
 
@@ -87,8 +97,7 @@ LEVELS = [
     ("loss_cut_level", "pct", '=IF(ISNUMBER(loss_cut_level),loss_cut_level,"")'),
 ]
 _USED_BASIS = '=IF(plan_basis_override<>"",plan_basis_override,plan_basis_calculator)'
-_USED_LEVEL = ('=IF(plan_{k}_override="",plan_{k}_calculator,'
-               'IF(OR({none_words}),"",plan_{k}_override))')
+_USED_LEVEL = '=IF(plan_{k}_override="",plan_{k}_calculator,IF(OR({none_words}),"",plan_{k}_override))'
 
 CHECKS = [
     ("plan_side_sign=0", "side", "check_choice"),
@@ -98,8 +107,11 @@ CHECKS = [
     (f"NOT({_pos('plan_leverage')})", "plan_leverage", "check_positive"),
     ("NOT(OR(ISBLANK(plan_fees),AND(ISNUMBER(plan_fees),plan_fees>=0)))", "fees", "check_nonnegative"),
     (f"NOT(OR(ISBLANK(plan_safe_level),{_pos('plan_safe_level')}))", "plan_safe_level", "check_positive"),
-    (f'NOT(OR(plan_margin_call_level="",{_pos("plan_margin_call_level")}))', "margin_call_level",
-     "check_level"),
+    (
+        f'NOT(OR(plan_margin_call_level="",{_pos("plan_margin_call_level")}))',
+        "margin_call_level",
+        "check_level",
+    ),
     (f'NOT(OR(plan_loss_cut_level="",{_pos("plan_loss_cut_level")}))', "loss_cut_level", "check_level"),
 ]
 
@@ -108,21 +120,35 @@ _MAX_OK = "AND(plan_inputs_ok,ISNUMBER(plan_safe_level))"
 # (key, kind, formula, has a move column). core.max_quantity: max(D − F, 0)·L / (level·P0), 0 when
 # the fees eat the deposit (then the prices are empty).
 ANSWER = [
-    ("max_quantity", "qty",
-     f'=IF({_MAX_OK},MAX(plan_deposit-plan_fees,0)*plan_leverage/(plan_safe_level*plan_entry_price),"")',
-     False),
-    ("max_notional", "money", '=IF(ISNUMBER(plan_max_quantity),plan_max_quantity*plan_entry_price,"")',
-     False),
-    ("max_effective_leverage", "lev2",
-     '=IF(ISNUMBER(plan_max_quantity),plan_max_quantity*plan_entry_price/plan_deposit,"")', False),
+    (
+        "max_quantity",
+        "qty",
+        f'=IF({_MAX_OK},MAX(plan_deposit-plan_fees,0)*plan_leverage/(plan_safe_level*plan_entry_price),"")',
+        False,
+    ),
+    (
+        "max_notional",
+        "money",
+        '=IF(ISNUMBER(plan_max_quantity),plan_max_quantity*plan_entry_price,"")',
+        False,
+    ),
+    (
+        "max_effective_leverage",
+        "lev2",
+        '=IF(ISNUMBER(plan_max_quantity),plan_max_quantity*plan_entry_price/plan_deposit,"")',
+        False,
+    ),
     ("max_margin_call_price", "price", "=" + trigger("plan_margin_call_level", "plan_max_quantity"), True),
     ("max_loss_cut_price", "price", "=" + trigger("plan_loss_cut_level", "plan_max_quantity"), True),
     ("max_bankruptcy_price", "price", "=" + bankruptcy("plan_max_quantity"), True),
 ]
 
 # Beside an empty price of the answer: "never reached" when the level exists (the level's name).
-NEVER_REACHED_LEVEL = {"max_margin_call_price": "plan_margin_call_level",
-                       "max_loss_cut_price": "plan_loss_cut_level", "max_bankruptcy_price": None}
+NEVER_REACHED_LEVEL = {
+    "max_margin_call_price": "plan_margin_call_level",
+    "max_loss_cut_price": "plan_loss_cut_level",
+    "max_bankruptcy_price": None,
+}
 
 # The table: one row per effective leverage; (key, kind, formula). {r} = row; B is the quantity.
 # Rows above the venue's leverage are left empty: the venue would not open them.
@@ -130,8 +156,11 @@ _ROW_OK = "AND(plan_inputs_ok,ISNUMBER(A{r}),A{r}>0,A{r}<=plan_leverage)"
 TABLE = [
     ("effective_leverage", "lev", None),
     ("quantity", "qty", f'=IF({_ROW_OK},plan_deposit*A{{r}}/plan_entry_price,"")'),  # D·e/P0
-    ("ratio", "pct",  # core.maintenance_ratio at the entry price
-     '=IF(ISNUMBER(B{r}),(plan_deposit-plan_fees)/(plan_entry_price*B{r}/plan_leverage),"")'),
+    (
+        "ratio",
+        "pct",  # core.maintenance_ratio at the entry price
+        '=IF(ISNUMBER(B{r}),(plan_deposit-plan_fees)/(plan_entry_price*B{r}/plan_leverage),"")',
+    ),
     ("margin_call_price", "price", "=" + trigger("plan_margin_call_level", "B{r}")),
     ("margin_call_move", "pct", move("D{r}")),
     ("loss_cut_price", "price", "=" + trigger("plan_loss_cut_level", "B{r}")),
@@ -140,14 +169,21 @@ TABLE = [
     ("bankruptcy_move", "pct", move("H{r}")),
     ("safe_price", "price", "=" + trigger("plan_safe_level", "B{r}")),
     ("safe_move", "pct", move("J{r}")),
-    ("row_note", "text",
-     '=IF(AND(ISNUMBER(A{r}),ISNUMBER(plan_leverage)),IF(A{r}>plan_leverage,{over_max},'
-     'IF(AND(ISNUMBER(C{r}),ISNUMBER(plan_safe_level)),IF(C{r}>=plan_safe_level,{safe},""),"")),"")'),
+    (
+        "row_note",
+        "text",
+        "=IF(AND(ISNUMBER(A{r}),ISNUMBER(plan_leverage)),IF(A{r}>plan_leverage,{over_max},"
+        'IF(AND(ISNUMBER(C{r}),ISNUMBER(plan_safe_level)),IF(C{r}>=plan_safe_level,{safe},""),"")),"")',
+    ),
 ]
 # Chart data beside the table: the rows in use (x) and their moves, #N/A where a cell is empty. A
 # scatter chart skips #N/A points in LibreOffice too (a line chart there draws them at 0).
-CHART_SERIES = [("margin_call_move", "E"), ("loss_cut_move", "G"), ("bankruptcy_move", "I"),
-                ("safe_move", "K")]
+CHART_SERIES = [
+    ("margin_call_move", "E"),
+    ("loss_cut_move", "G"),
+    ("bankruptcy_move", "I"),
+    ("safe_move", "K"),
+]
 CHART_COLORS = ("FFC000", "C00000", "000000", "70AD47")
 
 
@@ -159,7 +195,8 @@ def _words(ctx):
     w["safe"] = L.quote(label("plan_in_safe_zone", ctx.lang))
     for key, _, check, _ in INPUTS + [("basis", None, "basis", None)]:
         rule = {"side": "check_choice", "basis": "check_choice", "nonnegative": "check_nonnegative"}.get(
-            check, "check_positive")
+            check, "check_positive"
+        )
         w[f"c_plan_{key}"] = L.quote(label(rule, ctx.lang).format(name=label(_label_key(key), ctx.lang)))
     return w
 
@@ -189,8 +226,11 @@ def build_planner(ctx):
     ctx.words.update({k: v for k, v in w.items() if k.startswith("c_plan_")})  # for S._validation
     sample = SAMPLE[lang]
     row = 4
-    S._header(ws, row, [label("section_inputs", lang), label("col_value", lang), None, None,
-                        label("col_note", lang)])
+    S._header(
+        ws,
+        row,
+        [label("section_inputs", lang), label("col_value", lang), None, None, label("col_note", lang)],
+    )
     for key, kind, check, note in INPUTS:
         row += 1
         ws.cell(row=row, column=1, value=label(_label_key(key), lang))
@@ -202,8 +242,17 @@ def build_planner(ctx):
         if note:
             _note(ws, row, S.note_text(note, lang))
     row += 2
-    S._header(ws, row, [label("section_levels", lang), label("col_override", lang),
-                        label("plan_col_calculator", lang), label("col_used", lang), label("col_note", lang)])
+    S._header(
+        ws,
+        row,
+        [
+            label("section_levels", lang),
+            label("col_override", lang),
+            label("plan_col_calculator", lang),
+            label("col_used", lang),
+            label("col_note", lang),
+        ],
+    )
     for key, kind, calc in LEVELS:
         row += 1
         ws.cell(row=row, column=1, value=label(key, lang))
@@ -214,8 +263,11 @@ def build_planner(ctx):
             S._validation(ws, ctx, "basis", b.coordinate, "plan_basis")
         c = ws.cell(row=row, column=3, value=calc)
         ctx.name(ws, f"{PREFIX}{key}_calculator", c.coordinate)
-        used = _USED_BASIS if key == "basis" else _USED_LEVEL.format(
-            k=key, none_words=L.none_words(f"plan_{key}_override"))
+        used = (
+            _USED_BASIS
+            if key == "basis"
+            else _USED_LEVEL.format(k=key, none_words=L.none_words(f"plan_{key}_override"))
+        )
         d = ws.cell(row=row, column=4, value=used)
         d.font = S.BOLD
         ctx.name(ws, PREFIX + key, d.coordinate)
@@ -223,8 +275,11 @@ def build_planner(ctx):
             cell.number_format = ctx.fmt(kind)
         _note(ws, row, label("plan_note_levels", lang))
     row += 2
-    S._header(ws, row, [label("plan_section_answer", lang), label("col_value", lang),
-                        label("plan_move", lang), None, None])
+    S._header(
+        ws,
+        row,
+        [label("plan_section_answer", lang), label("col_value", lang), label("plan_move", lang), None, None],
+    )
     for key, kind, formula, has_move in ANSWER:
         row += 1
         ws.cell(row=row, column=1, value=label(f"plan_{key}", lang))
@@ -237,9 +292,14 @@ def build_planner(ctx):
             ctx.name(ws, PREFIX + key.replace("_price", "_move"), c.coordinate)
             level = NEVER_REACHED_LEVEL[key]
             has_level = f"ISNUMBER({level})," if level else ""
-            d = ws.cell(row=row, column=4, value=(
-                f'=IF(AND(plan_inputs_ok,ISNUMBER(plan_max_quantity),{has_level}'
-                f'NOT(ISNUMBER({b.coordinate}))),{L.quote(label("not_reachable", lang))},"")'))
+            d = ws.cell(
+                row=row,
+                column=4,
+                value=(
+                    f"=IF(AND(plan_inputs_ok,ISNUMBER(plan_max_quantity),{has_level}"
+                    f'NOT(ISNUMBER({b.coordinate}))),{L.quote(label("not_reachable", lang))},"")'
+                ),
+            )
             d.font = S.NOTE_FONT
         else:
             b.font = S.BOLD
@@ -247,10 +307,14 @@ def build_planner(ctx):
     ws.cell(row=row, column=1, value=label("input_check", lang))
     chk = ws.cell(row=row, column=2, value="=" + _check_formula(ctx))
     ctx.name(ws, PREFIX + "input_check", chk.coordinate)
-    ws.conditional_formatting.add(chk.coordinate, FormulaRule(formula=[f"LEN({chk.coordinate})>0"],
-                                                              fill=S.RED_FILL))
-    for key, formula in (("side_sign", L._SIDE.format(**w)), ("mark_basis", L._MARK.format(**w)),
-                         ("inputs_ok", "=" + _check_formula(ctx) + '=""')):
+    ws.conditional_formatting.add(
+        chk.coordinate, FormulaRule(formula=[f"LEN({chk.coordinate})>0"], fill=S.RED_FILL)
+    )
+    for key, formula in (
+        ("side_sign", L._SIDE.format(**w)),
+        ("mark_basis", L._MARK.format(**w)),
+        ("inputs_ok", "=" + _check_formula(ctx) + '=""'),
+    ):
         row += 1
         ws.cell(row=row, column=1, value=label(key, lang)).font = S.NOTE_FONT
         c = ws.cell(row=row, column=2, value=formula)
@@ -271,7 +335,7 @@ def build_planner(ctx):
     S._header(ws, head, [label(f"plan_{k}", lang) for k in chart_keys], first_col=x_col)
     for i, e in enumerate(EFFECTIVE_LEVERAGES):
         r = first + i
-        for j, (key, kind, formula) in enumerate(TABLE, start=1):
+        for j, (_key, kind, formula) in enumerate(TABLE, start=1):
             cell = ws.cell(row=r, column=j)
             if formula is None:
                 S._input(cell, kind, ctx, e)
@@ -282,22 +346,32 @@ def build_planner(ctx):
             source = f"{col}{r}" if j else f"B{r}"  # x: the effective leverage of a row in use
             cell = ws.cell(row=r, column=x_col + j, value=f"=IF(ISNUMBER({source}),{col}{r},NA())")
             S._wear(cell, number_format=ctx.fmt("pct") if j else "General", font=CHART_DATA_FONT)
-    for j, (key, kind, _) in enumerate(TABLE, start=1):
+    for j, (key, _kind, _) in enumerate(TABLE, start=1):
         ctx.name_range(ws, PREFIX + key, col_letter(j), first, last)
     ctx.words["c_plan_effective_leverage"] = L.quote(
-        label("check_positive", lang).format(name=label("plan_effective_leverage", lang)))
+        label("check_positive", lang).format(name=label("plan_effective_leverage", lang))
+    )
     S._validation(ws, ctx, "positive", f"A{first}:A{last}", "plan_effective_leverage")
     c0, c1 = col_letter(x_col), col_letter(chart_col + len(CHART_SERIES) - 1)
-    ws.conditional_formatting.add(f"{c0}{first}:{c1}{last}", FormulaRule(
-        formula=[f"ISNA({c0}{first})"], font=Font(color="FFFFFF")))
+    ws.conditional_formatting.add(
+        f"{c0}{first}:{c1}{last}", FormulaRule(formula=[f"ISNA({c0}{first})"], font=Font(color="FFFFFF"))
+    )
     # Ratio at entry: red below loss-cut, amber below margin call, green at or above safe.
     S._level_rules(ws, f"C{first}:C{last}", f"$C{first}", "plan_margin_call_level", "plan_loss_cut_level")
-    ws.conditional_formatting.add(f"A{first}:C{last}", FormulaRule(
-        formula=[f"AND(ISNUMBER($C{first}),ISNUMBER(plan_safe_level),$C{first}>=plan_safe_level)"],
-        fill=GREEN_FILL))
-    ws.conditional_formatting.add(f"B{first}:L{last}", FormulaRule(
-        formula=[f"AND(ISNUMBER($A{first}),ISNUMBER(plan_leverage),$A{first}>plan_leverage)"],
-        font=Font(color="808080", italic=True)))
+    ws.conditional_formatting.add(
+        f"A{first}:C{last}",
+        FormulaRule(
+            formula=[f"AND(ISNUMBER($C{first}),ISNUMBER(plan_safe_level),$C{first}>=plan_safe_level)"],
+            fill=GREEN_FILL,
+        ),
+    )
+    ws.conditional_formatting.add(
+        f"B{first}:L{last}",
+        FormulaRule(
+            formula=[f"AND(ISNUMBER($A{first}),ISNUMBER(plan_leverage),$A{first}>plan_leverage)"],
+            font=Font(color="808080", italic=True),
+        ),
+    )
 
     chart = ScatterChart(scatterStyle="lineMarker")
     chart.title = label("plan_chart_title", lang)
@@ -309,7 +383,7 @@ def build_planner(ctx):
     chart.y_axis.delete = False
     chart.x_axis.tickLblPos = "low"  # leverage labels under the plot, not on the 0 % line
     xs = Reference(ws, min_col=x_col, min_row=first, max_row=last)
-    for j, ((key, _), color) in enumerate(zip(CHART_SERIES, CHART_COLORS)):
+    for j, ((_key, _), color) in enumerate(zip(CHART_SERIES, CHART_COLORS)):
         ys = Reference(ws, min_col=chart_col + j, min_row=head, max_row=last)
         series = Series(ys, xs, title_from_data=True)
         series.graphicalProperties.line.solidFill = color

@@ -4,6 +4,7 @@ Writes xlcalc-ja.xlsx, xlcalc-en.xlsx, xlcalc-ja.xlsm and xlcalc-en.xlsm (the la
 the XLC_* functions through xlwings), overwriting what is there. tests/test_template.py fails
 when these files drift from the generator.
 """
+
 from __future__ import annotations
 
 import sys
@@ -17,14 +18,18 @@ DEFAULT_DIR = Path(__file__).resolve().parents[2] / "templates"
 
 def ready_made() -> list[tuple[str, str, bool]]:
     """(file name, lang, udf) of every ready-made workbook."""
-    return [(f"xlcalc-{lang}{'.xlsm' if udf else '.xlsx'}", lang, udf)
-            for udf in (False, True) for lang in LANGUAGES]
+    return [
+        (f"xlcalc-{lang}{'.xlsm' if udf else '.xlsx'}", lang, udf)
+        for udf in (False, True)
+        for lang in LANGUAGES
+    ]
 
 
 def regenerate(directory=DEFAULT_DIR) -> list[Path]:
     directory = Path(directory)
-    return [build_template(directory / name, lang=lang, udf=udf, force=True)
-            for name, lang, udf in ready_made()]
+    return [
+        build_template(directory / name, lang=lang, udf=udf, force=True) for name, lang, udf in ready_made()
+    ]
 
 
 def main(argv=None):

@@ -5,6 +5,7 @@ Row-wise sheets (Scenarios, Positions) place their columns from the column lists
 layout and hand every formula the letters of that placement (``{c[key]}`` this row's cell,
 ``{rng[key]}`` the column's range, ``{top[key]}`` its first cell), so reordering a column
 list changes no result (issue #9)."""
+
 from __future__ import annotations
 
 import math
@@ -65,6 +66,7 @@ def _wear(cell, **look):
     else:
         cell._style = copy(made[0])
 
+
 # A note "arg:NAME" (or "arg:FUNCTION.NAME") is the core argument's help from xlcalc.arguments,
 # the table the Excel function wizard and the command line's --help read too.
 ARGUMENT_NOTE = "arg:"
@@ -74,7 +76,7 @@ def note_text(note, lang):
     """An input's note in ``lang``: a core argument's help, or a label of the template's own."""
     if not note.startswith(ARGUMENT_NOTE):
         return label(note, lang)
-    function, _, name = note[len(ARGUMENT_NOTE):].rpartition(".")
+    function, _, name = note[len(ARGUMENT_NOTE) :].rpartition(".")
     return help_text(name, lang, function=function or None)
 
 
@@ -95,7 +97,7 @@ class Ctx:
         return L.FORMATS[kind][self.lang]
 
     def name(self, ws, name, coord):
-        col, row = coord.rstrip("0123456789"), coord[len(coord.rstrip("0123456789")):]
+        col, row = coord.rstrip("0123456789"), coord[len(coord.rstrip("0123456789")) :]
         self._define(name, f"{quote_sheetname(ws.title)}!${col}${row}")
         self.names[name] = (ws.title, coord)
 
@@ -108,9 +110,11 @@ class Ctx:
 
 def _cells(letters, r, first, last):
     """The ``c``, ``rng`` and ``top`` placeholders of row ``r`` for a column map."""
-    return dict(c={k: f"{x}{r}" for k, x in letters.items()},
-                rng={k: f"${x}${first}:${x}${last}" for k, x in letters.items()},
-                top={k: f"${x}${first}" for k, x in letters.items()})
+    return dict(
+        c={k: f"{x}{r}" for k, x in letters.items()},
+        rng={k: f"${x}${first}:${x}${last}" for k, x in letters.items()},
+        top={k: f"${x}${first}" for k, x in letters.items()},
+    )
 
 
 def code_name(key):
@@ -148,8 +152,12 @@ def _input(cell, kind, ctx, value=None):
 
 def _header(ws, row, texts, first_col=1):
     for i, text in enumerate(texts):
-        _wear(ws.cell(row=row, column=first_col + i, value=text), font=HEAD_FONT, fill=HEAD_FILL,
-              alignment=HEAD_ALIGN)
+        _wear(
+            ws.cell(row=row, column=first_col + i, value=text),
+            font=HEAD_FONT,
+            fill=HEAD_FILL,
+            alignment=HEAD_ALIGN,
+        )
 
 
 def _validation(ws, ctx, check, ref, key):
@@ -167,8 +175,9 @@ def _validation(ws, ctx, check, ref, key):
     elif check == "nonnegative":
         dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True)
     elif check == "decimals":
-        dv = DataValidation(type="whole", operator="between", formula1="0", formula2=str(L.MAX_DECIMALS),
-                            allow_blank=True)
+        dv = DataValidation(
+            type="whole", operator="between", formula1="0", formula2=str(L.MAX_DECIMALS), allow_blank=True
+        )
     elif check == "risk":
         dv = DataValidation(type="decimal", operator="between", formula1="0", formula2="1", allow_blank=True)
     else:
@@ -184,17 +193,23 @@ def _level_rules(ws, cell_range, ratio_ref, mc, lc, safe=None):
     """Red below the loss-cut level, amber below the margin-call level, pale below the safe level."""
     rules = [(lc, RED_FILL), (mc, AMBER_FILL)] + ([(safe, CAUTION_FILL)] if safe else [])
     for level, fill in rules:
-        ws.conditional_formatting.add(cell_range, FormulaRule(
-            formula=[f"AND(ISNUMBER({ratio_ref}),ISNUMBER({level}),{ratio_ref}<{level})"], fill=fill,
-            stopIfTrue=True))
+        ws.conditional_formatting.add(
+            cell_range,
+            FormulaRule(
+                formula=[f"AND(ISNUMBER({ratio_ref}),ISNUMBER({level}),{ratio_ref}<{level})"],
+                fill=fill,
+                stopIfTrue=True,
+            ),
+        )
 
 
 def _price_decimals(ws, ranges):
     """Show ``ranges`` with ``price_decimals_used`` decimals (the base format keeps up to 8)."""
     for d in range(L.MAX_DECIMALS + 1):
         dxf = DifferentialStyle(numFmt=NumberFormat(numFmtId=300 + d, formatCode=L.price_format(d)))
-        ws.conditional_formatting.add(" ".join(ranges), Rule(
-            type="expression", formula=[f"price_decimals_used={d}"], dxf=dxf))
+        ws.conditional_formatting.add(
+            " ".join(ranges), Rule(type="expression", formula=[f"price_decimals_used={d}"], dxf=dxf)
+        )
 
 
 def _widths(ws, letters_widths):
@@ -232,8 +247,11 @@ def build_calculator(ctx, sample, exchange=None):
                 c = ws.cell(row=row, column=3, value=ctx.fill(L.PRESET_FORMULAS[f.key]))
                 c.number_format = ctx.fmt(f.kind)
                 ctx.name(ws, f"{f.key}_preset", c.coordinate)
-                d = ws.cell(row=row, column=4, value=ctx.fill(
-                    f.formula, k=f.key, none_words_k=L.none_words(f"{f.key}_override")))
+                d = ws.cell(
+                    row=row,
+                    column=4,
+                    value=ctx.fill(f.formula, k=f.key, none_words_k=L.none_words(f"{f.key}_override")),
+                )
                 d.number_format, d.font = ctx.fmt(f.kind), BOLD
                 ctx.name(ws, f.key, d.coordinate)
             elif f.formula is None:
@@ -256,12 +274,14 @@ def build_calculator(ctx, sample, exchange=None):
         row += 1
     ratio = absolute_coordinate(ctx.names["ratio"][1])
     status = ctx.names["status"][1]
-    _level_rules(ws, f"{ctx.names['ratio'][1]}:{status}", ratio, "margin_call_level", "loss_cut_level",
-                 "safe_level")
+    _level_rules(
+        ws, f"{ctx.names['ratio'][1]}:{status}", ratio, "margin_call_level", "loss_cut_level", "safe_level"
+    )
     check = ctx.names["input_check"][1]
     ws.conditional_formatting.add(check, FormulaRule(formula=[f"LEN({check})>0"], fill=RED_FILL))
-    prices = [c for n, (_, c) in ctx.names.items()
-              if n == "price" or "_price" in n or n.endswith("_distance")]
+    prices = [
+        c for n, (_, c) in ctx.names.items() if n == "price" or "_price" in n or n.endswith("_distance")
+    ]
     _price_decimals(ws, prices)
     _widths(ws, zip("ABCDE", (36, 20, 18, 16, 60)))
     ws.freeze_panes = "B4"
@@ -276,8 +296,8 @@ def build_scenarios(ctx):
     last = first + L.LADDER_ROWS - 1
     cols = L.SCENARIO_COLUMNS
     letters = L.column_letters(cols)
-    chart_at = len(cols) + 2                    # the chart sits right of the ladder ...
-    helper_at = chart_at + 12                   # ... and its data further right, unprinted
+    chart_at = len(cols) + 2  # the chart sits right of the ladder ...
+    helper_at = chart_at + 12  # ... and its data further right, unprinted
     chart_letters = L.column_letters(L.CHART_COLUMNS, helper_at)
     cand_col = get_column_letter(helper_at + len(L.CHART_COLUMNS) + 1)
     work_col = get_column_letter(helper_at + len(L.CHART_COLUMNS) + 3)
@@ -315,11 +335,19 @@ def build_scenarios(ctx):
     ratio_col = letters["ratio"]
     for key in ("ratio", "status"):
         x = letters[key]
-        _level_rules(ws, f"{x}{first}:{x}{last}", f"${ratio_col}{first}", "margin_call_level",
-                     "loss_cut_level", "safe_level")
+        _level_rules(
+            ws,
+            f"{x}{first}:{x}{last}",
+            f"${ratio_col}{first}",
+            "margin_call_level",
+            "loss_cut_level",
+            "safe_level",
+        )
     mark = letters["level_mark"]
-    ws.conditional_formatting.add(f"{mark}{first}:{mark}{last}", FormulaRule(
-        formula=[f'LEN({mark}{first})>0'], font=Font(name=FONT, bold=True)))
+    ws.conditional_formatting.add(
+        f"{mark}{first}:{mark}{last}",
+        FormulaRule(formula=[f"LEN({mark}{first})>0"], font=Font(name=FONT, bold=True)),
+    )
     _price_decimals(ws, [f"{letters['price']}{first}:{letters['price']}{last}"])
     ctx.name_range(ws, "scenario_prices", letters["price"], first, last)
     ctx.name_range(ws, "scenario_ratios", ratio_col, first, last)
@@ -335,9 +363,13 @@ def build_scenarios(ctx):
     chart.y_axis.delete = False
     xcol = helper_at + [c.key for c in L.CHART_COLUMNS].index("chart_price")
     xs = Reference(ws, min_col=xcol, min_row=first, max_row=last)
-    styles = {"chart_ratio": ("1F4E78", None, False), "chart_level_mark": (None, None, True),
-              "safe_level": ("70AD47", "dash", False), "margin_call_level": ("FFC000", "dash", False),
-              "loss_cut_level": ("C00000", "dash", False)}
+    styles = {
+        "chart_ratio": ("1F4E78", None, False),
+        "chart_level_mark": (None, None, True),
+        "safe_level": ("70AD47", "dash", False),
+        "margin_call_level": ("FFC000", "dash", False),
+        "loss_cut_level": ("C00000", "dash", False),
+    }
     for j, col in enumerate(L.CHART_COLUMNS):
         if col.key not in styles:
             continue
@@ -359,8 +391,13 @@ def build_scenarios(ctx):
     chart.height, chart.width = 11, 17
     ws.add_chart(chart, f"{get_column_letter(chart_at)}{head}")
 
-    _widths(ws, ((letters[c.key], {"level_mark": 20, "move": 10, "ratio": 14, "status": 16}.get(c.key, 17))
-                 for c in cols))
+    _widths(
+        ws,
+        (
+            (letters[c.key], {"level_mark": 20, "move": 10, "ratio": 14, "status": 16}.get(c.key, 17))
+            for c in cols
+        ),
+    )
     ws.freeze_panes = ws.cell(row=first, column=1).coordinate
     ws.print_area = f"A1:{get_column_letter(helper_at - 2)}{last}"
     ws.print_title_rows = f"{head}:{head}"
@@ -372,11 +409,18 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
     ws = _sheet(ctx, "sheet_positions", protect=False, landscape=True, grows=True)
     _title(ws, ctx, "title_positions", "note_positions")
     row = 4
-    _header(ws, row, [label("section_account", ctx.lang), label("col_value", ctx.lang), None,
-                      label("col_note", ctx.lang)])
+    _header(
+        ws,
+        row,
+        [label("section_account", ctx.lang), label("col_value", ctx.lang), None, label("col_note", ctx.lang)],
+    )
     acc = L.SAMPLE_ACCOUNT[ctx.lang]
-    defaults = dict(acc, basis=label("entry", ctx.lang), margin_call_level=L.DEFAULT_MARGIN_CALL,
-                    loss_cut_level=L.DEFAULT_LOSS_CUT)
+    defaults = dict(
+        acc,
+        basis=label("entry", ctx.lang),
+        margin_call_level=L.DEFAULT_MARGIN_CALL,
+        loss_cut_level=L.DEFAULT_LOSS_CUT,
+    )
     for f in L.ACCOUNT_INPUTS:
         row += 1
         ws.cell(row=row, column=1, value=label(f.key, ctx.lang))
@@ -411,8 +455,13 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
         ctx.name(ws, f"account_{key}", f"B{row}")
         row += 1
     ratio = ctx.names["account_ratio"][1]
-    _level_rules(ws, f"{ratio}:{ctx.names['account_status'][1]}", absolute_coordinate(ratio),
-                 "account_margin_call_level", "account_loss_cut_level")
+    _level_rules(
+        ws,
+        f"{ratio}:{ctx.names['account_status'][1]}",
+        absolute_coordinate(ratio),
+        "account_margin_call_level",
+        "account_loss_cut_level",
+    )
     chk = ctx.names["account_input_check"][1]
     ws.conditional_formatting.add(chk, FormulaRule(formula=[f"LEN({chk})>0"], fill=RED_FILL))
 
@@ -435,16 +484,31 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
                 else:
                     _wear(cell, number_format=ctx.fmt(col.kind))
     for col in cols:  # rows added below the table are checked as the table's rows are
-        check = {"side": "side", "entry_price": "positive", "quantity": "positive", "leverage": "positive",
-                 "price": "positive"}.get(col.key)
+        check = {
+            "side": "side",
+            "entry_price": "positive",
+            "quantity": "positive",
+            "leverage": "positive",
+            "price": "positive",
+        }.get(col.key)
         if check:
             _validation(ws, ctx, check, f"{letters[col.key]}{first}:{letters[col.key]}{cap}", col.key)
     end = get_column_letter(len(cols))
     table = Table(displayName="Positions", ref=f"A{head}:{end}{last}")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
     ws.add_table(table)
-    widths = {"symbol": 14, "side": 9, "entry_price": 16, "quantity": 14, "leverage": 10, "price": 16,
-              "pnl": 16, "required_margin": 16, "margin_counted": 16, "col_check": 44}
+    widths = {
+        "symbol": 14,
+        "side": 9,
+        "entry_price": 16,
+        "quantity": 14,
+        "leverage": 10,
+        "price": 16,
+        "pnl": 16,
+        "required_margin": 16,
+        "margin_counted": 16,
+        "col_check": 44,
+    }
     _widths(ws, ((letters[c.key], widths.get(c.key, 6)) for c in cols))
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width, 30)
     ws.freeze_panes = f"A{first}"
@@ -518,8 +582,8 @@ def guide_lines(text, width=GUIDE_WIDTH):
             cut = max(line.rfind(" "), line.rfind("、"), line.rfind("。"), line.rfind(")"))
             if cut < len(line) // 2:
                 cut = len(line) - 1
-            lines.append(line[:cut + 1])
-            line = line[cut + 1:]
+            lines.append(line[: cut + 1])
+            line = line[cut + 1 :]
             used = _display_width(line)
         line += ch
         used += w

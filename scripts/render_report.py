@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts"), str(ROOT / "tests")]  # this checkout
 
 import pandas as pd  # noqa: E402
+from _render import page_to_png  # noqa: E402
 from libreoffice import convert  # noqa: E402
-from render_template import _content_box  # noqa: E402
 
 from xlcalc.labels import label  # noqa: E402
 from xlcalc.report import build_report  # noqa: E402
@@ -68,28 +68,7 @@ def render(outdir: Path, lang: str, dpi: int) -> list[Path]:
         pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
         stress = _page_of(pdf, label("report_level_reached", lang).replace(" ", ""), pages)
         for page, name in ((1, "report-summary"), (stress, "report-stress")):
-            stem = outdir / f"{name}-{lang}"
-            opts = ["-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", str(pdf)]
-            raw = subprocess.run(["pdftoppm", *opts], check=True, capture_output=True).stdout
-            x, y, w, h = _content_box(raw, pad=dpi // 8)
-            subprocess.run(
-                [
-                    "pdftoppm",
-                    "-png",
-                    "-x",
-                    str(x),
-                    "-y",
-                    str(y),
-                    "-W",
-                    str(w),
-                    "-H",
-                    str(h),
-                    *opts,
-                    str(stem),
-                ],
-                check=True,
-            )
-            done.append(stem.with_suffix(".png"))
+            done.append(page_to_png(pdf, page, outdir / f"{name}-{lang}", dpi))
         print(f"{pdf.name}: {pages} printed pages; Stress on page {stress}", file=sys.stderr)
     return done
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 from pathlib import Path
+
+from xlcalc.labels import LANGUAGES
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _content_box(ppm: bytes, pad: int):
@@ -37,3 +42,17 @@ def page_to_png(pdf: Path, page: int, stem: Path, dpi: int) -> Path:
     crop = ["-x", str(x), "-y", str(y), "-W", str(w), "-H", str(h)]
     subprocess.run(["pdftoppm", "-png", *crop, *opts, str(stem)], check=True)
     return stem.with_suffix(".png")
+
+
+def main(render, doc: str, argv=None, *, many_languages: bool = False):
+    """A render script's command line: ``[OUTDIR] [--lang ...] [--dpi N]``; prints each picture."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("outdir", nargs="?", default=str(ROOT / "docs" / "img"))
+    if many_languages:
+        ap.add_argument("--lang", nargs="+", default=list(LANGUAGES), choices=LANGUAGES)
+    else:
+        ap.add_argument("--lang", default=LANGUAGES[0], choices=LANGUAGES)
+    ap.add_argument("--dpi", type=int, default=110)
+    args = ap.parse_args(argv)
+    for path in render(Path(args.outdir), args.lang, args.dpi):
+        print(path)

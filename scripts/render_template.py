@@ -10,7 +10,6 @@ Japanese needs a CJK font (fonts-noto-cjk).
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -20,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # this checkout, not an installed xlcalc
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts"), str(ROOT / "tests")]
 
-from _render import page_to_png  # noqa: E402
+import _render  # noqa: E402
 from libreoffice import convert  # noqa: E402
 
 from xlcalc.template import build_workbook, write_template  # noqa: E402
@@ -41,18 +40,12 @@ def render(outdir: Path, langs, dpi: int) -> list[Path]:
         pdfs = convert(books, tmp / "pdf", "pdf")
         for lang, pdf in zip(langs, pdfs):
             for page, name in PAGES.items():
-                done.append(page_to_png(pdf, page, outdir / f"{name}-{lang}", dpi))
+                done.append(_render.page_to_png(pdf, page, outdir / f"{name}-{lang}", dpi))
     return done
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("outdir", nargs="?", default=str(ROOT / "docs" / "img"))
-    ap.add_argument("--lang", nargs="+", default=["ja", "en"], choices=["ja", "en"])
-    ap.add_argument("--dpi", type=int, default=110)
-    args = ap.parse_args(argv)
-    for path in render(Path(args.outdir), args.lang, args.dpi):
-        print(path)
+    _render.main(render, __doc__, argv, many_languages=True)
 
 
 if __name__ == "__main__":

@@ -294,6 +294,17 @@ class Inputs:
             self.number("quantity", quantity),
         )
 
+    def held(self, deposit, side, entry_price, quantity):
+        """The checked deposit (>= 0), side (+1/-1), entry price and quantity (> 0) of a
+        position, in this order."""
+        d = self.number("deposit", deposit, rule="nonnegative")
+        return (
+            d,
+            self.side("side", side),
+            self.number("entry_price", entry_price),
+            self.number("quantity", quantity),
+        )
+
     def position(self, deposit, side, entry_price, price, quantity, leverage):
         """The checked figures of one position, in this order: deposit (>= 0), then
         :meth:`move`, then leverage (> 0)."""

@@ -245,6 +245,11 @@ def _udf_trigger(fn, level, fees=_F):
     return f'=IF(AND(inputs_ok,ISNUMBER({level})),IF(ISNUMBER({call}),{_tick(call)},""),"")'
 
 
+def _trigger_field(key, level, udf_function):
+    """The price where the ratio reaches ``level`` (core.trigger_price), with its distance."""
+    return Field(key, "price", formula=_trigger(level), distance=True, udf=_udf_trigger(udf_function, level))
+
+
 _FEES_LATER = "fees_after_days"
 OUTPUTS = [
     Field(
@@ -283,27 +288,9 @@ OUTPUTS = [
         formula="=IF(inputs_ok," + _status("ratio", safe="safe_level") + ",input_check)",
         udf="=IF(inputs_ok," + _UDF_STATUS + ",input_check)",
     ),
-    Field(
-        "safe_price",
-        "price",
-        formula=_trigger("safe_level"),
-        distance=True,
-        udf=_udf_trigger("XLC_MARGINCALL_PRICE", "safe_level"),
-    ),
-    Field(
-        "margin_call_price",
-        "price",
-        formula=_trigger("margin_call_level"),
-        distance=True,
-        udf=_udf_trigger("XLC_MARGINCALL_PRICE", "margin_call_level"),
-    ),
-    Field(
-        "loss_cut_price",
-        "price",
-        formula=_trigger("loss_cut_level"),
-        distance=True,
-        udf=_udf_trigger("XLC_LOSSCUT_PRICE", "loss_cut_level"),
-    ),
+    _trigger_field("safe_price", "safe_level", "XLC_MARGINCALL_PRICE"),
+    _trigger_field("margin_call_price", "margin_call_level", "XLC_MARGINCALL_PRICE"),
+    _trigger_field("loss_cut_price", "loss_cut_level", "XLC_LOSSCUT_PRICE"),
     Field(
         "bankruptcy_price",
         "price",
@@ -826,29 +813,8 @@ def words(lang: str) -> dict:
         "risk": "check_risk",
         "price_decimals": "check_decimals",
     }
-    for key in (
-        "side",
-        "basis",
-        "entry_price",
-        "quantity",
-        "leverage",
-        "deposit",
-        "fees",
-        "price",
-        "exchange",
-        "margin_call_level",
-        "loss_cut_level",
-        "gap_price",
-        "stop_price",
-        "risk",
-        "tick_size",
-        "quote_rate",
-        "safe_level",
-        "daily_fee_rate",
-        "holding_days",
-        "hedge",
-        "price_decimals",
-    ):
+    # every Calculator input, and the hedge rule of the Account sheet
+    for key in (*(f.key for f in INPUTS + LEVELS + WHAT_IF), "hedge"):
         w[f"c_{key}"] = quote(label(rules.get(key, "check_positive"), lang).format(name=label(key, lang)))
         w[f"d_{key}"] = quote(label("check_date", lang).format(name=label(key, lang)))
     w["c_stop_entry"] = quote(label("check_stop_entry", lang).format(name=label("stop_price", lang)))

@@ -865,10 +865,7 @@ def shortfall(deposit, side, entry_price, fill_price, quantity, fees=0.0, quote_
     """
     a = Inputs()
     d = a.number("deposit", deposit, rule="nonnegative")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    pf = a.number("fill_price", fill_price)
-    q = a.number("quantity", quantity)
+    s, p0, pf, q = a.move(side, entry_price, fill_price, quantity, price_name="fill_price")
     f = a.number("fees", fees, rule="nonnegative")
     r = _quote_rate(a, quote_rate)
     pnl = s * (pf - p0) * q
@@ -905,10 +902,7 @@ def stop_loss_amount(side, entry_price, stop_price, quantity, quote_rate=1.0):
     50000.0
     """
     a = Inputs()
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    ps = a.number("stop_price", stop_price)
-    q = a.number("quantity", quantity)
+    s, p0, ps, q = a.move(side, entry_price, stop_price, quantity, price_name="stop_price")
     r = _quote_rate(a, quote_rate)
     loss = (p0 - ps) * s * q
     return a.out(loss if r is None else loss * r)

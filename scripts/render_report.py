@@ -11,7 +11,6 @@ OUTDIR: docs/img. Needs soffice and pdftoppm; Japanese needs a CJK font (fonts-n
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
@@ -21,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "scripts"), str(ROOT / "tests")]  # this checkout
 
+import _render  # noqa: E402
 import pandas as pd  # noqa: E402
 from libreoffice import convert  # noqa: E402
-from render_template import _content_box  # noqa: E402
 
 from xlcalc.labels import label  # noqa: E402
 from xlcalc.report import build_report  # noqa: E402
@@ -68,40 +67,13 @@ def render(outdir: Path, lang: str, dpi: int) -> list[Path]:
         pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
         stress = _page_of(pdf, label("report_level_reached", lang).replace(" ", ""), pages)
         for page, name in ((1, "report-summary"), (stress, "report-stress")):
-            stem = outdir / f"{name}-{lang}"
-            opts = ["-r", str(dpi), "-f", str(page), "-l", str(page), "-singlefile", str(pdf)]
-            raw = subprocess.run(["pdftoppm", *opts], check=True, capture_output=True).stdout
-            x, y, w, h = _content_box(raw, pad=dpi // 8)
-            subprocess.run(
-                [
-                    "pdftoppm",
-                    "-png",
-                    "-x",
-                    str(x),
-                    "-y",
-                    str(y),
-                    "-W",
-                    str(w),
-                    "-H",
-                    str(h),
-                    *opts,
-                    str(stem),
-                ],
-                check=True,
-            )
-            done.append(stem.with_suffix(".png"))
+            done.append(_render.page_to_png(pdf, page, outdir / f"{name}-{lang}", dpi))
         print(f"{pdf.name}: {pages} printed pages; Stress on page {stress}", file=sys.stderr)
     return done
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("outdir", nargs="?", default=str(ROOT / "docs" / "img"))
-    ap.add_argument("--lang", default="ja", choices=["ja", "en"])
-    ap.add_argument("--dpi", type=int, default=110)
-    args = ap.parse_args(argv)
-    for path in render(Path(args.outdir), args.lang, args.dpi):
-        print(path)
+    _render.main(render, __doc__, argv)
 
 
 if __name__ == "__main__":

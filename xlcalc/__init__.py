@@ -11,6 +11,7 @@ of their names (PEP 562 ``__getattr__``).
 
 import importlib
 
+from . import account, core, loans, planning
 from .account import AccountState, account_state, market_move_to_level
 from .core import (
     DEFAULT_LOSS_CUT_LEVEL,
@@ -96,69 +97,19 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 
+# The public names: each eager module's own list (less its building blocks, still reachable as
+# e.g. xlcalc.core.parse_side) and the lazy names (less the perpetual module, reached by its functions)
+_NOT_EXPORTED = {
+    "parse_side",
+    "parse_basis",
+    "MARGIN_ROUNDINGS",
+    "LOAN_PRESET_COLUMNS",
+    "PLAN_COLUMNS",
+    "perpetual",
+}
 __all__ = [
-    "InputError",
-    "unrealized_pnl",
-    "required_margin",
-    "equity",
-    "maintenance_ratio",
-    "trigger_price",
-    "loss_cut_price",
-    "margin_call_price",
-    "bankruptcy_price",
-    "additional_deposit",
-    "close_quantity",
-    "shortfall",
-    "stop_loss_amount",
-    "position_size",
-    "holding_cost",
-    "status",
-    "liquidation_price",
-    "account_state",
-    "market_move_to_level",
-    "AccountState",
-    "exchange_presets",
-    "get_preset",
-    "presets",
-    "STATUS_OK",
-    "STATUS_MARGIN_CALL",
-    "STATUS_LOSS_CUT",
-    # perpetuals: tiers, cross margin, inverse
-    "tier_table",
-    "exchange_tiers",
-    "maintenance_margin",
-    "cross_account",
-    "CrossAccount",
-    "inverse",
-    "inverse_pnl",
-    "inverse_required_margin",
-    "inverse_liquidation_price",
-    "inverse_bankruptcy_price",
-    # safe zone, planning and crypto-backed loans (SPEC §10)
-    "STATUS_CAUTION",
-    "STATUS_UNKNOWN",
-    "DEFAULT_MARGIN_CALL_LEVEL",
-    "DEFAULT_LOSS_CUT_LEVEL",
-    "DEFAULT_SAFE_LEVEL",
-    "leverage_plan",
-    "max_quantity",
-    "days_to_level",
-    "loan_ltv",
-    "ltv_price",
-    "collateral_to_add",
-    "repay_to_target",
-    "loan_shortfall",
-    "loan_interest",
-    "loan_presets",
-    "get_loan_preset",
-    # venue conventions (SPEC §8)
-    "round_to_tick",
-    "round_money",
-    "tiers",
-    "tiers_for_preset",
-    "initial_margin",
-    "roe",
-    "target_price",
-    "max_open_quantity",
-    "margin_ratio",
+    name
+    for names in (core.__all__, account.__all__, planning.__all__, loans.__all__, _LAZY)
+    for name in names
+    if name not in _NOT_EXPORTED
 ]

@@ -284,13 +284,24 @@ class Inputs:
             self._fail(name, b, np.isnan(b), "basis", arr)
         return b.astype(bool)
 
-    def move(self, side, entry_price, price, quantity):
+    def move(self, side, entry_price, price, quantity, price_name="price"):
         """The checked side (+1/-1), entry price, price and quantity (each > 0) of a position
-        valued at ``price``, in this order."""
+        valued at ``price``, in this order; ``price_name`` names the price in messages."""
         return (
             self.side("side", side),
             self.number("entry_price", entry_price),
-            self.number("price", price),
+            self.number(price_name, price),
+            self.number("quantity", quantity),
+        )
+
+    def held(self, deposit, side, entry_price, quantity):
+        """The checked deposit (>= 0), side (+1/-1), entry price and quantity (> 0) of a
+        position, in this order."""
+        d = self.number("deposit", deposit, rule="nonnegative")
+        return (
+            d,
+            self.side("side", side),
+            self.number("entry_price", entry_price),
             self.number("quantity", quantity),
         )
 

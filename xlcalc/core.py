@@ -577,10 +577,7 @@ def trigger_price(
     1.223333
     """
     a = Inputs()
-    d = a.number("deposit", deposit, rule="nonnegative")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    q = a.number("quantity", quantity)
+    d, s, p0, q = a.held(deposit, side, entry_price, quantity)
     lev = a.number("leverage", leverage)
     r = a.number("level", level)
     mark = a.basis("basis", basis)
@@ -644,16 +641,7 @@ def loss_cut_price(
     38000.0
     """
     return trigger_price(
-        deposit,
-        side,
-        entry_price,
-        quantity,
-        leverage,
-        level,
-        basis=basis,
-        fees=fees,
-        quote_rate=quote_rate,
-        tick_size=tick_size,
+        deposit, side, entry_price, quantity, leverage, level, basis, fees, quote_rate, tick_size
     )
 
 
@@ -703,16 +691,7 @@ def margin_call_price(
     15000000.0
     """
     return trigger_price(
-        deposit,
-        side,
-        entry_price,
-        quantity,
-        leverage,
-        level,
-        basis=basis,
-        fees=fees,
-        quote_rate=quote_rate,
-        tick_size=tick_size,
+        deposit, side, entry_price, quantity, leverage, level, basis, fees, quote_rate, tick_size
     )
 
 
@@ -745,10 +724,7 @@ def bankruptcy_price(deposit, side, entry_price, quantity, fees=0.0, quote_rate=
     array([25000., 75000.])
     """
     a = Inputs()
-    d = a.number("deposit", deposit, rule="nonnegative")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    q = a.number("quantity", quantity)
+    d, s, p0, q = a.held(deposit, side, entry_price, quantity)
     f = a.number("fees", fees, rule="nonnegative")
     r = _quote_rate(a, quote_rate)
     cushion = (d - f) / q if r is None else (d - f) / (q * r)
@@ -889,10 +865,7 @@ def shortfall(deposit, side, entry_price, fill_price, quantity, fees=0.0, quote_
     """
     a = Inputs()
     d = a.number("deposit", deposit, rule="nonnegative")
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    pf = a.number("fill_price", fill_price)
-    q = a.number("quantity", quantity)
+    s, p0, pf, q = a.move(side, entry_price, fill_price, quantity, price_name="fill_price")
     f = a.number("fees", fees, rule="nonnegative")
     r = _quote_rate(a, quote_rate)
     pnl = s * (pf - p0) * q
@@ -929,10 +902,7 @@ def stop_loss_amount(side, entry_price, stop_price, quantity, quote_rate=1.0):
     50000.0
     """
     a = Inputs()
-    s = a.side("side", side)
-    p0 = a.number("entry_price", entry_price)
-    ps = a.number("stop_price", stop_price)
-    q = a.number("quantity", quantity)
+    s, p0, ps, q = a.move(side, entry_price, stop_price, quantity, price_name="stop_price")
     r = _quote_rate(a, quote_rate)
     loss = (p0 - ps) * s * q
     return a.out(loss if r is None else loss * r)

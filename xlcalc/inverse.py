@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._inputs import InputError, Inputs, positive_or_nan
+from ._inputs import Inputs, positive_or_nan
 from .core import round_to_tick
 from .tiers import (
     check_rates,
+    entry_price_for_basis,
     is_entry_basis,
     maintenance_on,
     rate_and_amount,
@@ -206,16 +207,8 @@ def maintenance_margin(
     """
     a = Inputs()
     p, nv = _price_and_value(a, price, contracts, contract_value)
-    entry_value = None
-    if is_entry_basis(mm_basis):
-        if entry_price is None:
-            raise InputError(
-                "entry_price must be a positive number with mm_basis='entry', got None",
-                argument="entry_price",
-                expected="positive",
-                value=None,
-            )
-        entry_value = nv / a.number("entry_price", entry_price)
+    p0 = entry_price_for_basis(a, mm_basis, entry_price)
+    entry_value = None if p0 is None else nv / p0
     return a.out(maintenance_on(a, nv / p, mmr, maintenance_amount, taker_fee, tiers, entry_value))
 
 

@@ -27,6 +27,7 @@ from .core import round_to_tick
 from .tiers import (
     TIER_COLUMNS,
     check_rates,
+    entry_price_for_basis,
     exchange_tiers,
     is_blank,
     is_entry_basis,
@@ -247,16 +248,8 @@ def maintenance_margin(
     a = Inputs()
     p = a.number("price", price)
     q = a.number("quantity", quantity)
-    entry_notional = None
-    if is_entry_basis(mm_basis):
-        if entry_price is None:
-            raise InputError(
-                "entry_price must be a positive number with mm_basis='entry', got None",
-                argument="entry_price",
-                expected="positive",
-                value=None,
-            )
-        entry_notional = a.number("entry_price", entry_price) * q
+    p0 = entry_price_for_basis(a, mm_basis, entry_price)
+    entry_notional = None if p0 is None else p0 * q
     return a.out(maintenance_on(a, p * q, mmr, maintenance_amount, taker_fee, tiers, entry_notional))
 
 

@@ -429,6 +429,20 @@ def is_entry_basis(mm_basis) -> bool:
     return word == "entry"
 
 
+def entry_price_for_basis(a, mm_basis, entry_price):
+    """The checked entry price when ``mm_basis="entry"`` values the rate part at it, else None."""
+    if not is_entry_basis(mm_basis):
+        return None
+    if entry_price is None:
+        raise InputError(
+            "entry_price must be a positive number with mm_basis='entry', got None",
+            argument="entry_price",
+            expected="positive",
+            value=None,
+        )
+    return a.number("entry_price", entry_price)
+
+
 def for_preset(exchange_id: str, symbol: str | None = None, path=None) -> pd.DataFrame:
     """The tier table every command uses for an exchange preset.
 

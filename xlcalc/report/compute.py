@@ -204,29 +204,19 @@ def position_columns(
         lc_status = lc_rows
     cols["status"] = core.status(cols["ratio"], mc, lc_status, safe_level=levels.safe_level)
 
+    def price_at(level):
+        """core.trigger_price at ``level``: the margin-call, loss-cut and safe prices."""
+        d, f = eff(level)
+        return core.trigger_price(d, s, p0, q, lev, level=level, basis=basis, fees=f, quote_rate=r)
+
     nan = np.full(n, np.nan)
-    if has_mc and n:
-        d, f = eff(mc)
-        cols["margin_call_price"] = core.margin_call_price(
-            d, s, p0, q, lev, level=mc, basis=basis, fees=f, quote_rate=r
-        )
-    else:
-        cols["margin_call_price"] = nan
-    if has_lc and n:
-        d, f = eff(lc_rows)
-        cols["loss_cut_price"] = core.loss_cut_price(
-            d, s, p0, q, lev, level=lc_rows, basis=basis, fees=f, quote_rate=r
-        )
-    else:
-        cols["loss_cut_price"] = nan
+    cols["margin_call_price"] = price_at(mc) if has_mc and n else nan
+    cols["loss_cut_price"] = price_at(lc_rows) if has_lc and n else nan
     cols["bankruptcy_price"] = (
         core.bankruptcy_price(bank_d, s, p0, q, fees=bank_f, quote_rate=r) if n else nan
     )
     if not math.isnan(levels.safe) and n:
-        d, f = eff(levels.safe)
-        cols["safe_price"] = core.trigger_price(
-            d, s, p0, q, lev, level=levels.safe, basis=basis, fees=f, quote_rate=r
-        )
+        cols["safe_price"] = price_at(levels.safe)
     if n and not np.isnan(target).all():
         d, f = eff(target)
         target = np.broadcast_to(target, (n,))

@@ -64,6 +64,15 @@ __all__ = [
     "PROBLEMS",
 ]
 
+# Deposit headers of exchange exports: an isolated position's margin, not a cross account's.
+ISOLATED_DEPOSIT = [
+    "margin",
+    "isolatedWallet",
+    "isolated wallet",
+    "position margin",
+    "positionMargin",
+    "positionBalance",
+]
 # Canonical field -> header spellings (compared after NFKC, lower case, no spaces/_/-/.).
 # Exchange exports: Binance USDⓈ-M positionRisk / Positions tab, Bybit, OKX, Hyperliquid.
 ALIASES = {
@@ -144,12 +153,7 @@ ALIASES = {
         "証拠金",
         "預託証拠金",
         "預り証拠金",
-        "margin",
-        "isolatedWallet",
-        "isolated wallet",
-        "position margin",
-        "positionMargin",
-        "positionBalance",
+        *ISOLATED_DEPOSIT,
     ],
     "fees": ["fees", "fee", "costs", "手数料", "未払手数料"],
     "tick_size": ["tick_size", "tick", "tick size", "tickSize", "呼値", "呼び値"],
@@ -159,15 +163,6 @@ ALIASES = {
 SIGNED_QUANTITY = ["positionAmt", "position amt", "pos", "szi", "net quantity"]
 # Side words that leave the side to that sign (Binance one-way mode, OKX net mode).
 NEUTRAL_SIDES = {"both", "net"}
-# Deposit headers of exchange exports: an isolated position's margin, not a cross account's.
-ISOLATED_DEPOSIT = [
-    "margin",
-    "isolatedWallet",
-    "isolated wallet",
-    "position margin",
-    "positionMargin",
-    "positionBalance",
-]
 MARGIN_MODE = ["marginType", "margin type", "marginMode", "margin mode", "mgnMode"]
 
 FIELDS = list(ALIASES)

@@ -79,12 +79,13 @@ def column_letters(columns, first=1) -> dict:
     return {col.key: get_column_letter(first + j) for j, col in enumerate(columns)}
 
 
-def _pos(name):
+def positive(name):
+    """Excel: ``name`` holds a number > 0."""
     return f"AND(ISNUMBER({name}),{name}>0)"
 
 
 def _level_ok(name):
-    return f'OR({name}="",{_pos(name)})'
+    return f'OR({name}="",{positive(name)})'
 
 
 def _not_date(name):
@@ -140,12 +141,12 @@ def _number_checks(key, rule, ref=None):
 MAIN_CHECKS = [
     ("side_sign=0", "{c_side}"),
     ("mark_basis=-1", "{c_basis}"),
-    *_number_checks("entry_price", f"NOT({_pos('entry_price')})"),
-    *_number_checks("quantity", f"NOT({_pos('quantity')})"),
-    *_number_checks("leverage", f"NOT({_pos('leverage')})"),
+    *_number_checks("entry_price", f"NOT({positive('entry_price')})"),
+    *_number_checks("quantity", f"NOT({positive('quantity')})"),
+    *_number_checks("leverage", f"NOT({positive('leverage')})"),
     *_number_checks("deposit", "NOT(AND(ISNUMBER(deposit),deposit>=0))"),
     *_number_checks("fees", "NOT(OR(ISBLANK(fees),AND(ISNUMBER(fees),fees>=0)))"),
-    *_number_checks("price", f"NOT({_pos('price')})"),
+    *_number_checks("price", f"NOT({positive('price')})"),
     ("NOT(OR(ISBLANK(tick_size),AND(ISNUMBER(tick_size),tick_size>0)))", "{c_tick_size}"),
     ("NOT(OR(ISBLANK(quote_rate),AND(ISNUMBER(quote_rate),quote_rate>0)))", "{c_quote_rate}"),
     ("preset_row=-1", "{c_exchange}"),
@@ -156,8 +157,8 @@ MAIN_CHECKS = [
 ]
 # What-if inputs: a problem blanks only the result that uses the input.
 EXTRA_CHECKS = [
-    *_number_checks("gap_price", f"NOT(OR(ISBLANK(gap_price),{_pos('gap_price')}))"),
-    *_number_checks("stop_price", f"NOT(OR(ISBLANK(stop_price),{_pos('stop_price')}))"),
+    *_number_checks("gap_price", f"NOT(OR(ISBLANK(gap_price),{positive('gap_price')}))"),
+    *_number_checks("stop_price", f"NOT(OR(ISBLANK(stop_price),{positive('stop_price')}))"),
     ("NOT(OR(ISBLANK(risk),AND(ISNUMBER(risk),risk>0,risk<=1)))", "{c_risk}"),
     ("AND(ISNUMBER(stop_price),ISNUMBER(entry_price),stop_price=entry_price)", "{c_stop_entry}"),
     ("NOT(OR(ISBLANK(holding_days),AND(ISNUMBER(holding_days),holding_days>=0)))", "{c_holding_days}"),
@@ -245,6 +246,11 @@ def _udf_trigger(fn, level, fees=_F):
     return f'=IF(AND(inputs_ok,ISNUMBER({level})),IF(ISNUMBER({call}),{_tick(call)},""),"")'
 
 
+def _trigger_field(key, level, udf_function):
+    """The price where the ratio reaches ``level`` (core.trigger_price), with its distance."""
+    return Field(key, "price", formula=_trigger(level), distance=True, udf=_udf_trigger(udf_function, level))
+
+
 _FEES_LATER = "fees_after_days"
 OUTPUTS = [
     Field(
@@ -283,27 +289,9 @@ OUTPUTS = [
         formula="=IF(inputs_ok," + _status("ratio", safe="safe_level") + ",input_check)",
         udf="=IF(inputs_ok," + _UDF_STATUS + ",input_check)",
     ),
-    Field(
-        "safe_price",
-        "price",
-        formula=_trigger("safe_level"),
-        distance=True,
-        udf=_udf_trigger("XLC_MARGINCALL_PRICE", "safe_level"),
-    ),
-    Field(
-        "margin_call_price",
-        "price",
-        formula=_trigger("margin_call_level"),
-        distance=True,
-        udf=_udf_trigger("XLC_MARGINCALL_PRICE", "margin_call_level"),
-    ),
-    Field(
-        "loss_cut_price",
-        "price",
-        formula=_trigger("loss_cut_level"),
-        distance=True,
-        udf=_udf_trigger("XLC_LOSSCUT_PRICE", "loss_cut_level"),
-    ),
+    _trigger_field("safe_price", "safe_level", "XLC_MARGINCALL_PRICE"),
+    _trigger_field("margin_call_price", "margin_call_level", "XLC_MARGINCALL_PRICE"),
+    _trigger_field("loss_cut_price", "loss_cut_level", "XLC_LOSSCUT_PRICE"),
     Field(
         "bankruptcy_price",
         "price",
@@ -657,7 +645,7 @@ POSITION_COLUMNS = [
         + ')=0,"",'
         + _first(
             [(_ROW_SIDE + "=0", "{c_side}")]
-            + [check for k in _IN[2:] for check in _number_checks(k, f"NOT({_pos(_cell(k))})", _cell(k))]
+            + [check for k in _IN[2:] for check in _number_checks(k, f"NOT({positive(_cell(k))})", _cell(k))]
         )
         + ")",
     ),
@@ -720,10 +708,10 @@ ACCOUNT_CHECKS = [
     ("NOT(OR(ISBLANK(account_fees),AND(ISNUMBER(account_fees),account_fees>=0)))", "{c_fees}"),
     ("account_mark=-1", "{c_basis}"),
     (
-        f"NOT(OR(ISBLANK(account_margin_call_level),{_pos('account_margin_call_level')}))",
+        f"NOT(OR(ISBLANK(account_margin_call_level),{positive('account_margin_call_level')}))",
         "{c_margin_call_level}",
     ),
-    (f"NOT(OR(ISBLANK(account_loss_cut_level),{_pos('account_loss_cut_level')}))", "{c_loss_cut_level}"),
+    (f"NOT(OR(ISBLANK(account_loss_cut_level),{positive('account_loss_cut_level')}))", "{c_loss_cut_level}"),
     ("account_preset_row=-1", "{c_exchange}"),
     ('account_hedge_used=""', "{c_hedge}"),
     ("SUMPRODUCT(--(LEN({rng[col_check]})>0))>0", "{c_rows}"),
@@ -826,29 +814,8 @@ def words(lang: str) -> dict:
         "risk": "check_risk",
         "price_decimals": "check_decimals",
     }
-    for key in (
-        "side",
-        "basis",
-        "entry_price",
-        "quantity",
-        "leverage",
-        "deposit",
-        "fees",
-        "price",
-        "exchange",
-        "margin_call_level",
-        "loss_cut_level",
-        "gap_price",
-        "stop_price",
-        "risk",
-        "tick_size",
-        "quote_rate",
-        "safe_level",
-        "daily_fee_rate",
-        "holding_days",
-        "hedge",
-        "price_decimals",
-    ):
+    # every Calculator input, and the hedge rule of the Account sheet
+    for key in (*(f.key for f in INPUTS + LEVELS + WHAT_IF), "hedge"):
         w[f"c_{key}"] = quote(label(rules.get(key, "check_positive"), lang).format(name=label(key, lang)))
         w[f"d_{key}"] = quote(label("check_date", lang).format(name=label(key, lang)))
     w["c_stop_entry"] = quote(label("check_stop_entry", lang).format(name=label("stop_price", lang)))

@@ -61,10 +61,6 @@ DEFAULTS = dict(
 )
 
 
-def _pos(name):
-    return f"AND(ISNUMBER({name}),{name}>0)"
-
-
 def _blank_or(name, cond):
     return f"OR(ISBLANK({name}),AND(ISNUMBER({name}),{cond}))"
 
@@ -96,8 +92,8 @@ _USED = '=IF(loan_{k}_override="",loan_{k}_preset,IF(OR({none_words}),"",loan_{k
 
 CHECKS = [
     ("NOT(AND(ISNUMBER(loan_amount),loan_amount>=0))", "loan_amount", "check_nonnegative"),
-    (f"NOT({_pos('loan_collateral_quantity')})", "loan_collateral_quantity", "check_positive"),
-    (f"NOT({_pos('loan_collateral_price')})", "loan_collateral_price", "check_positive"),
+    (f"NOT({L.positive('loan_collateral_quantity')})", "loan_collateral_quantity", "check_positive"),
+    (f"NOT({L.positive('loan_collateral_price')})", "loan_collateral_price", "check_positive"),
     (f"NOT({_blank_or('loan_interest', 'loan_interest>=0')})", "loan_interest", "check_nonnegative"),
     (f"NOT({_blank_or('loan_days', 'loan_days>=0')})", "loan_days", "check_nonnegative"),
     ("loan_preset_row=-1", "loan_preset", "loan_check_preset"),
@@ -106,14 +102,14 @@ CHECKS = [
         "loan_interest_rate",
         "check_nonnegative",
     ),
-    (f'NOT(OR(loan_target_ltv="",{_pos("loan_target_ltv")}))', "loan_target_ltv", "check_level"),
+    (f'NOT(OR(loan_target_ltv="",{L.positive("loan_target_ltv")}))', "loan_target_ltv", "check_level"),
     (
-        f'NOT(OR(loan_margin_call_ltv="",{_pos("loan_margin_call_ltv")}))',
+        f'NOT(OR(loan_margin_call_ltv="",{L.positive("loan_margin_call_ltv")}))',
         "loan_margin_call_ltv",
         "check_level",
     ),
     (
-        f'NOT(OR(loan_liquidation_ltv="",{_pos("loan_liquidation_ltv")}))',
+        f'NOT(OR(loan_liquidation_ltv="",{L.positive("loan_liquidation_ltv")}))',
         "loan_liquidation_ltv",
         "check_level",
     ),
@@ -254,35 +250,17 @@ def build_loan(ctx, presets=None):
     ctx.words.update({k: v for k, v in w.items() if k.startswith("c_loan_")})
     sample = SAMPLE[lang]
     row = 4
-    S._header(
-        ws,
-        row,
-        [label("section_inputs", lang), label("col_value", lang), None, None, label("col_note", lang)],
-    )
+    S._section_header(ws, row, lang, "section_inputs")
     for spec in INPUTS:
         row += 1
         _input_row(ws, ctx, row, spec, sample)
     row = _levels(ws, ctx, row + 2) + 2
-    S._header(
-        ws,
-        row,
-        [label("section_what_if", lang), label("col_value", lang), None, None, label("col_note", lang)],
-    )
+    S._section_header(ws, row, lang, "section_what_if")
     for spec in WHAT_IF:
         row += 1
         _input_row(ws, ctx, row, spec, sample)
     row += 2
-    S._header(
-        ws,
-        row,
-        [
-            label("section_outputs", lang),
-            label("col_value", lang),
-            label("distance", lang),
-            label("distance_pct", lang),
-            None,
-        ],
-    )
+    S._section_header(ws, row, lang, "section_outputs")
     for key, kind, formula, distance in OUTPUTS:
         row += 1
         ws.cell(row=row, column=1, value=label(f"loan_{key}" if key != "input_check" else key, lang))

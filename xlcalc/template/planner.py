@@ -51,10 +51,6 @@ SAMPLE = {
 GREEN_FILL = PatternFill("solid", fgColor="C6EFCE")
 
 
-def _pos(name):
-    return f"AND(ISNUMBER({name}),{name}>0)"
-
-
 def trigger(level, quantity):
     """core._trigger for the planner's inputs: the price where the ratio is ``level``; "" if none.
 
@@ -102,17 +98,21 @@ _USED_LEVEL = '=IF(plan_{k}_override="",plan_{k}_calculator,IF(OR({none_words}),
 CHECKS = [
     ("plan_side_sign=0", "side", "check_choice"),
     ("plan_mark_basis=-1", "basis", "check_choice"),
-    (f"NOT({_pos('plan_deposit')})", "deposit", "check_positive"),
-    (f"NOT({_pos('plan_entry_price')})", "entry_price", "check_positive"),
-    (f"NOT({_pos('plan_leverage')})", "plan_leverage", "check_positive"),
+    (f"NOT({L.positive('plan_deposit')})", "deposit", "check_positive"),
+    (f"NOT({L.positive('plan_entry_price')})", "entry_price", "check_positive"),
+    (f"NOT({L.positive('plan_leverage')})", "plan_leverage", "check_positive"),
     ("NOT(OR(ISBLANK(plan_fees),AND(ISNUMBER(plan_fees),plan_fees>=0)))", "fees", "check_nonnegative"),
-    (f"NOT(OR(ISBLANK(plan_safe_level),{_pos('plan_safe_level')}))", "plan_safe_level", "check_positive"),
     (
-        f'NOT(OR(plan_margin_call_level="",{_pos("plan_margin_call_level")}))',
+        f"NOT(OR(ISBLANK(plan_safe_level),{L.positive('plan_safe_level')}))",
+        "plan_safe_level",
+        "check_positive",
+    ),
+    (
+        f'NOT(OR(plan_margin_call_level="",{L.positive("plan_margin_call_level")}))',
         "margin_call_level",
         "check_level",
     ),
-    (f'NOT(OR(plan_loss_cut_level="",{_pos("plan_loss_cut_level")}))', "loss_cut_level", "check_level"),
+    (f'NOT(OR(plan_loss_cut_level="",{L.positive("plan_loss_cut_level")}))', "loss_cut_level", "check_level"),
 ]
 
 _MAX_OK = "AND(plan_inputs_ok,ISNUMBER(plan_safe_level))"
@@ -226,11 +226,7 @@ def build_planner(ctx):
     ctx.words.update({k: v for k, v in w.items() if k.startswith("c_plan_")})  # for S._validation
     sample = SAMPLE[lang]
     row = 4
-    S._header(
-        ws,
-        row,
-        [label("section_inputs", lang), label("col_value", lang), None, None, label("col_note", lang)],
-    )
+    S._section_header(ws, row, lang, "section_inputs")
     for key, kind, check, note in INPUTS:
         row += 1
         ws.cell(row=row, column=1, value=label(_label_key(key), lang))

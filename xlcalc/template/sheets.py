@@ -160,6 +160,21 @@ def _header(ws, row, texts, first_col=1):
         )
 
 
+# The heads of a section's columns, after the section's own name (Calculator, Loan, Planner)
+SECTION_HEADS = {
+    "section_inputs": ["col_value", None, None, "col_note"],
+    "section_levels": ["col_override", "col_preset", "col_used", "col_note"],
+    "section_what_if": ["col_value", None, None, "col_note"],
+    "section_outputs": ["col_value", "distance", "distance_pct", None],
+    "section_working": ["col_value", None, None, None],
+}
+
+
+def _section_header(ws, row, lang, section):
+    """A section's heading row: its name, then the heads of its columns."""
+    _header(ws, row, [label(section, lang)] + [label(k, lang) if k else None for k in SECTION_HEADS[section]])
+
+
 def _validation(ws, ctx, check, ref, key):
     """Data validation for an input cell or range: lists, or a decimal that refuses text."""
     lists = {"side": ("long", "short"), "basis": ("entry", "mark")}
@@ -220,19 +235,11 @@ def _widths(ws, letters_widths):
 def build_calculator(ctx, sample, exchange=None):
     ws = _sheet(ctx, "sheet_calculator")
     _title(ws, ctx, "title_calculator")
-    heads = {
-        "section_inputs": ["col_value", None, None, "col_note"],
-        "section_levels": ["col_override", "col_preset", "col_used", "col_note"],
-        "section_what_if": ["col_value", None, None, "col_note"],
-        "section_outputs": ["col_value", "distance", "distance_pct", None],
-        "section_working": ["col_value", None, None, None],
-    }
     values = dict(sample, exchange=exchange)
     values["side"] = label(sample["side"], ctx.lang)
     row = 4
     for section, fields in L.CALCULATOR:
-        heading = [label(section, ctx.lang)] + [label(k, ctx.lang) if k else None for k in heads[section]]
-        _header(ws, row, heading)
+        _section_header(ws, row, ctx.lang, section)
         row += 1
         for f in fields:
             ws.cell(row=row, column=1, value=label(f.key, ctx.lang))

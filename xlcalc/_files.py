@@ -17,7 +17,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from ._inputs import InputError
+from .errors import InputError
 
 __all__ = ["atomic_output", "check_output", "detect_encoding", "detect_delimiter", "read_text_table"]
 
@@ -116,7 +116,7 @@ def check_output(input_path, output_path, *, suffixes=(".xlsx",)) -> Path:
     >>> check_output("positions.csv", "report.csv")
     Traceback (most recent call last):
     ...
-    xlcalc._inputs.InputError: output 'report.csv' must end in .xlsx (the report is an Excel workbook): \
+    xlcalc.errors.InputError: output 'report.csv' must end in .xlsx (the report is an Excel workbook): \
 try 'report.xlsx'
     """
     output = Path(output_path)

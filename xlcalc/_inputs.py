@@ -16,25 +16,13 @@ import sys
 
 import numpy as np
 
+from .errors import InputError  # its home has no numpy; still importable from here
 from .labels import EN as _WORDS
 
 # Long arrays are computed in blocks of this many rows (see core._in_blocks); while a block
 # runs, this holds its first row so that errors still name the row of the whole array.
 BLOCK_ROWS = 1 << 16
 ROW_OFFSET = contextvars.ContextVar("xlcalc_row_offset", default=0)
-
-
-class InputError(ValueError):
-    """Invalid input: the message names the argument, the value and, for arrays, the row.
-
-    Errors raised by the argument checks also carry their parts, so that a client can say
-    the same in another language (``xlcalc.labels.error_text``): ``argument`` (its name),
-    ``expected`` (a key of :data:`EXPECTED`), ``value`` and ``row`` (None for a scalar).
-    """
-
-    def __init__(self, message, *, argument=None, expected=None, value=None, row=None):
-        super().__init__(message)
-        self.argument, self.expected, self.value, self.row = argument, expected, value, row
 
 
 # What an argument must be, as the English error message says it: the expect_* words of

@@ -4,8 +4,8 @@ A thin client of the core: it parses options as people type them (:mod:`xlcalc.h
 calls the core and prints at the instrument's precision (:mod:`xlcalc.display`). Errors are
 one line on stderr and exit code 2, never a traceback, in the command's language.
 
-Start-up is kept short: pandas, openpyxl and xlwings are imported only inside the commands
-that need them (see benchmarks/bench_cli.py).
+Start-up is kept short: numpy (the core), pandas, openpyxl and xlwings are imported only
+inside the commands that need them (see benchmarks/bench_cli.py).
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import unicodedata
 
 import click
 
-from . import core
-from ._inputs import InputError
 from .arguments import help_text
+from .constants import DEFAULT_SAFE_LEVEL
 from .display import Display, price_decimals
+from .errors import InputError
 from .human import (
     default_language,
     parse_level,
@@ -200,7 +200,7 @@ SAFE_LEVEL_OPTION = core_option(
     "--safe-level",
     argument="safe_level",
     type=LEVEL,
-    default=f"{core.DEFAULT_SAFE_LEVEL:.0%}",
+    default=f"{DEFAULT_SAFE_LEVEL:.0%}",
     show_default=True,
 )
 TICK_OPTION = core_option(
@@ -283,6 +283,8 @@ def position_figures(
     currency, rounded to ``tick_size`` the safe way. ``loss_cut_price`` replaces the solved
     loss-cut price (a tiered liquidation price).
     """
+    from . import core
+
     side, entry, qty, leverage = (position[k] for k in ("side", "entry", "qty", "leverage"))
     deposit, price, basis, fees = (position[k] for k in ("deposit", "price", "basis", "fees"))
     args = {
@@ -404,6 +406,7 @@ def _level_text(level, display, lang):
 def _ladder_lines(position, *, levels, safe_level, triggers, lang, display, quote_rate=1.0):
     """The adaptive scenario ladder: price, move, ratio, status, and which row is which.
     ``position`` is that of :func:`position_figures`."""
+    from . import core
     from .ladder import scenario_ladder
 
     price, side, entry = position["price"], position["side"], position["entry"]
@@ -452,6 +455,8 @@ def _ladder_lines(position, *, levels, safe_level, triggers, lang, display, quot
 
 
 def _status(ratio, levels, safe_level):
+    from . import core
+
     safe = None if _is_nan(safe_level) else safe_level
     return core.status(ratio, levels["margin_call_level"], levels["loss_cut_level"], safe_level=safe)
 
@@ -517,6 +522,8 @@ def calc(
 
     Example: xlcalc calc --side long --entry 50000 --qty 0.2 --leverage 2x --deposit 5000 --price 25000
     """
+    from . import core
+
     preset, leverage, levels = _venue(
         exchange_id, presets_path, leverage, margin_call_level, loss_cut_level, basis, lang
     )
@@ -612,7 +619,7 @@ def _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate,
     """For a maintenance-margin-rate preset: the liquidation price from the preset's tier table
     (the same tiers and solver as ``xlcalc liq``), and the loss-cut level set to the maintenance
     margin at the price over the required margin, so the status agrees with ``liq``."""
-    from . import perpetual
+    from . import core, perpetual
     from . import tiers as tier_tables
 
     p = position
@@ -637,6 +644,7 @@ def _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate,
 def _fee_drift_rows(position, levels, days, daily_fee, preset, lang, quote_rate=1.0, tick=None):
     """The daily fee over ``days``, the loss-cut price once it has been charged, and the days
     until the fee alone brings the ratio at the current price to the loss-cut level."""
+    from . import core
     from .planning import days_to_level
 
     rate = daily_fee
@@ -746,9 +754,28 @@ def template(path, lang, exchange_id, udf, force):
 
     Example: xlcalc template calc.xlsx --lang ja --exchange bitflyer_cfd
     """
+    _load_openpyxl_without_numpy()
     from .template import build_template  # openpyxl only for this command
 
     click.echo(build_template(path, lang=lang, exchange=exchange_id, udf=udf, force=force))
+
+
+def _load_openpyxl_without_numpy():
+    """Load openpyxl with numpy hidden, when this process has loaded neither yet (#13).
+
+    openpyxl imports numpy, when it is installed, only to accept numpy scalars as cell values;
+    the template writes none (it needs no numpy at all), and numpy's import is a third of
+    ``xlcalc template``. Only this command does this, in a process that has not needed numpy
+    so far and that ends once the workbook is written: ``build_template`` called from Python
+    leaves openpyxl as it is.
+    """
+    if "numpy" in sys.modules or "openpyxl" in sys.modules:
+        return
+    sys.modules["numpy"] = None  # `import numpy` raises ImportError: openpyxl sets NUMPY = False
+    try:
+        import openpyxl  # noqa: F401
+    finally:
+        del sys.modules["numpy"]
 
 
 @main.command()
@@ -837,7 +864,7 @@ def liq(
 
     Example: xlcalc liq --side long --entry 60000 --qty 1 --leverage 20x --exchange binance_usdm
     """
-    from . import inverse, perpetual
+    from . import core, inverse, perpetual
     from . import tiers as tier_tables
 
     price = entry if price is None else price
@@ -1122,6 +1149,7 @@ def plan(
 
     Example: xlcalc plan --deposit ¥1,000,000 --entry 10,000,000 --leverage 2x
     """
+    from . import core
     from .planning import leverage_plan, max_quantity  # pandas: this command only
 
     preset, leverage, levels = _venue(

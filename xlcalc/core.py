@@ -21,7 +21,9 @@ import math
 
 import numpy as np
 
-from ._inputs import BLOCK_ROWS, ROW_OFFSET, InputError, Inputs, positive_or_nan
+from ._inputs import BLOCK_ROWS, ROW_OFFSET, Inputs, positive_or_nan
+from .constants import DEFAULT_LOSS_CUT_LEVEL, DEFAULT_MARGIN_CALL_LEVEL, DEFAULT_SAFE_LEVEL, POSITION_FIGURES
+from .errors import InputError
 
 __all__ = [
     "InputError",
@@ -32,14 +34,7 @@ __all__ = [
     "equity",
     "maintenance_ratio",
     "trigger_price",
-    "loss_cut_price",
-    "margin_call_price",
-    "bankruptcy_price",
-    "additional_deposit",
-    "close_quantity",
-    "shortfall",
-    "stop_loss_amount",
-    "position_size",
+    *POSITION_FIGURES,
     "holding_cost",
     "round_to_tick",
     "round_money",
@@ -61,11 +56,6 @@ STATUS_MARGIN_CALL = "margin_call"
 STATUS_LOSS_CUT = "loss_cut"
 STATUS_UNKNOWN = "unknown"
 _STATUS_WORDS = np.array([STATUS_OK, STATUS_CAUTION, STATUS_MARGIN_CALL, STATUS_LOSS_CUT, STATUS_UNKNOWN])
-
-# The one home of the default levels (fractions); other modules import these.
-DEFAULT_MARGIN_CALL_LEVEL = 1.0
-DEFAULT_LOSS_CUT_LEVEL = 0.5
-DEFAULT_SAFE_LEVEL = 3.0  # "300 % is often called safe" (Coincheck guide, SPEC §10)
 
 
 def _in_blocks(func):

@@ -2,7 +2,7 @@
 ``¥1,000``.
 
 Every command-line option goes through here (SPEC §9), so a level typed as a trader says it
-("追証ライン100%") is never read as 10,000 %. Errors are :class:`~xlcalc._inputs.InputError`
+("追証ライン100%") is never read as 10,000 %. Errors are :class:`~xlcalc.errors.InputError`
 whose message names the option and the value, in the command's language.
 
 The language rule is here too (:func:`default_language`): the ``--lang`` given, else the
@@ -16,7 +16,7 @@ import os
 import re
 import unicodedata
 
-from ._inputs import InputError
+from .errors import InputError
 from .labels import LANGUAGES, label
 
 __all__ = [
@@ -114,7 +114,7 @@ def parse_number(text, option="value", lang="en", *, positive=False, nonnegative
     >>> parse_number("0,5", "--qty")
     Traceback (most recent call last):
     ...
-    xlcalc._inputs.InputError: --qty: '0,5' has a comma that is not a thousands separator;
+    xlcalc.errors.InputError: --qty: '0,5' has a comma that is not a thousands separator;
     use a point for decimals (0.5, not 0,5)
     """
     if isinstance(text, (int, float)) and not isinstance(text, bool):
@@ -165,11 +165,11 @@ def parse_level(text, option="level", lang="en", *, allow_none=True) -> float:
     >>> parse_level("100", "--margin-call")
     Traceback (most recent call last):
     ...
-    xlcalc._inputs.InputError: --margin-call: 100 would be 10,000 %; did you mean 100 %? Write 100% or 1
+    xlcalc.errors.InputError: --margin-call: 100 would be 10,000 %; did you mean 100 %? Write 100% or 1
     >>> parse_level("100", "--margin-call", "ja")
     Traceback (most recent call last):
     ...
-    xlcalc._inputs.InputError: --margin-call: 100 は 10,000 % と読まれます。100 % のつもりなら
+    xlcalc.errors.InputError: --margin-call: 100 は 10,000 % と読まれます。100 % のつもりなら
     100% または 1 と入力してください
     """
     return _fraction(text, option, lang, MAX_BARE_LEVEL, allow_none)
@@ -185,7 +185,7 @@ def parse_rate(text, option="rate", lang="en", *, allow_zero=True) -> float:
     >>> parse_rate("2", "--risk")
     Traceback (most recent call last):
     ...
-    xlcalc._inputs.InputError: --risk: 2 would be 200 %; did you mean 2 %? Write 2% or 0.02
+    xlcalc.errors.InputError: --risk: 2 would be 200 %; did you mean 2 %? Write 2% or 0.02
     """
     s = _clean(text)
     if allow_zero and s.rstrip("%").strip() in ("0", "0.0", ".0", "0."):

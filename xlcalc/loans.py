@@ -14,16 +14,12 @@ and date; read them with :func:`loan_presets` and :func:`get_loan_preset`.
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-import os
-from importlib import resources
-from pathlib import Path
-
 import numpy as np
 
-from ._inputs import InputError, Inputs, positive_or_nan
+from ._inputs import Inputs, positive_or_nan
+
+# the preset table is read with the exchange presets, without numpy (the template reads it too)
+from .presets import LOAN_PRESET_COLUMNS, LOAN_PRESETS_ENV_VAR, get_loan_preset, loan_presets  # noqa: F401
 
 __all__ = [
     "loan_ltv",
@@ -274,117 +270,3 @@ def loan_interest(loan, annual_rate, days):
     r = a.number("annual_rate", annual_rate, rule="nonnegative")
     n = a.number("days", days, rule="nonnegative")
     return a.out(b * r * n / 365.0)
-
-
-# -- loan-venue presets ---------------------------------------------------------------------
-LOAN_PRESET_COLUMNS = [
-    "id",
-    "name",
-    "product",
-    "collateral",
-    "loan_currency",
-    "initial_ltv",
-    "margin_call_ltv",
-    "liquidation_ltv",
-    "annual_interest_rate",
-    "liquidation_fee",
-    "source_url",
-    "as_of",
-    "notes",
-]
-# fractions: LTVs of the collateral value, the interest per year, the fee of the proceeds
-_LOAN_NUMERIC = [
-    "initial_ltv",
-    "margin_call_ltv",
-    "liquidation_ltv",
-    "annual_interest_rate",
-    "liquidation_fee",
-]
-LOAN_PRESETS_ENV_VAR = "XLCALC_LOAN_PRESETS"
-
-
-def _decode(data: bytes, source) -> str:
-    # Excel saves CSV as UTF-8 with a BOM or, in Japanese Windows, as cp932 (Shift_JIS)
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"loan presets file {source} is neither UTF-8 nor cp932 (Shift_JIS) text")
-
-
-def _read_presets(data: bytes, source) -> list[dict]:
-    reader = csv.DictReader(io.StringIO(_decode(data, source), newline=""))
-    if reader.fieldnames is None or "id" not in [f.strip() for f in reader.fieldnames]:
-        raise InputError(f"loan presets file {source} has no 'id' column")
-    rows = []
-    for line, raw in enumerate(reader, start=2):
-        row = {col: (raw.get(col) or "").strip() for col in LOAN_PRESET_COLUMNS}
-        row.update(
-            {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None and k.strip() not in row}
-        )
-        if not row["id"]:
-            continue
-        for col in _LOAN_NUMERIC:
-            text = row[col]
-            try:
-                row[col] = (
-                    float(text.rstrip("%").strip()) / (100 if text.endswith("%") else 1) if text else math.nan
-                )
-            except ValueError:
-                raise InputError(
-                    f"loan presets file {source}: {col} must be a number, got {text!r} on line {line}"
-                ) from None
-        rows.append(row)
-    return rows
-
-
-def loan_presets(path=None) -> list[dict]:
-    """The loan-venue presets: one dict per row of ``xlcalc/data/loan_presets.csv``.
-
-    LTVs and fees are fractions (0.65 = 65 %; a user file may also write ``65%``), the
-    interest is per year, NaN where the venue's help pages give no figure (blank rather
-    than guessed). Every row names its ``source_url`` and the date it was read (``as_of``).
-
-    Parameters
-    ----------
-    path : str or Path, optional
-        A CSV of the user's own rows (same columns; ``id`` required; UTF-8, UTF-8 with a
-        BOM or cp932 as Japanese Excel saves it), added to the built-in rows or replacing a
-        row with the same ``id``. Defaults to ``$XLCALC_LOAN_PRESETS``, if set.
-
-    Examples
-    --------
-    >>> import xlcalc as xc
-    >>> nexo = xc.get_loan_preset("nexo_credit_line")
-    >>> round(xc.ltv_price(5_000, 0.1, nexo["liquidation_ltv"]), 2)  # partial sales start
-    60024.01
-    """
-    with resources.files("xlcalc").joinpath("data/loan_presets.csv").open("rb") as fh:
-        rows = _read_presets(fh.read(), "xlcalc/data/loan_presets.csv")
-    user = path if path is not None else os.environ.get(LOAN_PRESETS_ENV_VAR) or None
-    if user is not None:
-        if not Path(user).is_file():
-            raise InputError(f"loan presets file not found: {user}")
-        extra = _read_presets(Path(user).read_bytes(), user)
-        ids = {row["id"] for row in extra}
-        rows = [row for row in rows if row["id"] not in ids] + extra
-    return rows
-
-
-def get_loan_preset(preset_id: str, path=None) -> dict:
-    """One loan preset by ``id``; :class:`InputError` naming the known ids if unknown.
-
-    >>> import xlcalc as xc
-    >>> xc.get_loan_preset("binance_loans_btc_2020")["liquidation_ltv"]
-    0.9
-    """
-    rows = loan_presets(path)
-    for row in rows:
-        if row["id"] == preset_id:
-            return row
-    raise InputError(
-        f"loan preset must be one of {', '.join(r['id'] for r in rows)}; got {preset_id!r}",
-        argument="loan_preset",
-        value=preset_id,
-    )

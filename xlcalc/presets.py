@@ -3,6 +3,9 @@
 The built-in table ships as ``xlcalc/data/exchanges.csv``. Users add or override rows with
 a CSV of their own (same columns; ``id`` required), passed as ``path=`` or named in the
 ``XLCALC_PRESETS`` environment variable; a user row replaces a built-in row of the same id.
+
+The loan-venue presets of :mod:`xlcalc.loans` (``xlcalc/data/loan_presets.csv``) are read
+here too, so that neither table needs numpy (the command line and the template read them).
 """
 
 from __future__ import annotations
@@ -15,17 +18,20 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import core
-from ._inputs import InputError
+from .constants import DEFAULT_LOSS_CUT_LEVEL, DEFAULT_MARGIN_CALL_LEVEL
+from .errors import InputError
 
 if TYPE_CHECKING:  # pandas is imported only when a DataFrame is asked for
     import pandas as pd
 
 __all__ = [
     "COLUMNS",
+    "LOAN_PRESET_COLUMNS",
     "account_currency",
     "exchange_presets",
+    "get_loan_preset",
     "get_preset",
+    "loan_presets",
     "preset_levels",
     "preset_rows",
     "resolve_levels",
@@ -224,12 +230,12 @@ def resolve_levels(
     mc = (
         margin_call
         if margin_call is not None
-        else found.get("margin_call_level", core.DEFAULT_MARGIN_CALL_LEVEL if no_preset else math.nan)
+        else found.get("margin_call_level", DEFAULT_MARGIN_CALL_LEVEL if no_preset else math.nan)
     )
     lc = (
         loss_cut
         if loss_cut is not None
-        else found.get("loss_cut_level", core.DEFAULT_LOSS_CUT_LEVEL if no_preset else math.nan)
+        else found.get("loss_cut_level", DEFAULT_LOSS_CUT_LEVEL if no_preset else math.nan)
     )
     mc, lc = float(mc), float(lc)
     return {
@@ -249,3 +255,117 @@ def account_currency(preset: dict | None):
     """
     code = (preset or {}).get("currency") or ""
     return code.strip().upper() or None
+
+
+# -- loan-venue presets (xlcalc.loans re-exports them) ---------------------------------------
+LOAN_PRESET_COLUMNS = [
+    "id",
+    "name",
+    "product",
+    "collateral",
+    "loan_currency",
+    "initial_ltv",
+    "margin_call_ltv",
+    "liquidation_ltv",
+    "annual_interest_rate",
+    "liquidation_fee",
+    "source_url",
+    "as_of",
+    "notes",
+]
+# fractions: LTVs of the collateral value, the interest per year, the fee of the proceeds
+_LOAN_NUMERIC = [
+    "initial_ltv",
+    "margin_call_ltv",
+    "liquidation_ltv",
+    "annual_interest_rate",
+    "liquidation_fee",
+]
+LOAN_PRESETS_ENV_VAR = "XLCALC_LOAN_PRESETS"
+
+
+def _decode_loan_presets(data: bytes, source) -> str:
+    # Excel saves CSV as UTF-8 with a BOM or, in Japanese Windows, as cp932 (Shift_JIS)
+    for encoding in ("utf-8-sig", "cp932"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"loan presets file {source} is neither UTF-8 nor cp932 (Shift_JIS) text")
+
+
+def _read_loan_presets(data: bytes, source) -> list[dict]:
+    reader = csv.DictReader(io.StringIO(_decode_loan_presets(data, source), newline=""))
+    if reader.fieldnames is None or "id" not in [f.strip() for f in reader.fieldnames]:
+        raise InputError(f"loan presets file {source} has no 'id' column")
+    rows = []
+    for line, raw in enumerate(reader, start=2):
+        row = {col: (raw.get(col) or "").strip() for col in LOAN_PRESET_COLUMNS}
+        row.update(
+            {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None and k.strip() not in row}
+        )
+        if not row["id"]:
+            continue
+        for col in _LOAN_NUMERIC:
+            text = row[col]
+            try:
+                row[col] = (
+                    float(text.rstrip("%").strip()) / (100 if text.endswith("%") else 1) if text else math.nan
+                )
+            except ValueError:
+                raise InputError(
+                    f"loan presets file {source}: {col} must be a number, got {text!r} on line {line}"
+                ) from None
+        rows.append(row)
+    return rows
+
+
+def loan_presets(path=None) -> list[dict]:
+    """The loan-venue presets: one dict per row of ``xlcalc/data/loan_presets.csv``.
+
+    LTVs and fees are fractions (0.65 = 65 %; a user file may also write ``65%``), the
+    interest is per year, NaN where the venue's help pages give no figure (blank rather
+    than guessed). Every row names its ``source_url`` and the date it was read (``as_of``).
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A CSV of the user's own rows (same columns; ``id`` required; UTF-8, UTF-8 with a
+        BOM or cp932 as Japanese Excel saves it), added to the built-in rows or replacing a
+        row with the same ``id``. Defaults to ``$XLCALC_LOAN_PRESETS``, if set.
+
+    Examples
+    --------
+    >>> import xlcalc as xc
+    >>> nexo = xc.get_loan_preset("nexo_credit_line")
+    >>> round(xc.ltv_price(5_000, 0.1, nexo["liquidation_ltv"]), 2)  # partial sales start
+    60024.01
+    """
+    with resources.files("xlcalc").joinpath("data/loan_presets.csv").open("rb") as fh:
+        rows = _read_loan_presets(fh.read(), "xlcalc/data/loan_presets.csv")
+    user = path if path is not None else os.environ.get(LOAN_PRESETS_ENV_VAR) or None
+    if user is not None:
+        if not Path(user).is_file():
+            raise InputError(f"loan presets file not found: {user}")
+        extra = _read_loan_presets(Path(user).read_bytes(), user)
+        ids = {row["id"] for row in extra}
+        rows = [row for row in rows if row["id"] not in ids] + extra
+    return rows
+
+
+def get_loan_preset(preset_id: str, path=None) -> dict:
+    """One loan preset by ``id``; :class:`InputError` naming the known ids if unknown.
+
+    >>> import xlcalc as xc
+    >>> xc.get_loan_preset("binance_loans_btc_2020")["liquidation_ltv"]
+    0.9
+    """
+    rows = loan_presets(path)
+    for row in rows:
+        if row["id"] == preset_id:
+            return row
+    raise InputError(
+        f"loan preset must be one of {', '.join(r['id'] for r in rows)}; got {preset_id!r}",
+        argument="loan_preset",
+        value=preset_id,
+    )

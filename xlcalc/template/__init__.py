@@ -24,7 +24,8 @@ from pathlib import Path
 from openpyxl import Workbook, load_workbook
 
 from .._files import atomic_output
-from .._inputs import InputError
+from ..constants import POSITION_FIGURES
+from ..errors import InputError
 from ..labels import LANGUAGES, label
 from ..presets import get_preset, preset_rows
 from . import layout, loan, planner, sheets
@@ -65,14 +66,7 @@ OUTPUT_NAMES = [
     "equity",
     "ratio",
     "status",
-    "margin_call_price",
-    "loss_cut_price",
-    "bankruptcy_price",
-    "additional_deposit",
-    "close_quantity",
-    "shortfall",
-    "stop_loss_amount",
-    "position_size",
+    *POSITION_FIGURES,  # each named as the core function that computes it
     "safe_price",
     "loss_cut_price_after_days",
 ]

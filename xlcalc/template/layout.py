@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..constants import DEFAULT_LOSS_CUT_LEVEL as DEFAULT_LOSS_CUT
+from ..constants import DEFAULT_MARGIN_CALL_LEVEL as DEFAULT_MARGIN_CALL
+from ..constants import DEFAULT_SAFE_LEVEL as DEFAULT_SAFE
 from ..labels import LANGUAGES, label
 
-# Levels used when no exchange preset is chosen (the CLI's defaults too).
-DEFAULT_MARGIN_CALL = 1.0
-DEFAULT_LOSS_CUT = 0.5
-DEFAULT_SAFE = 3.0  # SPEC §10: a ratio of 300 % is often called safe
+# DEFAULT_*: the levels used when no exchange preset is chosen (the core's and the CLI's defaults)
 
 # Number formats per kind and language. Money is in the account currency (yen: no decimals);
 # prices show at least 2 and up to 8 decimals, so that a typed 1.08523, USD/JPY's third

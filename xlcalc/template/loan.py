@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..labels import label
-from ..loans import LOAN_PRESET_COLUMNS, loan_presets
+from ..presets import LOAN_PRESET_COLUMNS, loan_presets
 from . import layout as L
 from . import sheets as S
 

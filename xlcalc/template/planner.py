@@ -24,12 +24,12 @@ from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter as col_letter
 
+from ..constants import DEFAULT_SAFE_LEVEL  # "300 % is often called safe" (a seed of issue 14)
 from ..labels import label
 from . import layout as L
 from . import sheets as S
 
 PREFIX = "plan_"
-DEFAULT_SAFE_LEVEL = 3.0  # "300 % is often called safe" (Coincheck article, a seed of issue 14)
 
 # Effective leverages of the table (user-editable). Fine steps below 2x for the Japanese 2x cap.
 EFFECTIVE_LEVERAGES = [0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4, 5, 10, 15, 20, 25, 50, 100]

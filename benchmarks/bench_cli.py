@@ -2,13 +2,17 @@
 
 Each round runs every command once and the floor once, alternately, so that a busy machine
 slows both alike; the table gives medians of wall and CPU time and their ratio to the floor.
+``--against DIR`` adds the same commands run from another checkout (e.g. ``git archive main |
+tar -x -C /tmp/main``) to the same rounds. Children may write bytecode, as an installed package
+has it (this sandbox sets PYTHONDONTWRITEBYTECODE, which would compile every module on every run).
 
-    python benchmarks/bench_cli.py [ROUNDS]
+    python benchmarks/bench_cli.py [ROUNDS] [--against DIR]
 """
 
 from __future__ import annotations
 
 import math
+import os
 import resource
 import statistics
 import subprocess
@@ -54,22 +58,30 @@ def _seconds(argv, cwd=ROOT, env=None) -> tuple[float, float]:
     return time.perf_counter() - start, _cpu() - cpu
 
 
-def main(rounds: int = 15) -> None:
+def main(rounds: int = 15, against: str | None = None) -> None:
+    # children may write bytecode, as an installed package has it
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     with tempfile.TemporaryDirectory() as tmp:
         book = str(Path(tmp) / "calc.xlsx")
+        xlcalc = [sys.executable, "-m", "xlcalc"]
         commands = {
-            'python -c "import numpy, click"': [sys.executable, "-c", "import numpy, click"],
-            "xlcalc --help": [sys.executable, "-m", "xlcalc", "--help"],
-            "xlcalc calc ...": [sys.executable, "-m", "xlcalc", *CALC],
-            "xlcalc template out.xlsx": [sys.executable, "-m", "xlcalc", "template", book, "--force"],
+            "xlcalc --help": [*xlcalc, "--help"],
+            "xlcalc calc ...": [*xlcalc, *CALC],
+            "xlcalc exchanges": [*xlcalc, "exchanges"],
+            "xlcalc template out.xlsx": [*xlcalc, "template", book, "--force"],
         }
-        times = {name: [] for name in commands}
-        for argv in commands.values():  # warm the file cache
-            _seconds(argv)
+        runs = {'python -c "import numpy, click"': ([sys.executable, "-c", "import numpy, click"], ROOT)}
+        for name, argv in commands.items():
+            runs[name] = (argv, ROOT)
+            if against:
+                runs[f"{name} (--against)"] = (argv, against)
+        times = {name: [] for name in runs}
+        for argv, cwd in runs.values():  # warm the file cache and the bytecode
+            _seconds(argv, cwd, env)
         for _ in range(rounds):
-            for name, argv in commands.items():
-                times[name].append(_seconds(argv))
-    print_table(times, "command", 30)
+            for name, (argv, cwd) in runs.items():
+                times[name].append(_seconds(argv, cwd, env))
+    print_table(times, f"command ({rounds} rounds)", 40)
 
 
 def print_table(times, title, width) -> None:
@@ -87,4 +99,9 @@ def print_table(times, title, width) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 15)
+    args = sys.argv[1:]
+    against = None
+    if "--against" in args:
+        i = args.index("--against")
+        against, args = args[i + 1], args[:i] + args[i + 2 :]
+    main(int(args[0]) if args else 15, against)

@@ -13,7 +13,7 @@ import importlib
 __version__ = "0.1.0"
 
 # The public names, by the module that holds them, each loaded on first use. InputError, the
-# default levels and the loan presets come from modules without numpy (the core re-exports them).
+# default levels and the loan presets come from modules without numpy (core and loans re-export them).
 # tests/test_startup.py checks these lists against each module's own __all__.
 # fmt: off
 _HOMES = {

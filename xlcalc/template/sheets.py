@@ -51,13 +51,15 @@ def _wear(cell, **look):
 
     openpyxl hashes every style object on every assignment (a third of the build time); a
     look is made once per workbook and then copied, as openpyxl copies a cell's style itself.
-    Style objects are told apart by identity, so pass module constants, not new objects."""
+    Values (style objects, number formats) are told apart by identity, so pass module constants
+    or table entries, not new objects (a new one only makes another look, the slow way)."""
     if cell.has_style:  # a look is a whole style: add to an existing one the slow way
         for key, value in look.items():
             setattr(cell, key, value)
         return
     looks = cell.parent.parent.__dict__.setdefault("_xlcalc_looks", {})
-    key = tuple(sorted((k, v if isinstance(v, str) else id(v)) for k, v in look.items()))
+    # keywords and values by identity, in the caller's order (another order is only another look)
+    key = (*look, *map(id, look.values()))
     made = looks.get(key)
     if made is None:
         for k, value in look.items():

@@ -21,7 +21,7 @@ import threading
 import time
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -75,19 +75,15 @@ class Column:
 
 @dataclass
 class SheetData:
-    """Rows to splice into one sheet part, below its header row.
-
-    ``chunks()`` yields the rows ``start:stop`` of the sheet's source, in order, as lists of
-    :class:`Column` (one per sheet column, any number of rows each): the rows are made
-    while they are written, so a sheet of a million rows is never in memory.
-    """
+    """Rows to splice into one sheet part (``arcname``), below its header row: ``chunks()``
+    yields the rows ``start:stop`` as lists of :class:`Column`, made while they are written."""
 
     style_ids: list
     chunks: object
     start: int
     stop: int
+    ws: object = None  # the openpyxl sheet, which names the part once saved
     arcname: str = ""
-    extra: dict = field(default_factory=dict)
     shared: object = None  # the workbook's SharedStrings, while it is written
 
 

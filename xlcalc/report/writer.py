@@ -115,6 +115,13 @@ class Styles:
             c.fill = self.fills[status]
         return c
 
+    def header(self, headers, widths, freeze):
+        """A long sheet's settings and header row."""
+        self.ws.freeze_panes = freeze
+        fit_columns(self.ws, widths, headers)
+        print_setup(self.ws, len(headers))
+        self.ws.append([self.cell(h, header=True) for h in headers])
+
     def info(self, title, rows, lang, measure=lambda key: True):
         """A title, then (label key, value, format) rows: the Summary's settings and counts."""
         self.append([self.cell(label(title, lang), bold=True)], measure=False)
@@ -161,15 +168,11 @@ def write_report(report, dest, lang: str, progress=None):
 
 def _long_sheet(wb, title, headers, widths, fmts, formats, freeze, start, stop, chunks):
     """A streamed sheet: its header row and settings now, its rows ``start:stop`` from ``chunks``."""
-    ws = wb.create_sheet(title)
-    styles = Styles(ws, formats)
-    ws.freeze_panes = freeze
-    fit_columns(ws, widths, headers)
-    print_setup(ws, len(headers))
-    ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{stop - start + 1}"
-    ws.append([styles.cell(h, header=True) for h in headers])
+    styles = Styles(wb.create_sheet(title), formats)
+    styles.ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{stop - start + 1}"
+    styles.header(headers, widths, freeze)
     ids = [styles.cell(None, fmt).style_id for fmt in fmts]
-    return SheetData(style_ids=ids, chunks=chunks, start=start, stop=stop, ws=ws)
+    return SheetData(style_ids=ids, chunks=chunks, start=start, stop=stop, ws=styles.ws)
 
 
 def positions_layout(report):

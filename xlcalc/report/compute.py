@@ -1,16 +1,13 @@
-"""Compute stage of the report: every computed column from the xlcalc core, over chunks of
-rows, and the account figures from per-account sums (:func:`row_terms`, :class:`AccountSums`).
+"""Compute stage of the report: every computed column from the xlcalc core, chunk by chunk,
+and the account figures from per-account sums of :func:`row_terms` (:class:`AccountSums`).
 
-Two ways to fund positions (SPEC §1):
-
-* **isolated**: the input has a deposit column; each row is its own position with its own
-  deposit, and every figure is the core function of that row.
-* **cross**: one deposit funds each account (all rows, or one account per ``account``
-  value). The account's equity, ratio and market moves come from
-  :func:`xlcalc.account_state` and :func:`xlcalc.market_move_to_level`. A row's trigger
-  prices are the prices of *that* position at which the account reaches the level while
-  the other positions stay at their prices: the core solver with the rest of the account
-  folded into the deposit, ``D' = D - F + PnL_other - Σ_other r·M``.
+* **isolated** (a deposit column): each row is its own position, every figure the core
+  function of that row.
+* **cross** (one deposit per account): the account's equity, ratio and market moves are
+  those of :func:`xlcalc.account_state` and :func:`xlcalc.market_move_to_level`; a row's
+  trigger prices are that position's prices at which the account reaches the level while the
+  others stay put: the core solver with the rest of the account folded into the deposit,
+  ``D' = D - F + PnL_other - Σ_other r·M``.
 
 >>> import numpy as np
 >>> lv = Levels(margin_call=1.0, loss_cut=0.5, basis="entry")
@@ -33,23 +30,10 @@ from .. import core
 from ..ladder import scenario_ladder
 from ..perpetual import liquidation_price
 
-__all__ = [
-    "Levels",
-    "Positions",
-    "position_columns",
-    "row_terms",
-    "AccountSums",
-    "Scan",
-    "Figures",
-    "account_figures",
-    "hedged_totals",
-    "stress_moves",
-    "STRESS_MOVES",
-]
+__all__ = ["Levels", "Positions", "position_columns", "row_terms", "AccountSums", "Scan", "account_figures"]
 
 STRESS_MOVES = np.round(np.arange(-0.5, 0.5001, 0.05), 10)  # the ladder when no trigger is finite
 PRICE_COLUMNS = ("margin_call_price", "loss_cut_price", "bankruptcy_price", "liquidation_price", "safe_price")
-TRIGGERS = ("margin_call", "loss_cut", "bankruptcy")  # the Stress ladder's own rows
 
 
 @dataclass
@@ -328,53 +312,52 @@ class Figures:
 
 
 class Scan:
-    """What needs every row's columns: status counts, each account's nearest trigger
-    (isolated), the rows closest to loss-cut. Fed chunk by chunk in row order."""
+    """What needs every row's columns, fed chunk by chunk in row order: status counts, each
+    account's nearest trigger (isolated), the rows closest to loss-cut."""
 
     def __init__(self, n_groups: int, n_closest: int = 5):
-        self.n_groups, self.n_closest = n_groups, n_closest
-        self.status_counts = {
-            st: np.zeros(n_groups, dtype=np.int64)
-            for st in (core.STATUS_CAUTION, core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)
-        }
+        self.n_groups, self.n_closest, self.offset, self.any_liquidation = n_groups, n_closest, 0, False
+        statuses = (core.STATUS_CAUTION, core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)
+        self.status_counts = {st: np.zeros(n_groups, dtype=np.int64) for st in statuses}
         self.nearest = {key: np.full(n_groups, np.nan) for key in ("margin_call", "loss_cut")}
-        self.closest = {"liquidation_price": [], "loss_cut_price": []}  # (room, row, info)
-        self.any_liquidation = False
-        self.offset = 0
+        self.closest = {"liquidation_price": [], "loss_cut_price": []}  # (room, row, details)
 
-    def add(self, pos: Positions, cols: dict, info):
-        """``info(rows)``: Summary details of these rows of the chunk."""
+    def add(self, pos: Positions, cols: dict, lines, texts: dict):
+        """One chunk: its positions, computed columns, line numbers and text columns."""
         g = pos.group
         for st, acc in self.status_counts.items():
             acc += np.bincount(g[cols["status"] == st], minlength=self.n_groups)
         for key, best in self.nearest.items():
             moves = cols[f"{key}_distance_pct"]
             ok = np.flatnonzero(~np.isnan(moves))
-            order = ok[np.lexsort((ok, np.abs(moves[ok]), g[ok]))]
+            order = ok[np.lexsort((ok, np.abs(moves[ok]), g[ok]))]  # each account's nearest first
             first = order[np.r_[True, g[order][1:] != g[order][:-1]]] if len(order) else order
             for gi, v in zip(g[first].tolist(), moves[first].tolist()):
                 if math.isnan(best[gi]) or abs(v) < abs(best[gi]):
                     best[gi] = v
         for key in self.closest:
-            if key in cols:
-                self.any_liquidation |= key == "liquidation_price" and bool((~np.isnan(cols[key])).any())
-                self._closest(key, pos, cols[key], info)
+            if key not in cols:
+                continue
+            self.any_liquidation |= key == "liquidation_price" and bool((~np.isnan(cols[key])).any())
+            room = pos.side * (pos.price - cols[key]) / pos.price
+            room = np.where(np.isnan(room), np.inf, room)
+            rows = np.argsort(room, kind="stable")[: self.n_closest].tolist()
+            found = [(float(room[x]), self.offset + x, _details(x, pos, cols, lines, texts)) for x in rows]
+            self.closest[key] = sorted(self.closest[key] + found, key=lambda c: c[:2])[: self.n_closest]
         self.offset += len(pos)
-
-    def _closest(self, key, pos, trig, info):
-        room = pos.side * (pos.price - trig) / pos.price
-        room = np.where(np.isnan(room), np.inf, room)
-        part = np.lexsort((np.arange(len(room)), room))[: self.n_closest]
-        cands = self.closest[key] + [(float(room[r]), self.offset + int(r), None, int(r)) for r in part]
-        kept = sorted(cands, key=lambda c: (c[0], c[1]))[: self.n_closest]
-        fresh = [c[3] for c in kept if c[2] is None]
-        details = iter(info(np.array(fresh, dtype=np.int64)) if fresh else [])
-        self.closest[key] = [c if c[2] is not None else (c[0], c[1], next(details), c[3]) for c in kept]
 
     def closest_rows(self) -> list:
         """Summary details of the positions closest to loss-cut (breached first)."""
         key = "liquidation_price" if self.any_liquidation else "loss_cut_price"
         return [c[2] for c in self.closest[key] if math.isfinite(c[0])]
+
+
+def _details(x, pos, cols, lines, texts) -> dict:
+    """Row ``x`` of a chunk as the Summary's closest positions show it."""
+    figures = {k: float(cols[k][x]) for k in ("loss_cut_price", "loss_cut_distance_pct", "ratio")}
+    words = {k: str(cat[x]) for k, cat in texts.items()}  # account, symbol
+    words["status"] = str(cols["status"][x])
+    return dict(line=int(lines[x]), side=float(pos.side[x]), price=float(pos.price[x]), **figures, **words)
 
 
 def _move(equity, rm, slope, r_moving):

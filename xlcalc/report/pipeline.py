@@ -14,7 +14,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .. import _files, core
@@ -24,7 +23,7 @@ from .._inputs import InputError, Inputs
 from ..presets import get_preset
 from .compute import Figures, Levels, Scan, account_figures, position_columns
 from .display import Measure
-from .reader import TEXT_FIELDS, read_prices
+from .reader import read_prices
 from .store import Rows, read_rows
 from .writer import write_report
 
@@ -75,28 +74,11 @@ def compute(report: Report) -> tuple[Figures, Measure]:
     rows = report.rows
     scan, display, keys = Scan(len(rows.counts)), Measure(), frozenset({"status"})
     for i, n in enumerate(rows.positions.lengths):
-        if not n:
-            continue
-        kept, pos, cols = report.columns(i)
-        keys = frozenset(cols)
-
-        def info(r, kept=kept, pos=pos, cols=cols):
-            line = rows.line_numbers(kept["record"][r], kept["line"][r])
-            texts = {k: np.asarray(kept["texts"][k])[r] if k in kept["texts"] else None for k in TEXT_FIELDS}
-            return [
-                dict(
-                    line=int(line[j]),
-                    side=float(pos.side[x]),
-                    price=float(pos.price[x]),
-                    **{k: float(cols[k][x]) for k in ("loss_cut_price", "loss_cut_distance_pct", "ratio")},
-                    status=str(cols["status"][x]),
-                    **{k: None if t is None else str(t[j]) for k, t in texts.items()},
-                )
-                for j, x in enumerate(r.tolist())
-            ]
-
-        scan.add(pos, cols, info)
-        display.add(kept, cols)
+        if n:
+            kept, pos, cols = report.columns(i)
+            keys = frozenset(cols)
+            scan.add(pos, cols, rows.line_numbers(kept["record"], kept["line"]), kept["texts"])
+            display.add(kept, cols)
     figures = account_figures(
         rows.totals,
         rows.counts,

@@ -285,7 +285,7 @@ def _table(styles, layout, records, lang):
     for record in records:
         row = []
         for key, _, fmt in layout:
-            value = record[key]
+            value = record.get(key)  # None: no such input column
             if fmt == "status":
                 row.append(styles.cell(label(value, lang), status=value))
                 continue

@@ -17,7 +17,7 @@ import pandas as pd
 from ..labels import label
 from . import stream
 from .display import FORMATS, fit_columns, print_setup, shown_width, text_width
-from .stream import _ILLEGAL, Column, SheetData
+from .stream import Column, SheetData, controls_escaped
 
 __all__ = ["write_report", "positions_layout", "Styles", "MAX_ROWS"]
 
@@ -101,7 +101,7 @@ class Styles:
         if isinstance(value, float):
             value = value + 0.0 if math.isfinite(value) else None  # no -0
         if isinstance(value, str):
-            value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+            value = controls_escaped(value)
         c = WriteOnlyCell(self.ws, value=value)
         if isinstance(value, str):
             c.data_type = "s"

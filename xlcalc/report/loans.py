@@ -38,12 +38,12 @@ from .writer import STATUS_FILLS, Styles, level_text, preset_text
 
 __all__ = ["LOAN_ALIASES", "is_loans_file", "build_loans_report", "loan_columns"]
 
+# the headers naming each loan field (compared without case, spaces, "_", "-" or ".")
 LOAN_ALIASES = {
-    "id": ["id", "loan id", "loan_id", "account", "ローン番号", "ローンID", "口座", "契約番号"],
+    "id": ["id", "loan id", "account", "ローン番号", "ローンID", "口座", "契約番号"],
     "symbol": ["symbol", "coin", "asset", "collateral asset", "銘柄", "担保通貨", "担保銘柄"],
     "loan": ["loan", "loan amount", "borrowed", "principal", "借入額", "借入金額", "借入", "借入元本"],
     "collateral_quantity": [
-        "collateral_quantity",
         "collateral quantity",
         "collateral qty",
         "collateral amount",
@@ -52,7 +52,6 @@ LOAN_ALIASES = {
     ],
     "price": [
         "price",
-        "collateral_price",
         "collateral price",
         "mark price",
         "current price",
@@ -62,11 +61,11 @@ LOAN_ALIASES = {
         "時価",
     ],
     "interest": ["interest", "accrued interest", "利息", "未払利息"],
-    "margin_call_ltv": ["margin_call_ltv", "margin call ltv", "追証LTV", "マージンコールLTV", "追加担保LTV"],
-    "liquidation_ltv": ["liquidation_ltv", "liquidation ltv", "清算LTV", "強制決済LTV"],
-    "target_ltv": ["target_ltv", "target ltv", "目標LTV"],
-    "liquidation_fee": ["liquidation_fee", "liquidation fee", "清算手数料"],
-    "gap_price": ["gap_price", "gap price", "fill price", "窓開け約定価格", "窓開け価格"],
+    "margin_call_ltv": ["margin call ltv", "追証LTV", "マージンコールLTV", "追加担保LTV"],
+    "liquidation_ltv": ["liquidation ltv", "清算LTV", "強制決済LTV"],
+    "target_ltv": ["target ltv", "目標LTV"],
+    "liquidation_fee": ["liquidation fee", "清算手数料"],
+    "gap_price": ["gap price", "fill price", "窓開け約定価格", "窓開け価格"],
 }
 _KEYS = {_key(a): name for name, aliases in LOAN_ALIASES.items() for a in aliases}
 # field: (rule of the core, value of a blank cell; None: the cell is required), in reason order

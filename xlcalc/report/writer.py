@@ -62,6 +62,11 @@ CLOSEST_LAYOUT = [
 # light yellow (below the safe level), amber, red
 STATUS_FILLS = {"caution": "FFF2CC", "margin_call": "FFD966", "loss_cut": "FF7C80"}
 HEADER_FILL = "DDEBF7"
+LEVEL_LINES = {
+    "safe_level": "70AD47",
+    "margin_call_level": "FFC000",
+    "loss_cut_level": "C00000",
+}  # Stress chart
 
 
 class Styles:
@@ -338,11 +343,7 @@ def _stress_sheet(styles, fig, lang):
     ws, cell = styles.ws, styles.cell
     names = [a["name"] or label("report_all_positions", lang) for a in fig.accounts[:16000]]
     levels = []  # a level line when every account has the same level
-    for key, colour in (
-        ("safe_level", "70AD47"),
-        ("margin_call_level", "FFC000"),
-        ("loss_cut_level", "C00000"),
-    ):
+    for key, colour in LEVEL_LINES.items():
         values = {round(a[key], 12) for a in fig.accounts if np.isfinite(a[key])}
         if len(values) == 1:
             levels.append((label(key, lang), values.pop(), colour))

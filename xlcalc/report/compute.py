@@ -137,16 +137,8 @@ def position_columns(
     ``totals`` (cross only): the per-account sums of :func:`row_terms` over *all* rows, when
     ``pos`` is one chunk of them; by default the sums over ``pos``.
     """
-    n, s, p0, q, lev, p, fees = (
-        len(pos),
-        pos.side,
-        pos.entry_price,
-        pos.quantity,
-        pos.leverage,
-        pos.price,
-        pos.fees,
-    )
-    r, basis, mc = pos.quote_rate, levels.basis, float(levels.margin_call)
+    n, s, p0, q, p, lev = len(pos), pos.side, pos.entry_price, pos.quantity, pos.price, pos.leverage
+    fees, r, basis, mc = pos.fees, pos.quote_rate, levels.basis, float(levels.margin_call)
     lc_rows = _level_array(levels.loss_cut, n)
     cols = {
         "notional": p * q * r,

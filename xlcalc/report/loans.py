@@ -176,21 +176,13 @@ def loan_columns(v: dict, tick_size=None) -> dict:
     has_target = np.isfinite(v["target_ltv"])
     c["collateral_to_add"] = _on(has_target, loans.collateral_to_add, loan, q, p, v["target_ltv"], interest=i)
     c["repay_to_target"] = _on(has_target, loans.repay_to_target, loan, q, p, v["target_ltv"], interest=i)
+    gap, fee = v["gap_price"], v["liquidation_fee"]
     c["shortfall"] = _on(
-        np.isfinite(v["gap_price"]),
-        loans.loan_shortfall,
-        loan,
-        q,
-        v["gap_price"],
-        interest=i,
-        liquidation_fee=v["liquidation_fee"],
+        np.isfinite(gap), loans.loan_shortfall, loan, q, gap, interest=i, liquidation_fee=fee
     )
     with np.errstate(invalid="ignore"):
-        status = np.where(
-            c["ltv"] >= v["liquidation_ltv"],
-            STATUS_LIQUIDATION,
-            np.where(c["ltv"] >= v["margin_call_ltv"], core.STATUS_MARGIN_CALL, core.STATUS_OK),
-        )
+        warned = np.where(c["ltv"] >= v["margin_call_ltv"], core.STATUS_MARGIN_CALL, core.STATUS_OK)
+        status = np.where(c["ltv"] >= v["liquidation_ltv"], STATUS_LIQUIDATION, warned)
     c["status"] = np.where(np.isnan(c["ltv"]), core.STATUS_UNKNOWN, status)
     return c
 
@@ -320,6 +312,7 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
     cell = loans_sheet.cell
     for r, row in enumerate(good.tolist()):
         st = str(cols["status"][r])
+        word = label("loan_status_liquidation" if st == STATUS_LIQUIDATION else st, lang)
         out = []
         for key, _, fmt in LAYOUT:
             if key == "line":
@@ -327,11 +320,7 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
             elif key in ("id", "symbol"):
                 out.append(cell(str(texts[key][r]) if key in texts else None, "text"))
             elif key == "status":
-                out.append(
-                    cell(
-                        label("loan_status_liquidation" if st == STATUS_LIQUIDATION else st, lang), status=st
-                    )
-                )
+                out.append(cell(word, status=st))
             else:
                 out.append(cell(float(cols[key][r] if key in cols else v[key][row]), fmt))
         loans_sheet.ws.append(out)

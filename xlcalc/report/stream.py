@@ -38,8 +38,8 @@ def controls_escaped(text: str) -> str:
 def xml_text(text: str) -> str:
     """``text`` escaped for an inline string, control characters as Excel's _xHHHH_.
 
-    >>> xml_text("a<b & \x01 _x0041_")
-    'a&lt;b &amp; _x0001_ _x005F_x0041_'
+    >>> xml_text("a<b & \x01 _x0041_"), xml_text("=SUM(A1) & <b>"), xml_text("bell\x07")
+    ('a&lt;b &amp; _x0001_ _x005F_x0041_', '=SUM(A1) &amp; &lt;b&gt;', 'bell_x0007_')
     """
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if "_x" in text:

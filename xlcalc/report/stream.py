@@ -70,12 +70,10 @@ class Column:
 @dataclass
 class SheetData:
     """Rows to splice into one sheet part (``arcname``), below its header row: ``chunks()``
-    yields the rows ``start:stop`` as lists of :class:`Column`, made while they are written."""
+    yields them as lists of :class:`Column` (one per sheet column), made while they are written."""
 
     style_ids: list
     chunks: object
-    start: int
-    stop: int
     ws: object = None  # the openpyxl sheet, which names the part once saved
     arcname: str = ""
     shared: object = None  # the workbook's SharedStrings, while it is written

@@ -171,13 +171,13 @@ def write_report(report, dest, lang: str, progress=None):
     stream.splice_workbook(buf.getvalue(), dest, sheets, progress=progress)
 
 
-def _long_sheet(wb, title, headers, widths, fmts, formats, freeze, start, stop, chunks):
-    """A streamed sheet: its header row and settings now, its rows ``start:stop`` from ``chunks``."""
+def _long_sheet(wb, title, headers, widths, fmts, formats, freeze, n_rows, chunks):
+    """A streamed sheet: its settings and header row now, its ``n_rows`` rows from ``chunks``."""
     styles = Styles(wb.create_sheet(title), formats)
-    styles.ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{stop - start + 1}"
+    styles.ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{n_rows + 1}"
     styles.header(headers, widths, freeze)
     ids = [styles.cell(None, fmt).style_id for fmt in fmts]
-    return SheetData(style_ids=ids, chunks=chunks, start=start, stop=stop, ws=styles.ws)
+    return SheetData(style_ids=ids, chunks=chunks, ws=styles.ws)
 
 
 def positions_layout(report):
@@ -242,7 +242,7 @@ def _positions_sheets(wb, report, lang, formats):
         chunks = functools.partial(position_chunks, report, keys, lang, start, stop)
         title = sheet_title("report_sheet_positions", lang, part)
         fmts = [fmt for _, _, fmt in layout]
-        data = _long_sheet(wb, title, headers, widths, fmts, formats, "B2", start, stop, chunks)
+        data = _long_sheet(wb, title, headers, widths, fmts, formats, "B2", stop - start, chunks)
         _status_rules(data.ws, status_letter, len(layout), stop - start + 1, lang)
         out.append(data)
     return out
@@ -281,7 +281,7 @@ def _errors_sheet(wb, rows, lang):
 
     fmts = ["int"] + ["text"] * (width + 1)
     title = sheet_title("report_sheet_errors", lang)
-    return _long_sheet(wb, title, headers, widths, fmts, FORMATS, "C2", 0, rows.n_errors, chunks)
+    return _long_sheet(wb, title, headers, widths, fmts, FORMATS, "C2", rows.n_errors, chunks)
 
 
 def _table(styles, layout, records, lang):

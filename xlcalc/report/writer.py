@@ -62,11 +62,8 @@ CLOSEST_LAYOUT = [
 # light yellow (below the safe level), amber, red
 STATUS_FILLS = {"caution": "FFF2CC", "margin_call": "FFD966", "loss_cut": "FF7C80"}
 HEADER_FILL = "DDEBF7"
-LEVEL_LINES = {
-    "safe_level": "70AD47",
-    "margin_call_level": "FFC000",
-    "loss_cut_level": "C00000",
-}  # Stress chart
+# the Stress chart's level lines: green, orange, dark red
+LEVEL_LINES = {"safe_level": "70AD47", "margin_call_level": "FFC000", "loss_cut_level": "C00000"}
 
 
 class Styles:

@@ -1,16 +1,13 @@
-"""Compute stage of the report: every computed column from the xlcalc core, over chunks of
-rows, and the account figures from per-account sums (:func:`row_terms`, :class:`AccountSums`).
+"""Compute stage of the report: every computed column from the xlcalc core, chunk by chunk,
+and the account figures from per-account sums of :func:`row_terms` (:class:`AccountSums`).
 
-Two ways to fund positions (SPEC §1):
-
-* **isolated**: the input has a deposit column; each row is its own position with its own
-  deposit, and every figure is the core function of that row.
-* **cross**: one deposit funds each account (all rows, or one account per ``account``
-  value). The account's equity, ratio and market moves come from
-  :func:`xlcalc.account_state` and :func:`xlcalc.market_move_to_level`. A row's trigger
-  prices are the prices of *that* position at which the account reaches the level while
-  the other positions stay at their prices: the core solver with the rest of the account
-  folded into the deposit, ``D' = D - F + PnL_other - Σ_other r·M``.
+* **isolated** (a deposit column): each row is its own position, every figure the core
+  function of that row.
+* **cross** (one deposit per account): the account's equity, ratio and market moves are
+  those of :func:`xlcalc.account_state` and :func:`xlcalc.market_move_to_level`; a row's
+  trigger prices are that position's prices at which the account reaches the level while the
+  others stay put: the core solver with the rest of the account folded into the deposit,
+  ``D' = D - F + PnL_other - Σ_other r·M``.
 
 >>> import numpy as np
 >>> lv = Levels(margin_call=1.0, loss_cut=0.5, basis="entry")
@@ -33,23 +30,10 @@ from .. import core
 from ..ladder import scenario_ladder
 from ..perpetual import liquidation_price
 
-__all__ = [
-    "Levels",
-    "Positions",
-    "position_columns",
-    "row_terms",
-    "AccountSums",
-    "Scan",
-    "Figures",
-    "account_figures",
-    "hedged_totals",
-    "stress_moves",
-    "STRESS_MOVES",
-]
+__all__ = ["Levels", "Positions", "position_columns", "row_terms", "AccountSums", "Scan", "account_figures"]
 
 STRESS_MOVES = np.round(np.arange(-0.5, 0.5001, 0.05), 10)  # the ladder when no trigger is finite
 PRICE_COLUMNS = ("margin_call_price", "loss_cut_price", "bankruptcy_price", "liquidation_price", "safe_price")
-TRIGGERS = ("margin_call", "loss_cut", "bankruptcy")  # the Stress ladder's own rows
 
 
 @dataclass
@@ -153,90 +137,70 @@ def position_columns(
     ``totals`` (cross only): the per-account sums of :func:`row_terms` over *all* rows, when
     ``pos`` is one chunk of them; by default the sums over ``pos``.
     """
-    n = len(pos)
-    s, p0, q, lev, p, fees = pos.side, pos.entry_price, pos.quantity, pos.leverage, pos.price, pos.fees
-    r = pos.quote_rate
-    basis = levels.basis
-    mc = float(levels.margin_call)
+    n, s, p0, q, p, lev = len(pos), pos.side, pos.entry_price, pos.quantity, pos.price, pos.leverage
+    fees, r, basis, mc = pos.fees, pos.quote_rate, levels.basis, float(levels.margin_call)
     lc_rows = _level_array(levels.loss_cut, n)
-    has_mc, has_lc = not math.isnan(mc), not np.isnan(lc_rows).all()
-    target = mc if has_mc else lc_rows
-    margin_price = p if levels.mark else p0
-    cols = {}
-    cols["notional"] = p * q * r
-    cols["required_margin"] = core.required_margin(margin_price, q, lev, quote_rate=r)
-    cols["pnl"] = core.unrealized_pnl(s, p0, p, q, quote_rate=r)
-    m = cols["required_margin"]
-
+    cols = {
+        "notional": p * q * r,
+        "required_margin": core.required_margin(p if levels.mark else p0, q, lev, quote_rate=r),
+        "pnl": core.unrealized_pnl(s, p0, p, q, quote_rate=r),
+    }
     if deposit is not None:  # isolated: the core, row by row in one call
-        d = deposit
-        cols["equity"] = core.equity(d, s, p0, p, q, fees=fees, quote_rate=r)
-        cols["ratio"] = core.maintenance_ratio(d, s, p0, p, q, lev, basis=basis, fees=fees, quote_rate=r)
+        cols["equity"] = core.equity(deposit, s, p0, p, q, fees=fees, quote_rate=r)
+        cols["ratio"] = core.maintenance_ratio(
+            deposit, s, p0, p, q, lev, basis=basis, fees=fees, quote_rate=r
+        )
 
-        def eff(level):
-            return d, fees
+        def funds(level):
+            return deposit, fees
 
-        bank_d, bank_f = d, fees
+        bankruptcy = (deposit, fees)
     else:  # cross: fold the rest of each account into the deposit
-        g, k = pos.group, pos.n_groups
-        if totals is None:
-            totals = AccountSums(row_terms(pos, levels), g, k).totals
-        acct_fees = totals["fees"]
-        acct_pnl = totals["pnl"]
-        base = (account_deposit - acct_fees)[g] + acct_pnl[g] - cols["pnl"]
-        acct_eq = account_deposit - acct_fees + acct_pnl
-        acct_m = totals["margin"]
-        cols["equity"] = acct_eq[g]
-        cols["ratio"] = (acct_eq / acct_m)[g]
-
-        def eff(level):
-            # the account's margin at the level, less this row's: held by the rest of the account
-            acct_rm = totals["rm_lc"][g] if np.ndim(level) else level * totals["margin"][g]
-            return _split(base - (acct_rm - level * m))
-
-        bank_d, bank_f = _split(base)
-
-    # Status against the account's (or row's) level; per-row levels weigh by margin.
-    if deposit is None and np.ndim(levels.loss_cut) != 0:
         g = pos.group
-        lc_status = (totals["rm_lc"] / totals["margin"])[g]
-    else:
-        lc_status = lc_rows
+        if totals is None:
+            totals = AccountSums(row_terms(pos, levels), g, pos.n_groups).totals
+        base = (account_deposit - totals["fees"])[g] + totals["pnl"][g] - cols["pnl"]
+        equity = account_deposit - totals["fees"] + totals["pnl"]
+        cols["equity"], cols["ratio"] = equity[g], (equity / totals["margin"])[g]
+
+        def funds(level):
+            # the account's margin at the level, less this row's: held by the rest of the account
+            margin = totals["rm_lc"][g] if np.ndim(level) else level * totals["margin"][g]
+            return _split(base - (margin - level * cols["required_margin"]))
+
+        bankruptcy = _split(base)
+    # the status against the account's (or row's) level; per-row levels weigh by margin
+    per_row = deposit is None and np.ndim(levels.loss_cut) != 0
+    lc_status = (totals["rm_lc"] / totals["margin"])[pos.group] if per_row else lc_rows
     cols["status"] = core.status(cols["ratio"], mc, lc_status, safe_level=levels.safe_level)
 
     def price_at(level):
-        """core.trigger_price at ``level``: the margin-call, loss-cut and safe prices."""
-        d, f = eff(level)
+        d, f = funds(level)
         return core.trigger_price(d, s, p0, q, lev, level=level, basis=basis, fees=f, quote_rate=r)
 
     nan = np.full(n, np.nan)
-    cols["margin_call_price"] = price_at(mc) if has_mc and n else nan
-    cols["loss_cut_price"] = price_at(lc_rows) if has_lc and n else nan
-    cols["bankruptcy_price"] = (
-        core.bankruptcy_price(bank_d, s, p0, q, fees=bank_f, quote_rate=r) if n else nan
-    )
+    cols["margin_call_price"] = price_at(mc) if not math.isnan(mc) and n else nan
+    cols["loss_cut_price"] = price_at(lc_rows) if not np.isnan(lc_rows).all() and n else nan
+    d, f = bankruptcy
+    cols["bankruptcy_price"] = core.bankruptcy_price(d, s, p0, q, fees=f, quote_rate=r) if n else nan
     if not math.isnan(levels.safe) and n:
         cols["safe_price"] = price_at(levels.safe)
+    target = lc_rows if math.isnan(mc) else mc  # what the deposit to add and the quantity to close restore
+    cols["additional_deposit"] = cols["close_quantity"] = nan
     if n and not np.isnan(target).all():
-        d, f = eff(target)
-        target = np.broadcast_to(target, (n,))
-        cols["additional_deposit"] = core.additional_deposit(
-            d, s, p0, p, q, lev, target=target, basis=basis, fees=f, quote_rate=r
-        )
-        cols["close_quantity"] = core.close_quantity(
-            d, s, p0, p, q, lev, target=target, basis=basis, fees=f, quote_rate=r
-        )
-    else:
-        cols["additional_deposit"] = cols["close_quantity"] = nan
+        d, f = funds(target)
+        args = (d, s, p0, p, q, lev)
+        kw = dict(target=np.broadcast_to(target, (n,)), basis=basis, fees=f, quote_rate=r)
+        cols["additional_deposit"] = core.additional_deposit(*args, **kw)
+        cols["close_quantity"] = core.close_quantity(*args, **kw)
     if levels.mmr is not None and n:
         cols["liquidation_price"] = _liquidation(pos, levels, cols, deposit, account_deposit, totals)
     _on_ticks(cols, pos)
     for key in ("margin_call", "loss_cut", "safe"):
         if f"{key}_price" in cols:
-            trig = cols[f"{key}_price"]
             if key != "safe":
-                cols[f"{key}_distance"] = trig - p
-            cols[f"{key}_distance_pct"] = trig / p - 1.0
+                cols[f"{key}_distance"] = cols[f"{key}_price"] - p
+            cols[f"{key}_distance_pct"] = cols[f"{key}_price"] / p - 1.0
     return cols
 
 
@@ -272,14 +236,9 @@ def _liquidation(pos, levels, cols, deposit, account_deposit, totals):
     out = liquidation_price(side=s, entry_price=p0, quantity=q, mmr=levels.mmr, **args)
     if levels.tiers is None:
         return out
-    codes = pos.extra.get("symbol_codes")
-    symbols = pos.extra.get("symbols")
-    subsets = (
-        [(None, np.arange(len(pos)))]
-        if codes is None
-        else [(sym, np.flatnonzero(codes == c)) for c, sym in enumerate(symbols)]
-    )
-    for sym, rows in subsets:
+    codes = pos.extra.get("symbol_codes")  # rows by symbol, each with its own tier table
+    subsets = [(sym, np.flatnonzero(codes == c)) for c, sym in enumerate(pos.extra.get("symbols", []))]
+    for sym, rows in [(None, np.arange(len(pos)))] if codes is None else subsets:
         tiers = levels.tiers(sym)
         if tiers is None or len(rows) == 0:
             continue
@@ -322,59 +281,58 @@ class Figures:
     accounts: list
     stress: np.ndarray
     closest: list
-    moves: np.ndarray = field(default_factory=lambda: STRESS_MOVES)
-    marks: list = field(default_factory=list)  # per move: [(account index, trigger key)]
+    moves: np.ndarray
+    marks: list  # per move: [(account index, trigger key)]
     computed_keys: frozenset = frozenset({"status"})  # the Positions columns computed
 
 
 class Scan:
-    """What needs every row's columns: status counts, each account's nearest trigger
-    (isolated), the rows closest to loss-cut. Fed chunk by chunk in row order."""
+    """What needs every row's columns, fed chunk by chunk in row order: status counts, each
+    account's nearest trigger (isolated), the rows closest to loss-cut."""
 
     def __init__(self, n_groups: int, n_closest: int = 5):
-        self.n_groups, self.n_closest = n_groups, n_closest
-        self.status_counts = {
-            st: np.zeros(n_groups, dtype=np.int64)
-            for st in (core.STATUS_CAUTION, core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)
-        }
+        self.n_groups, self.n_closest, self.offset, self.any_liquidation = n_groups, n_closest, 0, False
+        statuses = (core.STATUS_CAUTION, core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)
+        self.status_counts = {st: np.zeros(n_groups, dtype=np.int64) for st in statuses}
         self.nearest = {key: np.full(n_groups, np.nan) for key in ("margin_call", "loss_cut")}
-        self.closest = {"liquidation_price": [], "loss_cut_price": []}  # (room, row, info)
-        self.any_liquidation = False
-        self.offset = 0
+        self.closest = {"liquidation_price": [], "loss_cut_price": []}  # (room, row, details)
 
-    def add(self, pos: Positions, cols: dict, info):
-        """``info(rows)``: Summary details of these rows of the chunk."""
+    def add(self, pos: Positions, cols: dict, lines, texts: dict):
+        """One chunk: its positions, computed columns, line numbers and text columns."""
         g = pos.group
         for st, acc in self.status_counts.items():
             acc += np.bincount(g[cols["status"] == st], minlength=self.n_groups)
         for key, best in self.nearest.items():
             moves = cols[f"{key}_distance_pct"]
             ok = np.flatnonzero(~np.isnan(moves))
-            order = ok[np.lexsort((ok, np.abs(moves[ok]), g[ok]))]
+            order = ok[np.lexsort((ok, np.abs(moves[ok]), g[ok]))]  # each account's nearest first
             first = order[np.r_[True, g[order][1:] != g[order][:-1]]] if len(order) else order
             for gi, v in zip(g[first].tolist(), moves[first].tolist()):
                 if math.isnan(best[gi]) or abs(v) < abs(best[gi]):
                     best[gi] = v
         for key in self.closest:
-            if key in cols:
-                self.any_liquidation |= key == "liquidation_price" and bool((~np.isnan(cols[key])).any())
-                self._closest(key, pos, cols[key], info)
+            if key not in cols:
+                continue
+            self.any_liquidation |= key == "liquidation_price" and bool((~np.isnan(cols[key])).any())
+            room = pos.side * (pos.price - cols[key]) / pos.price
+            room = np.where(np.isnan(room), np.inf, room)
+            rows = np.argsort(room, kind="stable")[: self.n_closest].tolist()
+            found = [(float(room[x]), self.offset + x, _details(x, pos, cols, lines, texts)) for x in rows]
+            self.closest[key] = sorted(self.closest[key] + found, key=lambda c: c[:2])[: self.n_closest]
         self.offset += len(pos)
-
-    def _closest(self, key, pos, trig, info):
-        room = pos.side * (pos.price - trig) / pos.price
-        room = np.where(np.isnan(room), np.inf, room)
-        part = np.lexsort((np.arange(len(room)), room))[: self.n_closest]
-        cands = self.closest[key] + [(float(room[r]), self.offset + int(r), None, int(r)) for r in part]
-        kept = sorted(cands, key=lambda c: (c[0], c[1]))[: self.n_closest]
-        fresh = [c[3] for c in kept if c[2] is None]
-        details = iter(info(np.array(fresh, dtype=np.int64)) if fresh else [])
-        self.closest[key] = [c if c[2] is not None else (c[0], c[1], next(details), c[3]) for c in kept]
 
     def closest_rows(self) -> list:
         """Summary details of the positions closest to loss-cut (breached first)."""
         key = "liquidation_price" if self.any_liquidation else "loss_cut_price"
         return [c[2] for c in self.closest[key] if math.isfinite(c[0])]
+
+
+def _details(x, pos, cols, lines, texts) -> dict:
+    """Row ``x`` of a chunk as the Summary's closest positions show it."""
+    figures = {k: float(cols[k][x]) for k in ("loss_cut_price", "loss_cut_distance_pct", "ratio")}
+    words = {k: str(cat[x]) for k, cat in texts.items()}  # account, symbol
+    words["status"] = str(cols["status"][x])
+    return dict(line=int(lines[x]), side=float(pos.side[x]), price=float(pos.price[x]), **figures, **words)
 
 
 def _move(equity, rm, slope, r_moving):
@@ -399,63 +357,36 @@ def account_figures(
     mc, safe = float(levels.margin_call), levels.safe
     per_row = np.ndim(levels.loss_cut) != 0 or levels.loss_cut_mmr is not None
     t = {k: v.tolist() for k, v in totals.items()}
-    accounts = []
+    accounts, sums = [], []
     for g in np.flatnonzero(counts).tolist():
         d = float(account_deposit[g])
         equity = d - t["fees"][g] + t["pnl"][g]
         margin, slope, moving = t["margin"][g], t["slope"][g], t["moving"][g]
         ratio = equity / margin if margin > 0 else math.nan
         lc = t["rm_lc"][g] / margin if per_row else float(levels.loss_cut)
-        n_caution, n_mc, n_lc = (int(scan.status_counts[st][g]) for st in scan.status_counts)
+        n = {f"n_{st}": int(c[g]) for st, c in scan.status_counts.items()}
         # the moves of every price at once that bring the account to each level
-        pooled = {
+        triggers = {
             "margin_call": _move(equity, t["rm_mc"][g], slope, mc * moving),
             "loss_cut": _move(equity, t["rm_lc"][g], slope, t["moving_lc"][g]),
             "bankruptcy": _move(equity, 0.0, slope, 0.0),
         }
-        move_safe = _move(equity, safe * margin, slope, safe * moving)
         if cross:
-            status = str(core.status(ratio, mc, lc, safe_level=levels.safe_level))
-            move_mc, move_lc = pooled["margin_call"], pooled["loss_cut"]
+            status, nearest = str(core.status(ratio, mc, lc, safe_level=levels.safe_level)), triggers
         else:  # isolated rows: the worst row's status, the nearest row's move
-            status = (
-                core.STATUS_LOSS_CUT
-                if n_lc
-                else core.STATUS_MARGIN_CALL
-                if n_mc
-                else core.STATUS_CAUTION
-                if n_caution
-                else core.STATUS_OK
-            )
-            move_mc, move_lc = float(scan.nearest["margin_call"][g]), float(scan.nearest["loss_cut"][g])
-        accounts.append(
-            dict(
-                group=g,
-                name=names[g] if names else None,
-                positions=int(counts[g]),
-                deposit=d,
-                equity=equity,
-                required_margin=margin,
-                ratio=ratio,
-                status=status,
-                move_to_margin_call=move_mc,
-                move_to_loss_cut=move_lc,
-                move_to_safe=move_safe,
-                move_to_bankruptcy=pooled["bankruptcy"],
-                margin_call_level=mc,
-                loss_cut_level=lc,
-                safe_level=safe,
-                n_caution=n_caution,
-                n_margin_call=n_mc,
-                n_loss_cut=n_lc,
-                triggers=pooled,
-                sums=(equity, slope, margin, moving),
-            )
-        )
+            worst = (core.STATUS_LOSS_CUT, core.STATUS_MARGIN_CALL, core.STATUS_CAUTION)
+            status = next((st for st in worst if n[f"n_{st}"]), core.STATUS_OK)
+            nearest = {k: float(v[g]) for k, v in scan.nearest.items()}
+        account = dict(group=g, name=names[g] if names else None, positions=int(counts[g]), deposit=d)
+        account.update(equity=equity, required_margin=margin, ratio=ratio, status=status)
+        account.update({f"move_to_{k}": nearest[k] for k in ("margin_call", "loss_cut")})
+        account.update(move_to_safe=_move(equity, safe * margin, slope, safe * moving))
+        account.update(move_to_bankruptcy=triggers["bankruptcy"], margin_call_level=mc, loss_cut_level=lc)
+        accounts.append({**account, "safe_level": safe, **n, "triggers": triggers})
+        sums.append((equity, slope, margin, moving))
     moves, marks = stress_moves(accounts)
     stress = np.full((len(moves), len(accounts)), np.nan)
-    for j, a in enumerate(accounts):
-        equity, slope, margin, moving = a.pop("sums")
+    for j, (equity, slope, margin, moving) in enumerate(sums):
         with np.errstate(divide="ignore", invalid="ignore"):
             den = margin + moves * moving
             stress[:, j] = np.where(den > 0, (equity + moves * slope) / den, np.nan)
@@ -502,13 +433,11 @@ def hedged_totals(totals: dict, legs: dict, levels: Levels) -> dict:
     >>> float(hedged_totals(t, legs, Levels())["margin"][0])
     300.0
     """
-    out = dict(totals)
+    out, larger = dict(totals), {}
     margin, rm_lc = np.zeros(len(totals["margin"])), np.zeros(len(totals["margin"]))
-    larger = {}
-    for (g, symbol, _side), (m, rl) in legs.items():
-        best = larger.get((g, symbol))
-        if best is None or m > best[0]:
-            larger[(g, symbol)] = (m, rl)
+    for (g, symbol, _side), leg in legs.items():
+        if (g, symbol) not in larger or leg[0] > larger[(g, symbol)][0]:
+            larger[(g, symbol)] = leg
     for (g, _), (m, rl) in larger.items():
         margin[g] += m
         rm_lc[g] += rl

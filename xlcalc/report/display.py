@@ -13,6 +13,9 @@ import re
 import numpy as np
 import pandas as pd
 
+from ..display import CURRENCIES as _SHOWN
+from ..display import excel_number_format
+
 __all__ = [
     "quote_currency",
     "number_formats",
@@ -21,21 +24,9 @@ __all__ = [
     "text_width",
     "fit_columns",
     "print_setup",
-    "FORMATS",
 ]
 
-# Money in the account currency: (symbol, decimals); another code: "#,##0.00" and its code.
-CURRENCIES = {
-    "JPY": ('"¥"', 0),
-    "USD": ('"$"', 2),
-    "EUR": ('"€"', 2),
-    "GBP": ('"£"', 2),
-    "KRW": ('"₩"', 0),
-    "USDT": (None, 2),
-    "USDC": (None, 2),
-    "BTC": (None, 8),
-    "ETH": (None, 8),
-}
+CURRENCIES = {**_SHOWN, "KRW": ("₩", "", 0)}  # code: (prefix, suffix, decimals); the won only here
 QUOTES = ["USDT", "USDC", "JPY", "USD", "EUR", "GBP", "KRW", "BTC", "ETH"]  # symbol suffixes
 
 
@@ -52,28 +43,30 @@ def quote_currency(symbol) -> str | None:
     return next((q for q in QUOTES if text.endswith(q) and len(text) > len(q)), None)
 
 
+def _signed(body: str) -> str:
+    """A format with no ``-0``: the zero its own section (``0`` for ``#,##0``)."""
+    return f"{body};-{body};{body.replace('#,##', '')}"
+
+
 def number_formats(currency=None, price_decimals=2, quantity_decimals=4) -> dict:
-    """Excel number formats of the report's kinds of column; none shows ``-0`` (a zero
-    section of its own). Prices show the decimals of the prices the user gave.
+    """Excel number formats of the report's kinds of column; prices show the decimals of the
+    prices the user gave, money the account currency's (another code: 2 and its code).
 
     >>> f = number_formats("JPY", price_decimals=3)
     >>> f["money"], f["price"]
     ('"¥"#,##0;-"¥"#,##0;"¥"0', '#,##0.000;-#,##0.000;0.000')
     """
-
-    def fixed(decimals, before="", after=""):
-        body = "#,##0" + ("." + "0" * decimals if decimals else "")
-        zero = "0" + ("." + "0" * decimals if decimals else "")
-        return f"{before}{body}{after};-{before}{body}{after};{before}{zero}{after}"
-
-    sign, decimals = CURRENCIES.get(currency, (None, 2))
-    after = f'" {currency}"' if currency and not sign else ""
+    prefix, suffix, decimals = CURRENCIES.get(currency, ("", f" {currency}" if currency else "", 2))
+    money = (
+        (f'"{prefix}"' if prefix else "") + excel_number_format(decimals) + (f'"{suffix}"' if suffix else "")
+    )
+    price = _signed(excel_number_format(price_decimals))
     return {
         "int": "0",
-        "money": fixed(decimals, sign or "", after),
-        "price": fixed(price_decimals),
-        "trigger": fixed(price_decimals),
-        "qty": fixed(quantity_decimals),
+        "money": _signed(money),
+        "price": price,
+        "trigger": price,
+        "qty": _signed(excel_number_format(quantity_decimals)),
         "lev": '0.##"x"',
         "pct": "0.00%",
         "move": "+0.0%;-0.0%;0.0%",

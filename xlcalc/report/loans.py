@@ -31,19 +31,19 @@ from .. import core, loans
 from .._files import atomic_output
 from .._inputs import InputError, Inputs
 from ..labels import error_text, label
-from .display import fit_columns, number_formats, print_setup, text_width
+from .display import number_formats, text_width
 from .read import OVERFLOW, PROBLEMS, RowTooLong, open_source
 from .reader import _as_text, _iter_frame, _key, _reader_problem, clean_numbers
-from .stream import _ILLEGAL
+from .writer import STATUS_FILLS, Styles, level_text, preset_text
 
 __all__ = ["LOAN_ALIASES", "is_loans_file", "build_loans_report", "loan_columns"]
 
+# the headers naming each loan field (compared without case, spaces, "_", "-" or ".")
 LOAN_ALIASES = {
-    "id": ["id", "loan id", "loan_id", "account", "ローン番号", "ローンID", "口座", "契約番号"],
+    "id": ["id", "loan id", "account", "ローン番号", "ローンID", "口座", "契約番号"],
     "symbol": ["symbol", "coin", "asset", "collateral asset", "銘柄", "担保通貨", "担保銘柄"],
     "loan": ["loan", "loan amount", "borrowed", "principal", "借入額", "借入金額", "借入", "借入元本"],
     "collateral_quantity": [
-        "collateral_quantity",
         "collateral quantity",
         "collateral qty",
         "collateral amount",
@@ -52,7 +52,6 @@ LOAN_ALIASES = {
     ],
     "price": [
         "price",
-        "collateral_price",
         "collateral price",
         "mark price",
         "current price",
@@ -62,76 +61,56 @@ LOAN_ALIASES = {
         "時価",
     ],
     "interest": ["interest", "accrued interest", "利息", "未払利息"],
-    "margin_call_ltv": ["margin_call_ltv", "margin call ltv", "追証LTV", "マージンコールLTV", "追加担保LTV"],
-    "liquidation_ltv": ["liquidation_ltv", "liquidation ltv", "清算LTV", "強制決済LTV"],
-    "target_ltv": ["target_ltv", "target ltv", "目標LTV"],
-    "liquidation_fee": ["liquidation_fee", "liquidation fee", "清算手数料"],
-    "gap_price": ["gap_price", "gap price", "fill price", "窓開け約定価格", "窓開け価格"],
+    "margin_call_ltv": ["margin call ltv", "追証LTV", "マージンコールLTV", "追加担保LTV"],
+    "liquidation_ltv": ["liquidation ltv", "清算LTV", "強制決済LTV"],
+    "target_ltv": ["target ltv", "目標LTV"],
+    "liquidation_fee": ["liquidation fee", "清算手数料"],
+    "gap_price": ["gap price", "fill price", "窓開け約定価格", "窓開け価格"],
 }
 _KEYS = {_key(a): name for name, aliases in LOAN_ALIASES.items() for a in aliases}
-NUMBERS = [
-    "loan",
-    "collateral_quantity",
-    "price",
-    "interest",
-    "margin_call_ltv",
-    "liquidation_ltv",
-    "target_ltv",
-    "liquidation_fee",
-    "gap_price",
-]
-LEVELS = ["margin_call_ltv", "liquidation_ltv", "target_ltv"]
-# (rule of the core, value of a blank cell; None: the cell is required)
+# field: (rule of the core, value of a blank cell; None: the cell is required), in reason order
 RULES = {
     "loan": ("nonnegative", None),
     "collateral_quantity": ("positive", None),
     "price": ("positive", None),
     "interest": ("nonnegative", 0.0),
-    "liquidation_fee": ("nonnegative", 0.0),
     "margin_call_ltv": ("positive", math.nan),
     "liquidation_ltv": ("positive", math.nan),
     "target_ltv": ("positive", math.nan),
+    "liquidation_fee": ("nonnegative", 0.0),
     "gap_price": ("positive", math.nan),
 }
+LEVELS = ["margin_call_ltv", "liquidation_ltv", "target_ltv"]
 STATUS_LIQUIDATION = "liquidation"
-STATUS_FILLS = {core.STATUS_MARGIN_CALL: "FFD966", STATUS_LIQUIDATION: "FF7C80"}
-CHUNK_ROWS = 50_000
+FILLS = {core.STATUS_MARGIN_CALL: STATUS_FILLS["margin_call"], STATUS_LIQUIDATION: STATUS_FILLS["loss_cut"]}
 
 # (key, label key, format) of the Loans sheet
+# fmt: off
 LAYOUT = [
-    ("line", "report_line", "int"),
-    ("id", "account", "text"),
-    ("symbol", "symbol", "text"),
-    ("loan", "loan_amount", "money"),
-    ("interest", "loan_interest", "money"),
-    ("collateral_quantity", "loan_collateral_quantity", "qty"),
-    ("price", "loan_collateral_price", "price"),
-    ("debt", "loan_debt", "money"),
-    ("collateral_value", "loan_collateral_value", "money"),
-    ("ltv", "loan_ltv_now", "pct"),
-    ("status", "loan_status", "status"),
+    ("line", "report_line", "int"), ("id", "account", "text"), ("symbol", "symbol", "text"),
+    ("loan", "loan_amount", "money"), ("interest", "loan_interest", "money"),
+    ("collateral_quantity", "loan_collateral_quantity", "qty"), ("price", "loan_collateral_price", "price"),
+    ("debt", "loan_debt", "money"), ("collateral_value", "loan_collateral_value", "money"),
+    ("ltv", "loan_ltv_now", "pct"), ("status", "loan_status", "status"),
     ("margin_call_ltv", "loan_margin_call_ltv", "pct"),
     ("margin_call_price", "loan_margin_call_price", "price"),
     ("margin_call_distance_pct", "loan_margin_call_distance_pct", "move"),
     ("liquidation_ltv", "loan_liquidation_ltv", "pct"),
     ("liquidation_price", "loan_liquidation_price", "price"),
     ("liquidation_distance_pct", "loan_liquidation_distance_pct", "move"),
-    ("target_ltv", "loan_target_ltv", "pct"),
-    ("collateral_to_add", "loan_collateral_to_add", "qty"),
-    ("repay_to_target", "loan_repay_to_target", "money"),
-    ("gap_price", "loan_gap_price", "price"),
-    ("liquidation_fee", "loan_liquidation_fee", "pct"),
-    ("shortfall", "loan_shortfall", "money"),
+    ("target_ltv", "loan_target_ltv", "pct"), ("collateral_to_add", "loan_collateral_to_add", "qty"),
+    ("repay_to_target", "loan_repay_to_target", "money"), ("gap_price", "loan_gap_price", "price"),
+    ("liquidation_fee", "loan_liquidation_fee", "pct"), ("shortfall", "loan_shortfall", "money"),
 ]
+# fmt: on
 
 
 def _fields(columns) -> dict:
     """Loan field -> the input's header naming it (the first, if several do)."""
     out = {}
     for c in columns:
-        name = _KEYS.get(_key(c))
-        if name is not None and name not in out:
-            out[name] = c
+        out.setdefault(_KEYS.get(_key(c)), c)
+    out.pop(None, None)
     return out
 
 
@@ -165,8 +144,7 @@ def is_loans_file(source, *, decimal=None, sheet=None) -> bool:
 
 def _on(mask, func, *args, **kwargs):
     """``func`` on the rows of ``mask`` (arrays cut to them), NaN elsewhere."""
-    n = len(mask)
-    out = np.full(n, np.nan)
+    out = np.full(len(mask), np.nan)
     if mask.any():
         cut = [a[mask] if np.ndim(a) else a for a in args]
         out[mask] = func(*cut, **{k: (v[mask] if np.ndim(v) else v) for k, v in kwargs.items()})
@@ -198,75 +176,15 @@ def loan_columns(v: dict, tick_size=None) -> dict:
     has_target = np.isfinite(v["target_ltv"])
     c["collateral_to_add"] = _on(has_target, loans.collateral_to_add, loan, q, p, v["target_ltv"], interest=i)
     c["repay_to_target"] = _on(has_target, loans.repay_to_target, loan, q, p, v["target_ltv"], interest=i)
+    gap, fee = v["gap_price"], v["liquidation_fee"]
     c["shortfall"] = _on(
-        np.isfinite(v["gap_price"]),
-        loans.loan_shortfall,
-        loan,
-        q,
-        v["gap_price"],
-        interest=i,
-        liquidation_fee=v["liquidation_fee"],
+        np.isfinite(gap), loans.loan_shortfall, loan, q, gap, interest=i, liquidation_fee=fee
     )
     with np.errstate(invalid="ignore"):
-        status = np.where(
-            c["ltv"] >= v["liquidation_ltv"],
-            STATUS_LIQUIDATION,
-            np.where(c["ltv"] >= v["margin_call_ltv"], core.STATUS_MARGIN_CALL, core.STATUS_OK),
-        )
+        warned = np.where(c["ltv"] >= v["margin_call_ltv"], core.STATUS_MARGIN_CALL, core.STATUS_OK)
+        status = np.where(c["ltv"] >= v["liquidation_ltv"], STATUS_LIQUIDATION, warned)
     c["status"] = np.where(np.isnan(c["ltv"]), core.STATUS_UNKNOWN, status)
     return c
-
-
-class _Sheet:
-    """A write-only sheet with cached styles."""
-
-    def __init__(self, wb, title, formats):
-        from openpyxl.styles import Alignment, Font, PatternFill
-
-        self.ws = wb.create_sheet(title)
-        self.formats = formats
-        self.bold = Font(bold=True)
-        self.header_fill = PatternFill("solid", fgColor="DDEBF7")
-        self.wrap = Alignment(wrap_text=True, vertical="center")
-        self.fills = {k: PatternFill("solid", fgColor=v) for k, v in STATUS_FILLS.items()}
-
-    def cell(self, value, fmt=None, *, header=False, bold=False, status=None):
-        from openpyxl.cell import WriteOnlyCell
-
-        if isinstance(value, np.generic):
-            value = value.item()
-        if isinstance(value, float):
-            value = value + 0.0 if math.isfinite(value) else None
-        if isinstance(value, str):
-            value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
-        c = WriteOnlyCell(self.ws, value=value)
-        if isinstance(value, str):
-            c.data_type = "s"  # text stays text: never a formula
-        if fmt and fmt in self.formats:
-            c.number_format = self.formats[fmt]
-        if header:
-            c.font, c.fill, c.alignment = self.bold, self.header_fill, self.wrap
-        elif bold:
-            c.font = self.bold
-        if status in self.fills:
-            c.fill = self.fills[status]
-        return c
-
-
-def _defaults(loan_preset, loan_presets, margin_call_ltv, liquidation_ltv, target_ltv):
-    preset = loans.get_loan_preset(loan_preset, loan_presets) if loan_preset else {}
-    given = dict(margin_call_ltv=margin_call_ltv, liquidation_ltv=liquidation_ltv, target_ltv=target_ltv)
-    found = dict(
-        margin_call_ltv=preset.get("margin_call_ltv", math.nan),
-        liquidation_ltv=preset.get("liquidation_ltv", math.nan),
-        target_ltv=preset.get("initial_ltv", math.nan),
-    )
-    out = {}
-    for key in LEVELS:
-        value = given[key]
-        out[key] = float(Inputs().number(key, value)) if value is not None else float(found[key])
-    out["liquidation_fee"] = float(preset.get("liquidation_fee", math.nan))
-    return preset, out
 
 
 def build_loans_report(
@@ -292,23 +210,22 @@ def build_loans_report(
     from .pipeline import ReportResult
 
     output = Path(output)
-    preset, defaults = _defaults(loan_preset, loan_presets, margin_call_ltv, liquidation_ltv, target_ltv)
+    preset = loans.get_loan_preset(loan_preset, loan_presets) if loan_preset else {}
+    given = dict(margin_call_ltv=margin_call_ltv, liquidation_ltv=liquidation_ltv, target_ltv=target_ltv)
+    # the row's own level, else the option's, else the preset's (the target: its initial LTV)
+    defaults = {k: preset.get("initial_ltv" if k == "target_ltv" else k, math.nan) for k in LEVELS}
+    defaults.update({k: Inputs().number(k, v) for k, v in given.items() if v is not None})
+    defaults = {k: float(v) for k, v in defaults.items()}
+    defaults["liquidation_fee"] = float(preset.get("liquidation_fee", math.nan))
     tick = None if tick_size is None else float(Inputs().number("tick_size", tick_size))
     code = None if currency is None else str(currency).strip().upper()
-    formats = number_formats(code, price_decimals=2, quantity_decimals=8)
-    formats["move"] = "+0.00%;-0.00%;0.00%"
+    formats = {**number_formats(code, price_decimals=2, quantity_decimals=8), "move": "+0.00%;-0.00%;0.00%"}
     wb = Workbook(write_only=True)
-    summary = _Sheet(wb, label("report_sheet_summary", lang), formats)
-    sheet_loans = _Sheet(wb, label("report_sheet_loans", lang), formats)
-    errors = _Sheet(wb, label("report_sheet_errors", lang), formats)
-    counts = {
-        "rows_in": 0,
-        "loans": 0,
-        "errors": 0,
-        "debt": 0.0,
-        core.STATUS_MARGIN_CALL: 0,
-        STATUS_LIQUIDATION: 0,
-    }
+    summary, sheet_loans, errors = (
+        Styles(wb.create_sheet(label(key, lang)), formats, FILLS)
+        for key in ("report_sheet_summary", "report_sheet_loans", "report_sheet_errors")
+    )
+    counts = dict(rows_in=0, loans=0, errors=0, debt=0.0, **{k: 0 for k in FILLS})
     fields = None
     for chunk, lines in _chunks(source, sheet):
         if chunk is None:
@@ -321,12 +238,31 @@ def build_loans_report(
                     f"loans file has no {', '.join(missing)} column; headers found: "
                     f"{', '.join(map(str, chunk.columns))}"
                 )
+            headers = [label(k, lang) for _, k, _ in LAYOUT]
+            widths = [
+                max(min(text_width(h), 12), 14 if f == "money" else 8) for h, (*_, f) in zip(headers, LAYOUT)
+            ]
+            sheet_loans.header(headers, widths, "B2")
             raw_columns = [str(c) for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
-            _start(sheet_loans, errors, raw_columns, lang)
+            headers = [label("report_line", lang), label("report_reason", lang)] + raw_columns
+            errors.header(headers, [6, 60] + [text_width(h) + 4 for h in raw_columns], "C2")
         _chunk(chunk, lines, fields, defaults, tick, sheet_loans, errors, counts, lang)
     if fields is None:
         raise InputError("input has no header row")
-    _summary(summary, source, preset, defaults, counts, lang)
+    summary.widths = [34, 40]
+    info = [
+        ("report_input_file", "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name, None),
+        ("report_loan_preset", preset_text(preset), None),
+        *((f"loan_{k}", level_text(defaults[k], lang), None) for k in LEVELS),
+        ("report_rows_in", counts["rows_in"], "int"),
+        ("report_loans", counts["loans"], "int"),
+        ("report_rows_rejected", counts["errors"], "int"),
+        ("report_loan_total", counts["debt"], "money"),
+        ("report_n_loan_margin_call", counts[core.STATUS_MARGIN_CALL], "int"),
+        ("report_n_loan_liquidation", counts[STATUS_LIQUIDATION], "int"),
+    ]
+    summary.info("report_loans_title", info, lang, measure=lambda key: False)
+    summary.write(one_page=True)
     with atomic_output(output, force) as tmp:
         wb.save(tmp)
     account = dict(
@@ -335,47 +271,20 @@ def build_loans_report(
         n_margin_call=counts[core.STATUS_MARGIN_CALL],
         n_liquidation=counts[STATUS_LIQUIDATION],
     )
-    return ReportResult(
-        output=output,
-        rows_in=counts["rows_in"],
-        positions=counts["loans"],
-        errors=counts["errors"],
-        accounts=[account],
-    )
-
-
-def _start(loans_sheet, errors, raw_columns, lang):
-    from openpyxl.formatting.rule import FormulaRule  # noqa: F401  (fills are per cell)
-
-    headers = [label(k, lang) for _, k, _ in LAYOUT]
-    widths = [
-        max(min(text_width(h), 12), 14 if fmt == "money" else 8) for h, (_, _, fmt) in zip(headers, LAYOUT)
-    ]
-    fit_columns(loans_sheet.ws, widths, headers)
-    print_setup(loans_sheet.ws, len(LAYOUT))
-    loans_sheet.ws.freeze_panes = "B2"
-    loans_sheet.ws.append([loans_sheet.cell(h, header=True) for h in headers])
-    eh = [label("report_line", lang), label("report_reason", lang)] + raw_columns
-    fit_columns(errors.ws, [6, 60] + [text_width(h) + 4 for h in raw_columns], eh)
-    print_setup(errors.ws, len(eh))
-    errors.ws.freeze_panes = "C2"
-    errors.ws.append([errors.cell(h, header=True) for h in eh])
+    return ReportResult(output, counts["rows_in"], counts["loans"], counts["errors"], [account])
 
 
 def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, lang):
+    """One chunk: its valid rows on Loans, the others on Errors with their reasons."""
     n = len(chunk)
     text = {c: _as_text(chunk.iloc[:, j]) for j, c in enumerate(chunk.columns)}
     lines = np.asarray(lines if lines is not None else np.arange(n) + 2 + counts["rows_in"])
     overflow = text.pop(OVERFLOW, None)  # the record reader's notes: extra fields, stray quotes
     problems = text.pop(PROBLEMS, None)
-    blank = np.ones(n, dtype=bool)
-    for col in text.values():
-        blank &= (col == "").to_numpy()
-    keep = np.flatnonzero(~blank)
-    counts["rows_in"] += len(keep)
+    blank = np.logical_and.reduce([(col == "").to_numpy() for col in text.values()] + [np.ones(n, bool)])
+    counts["rows_in"] += int((~blank).sum())
     v, bad = {}, np.zeros(n, dtype=bool)
-    for name in NUMBERS:
-        rule, fallback = RULES[name]
+    for name, (rule, fallback) in RULES.items():
         if name in LEVELS or (name == "liquidation_fee" and not math.isnan(defaults["liquidation_fee"])):
             fallback = defaults[name]  # the option's or the loan preset's
         if name not in fields:
@@ -385,109 +294,65 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
         empty = (raw.str.strip() == "").to_numpy()
         x = clean_numbers(raw, ".")
         with np.errstate(invalid="ignore"):
-            ok = x > 0 if rule == "positive" else x >= 0
-            if name == "liquidation_fee":
-                ok &= x < 1
+            ok = (x > 0 if rule == "positive" else x >= 0) & (x < 1 if name == "liquidation_fee" else True)
         bad |= ~ok & ~(empty & (fallback is not None))
         v[name] = np.where(empty, np.nan if fallback is None else fallback, x)
     notes = {}
-    if problems is not None:
-        for row in np.flatnonzero((problems != "").to_numpy()).tolist():
-            notes[row] = [_reader_problem(p, lines[row], lang) for p in json.loads(problems.iloc[row])]
-    if overflow is not None:
-        for row in np.flatnonzero((overflow != "").to_numpy()).tolist():
-            extra = json.loads(overflow.iloc[row])
-            notes.setdefault(row, []).append(
-                label("report_row_too_long", lang).format(fields=len(text) + len(extra), header=len(text))
-            )
-    for row in notes:
-        bad[row] = True
+    for row in np.flatnonzero((problems != "").to_numpy()).tolist() if problems is not None else ():
+        notes[row] = [_reader_problem(p, lines[row], lang) for p in json.loads(problems.iloc[row])]
+    for row in np.flatnonzero((overflow != "").to_numpy()).tolist() if overflow is not None else ():
+        extra = len(text) + len(json.loads(overflow.iloc[row]))
+        notes.setdefault(row, []).append(
+            label("report_row_too_long", lang).format(fields=extra, header=len(text))
+        )
+    bad[list(notes)] = True
     good = np.flatnonzero(~blank & ~bad)
     cols = loan_columns({k: a[good] for k, a in v.items()}, tick)
     texts = {k: text[fields[k]].to_numpy()[good] for k in ("id", "symbol") if k in fields}
+    cell = loans_sheet.cell
     for r, row in enumerate(good.tolist()):
         st = str(cols["status"][r])
+        word = label("loan_status_liquidation" if st == STATUS_LIQUIDATION else st, lang)
         out = []
         for key, _, fmt in LAYOUT:
             if key == "line":
-                out.append(loans_sheet.cell(int(lines[row]), "int"))
+                out.append(cell(int(lines[row]), "int"))
             elif key in ("id", "symbol"):
-                out.append(loans_sheet.cell(str(texts[key][r]) if key in texts else None, "text"))
+                out.append(cell(str(texts[key][r]) if key in texts else None, "text"))
             elif key == "status":
-                out.append(
-                    loans_sheet.cell(
-                        label("loan_status_liquidation" if st == STATUS_LIQUIDATION else st, lang), status=st
-                    )
-                )
+                out.append(cell(word, status=st))
             else:
-                value = cols[key][r] if key in cols else v[key][row]
-                out.append(loans_sheet.cell(float(value), fmt))
+                out.append(cell(float(cols[key][r] if key in cols else v[key][row]), fmt))
         loans_sheet.ws.append(out)
-        if st in counts:
+        if st in FILLS:
             counts[st] += 1
     counts["loans"] += len(good)
     counts["debt"] += float(np.nansum(cols["debt"])) if len(good) else 0.0
     for row in np.flatnonzero(~blank & bad).tolist():
-        reasons = list(notes.get(row, []))
-        for name in NUMBERS:
-            if name not in fields:
-                continue
-            raw = text[fields[name]].iloc[row]
-            rule, blank_value = RULES[name]
-            if not str(raw).strip() and blank_value is not None:
-                continue
-            why = _cell_problem(name, raw, rule, lang) if row not in notes else None
-            if why:
-                reasons.append(why)
-        raw_values = [str(text[c].iloc[row]) for c in text]
-        errors.ws.append(
-            [errors.cell(int(lines[row]), "int"), errors.cell("; ".join(reasons) or "?")]
-            + [errors.cell(t) for t in raw_values]
-        )
+        if row in notes:
+            reasons = notes[row]
+        else:
+            raw = {name: text[fields[name]].iloc[row] for name in RULES if name in fields}
+            # a blank cell with a blank value is fine; the cell's own words otherwise
+            reasons = [
+                _cell_problem(k, t, lang) for k, t in raw.items() if str(t).strip() or RULES[k][1] is None
+            ]
+            reasons = [r for r in reasons if r]
+        line = [errors.cell(int(lines[row]), "int"), errors.cell("; ".join(reasons) or "?")]
+        errors.ws.append(line + [errors.cell(str(text[c].iloc[row])) for c in text])
         counts["errors"] += 1
 
 
-def _cell_problem(name, raw, rule, lang):
+def _cell_problem(name, raw, lang):
     """The core's words for one bad cell (None: the cell is fine)."""
     text = str(raw).strip()
     x = clean_numbers(pd.Series([text]), ".")[0]
     try:
         if math.isnan(x):
             Inputs().number(name, text)  # "must be a number, got 'abc'"
-        Inputs().number(name, x, rule=rule)
+        Inputs().number(name, x, rule=RULES[name][0])
         if name == "liquidation_fee" and x >= 1:
             raise InputError(f"liquidation_fee must be a fraction >= 0 and < 1, got {x!r}")
     except InputError as exc:
         return error_text(exc, lang)
     return None
-
-
-def _summary(sheet, source, preset, defaults, counts, lang):
-    name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
-    fit_columns(sheet.ws, [34, 40])
-    print_setup(sheet.ws, 2, one_page=True)
-    sheet.ws.append([sheet.cell(label("report_loans_title", lang), bold=True)])
-
-    def level(x):
-        return label("none", lang) if math.isnan(x) else f"{x * 100:g} %"
-
-    preset_text = (
-        f"{preset['name']} {preset['product']} ({preset['id']}; {preset['source_url']}, {preset['as_of']})"
-        if preset
-        else "-"
-    )
-    rows = [
-        ("report_input_file", name, None),
-        ("report_loan_preset", preset_text, None),
-        ("loan_margin_call_ltv", level(defaults["margin_call_ltv"]), None),
-        ("loan_liquidation_ltv", level(defaults["liquidation_ltv"]), None),
-        ("loan_target_ltv", level(defaults["target_ltv"]), None),
-        ("report_rows_in", counts["rows_in"], "int"),
-        ("report_loans", counts["loans"], "int"),
-        ("report_rows_rejected", counts["errors"], "int"),
-        ("report_loan_total", counts["debt"], "money"),
-        ("report_n_loan_margin_call", counts[core.STATUS_MARGIN_CALL], "int"),
-        ("report_n_loan_liquidation", counts[STATUS_LIQUIDATION], "int"),
-    ]
-    for key, value, fmt in rows:
-        sheet.ws.append([sheet.cell(label(key, lang), bold=True), sheet.cell(value, fmt)])

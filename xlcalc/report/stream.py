@@ -1,15 +1,9 @@
 """The long sheets' rows as SpreadsheetML, spliced into openpyxl's package (write stage).
 
 openpyxl spends ~20 µs on each cell, so the rows of Positions and Errors are rendered here,
-a batch at a time and column by column, into the SpreadsheetML openpyxl writes (inline
-strings, the style ids openpyxl registered), and deflated in a second thread while the next
-batch renders. User text is always an inline string (``t="inlineStr"``): a symbol like
-``=HYPERLINK(...)`` can never become a formula.
-
->>> xml_text('=SUM(A1) & <b>')
-'=SUM(A1) &amp; &lt;b&gt;'
->>> xml_text("bell\\x07")
-'bell_x0007_'
+a batch at a time and column by column, with the style ids openpyxl registered, and deflated
+in a second thread while the next batch renders. User text is always a string cell (a shared
+string when it repeats down a column, else inline): ``=HYPERLINK(...)`` never becomes a formula.
 """
 
 from __future__ import annotations
@@ -21,7 +15,7 @@ import threading
 import time
 import zipfile
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -32,24 +26,25 @@ DEFLATE_LEVEL = 3  # zlib-ng 3 at 100k rows: 19.4 MB (4: 18.1 MB, 18 % slower; i
 
 # XML 1.0 forbids these characters; Excel reads _xHHHH_ back as the character.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
 # Text that already looks like an escape (a symbol "A_x0041_") keeps its underscore: _x005F_.
 _LOOKS_ESCAPED = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+
+
+def controls_escaped(text: str) -> str:
+    """``text`` with the characters XML forbids as Excel's _xHHHH_ (openpyxl's cells too)."""
+    return _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
 
 
 def xml_text(text: str) -> str:
     """``text`` escaped for an inline string, control characters as Excel's _xHHHH_.
 
-    >>> xml_text("a<b & \x01 _x0041_")
-    'a&lt;b &amp; _x0001_ _x005F_x0041_'
+    >>> xml_text("a<b & \x01 _x0041_"), xml_text("=SUM(A1) & <b>"), xml_text("bell\x07")
+    ('a&lt;b &amp; _x0001_ _x005F_x0041_', '=SUM(A1) &amp; &lt;b&gt;', 'bell_x0007_')
     """
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if "_x" in text:
         text = _LOOKS_ESCAPED.sub(r"_x005F_\1", text)
-    if _ILLEGAL.search(text):
-        text = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    return text
+    return controls_escaped(text) if _ILLEGAL.search(text) else text
 
 
 def _text_cell(style_id: int, text: str) -> str:
@@ -67,7 +62,6 @@ class Column:
     values: object = None
     codes: np.ndarray = None
     words: list = None
-    style_id: int = 0
 
     def __len__(self):
         return len(self.codes) if self.words is not None else len(self.values)
@@ -75,19 +69,13 @@ class Column:
 
 @dataclass
 class SheetData:
-    """Rows to splice into one sheet part, below its header row.
-
-    ``chunks()`` yields the rows ``start:stop`` of the sheet's source, in order, as lists of
-    :class:`Column` (one per sheet column, any number of rows each): the rows are made
-    while they are written, so a sheet of a million rows is never in memory.
-    """
+    """Rows to splice into one sheet part (``arcname``), below its header row: ``chunks()``
+    yields them as lists of :class:`Column` (one per sheet column), made while they are written."""
 
     style_ids: list
     chunks: object
-    start: int
-    stop: int
+    ws: object = None  # the openpyxl sheet, which names the part once saved
     arcname: str = ""
-    extra: dict = field(default_factory=dict)
     shared: object = None  # the workbook's SharedStrings, while it is written
 
 
@@ -112,6 +100,16 @@ class SharedStrings:
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _SST_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 _SST_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
+_SHARED_PARTS = {
+    "[Content_Types].xml": (
+        b"</Types>",
+        f'<Override PartName="/xl/sharedStrings.xml" ContentType="{_SST_TYPE}"/>',
+    ),
+    "xl/_rels/workbook.xml.rels": (
+        b"</Relationships>",
+        f'<Relationship Id="rIdShared" Type="{_SST_REL}" Target="sharedStrings.xml"/>',
+    ),
+}
 SHARED_MOST = 10_000  # a column with more distinct words (a memo) stays inline
 
 
@@ -208,18 +206,9 @@ def splice_workbook(workbook_bytes: bytes, dest, sheets: list, progress=None, co
             data = by_name.get(info.filename)
             info = zipfile.ZipInfo(info.filename, date_time=now)
             info.compress_type = zipfile.ZIP_DEFLATED
-            if info.filename == "[Content_Types].xml":
-                part = part.replace(
-                    b"</Types>",
-                    f'<Override PartName="/xl/sharedStrings.xml" '
-                    f'ContentType="{_SST_TYPE}"/></Types>'.encode(),
-                )
-            elif info.filename == "xl/_rels/workbook.xml.rels":
-                part = part.replace(
-                    b"</Relationships>",
-                    f'<Relationship Id="rIdShared" Type="{_SST_REL}" '
-                    f'Target="sharedStrings.xml"/></Relationships>'.encode(),
-                )
+            if info.filename in _SHARED_PARTS:  # the shared strings' type and relationship
+                end, entry = _SHARED_PARTS[info.filename]
+                part = part.replace(end, entry.encode() + end)
             if data is None:
                 zout.writestr(info, part, compresslevel=compresslevel)
                 continue

@@ -1,9 +1,8 @@
-"""Write stage of the report: the workbook's sheets, Summary, Positions, Stress and Errors.
+"""Write stage of the report: the sheets Summary, Positions, Stress and Errors.
 
 openpyxl (write-only mode) builds the workbook: styles, headers, conditional formatting,
-autofilter, frozen panes, print setup, the Summary and Stress sheets and the chart. The
-long sheets (Positions, Errors, up to a million rows each) get their rows from
-:mod:`.stream`, chunk by chunk, as :class:`~.stream.Column` lists.
+autofilter, frozen panes, print setup, the small sheets and the chart. The long sheets
+(Positions, Errors: up to a million rows each) get their rows from :mod:`.stream`.
 """
 
 from __future__ import annotations
@@ -18,117 +17,78 @@ import pandas as pd
 from ..labels import label
 from . import stream
 from .display import FORMATS, fit_columns, print_setup, shown_width, text_width
-from .stream import _ILLEGAL, Column, SheetData
+from .stream import Column, SheetData, controls_escaped
 
-__all__ = ["write_report", "positions_layout", "MAX_ROWS"]
+__all__ = ["write_report", "positions_layout", "Styles", "MAX_ROWS"]
 
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, header included
 
-
-def _letters(n):
-    from openpyxl.utils import get_column_letter
-
-    return [get_column_letter(i + 1) for i in range(n)]
-
-
-def sheet_title(key: str, lang: str, part: int = 1) -> str:
-    name = label(key, lang)
-    return name if part == 1 else f"{name} {part}"
-
-
-# -- the workbook ---------------------------------------------------------------------
-# Layout as data: each column of the Positions sheet is (key, label key, format). A key of
-# the computed columns, or of the inputs; "line" is the row's line number in the input.
+# Layout as data, one table per sheet: (key, label key, format) of each column. Positions:
+# the inputs ("line": the row's line in the input), then the computed columns.
+# fmt: off
 INPUT_LAYOUT = [
-    ("line", "report_line", "int"),
-    ("account", "account", "text"),
-    ("symbol", "symbol", "text"),
-    ("side", "side", "side"),
-    ("entry_price", "entry_price", "price"),
-    ("quantity", "quantity", "qty"),
-    ("leverage", "leverage", "lev"),
-    ("price", "price", "price"),
-    ("deposit", "deposit", "money"),
-    ("fees", "fees", "money"),
-    ("tick_size", "tick_size", "price"),
-    ("quote_rate", "quote_rate", "qty"),
+    ("line", "report_line", "int"), ("account", "account", "text"), ("symbol", "symbol", "text"),
+    ("side", "side", "side"), ("entry_price", "entry_price", "price"), ("quantity", "quantity", "qty"),
+    ("leverage", "leverage", "lev"), ("price", "price", "price"), ("deposit", "deposit", "money"),
+    ("fees", "fees", "money"), ("tick_size", "tick_size", "price"), ("quote_rate", "quote_rate", "qty"),
 ]
 COMPUTED_LAYOUT = [
-    ("notional", "notional", "money"),
-    ("required_margin", "required_margin", "money"),
-    ("pnl", "pnl", "money"),
-    ("equity", "equity", "money"),
-    ("ratio", "ratio", "pct"),
-    ("status", "status", "status"),
-    ("margin_call_price", "margin_call_price", "trigger"),
+    ("notional", "notional", "money"), ("required_margin", "required_margin", "money"),
+    ("pnl", "pnl", "money"), ("equity", "equity", "money"), ("ratio", "ratio", "pct"),
+    ("status", "status", "status"), ("margin_call_price", "margin_call_price", "trigger"),
     ("margin_call_distance", "margin_call_distance", "money"),
     ("margin_call_distance_pct", "margin_call_distance_pct", "pct"),
-    ("loss_cut_price", "loss_cut_price", "trigger"),
-    ("loss_cut_distance", "loss_cut_distance", "money"),
+    ("loss_cut_price", "loss_cut_price", "trigger"), ("loss_cut_distance", "loss_cut_distance", "money"),
     ("loss_cut_distance_pct", "loss_cut_distance_pct", "pct"),
     ("bankruptcy_price", "bankruptcy_price", "trigger"),
-    ("liquidation_price", "liquidation_price", "trigger"),
-    ("safe_price", "safe_price", "trigger"),
-    ("additional_deposit", "additional_deposit", "money"),
-    ("close_quantity", "close_quantity", "qty"),
+    ("liquidation_price", "liquidation_price", "trigger"), ("safe_price", "safe_price", "trigger"),
+    ("additional_deposit", "additional_deposit", "money"), ("close_quantity", "close_quantity", "qty"),
 ]
 ACCOUNT_LAYOUT = [
-    ("name", "account", "text"),
-    ("positions", "report_positions", "int"),
-    ("deposit", "deposit", "money"),
-    ("equity", "equity", "money"),
-    ("required_margin", "required_margin", "money"),
-    ("ratio", "ratio", "pct"),
-    ("status", "status", "status"),
-    ("move_to_margin_call", "move_to_margin_call", "move"),
-    ("move_to_loss_cut", "move_to_loss_cut", "move"),
-    ("move_to_safe", "move_to_safe", "move"),
-    ("n_caution", "report_n_caution", "int"),
-    ("n_margin_call", "report_n_margin_call", "int"),
+    ("name", "account", "text"), ("positions", "report_positions", "int"), ("deposit", "deposit", "money"),
+    ("equity", "equity", "money"), ("required_margin", "required_margin", "money"), ("ratio", "ratio", "pct"),
+    ("status", "status", "status"), ("move_to_margin_call", "move_to_margin_call", "move"),
+    ("move_to_loss_cut", "move_to_loss_cut", "move"), ("move_to_safe", "move_to_safe", "move"),
+    ("n_caution", "report_n_caution", "int"), ("n_margin_call", "report_n_margin_call", "int"),
     ("n_loss_cut", "report_n_loss_cut", "int"),
 ]
 CLOSEST_LAYOUT = [
-    ("line", "report_line", "int"),
-    ("account", "account", "text"),
-    ("symbol", "symbol", "text"),
-    ("side", "side", "side"),
-    ("price", "price", "price"),
-    ("loss_cut_price", "loss_cut_price", "trigger"),
-    ("loss_cut_distance_pct", "loss_cut_distance_pct", "pct"),
-    ("ratio", "ratio", "pct"),
+    ("line", "report_line", "int"), ("account", "account", "text"), ("symbol", "symbol", "text"),
+    ("side", "side", "side"), ("price", "price", "price"), ("loss_cut_price", "loss_cut_price", "trigger"),
+    ("loss_cut_distance_pct", "loss_cut_distance_pct", "pct"), ("ratio", "ratio", "pct"),
     ("status", "status", "status"),
 ]
+# fmt: on
 # light yellow (below the safe level), amber, red
 STATUS_FILLS = {"caution": "FFF2CC", "margin_call": "FFD966", "loss_cut": "FF7C80"}
 HEADER_FILL = "DDEBF7"
+# the Stress chart's level lines: green, orange, dark red
+LEVEL_LINES = {"safe_level": "70AD47", "margin_call_level": "FFC000", "loss_cut_level": "C00000"}
 
 
-class _Styles:
-    """Cell styles built once: openpyxl looks a style up on every styled cell."""
+class Styles:
+    """Cell styles built once (openpyxl looks a style up on every styled cell), and the rows of
+    a small sheet kept, with their widths, until :meth:`write`."""
 
-    def __init__(self, ws, formats=FORMATS):
+    def __init__(self, ws, formats=FORMATS, fills=STATUS_FILLS):
         from openpyxl.styles import Alignment, Font, PatternFill
 
         self.ws, self.formats, self.widths, self.rows = ws, formats, [], []
-        self.header_font = Font(bold=True)
+        self.bold = Font(bold=True)
         self.header_fill = PatternFill("solid", fgColor=HEADER_FILL)
         self.wrap = Alignment(wrap_text=True, vertical="center")
-        self.title_font = Font(bold=True, size=14)
-        self.fills = {k: PatternFill("solid", fgColor=v) for k, v in STATUS_FILLS.items()}
+        self.fills = {k: PatternFill("solid", fgColor=v) for k, v in fills.items()}
 
     def append(self, cells, measure=True):
-        """Keep a row for :meth:`write`, widening ``self.widths`` to its content."""
         self.rows.append(cells)
-        if measure:
-            for j, c in enumerate(cells):
-                if j >= len(self.widths):
-                    self.widths.append(0)
-                if c.value is not None:
-                    w = shown_width(c.value, c.number_format)
-                    self.widths[j] = max(self.widths[j], min(w, 12) if c.fill is self.header_fill else w)
+        for j, c in enumerate(cells if measure else ()):
+            self.widths += [0] * (j + 1 - len(self.widths))
+            if c.value is not None:
+                w = shown_width(c.value, c.number_format)
+                self.widths[j] = max(self.widths[j], min(w, 12) if c.fill is self.header_fill else w)
 
     def write(self, headers=(), *, one_page=False):
-        """Set the widths and the print setup (before any row: write-only), then the rows."""
+        """The widths and the print setup (before any row: write-only), then the rows."""
         fit_columns(self.ws, self.widths, headers)
         print_setup(self.ws, len(self.widths), one_page=one_page)
         for cells in self.rows:
@@ -143,38 +103,91 @@ class _Styles:
         if isinstance(value, float):
             value = value + 0.0 if math.isfinite(value) else None  # no -0
         if isinstance(value, str):
-            value = _ILLEGAL.sub(lambda m: f"_x{ord(m.group()):04X}_", value)
+            value = controls_escaped(value)
         c = WriteOnlyCell(self.ws, value=value)
         if isinstance(value, str):
             c.data_type = "s"
         if fmt and fmt in self.formats:
             c.number_format = self.formats[fmt]
         if header:
-            c.font, c.fill, c.alignment = self.header_font, self.header_fill, self.wrap
+            c.font, c.fill, c.alignment = self.bold, self.header_fill, self.wrap
         elif bold:
-            c.font = self.header_font
+            c.font = self.bold
         if status in self.fills:
             c.fill = self.fills[status]
         return c
 
+    def header(self, headers, widths, freeze):
+        """A long sheet's settings and header row."""
+        self.ws.freeze_panes = freeze
+        fit_columns(self.ws, widths, headers)
+        print_setup(self.ws, len(headers))
+        self.ws.append([self.cell(h, header=True) for h in headers])
 
-def _status_rules(ws, status_col, last_col, last_row, lang):
-    from openpyxl.formatting.rule import FormulaRule
-    from openpyxl.styles import PatternFill
+    def info(self, title, rows, lang, measure=lambda key: True):
+        """A title, then (label key, value, format) rows: the Summary's settings and counts."""
+        self.append([self.cell(label(title, lang), bold=True)], measure=False)
+        for key, value, fmt in rows:
+            self.append([self.cell(label(key, lang), bold=True), self.cell(value, fmt)], measure=measure(key))
 
-    ref = f"A2:{last_col}{max(last_row, 2)}"
-    for key, colour in STATUS_FILLS.items():
-        fill = PatternFill(start_color=colour, end_color=colour, fill_type="solid")
-        word = label(key, lang).replace('"', '""')
-        ws.conditional_formatting.add(
-            ref, FormulaRule(formula=[f'${status_col}2="{word}"'], fill=fill, stopIfTrue=True)
-        )
+
+def level_text(value, lang):
+    return label("none", lang) if math.isnan(float(value)) else f"{float(value) * 100:g} %"
+
+
+def preset_text(p):
+    return f"{p['name']} {p['product']} ({p['id']}; {p['source_url']}, {p['as_of']})" if p else "-"
+
+
+def sheet_title(key: str, lang: str, part: int = 1) -> str:
+    return label(key, lang) if part == 1 else f"{label(key, lang)} {part}"
+
+
+def _letters(n):
+    from openpyxl.utils import get_column_letter
+
+    return [get_column_letter(i + 1) for i in range(n)]
 
 
 def write_report(report, dest, lang: str, progress=None):
     """Write stage: the workbook of ``report`` (pipeline.Report) to ``dest``."""
-    package, sheets = build_workbook(report, lang)
-    stream.splice_workbook(package, dest, sheets, progress=progress)
+    from openpyxl import Workbook
+
+    formats = report.display.formats(report.currency)
+    wb = Workbook(write_only=True)
+    summary = Styles(wb.create_sheet(sheet_title("report_sheet_summary", lang)), formats)
+    sheets = _positions_sheets(wb, report, lang, formats)
+    stress = Styles(wb.create_sheet(sheet_title("report_sheet_stress", lang)), formats)
+    sheets.append(_errors_sheet(wb, report.rows, lang))
+    _summary_sheet(summary, report, lang)
+    _stress_sheet(stress, report.figures, lang)
+    buf = io.BytesIO()
+    wb.save(buf)
+    for data in sheets:
+        data.arcname = data.ws.path.lstrip("/")
+    stream.splice_workbook(buf.getvalue(), dest, sheets, progress=progress)
+
+
+def _long_sheet(wb, title, headers, widths, fmts, formats, freeze, n_rows, chunks):
+    """A streamed sheet: its settings and header row now, its ``n_rows`` rows from ``chunks``."""
+    styles = Styles(wb.create_sheet(title), formats)
+    styles.ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{n_rows + 1}"
+    styles.header(headers, widths, freeze)
+    ids = [styles.cell(None, fmt).style_id for fmt in fmts]
+    return SheetData(style_ids=ids, chunks=chunks, ws=styles.ws)
+
+
+def positions_layout(report):
+    """(key, label key or None, format) of each Positions column, in layout order."""
+    fields, cross = report.rows.header.fields, report.rows.cross
+    out = [
+        c
+        for c in INPUT_LAYOUT
+        if not (c[0] in ("account", "symbol", "tick_size", "quote_rate") and c[0] not in fields)
+        and not (c[0] == "deposit" and cross)
+    ]
+    out += [c for c in COMPUTED_LAYOUT if c[0] in report.figures.computed_keys]
+    return out + [(("extra", header), None, "text") for header in report.rows.extra_headers]
 
 
 def position_chunks(report, keys, lang, start, stop):
@@ -206,53 +219,6 @@ def position_chunks(report, keys, lang, start, stop):
         yield out
 
 
-def error_chunks(rows, width):
-    """Columns of the Errors sheet: line, reason, the row's raw fields."""
-    for i in range(len(rows.errors.offsets)):
-        e = rows.errors.load(i)
-        cols = [Column(values=rows.line_numbers(e["record"], e["line"])), Column(values=e["reasons"])]
-        cols += [Column(values=[str(r[j]) if j < len(r) else "" for r in e["raw"]]) for j in range(width)]
-        yield cols
-
-
-def build_workbook(report, lang: str):
-    """The openpyxl workbook (headers, small sheets) and the rows to splice into it."""
-    from openpyxl import Workbook
-
-    formats = report.display.formats(report.currency)
-    wb = Workbook(write_only=True)
-    summary_ws = wb.create_sheet(sheet_title("report_sheet_summary", lang))
-    position_sheets = _positions_sheets(wb, report, lang, formats)
-    stress_ws = wb.create_sheet(sheet_title("report_sheet_stress", lang))
-    errors = _errors_sheet(wb, report, lang)
-    _summary_sheet(_Styles(summary_ws, formats), report, lang)
-    _stress_sheet(_Styles(stress_ws, formats), report, lang)
-    buf = io.BytesIO()
-    wb.save(buf)
-    sheets = position_sheets + [errors]
-    for data in sheets:
-        data.arcname = data.extra.pop("ws").path.lstrip("/")
-    return buf.getvalue(), sheets
-
-
-def positions_layout(report):
-    """(key, label key or header, format) of each Positions column, in layout order."""
-    out = []
-    for key, label_key, fmt in INPUT_LAYOUT:
-        if key in ("account", "symbol", "tick_size", "quote_rate") and key not in report.rows.header.fields:
-            continue
-        if key == "deposit" and report.rows.cross:
-            continue
-        out.append((key, label_key, fmt))
-    out += [
-        (key, label_key, fmt)
-        for key, label_key, fmt in COMPUTED_LAYOUT
-        if key in report.figures.computed_keys
-    ]
-    out += [(("extra", header), None, "text") for header in report.rows.extra_headers]
-    return out
-
-
 def _positions_sheets(wb, report, lang, formats):
     layout = positions_layout(report)
     keys = [key for key, _, _ in layout]
@@ -266,72 +232,84 @@ def _positions_sheets(wb, report, lang, formats):
         for key, _, fmt in layout
     ]
     widths[0] = max(widths[0], len(str(report.rows.rows_in + 1)))  # line numbers
-    letters = _letters(len(layout))
-    n = report.rows.n_positions
-    per_sheet = MAX_ROWS - 1
-    out = []
+    status_letter = _letters(len(layout))[keys.index("status")]
+    n, per_sheet, out = report.rows.n_positions, MAX_ROWS - 1, []
     for part, start in enumerate(range(0, max(n, 1), per_sheet), 1):
         stop = min(start + per_sheet, n)
-        ws = wb.create_sheet(sheet_title("report_sheet_positions", lang, part))
-        styles = _Styles(ws, formats)
-        ws.freeze_panes = "B2"
-        fit_columns(ws, widths, headers)
-        print_setup(ws, len(layout))
-        last_row = stop - start + 1
-        ws.auto_filter.ref = f"A1:{letters[-1]}{max(last_row, 1)}"
-        _status_rules(ws, letters[keys.index("status")], letters[-1], last_row, lang)
-        ws.append([styles.cell(h, header=True) for h in headers])
         chunks = functools.partial(position_chunks, report, keys, lang, start, stop)
-        style_ids = [styles.cell(None, fmt).style_id for _, _, fmt in layout]
-        out.append(SheetData(style_ids=style_ids, chunks=chunks, start=start, stop=stop, extra={"ws": ws}))
+        title = sheet_title("report_sheet_positions", lang, part)
+        fmts = [fmt for _, _, fmt in layout]
+        data = _long_sheet(wb, title, headers, widths, fmts, formats, "B2", stop - start, chunks)
+        _status_rules(data.ws, status_letter, len(layout), stop - start + 1, lang)
+        out.append(data)
     return out
 
 
-def _errors_sheet(wb, report, lang):
-    ws = wb.create_sheet(sheet_title("report_sheet_errors", lang))
-    styles = _Styles(ws)
-    # a CSV row longer than the header brings its extra fields: unnamed columns at the right
-    rows = report.rows
+def _status_rules(ws, status_col, n_columns, last_row, lang):
+    """Each status's row fill, by a rule on the status column (rows are streamed unstyled)."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import PatternFill
+
+    ref = f"A2:{_letters(n_columns)[-1]}{max(last_row, 2)}"
+    for key, colour in STATUS_FILLS.items():
+        fill = PatternFill(start_color=colour, end_color=colour, fill_type="solid")
+        word = label(key, lang).replace('"', '""')
+        ws.conditional_formatting.add(
+            ref, FormulaRule(formula=[f'${status_col}2="{word}"'], fill=fill, stopIfTrue=True)
+        )
+
+
+def _errors_sheet(wb, rows, lang):
+    """Line, reason and the row's raw fields; a CSV row longer than the header brings its
+    extra fields as unnamed columns at the right."""
     raw_columns = rows.header.raw_columns
     width = max(len(raw_columns), rows.error_width)
-    headers = (
-        [label("report_line", lang), label("report_reason", lang)]
-        + list(raw_columns)
-        + [f"({j + 1})" for j in range(len(raw_columns), width)]
-    )
-    ws.freeze_panes = "C2"
-    fit_columns(ws, [len(str(rows.rows_in + 1)), 60] + [text_width(h) + 4 for h in headers[2:]], headers)
-    print_setup(ws, len(headers))
-    ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{rows.n_errors + 1}"
-    ws.append([styles.cell(h, header=True) for h in headers])
-    style_ids = [styles.cell(None, "int").style_id] + [styles.cell(None, "text").style_id] * (width + 1)
-    return SheetData(
-        style_ids=style_ids,
-        chunks=lambda: error_chunks(rows, width),
-        start=0,
-        stop=rows.n_errors,
-        extra={"ws": ws},
-    )
+    headers = [label("report_line", lang), label("report_reason", lang), *raw_columns]
+    headers += [f"({j + 1})" for j in range(len(raw_columns), width)]
+    widths = [len(str(rows.rows_in + 1)), 60] + [text_width(h) + 4 for h in headers[2:]]
+
+    def chunks():
+        for i in range(len(rows.errors.offsets)):
+            e = rows.errors.load(i)
+            cols = [Column(values=rows.line_numbers(e["record"], e["line"])), Column(values=e["reasons"])]
+            yield cols + [
+                Column(values=[str(r[j]) if j < len(r) else "" for r in e["raw"]]) for j in range(width)
+            ]
+
+    fmts = ["int"] + ["text"] * (width + 1)
+    title = sheet_title("report_sheet_errors", lang)
+    return _long_sheet(wb, title, headers, widths, fmts, FORMATS, "C2", rows.n_errors, chunks)
+
+
+def _table(styles, layout, records, lang):
+    """A header row and one row per record (dict) of ``layout``: statuses filled, sides as words."""
+    styles.append([styles.cell(label(k, lang), header=True) for _, k, _ in layout])
+    for record in records:
+        row = []
+        for key, _, fmt in layout:
+            value = record.get(key)  # None: no such input column
+            if fmt == "status":
+                row.append(styles.cell(label(value, lang), status=value))
+                continue
+            if fmt == "side":
+                value = label("long" if value > 0 else "short", lang)
+            row.append(styles.cell(value, fmt))
+        styles.append(row)
 
 
 def _summary_sheet(styles, report, lang):
-    cell, append = styles.cell, styles.append
-    append([cell(label("report_title", lang), bold=True)], measure=False)
-    rows, levels, p = report.rows, report.levels, report.preset
-    exchange = f"{p['name']} {p['product']} ({p['id']}; {p['source_url']}, {p['as_of']})" if p else "-"
-    loss_cut = (
-        f"mmr {levels.mmr * 100:g} % × {label('leverage', lang)}"
-        if levels.loss_cut_mmr is not None
-        else _level_text(levels.loss_cut, lang)
-    )
+    rows, levels, fig = report.rows, report.levels, report.figures
+    loss_cut = level_text(levels.loss_cut, lang)
+    if levels.loss_cut_mmr is not None:
+        loss_cut = f"mmr {levels.mmr * 100:g} % × {label('leverage', lang)}"
     info = [
         ("report_input_file", report.source_name, None),
-        ("exchange", exchange, None),
+        ("exchange", preset_text(report.preset), None),
         ("basis", label("mark" if levels.mark else "entry", lang), None),
         ("report_margin_mode", label("report_cross" if rows.cross else "report_isolated", lang), None),
-        ("margin_call_level", _level_text(levels.margin_call, lang), None),
+        ("margin_call_level", level_text(levels.margin_call, lang), None),
         ("loss_cut_level", loss_cut, None),
-        ("safe_level", _level_text(levels.safe, lang), None),
+        ("safe_level", level_text(levels.safe, lang), None),
         # hedged legs share one account only in cross margin
         *((("report_hedge", label(f"report_hedge_{levels.hedge}", lang), None),) if rows.cross else ()),
         *((("report_tick_size", rows.tick_size, "price"),) if rows.tick_size is not None else ()),
@@ -340,43 +318,19 @@ def _summary_sheet(styles, report, lang):
         ("report_positions", rows.n_positions, "int"),
         ("report_rows_rejected", rows.n_errors, "int"),
     ]
-    for key, value, fmt in info:  # long texts run over the empty cells at their right
-        append([cell(label(key, lang), bold=True), cell(value, fmt)], measure=key != "exchange")
-    append([])
-    append([cell(label(k, lang), header=True) for _, k, _ in ACCOUNT_LAYOUT])
-    for acct in report.figures.accounts:
-        row = []
-        for key, _, fmt in ACCOUNT_LAYOUT:
-            value = acct[key]
-            if key == "name" and value is None:
-                value = label("report_all_positions", lang)
-            if key == "status":
-                row.append(cell(label(value, lang), status=value))
-            else:
-                row.append(cell(value, fmt))
-        append(row)
-    append([])
-    append([cell(label("report_closest", lang), bold=True)], measure=False)
-    append([cell(label(k, lang), header=True) for _, k, _ in CLOSEST_LAYOUT])
-    for r in report.figures.closest:  # dicts: line, account, symbol, side (+1/-1), price, ...
-        row = []
-        for key, _, fmt in CLOSEST_LAYOUT:
-            value = r[key]
-            if key == "side":
-                value = label("long" if value > 0 else "short", lang)
-            elif key == "status":
-                row.append(cell(label(value, lang), status=value))
-                continue
-            row.append(cell(value, fmt))
-        append(row)
-    styles.write(one_page=len(report.figures.accounts) < 40)
+    # the preset's long text runs over the empty cells at its right
+    styles.info("report_title", info, lang, measure=lambda key: key != "exchange")
+    styles.append([])
+    everyone = label("report_all_positions", lang)
+    accounts = [{**a, "name": everyone if a["name"] is None else a["name"]} for a in fig.accounts]
+    _table(styles, ACCOUNT_LAYOUT, accounts, lang)
+    styles.append([])
+    styles.append([styles.cell(label("report_closest", lang), bold=True)], measure=False)
+    _table(styles, CLOSEST_LAYOUT, fig.closest, lang)
+    styles.write(one_page=len(fig.accounts) < 40)
 
 
-def _level_text(value, lang):
-    return label("none", lang) if math.isnan(float(value)) else f"{float(value) * 100:g} %"
-
-
-def _stress_sheet(styles, report, lang):
+def _stress_sheet(styles, fig, lang):
     """The ratio of each account over the adaptive ladder of market moves (each account's
     margin-call, loss-cut and zero-equity moves are rows of their own, marked in a column
     and on the chart), and its chart below the table: both on one printed page."""
@@ -384,25 +338,17 @@ def _stress_sheet(styles, report, lang):
     from openpyxl.chart.shapes import GraphicalProperties
 
     ws, cell = styles.ws, styles.cell
-    fig = report.figures
     names = [a["name"] or label("report_all_positions", lang) for a in fig.accounts[:16000]]
     levels = []  # a level line when every account has the same level
-    lines = (("safe_level", "70AD47"), ("margin_call_level", "FFC000"), ("loss_cut_level", "C00000"))
-    for key, colour in lines:
+    for key, colour in LEVEL_LINES.items():
         values = {round(a[key], 12) for a in fig.accounts if np.isfinite(a[key])}
         if len(values) == 1:
             levels.append((label(key, lang), values.pop(), colour))
-    words = {
-        "margin_call": label("margin_call", lang),
-        "loss_cut": label("loss_cut", lang),
-        "bankruptcy": label("report_bankruptcy", lang),
-    }
-    headers = (
-        [label("report_market_move", lang)]
-        + [str(n) for n in names]
-        + [h for h, _, _ in levels]
-        + [label("report_level_reached", lang), label("report_level_reached", lang) + " (%)"]
-    )
+    words = {k: label(k, lang) for k in ("margin_call", "loss_cut")}
+    words["bankruptcy"] = label("report_bankruptcy", lang)
+    reached = label("report_level_reached", lang)
+    headers = [label("report_market_move", lang), *map(str, names), *(h for h, _, _ in levels)]
+    headers += [reached, reached + " (%)"]
     styles.append([cell(h, header=True) for h in headers])
     for i, move in enumerate(fig.moves):
         marks = fig.marks[i] if i < len(fig.marks) else []
@@ -438,9 +384,8 @@ def _stress_sheet(styles, report, lang):
         series.smooth = False
         chart.series.append(series)
     for k, (_, _, colour) in enumerate(levels):
-        series = chart.series[shown + k]
-        series.graphicalProperties.line.dashStyle = "dash"
-        series.graphicalProperties.line.solidFill = colour
+        line = chart.series[shown + k].graphicalProperties.line
+        line.dashStyle, line.solidFill = "dash", colour
     # the level-reached rows as markers on the ratio lines
     marked = Series(Reference(ws, min_col=len(headers), min_row=1, max_row=last), x, title_from_data=True)
     marked.marker.symbol = "diamond"

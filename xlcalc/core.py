@@ -618,10 +618,18 @@ def _trigger_at_level(name, *, default=inspect.Parameter.empty, **doc):
         [p.replace(default=default) if p.name == "level" else p for p in parameters]
     )
 
+    level_at = list(signature.parameters).index("level")
+
     def price_at_level(*args, **kwargs):
-        bound = signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        return trigger_price(*bound.args)
+        if len(args) <= level_at and "level" not in kwargs:
+            if default is inspect.Parameter.empty:
+                signature.bind(*args, **kwargs)  # raises: no level
+            kwargs["level"] = default
+        try:
+            return trigger_price(*args, **kwargs)
+        except TypeError:
+            signature.bind(*args, **kwargs)  # a call that does not fit says so in this function's name
+            raise
 
     price_at_level.__name__ = price_at_level.__qualname__ = name
     price_at_level.__signature__ = signature

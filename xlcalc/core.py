@@ -610,14 +610,18 @@ _AT_LEVEL_DOC = """$title price: :func:`trigger_price` at the $level level.
 
 
 def _trigger_at_level(name, *, default=inspect.Parameter.empty, **doc):
-    """:func:`trigger_price` as the public function ``name``: its signature (``level`` given
-    ``default``), which the Excel functions and the command line read, and its docstring from
-    :data:`_AT_LEVEL_DOC` filled with ``doc``."""
+    """:func:`trigger_price` as the public function ``name``.
+
+    Its signature is trigger_price's with ``level`` defaulting to ``default`` (the Excel
+    functions and the command line read it); its docstring is :data:`_AT_LEVEL_DOC` filled
+    with ``doc``. A call goes straight to trigger_price, with the default level if none is given.
+    """
+    import string  # only here, for the two docstrings filled at import
+
     parameters = inspect.signature(trigger_price).parameters.values()
     signature = inspect.Signature(
         [p.replace(default=default) if p.name == "level" else p for p in parameters]
     )
-
     level_at = list(signature.parameters).index("level")
 
     def price_at_level(*args, **kwargs):
@@ -628,13 +632,11 @@ def _trigger_at_level(name, *, default=inspect.Parameter.empty, **doc):
         try:
             return trigger_price(*args, **kwargs)
         except TypeError:
-            signature.bind(*args, **kwargs)  # a call that does not fit says so in this function's name
+            signature.bind(*args, **kwargs)  # a call that does not fit says so in this function's terms
             raise
 
     price_at_level.__name__ = price_at_level.__qualname__ = name
     price_at_level.__signature__ = signature
-    import string  # only here: the two docstrings are filled once, at import
-
     optional = "" if default is inspect.Parameter.empty else ", optional"
     price_at_level.__doc__ = string.Template(_AT_LEVEL_DOC).substitute(doc, optional=optional)
     return price_at_level

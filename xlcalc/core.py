@@ -610,36 +610,23 @@ _AT_LEVEL_DOC = """$title price: :func:`trigger_price` at the $level level.
 
 
 def _trigger_at_level(name, *, default=inspect.Parameter.empty, **doc):
-    """:func:`trigger_price` as the public function ``name``.
-
-    Its signature is trigger_price's with ``level`` defaulting to ``default`` (the Excel
-    functions and the command line read it); its docstring is :data:`_AT_LEVEL_DOC` filled
-    with ``doc``. A call goes straight to trigger_price, with the default level if none is given.
+    """:func:`trigger_price` as the public function ``name``: the same code, so the same
+    arguments (``level`` defaulting to ``default``), checks and speed, with the docstring
+    :data:`_AT_LEVEL_DOC` filled with ``doc``. The Excel functions and the command line read
+    its signature like any other's.
     """
-    import string  # only here, for the two docstrings filled at import
+    import string  # only here: two docstrings, filled at import
+    import types
 
-    parameters = inspect.signature(trigger_price).parameters.values()
-    signature = inspect.Signature(
-        [p.replace(default=default) if p.name == "level" else p for p in parameters]
-    )
-    level_at = list(signature.parameters).index("level")
-
-    def price_at_level(*args, **kwargs):
-        if len(args) <= level_at and "level" not in kwargs:
-            if default is inspect.Parameter.empty:
-                signature.bind(*args, **kwargs)  # raises: no level
-            kwargs["level"] = default
-        try:
-            return trigger_price(*args, **kwargs)
-        except TypeError:
-            signature.bind(*args, **kwargs)  # a call that does not fit says so in this function's terms
-            raise
-
-    price_at_level.__name__ = price_at_level.__qualname__ = name
-    price_at_level.__signature__ = signature
+    solver = trigger_price.__wrapped__  # the function itself, without its _in_blocks runner
+    defaults = solver.__defaults__
+    if default is not inspect.Parameter.empty:
+        defaults = (default, *defaults)  # level comes just before the optional arguments
+    price = types.FunctionType(solver.__code__, solver.__globals__, name, defaults)
+    price.__qualname__ = name
     optional = "" if default is inspect.Parameter.empty else ", optional"
-    price_at_level.__doc__ = string.Template(_AT_LEVEL_DOC).substitute(doc, optional=optional)
-    return price_at_level
+    price.__doc__ = string.Template(_AT_LEVEL_DOC).substitute(doc, optional=optional)
+    return _in_blocks(price)
 
 
 loss_cut_price = _trigger_at_level(

@@ -257,26 +257,14 @@ def _is_nan(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def position_figures(
-    position,
-    *,
-    margin_call_level,
-    loss_cut_level,
-    restore_level=None,
-    safe_level=math.nan,
-    gap_price=None,
-    stop_price=None,
-    risk=None,
-    quote_rate=1.0,
-    tick_size=None,
-    loss_cut_price=None,
-    margin_rounding="none",
-    money_unit=1.0,
-):
+def position_figures(position, levels, what_if, venue, *, safe_level=math.nan, loss_cut_price=None):
     """Every figure of one position, as (key, value, kind) rows; kind picks the format.
 
     ``position`` holds side, entry, qty, leverage, deposit, price, basis and fees as
-    ``xlcalc calc`` read them.
+    ``xlcalc calc`` read them; ``levels`` the margin-call, loss-cut and restore levels
+    (:func:`xlcalc.presets.resolve_levels`); ``what_if`` the optional gap_price, stop_price and
+    risk (None: not asked); ``venue`` the venue's conventions (SPEC §8): quote_rate, tick_size,
+    margin_rounding and money_unit.
     A trigger of a level the venue does not have (NaN level) is None, shown as "none";
     with no level to restore, the deposit and quantity to restore are not applicable.
     Money is in the account currency (``quote_rate`` per quote unit), prices in the quote
@@ -287,6 +275,9 @@ def position_figures(
 
     side, entry, qty, leverage = (position[k] for k in ("side", "entry", "qty", "leverage"))
     deposit, price, basis, fees = (position[k] for k in ("deposit", "price", "basis", "fees"))
+    margin_call_level, loss_cut_level = levels["margin_call_level"], levels["loss_cut_level"]
+    gap_price, stop_price, risk = (what_if[k] for k in ("gap_price", "stop_price", "risk"))
+    quote_rate, tick_size = venue["quote_rate"], venue["tick_size"]
     args = {
         "deposit": deposit,
         "side": side,
@@ -302,8 +293,7 @@ def position_figures(
     def trigger(level):
         return None if _is_nan(level) else core.trigger_price(level=level, tick_size=tick_size, **args)
 
-    if restore_level is None:
-        restore_level = margin_call_level if not _is_nan(margin_call_level) else loss_cut_level
+    restore_level = levels["restore_level"]
     restore = not _is_nan(restore_level)
     margin_price = price if core.parse_basis(basis) else entry
     safe = None if _is_nan(safe_level) else safe_level
@@ -316,8 +306,8 @@ def position_figures(
                 qty,
                 leverage,
                 quote_rate=quote_rate,
-                margin_rounding=margin_rounding,
-                money_unit=money_unit,
+                margin_rounding=venue["margin_rounding"],
+                money_unit=venue["money_unit"],
             ),
             "money",
         ),
@@ -543,21 +533,16 @@ def calc(
     liquidation = None
     if preset and preset.get("margin_model") == "mmr" and loss_cut_level is None:
         liquidation = _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate, tick)
-    rows = position_figures(
-        position,
-        margin_call_level=levels["margin_call_level"],
-        loss_cut_level=levels["loss_cut_level"],
-        restore_level=levels["restore_level"],
-        safe_level=safe_level,
-        gap_price=gap_price,
-        stop_price=stop_price,
-        risk=risk,
-        quote_rate=quote_rate,
-        tick_size=tick,
-        loss_cut_price=liquidation,
+    venue = {
+        "quote_rate": quote_rate,
+        "tick_size": tick,
         # the venue's own rounding of the required margin (SPEC §8), where its preset says so
-        margin_rounding=(preset or {}).get("margin_rounding") or "none",
-        money_unit=_unit((preset or {}).get("money_unit")),
+        "margin_rounding": (preset or {}).get("margin_rounding") or "none",
+        "money_unit": _unit((preset or {}).get("money_unit")),
+    }
+    what_if = {"gap_price": gap_price, "stop_price": stop_price, "risk": risk}
+    rows = position_figures(
+        position, levels, what_if, venue, safe_level=safe_level, loss_cut_price=liquidation
     )
     side_sign = core.parse_side(side)
     if days is not None:
@@ -872,23 +857,17 @@ def liq(
     mm_basis = mm_basis or preset.get("mm_basis") or "mark"
     side_sign = core.parse_side(side)
     header = []
+    # the venue's maintenance terms: every figure below reads these same ones
+    terms = {"mmr": mmr, "maintenance_amount": cum, "taker_fee": taker_fee, "mm_basis": mm_basis}
     if wallet is None and (is_inverse or leverage is None or qty is None):
         raise InputError(label("cli_wallet_needed", lang))
     if is_inverse:
         if contracts is None or contract_value is None or mmr is None:
             raise InputError(label("cli_inverse_needs", lang))
         display = _display(ctx, entry, tick, currency)
-        cross = {"other_maintenance": other_maintenance, "other_pnl": other_pnl}
         args = {"side": side, "entry_price": entry, "contracts": contracts, "contract_value": contract_value}
         lp = inverse.liquidation_price(
-            wallet,
-            mmr=mmr,
-            maintenance_amount=cum,
-            taker_fee=taker_fee,
-            mm_basis=mm_basis,
-            tick_size=tick,
-            **cross,
-            **args,
+            wallet, other_maintenance=other_maintenance, other_pnl=other_pnl, tick_size=tick, **terms, **args
         )
         bp = inverse.bankruptcy_price(
             wallet, other_pnl=other_pnl, taker_fee=taker_fee, tick_size=tick, **args
@@ -899,16 +878,7 @@ def liq(
             ("margin_balance", inverse.equity(wallet, price=price, **args) + other_pnl, "coin"),
             (
                 "maintenance_margin",
-                inverse.maintenance_margin(
-                    price,
-                    contracts,
-                    contract_value,
-                    mmr,
-                    cum,
-                    taker_fee=taker_fee,
-                    mm_basis=mm_basis,
-                    entry_price=entry,
-                ),
+                inverse.maintenance_margin(price, contracts, contract_value, entry_price=entry, **terms),
                 "coin",
             ),
             ("mmr_used", mmr, "rate"),
@@ -938,24 +908,19 @@ def liq(
         display = _display(ctx, entry, tick, currency or ("USDT" if rate == 1 else None))
         args = {"side": side, "entry_price": entry, "quantity": qty}
         wallet_q, other_pnl_q = wallet / rate, other_pnl / rate
+        terms["tiers"] = table
         lp = perpetual.liquidation_price(
             wallet_q,
-            mmr=mmr,
-            maintenance_amount=cum,
-            tiers=table,
-            taker_fee=taker_fee,
             other_maintenance=other_maintenance / rate,
             other_pnl=other_pnl_q,
-            mm_basis=mm_basis,
             tick_size=tick,
+            **terms,
             **args,
         )
         bp = perpetual.bankruptcy_price(
             wallet_q, other_pnl=other_pnl_q, taker_fee=taker_fee, tick_size=tick, **args
         )
-        maintenance = perpetual.maintenance_margin(
-            price, qty, mmr, cum, tiers=table, taker_fee=taker_fee, mm_basis=mm_basis, entry_price=entry
-        )
+        maintenance = perpetual.maintenance_margin(price, qty, entry_price=entry, **terms)
         if table is not None:
             valued_at = entry if mm_basis == "entry" else (lp if math.isfinite(lp) else price)
             used_rate = float(perpetual.tier_for(valued_at * qty, table)["mmr"])
@@ -970,28 +935,17 @@ def liq(
             ("maintenance_margin", maintenance * rate, "money"),
             ("mmr_used", used_rate, "rate"),
         ]
+        position = {"side": side, "entry": entry, "qty": qty, "price": price, "leverage": leverage}
+        position["wallet"] = wallet_q + other_pnl_q
         rows += [
             (key, value * rate if kind == "money" else value, kind)
             for key, value, kind in futures_figures(
-                side=side,
-                entry=entry,
-                qty=qty,
-                price=price,
-                wallet=wallet_q + other_pnl_q,
-                leverage=leverage,
+                position,
+                terms,
                 exit_price=exit_price,
                 target_roe=target_roe,
                 target_pnl=None if target_pnl is None else target_pnl / rate,
                 balance=None if balance is None else balance / rate,
-                taker_fee=taker_fee,
-                tiers=table,
-                maintenance_args={
-                    "mmr": mmr,
-                    "maintenance_amount": cum,
-                    "tiers": table,
-                    "taker_fee": taker_fee,
-                    "mm_basis": mm_basis,
-                },
                 tick_size=tick,
             )
         ]
@@ -1012,25 +966,23 @@ def liq(
 
 
 def futures_figures(
+    position,
+    maintenance_terms,
     *,
-    side,
-    entry,
-    qty,
-    price,
-    wallet,
-    leverage=None,
     exit_price=None,
     target_roe=None,
     target_pnl=None,
     balance=None,
-    taker_fee=0.0,
-    tiers=None,
-    maintenance_args=None,
     tick_size=None,
 ):
     """The rest of a futures calculator (Binance's), from :mod:`xlcalc.perpetual`: both margin
     ratios, initial margin, P&L and ROE at the exit price, target prices, the largest quantity to
     open; as (key, value, kind) rows, money in the quote currency.
+
+    ``position`` holds side, entry, qty, price (the mark), wallet and leverage (None: no
+    initial margin, ROE or largest quantity); ``maintenance_terms`` the ``mmr``/``tiers``,
+    ``maintenance_amount``, ``taker_fee`` and ``mm_basis`` of
+    :func:`xlcalc.perpetual.margin_ratio`, whose fee and tiers also bound the largest quantity.
 
     Binance's "margin ratio" is maintenance margin ÷ margin balance (100 % = liquidation, higher
     is worse); xlcalc's maintenance ratio is its inverse (100 % = liquidation, lower is worse).
@@ -1042,9 +994,9 @@ def futures_figures(
     an ROE of 100 %; 50 % ROE comes at 61,500; 1,000 USDT opens 0.3333 BTC; the maintenance
     margin of 240 is 8 % of the balance (Binance) or the balance 1,250 % of it (xlcalc):
 
+    >>> position = dict(side="long", entry=60_000, qty=1, price=60_000, wallet=3_000, leverage=20)
     >>> rows = {k: v for k, v, _ in futures_figures(
-    ...     side="long", entry=60_000, qty=1, price=60_000, wallet=3_000, leverage=20,
-    ...     exit_price=63_000, target_roe=0.5, balance=1_000, maintenance_args={"mmr": 0.004})}
+    ...     position, {"mmr": 0.004}, exit_price=63_000, target_roe=0.5, balance=1_000)}
     >>> rows["initial_margin"], rows["pnl_at_exit"], rows["roe"], rows["target_roe_price"]
     (3000.0, 3000.0, 1.0, 61500.0)
     >>> round(rows["max_open_quantity"], 4), rows["binance_margin_ratio"], rows["xlcalc_maintenance_ratio"]
@@ -1052,7 +1004,9 @@ def futures_figures(
     """
     from . import perpetual
 
-    binance = perpetual.margin_ratio(wallet, side, entry, price, qty, **(maintenance_args or {}))
+    side, entry, qty, price = (position[k] for k in ("side", "entry", "qty", "price"))
+    wallet, leverage = position["wallet"], position.get("leverage")
+    binance = perpetual.margin_ratio(wallet, side, entry, price, qty, **maintenance_terms)
     rows = [
         ("xlcalc_maintenance_ratio", 1 / binance if binance > 0 else math.nan, "pct"),
         ("binance_margin_ratio", binance, "pct"),
@@ -1073,7 +1027,8 @@ def futures_figures(
             )
             rows.append(("target_roe_price", at_roe, "price"))
         if balance is not None:
-            most = perpetual.max_open_quantity(balance, entry, leverage, taker_fee, tiers=tiers)
+            fee, tiers = maintenance_terms.get("taker_fee", 0.0), maintenance_terms.get("tiers")
+            most = perpetual.max_open_quantity(balance, entry, leverage, fee, tiers=tiers)
             rows.append(("max_open_quantity", most, "qty"))
     if target_pnl is not None:
         at_pnl = perpetual.target_price(side, entry, pnl=target_pnl, quantity=qty, tick_size=tick_size)

@@ -420,16 +420,13 @@ def maintenance_ratio(
 
     Parameters
     ----------
-    deposit, side, entry_price, price, quantity, fees
+    deposit, side, entry_price, price, quantity, fees, quote_rate
         As in :func:`equity`.
     leverage : float or array_like
         Leverage, > 0.
     basis : {"entry", "mark"} or array_like, optional
         Required margin on the entry price (default; GMO Coin documents this) or on
         ``price`` (many exchanges recompute it at the current price).
-    quote_rate : float or array_like, optional
-        Account currency per unit of the quote currency, > 0 (deposit and fees in the
-        account currency, prices in the quote currency); 1 by default.
 
     Returns
     -------
@@ -519,13 +516,10 @@ def trigger_price(
 
     Parameters
     ----------
-    deposit, side, entry_price, quantity, leverage, basis, fees
+    deposit, side, entry_price, quantity, leverage, basis, fees, quote_rate
         As in :func:`maintenance_ratio`.
     level : float or array_like
         The ratio to reach, as a fraction (1.0 = 100 %, 0.5 = 50 %), > 0.
-    quote_rate : float or array_like, optional
-        Account currency per unit of the quote currency, > 0 (deposit and fees in the
-        account currency, prices in the quote currency); 1 by default.
     tick_size : float or array_like, optional
         The venue's price step: the price is rounded to it, up for a long and down for a
         short (see :func:`round_to_tick`); None (default) leaves it unrounded.
@@ -578,28 +572,16 @@ def trigger_price(
     return a.out(_ticked(a, _trigger(d, s, p0, q, lev, r, mark, f), s, tick_size))
 
 
-def loss_cut_price(
-    deposit,
-    side,
-    entry_price,
-    quantity,
-    leverage,
-    level,
-    basis="entry",
-    fees=0.0,
-    quote_rate=1.0,
-    tick_size=None,
-):
-    """Loss-cut (forced liquidation, ロスカット) price: :func:`trigger_price` at the loss-cut level.
+# The loss-cut and margin-call prices are trigger_price at one level each: one solver and one
+# argument list, trigger_price's, under each level's own name, docstring and default level.
+_AT_LEVEL_DOC = """$title price: :func:`trigger_price` at the $level level.
 
     Parameters
     ----------
-    deposit, side, entry_price, quantity, leverage, basis, fees
-        As in :func:`maintenance_ratio`.
-    level : float or array_like
-        The exchange's loss-cut level as a fraction (bitFlyer 0.5, GMO Coin 0.75).
-    quote_rate, tick_size : optional
+    deposit, side, entry_price, quantity, leverage, basis, fees, quote_rate, tick_size
         As in :func:`trigger_price`.
+    level : float or array_like$optional
+        $level_help
 
     Returns
     -------
@@ -608,13 +590,42 @@ def loss_cut_price(
 
     Notes
     -----
-    .. math:: P_{lc} = \\frac{s P_0 Q - (D - F) + c}{Q (s - k)}
+    .. math:: P_{$symbol} = \\frac{s P_0 Q - (D - F) + c}{Q (s - k)}
 
-    with :math:`k, c` as in :func:`trigger_price` for :math:`r` = the loss-cut level.
+    with :math:`k, c` as in :func:`trigger_price` for :math:`r` = the $level level.
 
     Examples
     --------
-    5,000 of deposit behind a 2x long of 0.2 BTC at 50,000, loss-cut at 50 %:
+    $examples"""
+
+
+def _trigger_at_level(name, *, default=inspect.Parameter.empty, **doc):
+    """:func:`trigger_price` as the public function ``name``: the same code, so the same
+    arguments (``level`` defaulting to ``default``), checks and speed, with the docstring
+    :data:`_AT_LEVEL_DOC` filled with ``doc``. The Excel functions and the command line read
+    its signature like any other's.
+    """
+    import string  # only here: two docstrings, filled at import
+    import types
+
+    solver = trigger_price.__wrapped__  # the function itself, without its _in_blocks runner
+    defaults = solver.__defaults__
+    if default is not inspect.Parameter.empty:
+        defaults = (default, *defaults)  # level comes just before the optional arguments
+    price = types.FunctionType(solver.__code__, solver.__globals__, name, defaults)
+    price.__qualname__ = name
+    optional = "" if default is inspect.Parameter.empty else ", optional"
+    price.__doc__ = string.Template(_AT_LEVEL_DOC).substitute(doc, optional=optional)
+    return _in_blocks(price)
+
+
+loss_cut_price = _trigger_at_level(
+    "loss_cut_price",
+    title="Loss-cut (forced liquidation, ロスカット)",
+    level="loss-cut",
+    symbol="lc",
+    level_help="The exchange's loss-cut level as a fraction (bitFlyer 0.5, GMO Coin 0.75).",
+    examples="""5,000 of deposit behind a 2x long of 0.2 BTC at 50,000, loss-cut at 50 %:
 
     >>> import xlcalc as xc
     >>> xc.loss_cut_price(5_000, "long", 50_000, 0.2, 2, level=0.5)
@@ -629,49 +640,17 @@ def loss_cut_price(
 
     >>> xc.loss_cut_price(5_000, "long", 50_000, 0.2, 2, level=0.5, tick_size=1_000)
     38000.0
-    """
-    return trigger_price(
-        deposit, side, entry_price, quantity, leverage, level, basis, fees, quote_rate, tick_size
-    )
+    """,
+)
 
-
-def margin_call_price(
-    deposit,
-    side,
-    entry_price,
-    quantity,
-    leverage,
-    level=1.0,
-    basis="entry",
-    fees=0.0,
-    quote_rate=1.0,
-    tick_size=None,
-):
-    """Margin-call (追証) price: :func:`trigger_price` at the margin-call level.
-
-    Parameters
-    ----------
-    deposit, side, entry_price, quantity, leverage, basis, fees
-        As in :func:`maintenance_ratio`.
-    level : float or array_like, optional
-        The margin-call level as a fraction; 1.0 (100 %) by default.
-    quote_rate, tick_size : optional
-        As in :func:`trigger_price`.
-
-    Returns
-    -------
-    float, ndarray or Series
-        NaN where the level can never be reached.
-
-    Notes
-    -----
-    .. math:: P_{mc} = \\frac{s P_0 Q - (D - F) + c}{Q (s - k)}
-
-    with :math:`k, c` as in :func:`trigger_price` for :math:`r` = the margin-call level.
-
-    Examples
-    --------
-    1,000,000 JPY behind a 2x long of 0.1 BTC at 10,000,000 gets a margin call at
+margin_call_price = _trigger_at_level(
+    "margin_call_price",
+    default=DEFAULT_MARGIN_CALL_LEVEL,
+    title="Margin-call (追証)",
+    level="margin-call",
+    symbol="mc",
+    level_help="The margin-call level as a fraction; 1.0 (100 %) by default.",
+    examples="""1,000,000 JPY behind a 2x long of 0.1 BTC at 10,000,000 gets a margin call at
     5,000,000; a short of the same size would get one at 15,000,000:
 
     >>> import xlcalc as xc
@@ -679,10 +658,8 @@ def margin_call_price(
     5000000.0
     >>> xc.margin_call_price(1_000_000, "short", 10_000_000, 0.1, 2)
     15000000.0
-    """
-    return trigger_price(
-        deposit, side, entry_price, quantity, leverage, level, basis, fees, quote_rate, tick_size
-    )
+    """,
+)
 
 
 @_in_blocks
@@ -740,13 +717,10 @@ def additional_deposit(
 
     Parameters
     ----------
-    deposit, side, entry_price, price, quantity, leverage, basis, fees
+    deposit, side, entry_price, price, quantity, leverage, basis, fees, quote_rate
         As in :func:`maintenance_ratio`.
     target : float or array_like, optional
         The ratio to restore, as a fraction; 1.0 (100 %) by default.
-    quote_rate : float or array_like, optional
-        Account currency per unit of the quote currency, > 0 (deposit and fees in the
-        account currency, prices in the quote currency); 1 by default.
 
     Returns
     -------
@@ -785,13 +759,8 @@ def close_quantity(
 
     Parameters
     ----------
-    deposit, side, entry_price, price, quantity, leverage, basis, fees
-        As in :func:`maintenance_ratio`.
-    target : float or array_like, optional
-        The ratio to restore, as a fraction; 1.0 (100 %) by default.
-    quote_rate : float or array_like, optional
-        Account currency per unit of the quote currency, > 0 (deposit and fees in the
-        account currency, prices in the quote currency); 1 by default.
+    deposit, side, entry_price, price, quantity, leverage, target, basis, fees, quote_rate
+        As in :func:`additional_deposit`.
 
     Returns
     -------
@@ -828,13 +797,10 @@ def shortfall(deposit, side, entry_price, fill_price, quantity, fees=0.0, quote_
 
     Parameters
     ----------
-    deposit, side, entry_price, quantity, fees
+    deposit, side, entry_price, quantity, fees, quote_rate
         As in :func:`equity`.
     fill_price : float or array_like
         The price the position was actually closed at, > 0.
-    quote_rate : float or array_like, optional
-        Account currency per unit of the quote currency, > 0 (deposit and fees in the
-        account currency, prices in the quote currency); 1 by default.
 
     Returns
     -------

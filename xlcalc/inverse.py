@@ -25,13 +25,13 @@ from ._inputs import Inputs, positive_or_nan
 from .core import round_to_tick
 from .tiers import (
     check_rates,
+    checked_rate_and_amount,
+    cross_balance,
     entry_price_for_basis,
     is_entry_basis,
     maintenance_on,
-    rate_and_amount,
     rate_fraction,
-    solve_liquidation,
-    tier_arrays,
+    tiered_liquidation,
 )
 
 __all__ = [
@@ -305,24 +305,17 @@ def liquidation_price(
     """
     a = Inputs()
     wb, s, p0, nv = _wallet_and_position(a, wallet_balance, side, entry_price, contracts, contract_value)
-    tmm = a.number("other_maintenance", other_maintenance, rule="nonnegative")
-    upnl = a.number("other_pnl", other_pnl, rule="any")
+    balance = cross_balance(a, wb, other_maintenance, other_pnl)
     fee = a.number("taker_fee", taker_fee, rule="nonnegative")
-    balance = wb - tmm + upnl
     if is_entry_basis(mm_basis):
-        rate, cum = rate_and_amount(a, nv / p0, mmr, maintenance_amount, tiers)
-        check_rates(np.asarray(rate), float(np.max(fee)))
+        rate, cum = checked_rate_and_amount(a, nv / p0, mmr, maintenance_amount, tiers, fee)
         with np.errstate(divide="ignore", invalid="ignore"):
             coin_left = balance + s * nv / p0
             close_fee = fee * coin_left / (s + fee)  # fee·N·V/BP
             lp = _price_from_inverse((coin_left - (nv * rate / p0 - cum) - close_fee) / (s * nv))
     elif tiers is not None:
-        floors, caps, rates, cums = tier_arrays(tiers)
-        check_rates(rates, float(np.max(fee)))
-        s, p0, nv, balance, fee = np.broadcast_arrays(s, p0, nv, balance, fee)
         # in x = 1/P the position is a linear one of notional N·V·x and side −s
-        x = solve_liquidation(-s, nv, 1 / p0, balance, rates + fee[..., None], cums, floors, caps)
-        lp = _price_from_inverse(x)
+        lp = _price_from_inverse(tiered_liquidation(-s, nv, 1 / p0, balance, fee, tiers))
     else:
         rate = rate_fraction(a, "mmr", mmr) + fee
         cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")

@@ -27,18 +27,20 @@ from .core import round_to_tick
 from .tiers import (
     TIER_COLUMNS,
     check_rates,
+    checked_rate_and_amount,
+    cross_balance,
     entry_price_for_basis,
     exchange_tiers,
+    given_with,
     is_blank,
     is_entry_basis,
     maintenance_on,
-    rate_and_amount,
     rate_fraction,
-    solve_liquidation,
     tier_arrays,
     tier_for,
     tier_index,
     tier_table,
+    tiered_liquidation,
 )
 
 __all__ = [
@@ -174,21 +176,15 @@ def liquidation_price(
     """
     a = Inputs()
     wb, s, p0, q = _wallet_and_position(a, wallet_balance, side, entry_price, quantity)
-    tmm = a.number("other_maintenance", other_maintenance, rule="nonnegative")
-    upnl = a.number("other_pnl", other_pnl, rule="any")
+    balance = cross_balance(a, wb, other_maintenance, other_pnl)
     fee = a.number("taker_fee", taker_fee, rule="nonnegative")
-    balance = wb - tmm + upnl
     if is_entry_basis(mm_basis):
-        rate, cum = rate_and_amount(a, p0 * q, mmr, maintenance_amount, tiers)
-        check_rates(np.asarray(rate), float(np.max(fee)))
+        rate, cum = checked_rate_and_amount(a, p0 * q, mmr, maintenance_amount, tiers, fee)
         with np.errstate(divide="ignore", invalid="ignore"):
             close_fee = fee * (s * p0 * q - balance) / (s - fee)  # fee·BP·Q
             lp = p0 + s * (p0 * q * rate - cum + close_fee - balance) / q
     elif tiers is not None:
-        floors, caps, rates, cums = tier_arrays(tiers)
-        check_rates(rates, float(np.max(fee)))
-        s, p0, q, balance, fee = np.broadcast_arrays(s, p0, q, balance, fee)
-        lp = solve_liquidation(s, q, p0, balance, rates + fee[..., None], cums, floors, caps)
+        lp = tiered_liquidation(s, q, p0, balance, fee, tiers)
     else:
         rate = rate_fraction(a, "mmr", mmr) + fee
         cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
@@ -802,22 +798,10 @@ def target_price(side, entry_price, leverage=None, roe=None, pnl=None, quantity=
     s = a.side("side", side)
     p0 = a.number("entry_price", entry_price)
     if roe is not None:
-        if leverage is None:
-            raise InputError(
-                "leverage must be a positive number with roe, got None",
-                argument="leverage",
-                expected="positive",
-                value=None,
-            )
+        leverage = given_with("leverage", leverage, "roe")
         price = p0 * (1.0 + s * a.number("roe", roe, rule="any") / a.number("leverage", leverage))
     elif pnl is not None:
-        if quantity is None:
-            raise InputError(
-                "quantity must be a positive number with pnl, got None",
-                argument="quantity",
-                expected="positive",
-                value=None,
-            )
+        quantity = given_with("quantity", quantity, "pnl")
         price = p0 + s * a.number("pnl", pnl, rule="any") / a.number("quantity", quantity)
     else:
         raise InputError(

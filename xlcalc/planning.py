@@ -46,6 +46,16 @@ def _no_level(level):
     )
 
 
+def _planned(a, deposit, entry_price, leverage, fees):
+    """The checked deposit, entry price, venue leverage and fees of a position being planned."""
+    return (
+        a.number("deposit", deposit, rule="nonnegative"),
+        a.number("entry_price", entry_price),
+        a.number("leverage", leverage),
+        a.number("fees", fees, rule="nonnegative"),
+    )
+
+
 def leverage_plan(
     deposit,
     side,
@@ -120,11 +130,8 @@ def leverage_plan(
     import pandas as pd  # only the planner needs pandas; ``import xlcalc`` stays light
 
     a = Inputs()
-    d = a.number("deposit", deposit, rule="nonnegative")
+    d, p0, lev, f = _planned(a, deposit, entry_price, leverage, fees)
     e = a.number("effective_leverage", effective_leverage)
-    p0 = a.number("entry_price", entry_price)
-    lev = a.number("leverage", leverage)
-    f = a.number("fees", fees, rule="nonnegative")
     a.side("side", side)
     a.basis("basis", basis)
     e_rows = np.atleast_1d(np.asarray(e, dtype=float))
@@ -184,11 +191,8 @@ def max_quantity(deposit, entry_price, leverage, level=DEFAULT_SAFE_LEVEL, fees=
     0.0286
     """
     a = Inputs()
-    d = a.number("deposit", deposit, rule="nonnegative")
-    p0 = a.number("entry_price", entry_price)
-    lev = a.number("leverage", leverage)
+    d, p0, lev, f = _planned(a, deposit, entry_price, leverage, fees)
     r = a.number("level", level)
-    f = a.number("fees", fees, rule="nonnegative")
     return a.out(np.maximum(d - f, 0.0) * lev / (r * p0))
 
 

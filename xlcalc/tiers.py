@@ -379,6 +379,22 @@ def check_rates(rates, fee, name="mmr"):
         raise InputError(f"{name} + taker_fee must be below 1, got a rate of {float(np.max(rates + fee))!r}")
 
 
+def tiered_liquidation(side, size, entry, balance, fee, tiers):
+    """:func:`solve_liquidation` over every tier of ``tiers``, the fee to close added to each
+    tier's rate (which must stay below 100 %)."""
+    floors, caps, rates, cums = tier_arrays(tiers)
+    check_rates(rates, float(np.max(fee)))
+    side, size, entry, balance, fee = np.broadcast_arrays(side, size, entry, balance, fee)
+    return solve_liquidation(side, size, entry, balance, rates + fee[..., None], cums, floors, caps)
+
+
+def cross_balance(a, wallet_balance, other_maintenance, other_pnl):
+    """What backs one position of a cross account, ``WB − TMM + UPNL``: the wallet balance less
+    the other positions' maintenance margin, plus their unrealized P&L (at their marks)."""
+    held_back = a.number("other_maintenance", other_maintenance, rule="nonnegative")
+    return wallet_balance - held_back + a.number("other_pnl", other_pnl, rule="any")
+
+
 def rate_and_amount(a, notional, mmr, maintenance_amount, tiers):
     """The maintenance rate and amount for ``notional``: from the tier holding it, or as given."""
     if tiers is not None:
@@ -389,6 +405,13 @@ def rate_and_amount(a, notional, mmr, maintenance_amount, tiers):
         raise InputError("mmr must be a number when no tiers are given, got None")
     amount = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
     return rate_fraction(a, "mmr", mmr), amount
+
+
+def checked_rate_and_amount(a, notional, mmr, maintenance_amount, tiers, fee):
+    """:func:`rate_and_amount`, the rate plus the fee to close checked to be below 100 %."""
+    rate, cum = rate_and_amount(a, notional, mmr, maintenance_amount, tiers)
+    check_rates(np.asarray(rate), float(np.max(fee)))
+    return rate, cum
 
 
 def rate_fraction(a, name, value):
@@ -433,14 +456,19 @@ def entry_price_for_basis(a, mm_basis, entry_price):
     """The checked entry price when ``mm_basis="entry"`` values the rate part at it, else None."""
     if not is_entry_basis(mm_basis):
         return None
-    if entry_price is None:
+    return a.number("entry_price", given_with("entry_price", entry_price, "mm_basis='entry'"))
+
+
+def given_with(name, value, needed_by):
+    """``value``; InputError when it is None although ``needed_by`` (another argument) needs it."""
+    if value is None:
         raise InputError(
-            "entry_price must be a positive number with mm_basis='entry', got None",
-            argument="entry_price",
+            f"{name} must be a positive number with {needed_by}, got None",
+            argument=name,
             expected="positive",
             value=None,
         )
-    return a.number("entry_price", entry_price)
+    return value
 
 
 def for_preset(exchange_id: str, symbol: str | None = None, path=None) -> pd.DataFrame:

@@ -441,31 +441,13 @@ CALCULATOR = [
     ("section_working", WORKING),
 ]
 
-# Sample position per language (the yen one is the SPEC's derived BTC example). The optional
-# what-if prices are left empty (issue #12): no figure the user did not ask for.
+# Sample position per language (the yen one is the SPEC's derived BTC example), both a 2x long
+# without fees, in the quote currency, risking 2 %. The optional what-if prices are left empty
+# (issue #12): no figure the user did not ask for.
+_SAMPLE_TERMS = dict(side="long", leverage=2, fees=0, quote_rate=1, risk=0.02)
 SAMPLE = {
-    "ja": dict(
-        side="long",
-        entry_price=10_000_000,
-        quantity=0.1,
-        leverage=2,
-        deposit=800_000,
-        fees=0,
-        price=9_000_000,
-        quote_rate=1,
-        risk=0.02,
-    ),
-    "en": dict(
-        side="long",
-        entry_price=50_000,
-        quantity=0.2,
-        leverage=2,
-        deposit=5_000,
-        fees=0,
-        price=45_000,
-        quote_rate=1,
-        risk=0.02,
-    ),
+    "ja": dict(_SAMPLE_TERMS, entry_price=10_000_000, quantity=0.1, deposit=800_000, price=9_000_000),
+    "en": dict(_SAMPLE_TERMS, entry_price=50_000, quantity=0.2, deposit=5_000, price=45_000),
 }
 
 # Scenarios: an adaptive price ladder (issue #12). Candidate prices are round steps around the
@@ -567,22 +549,19 @@ SCENARIO_COLUMNS = [
     ),
     Column("status", "text", "=IF(ISNUMBER({c[ratio]})," + _status("{c[ratio]}", safe="safe_level") + ',"")'),
 ]
+
+
+def _chart_level(level):
+    """The chart's flat line at the level named ``level`` (its defined name and column key)."""
+    return Column(level, "rate", f"=IF(AND(ISNUMBER({{c[price]}}),ISNUMBER({level})),{level},NA())")
+
+
 # Chart data (next to the ladder, grey): #N/A instead of "" so that a chart draws no point.
 CHART_COLUMNS = [
     Column("chart_price", "price", "=IF(ISNUMBER({c[price]}),{c[price]},NA())"),
     Column("chart_ratio", "pct", "=IF(ISNUMBER({c[ratio]}),{c[ratio]},NA())"),
     Column("chart_level_mark", "pct", '=IF(AND(ISNUMBER({c[ratio]}),{c[level_mark]}<>""),{c[ratio]},NA())'),
-    Column("safe_level", "rate", "=IF(AND(ISNUMBER({c[price]}),ISNUMBER(safe_level)),safe_level,NA())"),
-    Column(
-        "margin_call_level",
-        "rate",
-        "=IF(AND(ISNUMBER({c[price]}),ISNUMBER(margin_call_level)),margin_call_level,NA())",
-    ),
-    Column(
-        "loss_cut_level",
-        "rate",
-        "=IF(AND(ISNUMBER({c[price]}),ISNUMBER(loss_cut_level)),loss_cut_level,NA())",
-    ),
+    *(_chart_level(level) for level in ("safe_level", "margin_call_level", "loss_cut_level")),
 ]
 
 # Positions: an Excel Table for the rows the workbook ships with formulas, and formulas that

@@ -34,25 +34,17 @@ from . import sheets as S
 PREFIX = "loan_"
 DAYS_PER_YEAR = 365
 
+# Both samples: 30 days, no interest owed yet, no rate of your own (the preset's applies).
+_SAMPLE_TERMS = dict(interest=0, interest_rate=None, days=30)
 SAMPLE = {
     "ja": dict(
+        _SAMPLE_TERMS,
         amount=1_000_000,
         collateral_quantity=0.2,
         collateral_price=10_000_000,
-        interest=0,
-        interest_rate=None,
-        days=30,
         gap_price=5_000_000,
     ),
-    "en": dict(
-        amount=10_000,
-        collateral_quantity=1,
-        collateral_price=20_000,
-        interest=0,
-        interest_rate=None,
-        days=30,
-        gap_price=9_000,
-    ),
+    "en": dict(_SAMPLE_TERMS, amount=10_000, collateral_quantity=1, collateral_price=20_000, gap_price=9_000),
 }
 # Levels with no preset chosen: the SPEC §10 example (target 65 %, margin call 80 %), a
 # liquidation at 90 % and a 2 % liquidation fee. An example, not a venue's rule.
@@ -289,22 +281,13 @@ def build_loan(ctx, presets=None):
     ws.conditional_formatting.add(chk, FormulaRule(formula=[f"LEN({chk})>0"], fill=S.RED_FILL))
     ltv, status = ctx.names["loan_ltv_now"][1], ctx.names["loan_status"][1]
     ref = f"${ltv[0]}${ltv[1:]}"
-    ws.conditional_formatting.add(
-        f"{ltv}:{status}",
-        FormulaRule(
-            formula=[f"AND(ISNUMBER({ref}),ISNUMBER(loan_liquidation_ltv),{ref}>=loan_liquidation_ltv)"],
-            fill=S.RED_FILL,
-            stopIfTrue=True,
-        ),
-    )
-    ws.conditional_formatting.add(
-        f"{ltv}:{status}",
-        FormulaRule(
-            formula=[f"AND(ISNUMBER({ref}),ISNUMBER(loan_margin_call_ltv),{ref}>=loan_margin_call_ltv)"],
-            fill=S.AMBER_FILL,
-            stopIfTrue=True,
-        ),
-    )
+    for level, fill in (("loan_liquidation_ltv", S.RED_FILL), ("loan_margin_call_ltv", S.AMBER_FILL)):
+        ws.conditional_formatting.add(
+            f"{ltv}:{status}",
+            FormulaRule(
+                formula=[f"AND(ISNUMBER({ref}),ISNUMBER({level}),{ref}>={level})"], fill=fill, stopIfTrue=True
+            ),
+        )
     row += 2
     ws.cell(row=row, column=1, value=label("preset_row", lang)).font = S.NOTE_FONT
     c = ws.cell(

@@ -501,3 +501,21 @@ def test_a_rows_tick_rounding_does_not_depend_on_the_other_rows():
     batch = xc.bankruptcy_price(0, "long", [1.0, 1.0], 1, tick_size=[1.0, 100.25])
     assert alone == batch[1] == 100.25
     assert xc.round_to_tick(0.30000000000000004, "long", 0.1) == 0.3
+
+
+def test_offsetting_legs_with_float_noise_have_no_liquidation_price():
+    # 0.1 long against 0.1 short that a sum left as 0.10000000000000002 (found by hypothesis):
+    # the net slope is rounding noise, so no price liquidates the account (not 7e18)
+    pos = pd.DataFrame(
+        {
+            "symbol": "BTCUSDT",
+            "side": ["long", "short"],
+            "entry_price": 5_000.0,
+            "mark_price": 5_000.0,
+            "quantity": [0.1, 0.1 + 0.2 - 0.2],
+        }
+    )
+    assert pos["quantity"][1] != 0.1
+    account = xc.cross_account(pos, 100.0, tiers=BINANCE, hedge="max", mm_basis="entry")
+    assert account.positions["liquidation_price"].isna().all()
+    assert math.isnan(account.move_to_liquidation)

@@ -363,6 +363,8 @@ class _Book:
         side = np.array([leg.side for leg in legs])
         self.pnl_fixed = -float(np.sum(side * np.array([leg.entry * leg.qty for leg in legs])))
         self.pnl_slope = float(np.sum(side * self.coef))
+        # a slope below this is rounding noise of offsetting legs (0.1 long, 0.1 short): flat
+        self.noise = 1e-12 * float(np.sum(np.abs(self.coef)))
         width = max(len(leg.caps) for leg in legs)
         self.caps = np.full((len(legs), width), math.inf)
         self.rates, self.cums = np.zeros_like(self.caps), np.zeros_like(self.caps)
@@ -452,10 +454,13 @@ def _walk_to_threshold(legs, coef, y0, balance, fee, hedge="sum"):
         inside = (edges[i] + edges[i + 1]) / 2 if math.isfinite(edges[i + 1]) else 2 * edges[i] + 1.0
         return book.account_line(inside, balance)
 
+    def flat(B):
+        return abs(B) <= book.noise
+
     i = int(np.searchsorted(edges[1:-1], y0, side="left"))
     A, B = line(i)
     breached = A + B * y0 <= 0
-    if B == 0:
+    if flat(B):
         return math.nan
     direction = (1 if B > 0 else -1) * (1 if breached else -1)
 
@@ -467,7 +472,7 @@ def _walk_to_threshold(legs, coef, y0, balance, fee, hedge="sum"):
         A, B = line(i)
         if y != y0 and hit(A + B * y):
             return y  # a jump at the boundary
-        if B != 0:
+        if not flat(B):
             root = -A / B
             lo, hi = (edges[i], y) if direction < 0 else (y, edges[i + 1])
             if lo <= root <= hi and (B * direction < 0) != breached:

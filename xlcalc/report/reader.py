@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils import get_column_letter as column_letter
 
 from .._inputs import InputError, Inputs, parse_side_word
 from ..labels import error_text, label
@@ -38,12 +39,12 @@ from .read import (
     CHUNK_ROWS,
     OVERFLOW,
     PROBLEMS,
-    ExactLines,
     RowTooLong,
     Source,
-    column_letter,
     open_source,
 )
+
+ExactLines = type(None)
 
 __all__ = [
     "FIELDS",
@@ -537,7 +538,9 @@ def _long_cells(text):
     for j, (name, col) in enumerate(text.items()):
         lengths = col.str.len().to_numpy()
         for i in np.flatnonzero(lengths > CELL_CHARS):
-            found.setdefault(i, []).append([name, f"column {column_letter(j)}", "too_long", int(lengths[i])])
+            found.setdefault(i, []).append(
+                [name, f"column {column_letter(j + 1)}", "too_long", int(lengths[i])]
+            )
     if found:
         n = len(next(iter(text.values())))
         text[PROBLEMS] = pd.Series(

@@ -21,13 +21,16 @@ than the part sizes, the cell length and the column count allow.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
+import warnings
 import zipfile
 import zlib
+from collections import deque
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, islice, tee
+from itertools import islice
 from pathlib import Path
 from xml.sax import SAXParseException
 from xml.sax.handler import ContentHandler
@@ -159,6 +162,11 @@ def open_source(path: Path, *, sheet=None, delimiter=None, tolerant=None) -> Sou
 
 
 def _csv_chunks(path, encoding, delimiter):
+    """The rows after the header, a block of CHUNK_ROWS lines at a time.
+
+    pandas' C parser reads a block when it finds one record in each line, none longer than
+    the header nor than a cell: record i is then line i. Any other block (a quoted line
+    break, a stray quote, a row too long) is read record by record (:func:`_one_by_one`)."""
     limit = csv.field_size_limit()
     csv.field_size_limit(2**31 - 1)  # a field longer than a cell is its row's problem, not the file's
     try:
@@ -168,82 +176,89 @@ def _csv_chunks(path, encoding, delimiter):
             if header is None:
                 raise InputError(f"input file {str(path)!r} has no header row")
             names, width = clean_header(header, "csv", path)
-            for records, lines, notes in _csv_records(fh, delimiter, width, reader.line_num):
-                lengths = np.fromiter(map(len, records), np.int64, len(records))
-                for i in notes.keys() | set(np.flatnonzero(lengths != width).tolist()):
-                    records[i], notes[i] = _fit(records[i], names, width, notes.get(i, []))
-                yield _frame(names, records, lines, notes)
+            line, first = reader.line_num, True
+            while (block := list(islice(fh, CHUNK_ROWS))) or first:
+                frame = _parsed(block, delimiter, names, len(header))
+                if frame is None:
+                    records, lines, notes, line = _one_by_one(block, fh, delimiter, names, width, line)
+                    yield _frame(names, records, lines, notes)
+                else:
+                    yield frame, np.arange(line + 1, line + 1 + len(block), dtype=np.int64)
+                    line += len(block)
+                first = False
     except UnicodeDecodeError as exc:
         raise InputError(f"input file {str(path)!r} is not valid {encoding} text ({exc.reason})") from None
-    except csv.Error as exc:  # in the header: a line alone is rejected
+    except csv.Error as exc:  # in the header: in a row, only that row is rejected
         raise InputError(f"input file {str(path)!r}: the header cannot be read as CSV ({exc})") from None
     finally:
         csv.field_size_limit(limit)
 
 
-def _csv_records(fh, delimiter, width, line):
-    """The records after line ``line``, CHUNK_ROWS at a time: (records, the number of each
-    one's first line, notes: record -> its problems, for a record to check field by field).
-
-    csv.reader reads a batch at C speed; when it spans one line per record, record i is its
-    line i. Else (a quoted line break, a stray quote, a line the csv module refuses) the
-    batch is read again record by record (:func:`_one_by_one`); after a stray quote, the
-    lines after it are read again by a new reader.
-    """
-    records, lines, notes, pending, done = [], [], {}, [], False
-    while not done:
-        source, raw = tee(chain(pending, fh))  # raw: the text of the lines the reader took
-        reader, pending, taken = csv.reader(source, delimiter=delimiter), None, 0
-        while pending is None and not done:
-            want = CHUNK_ROWS - len(records)
-            try:
-                batch = list(islice(reader, want))
-            except csv.Error:
-                batch = None
-            text = list(islice(raw, reader.line_num - taken))
-            taken = reader.line_num
-            if batch is not None and len(batch) == len(text):
-                notes.update((len(records) + i, []) for i, t in enumerate(text) if len(t) > CELL_CHARS)
-                records += batch
-                lines += range(line + 1, line + 1 + len(batch))
-                line += len(batch)
-            else:
-                pending, line = _one_by_one(text, delimiter, width, line, records, lines, notes)
-            done = pending is None and batch is not None and len(batch) < want
-            if len(records) >= CHUNK_ROWS or done:
-                yield records, lines, notes
-                records, lines, notes = [], [], {}
+def _parsed(block, delimiter, names, fields):
+    """``block`` read by pandas, when each line is one record no longer than the header and
+    than a cell (the header's ``fields`` beyond ``names`` are empty); else None."""
+    if block and max(map(len, block)) > CELL_CHARS:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)  # pandas would drop the extra fields
+            frame = pd.read_csv(
+                io.BytesIO("".join(block).encode()),
+                names=range(fields),
+                header=None,
+                index_col=False,
+                sep=delimiter,
+                dtype=str,
+                na_filter=False,
+                skip_blank_lines=False,
+                encoding="utf-8",
+            )
+    except (pd.errors.ParserError, pd.errors.ParserWarning, pd.errors.EmptyDataError):
+        return None
+    if len(frame) != len(block) or (
+        fields > len(names) and (frame.iloc[:, len(names) :] != "").any(axis=None)
+    ):
+        return None
+    return frame.iloc[:, : len(names)].set_axis(names, axis=1)
 
 
-def _one_by_one(text, delimiter, width, line, records, lines, notes):
-    """Append the records of ``text`` (lines after ``line``) one at a time, up to a record
-    that is a stray quote or unreadable: its first line alone is a record (the quotes taken
-    literally) with that problem. Returns (the lines to read again or None, the last line read).
+def _one_by_one(block, fh, delimiter, names, width, line):
+    """The records of ``block`` (and of the file's next lines while one is open) read one at a
+    time, each with the number of its first line; returns (rows, their lines, notes, the last
+    line read), ``notes`` as for :func:`_frame`.
 
     A stray quote is a record spanning lines whose first line is a whole row by itself and a
-    later line is one too (a note spanning lines starts or continues a partial row)."""
-    reader, at, need = csv.reader(text, delimiter=delimiter), 0, max(width - 1, 2)
-    while at < len(text):
+    later line is one too (a note spanning lines starts or continues a partial row): its first
+    line alone is rejected, its quotes taken literally, and the lines after it are read again.
+    So is a record the csv module cannot read."""
+    pending, rows, lines, notes, need = deque(block), [], [], {}, max(width - 1, 2)
+    while pending:
+        taken = []
         try:
-            record, problem = next(reader), None
-            span = text[at : reader.line_num]
-            rowlike = [t.count(delimiter) + 1 >= need for t in span]
-            if len(span) > 1 and rowlike[0] and any(rowlike[1:]):
-                problem = ["", f"line {line + 1}", "stray_quote", len(span) - 1]
+            record, problem = next(csv.reader(_taking(pending, fh, taken), delimiter=delimiter)), []
+            rowlike = [t.count(delimiter) + 1 >= need for t in taken]
+            if len(taken) > 1 and rowlike[0] and any(rowlike[1:]):
+                problem = [["", f"line {line + 1}", "stray_quote", len(taken) - 1]]
         except csv.Error as exc:
-            problem = ["", f"line {line + 1}", "unreadable", str(exc)]
-        lines.append(line + 1)
+            problem = [["", f"line {line + 1}", "unreadable", str(exc)]]
         if problem:
-            notes[len(records)] = [problem]
-            records.append(
-                next(csv.reader([text[at].rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
+            record = next(
+                csv.reader([taken[0].rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), []
             )
-            return text[at + 1 :], line + 1
-        if sum(map(len, span)) > CELL_CHARS:
-            notes[len(records)] = []
-        records.append(record)
-        line, at = line + len(span), reader.line_num
-    return None, line
+            pending.extendleft(reversed(taken[1:]))
+            taken = taken[:1]
+        lines.append(line + 1)
+        line += len(taken)
+        row, notes[len(rows)] = _fit(record, names, width, problem)
+        rows.append(row)
+    return rows, lines, notes, line
+
+
+def _taking(pending, fh, taken):
+    """Lines for the csv module, ``pending`` ones first, each one noted in ``taken``."""
+    while text := pending.popleft() if pending else fh.readline():
+        taken.append(text)
+        yield text
 
 
 def _fit(record, names, width, problems):

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._inputs import InputError, Inputs
 from .compute import AccountSums, Levels, Positions, hedged_totals, row_terms
-from .reader import ExactLines, RowTooLong, iter_chunks
+from .reader import iter_chunks
 
 __all__ = ["Rows", "read_rows"]
 
@@ -43,12 +43,11 @@ class Rows:
     :func:`compute.row_terms`. ``account_deposit``: each account's deposit (cross) or the sum
     of its rows' deposits (isolated)."""
 
-    header: object  # reader.Table: fields, raw_columns
+    header: object  # reader.Header: fields, raw_columns
     cross: bool
     extra_headers: list  # the input's other columns, kept as text
     positions: _Store = field(default_factory=_Store)
     errors: _Store = field(default_factory=_Store)
-    lines: object = None  # exact line numbers (CSV with quoted line breaks)
     rows_in: int = 0
     n_positions: int = 0
     n_errors: int = 0
@@ -77,12 +76,8 @@ class Rows:
         )
 
     def line_numbers(self, record, line):
-        """Line numbers of these records (ascending): exact when the CSV has quoted line breaks."""
-        if self.lines is None or not len(record):
-            return line
-        lo, hi = int(record.min()), int(record.max()) + 1
-        self.lines.seek(lo * 8)
-        return np.frombuffer(self.lines.read((hi - lo) * 8), dtype=np.int64)[record - lo]
+        """``line``: the readers number every row themselves (kept for the writer's calls)."""
+        return line
 
     def chunk(self, i, levels: Levels):
         """Stored chunk ``i``: its rows (dict), Positions and the levels of its rows."""
@@ -94,9 +89,8 @@ class Rows:
         return rows, pos, levels.for_rows(pos.leverage)
 
     def close(self):
-        for f in (self.positions.file, self.errors.file, self.lines):
-            if f is not None:
-                f.close()
+        self.positions.file.close()
+        self.errors.file.close()
 
 
 def read_rows(
@@ -104,29 +98,17 @@ def read_rows(
 ) -> Rows:
     """Read and validate ``source`` chunk by chunk (reader.iter_chunks) into :class:`Rows`;
     ``tick_size`` and ``quote_rate`` serve the rows without such a column."""
-    rates = dict(tick_size=tick_size, quote_rate=quote_rate)
-    try:
-        return _read(source, levels, deposit, lang, reader_options, rates, tolerant=False)
-    except RowTooLong:  # rare: the slower reader keeps such rows, to report them
-        return _read(source, levels, deposit, lang, reader_options, rates, tolerant=True)
-
-
-def _read(source, levels, deposit, lang, reader_options, rates, tolerant):
     rows = None
     accounts, sums, legs = {}, AccountSums(), {}
     try:
-        for chunk in iter_chunks(source, tolerant=tolerant, lang=lang, **reader_options):
-            if isinstance(chunk, ExactLines):  # line numbers of a CSV with quoted line breaks
-                rows.lines = tempfile.TemporaryFile(prefix="xlcalc-lines-")
-                for part in chunk.chunks():
-                    rows.lines.write(part.astype(np.int64).tobytes())
-                continue
+        for chunk in iter_chunks(source, lang=lang, **reader_options):
             if rows is None:
                 rows = Rows(
                     header=chunk.header,
                     cross="deposit" not in chunk.header.fields,
                     extra_headers=list(chunk.extra),
-                    **rates,
+                    tick_size=tick_size,
+                    quote_rate=quote_rate,
                 )
                 if rows.cross and deposit is None:
                     raise InputError(

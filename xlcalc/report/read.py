@@ -11,8 +11,9 @@ two extra columns when a row of the chunk needs them:
   cell longer than Excel allows, a stray quote.
 
 CSV: the encodings and separators :func:`xlcalc._files.detect_encoding` and
-:func:`~xlcalc._files.detect_delimiter` know, read by the csv module (:func:`_csv_records`),
-which finds a stray quote that would swallow the following lines and rejects only its line.
+:func:`~xlcalc._files.detect_delimiter` know. pandas' C parser reads each block of lines in
+which it finds one record a line; the csv module reads any other block record by record
+(:func:`_one_by_one`), and finds a stray quote that would swallow the following lines.
 
 xlsx: read by a bounded streaming parser over defusedxml (no DTDs, no entities), never more
 than the part sizes, the cell length and the column count allow.
@@ -126,7 +127,7 @@ def _clip(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def open_source(path: Path, *, sheet=None, delimiter=None, tolerant=None) -> Source:
+def open_source(path: Path, *, sheet=None, tolerant=None) -> Source:
     """The :class:`Source` of a positions file, by content first, then by extension.
 
     ``tolerant`` is ignored (see :class:`RowTooLong`)."""
@@ -154,7 +155,7 @@ def open_source(path: Path, *, sheet=None, delimiter=None, tolerant=None) -> Sou
         raise InputError(f"input file {str(path)!r} is not valid {encoding} text ({exc.reason})") from None
     if first is None:
         raise InputError(f"input file {str(path)!r} is empty")
-    delimiter = delimiter or detect_delimiter(first)
+    delimiter = detect_delimiter(first)
     return Source("csv", delimiter, chunks=_csv_chunks(path, encoding, delimiter))
 
 
@@ -162,11 +163,8 @@ def open_source(path: Path, *, sheet=None, delimiter=None, tolerant=None) -> Sou
 
 
 def _csv_chunks(path, encoding, delimiter):
-    """The rows after the header, a block of CHUNK_ROWS lines at a time.
-
-    pandas' C parser reads a block when it finds one record in each line, none longer than
-    the header nor than a cell: record i is then line i. Any other block (a quoted line
-    break, a stray quote, a row too long) is read record by record (:func:`_one_by_one`)."""
+    """The rows after the header, a block of CHUNK_ROWS lines at a time: read by pandas when
+    each line is one record (record i is line i), else record by record."""
     limit = csv.field_size_limit()
     csv.field_size_limit(2**31 - 1)  # a field longer than a cell is its row's problem, not the file's
     try:
@@ -176,8 +174,9 @@ def _csv_chunks(path, encoding, delimiter):
             if header is None:
                 raise InputError(f"input file {str(path)!r} has no header row")
             names, width = clean_header(header, "csv", path)
-            line, first = reader.line_num, True
-            while (block := list(islice(fh, CHUNK_ROWS))) or first:
+            line, block = reader.line_num, [""] * CHUNK_ROWS
+            while len(block) == CHUNK_ROWS:
+                block = list(islice(fh, CHUNK_ROWS))
                 frame = _parsed(block, delimiter, names, len(header))
                 if frame is None:
                     records, lines, notes, line = _one_by_one(block, fh, delimiter, names, width, line)
@@ -185,7 +184,6 @@ def _csv_chunks(path, encoding, delimiter):
                 else:
                     yield frame, np.arange(line + 1, line + 1 + len(block), dtype=np.int64)
                     line += len(block)
-                first = False
     except UnicodeDecodeError as exc:
         raise InputError(f"input file {str(path)!r} is not valid {encoding} text ({exc.reason})") from None
     except csv.Error as exc:  # in the header: in a row, only that row is rejected
@@ -197,7 +195,7 @@ def _csv_chunks(path, encoding, delimiter):
 def _parsed(block, delimiter, names, fields):
     """``block`` read by pandas, when each line is one record no longer than the header and
     than a cell (the header's ``fields`` beyond ``names`` are empty); else None."""
-    if block and max(map(len, block)) > CELL_CHARS:
+    if max(map(len, block), default=0) > CELL_CHARS:
         return None
     try:
         with warnings.catch_warnings():

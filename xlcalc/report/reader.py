@@ -120,8 +120,9 @@ _COMMA_RE = r"^[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+)(?:,\d*)?$|^[+-]?,\d+$"
 _AMBIGUOUS_POINT = re.compile(r"^[+-]?\d{1,3}\.\d{3}$")  # "1.000": 1 or 1,000?
 
 
-def _normalize(t: pd.Series):
-    """Number text without decoration: (text, percent mask)."""
+def _readings(t: pd.Series):
+    """(value with a decimal point, value with a decimal comma: NaN where that reading is
+    invalid, percent mask) of number text."""
     t = t.str.normalize("NFKC").str.strip()
     t = t.str.replace(_STRIP_RE, "", regex=True, case=False)
     t = t.str.replace("\u2212", "-", regex=False).str.replace("▲", "-", regex=False)
@@ -129,13 +130,7 @@ def _normalize(t: pd.Series):
     t = t.where(~paren, "-" + t.str.slice(1, -1))
     pct = t.str.endswith("%")
     t = t.where(~pct, t.str.slice(0, -1))
-    return t, pct.to_numpy()
-
-
-def _readings(t: pd.Series):
-    """(value with a decimal point, value with a decimal comma): NaN where that reading is invalid."""
-    lower = t.str.lower()
-    point_ok = lower.str.match(_POINT_RE).to_numpy(dtype=bool)
+    point_ok = t.str.lower().str.match(_POINT_RE).to_numpy(dtype=bool)
     comma_ok = t.str.match(_COMMA_RE).to_numpy(dtype=bool)
     point = pd.to_numeric(t.str.replace(",", "", regex=False), errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
@@ -143,7 +138,7 @@ def _readings(t: pd.Series):
     comma = pd.to_numeric(
         t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False), errors="coerce"
     ).to_numpy(dtype=float, na_value=np.nan)
-    return np.where(point_ok, point, np.nan), np.where(comma_ok, comma, np.nan)
+    return np.where(point_ok, point, np.nan), np.where(comma_ok, comma, np.nan), pct.to_numpy()
 
 
 def clean_numbers(raw: pd.Series, decimal: str | None = ".") -> np.ndarray:
@@ -164,8 +159,7 @@ def clean_numbers(raw: pd.Series, decimal: str | None = ".") -> np.ndarray:
     if decimal != ".":  # a plain "1.500" or "1.5" is not read by pandas' rule here
         need |= text.str.contains(".", regex=False).to_numpy()
     if need.any():
-        t, pct = _normalize(text[need])
-        point, comma = _readings(t)
+        point, comma, pct = _readings(text[need])
         if decimal is None:  # only the readings that agree
             same = (point == comma) | np.isnan(comma)
             parsed = np.where(np.isnan(point), comma, np.where(same, point, np.nan))
@@ -201,23 +195,19 @@ def detect_decimal(columns, default: str | None = ".") -> str | None:
             uniques = uniques[~plain]
             uniques = uniques[uniques.str.contains(r"[.,，．]", regex=True)]
             if len(uniques):
-                t, _ = _normalize(uniques)
-                point, comma = _readings(t)
+                point, comma, _ = _readings(uniques)
                 point_seen |= bool((~np.isnan(point) & np.isnan(comma)).any())
                 comma_seen |= bool((np.isnan(point) & ~np.isnan(comma)).any())
             if point_seen != comma_seen:
                 break
-    if point_seen and comma_seen:
-        return None
-    if point_seen or comma_seen:
+    if point_seen != comma_seen:
         return "." if point_seen else ","
-    return default
+    return None if point_seen else default
 
 
 def _decimal_problem(name, shown, decimal, lang):
     """Why ``shown`` is not read under ``decimal``, when the separator is the reason; else None."""
-    t, _ = _normalize(pd.Series([str(shown)], dtype=object))
-    point, comma = _readings(t)
+    point, comma, _ = _readings(pd.Series([str(shown)], dtype=object))
     p, c = float(point[0]), float(comma[0])
     if not math.isnan(p) and not math.isnan(c) and p != c:
         return label("report_decimal_ambiguous", lang).format(

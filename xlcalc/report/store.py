@@ -176,18 +176,13 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
         terms = row_terms(pos, levels.for_rows(pos.leverage), None if rows.cross else num["deposit"])
         sums.add(dict(count=1.0, **terms), group, n_groups)
         if levels.hedge == "max" and rows.cross:  # each leg's margin, for the larger side
-            symbol = np.asarray(kept["texts"]["symbol"], dtype=object) if "symbol" in kept["texts"] else None
-            legs_of = pd.DataFrame(
-                {
-                    "g": group,
-                    "sym": "" if symbol is None else symbol,
-                    "side": pos.side,
-                    "m": terms["margin"],
-                    "rl": terms["rm_lc"],
-                }
+            symbol = np.asarray(kept["texts"]["symbol"], dtype=object) if "symbol" in kept["texts"] else ""
+            frame = pd.DataFrame(
+                dict(g=group, sym=symbol, side=pos.side, m=terms["margin"], rl=terms["rm_lc"])
             )
-            sums = legs_of.groupby(["g", "sym", "side"], sort=False)[["m", "rl"]].sum()
-            for (g, sym, side), (m, rl) in sums.iterrows():
-                acc = legs.setdefault((int(g), sym, float(side)), [0.0, 0.0])
-                acc[0] += m
-                acc[1] += rl
+            for (g, sym, side), (m, rl) in (
+                frame.groupby(["g", "sym", "side"], sort=False)[["m", "rl"]].sum().iterrows()
+            ):
+                leg = legs.setdefault((int(g), sym, float(side)), [0.0, 0.0])
+                leg[0] += m
+                leg[1] += rl

@@ -174,16 +174,19 @@ def _csv_chunks(path, encoding, delimiter):
             if header is None:
                 raise InputError(f"input file {str(path)!r} has no header row")
             names, width = clean_header(header, "csv", path)
-            line, block = reader.line_num, [""] * CHUNK_ROWS
-            while len(block) == CHUNK_ROWS:
+            line, more = reader.line_num, True
+            while more:
                 block = list(islice(fh, CHUNK_ROWS))
-                frame = _parsed(block, delimiter, names, len(header))
-                if frame is None:
-                    records, lines, notes, line = _one_by_one(block, fh, delimiter, names, width, line)
-                    yield _frame(names, records, lines, notes)
+                more, chunk = len(block) == CHUNK_ROWS, _parsed(block, delimiter, names, len(header))
+                if chunk is None:
+                    *chunk, line = _one_by_one(block, fh, delimiter, names, width, line)
+                    chunk = _frame(names, *chunk)
                 else:
-                    yield frame, np.arange(line + 1, line + 1 + len(block), dtype=np.int64)
+                    chunk = chunk, np.arange(line + 1, line + 1 + len(block), dtype=np.int64)
                     line += len(block)
+                del block  # not held while the chunk is validated
+                yield chunk
+                del chunk
     except UnicodeDecodeError as exc:
         raise InputError(f"input file {str(path)!r} is not valid {encoding} text ({exc.reason})") from None
     except csv.Error as exc:  # in the header: in a row, only that row is rejected

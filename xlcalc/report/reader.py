@@ -355,6 +355,7 @@ def iter_chunks(
             numeric = [chunk[h] for name, h in header.fields.items() if name in NUMBERS]
             default = None if src.kind == "csv" and src.delimiter == ";" else "."
             header.decimal = decimal if decimal is not None else detect_decimal(numeric, default)
+            del numeric
         text = {c: _as_text(chunk.iloc[:, i]) for i, c in enumerate(chunk.columns)}
         if src.kind == "frame":  # the file readers bound their cells; a DataFrame's are marked here
             _long_cells(text)
@@ -362,6 +363,7 @@ def iter_chunks(
         out = Chunk(header=header, record=np.flatnonzero(keep) + offset)
         _validate_chunk(out, text, keep, lines, prices, lang)
         offset += len(chunk)
+        del chunk, text  # not held while the next chunk is read
         yield out
     if header is None:
         raise InputError("input has no header row")

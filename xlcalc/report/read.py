@@ -281,6 +281,8 @@ def _fit(record, names, width, problems):
 
 # -- xlsx ------------------------------------------------------------------------------------------
 
+# zipfile's (CRC, truncated, encrypted, unknown compression) and ElementTree's (a SyntaxError)
+_BROKEN = (zipfile.BadZipFile, EOFError, OSError, ValueError, KeyError, SyntaxError, zlib.error, RuntimeError)
 _REF = re.compile(r"([A-Z]{1,3})(\d+)$")
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 # Built-in number formats that show dates (ECMA-376 18.8.30, with the CJK date formats 27-36, 50-58).
@@ -304,17 +306,7 @@ def _damaged(path, part):
             f"{exc.getColumnNumber()}: {exc.getMessage()}); open and save it again in Excel "
             f"or LibreOffice, or export a CSV"
         ) from None
-    # zipfile: CRC, truncated, encrypted, unknown compression; SyntaxError: ElementTree's ParseError
-    except (
-        zipfile.BadZipFile,
-        EOFError,
-        OSError,
-        ValueError,
-        KeyError,
-        SyntaxError,
-        zlib.error,
-        RuntimeError,
-    ) as exc:
+    except _BROKEN as exc:
         raise InputError(
             f"input file {str(path)!r} is damaged ({part}: {exc}); open and save it again "
             f"in Excel or LibreOffice"
@@ -346,7 +338,7 @@ def _small_xml(zf, name, path):
 def _open_xlsx(path, sheet):
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+    except _BROKEN as exc:
         raise InputError(f"input file {str(path)!r} is not a readable xlsx ({exc})") from None
     try:
         with _damaged(path, "xl/workbook.xml"):
@@ -455,31 +447,10 @@ class _TooLong(str):
     length = 0
 
 
-class _Text:
-    """Bounded text accumulation: never more than CELL_CHARS + 1 characters kept."""
-
-    __slots__ = ("parts", "size")
-
-    def __init__(self):
-        self.parts, self.size = [], 0
-
-    def add(self, content):
-        if self.size <= CELL_CHARS:
-            self.parts.append(content[: CELL_CHARS + 1 - self.size])
-        self.size += len(content)
-
-    def value(self):
-        text = "".join(self.parts)
-        if self.size > CELL_CHARS:
-            text = _TooLong(text[:CELL_CHARS])
-            text.length = self.size
-        return text
-
-
 class _Cells(ContentHandler):
     """SAX events of a sheet to its finished rows, ``(row number, {column: text}, problems)``
-    in ``rows``; of the shared strings part to ``strings``. The furigana of Japanese text
-    (``rPh``) is not part of a value."""
+    in ``rows``; of the shared strings part to ``strings``. A text is kept to CELL_CHARS + 1
+    characters, whatever its length; the furigana of Japanese text (``rPh``) is not part of it."""
 
     def __init__(self, path, part, shared=(), dates=(), date1904=False, recalc=False):
         super().__init__()
@@ -487,8 +458,8 @@ class _Cells(ContentHandler):
         self.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
         self.rows, self.strings = [], []
         self.number, self.cells, self.problems, self.col = 0, {}, [], -1
-        self.text = self.inline = None  # the text being read; the inline (or shared) string
-        self.phonetic = 0
+        self.parts, self.size, self.reading = [], 0, False  # the text being read
+        self.in_string, self.phonetic = False, 0  # in an inline (or shared) string; in its furigana
 
     def startElement(self, name, attrs):
         name = name.rpartition(":")[2]
@@ -511,11 +482,11 @@ class _Cells(ContentHandler):
             self.type, self.style = attrs.get("t", "n"), attrs.get("s")
             self.formula = self.value = self.inline = None
         elif name == "v" or name == "f":
-            self.text = _Text()
+            self.parts, self.size, self.reading = [], 0, True
         elif name == "is" or name == "si":
-            self.inline = _Text()
-        elif name == "t" and self.inline is not None and not self.phonetic:
-            self.text = self.inline
+            self.parts, self.size, self.in_string = [], 0, True
+        elif name == "t":
+            self.reading = self.in_string and not self.phonetic
         elif name == "rPh":
             self.phonetic += 1
         elif name == "row":
@@ -529,25 +500,38 @@ class _Cells(ContentHandler):
             self.cells, self.problems, self.col = {}, [], -1
 
     def characters(self, content):
-        if self.text is not None:
-            self.text.add(content)
+        if self.reading:
+            if self.size <= CELL_CHARS:
+                self.parts.append(content[: CELL_CHARS + 1 - self.size])
+            self.size += len(content)
+
+    def _text(self):
+        text = "".join(self.parts)
+        if self.size > CELL_CHARS:
+            text = _TooLong(text[:CELL_CHARS])
+            text.length = self.size
+        self.reading = False
+        return text
 
     def endElement(self, name):
         name = name.rpartition(":")[2]
         if name == "v":
-            self.value, self.text = self.text.value(), None
+            self.value = self._text()
         elif name == "f":
-            self.formula, self.text = self.text.value(), None
+            self.formula = self._text()
         elif name == "t":
-            self.text = None
+            self.reading = False
         elif name == "rPh":
             self.phonetic -= 1
+        elif name == "is":
+            self.inline, self.in_string = self._text(), False
         elif name == "c":
             self._cell()
         elif name == "row":
             self.rows.append((self.number, self.cells, self.problems))
         elif name == "si":
-            self.strings.append(self.inline.value())
+            self.strings.append(self._text())
+            self.in_string = False
 
     def _cell(self):
         col, kind, value = self.col, self.type, self.value
@@ -558,7 +542,7 @@ class _Cells(ContentHandler):
             self.problems.append([col, ref, "formula", _clip("=" + self.formula, 100)])
             return
         if kind == "inlineStr":
-            value = self.inline.value() if self.inline is not None else ""
+            value = "" if self.inline is None else self.inline
         elif value is None:
             return
         elif kind == "s":

@@ -123,8 +123,6 @@ def read_rows(
         if rows is not None:
             rows.close()
         raise
-    if rows is None:
-        raise InputError("input has no header row")
     n_groups = max(len(accounts), 1)
     rows.account_names = list(accounts) or None
     rows.totals = {k: np.concatenate([v, np.zeros(n_groups - len(v))]) for k, v in sums.totals.items()}
@@ -139,15 +137,9 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
     rows.rows_in += chunk.n_rows
     if chunk.reasons:
         order = sorted(chunk.reasons)
-        raw = [chunk.raw_bad[i] for i in order]
+        raw, reasons = [chunk.raw_bad[i] for i in order], [chunk.reasons[i] for i in order]
         rows.errors.append(
-            dict(
-                record=chunk.record[order],
-                line=chunk.line[order],
-                reasons=[chunk.reasons[i] for i in order],
-                raw=raw,
-            ),
-            len(order),
+            dict(record=chunk.record[order], line=chunk.line[order], reasons=reasons, raw=raw), len(order)
         )
         rows.n_errors += len(order)
         rows.error_width = max([rows.error_width] + [len(r) for r in raw])

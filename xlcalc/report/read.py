@@ -174,12 +174,14 @@ def _csv_chunks(path, encoding, delimiter):
             if header is None:
                 raise InputError(f"input file {str(path)!r} has no header row")
             names, width = clean_header(header, "csv", path)
-            line, more = reader.line_num, True
-            while more:
-                block = list(islice(fh, CHUNK_ROWS))
-                more, chunk = len(block) == CHUNK_ROWS, _parsed(block, delimiter, names, len(header))
+            pending, line, full = deque(), reader.line_num, True  # pending: lines to read again
+            while full or pending:
+                block = [pending.popleft() for _ in range(min(len(pending), CHUNK_ROWS))]
+                block += islice(fh, CHUNK_ROWS - len(block))
+                full, chunk = len(block) == CHUNK_ROWS, _parsed(block, delimiter, names, len(header))
                 if chunk is None:
-                    *chunk, line = _one_by_one(block, fh, delimiter, names, width, line)
+                    pending.extendleft(reversed(block))
+                    *chunk, line = _one_by_one(pending, fh, delimiter, names, width, line)
                     chunk = _frame(names, *chunk)
                 else:
                     chunk = chunk, np.arange(line + 1, line + 1 + len(block), dtype=np.int64)
@@ -223,17 +225,17 @@ def _parsed(block, delimiter, names, fields):
     return frame.iloc[:, : len(names)].set_axis(names, axis=1)
 
 
-def _one_by_one(block, fh, delimiter, names, width, line):
-    """The records of ``block`` (and of the file's next lines while one is open) read one at a
-    time, each with the number of its first line; returns (rows, their lines, notes, the last
-    line read), ``notes`` as for :func:`_frame`.
+def _one_by_one(pending, fh, delimiter, names, width, line):
+    """Up to CHUNK_ROWS records of the lines ``pending`` (and of the file's next lines while
+    one is open) read one at a time, each with the number of its first line; returns (rows,
+    their lines, notes as for :func:`_frame`, the last line read).
 
     A stray quote is a record spanning lines whose first line is a whole row by itself and a
     later line is one too (a note spanning lines starts or continues a partial row): its first
     line alone is rejected, its quotes taken literally, and the lines after it are read again.
     So is a record the csv module cannot read."""
-    pending, rows, lines, notes, need = deque(block), [], [], {}, max(width - 1, 2)
-    while pending:
+    rows, lines, notes, need = [], [], {}, max(width - 1, 2)
+    while pending and len(rows) < CHUNK_ROWS:
         taken = []
         try:
             record, problem = next(csv.reader(_taking(pending, fh, taken), delimiter=delimiter)), []

@@ -287,6 +287,7 @@ def read_table(
     chunks = list(
         iter_chunks(source, prices=prices, default_leverage=default_leverage, decimal=decimal, sheet=sheet)
     )
+    chunks = [c for c in chunks if c.n_rows] or chunks[:1]  # an empty chunk's categories have no dtype
     first = np.cumsum([0] + [c.n_rows for c in chunks])  # each chunk's first row in the table
     return Chunk(
         header=chunks[0].header,

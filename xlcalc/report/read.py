@@ -191,7 +191,7 @@ def _csv_chunks(path, encoding, delimiter):
                 del chunk
     except UnicodeDecodeError as exc:
         raise InputError(f"input file {str(path)!r} is not valid {encoding} text ({exc.reason})") from None
-    except csv.Error as exc:  # in the header: in a row, only that row is rejected
+    except csv.Error as exc:  # the header's (a row's rejects that row only)
         raise InputError(f"input file {str(path)!r}: the header cannot be read as CSV ({exc})") from None
     finally:
         csv.field_size_limit(limit)

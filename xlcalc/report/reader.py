@@ -288,18 +288,18 @@ def read_table(
         iter_chunks(source, prices=prices, default_leverage=default_leverage, decimal=decimal, sheet=sheet)
     )
     chunks = [c for c in chunks if c.n_rows] or chunks[:1]  # an empty chunk's categories have no dtype
-    first = np.cumsum([0] + [c.n_rows for c in chunks])  # each chunk's first row in the table
-    return Chunk(
-        header=chunks[0].header,
-        **{k: np.concatenate([getattr(c, k) for c in chunks]) for k in ("record", "line", "side", "bad")},
-        numbers={k: np.concatenate([c.numbers[k] for c in chunks]) for k in chunks[0].numbers},
-        **{
-            k: {f: union_categoricals([getattr(c, k)[f] for c in chunks]) for f in getattr(chunks[0], k)}
-            for k in ("texts", "extra")
-        },
-        reasons={i + at: r for c, at in zip(chunks, first) for i, r in c.reasons.items()},
-        raw_bad={i + at: r for c, at in zip(chunks, first) for i, r in c.raw_bad.items()},
-    )
+    table = Chunk(chunks[0].header, record=np.concatenate([c.record for c in chunks]))
+    for name in ("line", "side", "bad"):
+        setattr(table, name, np.concatenate([getattr(c, name) for c in chunks]))
+    table.numbers = {k: np.concatenate([c.numbers[k] for c in chunks]) for k in chunks[0].numbers}
+    table.texts = {k: union_categoricals([c.texts[k] for c in chunks]) for k in chunks[0].texts}
+    table.extra = {k: union_categoricals([c.extra[k] for c in chunks]) for k in chunks[0].extra}
+    at = 0  # the chunk's first row in the table
+    for c in chunks:
+        table.reasons.update({at + i: reason for i, reason in c.reasons.items()})
+        table.raw_bad.update({at + i: raw for i, raw in c.raw_bad.items()})
+        at += c.n_rows
+    return table
 
 
 def _iter_frame(df: pd.DataFrame):

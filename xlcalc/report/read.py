@@ -612,9 +612,9 @@ def _sheet_chunks(zf, member, path, sheet, cells):
                     notes[len(rows)] = (extra, named)
                 rows.append([values.get(i, "") for i in range(width)])
                 lines.append(number)
-                if len(rows) >= CHUNK_ROWS:
-                    yield _frame(names, rows, lines, notes)
-                    rows, lines, notes = [], [], {}
+            if len(rows) >= CHUNK_ROWS:  # checked once a block: chunk boundaries, hence sums, as ever
+                yield _frame(names, rows, lines, notes)
+                rows, lines, notes = [], [], {}
         if names is None:
             raise InputError(f"input file {str(path)!r}: sheet {sheet!r} has no header row")
         yield _frame(names, rows, lines, notes)

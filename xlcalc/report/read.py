@@ -147,28 +147,27 @@ def open_source(path: Path, *, sheet=None, tolerant=None) -> Source:
         return _open_xlsx(path, sheet)
     if sheet is not None:
         raise InputError(f"sheet={sheet!r} was given but {str(path)!r} is a CSV, not a workbook")
-    encoding = detect_encoding(path)
-    try:
-        with open(path, encoding=encoding, newline="") as fh:
-            first = next((line for line in iter(lambda: fh.readline(1 << 20), "") if line.strip()), None)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"input file {str(path)!r} is not valid {encoding} text ({exc.reason})") from None
-    if first is None:
-        raise InputError(f"input file {str(path)!r} is empty")
-    delimiter = detect_delimiter(first)
-    return Source("csv", delimiter, chunks=_csv_chunks(path, encoding, delimiter))
+    src = Source("csv")
+    src.chunks = _csv_chunks(path, src)
+    return src
 
 
 # -- CSV -------------------------------------------------------------------------------------------
 
 
-def _csv_chunks(path, encoding, delimiter):
+def _csv_chunks(path, src):
     """The rows after the header, a block of CHUNK_ROWS lines at a time: read by pandas when
-    each line is one record (record i is line i), else record by record."""
-    limit = csv.field_size_limit()
+    each line is one record (record i is line i), else record by record. Sets the separator
+    of ``src`` from the first line with text."""
+    encoding, limit = detect_encoding(path), csv.field_size_limit()
     csv.field_size_limit(2**31 - 1)  # a field longer than a cell is its row's problem, not the file's
     try:
         with open(path, encoding=encoding, newline="") as fh:
+            first = next((line for line in iter(lambda: fh.readline(1 << 20), "") if line.strip()), None)
+            if first is None:
+                raise InputError(f"input file {str(path)!r} is empty")
+            src.delimiter = delimiter = detect_delimiter(first)
+            fh.seek(0)
             reader = csv.reader(fh, delimiter=delimiter)
             header = next((record for record in reader if any(v.strip() for v in record)), None)
             if header is None:

@@ -352,11 +352,7 @@ def iter_chunks(
     header, offset = None, 0
     for chunk, lines in src.chunks:
         if header is None:
-            header = _header(chunk.columns, default_leverage, src)
-            numeric = [chunk[h] for name, h in header.fields.items() if name in NUMBERS]
-            default = None if src.kind == "csv" and src.delimiter == ";" else "."
-            header.decimal = decimal if decimal is not None else detect_decimal(numeric, default)
-            del numeric
+            header = _header(chunk, default_leverage, decimal, src)
         text = {c: _as_text(chunk.iloc[:, i]) for i, c in enumerate(chunk.columns)}
         if src.kind == "frame":  # the file readers bound their cells; a DataFrame's are marked here
             _long_cells(text)
@@ -366,8 +362,6 @@ def iter_chunks(
         offset += len(chunk)
         del chunk, text  # not held while the next chunk is read
         yield out
-    if header is None:
-        raise InputError("input has no header row")
 
 
 def _long_cells(text):
@@ -386,9 +380,11 @@ def _long_cells(text):
         )
 
 
-def _header(columns, default_leverage, src) -> Header:
+def _header(chunk, default_leverage, decimal, src) -> Header:
+    """The fields the first chunk's columns name, and the decimal separator of its numbers
+    when not given (a semicolon-separated CSV without evidence: unknown)."""
     fields = {}
-    columns = [c for c in columns if c not in (OVERFLOW, PROBLEMS)]
+    columns = [c for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
     if len(set(columns)) != len(columns):
         dup = next(c for c in columns if columns.count(c) > 1)
         raise InputError(f"input has two columns named {dup!r}: keep one, or rename the other")
@@ -413,10 +409,14 @@ def _header(columns, default_leverage, src) -> Header:
     mode = None
     if "deposit" in fields and _key(fields["deposit"]) in _keys(ISOLATED_DEPOSIT):
         mode = next((c for c in columns if _key(c) in _keys(MARGIN_MODE)), None)
+    if decimal is None:
+        numeric = [chunk[h] for name, h in fields.items() if name in NUMBERS]
+        decimal = detect_decimal(numeric, None if src.kind == "csv" and src.delimiter == ";" else ".")
     return Header(
         raw_columns=[str(c) for c in columns],
         fields=fields,
         default_leverage=default_leverage,
+        decimal=decimal,
         signed_quantity=signed,
         margin_mode=mode,
         sheet=src.sheet,

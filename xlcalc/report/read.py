@@ -92,7 +92,7 @@ def clean_header(values, kind: str, path) -> tuple[list, int]:
         if len(name) > CELL_CHARS:
             raise InputError(
                 f"input file {str(path)!r}: the header of column {i + 1} is {len(name):,} "
-                f"characters long ({name[:40]!r}…): is the first row really the header?"
+                f"characters long ({_clip(name, 40)!r}): is the first row really the header?"
             )
     where = (
         (lambda i: f"column {get_column_letter(i + 1)}") if kind == "xlsx" else (lambda i: f"field {i + 1}")
@@ -470,7 +470,8 @@ class _Cells(ContentHandler):
                 m = _REF.match(ref)
                 if m is None:
                     raise InputError(
-                        f"input file {str(self.path)!r} is damaged ({self.part}: cell {_clip(ref)!r})"
+                        f"input file {str(self.path)!r} is damaged "
+                        f"({self.part}: cell reference {_clip(ref)!r})"
                     )
                 self.col = column_index_from_string(m.group(1)) - 1
             else:

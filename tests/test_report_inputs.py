@@ -274,6 +274,23 @@ def test_stray_quote_rejects_its_line_and_keeps_every_other_position(tmp_path):
     assert max(len(str(c)) for r in wb["Errors"].iter_rows(values_only=True) for c in r if c) < 32_767
 
 
+def test_lines_stay_exact_across_chunks(tmp_path):
+    # A quoted line break across the first chunk's last line, a row too long and a stray quote
+    # that swallows every later line, in a file of several chunks: each row at its own line.
+    rows = [f"S{i},short,100,1,2,100,60" for i in range(60_000)]
+    rows[24_999] = 'X,short,100,1,2,100,60,"a\nb"'  # lines 25,001-25,002
+    rows[30_000] = "Z,short,100,1,2,100,60,extra"  # line 30,003
+    rows[49_998] = 'Y,short,"100,1,2,100,60'  # line 50,001
+    src = tmp_path / "big.csv"
+    src.write_text(",".join(HEAD) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    table = read_table(src)
+    assert table.n_rows == 60_000 and sorted(errors_of(table)) == [25_001, 30_003, 50_001]
+    assert "quote" in errors_of(table)[50_001] and "10001 lines" in errors_of(table)[50_001]
+    good = good_lines(table)
+    assert good[24_998:25_000] == [25_000, 25_003] and good[-1] == 60_002
+    assert list(table.texts["symbol"][[0, -1]]) == ["S0", "S59999"]
+
+
 def test_multiline_field_over_the_csv_module_limit(tmp_path):
     note = "x" * 70_000 + "\n" + "y" * 70_000  # 140 KB: the csv module's limit is 128 KiB
     src = tmp_path / "long.csv"

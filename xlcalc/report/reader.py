@@ -30,166 +30,63 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from openpyxl.utils import get_column_letter
+from pandas.api.types import union_categoricals
 
 from .._inputs import InputError, Inputs, parse_side_word
 from ..labels import error_text, label
-from .read import (
-    CELL_CHARS,
-    CHUNK_ROWS,
-    OVERFLOW,
-    PROBLEMS,
-    ExactLines,
-    RowTooLong,
-    Source,
-    column_letter,
-    open_source,
-)
+from .read import CELL_CHARS, CHUNK_ROWS, OVERFLOW, PROBLEMS, Source, open_source
 
 __all__ = [
-    "FIELDS",
-    "NUMERIC_FIELDS",
+    "ALIASES",
+    "NUMBERS",
     "TEXT_FIELDS",
-    "Table",
+    "Header",
     "Chunk",
-    "ExactLines",
-    "RowTooLong",
     "canonical_header",
     "clean_numbers",
     "detect_decimal",
     "read_table",
     "iter_chunks",
     "read_prices",
-    "CHUNK_ROWS",
-    "OVERFLOW",
-    "PROBLEMS",
 ]
 
-# Deposit headers of exchange exports: an isolated position's margin, not a cross account's.
-ISOLATED_DEPOSIT = [
-    "margin",
-    "isolatedWallet",
-    "isolated wallet",
-    "position margin",
-    "positionMargin",
-    "positionBalance",
-]
-# Canonical field -> header spellings (compared after NFKC, lower case, no spaces/_/-/.).
-# Exchange exports: Binance USDⓈ-M positionRisk / Positions tab, Bybit, OKX, Hyperliquid.
+# Header spellings of each field, compared as _key makes them (NFKC, lower case, no spaces,
+# _ - or .); exchange exports: Binance USDⓈ-M positionRisk / Positions tab, Bybit, OKX, Hyperliquid.
+# Quantities that carry the side in their sign (a negative size is a short):
+SIGNED_QUANTITY = "positionAmt, position amt, pos, szi, net quantity"
+# Deposits of exchange exports: an isolated position's margin, not a cross account's:
+ISOLATED_DEPOSIT = "margin, isolatedWallet, isolated wallet, position margin, positionMargin, positionBalance"
+MARGIN_MODE = "marginType, margin type, marginMode, margin mode, mgnMode"
 ALIASES = {
-    "account": ["account", "account id", "口座", "口座番号", "アカウント"],
-    "symbol": [
-        "symbol",
-        "pair",
-        "instrument",
-        "ticker",
-        "contract",
-        "銘柄",
-        "銘柄名",
-        "通貨ペア",
-        "instId",
-        "coin",
-    ],
-    "side": [
-        "side",
-        "direction",
-        "buy/sell",
-        "売買",
-        "売買区分",
-        "ポジション",
-        "positionSide",
-        "posSide",
-        "holdSide",
-    ],
-    "entry_price": [
-        "entry_price",
-        "entry",
-        "entry price",
-        "avg entry price",
-        "open price",
-        "建値",
-        "平均建値",
-        "建単価",
-        "約定価格",
-        "entryPrice",
-        "avgPrice",
-        "avg price",
-        "average price",
-        "avgPx",
-        "entryPx",
-        "avgEntryPrice",
-    ],
-    "quantity": [
-        "quantity",
-        "qty",
-        "size",
-        "amount",
-        "数量",
-        "建玉数量",
-        "建玉数",
-        "positionAmt",
-        "position amt",
-        "pos",
-        "szi",
-        "net quantity",
-    ],
-    "leverage": ["leverage", "lev", "レバレッジ", "倍率", "lever"],
-    "price": [
-        "price",
-        "mark price",
-        "mark",
-        "current price",
-        "last price",
-        "現在値",
-        "時価",
-        "現在価格",
-        "評価レート",
-        "markPrice",
-        "markPx",
-    ],
-    "deposit": [
-        "deposit",
-        "collateral",
-        "wallet balance",
-        "証拠金",
-        "預託証拠金",
-        "預り証拠金",
-        *ISOLATED_DEPOSIT,
-    ],
-    "fees": ["fees", "fee", "costs", "手数料", "未払手数料"],
-    "tick_size": ["tick_size", "tick", "tick size", "tickSize", "呼値", "呼び値"],
-    "quote_rate": ["quote_rate", "quote rate", "quoteRate", "fx rate", "換算レート"],
+    "account": "account, account id, 口座, 口座番号, アカウント",
+    "symbol": "symbol, pair, instrument, ticker, contract, 銘柄, 銘柄名, 通貨ペア, instId, coin",
+    "side": "side, direction, buy/sell, 売買, 売買区分, ポジション, positionSide, posSide, holdSide",
+    "entry_price": "entry_price, entry, entry price, avg entry price, open price, 建値, 平均建値, 建単価, "
+    "約定価格, entryPrice, avgPrice, avg price, average price, avgPx, entryPx, avgEntryPrice",
+    "quantity": "quantity, qty, size, amount, 数量, 建玉数量, 建玉数, " + SIGNED_QUANTITY,
+    "leverage": "leverage, lev, レバレッジ, 倍率, lever",
+    "price": "price, mark price, mark, current price, last price, 現在値, 時価, 現在価格, 評価レート, "
+    "markPrice, markPx",
+    "deposit": "deposit, collateral, wallet balance, 証拠金, 預託証拠金, 預り証拠金, " + ISOLATED_DEPOSIT,
+    "fees": "fees, fee, costs, 手数料, 未払手数料",
+    "tick_size": "tick_size, tick, tick size, tickSize, 呼値, 呼び値",
+    "quote_rate": "quote_rate, quote rate, quoteRate, fx rate, 換算レート",
 }
-# Quantity headers that carry the side in their sign (a negative size is a short).
-SIGNED_QUANTITY = ["positionAmt", "position amt", "pos", "szi", "net quantity"]
-# Side words that leave the side to that sign (Binance one-way mode, OKX net mode).
-NEUTRAL_SIDES = {"both", "net"}
-MARGIN_MODE = ["marginType", "margin type", "marginMode", "margin mode", "mgnMode"]
-
-FIELDS = list(ALIASES)
-NUMERIC_FIELDS = [
-    "entry_price",
-    "quantity",
-    "leverage",
-    "price",
-    "deposit",
-    "fees",
-    "tick_size",
-    "quote_rate",
-]
 TEXT_FIELDS = ["account", "symbol"]
-# Rule of each number, as the core checks it (positive / nonnegative).
-RULES = {
-    "entry_price": "positive",
-    "quantity": "positive",
-    "leverage": "positive",
-    "price": "positive",
-    "deposit": "nonnegative",
-    "fees": "nonnegative",
-    "tick_size": "nonnegative",
-    "quote_rate": "positive",
+# Each number: the core's rule, and what an empty cell means (None: nothing, the row is
+# rejected; an empty price is the entry price, a 0 tick no rounding).
+NUMBERS = {
+    "entry_price": ("positive", None),
+    "quantity": ("positive", None),
+    "leverage": ("positive", None),
+    "price": ("positive", None),
+    "deposit": ("nonnegative", None),
+    "fees": ("nonnegative", 0.0),
+    "tick_size": ("nonnegative", 0.0),
+    "quote_rate": ("positive", 1.0),
 }
-# Optional numbers whose blank cell means their default (0 tick: no rounding).
-BLANK_DEFAULTS = {"fees": 0.0, "tick_size": 0.0, "quote_rate": 1.0}
+NEUTRAL_SIDES = {"both", "net"}  # side words that leave the side to a signed quantity's sign
 TINY = np.finfo(float).tiny  # below it a float is subnormal: products and quotients lose it
 
 
@@ -200,10 +97,11 @@ def _key(text) -> str:
     return t
 
 
-_HEADER_KEYS = {_key(alias): name for name, aliases in ALIASES.items() for alias in aliases}
-_SIGNED_KEYS = {_key(a) for a in SIGNED_QUANTITY}
-_ISOLATED_KEYS = {_key(a) for a in ISOLATED_DEPOSIT}
-_MODE_KEYS = {_key(a) for a in MARGIN_MODE}
+def _keys(spellings: str) -> set:
+    return {_key(s) for s in spellings.split(", ")}
+
+
+_HEADER_KEYS = {k: name for name, spellings in ALIASES.items() for k in _keys(spellings)}
 
 
 def canonical_header(text) -> str | None:
@@ -222,8 +120,9 @@ _COMMA_RE = r"^[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+)(?:,\d*)?$|^[+-]?,\d+$"
 _AMBIGUOUS_POINT = re.compile(r"^[+-]?\d{1,3}\.\d{3}$")  # "1.000": 1 or 1,000?
 
 
-def _normalize(t: pd.Series):
-    """Number text without decoration: (text, percent mask)."""
+def _readings(t: pd.Series):
+    """(value with a decimal point, value with a decimal comma: NaN where that reading is
+    invalid, percent mask) of number text."""
     t = t.str.normalize("NFKC").str.strip()
     t = t.str.replace(_STRIP_RE, "", regex=True, case=False)
     t = t.str.replace("\u2212", "-", regex=False).str.replace("▲", "-", regex=False)
@@ -231,13 +130,7 @@ def _normalize(t: pd.Series):
     t = t.where(~paren, "-" + t.str.slice(1, -1))
     pct = t.str.endswith("%")
     t = t.where(~pct, t.str.slice(0, -1))
-    return t, pct.to_numpy()
-
-
-def _readings(t: pd.Series):
-    """(value with a decimal point, value with a decimal comma): NaN where that reading is invalid."""
-    lower = t.str.lower()
-    point_ok = lower.str.match(_POINT_RE).to_numpy(dtype=bool)
+    point_ok = t.str.lower().str.match(_POINT_RE).to_numpy(dtype=bool)
     comma_ok = t.str.match(_COMMA_RE).to_numpy(dtype=bool)
     point = pd.to_numeric(t.str.replace(",", "", regex=False), errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
@@ -245,17 +138,7 @@ def _readings(t: pd.Series):
     comma = pd.to_numeric(
         t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False), errors="coerce"
     ).to_numpy(dtype=float, na_value=np.nan)
-    return np.where(point_ok, point, np.nan), np.where(comma_ok, comma, np.nan)
-
-
-def _pick(point, comma, decimal):
-    """The value under convention ``decimal`` ("." / "," / None: only readings that agree)."""
-    if decimal == ".":
-        return point
-    if decimal == ",":
-        return comma
-    same = (point == comma) | np.isnan(comma)
-    return np.where(np.isnan(point), comma, np.where(same, point, np.nan))
+    return np.where(point_ok, point, np.nan), np.where(comma_ok, comma, np.nan), pct.to_numpy()
 
 
 def clean_numbers(raw: pd.Series, decimal: str | None = ".") -> np.ndarray:
@@ -276,9 +159,12 @@ def clean_numbers(raw: pd.Series, decimal: str | None = ".") -> np.ndarray:
     if decimal != ".":  # a plain "1.500" or "1.5" is not read by pandas' rule here
         need |= text.str.contains(".", regex=False).to_numpy()
     if need.any():
-        t, pct = _normalize(text[need])
-        point, comma = _readings(t)
-        parsed = _pick(point, comma, decimal)
+        point, comma, pct = _readings(text[need])
+        if decimal is None:  # only the readings that agree
+            same = (point == comma) | np.isnan(comma)
+            parsed = np.where(np.isnan(point), comma, np.where(same, point, np.nan))
+        else:
+            parsed = point if decimal == "." else comma
         values[need] = np.where(pct, parsed / 100.0, parsed)
     values[~np.isfinite(values)] = np.nan
     return values
@@ -309,23 +195,19 @@ def detect_decimal(columns, default: str | None = ".") -> str | None:
             uniques = uniques[~plain]
             uniques = uniques[uniques.str.contains(r"[.,，．]", regex=True)]
             if len(uniques):
-                t, _ = _normalize(uniques)
-                point, comma = _readings(t)
+                point, comma, _ = _readings(uniques)
                 point_seen |= bool((~np.isnan(point) & np.isnan(comma)).any())
                 comma_seen |= bool((np.isnan(point) & ~np.isnan(comma)).any())
             if point_seen != comma_seen:
                 break
-    if point_seen and comma_seen:
-        return None
-    if point_seen or comma_seen:
+    if point_seen != comma_seen:
         return "." if point_seen else ","
-    return default
+    return None if point_seen else default
 
 
 def _decimal_problem(name, shown, decimal, lang):
     """Why ``shown`` is not read under ``decimal``, when the separator is the reason; else None."""
-    t, _ = _normalize(pd.Series([str(shown)], dtype=object))
-    point, comma = _readings(t)
+    point, comma, _ = _readings(pd.Series([str(shown)], dtype=object))
     p, c = float(point[0]), float(comma[0])
     if not math.isnan(p) and not math.isnan(c) and p != c:
         return label("report_decimal_ambiguous", lang).format(
@@ -340,19 +222,11 @@ def _decimal_problem(name, shown, decimal, lang):
 
 
 @dataclass
-class Table:
-    """The input, compact: one entry per non-blank row, in file order."""
+class Header:
+    """What the header and the first chunk say about the input."""
 
-    line: np.ndarray  # line number in the input (header = 1)
     raw_columns: list  # the input's own headers, in order
     fields: dict  # canonical field -> original header
-    numbers: dict = field(default_factory=dict)  # field -> float array (NaN: empty/bad)
-    texts: dict = field(default_factory=dict)  # field -> pd.Categorical of raw text
-    side: np.ndarray | None = None  # +1/-1, NaN when not a side
-    extra: dict = field(default_factory=dict)  # unknown header -> pd.Categorical
-    bad: np.ndarray | None = None  # True: the row is rejected
-    reasons: dict = field(default_factory=dict)  # row position -> reason
-    raw_bad: dict = field(default_factory=dict)  # row position -> raw values (list of str)
     default_leverage: float | None = None  # for an input without a leverage column
     decimal: str | None = "."  # the decimal separator numbers were read with
     signed_quantity: bool = False  # the quantity's sign is the side (positionAmt)
@@ -360,12 +234,36 @@ class Table:
     sheet: str | None = None  # the sheet read (xlsx)
     delimiter: str | None = None  # the separator (CSV)
 
+
+@dataclass
+class Chunk:
+    """Validated rows, one entry per non-blank input row in input order; the header's
+    attributes (``fields``, ``decimal``, ...) read through."""
+
+    header: Header
+    record: np.ndarray  # record number of each row in the input (0 = first)
+    line: np.ndarray = None  # line number (CSV, header = 1) or sheet row (xlsx)
+    side: np.ndarray = None  # +1/-1, NaN when not a side
+    bad: np.ndarray = None  # True: the row is rejected
+    numbers: dict = field(default_factory=dict)  # field -> float array (NaN: empty/bad)
+    texts: dict = field(default_factory=dict)  # field -> pd.Categorical of raw text
+    extra: dict = field(default_factory=dict)  # unknown header -> pd.Categorical
+    reasons: dict = field(default_factory=dict)  # row position -> reason
+    raw_bad: dict = field(default_factory=dict)  # row position -> raw values (list of str)
+
     @property
     def n_rows(self) -> int:
-        return len(self.line)
+        return len(self.record)
+
+    def __getattr__(self, name):
+        if name == "header":  # not set yet (copy, pickle)
+            raise AttributeError(name)
+        return getattr(self.header, name)
 
 
 def _as_text(col: pd.Series) -> pd.Series:
+    if isinstance(col.dtype, pd.StringDtype) and not col.hasnans:  # as pandas read a CSV
+        return col
     if col.dtype.kind == "f":
         return col.map(lambda v: "" if v != v else repr(float(v)))
     return col.astype(object).where(col.notna(), "").astype(str)
@@ -378,7 +276,7 @@ def read_table(
     default_leverage: float | None = None,
     decimal: str | None = None,
     sheet=None,
-) -> Table:
+) -> Chunk:
     """Read and validate positions from a path (CSV or xlsx) or a DataFrame, all in memory.
 
     ``prices`` (symbol -> price) replaces the price of matching symbols; an empty price
@@ -386,70 +284,22 @@ def read_table(
     ``decimal`` and ``sheet`` as :func:`iter_chunks`. A CSV row with more fields than the
     header is rejected with its extra fields shown. The report streams :func:`iter_chunks`.
     """
-    kw = dict(prices=prices, default_leverage=default_leverage, decimal=decimal, sheet=sheet)
-    try:
-        return _read_table(source, kw, tolerant=False)
-    except RowTooLong:  # rare: the slower reader keeps such rows, to report them
-        return _read_table(source, kw, tolerant=True)
-
-
-def _read_table(source, kw, tolerant) -> Table:
-    header, chunks = None, []
-    for chunk in iter_chunks(source, tolerant=tolerant, **kw):
-        if isinstance(chunk, ExactLines):
-            continue
-        header = chunk.header
-        chunks.append(chunk)
-    table = Table(
-        line=None,
-        raw_columns=header.raw_columns,
-        fields=header.fields,
-        default_leverage=header.default_leverage,
-        decimal=header.decimal,
-        signed_quantity=header.signed_quantity,
-        sheet=header.sheet,
-        delimiter=header.delimiter,
+    chunks = list(
+        iter_chunks(source, prices=prices, default_leverage=default_leverage, decimal=decimal, sheet=sheet)
     )
-    table.line = np.concatenate([c.line for c in chunks])
-    table.side = np.concatenate([c.side for c in chunks])
-    table.bad = np.concatenate([c.bad for c in chunks])
+    chunks = [c for c in chunks if c.n_rows] or chunks[:1]  # an empty chunk's categories have no dtype
+    table = Chunk(chunks[0].header, record=np.concatenate([c.record for c in chunks]))
+    for name in ("line", "side", "bad"):
+        setattr(table, name, np.concatenate([getattr(c, name) for c in chunks]))
     table.numbers = {k: np.concatenate([c.numbers[k] for c in chunks]) for k in chunks[0].numbers}
-    table.texts = {k: _concat_categoricals([c.texts[k] for c in chunks]) for k in chunks[0].texts}
-    table.extra = {k: _concat_categoricals([c.extra[k] for c in chunks]) for k in chunks[0].extra}
-    base = 0
+    table.texts = {k: union_categoricals([c.texts[k] for c in chunks]) for k in chunks[0].texts}
+    table.extra = {k: union_categoricals([c.extra[k] for c in chunks]) for k in chunks[0].extra}
+    at = 0  # the chunk's first row in the table
     for c in chunks:
-        table.reasons.update({base + i: r for i, r in c.reasons.items()})
-        table.raw_bad.update({base + i: r for i, r in c.raw_bad.items()})
-        base += c.n_rows
+        table.reasons.update({at + i: reason for i, reason in c.reasons.items()})
+        table.raw_bad.update({at + i: raw for i, raw in c.raw_bad.items()})
+        at += c.n_rows
     return table
-
-
-@dataclass
-class Chunk:
-    """Up to CHUNK_ROWS validated rows: like :class:`Table`, row positions local to the chunk."""
-
-    header: Table  # fields, raw_columns, default_leverage of the input
-    record: np.ndarray  # record number of each row in the input (0 = first)
-    line: np.ndarray = None  # line number (CSV) or sheet row (xlsx)
-    side: np.ndarray = None
-    bad: np.ndarray = None
-    numbers: dict = field(default_factory=dict)
-    texts: dict = field(default_factory=dict)
-    extra: dict = field(default_factory=dict)
-    reasons: dict = field(default_factory=dict)
-    raw_bad: dict = field(default_factory=dict)
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.record)
-
-    @property
-    def fields(self):
-        return self.header.fields
-
-    @property
-    def default_leverage(self):
-        return self.header.default_leverage
 
 
 def _iter_frame(df: pd.DataFrame):
@@ -463,7 +313,6 @@ def iter_chunks(
     *,
     prices: dict | None = None,
     default_leverage: float | None = None,
-    tolerant: bool = False,
     lang: str = "en",
     decimal: str | None = None,
     sheet=None,
@@ -477,9 +326,6 @@ def iter_chunks(
         xlsx/xlsm. .xls and .ods are refused with a hint to save as xlsx or CSV.
     prices, default_leverage
         As :func:`read_table`.
-    tolerant : bool
-        Read a CSV record by record (the fast reader raises :class:`RowTooLong` for what it
-        cannot read exactly: a row longer than the header, a quoted line break, a stray quote).
     lang : {"en", "ja"}
         Language of the rejected rows' reasons.
     decimal : {None, ".", ","}
@@ -502,33 +348,20 @@ def iter_chunks(
         path = Path(source)
         if not path.is_file():
             raise InputError(f"input file not found: {str(path)!r}")
-        src = open_source(path, tolerant=tolerant, sheet=sheet)
-
-    header = None
-    offset = 0
+        src = open_source(path, sheet=sheet)
+    header, offset = None, 0
     for chunk, lines in src.chunks:
-        if chunk is None:  # an ExactLines from an older reader
-            yield lines
-            continue
         if header is None:
-            header = _start_table(chunk.columns, default_leverage, src)
-            header.decimal = decimal if decimal is not None else _file_decimal(chunk, header, src)
-        n = len(chunk)
-        if lines is None:
-            lines = np.arange(offset, offset + n, dtype=np.int64) + 2
+            header = _header(chunk, default_leverage, decimal, src)
         text = {c: _as_text(chunk.iloc[:, i]) for i, c in enumerate(chunk.columns)}
-        if src.kind == "frame":  # files are bounded by their readers; a DataFrame here
+        if src.kind == "frame":  # the file readers bound their cells; a DataFrame's are marked here
             _long_cells(text)
-        blank = np.ones(n, dtype=bool)  # every field empty: a blank line, not a row
-        for col in text.values():
-            blank &= (col == "").to_numpy()
-        keep = ~blank
+        keep = ~np.logical_and.reduce([col.to_numpy() == "" for col in text.values()])  # not blank
         out = Chunk(header=header, record=np.flatnonzero(keep) + offset)
         _validate_chunk(out, text, keep, lines, prices, lang)
-        offset += n
+        offset += len(chunk)
+        del chunk, text  # not held while the next chunk is read
         yield out
-    if header is None:
-        raise InputError("input has no header row")
 
 
 def _long_cells(text):
@@ -537,7 +370,9 @@ def _long_cells(text):
     for j, (name, col) in enumerate(text.items()):
         lengths = col.str.len().to_numpy()
         for i in np.flatnonzero(lengths > CELL_CHARS):
-            found.setdefault(i, []).append([name, f"column {column_letter(j)}", "too_long", int(lengths[i])])
+            found.setdefault(i, []).append(
+                [name, f"column {get_column_letter(j + 1)}", "too_long", int(lengths[i])]
+            )
     if found:
         n = len(next(iter(text.values())))
         text[PROBLEMS] = pd.Series(
@@ -545,36 +380,23 @@ def _long_cells(text):
         )
 
 
-def _file_decimal(chunk, header, src):
-    cols = [chunk[h] for name, h in header.fields.items() if name in NUMERIC_FIELDS]
-    default = None if src.kind == "csv" and src.delimiter == ";" else "."
-    return detect_decimal(cols, default)
-
-
-def _concat_categoricals(parts):
-    from pandas.api.types import union_categoricals
-
-    if not parts:
-        return pd.Categorical([])
-    return union_categoricals(parts) if len(parts) > 1 else parts[0]
-
-
-def _start_table(columns, default_leverage, src=None) -> Table:
+def _header(chunk, default_leverage, decimal, src) -> Header:
+    """The fields the first chunk's columns name, and the decimal separator of its numbers
+    when not given (a semicolon-separated CSV without evidence: unknown)."""
     fields = {}
-    columns = [c for c in columns if c not in (OVERFLOW, PROBLEMS)]
+    columns = [c for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
     if len(set(columns)) != len(columns):
         dup = next(c for c in columns if columns.count(c) > 1)
         raise InputError(f"input has two columns named {dup!r}: keep one, or rename the other")
     for col in columns:
         name = canonical_header(col)
-        if name is None:
-            continue
         if name in fields:
             raise InputError(
                 f"input headers {fields[name]!r} and {col!r} both mean {name}: keep one, or rename the other"
             )
-        fields[name] = col
-    signed = "quantity" in fields and _key(fields["quantity"]) in _SIGNED_KEYS
+        if name is not None:
+            fields[name] = col
+    signed = "quantity" in fields and _key(fields["quantity"]) in _keys(SIGNED_QUANTITY)
     missing = [
         f for f in ("side", "entry_price", "quantity") if f not in fields and not (f == "side" and signed)
     ]
@@ -585,17 +407,20 @@ def _start_table(columns, default_leverage, src=None) -> Table:
             f"input has no {', '.join(missing)} column; headers found: {', '.join(map(str, columns))}"
         )
     mode = None
-    if "deposit" in fields and _key(fields["deposit"]) in _ISOLATED_KEYS:
-        mode = next((c for c in columns if _key(c) in _MODE_KEYS), None)
-    return Table(
-        line=None,
+    if "deposit" in fields and _key(fields["deposit"]) in _keys(ISOLATED_DEPOSIT):
+        mode = next((c for c in columns if _key(c) in _keys(MARGIN_MODE)), None)
+    if decimal is None:
+        numeric = [chunk[h] for name, h in fields.items() if name in NUMBERS]
+        decimal = detect_decimal(numeric, None if src.kind == "csv" and src.delimiter == ";" else ".")
+    return Header(
         raw_columns=[str(c) for c in columns],
         fields=fields,
         default_leverage=default_leverage,
+        decimal=decimal,
         signed_quantity=signed,
         margin_mode=mode,
-        sheet=getattr(src, "sheet", None),
-        delimiter=getattr(src, "delimiter", None),
+        sheet=src.sheet,
+        delimiter=src.delimiter,
     )
 
 
@@ -609,47 +434,31 @@ def _fit_cell(text, lang="en") -> str:
 
 
 def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
-    f = out.fields
-    head = out.header
-    n = int(keep.sum())
+    f, head, n = out.fields, out.header, int(keep.sum())
     col = {name: text[header][keep] for name, header in f.items()}
     out.line = np.asarray(lines)[keep]
-
     values = {}
-    for name in NUMERIC_FIELDS:
+    for name, (_, blank) in NUMBERS.items():
         if name in col:
             values[name] = clean_numbers(col[name], head.decimal)
-        elif name == "leverage":
-            values[name] = np.full(n, float(out.default_leverage))
-        elif name == "fees":
-            values[name] = np.zeros(n)
-    for name, blank in BLANK_DEFAULTS.items():  # an empty fee is no fee, an empty tick no rounding
-        if name in col:
-            values[name] = np.where(col[name].str.strip().to_numpy() == "", blank, values[name])
+            if blank is not None:  # an empty fee is no fee, an empty tick no rounding
+                values[name] = np.where(col[name].str.strip().to_numpy() == "", blank, values[name])
+    if "leverage" not in values:
+        values["leverage"] = np.full(n, float(head.default_leverage))
+    values.setdefault("fees", np.zeros(n))
 
     # side: map each distinct word once; a signed quantity (positionAmt) carries it itself
-    side_conflict = np.zeros(n, dtype=bool)
+    side, neutral = np.full(n, np.nan), np.ones(n, dtype=bool)
     if "side" in col:
-        codes, uniques = pd.factorize(col["side"].to_numpy(), use_na_sentinel=False)
-        side = (
-            np.array([parse_side_word(str(u).strip()) for u in uniques], dtype=float)[codes]
-            if n
-            else np.zeros(0)
-        )
-        neutral = (
-            np.array([str(u).strip().lower() in NEUTRAL_SIDES for u in uniques], dtype=bool)[codes]
-            if n
-            else np.zeros(0, dtype=bool)
-        )
-    else:
-        side, neutral = np.full(n, np.nan), np.ones(n, dtype=bool)
+        codes, words = pd.factorize(col["side"].to_numpy(), use_na_sentinel=False)
+        side = np.array([parse_side_word(str(w).strip()) for w in words], dtype=float)[codes]
+        neutral = np.array([str(w).strip().lower() in NEUTRAL_SIDES for w in words], dtype=bool)[codes]
+    side_conflict = np.zeros(n, dtype=bool)
     if head.signed_quantity:
-        q = values["quantity"]
-        sign = np.sign(q)
+        sign = np.sign(values["quantity"])
         side = np.where(neutral & (sign != 0), sign, side)
         side_conflict = ~neutral & (sign != 0) & ~np.isnan(side) & (sign != side)
-        values["quantity"] = np.abs(q)
-    bad = np.isnan(side) | side_conflict
+        values["quantity"] = np.abs(values["quantity"])
     out.side = side
 
     # price: the prices file first, then the row's own price, then the entry price
@@ -659,84 +468,61 @@ def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
         price_bad = np.isnan(price) & (col["price"].str.strip().to_numpy() != "")
     if prices and "symbol" in col:
         mapped = col["symbol"].str.strip().map(prices).to_numpy(dtype=float, na_value=np.nan)
-        found = ~np.isnan(mapped)
-        price = np.where(found, mapped, price)
-        price_bad &= ~found
-    price = np.where(np.isnan(price) & ~price_bad, values["entry_price"], price)
-    values["price"] = price
+        price = np.where(np.isnan(mapped), price, mapped)
+        price_bad &= np.isnan(mapped)
+    values["price"] = np.where(np.isnan(price) & ~price_bad, values["entry_price"], price)
 
-    tiny = np.zeros(n, dtype=bool)
+    bad = np.isnan(side) | side_conflict | price_bad
     for name, arr in values.items():
         with np.errstate(invalid="ignore"):
-            ok = arr > 0 if RULES[name] == "positive" else arr >= 0
-            tiny |= (arr != 0) & (np.abs(arr) < TINY)  # subnormal: the core cannot divide by it
-        bad |= ~ok
-    bad |= price_bad | tiny
-    overflow = text[OVERFLOW][keep].to_numpy() if OVERFLOW in text else None
-    if overflow is not None:
-        bad |= overflow != ""
-    problems_col = text[PROBLEMS][keep].to_numpy() if PROBLEMS in text else None
+            bad |= ~(arr > 0 if NUMBERS[name][0] == "positive" else arr >= 0)
+            bad |= (arr != 0) & (np.abs(arr) < TINY)  # subnormal: the core cannot divide by it
+    overflow = text[OVERFLOW][keep].to_numpy() if OVERFLOW in text else np.full(n, "")
+    bad |= overflow != ""
     row_problems = {}
-    if problems_col is not None:
-        known = set(f.values())
-        for i in np.flatnonzero(problems_col != ""):
+    if PROBLEMS in text:
+        problems = text[PROBLEMS][keep].to_numpy()
+        for i in np.flatnonzero(problems != ""):
             # a formula in a column the report does not read stays its text; all else rejects
-            found = [p for p in json.loads(problems_col[i]) if p[2] != "formula" or p[0] in known]
+            found = [p for p in json.loads(problems[i]) if p[2] != "formula" or p[0] in f.values()]
             if found:
                 row_problems[i] = found
                 bad[i] = True
     cross = np.zeros(n, dtype=bool)
     if head.margin_mode is not None:
-        mode = text[head.margin_mode][keep].str.strip().str.lower().to_numpy()
-        cross = (mode == "cross") | (mode == "crossed")
+        cross = text[head.margin_mode][keep].str.strip().str.lower().isin(["cross", "crossed"]).to_numpy()
         bad |= cross
 
-    out.numbers = values
-    out.bad = bad
-    for name in TEXT_FIELDS:
-        if name in col:
-            out.texts[name] = pd.Categorical(col[name].to_numpy())
+    out.numbers, out.bad = values, bad
+    out.texts = {name: pd.Categorical(col[name].to_numpy()) for name in TEXT_FIELDS if name in col}
     known = set(f.values()) | {OVERFLOW, PROBLEMS}
-    for header, series in text.items():
-        if header not in known:
-            out.extra[header] = pd.Categorical(series[keep].to_numpy())
+    out.extra = {h: pd.Categorical(series[keep].to_numpy()) for h, series in text.items() if h not in known}
 
     # Reasons come from the core's own checks, so the words match the API's errors.
-    if not bad.any():
-        return
     headers = [h for h in text if h not in (OVERFLOW, PROBLEMS)]
-    kept = {h: text[h][keep].to_numpy() for h in headers}
+    kept = {h: text[h][keep].to_numpy() for h in headers} if bad.any() else {}
     for i in np.flatnonzero(bad):
         raw = {name: col[name].iloc[i] for name in col}
-        found = []
-        for p in row_problems.get(i, []):
-            found.append(_reader_problem(p, out.line[i], lang))
-        stray = any(p[2] in ("stray_quote", "unreadable") for p in row_problems.get(i, []))
-        if not stray:
+        found = [_reader_problem(p, out.line[i], lang) for p in row_problems.get(i, [])]
+        if not any(p[2] in ("stray_quote", "unreadable") for p in row_problems.get(i, [])):
             if side_conflict[i]:
                 found.append(
                     label("report_side_conflict", lang).format(
                         quantity=raw["quantity"].strip(), header=f["quantity"], side=raw["side"].strip()
                     )
                 )
-            elif "side" in raw or not head.signed_quantity:
-                if np.isnan(side[i]):
-                    found += _side_problem(raw, head, lang)
+            elif ("side" in raw or not head.signed_quantity) and np.isnan(side[i]):
+                found += _side_problem(raw, head, lang)
             if cross[i]:
                 found.append(label("report_cross_row", lang).format(header=f["deposit"]))
             found += _problems(raw, {k: v[i] for k, v in values.items()}, bool(price_bad[i]), head, lang)
         raw_values = [kept[h][i] for h in headers]
-        if overflow is not None and overflow[i]:
+        if overflow[i]:
             extra_fields = json.loads(overflow[i])
-            found.insert(
-                0,
-                label("report_row_too_long", lang).format(
-                    fields=len(headers) + len(extra_fields), header=len(headers)
-                ),
-            )
+            fields = len(headers) + len(extra_fields)
+            found.insert(0, label("report_row_too_long", lang).format(fields=fields, header=len(headers)))
             raw_values += extra_fields
-        reason = "; ".join(found) or label("report_rejected", lang)
-        out.reasons[i] = _fit_cell(reason, lang)
+        out.reasons[i] = _fit_cell("; ".join(found) or label("report_rejected", lang), lang)
         out.raw_bad[i] = [_fit_cell(v, lang) for v in raw_values]
 
 
@@ -768,15 +554,13 @@ def _reader_problem(p, line, lang) -> str:
 def _problems(raw: dict, parsed: dict, price_bad: bool, head, lang: str) -> list:
     """What is wrong with a rejected row's numbers, in the core's own words (in ``lang``)."""
     problems = []
-    for name in NUMERIC_FIELDS:
+    for name, (rule, _) in NUMBERS.items():
         value = parsed.get(name)
         if value is None:
             continue
         shown = raw.get(name, "")
         if name == "price" and not price_bad and not str(shown).strip():
             continue  # an empty price is the entry price: its problem is reported there
-        if name == "quantity" and head.signed_quantity and isinstance(shown, str):
-            shown = shown.strip()
         try:
             if math.isnan(value) or (name == "price" and price_bad):
                 text = shown.strip() if isinstance(shown, str) else shown
@@ -788,7 +572,7 @@ def _problems(raw: dict, parsed: dict, price_bad: bool, head, lang: str) -> list
             if value != 0 and abs(value) < TINY:
                 problems.append(label("report_subnormal", lang).format(name=label(name, lang), value=value))
                 continue
-            Inputs().number(name, value, rule=RULES[name])
+            Inputs().number(name, value, rule=rule)
         except InputError as exc:
             problems.append(error_text(exc, lang))
     return problems

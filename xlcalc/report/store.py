@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._inputs import InputError, Inputs
 from .compute import AccountSums, Levels, Positions, hedged_totals, row_terms
-from .reader import ExactLines, RowTooLong, iter_chunks
+from .reader import iter_chunks
 
 __all__ = ["Rows", "read_rows"]
 
@@ -43,12 +43,11 @@ class Rows:
     :func:`compute.row_terms`. ``account_deposit``: each account's deposit (cross) or the sum
     of its rows' deposits (isolated)."""
 
-    header: object  # reader.Table: fields, raw_columns
+    header: object  # reader.Header: fields, raw_columns
     cross: bool
     extra_headers: list  # the input's other columns, kept as text
     positions: _Store = field(default_factory=_Store)
     errors: _Store = field(default_factory=_Store)
-    lines: object = None  # exact line numbers (CSV with quoted line breaks)
     rows_in: int = 0
     n_positions: int = 0
     n_errors: int = 0
@@ -77,12 +76,8 @@ class Rows:
         )
 
     def line_numbers(self, record, line):
-        """Line numbers of these records (ascending): exact when the CSV has quoted line breaks."""
-        if self.lines is None or not len(record):
-            return line
-        lo, hi = int(record.min()), int(record.max()) + 1
-        self.lines.seek(lo * 8)
-        return np.frombuffer(self.lines.read((hi - lo) * 8), dtype=np.int64)[record - lo]
+        """``line``: the readers number every row themselves (kept for the writer's calls)."""
+        return line
 
     def chunk(self, i, levels: Levels):
         """Stored chunk ``i``: its rows (dict), Positions and the levels of its rows."""
@@ -94,9 +89,8 @@ class Rows:
         return rows, pos, levels.for_rows(pos.leverage)
 
     def close(self):
-        for f in (self.positions.file, self.errors.file, self.lines):
-            if f is not None:
-                f.close()
+        self.positions.file.close()
+        self.errors.file.close()
 
 
 def read_rows(
@@ -104,29 +98,17 @@ def read_rows(
 ) -> Rows:
     """Read and validate ``source`` chunk by chunk (reader.iter_chunks) into :class:`Rows`;
     ``tick_size`` and ``quote_rate`` serve the rows without such a column."""
-    rates = dict(tick_size=tick_size, quote_rate=quote_rate)
-    try:
-        return _read(source, levels, deposit, lang, reader_options, rates, tolerant=False)
-    except RowTooLong:  # rare: the slower reader keeps such rows, to report them
-        return _read(source, levels, deposit, lang, reader_options, rates, tolerant=True)
-
-
-def _read(source, levels, deposit, lang, reader_options, rates, tolerant):
     rows = None
     accounts, sums, legs = {}, AccountSums(), {}
     try:
-        for chunk in iter_chunks(source, tolerant=tolerant, lang=lang, **reader_options):
-            if isinstance(chunk, ExactLines):  # line numbers of a CSV with quoted line breaks
-                rows.lines = tempfile.TemporaryFile(prefix="xlcalc-lines-")
-                for part in chunk.chunks():
-                    rows.lines.write(part.astype(np.int64).tobytes())
-                continue
+        for chunk in iter_chunks(source, lang=lang, **reader_options):
             if rows is None:
                 rows = Rows(
                     header=chunk.header,
                     cross="deposit" not in chunk.header.fields,
                     extra_headers=list(chunk.extra),
-                    **rates,
+                    tick_size=tick_size,
+                    quote_rate=quote_rate,
                 )
                 if rows.cross and deposit is None:
                     raise InputError(
@@ -141,8 +123,6 @@ def _read(source, levels, deposit, lang, reader_options, rates, tolerant):
         if rows is not None:
             rows.close()
         raise
-    if rows is None:
-        raise InputError("input has no header row")
     n_groups = max(len(accounts), 1)
     rows.account_names = list(accounts) or None
     rows.totals = {k: np.concatenate([v, np.zeros(n_groups - len(v))]) for k, v in sums.totals.items()}
@@ -157,15 +137,9 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
     rows.rows_in += chunk.n_rows
     if chunk.reasons:
         order = sorted(chunk.reasons)
-        raw = [chunk.raw_bad[i] for i in order]
+        raw, reasons = [chunk.raw_bad[i] for i in order], [chunk.reasons[i] for i in order]
         rows.errors.append(
-            dict(
-                record=chunk.record[order],
-                line=chunk.line[order],
-                reasons=[chunk.reasons[i] for i in order],
-                raw=raw,
-            ),
-            len(order),
+            dict(record=chunk.record[order], line=chunk.line[order], reasons=reasons, raw=raw), len(order)
         )
         rows.n_errors += len(order)
         rows.error_width = max([rows.error_width] + [len(r) for r in raw])
@@ -194,18 +168,13 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
         terms = row_terms(pos, levels.for_rows(pos.leverage), None if rows.cross else num["deposit"])
         sums.add(dict(count=1.0, **terms), group, n_groups)
         if levels.hedge == "max" and rows.cross:  # each leg's margin, for the larger side
-            symbol = np.asarray(kept["texts"]["symbol"], dtype=object) if "symbol" in kept["texts"] else None
-            legs_of = pd.DataFrame(
-                {
-                    "g": group,
-                    "sym": "" if symbol is None else symbol,
-                    "side": pos.side,
-                    "m": terms["margin"],
-                    "rl": terms["rm_lc"],
-                }
+            symbol = np.asarray(kept["texts"]["symbol"], dtype=object) if "symbol" in kept["texts"] else ""
+            frame = pd.DataFrame(
+                dict(g=group, sym=symbol, side=pos.side, m=terms["margin"], rl=terms["rm_lc"])
             )
-            sums = legs_of.groupby(["g", "sym", "side"], sort=False)[["m", "rl"]].sum()
-            for (g, sym, side), (m, rl) in sums.iterrows():
-                acc = legs.setdefault((int(g), sym, float(side)), [0.0, 0.0])
-                acc[0] += m
-                acc[1] += rl
+            for (g, sym, side), (m, rl) in (
+                frame.groupby(["g", "sym", "side"], sort=False)[["m", "rl"]].sum().iterrows()
+            ):
+                leg = legs.setdefault((int(g), sym, float(side)), [0.0, 0.0])
+                leg[0] += m
+                leg[1] += rl

@@ -129,15 +129,20 @@ def test_unknown_preset_lists_the_known_ids():
         xc.get_loan_preset("no_such_lender")
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
-def test_user_rows_add_and_replace_in_any_excel_encoding(tmp_path, encoding):
+@pytest.mark.parametrize(
+    "encoding, separator",
+    # Excel's CSV (UTF-8), CSV UTF-8 (BOM), Japanese Windows (cp932), European (semicolons)
+    # and "Unicode text" (UTF-16 with tabs)
+    [("utf-8", ","), ("utf-8-sig", ","), ("cp932", ","), ("utf-8", ";"), ("utf-16", "\t")],
+)
+def test_user_rows_add_and_replace_in_any_excel_encoding(tmp_path, encoding, separator):
     path = tmp_path / "mine.csv"
     text = (
         "id,name,product,initial_ltv,margin_call_ltv,liquidation_ltv,annual_interest_rate\n"
         "my_lender,私の貸付業者,暗号資産担保ローン,50%,0.7,0.8,0.05\n"
         "nexo_credit_line,Nexo,override,,0.75,0.85,\n"
     )
-    path.write_bytes(text.encode(encoding))
+    path.write_bytes(text.replace(",", separator).encode(encoding))
     rows = {r["id"]: r for r in xc.loan_presets(path)}
     assert rows["my_lender"]["name"] == "私の貸付業者"
     assert rows["my_lender"]["initial_ltv"] == 0.5

@@ -62,6 +62,25 @@ def test_user_rows_add_and_override(tmp_path, monkeypatch):
     assert xc.get_preset("my_broker")["basis"] == "mark"
 
 
+@pytest.mark.parametrize(
+    "encoding, separator", [("cp932", ","), ("utf-8", ";"), ("utf-16", "\t"), ("utf-8-sig", "\t")]
+)
+def test_user_file_as_excel_saves_it(tmp_path, encoding, separator):
+    # Japanese Windows (cp932), European (semicolons), "Unicode text" (UTF-16, tabs)
+    user = tmp_path / "mine.csv"
+    text = "id,name,max_leverage,margin_call_level,loss_cut_level,basis\nmy_broker,私の業者,25,1.2,0.8,mark\n"
+    user.write_bytes(text.replace(",", separator).encode(encoding))
+    row = xc.get_preset("my_broker", user)
+    assert (row["name"], row["loss_cut_level"], row["basis"]) == ("私の業者", 0.8, "mark")
+
+
+def test_not_text_is_one_sentence(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"id,name\nx,\x82\xff\x80\n")
+    with pytest.raises(xc.InputError, match=r"presets file .*bad.csv is neither UTF-8, UTF-16 nor"):
+        xc.exchange_presets(bad)
+
+
 def test_bad_user_file(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("id,loss_cut_level\nx,half\n", encoding="utf-8")

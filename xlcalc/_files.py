@@ -19,7 +19,14 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["atomic_output", "check_output", "detect_encoding", "detect_delimiter", "read_text_table"]
+__all__ = [
+    "atomic_output",
+    "check_output",
+    "decode_text",
+    "detect_encoding",
+    "detect_delimiter",
+    "read_text_table",
+]
 
 
 class atomic_output:
@@ -148,16 +155,9 @@ try 'report.xlsx'
 # -- reading text ----------------------------------------------------------------------------
 
 
-def detect_encoding(path) -> str:
-    """The encoding of a text file: ``utf-8-sig``, ``utf-16``, ``utf-16-le``/``-be`` (no
-    BOM), ``utf-8`` or ``cp932`` (Shift_JIS as Japanese Excel saves it); else InputError.
-
-    UTF-8 is tried over the whole file before cp932: every UTF-8 file of Japanese text is
-    invalid cp932 somewhere, and a cp932 file is almost never valid UTF-8.
-    """
-    path = Path(path)
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
+def _bom_or_utf16(head: bytes) -> str | None:
+    """The encoding a file's first bytes prove: a BOM, or UTF-16 without one (every other
+    byte NUL); None when only decoding can tell."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -168,7 +168,26 @@ def detect_encoding(path) -> str:
             return "utf-16-le"
         if even > len(head) // 4 and odd == 0:
             return "utf-16-be"
-    for enc in ("utf-8", "cp932"):
+    return None
+
+
+# UTF-8 before cp932: every UTF-8 file of Japanese text is invalid cp932 somewhere, and a
+# cp932 file is almost never valid UTF-8.
+_TRIED = ("utf-8", "cp932")
+_NOT_TEXT = "is neither UTF-8, UTF-16 nor Shift_JIS/cp932 text"
+
+
+def detect_encoding(path) -> str:
+    """The encoding of a text file: ``utf-8-sig``, ``utf-16``, ``utf-16-le``/``-be`` (no
+    BOM), ``utf-8`` or ``cp932`` (Shift_JIS as Japanese Excel saves it); else InputError.
+    The whole file is decoded (in blocks) before an encoding is chosen.
+    """
+    path = Path(path)
+    with open(path, "rb") as fh:
+        proven = _bom_or_utf16(fh.read(4096))
+    if proven:
+        return proven
+    for enc in _TRIED:
         dec = codecs.getincrementaldecoder(enc)()
         try:
             with open(path, "rb") as fh:
@@ -178,7 +197,23 @@ def detect_encoding(path) -> str:
             return enc
         except UnicodeDecodeError:
             continue
-    raise InputError(f"input file {str(path)!r} is neither UTF-8, UTF-16 nor Shift_JIS/cp932 text")
+    raise InputError(f"input file {str(path)!r} {_NOT_TEXT}")
+
+
+def decode_text(data: bytes, what: str) -> str:
+    """A small file's bytes as text by the rules of :func:`detect_encoding` (a presets file,
+    built in or the user's); ``what`` names the file in the error.
+
+    >>> decode_text("id,名前".encode("cp932"), "presets file x.csv")
+    'id,名前'
+    """
+    proven = _bom_or_utf16(data[:4096])
+    for enc in [proven] if proven else _TRIED:
+        try:
+            return data.decode(enc).removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            continue
+    raise InputError(f"{what} {_NOT_TEXT}")
 
 
 def detect_delimiter(header_line: str) -> str:

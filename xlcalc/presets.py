@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._files import decode_text, detect_delimiter
 from .constants import DEFAULT_LOSS_CUT_LEVEL, DEFAULT_MARGIN_CALL_LEVEL
 from .errors import InputError
 
@@ -51,19 +52,6 @@ _NUMERIC = ["max_leverage", "margin_call_level", "loss_cut_level", "mmr", "daily
             "collateral_haircut", "money_unit"]
 # fmt: on
 ENV_VAR = "XLCALC_PRESETS"
-# Presets files come from Excel as often as from an editor: BOMs first, then Japanese Windows.
-_ENCODINGS = ("utf-8-sig", "cp932")
-
-
-def _decode(data: bytes, source) -> str:
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    for encoding in _ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"presets file {source} is neither UTF-8 nor Shift_JIS (cp932) text")
 
 
 def _number(text: str, col: str, source, line: int) -> float:
@@ -82,10 +70,8 @@ def _number(text: str, col: str, source, line: int) -> float:
 
 def _read(data: bytes, source) -> list[dict]:
     """Rows of a presets file as dicts: numbers as floats (NaN when blank), the rest as text."""
-    text = _decode(data, source)
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first and "," not in first else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    text = decode_text(data, f"presets file {source}")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text.split("\n", 1)[0]))
     header = [h.strip() for h in next(reader, [])]
     if "id" not in header:
         raise InputError(f"presets file {source} has no 'id' column")
@@ -284,18 +270,9 @@ _LOAN_NUMERIC = [
 LOAN_PRESETS_ENV_VAR = "XLCALC_LOAN_PRESETS"
 
 
-def _decode_loan_presets(data: bytes, source) -> str:
-    # Excel saves CSV as UTF-8 with a BOM or, in Japanese Windows, as cp932 (Shift_JIS)
-    for encoding in ("utf-8-sig", "cp932"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"loan presets file {source} is neither UTF-8 nor cp932 (Shift_JIS) text")
-
-
 def _read_loan_presets(data: bytes, source) -> list[dict]:
-    reader = csv.DictReader(io.StringIO(_decode_loan_presets(data, source), newline=""))
+    text = decode_text(data, f"loan presets file {source}")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text.split("\n", 1)[0]))
     if reader.fieldnames is None or "id" not in [f.strip() for f in reader.fieldnames]:
         raise InputError(f"loan presets file {source} has no 'id' column")
     rows = []

@@ -223,17 +223,22 @@ def test_hedge_max_takes_each_symbols_larger_side():
     assert by_arg.maintenance_margin == by_column.maintenance_margin == pytest.approx(30_000 + 5_000)
 
 
-def test_cross_account_hedge_max_prices_where_the_larger_side_meets_equity():
-    pos = pd.DataFrame(
+def _hedged_btc(long_qty, short_qty, entry_price, mark_price, **columns):
+    """A BTCUSDT long and short in one account (the hedge tests' positions)."""
+    return pd.DataFrame(
         {
             "symbol": "BTCUSDT",
             "side": ["long", "short"],
-            "entry_price": 60_000,
-            "mark_price": 60_000,
-            "quantity": [1.0, 0.5],
-            "mmr": 0.004,
+            "entry_price": entry_price,
+            "mark_price": mark_price,
+            "quantity": [long_qty, short_qty],
+            **columns,
         }
     )
+
+
+def test_cross_account_hedge_max_prices_where_the_larger_side_meets_equity():
+    pos = _hedged_btc(1.0, 0.5, 60_000, 60_000, mmr=0.004)
     acct = xc.cross_account(pos, 1_000, hedge="max")
     assert acct.maintenance_margin == pytest.approx(240.0)
     lp = acct.positions["liquidation_price"].iloc[0]
@@ -449,15 +454,7 @@ def test_hedge_max_liquidation_is_the_first_crossing(long_qty, short_qty, mark, 
     # brute force: equity minus the larger side's maintenance margin, on a fine grid of prices
     basis = "entry" if entry_basis else "mark"
     entries = [mark * skew, mark / skew]
-    pos = pd.DataFrame(
-        {
-            "symbol": "BTCUSDT",
-            "side": ["long", "short"],
-            "entry_price": entries,
-            "mark_price": mark,
-            "quantity": [long_qty, short_qty],
-        }
-    )
+    pos = _hedged_btc(long_qty, short_qty, entries, mark)
     lp = (
         xc.cross_account(pos, wallet, tiers=BINANCE, hedge="max", mm_basis=basis)
         .positions["liquidation_price"]
@@ -506,15 +503,7 @@ def test_a_rows_tick_rounding_does_not_depend_on_the_other_rows():
 def test_offsetting_legs_with_float_noise_have_no_liquidation_price():
     # 0.1 long against 0.1 short that a sum left as 0.10000000000000002 (found by hypothesis):
     # the net slope is rounding noise, so no price liquidates the account (not 7e18)
-    pos = pd.DataFrame(
-        {
-            "symbol": "BTCUSDT",
-            "side": ["long", "short"],
-            "entry_price": 5_000.0,
-            "mark_price": 5_000.0,
-            "quantity": [0.1, 0.1 + 0.2 - 0.2],
-        }
-    )
+    pos = _hedged_btc(0.1, 0.1 + 0.2 - 0.2, 5_000.0, 5_000.0)
     assert pos["quantity"][1] != 0.1
     account = xc.cross_account(pos, 100.0, tiers=BINANCE, hedge="max", mm_basis="entry")
     assert account.positions["liquidation_price"].isna().all()

@@ -188,7 +188,7 @@ def detect_decimal(columns, default: str | None = ".") -> str | None:
         if col.dtype.kind in "iufb":
             continue
         for part in (col.iloc[:500], col):
-            uniques = pd.Series(pd.unique(part.astype(str).to_numpy()), dtype=object)
+            uniques = pd.Series(pd.unique(_as_text(part).to_numpy()), dtype=object)
             plain = pd.to_numeric(uniques, errors="coerce").notna().to_numpy()
             dotted = uniques.str.contains(".", regex=False).to_numpy()
             if (plain & dotted).any():  # "0.1" by pandas' own rule: a point, unless "1.000"

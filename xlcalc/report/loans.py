@@ -34,11 +34,9 @@ from .display import number_formats, text_width
 from .read import OVERFLOW, PROBLEMS, open_source
 from .reader import (
     Chunk,
-    Header,
     _key,
-    _notes,
     broken_rows,
-    file_decimal,
+    make_header,
     number_problems,
     read_numbers,
     reject,
@@ -138,7 +136,7 @@ def is_loans_file(source, *, decimal=None, sheet=None) -> bool:
     return "loan" in found and "collateral_quantity" in found
 
 
-def _header(chunk, decimal, src) -> Header:
+def _header(chunk, decimal, src):
     """The loan fields the first chunk's columns name, and the decimal separator of its numbers."""
     columns = [c for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
     fields = _fields(columns)
@@ -147,13 +145,7 @@ def _header(chunk, decimal, src) -> Header:
         raise InputError(
             f"loans file has no {', '.join(missing)} column; headers found: {', '.join(map(str, columns))}"
         )
-    return Header(
-        raw_columns=[str(c) for c in columns],
-        fields=fields,
-        decimal=file_decimal(chunk, fields, RULES, decimal, src),
-        sheet=src.sheet,
-        delimiter=src.delimiter,
-    )
+    return make_header(chunk, fields, RULES, decimal, src)
 
 
 def _on(mask, func, *args, **kwargs):
@@ -285,15 +277,13 @@ def _validate(header, text, lines, rules, lang) -> Chunk:
     values, empty = read_numbers(cells, rules, header.decimal)
     for name, (_, blank) in rules.items():  # a missing column: its empty cells' value
         values.setdefault(name, np.full(len(lines), blank))
-    row_problems, overflow = notes = _notes(text, header.fields)
-    out.bad = broken_rows(values, rules, empty) | (overflow != "")
-    out.bad[list(row_problems)] = True
+    out.bad = broken_rows(values, rules, empty)
     out.numbers, out.texts = values, {k: cells[k].to_numpy() for k in ("id", "symbol") if k in cells}
 
     def problems_of(i, raw):
         return number_problems(raw, {k: v[i] for k, v in values.items()}, rules, header.decimal, lang)
 
-    reject(out, text, out.bad, notes, problems_of, lang)
+    reject(out, text, problems_of, lang)
     return out
 
 

@@ -388,13 +388,15 @@ def _long_cells(text):
         )
 
 
-def file_decimal(chunk, fields, rules, decimal, src) -> str | None:
-    """``decimal``, else the separator the first chunk's number columns (``fields`` that
+def make_header(chunk, fields, rules, decimal, src, **more) -> Header:
+    """The :class:`Header` of ``fields`` (canonical field -> header); numbers are read with
+    ``decimal``, else the separator the first chunk's number columns (``fields`` that
     ``rules`` names) show; without evidence "." (a semicolon-separated CSV: unknown)."""
-    if decimal is not None:
-        return decimal
-    numeric = [chunk[h] for name, h in fields.items() if name in rules]
-    return detect_decimal(numeric, None if src.kind == "csv" and src.delimiter == ";" else ".")
+    if decimal is None:
+        numeric = [chunk[h] for name, h in fields.items() if name in rules]
+        decimal = detect_decimal(numeric, None if src.kind == "csv" and src.delimiter == ";" else ".")
+    columns = [str(c) for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
+    return Header(columns, fields, decimal=decimal, sheet=src.sheet, delimiter=src.delimiter, **more)
 
 
 def _header(chunk, decimal, src, default_leverage=None) -> Header:
@@ -425,16 +427,8 @@ def _header(chunk, decimal, src, default_leverage=None) -> Header:
     mode = None
     if "deposit" in fields and _key(fields["deposit"]) in _keys(ISOLATED_DEPOSIT):
         mode = next((c for c in columns if _key(c) in _keys(MARGIN_MODE)), None)
-    return Header(
-        raw_columns=[str(c) for c in columns],
-        fields=fields,
-        default_leverage=default_leverage,
-        decimal=file_decimal(chunk, fields, NUMBERS, decimal, src),
-        signed_quantity=signed,
-        margin_mode=mode,
-        sheet=src.sheet,
-        delimiter=src.delimiter,
-    )
+    more = dict(default_leverage=default_leverage, signed_quantity=signed, margin_mode=mode)
+    return make_header(chunk, fields, NUMBERS, decimal, src, **more)
 
 
 def _fit_cell(text, lang="en") -> str:
@@ -481,26 +475,22 @@ def broken_rows(values: dict, rules: dict, empty: dict) -> np.ndarray:
     return bad
 
 
-def _notes(text, fields) -> tuple[dict, np.ndarray]:
-    """The reader's notes of each row: row -> its problems (a formula in a column the report
-    does not read stays its text), and its fields beyond the header (JSON, "" when none)."""
-    n = len(next(iter(text.values())))
-    overflow = text[OVERFLOW].to_numpy() if OVERFLOW in text else np.full(n, "")
+def reject(out: Chunk, text, problems_of, lang):
+    """Rejects (``out.bad``) the rows the reader noted too: a cell's problem (but a formula in a
+    column the report does not read stays its text), fields beyond the header. Each rejected
+    row's reason: the reader's notes, then ``problems_of(row, raw)`` (``raw``: field -> its
+    text) when its fields could be read; its raw cells, with the fields beyond the header."""
+    overflow = text[OVERFLOW].to_numpy() if OVERFLOW in text else np.full(len(out.line), "")
     row_problems = {}
-    if PROBLEMS in text:
-        problems = text[PROBLEMS].to_numpy()
-        for i in np.flatnonzero(problems != ""):
-            found = [p for p in json.loads(problems[i]) if p[2] != "formula" or p[0] in fields.values()]
-            if found:
-                row_problems[i] = found
-    return row_problems, overflow
-
-
-def reject(out: Chunk, text, bad, notes, problems_of, lang):
-    """Each rejected row's reason and raw cells in ``out``: the reader's ``notes`` (as
-    :func:`_notes`), then ``problems_of(row, raw)`` (``raw``: field -> its text) when its
-    fields could be read; a row longer than the header also brings its extra fields."""
-    row_problems, overflow = notes
+    for i in np.flatnonzero(text[PROBLEMS].to_numpy() != "") if PROBLEMS in text else ():
+        found = [
+            p for p in json.loads(text[PROBLEMS].iloc[i]) if p[2] != "formula" or p[0] in out.fields.values()
+        ]
+        if found:
+            row_problems[i] = found
+    bad = out.bad
+    bad |= overflow != ""
+    bad[list(row_problems)] = True
     headers = [h for h in text if h not in (OVERFLOW, PROBLEMS)]
     cells = {h: text[h].to_numpy() for h in headers} if bad.any() else {}
     for i in np.flatnonzero(bad):
@@ -548,9 +538,7 @@ def _validate_chunk(head: Header, text, lines, prices, lang="en") -> Chunk:
         values["price"] = np.where(np.isnan(mapped), price, mapped)
         price_bad &= np.isnan(mapped)
 
-    row_problems, overflow = notes = _notes(text, f)
-    bad = np.isnan(side) | side_conflict | price_bad | broken_rows(values, NUMBERS, empty) | (overflow != "")
-    bad[list(row_problems)] = True
+    bad = np.isnan(side) | side_conflict | price_bad | broken_rows(values, NUMBERS, empty)
     cross = np.zeros(n, dtype=bool)
     if head.margin_mode is not None:
         cross = text[head.margin_mode].str.strip().str.lower().isin(["cross", "crossed"]).to_numpy()
@@ -575,7 +563,7 @@ def _validate_chunk(head: Header, text, lines, prices, lang="en") -> Chunk:
             found.append(label("report_cross_row", lang).format(header=f["deposit"]))
         return found + number_problems(raw, {k: v[i] for k, v in values.items()}, NUMBERS, head.decimal, lang)
 
-    reject(out, text, bad, notes, problems_of, lang)
+    reject(out, text, problems_of, lang)
     return out
 
 

@@ -6,8 +6,9 @@ quantity (collateral_quantity, 担保数量). Each row is one loan; every figure
 and the repayment that bring the LTV back to the target, the debt left after a
 liquidation at a gap). Levels: the row's own column, else the option, else the loan preset
 (:func:`xlcalc.loans.get_loan_preset`; the target defaults to its initial LTV), else none.
-Rows stream through chunk by chunk, every input row is on Loans or on Errors with its line
-and reason, and the file is written atomically, as for positions.
+Rows stream through the positions reader's steps (:func:`.reader.text_chunks`: the file's
+decimal separator, line numbers, reasons), every input row is on Loans or on Errors with its
+line and reason, and the file is written atomically, as for positions.
 
 >>> import pandas as pd, tempfile, os
 >>> df = pd.DataFrame({"loan": [10_000], "collateral_quantity": [1], "price": [12_500],

@@ -338,7 +338,9 @@ def iter_chunks(
     """
     header = functools.partial(_header, default_leverage=default_leverage)
     for head, text, lines in text_chunks(source, header, decimal=decimal, sheet=sheet):
-        yield _validate_chunk(head, text, lines, prices, lang)
+        out = _validate_chunk(head, text, lines, prices, lang)
+        del text  # not held while the next chunk is read
+        yield out
 
 
 def text_chunks(source, make_header, *, decimal=None, sheet=None):
@@ -370,6 +372,7 @@ def text_chunks(source, make_header, *, decimal=None, sheet=None):
         if not keep.all():
             text = {name: col[keep] for name, col in text.items()}
         yield header, text, np.asarray(lines)[keep]
+        del text
 
 
 def _long_cells(text):

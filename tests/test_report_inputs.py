@@ -697,3 +697,14 @@ def test_property_xlsx_rows_are_positions_or_rejected_at_their_row(tmp_path_fact
     table = read_table(src)
     assert good_lines(table) == [i + 2 for i, (k, _) in enumerate(rows) if k == "good"]
     assert sorted(errors_of(table)) == [i + 2 for i, (k, _) in enumerate(rows) if k == "bad"]
+
+
+def test_dataframe_object_column_with_none_is_an_empty_cell():
+    # detecting the decimal mark read None as a float and failed
+    df = pd.DataFrame(
+        {"side": ["long", "long"], "entry_price": ["1.5", None], "quantity": ["2", "1"], "leverage": [2, 2]},
+        dtype=object,
+    )
+    table = read_table(df)
+    assert table.numbers["entry_price"][0] == 1.5 and table.bad.tolist() == [False, True]
+    assert table.reasons[1] == "entry_price must be a number, got ''"

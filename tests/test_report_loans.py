@@ -189,3 +189,94 @@ def test_row_longer_than_header_is_an_error_in_the_reports_language(tmp_path):
     assert errors[0] == headers
     assert errors[1][1] == label("report_row_too_long", "ja").format(fields=5, header=3)
     assert "担保数量" in errors[2][1] and "'x'" in errors[2][1]
+
+
+# -- decimal commas: the positions reader's rule (the option, else detected per file) ----------
+
+EUROPEAN = "id;loan;collateral_quantity;price;margin_call_ltv;liquidation_ltv\n"
+
+
+def _errors(path, lang="en"):
+    return {r[0]: r[1] for r in _sheet(path, "report_sheet_errors", lang)[1:]}
+
+
+def test_european_loans_file_reads_decimal_commas(tmp_path):
+    # 1,500 BTC is 1.5 BTC: read as 1,500 BTC the LTV would look tiny and the loan safe
+    path = tmp_path / "loans.csv"
+    path.write_text(
+        EUROPEAN + "L1;10.000,50;1,500;8.000;80%;90%\nL2;9000;1,500;7000;80%;90%\n", encoding="utf-8"
+    )
+    out = tmp_path / "l.xlsx"
+    result = build_report(path, out, lang="en")
+    got = _loans(out)
+    assert got[label("loan_status", "en")].tolist()[-1] == label("margin_call", "en")  # not "OK"
+    assert (result.positions, result.errors) == (2, 0)
+    np.testing.assert_allclose(_col(got, "loan_amount"), [10_000.5, 9_000])
+    np.testing.assert_allclose(_col(got, "loan_collateral_quantity"), [1.5, 1.5])
+    np.testing.assert_allclose(
+        _col(got, "loan_ltv_now"), loans.loan_ltv([10_000.5, 9_000], 1.5, [8_000, 7_000]), rtol=1e-12
+    )
+    assert got[label("loan_status", "en")].tolist() == [label("margin_call", "en")] * 2
+    assert result.accounts[0]["n_margin_call"] == 2
+
+
+def test_decimal_option_and_ambiguous_values_rejected_with_a_reason(tmp_path):
+    # no value tells the mark: "1,500" is 1.5 or 1500, "7.000" 7 or 7000
+    path = tmp_path / "loans.csv"
+    path.write_text(EUROPEAN + "L1;9000;1,500;7.000;;\nL2;9000;2;7000;;\n", encoding="utf-8")
+    out = tmp_path / "guess.xlsx"
+    result = build_report(path, out, lang="en")
+    assert (result.rows_in, result.positions, result.errors) == (2, 1, 1)
+    reason = _errors(out)[2]
+    assert "'1,500'" in reason and "'7.000'" in reason and "--decimal" in reason
+    assert _loans(out)[label("report_line", "en")].tolist() == [3]
+
+    forced = tmp_path / "comma.xlsx"
+    result = build_report(path, forced, lang="en", decimal=",", margin_call_ltv=0.8)
+    assert (result.positions, result.errors) == (2, 0)
+    np.testing.assert_allclose(_col(_loans(forced), "loan_ltv_now"), [9_000 / 10_500, 9_000 / 14_000])
+    assert _loans(forced)[label("loan_status", "en")].tolist() == [
+        label("margin_call", "en"),
+        label("ok", "en"),
+    ]
+    point = tmp_path / "point.xlsx"
+    build_report(path, point, lang="en", decimal=".")
+    np.testing.assert_allclose(_col(_loans(point), "loan_collateral_quantity"), [1_500, 2])
+
+
+def test_cli_report_passes_decimal_to_the_loans_report(tmp_path):
+    from click.testing import CliRunner
+
+    from xlcalc.cli import main
+
+    path = tmp_path / "loans.csv"
+    path.write_text(EUROPEAN + "L1;9000;1,500;7.000;0,8;0,9\n", encoding="utf-8")
+    out = tmp_path / "l.xlsx"
+    r = CliRunner().invoke(main, ["report", str(path), "-o", str(out), "--decimal", ",", "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    np.testing.assert_allclose(_col(_loans(out), "loan_ltv_now"), [9_000 / 10_500])
+
+
+def test_xlsx_loans_numbers_are_numbers(tmp_path):
+    path = tmp_path / "loans.xlsx"
+    pd.DataFrame(
+        {"loan": [10_000.5, 9_000], "collateral_quantity": [1.5, 1_500], "price": [8_000, 7_000]}
+    ).to_excel(path, index=False)
+    out = tmp_path / "l.xlsx"
+    assert build_report(path, out, lang="en").positions == 2
+    got = _loans(out)
+    np.testing.assert_allclose(_col(got, "loan_collateral_quantity"), [1.5, 1_500])
+    np.testing.assert_allclose(_col(got, "loan_ltv_now"), [10_000.5 / 12_000, 9_000 / 10_500_000])
+
+
+def test_dataframe_rows_as_positions_lines_and_long_cells_rejected(tmp_path):
+    df = LOANS[["id", "loan", "collateral_quantity", "price"]].astype(object).copy()
+    df.loc[1] = [None, None, None, None]  # a blank row is skipped but keeps its line
+    df.loc[2, "id"] = "x" * 40_000  # longer than an Excel cell
+    out = tmp_path / "l.xlsx"
+    result = build_report(df, out, lang="en")
+    assert (result.rows_in, result.positions, result.errors) == (2, 1, 1)
+    assert _loans(out)[label("report_line", "en")].tolist() == [2]
+    errors = _sheet(out, "report_sheet_errors")
+    assert errors[1][0] == 4 and "40,000" in errors[1][1]
+    assert len(errors[1][2]) <= 32_767

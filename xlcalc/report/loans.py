@@ -6,8 +6,9 @@ quantity (collateral_quantity, 担保数量). Each row is one loan; every figure
 and the repayment that bring the LTV back to the target, the debt left after a
 liquidation at a gap). Levels: the row's own column, else the option, else the loan preset
 (:func:`xlcalc.loans.get_loan_preset`; the target defaults to its initial LTV), else none.
-Rows stream through chunk by chunk, every input row is on Loans or on Errors with its line
-and reason, and the file is written atomically, as for positions.
+Rows stream through the positions reader's steps (:func:`.reader.text_chunks`: the file's
+decimal separator, line numbers, reasons), every input row is on Loans or on Errors with its
+line and reason, and the file is written atomically, as for positions.
 
 >>> import pandas as pd, tempfile, os
 >>> df = pd.DataFrame({"loan": [10_000], "collateral_quantity": [1], "price": [12_500],
@@ -20,7 +21,6 @@ and reason, and the file is written atomically, as for positions.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -30,10 +30,19 @@ import pandas as pd
 from .. import core, loans
 from .._files import atomic_output
 from .._inputs import InputError, Inputs
-from ..labels import error_text, label
+from ..labels import label
 from .display import number_formats, text_width
-from .read import OVERFLOW, PROBLEMS, RowTooLong, open_source
-from .reader import _as_text, _iter_frame, _key, _reader_problem, clean_numbers
+from .read import OVERFLOW, PROBLEMS, open_source
+from .reader import (
+    Chunk,
+    _key,
+    broken_rows,
+    make_header,
+    number_problems,
+    read_numbers,
+    reject,
+    text_chunks,
+)
 from .writer import STATUS_FILLS, Styles, level_text, preset_text
 
 __all__ = ["LOAN_ALIASES", "is_loans_file", "build_loans_report", "loan_columns"]
@@ -68,7 +77,8 @@ LOAN_ALIASES = {
     "gap_price": ["gap price", "fill price", "窓開け約定価格", "窓開け価格"],
 }
 _KEYS = {_key(a): name for name, aliases in LOAN_ALIASES.items() for a in aliases}
-# field: (rule of the core, value of a blank cell; None: the cell is required), in reason order
+# field: (rule of the core, value of an empty cell; None: the cell is required), in reason order;
+# an empty level or fee: the option's, else the loan preset's, else this one
 RULES = {
     "loan": ("nonnegative", None),
     "collateral_quantity": ("positive", None),
@@ -77,7 +87,7 @@ RULES = {
     "margin_call_ltv": ("positive", math.nan),
     "liquidation_ltv": ("positive", math.nan),
     "target_ltv": ("positive", math.nan),
-    "liquidation_fee": ("nonnegative", 0.0),
+    "liquidation_fee": ("below_one", 0.0),
     "gap_price": ("positive", math.nan),
 }
 LEVELS = ["margin_call_ltv", "liquidation_ltv", "target_ltv"]
@@ -114,32 +124,29 @@ def _fields(columns) -> dict:
     return out
 
 
-def _chunks(source, sheet=None, tolerant=True):
-    if isinstance(source, pd.DataFrame):
-        return _iter_frame(source)
-    path = Path(source)
-    if not path.is_file():
-        raise InputError(f"input file not found: {str(path)!r}")
-    return open_source(path, tolerant=tolerant, sheet=sheet).chunks
-
-
 def is_loans_file(source, *, decimal=None, sheet=None) -> bool:
     """True when the header names a loan amount and a collateral quantity (EN or JA)."""
     try:
         if isinstance(source, pd.DataFrame):
             columns = source.columns
         else:
-            try:  # the fast reader's first chunk; the record reader only for odd files
-                first = next(iter(_chunks(source, sheet, tolerant=False)), None)
-            except RowTooLong:
-                first = next(iter(_chunks(source, sheet)), None)
-            if first is None or first[0] is None:
-                return False
-            columns = first[0].columns
+            columns = next(iter(open_source(Path(source), sheet=sheet).chunks))[0].columns
     except (InputError, OSError, StopIteration):
         return False  # the positions reader gives the one clear message
     found = _fields(columns)
     return "loan" in found and "collateral_quantity" in found
+
+
+def _header(chunk, decimal, src):
+    """The loan fields the first chunk's columns name, and the decimal separator of its numbers."""
+    columns = [c for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
+    fields = _fields(columns)
+    missing = [f for f in ("loan", "collateral_quantity", "price") if f not in fields]
+    if missing:
+        raise InputError(
+            f"loans file has no {', '.join(missing)} column; headers found: {', '.join(map(str, columns))}"
+        )
+    return make_header(chunk, fields, RULES, decimal, src)
 
 
 def _on(mask, func, *args, **kwargs):
@@ -216,7 +223,8 @@ def build_loans_report(
     defaults = {k: preset.get("initial_ltv" if k == "target_ltv" else k, math.nan) for k in LEVELS}
     defaults.update({k: Inputs().number(k, v) for k, v in given.items() if v is not None})
     defaults = {k: float(v) for k, v in defaults.items()}
-    defaults["liquidation_fee"] = float(preset.get("liquidation_fee", math.nan))
+    if not math.isnan(fee := float(preset.get("liquidation_fee", math.nan))):
+        defaults["liquidation_fee"] = fee
     tick = None if tick_size is None else float(Inputs().number("tick_size", tick_size))
     code = None if currency is None else str(currency).strip().upper()
     formats = {**number_formats(code, price_decimals=2, quantity_decimals=8), "move": "+0.00%;-0.00%;0.00%"}
@@ -226,29 +234,17 @@ def build_loans_report(
         for key in ("report_sheet_summary", "report_sheet_loans", "report_sheet_errors")
     )
     counts = dict(rows_in=0, loans=0, errors=0, debt=0.0, **{k: 0 for k in FILLS})
-    fields = None
-    for chunk, lines in _chunks(source, sheet):
-        if chunk is None:
-            continue
-        if fields is None:
-            fields = _fields(chunk.columns)
-            missing = [f for f in ("loan", "collateral_quantity", "price") if f not in fields]
-            if missing:
-                raise InputError(
-                    f"loans file has no {', '.join(missing)} column; headers found: "
-                    f"{', '.join(map(str, chunk.columns))}"
-                )
-            headers = [label(k, lang) for _, k, _ in LAYOUT]
-            widths = [
-                max(min(text_width(h), 12), 14 if f == "money" else 8) for h, (*_, f) in zip(headers, LAYOUT)
-            ]
-            sheet_loans.header(headers, widths, "B2")
-            raw_columns = [str(c) for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
-            headers = [label("report_line", lang), label("report_reason", lang)] + raw_columns
+    rules = {k: (rule, defaults.get(k, blank)) for k, (rule, blank) in RULES.items()}
+    headers = [label(k, lang) for _, k, _ in LAYOUT]
+    widths = [max(min(text_width(h), 12), 14 if f == "money" else 8) for h, (*_, f) in zip(headers, LAYOUT)]
+    sheet_loans.header(headers, widths, "B2")
+    raw_columns = None
+    for header, text, lines in text_chunks(source, _header, decimal=decimal, sheet=sheet):
+        if raw_columns is None:
+            raw_columns = header.raw_columns
+            headers = [label("report_line", lang), label("report_reason", lang), *raw_columns]
             errors.header(headers, [6, 60] + [text_width(h) + 4 for h in raw_columns], "C2")
-        _chunk(chunk, lines, fields, defaults, tick, sheet_loans, errors, counts, lang)
-    if fields is None:
-        raise InputError("input has no header row")
+        _chunk(_validate(header, text, lines, rules, lang), tick, sheet_loans, errors, counts, lang)
     summary.widths = [34, 40]
     info = [
         ("report_input_file", "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name, None),
@@ -274,41 +270,29 @@ def build_loans_report(
     return ReportResult(output, counts["rows_in"], counts["loans"], counts["errors"], [account])
 
 
-def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, lang):
-    """One chunk: its valid rows on Loans, the others on Errors with their reasons."""
-    n = len(chunk)
-    text = {c: _as_text(chunk.iloc[:, j]) for j, c in enumerate(chunk.columns)}
-    lines = np.asarray(lines if lines is not None else np.arange(n) + 2 + counts["rows_in"])
-    overflow = text.pop(OVERFLOW, None)  # the record reader's notes: extra fields, stray quotes
-    problems = text.pop(PROBLEMS, None)
-    blank = np.logical_and.reduce([(col == "").to_numpy() for col in text.values()] + [np.ones(n, bool)])
-    counts["rows_in"] += int((~blank).sum())
-    v, bad = {}, np.zeros(n, dtype=bool)
-    for name, (rule, fallback) in RULES.items():
-        if name in LEVELS or (name == "liquidation_fee" and not math.isnan(defaults["liquidation_fee"])):
-            fallback = defaults[name]  # the option's or the loan preset's
-        if name not in fields:
-            v[name] = np.full(n, np.nan if fallback is None else fallback)
-            continue
-        raw = text[fields[name]]
-        empty = (raw.str.strip() == "").to_numpy()
-        x = clean_numbers(raw, ".")
-        with np.errstate(invalid="ignore"):
-            ok = (x > 0 if rule == "positive" else x >= 0) & (x < 1 if name == "liquidation_fee" else True)
-        bad |= ~ok & ~(empty & (fallback is not None))
-        v[name] = np.where(empty, np.nan if fallback is None else fallback, x)
-    notes = {}
-    for row in np.flatnonzero((problems != "").to_numpy()).tolist() if problems is not None else ():
-        notes[row] = [_reader_problem(p, lines[row], lang) for p in json.loads(problems.iloc[row])]
-    for row in np.flatnonzero((overflow != "").to_numpy()).tolist() if overflow is not None else ():
-        extra = len(text) + len(json.loads(overflow.iloc[row]))
-        notes.setdefault(row, []).append(
-            label("report_row_too_long", lang).format(fields=extra, header=len(text))
-        )
-    bad[list(notes)] = True
-    good = np.flatnonzero(~blank & ~bad)
+def _validate(header, text, lines, rules, lang) -> Chunk:
+    """One chunk's rows as the reader validates positions: numbers by ``rules``, the rows
+    that break one (or that the reader noted) with their reasons."""
+    cells = {name: text[h] for name, h in header.fields.items()}
+    out = Chunk(header=header, line=lines)
+    values, empty = read_numbers(cells, rules, header.decimal)
+    for name, (_, blank) in rules.items():  # a missing column: its empty cells' value
+        values.setdefault(name, np.full(len(lines), blank))
+    out.bad = broken_rows(values, rules, empty)
+    out.numbers, out.texts = values, {k: cells[k].to_numpy() for k in ("id", "symbol") if k in cells}
+
+    def problems_of(i, raw):
+        return number_problems(raw, {k: v[i] for k, v in values.items()}, rules, header.decimal, lang)
+
+    reject(out, text, problems_of, lang)
+    return out
+
+
+def _chunk(chunk, tick, loans_sheet, errors, counts, lang):
+    """One validated chunk: its valid rows on Loans, the others on Errors with their reasons."""
+    counts["rows_in"] += chunk.n_rows
+    good, v = np.flatnonzero(~chunk.bad), chunk.numbers
     cols = loan_columns({k: a[good] for k, a in v.items()}, tick)
-    texts = {k: text[fields[k]].to_numpy()[good] for k in ("id", "symbol") if k in fields}
     cell = loans_sheet.cell
     for r, row in enumerate(good.tolist()):
         st = str(cols["status"][r])
@@ -316,9 +300,9 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
         out = []
         for key, _, fmt in LAYOUT:
             if key == "line":
-                out.append(cell(int(lines[row]), "int"))
+                out.append(cell(int(chunk.line[row]), "int"))
             elif key in ("id", "symbol"):
-                out.append(cell(str(texts[key][r]) if key in texts else None, "text"))
+                out.append(cell(str(chunk.texts[key][row]) if key in chunk.texts else None, "text"))
             elif key == "status":
                 out.append(cell(word, status=st))
             else:
@@ -328,31 +312,8 @@ def _chunk(chunk, lines, fields, defaults, tick, loans_sheet, errors, counts, la
             counts[st] += 1
     counts["loans"] += len(good)
     counts["debt"] += float(np.nansum(cols["debt"])) if len(good) else 0.0
-    for row in np.flatnonzero(~blank & bad).tolist():
-        if row in notes:
-            reasons = notes[row]
-        else:
-            raw = {name: text[fields[name]].iloc[row] for name in RULES if name in fields}
-            # a blank cell with a blank value is fine; the cell's own words otherwise
-            reasons = [
-                _cell_problem(k, t, lang) for k, t in raw.items() if str(t).strip() or RULES[k][1] is None
-            ]
-            reasons = [r for r in reasons if r]
-        line = [errors.cell(int(lines[row]), "int"), errors.cell("; ".join(reasons) or "?")]
-        errors.ws.append(line + [errors.cell(str(text[c].iloc[row])) for c in text])
+    width = len(chunk.raw_columns)  # the Errors sheet's columns: the input's header
+    for row in sorted(chunk.reasons):
+        line = [errors.cell(int(chunk.line[row]), "int"), errors.cell(chunk.reasons[row])]
+        errors.ws.append(line + [errors.cell(str(t)) for t in chunk.raw_bad[row][:width]])
         counts["errors"] += 1
-
-
-def _cell_problem(name, raw, lang):
-    """The core's words for one bad cell (None: the cell is fine)."""
-    text = str(raw).strip()
-    x = clean_numbers(pd.Series([text]), ".")[0]
-    try:
-        if math.isnan(x):
-            Inputs().number(name, text)  # "must be a number, got 'abc'"
-        Inputs().number(name, x, rule=RULES[name][0])
-        if name == "liquidation_fee" and x >= 1:
-            raise InputError(f"liquidation_fee must be a fraction >= 0 and < 1, got {x!r}")
-    except InputError as exc:
-        return error_text(exc, lang)
-    return None

@@ -74,7 +74,7 @@ class Report:
             if n:
                 kept, pos, cols = self.columns(i)
                 keys = frozenset(cols)
-                scan.add(pos, cols, rows.line_numbers(kept["record"], kept["line"]), kept["texts"])
+                scan.add(pos, cols, kept["line"], kept["texts"])
                 self.display.add(kept, cols)
         funds = rows.totals, rows.counts, self.levels, rows.account_deposit
         self.figures = account_figures(*funds, scan, cross=rows.cross, names=rows.account_names)

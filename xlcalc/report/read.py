@@ -60,10 +60,6 @@ OVERFLOW = "\x00overflow"
 PROBLEMS = "\x00problems"
 
 
-class RowTooLong(Exception):
-    """Never raised now that one CSV reader reads every file; loans.py still catches it."""
-
-
 @dataclass
 class Source:
     """What the file is: decides defaults of the values' reading (decimal separator)."""
@@ -127,10 +123,8 @@ def _clip(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def open_source(path: Path, *, sheet=None, tolerant=None) -> Source:
-    """The :class:`Source` of a positions file, by content first, then by extension.
-
-    ``tolerant`` is ignored (see :class:`RowTooLong`)."""
+def open_source(path: Path, *, sheet=None) -> Source:
+    """The :class:`Source` of a positions or loans file, by content first, then by extension."""
     with open(path, "rb") as fh:
         head = fh.read(8)
     suffix = path.suffix.lower()

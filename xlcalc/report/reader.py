@@ -21,6 +21,7 @@ line opened by a stray quote is a rejected row with its reason, never a blank, a
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -33,7 +34,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 from pandas.api.types import union_categoricals
 
-from .._inputs import InputError, Inputs, parse_side_word
+from .._inputs import RULES, InputError, Inputs, parse_side_word
 from ..labels import error_text, label
 from .read import CELL_CHARS, CHUNK_ROWS, OVERFLOW, PROBLEMS, Source, open_source
 
@@ -74,13 +75,13 @@ ALIASES = {
     "quote_rate": "quote_rate, quote rate, quoteRate, fx rate, 換算レート",
 }
 TEXT_FIELDS = ["account", "symbol"]
-# Each number: the core's rule, and what an empty cell means (None: nothing, the row is
-# rejected; an empty price is the entry price, a 0 tick no rounding).
+# Each number: the core's rule, and the value of an empty cell (None: none, the row is
+# rejected; an empty price is the entry price, an empty tick 0: no rounding).
 NUMBERS = {
     "entry_price": ("positive", None),
     "quantity": ("positive", None),
     "leverage": ("positive", None),
-    "price": ("positive", None),
+    "price": ("positive", "entry_price"),
     "deposit": ("nonnegative", None),
     "fees": ("nonnegative", 0.0),
     "tick_size": ("nonnegative", 0.0),
@@ -187,7 +188,7 @@ def detect_decimal(columns, default: str | None = ".") -> str | None:
         if col.dtype.kind in "iufb":
             continue
         for part in (col.iloc[:500], col):
-            uniques = pd.Series(pd.unique(part.astype(str).to_numpy()), dtype=object)
+            uniques = pd.Series(pd.unique(_as_text(part).to_numpy()), dtype=object)
             plain = pd.to_numeric(uniques, errors="coerce").notna().to_numpy()
             dotted = uniques.str.contains(".", regex=False).to_numpy()
             if (plain & dotted).any():  # "0.1" by pandas' own rule: a point, unless "1.000"
@@ -241,8 +242,7 @@ class Chunk:
     attributes (``fields``, ``decimal``, ...) read through."""
 
     header: Header
-    record: np.ndarray  # record number of each row in the input (0 = first)
-    line: np.ndarray = None  # line number (CSV, header = 1) or sheet row (xlsx)
+    line: np.ndarray = None  # line number (CSV, header = 1), sheet row (xlsx), DataFrame row + 2
     side: np.ndarray = None  # +1/-1, NaN when not a side
     bad: np.ndarray = None  # True: the row is rejected
     numbers: dict = field(default_factory=dict)  # field -> float array (NaN: empty/bad)
@@ -253,7 +253,7 @@ class Chunk:
 
     @property
     def n_rows(self) -> int:
-        return len(self.record)
+        return len(self.line)
 
     def __getattr__(self, name):
         if name == "header":  # not set yet (copy, pickle)
@@ -288,7 +288,7 @@ def read_table(
         iter_chunks(source, prices=prices, default_leverage=default_leverage, decimal=decimal, sheet=sheet)
     )
     chunks = [c for c in chunks if c.n_rows] or chunks[:1]  # an empty chunk's categories have no dtype
-    table = Chunk(chunks[0].header, record=np.concatenate([c.record for c in chunks]))
+    table = Chunk(chunks[0].header)
     for name in ("line", "side", "bad"):
         setattr(table, name, np.concatenate([getattr(c, name) for c in chunks]))
     table.numbers = {k: np.concatenate([c.numbers[k] for c in chunks]) for k in chunks[0].numbers}
@@ -336,6 +336,17 @@ def iter_chunks(
         The xlsx sheet (name, or 0-based position); default the active sheet when visible,
         else the first visible one, never a hidden one.
     """
+    header = functools.partial(_header, default_leverage=default_leverage)
+    for head, text, lines in text_chunks(source, header, decimal=decimal, sheet=sheet):
+        out = _validate_chunk(head, text, lines, prices, lang)
+        del text  # not held while the next chunk is read
+        yield out
+
+
+def text_chunks(source, make_header, *, decimal=None, sheet=None):
+    """``(header, text columns, line numbers)`` of each chunk's non-blank rows, in input
+    order; the header is ``make_header(first chunk, decimal, source)`` (a :class:`Header`).
+    Every reader of the report (positions, loans) starts here."""
     if decimal not in (None, ".", ","):
         raise InputError(
             f"decimal must be '.' or ',' (or None to detect it), got {decimal!r}",
@@ -349,19 +360,19 @@ def iter_chunks(
         if not path.is_file():
             raise InputError(f"input file not found: {str(path)!r}")
         src = open_source(path, sheet=sheet)
-    header, offset = None, 0
+    header = None
     for chunk, lines in src.chunks:
         if header is None:
-            header = _header(chunk, default_leverage, decimal, src)
+            header = make_header(chunk, decimal, src)
         text = {c: _as_text(chunk.iloc[:, i]) for i, c in enumerate(chunk.columns)}
+        del chunk  # not held while the next chunk is read
         if src.kind == "frame":  # the file readers bound their cells; a DataFrame's are marked here
             _long_cells(text)
         keep = ~np.logical_and.reduce([col.to_numpy() == "" for col in text.values()])  # not blank
-        out = Chunk(header=header, record=np.flatnonzero(keep) + offset)
-        _validate_chunk(out, text, keep, lines, prices, lang)
-        offset += len(chunk)
-        del chunk, text  # not held while the next chunk is read
-        yield out
+        if not keep.all():
+            text = {name: col[keep] for name, col in text.items()}
+        yield header, text, np.asarray(lines)[keep]
+        del text
 
 
 def _long_cells(text):
@@ -380,9 +391,19 @@ def _long_cells(text):
         )
 
 
-def _header(chunk, default_leverage, decimal, src) -> Header:
-    """The fields the first chunk's columns name, and the decimal separator of its numbers
-    when not given (a semicolon-separated CSV without evidence: unknown)."""
+def make_header(chunk, fields, rules, decimal, src, **more) -> Header:
+    """The :class:`Header` of ``fields`` (canonical field -> header); numbers are read with
+    ``decimal``, else the separator the first chunk's number columns (``fields`` that
+    ``rules`` names) show; without evidence "." (a semicolon-separated CSV: unknown)."""
+    if decimal is None:
+        numeric = [chunk[h] for name, h in fields.items() if name in rules]
+        decimal = detect_decimal(numeric, None if src.kind == "csv" and src.delimiter == ";" else ".")
+    columns = [str(c) for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
+    return Header(columns, fields, decimal=decimal, sheet=src.sheet, delimiter=src.delimiter, **more)
+
+
+def _header(chunk, decimal, src, default_leverage=None) -> Header:
+    """The fields the first chunk's columns name, and the decimal separator of its numbers."""
     fields = {}
     columns = [c for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
     if len(set(columns)) != len(columns):
@@ -409,19 +430,8 @@ def _header(chunk, default_leverage, decimal, src) -> Header:
     mode = None
     if "deposit" in fields and _key(fields["deposit"]) in _keys(ISOLATED_DEPOSIT):
         mode = next((c for c in columns if _key(c) in _keys(MARGIN_MODE)), None)
-    if decimal is None:
-        numeric = [chunk[h] for name, h in fields.items() if name in NUMBERS]
-        decimal = detect_decimal(numeric, None if src.kind == "csv" and src.delimiter == ";" else ".")
-    return Header(
-        raw_columns=[str(c) for c in columns],
-        fields=fields,
-        default_leverage=default_leverage,
-        decimal=decimal,
-        signed_quantity=signed,
-        margin_mode=mode,
-        sheet=src.sheet,
-        delimiter=src.delimiter,
-    )
+    more = dict(default_leverage=default_leverage, signed_quantity=signed, margin_mode=mode)
+    return make_header(chunk, fields, NUMBERS, decimal, src, **more)
 
 
 def _fit_cell(text, lang="en") -> str:
@@ -433,16 +443,78 @@ def _fit_cell(text, lang="en") -> str:
     return text[: CELL_CHARS - len(marker)] + marker
 
 
-def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
-    f, head, n = out.fields, out.header, int(keep.sum())
-    col = {name: text[header][keep] for name, header in f.items()}
-    out.line = np.asarray(lines)[keep]
-    values = {}
-    for name, (_, blank) in NUMBERS.items():
-        if name in col:
-            values[name] = clean_numbers(col[name], head.decimal)
-            if blank is not None:  # an empty fee is no fee, an empty tick no rounding
-                values[name] = np.where(col[name].str.strip().to_numpy() == "", blank, values[name])
+# -- one chunk's rows -----------------------------------------------------------------------------
+
+
+def read_numbers(cells: dict, rules: dict, decimal) -> tuple[dict, dict]:
+    """The numbers of the ``cells`` (field -> text Series) that ``rules`` (field -> (the
+    core's rule, value of an empty cell)) names, and the empty cells of the fields that have
+    such a value. That value is a number, or the name of an earlier field (its number); None:
+    NaN, the row is rejected."""
+    values, empty = {}, {}
+    for name, (_, blank) in rules.items():
+        if name in cells:
+            values[name] = clean_numbers(cells[name], decimal)
+            if blank is not None:
+                empty[name] = cells[name].str.strip().to_numpy() == ""
+                values[name] = np.where(
+                    empty[name], values[blank] if isinstance(blank, str) else blank, values[name]
+                )
+    return values, empty
+
+
+def broken_rows(values: dict, rules: dict, empty: dict) -> np.ndarray:
+    """Rows where a number breaks its rule (:data:`xlcalc._inputs.RULES`) or is subnormal
+    (the core cannot divide by it); a field's value for an empty or missing cell never does."""
+    bad = np.zeros(len(next(iter(values.values()))), dtype=bool)
+    for name, x in values.items():
+        rule, blank = rules[name]
+        lower, upper, _ = RULES[rule]
+        with np.errstate(invalid="ignore"):
+            broken = ~(lower(x) & upper(x)) | ((x != 0) & (np.abs(x) < TINY))
+        if blank is not None:
+            broken &= ~empty[name] if name in empty else False
+        bad |= broken
+    return bad
+
+
+def reject(out: Chunk, text, problems_of, lang):
+    """Rejects (``out.bad``) the rows the reader noted too: a cell's problem (but a formula in a
+    column the report does not read stays its text), fields beyond the header. Each rejected
+    row's reason: the reader's notes, then ``problems_of(row, raw)`` (``raw``: field -> its
+    text) when its fields could be read; its raw cells, with the fields beyond the header."""
+    overflow = text[OVERFLOW].to_numpy() if OVERFLOW in text else np.full(len(out.line), "")
+    row_problems = {}
+    for i in np.flatnonzero(text[PROBLEMS].to_numpy() != "") if PROBLEMS in text else ():
+        found = [
+            p for p in json.loads(text[PROBLEMS].iloc[i]) if p[2] != "formula" or p[0] in out.fields.values()
+        ]
+        if found:
+            row_problems[i] = found
+    bad = out.bad
+    bad |= overflow != ""
+    bad[list(row_problems)] = True
+    headers = [h for h in text if h not in (OVERFLOW, PROBLEMS)]
+    cells = {h: text[h].to_numpy() for h in headers} if bad.any() else {}
+    for i in np.flatnonzero(bad):
+        found = [_reader_problem(p, out.line[i], lang) for p in row_problems.get(i, [])]
+        if not any(p[2] in ("stray_quote", "unreadable") for p in row_problems.get(i, [])):
+            found += problems_of(i, {name: cells[h][i] for name, h in out.fields.items()})
+        raw_values = [cells[h][i] for h in headers]
+        if overflow[i]:
+            extra_fields = json.loads(overflow[i])
+            fields = len(headers) + len(extra_fields)
+            found.insert(0, label("report_row_too_long", lang).format(fields=fields, header=len(headers)))
+            raw_values += extra_fields
+        out.reasons[i] = _fit_cell("; ".join(found) or label("report_rejected", lang), lang)
+        out.raw_bad[i] = [_fit_cell(v, lang) for v in raw_values]
+
+
+def _validate_chunk(head: Header, text, lines, prices, lang="en") -> Chunk:
+    f, n = head.fields, len(lines)
+    col = {name: text[header] for name, header in f.items()}
+    out = Chunk(header=head, line=lines)
+    values, empty = read_numbers(col, NUMBERS, head.decimal)
     if "leverage" not in values:
         values["leverage"] = np.full(n, float(head.default_leverage))
     values.setdefault("fees", np.zeros(n))
@@ -461,69 +533,41 @@ def _validate_chunk(out: Chunk, text, keep, lines, prices, lang="en"):
         values["quantity"] = np.abs(values["quantity"])
     out.side = side
 
-    # price: the prices file first, then the row's own price, then the entry price
-    price = values.get("price", np.full(n, np.nan))
-    price_bad = np.zeros(n, dtype=bool)
-    if "price" in col:
-        price_bad = np.isnan(price) & (col["price"].str.strip().to_numpy() != "")
+    # price: the prices file first, then the row's own price, then (empty) the entry price
+    price = values.setdefault("price", values["entry_price"])
+    price_bad = np.isnan(price) & ~empty["price"] if "price" in empty else np.zeros(n, dtype=bool)
     if prices and "symbol" in col:
         mapped = col["symbol"].str.strip().map(prices).to_numpy(dtype=float, na_value=np.nan)
-        price = np.where(np.isnan(mapped), price, mapped)
+        values["price"] = np.where(np.isnan(mapped), price, mapped)
         price_bad &= np.isnan(mapped)
-    values["price"] = np.where(np.isnan(price) & ~price_bad, values["entry_price"], price)
 
-    bad = np.isnan(side) | side_conflict | price_bad
-    for name, arr in values.items():
-        with np.errstate(invalid="ignore"):
-            bad |= ~(arr > 0 if NUMBERS[name][0] == "positive" else arr >= 0)
-            bad |= (arr != 0) & (np.abs(arr) < TINY)  # subnormal: the core cannot divide by it
-    overflow = text[OVERFLOW][keep].to_numpy() if OVERFLOW in text else np.full(n, "")
-    bad |= overflow != ""
-    row_problems = {}
-    if PROBLEMS in text:
-        problems = text[PROBLEMS][keep].to_numpy()
-        for i in np.flatnonzero(problems != ""):
-            # a formula in a column the report does not read stays its text; all else rejects
-            found = [p for p in json.loads(problems[i]) if p[2] != "formula" or p[0] in f.values()]
-            if found:
-                row_problems[i] = found
-                bad[i] = True
+    bad = np.isnan(side) | side_conflict | price_bad | broken_rows(values, NUMBERS, empty)
     cross = np.zeros(n, dtype=bool)
     if head.margin_mode is not None:
-        cross = text[head.margin_mode][keep].str.strip().str.lower().isin(["cross", "crossed"]).to_numpy()
+        cross = text[head.margin_mode].str.strip().str.lower().isin(["cross", "crossed"]).to_numpy()
         bad |= cross
 
     out.numbers, out.bad = values, bad
     out.texts = {name: pd.Categorical(col[name].to_numpy()) for name in TEXT_FIELDS if name in col}
     known = set(f.values()) | {OVERFLOW, PROBLEMS}
-    out.extra = {h: pd.Categorical(series[keep].to_numpy()) for h, series in text.items() if h not in known}
+    out.extra = {h: pd.Categorical(series.to_numpy()) for h, series in text.items() if h not in known}
 
-    # Reasons come from the core's own checks, so the words match the API's errors.
-    headers = [h for h in text if h not in (OVERFLOW, PROBLEMS)]
-    kept = {h: text[h][keep].to_numpy() for h in headers} if bad.any() else {}
-    for i in np.flatnonzero(bad):
-        raw = {name: col[name].iloc[i] for name in col}
-        found = [_reader_problem(p, out.line[i], lang) for p in row_problems.get(i, [])]
-        if not any(p[2] in ("stray_quote", "unreadable") for p in row_problems.get(i, [])):
-            if side_conflict[i]:
-                found.append(
-                    label("report_side_conflict", lang).format(
-                        quantity=raw["quantity"].strip(), header=f["quantity"], side=raw["side"].strip()
-                    )
+    def problems_of(i, raw):  # in the core's own words, so that they match the API's errors
+        found = []
+        if side_conflict[i]:
+            found.append(
+                label("report_side_conflict", lang).format(
+                    quantity=raw["quantity"].strip(), header=f["quantity"], side=raw["side"].strip()
                 )
-            elif ("side" in raw or not head.signed_quantity) and np.isnan(side[i]):
-                found += _side_problem(raw, head, lang)
-            if cross[i]:
-                found.append(label("report_cross_row", lang).format(header=f["deposit"]))
-            found += _problems(raw, {k: v[i] for k, v in values.items()}, bool(price_bad[i]), head, lang)
-        raw_values = [kept[h][i] for h in headers]
-        if overflow[i]:
-            extra_fields = json.loads(overflow[i])
-            fields = len(headers) + len(extra_fields)
-            found.insert(0, label("report_row_too_long", lang).format(fields=fields, header=len(headers)))
-            raw_values += extra_fields
-        out.reasons[i] = _fit_cell("; ".join(found) or label("report_rejected", lang), lang)
-        out.raw_bad[i] = [_fit_cell(v, lang) for v in raw_values]
+            )
+        elif ("side" in raw or not head.signed_quantity) and np.isnan(side[i]):
+            found += _side_problem(raw, head, lang)
+        if cross[i]:
+            found.append(label("report_cross_row", lang).format(header=f["deposit"]))
+        return found + number_problems(raw, {k: v[i] for k, v in values.items()}, NUMBERS, head.decimal, lang)
+
+    reject(out, text, problems_of, lang)
+    return out
 
 
 def _side_problem(raw, head, lang):
@@ -551,20 +595,22 @@ def _reader_problem(p, line, lang) -> str:
     return label("report_unreadable", lang).format(line=int(line), detail=detail)
 
 
-def _problems(raw: dict, parsed: dict, price_bad: bool, head, lang: str) -> list:
-    """What is wrong with a rejected row's numbers, in the core's own words (in ``lang``)."""
+def number_problems(raw: dict, parsed: dict, rules: dict, decimal, lang: str) -> list:
+    """What is wrong with a rejected row's numbers (``raw``: field -> its text, ``parsed``:
+    field -> its number), in the core's own words (in ``lang``); an empty cell with a value
+    in ``rules`` is fine."""
     problems = []
-    for name, (rule, _) in NUMBERS.items():
+    for name, (rule, blank) in rules.items():
         value = parsed.get(name)
         if value is None:
             continue
         shown = raw.get(name, "")
-        if name == "price" and not price_bad and not str(shown).strip():
-            continue  # an empty price is the entry price: its problem is reported there
+        if blank is not None and not str(shown).strip():
+            continue  # its value (an empty price: the entry price, whose problem is reported there)
         try:
-            if math.isnan(value) or (name == "price" and price_bad):
+            if math.isnan(value):
                 text = shown.strip() if isinstance(shown, str) else shown
-                why = _decimal_problem(name, text, head.decimal, lang) if isinstance(text, str) else None
+                why = _decimal_problem(name, text, decimal, lang) if isinstance(text, str) else None
                 if why:
                     problems.append(why)
                     continue

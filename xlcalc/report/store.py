@@ -75,10 +75,6 @@ class Rows:
             quote_rate=num.get("quote_rate", self.quote_rate),
         )
 
-    def line_numbers(self, record, line):
-        """``line``: the readers number every row themselves (kept for the writer's calls)."""
-        return line
-
     def chunk(self, i, levels: Levels):
         """Stored chunk ``i``: its rows (dict), Positions and the levels of its rows."""
         rows = self.positions.load(i)
@@ -138,9 +134,7 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
     if chunk.reasons:
         order = sorted(chunk.reasons)
         raw, reasons = [chunk.raw_bad[i] for i in order], [chunk.reasons[i] for i in order]
-        rows.errors.append(
-            dict(record=chunk.record[order], line=chunk.line[order], reasons=reasons, raw=raw), len(order)
-        )
+        rows.errors.append(dict(line=chunk.line[order], reasons=reasons, raw=raw), len(order))
         rows.n_errors += len(order)
         rows.error_width = max([rows.error_width] + [len(r) for r in raw])
     v = ~chunk.bad
@@ -154,7 +148,6 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
         numbers=num,
         side=chunk.side[v],
         group=group,
-        record=chunk.record[v],
         line=chunk.line[v],
         texts={k: c[v] for k, c in chunk.texts.items()},
         extra={k: c[v] for k, c in chunk.extra.items()},

@@ -204,7 +204,7 @@ def position_chunks(report, keys, lang, start, stop):
         out = []
         for key in keys:
             if key == "line":
-                col = Column(values=report.rows.line_numbers(rows["record"], rows["line"])[lo:hi])
+                col = Column(values=rows["line"][lo:hi])
             elif key == "side":
                 col = Column(codes=(pos.side[lo:hi] < 0).astype(np.int64), words=side_words)
             elif key in ("account", "symbol") or isinstance(key, tuple):
@@ -271,7 +271,7 @@ def _errors_sheet(wb, rows, lang):
     def chunks():
         for i in range(len(rows.errors.offsets)):
             e = rows.errors.load(i)
-            cols = [Column(values=rows.line_numbers(e["record"], e["line"])), Column(values=e["reasons"])]
+            cols = [Column(values=e["line"]), Column(values=e["reasons"])]
             yield cols + [
                 Column(values=[str(r[j]) if j < len(r) else "" for r in e["raw"]]) for j in range(width)
             ]

@@ -583,7 +583,37 @@ print(next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith(
 """
 
 
-def test_peak_memory_does_not_grow_with_rows(tmp_path):
+def _positions_rows(n, rng):
+    entry = rng.uniform(100, 10_000_000, n).round(2)
+    return {
+        "口座": rng.choice(["main", "sub", "hedge"], n),
+        "銘柄": rng.choice(["BTC/JPY", "ETH/JPY"], n),
+        "売買": rng.choice(["買い", "売り", "?"], n, p=[0.5, 0.49, 0.01]),
+        "建値": entry,
+        "数量": rng.uniform(0.001, 10, n).round(4),
+        "レバレッジ": rng.choice([2, 5, 10, 25], n),
+        "現在値": (entry * rng.uniform(0.8, 1.2, n)).round(2),
+        "メモ": rng.choice(["a", "b"], n),
+    }
+
+
+def _loans_rows(n, rng):
+    quantity = rng.uniform(0.01, 5, n).round(4)
+    price = rng.uniform(8e6, 1.6e7, n).round(0)
+    return {
+        "ローン番号": [f"L{i:07d}" for i in range(n)],  # one word per row: never shared
+        "担保通貨": rng.choice(["BTC", "ETH"], n),
+        "借入額": (quantity * price * rng.uniform(0.3, 0.95, n)).round(0),
+        "担保数量": np.where(rng.random(n) < 0.01, -quantity, quantity),
+        "担保価格": price,
+        "追証LTV": 0.8,
+        "清算LTV": 0.9,
+        "窓開け価格": (price * 0.7).round(0),
+    }
+
+
+@pytest.mark.parametrize("rows", [_positions_rows, _loans_rows], ids=["positions", "loans"])
+def test_peak_memory_does_not_grow_with_rows(tmp_path, rows):
     # Each size in a fresh process; peak RSS in MB. Holding the rows (as the report once
     # did, 0.3-0.5 kB per row) adds 55-90 MB for the 180,000 extra rows.
     import subprocess
@@ -593,21 +623,8 @@ def test_peak_memory_does_not_grow_with_rows(tmp_path):
         pytest.skip("VmHWM is Linux's")
     peaks = {}
     for n in (20_000, 200_000):
-        rng = np.random.default_rng(0)
-        entry = rng.uniform(100, 10_000_000, n).round(2)
         src = tmp_path / f"{n}.csv"
-        pd.DataFrame(
-            {
-                "口座": rng.choice(["main", "sub", "hedge"], n),
-                "銘柄": rng.choice(["BTC/JPY", "ETH/JPY"], n),
-                "売買": rng.choice(["買い", "売り", "?"], n, p=[0.5, 0.49, 0.01]),
-                "建値": entry,
-                "数量": rng.uniform(0.001, 10, n).round(4),
-                "レバレッジ": rng.choice([2, 5, 10, 25], n),
-                "現在値": (entry * rng.uniform(0.8, 1.2, n)).round(2),
-                "メモ": rng.choice(["a", "b"], n),
-            }
-        ).to_csv(src, index=False)
+        pd.DataFrame(rows(n, np.random.default_rng(0))).to_csv(src, index=False)
         proc = subprocess.run(
             [sys.executable, "-c", PEAK_CHILD, str(src), str(tmp_path / f"{n}.xlsx"), str(n)],
             capture_output=True,

@@ -280,3 +280,42 @@ def test_dataframe_rows_as_positions_lines_and_long_cells_rejected(tmp_path):
     errors = _sheet(out, "report_sheet_errors")
     assert errors[1][0] == 4 and "40,000" in errors[1][1]
     assert len(errors[1][2]) <= 32_767
+
+
+def test_same_loans_in_openpyxl_pandas_and_libreoffice(tmp_path):
+    from tests.libreoffice import convert, require_soffice
+
+    exe = require_soffice()
+    df = pd.concat([LOANS, LOANS.assign(id=["=HYPERLINK(1)", "", "L\x016"], loan=[-1, 5_000, 1])])
+    df = df.astype(str).reset_index(drop=True)
+    out = tmp_path / "l.xlsx"
+    assert build_report(df, out, lang="en").errors == 1
+    (lo,) = convert([out], tmp_path / "lo", "xlsx", exe=exe)
+    for key, kind in (("report_sheet_loans", None), ("report_sheet_errors", str)):  # raw text as text
+        rows = _sheet(out, key)
+        via_openpyxl = pd.DataFrame(rows[1:], columns=rows[0], dtype=kind)
+        via_pandas, via_libreoffice = (
+            pd.read_excel(p, sheet_name=label(key, "en"), dtype=kind) for p in (out, lo)
+        )
+        assert list(via_pandas.columns) == list(rows[0]) == list(via_libreoffice.columns)
+        for col in rows[0]:
+            a, b, c = (
+                [None if v is None or v != v else v for v in frame[col]]
+                for frame in (via_openpyxl, via_pandas, via_libreoffice)
+            )
+            assert a == b, col
+            if any(isinstance(v, float) for v in a):  # LibreOffice saves doubles to 15 digits
+                np.testing.assert_allclose(np.array(c, float), np.array(a, float), rtol=1e-14, err_msg=col)
+            else:
+                assert a == c, col
+    ids = [r[1] for r in _sheet(out, "report_sheet_loans")[1:]]
+    assert ids == ["L1", "L2", "L3", None, "L_x0001_6"]  # a blank id is an empty cell; Excel's escape
+    assert _sheet(out, "report_sheet_errors")[1][:3] == (5, _errors(out)[5], "=HYPERLINK(1)")  # text
+    # each status cell is filled as its status, in the report and in LibreOffice's copy
+    status = label("loan_status", "en")
+    for path in (out, lo):
+        ws = openpyxl.load_workbook(path)[label("report_sheet_loans", "en")]
+        col = [c.value for c in ws[1]].index(status)
+        fills = {row[col].value: row[col].fill.fgColor.rgb[-6:] for row in ws.iter_rows(min_row=2)}
+        assert fills[label("margin_call", "en")] == "FFD966"
+        assert fills[label("ok", "en")] == "000000" or fills[label("ok", "en")] is None

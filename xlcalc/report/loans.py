@@ -8,7 +8,9 @@ liquidation at a gap). Levels: the row's own column, else the option, else the l
 (:func:`xlcalc.loans.get_loan_preset`; the target defaults to its initial LTV), else none.
 Rows stream through the positions reader's steps (:func:`.reader.text_chunks`: the file's
 decimal separator, line numbers, reasons), every input row is on Loans or on Errors with its
-line and reason, and the file is written atomically, as for positions.
+line and reason, and the file is written atomically, as for positions. Pass 1 keeps the rows
+in a temporary file (:class:`.store.Store`) and counts them for the Summary; the writer
+streams Loans and Errors from it (:func:`.writer.long_sheet`): memory holds a chunk.
 
 >>> import pandas as pd, tempfile, os
 >>> df = pd.DataFrame({"loan": [10_000], "collateral_quantity": [1], "price": [12_500],
@@ -21,6 +23,7 @@ line and reason, and the file is written atomically, as for positions.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
@@ -43,7 +46,9 @@ from .reader import (
     reject,
     text_chunks,
 )
-from .writer import STATUS_FILLS, Styles, level_text, preset_text
+from .store import Store
+from .stream import SHARED_MOST, Column
+from .writer import STATUS_FILLS, Styles, error_chunks, level_text, long_sheet, preset_text, save_streamed
 
 __all__ = ["LOAN_ALIASES", "is_loans_file", "build_loans_report", "loan_columns"]
 
@@ -228,39 +233,43 @@ def build_loans_report(
     tick = None if tick_size is None else float(Inputs().number("tick_size", tick_size))
     code = None if currency is None else str(currency).strip().upper()
     formats = {**number_formats(code, price_decimals=2, quantity_decimals=8), "move": "+0.00%;-0.00%;0.00%"}
-    wb = Workbook(write_only=True)
-    summary, sheet_loans, errors = (
-        Styles(wb.create_sheet(label(key, lang)), formats, FILLS)
-        for key in ("report_sheet_summary", "report_sheet_loans", "report_sheet_errors")
-    )
     counts = dict(rows_in=0, loans=0, errors=0, debt=0.0, **{k: 0 for k in FILLS})
     rules = {k: (rule, defaults.get(k, blank)) for k, (rule, blank) in RULES.items()}
-    headers = [label(k, lang) for _, k, _ in LAYOUT]
-    widths = [max(min(text_width(h), 12), 14 if f == "money" else 8) for h, (*_, f) in zip(headers, LAYOUT)]
-    sheet_loans.header(headers, widths, "B2")
-    raw_columns = None
-    for header, text, lines in text_chunks(source, _header, decimal=decimal, sheet=sheet):
-        if raw_columns is None:
-            raw_columns = header.raw_columns
-            headers = [label("report_line", lang), label("report_reason", lang), *raw_columns]
-            errors.header(headers, [6, 60] + [text_width(h) + 4 for h in raw_columns], "C2")
-        _chunk(_validate(header, text, lines, rules, lang), tick, sheet_loans, errors, counts, lang)
-    summary.widths = [34, 40]
-    info = [
-        ("report_input_file", "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name, None),
-        ("report_loan_preset", preset_text(preset), None),
-        *((f"loan_{k}", level_text(defaults[k], lang), None) for k in LEVELS),
-        ("report_rows_in", counts["rows_in"], "int"),
-        ("report_loans", counts["loans"], "int"),
-        ("report_rows_rejected", counts["errors"], "int"),
-        ("report_loan_total", counts["debt"], "money"),
-        ("report_n_loan_margin_call", counts[core.STATUS_MARGIN_CALL], "int"),
-        ("report_n_loan_liquidation", counts[STATUS_LIQUIDATION], "int"),
-    ]
-    summary.info("report_loans_title", info, lang, measure=lambda key: False)
-    summary.write(one_page=True)
-    with atomic_output(output, force) as tmp:
-        wb.save(tmp)
+    kept, rejected = Store(), Store()  # pass 1 keeps the rows, the writer streams them
+    try:
+        for header, text, lines in text_chunks(source, _header, decimal=decimal, sheet=sheet):
+            _keep(_validate(header, text, lines, rules, lang), tick, kept, rejected, counts)
+        wb = Workbook(write_only=True)
+        summary = Styles(wb.create_sheet(label("report_sheet_summary", lang)), formats, FILLS)
+        raw = header.raw_columns  # Errors: line, reason and the row's fields, as General
+        headers = [label("report_line", lang), label("report_reason", lang), *raw]
+        widths, fmts = [6, 60] + [text_width(h) + 4 for h in raw], ["int"] + [None] * (len(raw) + 1)
+        errors = functools.partial(error_chunks, rejected, len(raw))
+        title = label("report_sheet_errors", lang)
+        sheets = [
+            _loans_sheet(wb, kept, tick, formats, summary, lang),
+            long_sheet(wb, title, headers, widths, fmts, formats, "C2", None, errors),
+        ]
+        summary.widths = [34, 40]
+        source_name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
+        info = [
+            ("report_input_file", source_name, None),
+            ("report_loan_preset", preset_text(preset), None),
+            *((f"loan_{k}", level_text(defaults[k], lang), None) for k in LEVELS),
+            ("report_rows_in", counts["rows_in"], "int"),
+            ("report_loans", counts["loans"], "int"),
+            ("report_rows_rejected", counts["errors"], "int"),
+            ("report_loan_total", counts["debt"], "money"),
+            ("report_n_loan_margin_call", counts[core.STATUS_MARGIN_CALL], "int"),
+            ("report_n_loan_liquidation", counts[STATUS_LIQUIDATION], "int"),
+        ]
+        summary.info("report_loans_title", info, lang, measure=lambda key: False)
+        summary.write(one_page=True)
+        with atomic_output(output, force) as tmp:
+            save_streamed(wb, tmp, sheets)
+    finally:
+        kept.file.close()
+        rejected.file.close()
     account = dict(
         loans=counts["loans"],
         debt=counts["debt"],
@@ -288,32 +297,56 @@ def _validate(header, text, lines, rules, lang) -> Chunk:
     return out
 
 
-def _chunk(chunk, tick, loans_sheet, errors, counts, lang):
-    """One validated chunk: its valid rows on Loans, the others on Errors with their reasons."""
+def _keep(chunk, tick, kept, rejected, counts):
+    """Pass 1: a validated chunk's valid rows kept (their inputs) and counted, the others kept
+    with their reasons."""
     counts["rows_in"] += chunk.n_rows
-    good, v = np.flatnonzero(~chunk.bad), chunk.numbers
-    cols = loan_columns({k: a[good] for k, a in v.items()}, tick)
-    cell = loans_sheet.cell
-    for r, row in enumerate(good.tolist()):
-        st = str(cols["status"][r])
-        word = label("loan_status_liquidation" if st == STATUS_LIQUIDATION else st, lang)
-        out = []
-        for key, _, fmt in LAYOUT:
-            if key == "line":
-                out.append(cell(int(chunk.line[row]), "int"))
-            elif key in ("id", "symbol"):
-                out.append(cell(str(chunk.texts[key][row]) if key in chunk.texts else None, "text"))
-            elif key == "status":
-                out.append(cell(word, status=st))
-            else:
-                out.append(cell(float(cols[key][r] if key in cols else v[key][row]), fmt))
-        loans_sheet.ws.append(out)
-        if st in FILLS:
-            counts[st] += 1
+    good = np.flatnonzero(~chunk.bad)
+    numbers = {k: a[good] for k, a in chunk.numbers.items()}
+    texts = {k: np.asarray(t[good], dtype=object) for k, t in chunk.texts.items()}
+    kept.append(dict(line=chunk.line[good], numbers=numbers, texts=texts), len(good))
+    cols = loan_columns(numbers, tick)
+    for st in FILLS:
+        counts[st] += int(np.count_nonzero(cols["status"] == st))
     counts["loans"] += len(good)
-    counts["debt"] += float(np.nansum(cols["debt"])) if len(good) else 0.0
-    width = len(chunk.raw_columns)  # the Errors sheet's columns: the input's header
-    for row in sorted(chunk.reasons):
-        line = [errors.cell(int(chunk.line[row]), "int"), errors.cell(chunk.reasons[row])]
-        errors.ws.append(line + [errors.cell(str(t)) for t in chunk.raw_bad[row][:width]])
-        counts["errors"] += 1
+    counts["debt"] += float(np.nansum(cols["debt"]))
+    counts["errors"] += len(rejected.add_rejected(chunk))
+
+
+def _text_column(texts, n):
+    """Text that repeats (symbols) as shared words, else (loan ids) each cell's own; "" or no
+    such column: empty cells."""
+    if texts is None:
+        return Column(values=np.full(n, np.nan))
+    codes, words = pd.factorize(np.where(texts == "", None, texts))
+    if len(words) <= SHARED_MOST:
+        return Column(codes=codes, words=[str(w) for w in words])
+    return Column(values=[str(t) for t in texts])
+
+
+def _loans_sheet(wb, kept, tick, formats, summary, lang):
+    """The Loans sheet: its header now; its rows, computed again chunk by chunk, as it is written."""
+    # each status's word and cell style (its fill), registered (by any sheet) before the save
+    words = {st: label(st, lang) for st in (core.STATUS_OK, core.STATUS_MARGIN_CALL, core.STATUS_UNKNOWN)}
+    words[STATUS_LIQUIDATION] = label("loan_status_liquidation", lang)
+    styles = {st: summary.cell(None, status=st).style_id for st in words}
+
+    def chunks():
+        for i, n in enumerate(kept.lengths):
+            rows = kept.load(i)
+            cols = {**rows["numbers"], **loan_columns(rows["numbers"], tick)}
+            codes, keys = pd.factorize(cols.pop("status"))
+            out = {key: Column(values=np.asarray(v, dtype=float)) for key, v in cols.items()}
+            out["line"] = Column(values=rows["line"])
+            out["id"], out["symbol"] = (_text_column(rows["texts"].get(k), n) for k in ("id", "symbol"))
+            out["status"] = Column(
+                codes=codes, words=[words[k] for k in keys], styles=[styles[k] for k in keys]
+            )
+            yield [out[key] for key, _, _ in LAYOUT]
+
+    headers = [label(k, lang) for _, k, _ in LAYOUT]
+    widths = [max(min(text_width(h), 12), 14 if f == "money" else 8) for h, (*_, f) in zip(headers, LAYOUT)]
+    fmts = [fmt for _, _, fmt in LAYOUT]
+    return long_sheet(
+        wb, label("report_sheet_loans", lang), headers, widths, fmts, formats, "B2", None, chunks
+    )

@@ -15,10 +15,10 @@ from .._inputs import InputError, Inputs
 from .compute import AccountSums, Levels, Positions, hedged_totals, row_terms
 from .reader import iter_chunks
 
-__all__ = ["Rows", "read_rows"]
+__all__ = ["Rows", "Store", "read_rows"]
 
 
-class _Store:
+class Store:
     """Pickled chunks in an anonymous temporary file: what the later passes re-read."""
 
     def __init__(self):
@@ -35,6 +35,17 @@ class _Store:
         self.file.seek(self.offsets[i])
         return pickle.load(self.file)
 
+    def add_rejected(self, chunk) -> list:
+        """Keeps the rejected rows of ``chunk`` (line, reason, raw fields) in input order;
+        returns their raw fields."""
+        order = sorted(chunk.reasons)
+        raw = [chunk.raw_bad[i] for i in order]
+        if order:
+            self.append(
+                dict(line=chunk.line[order], reasons=[chunk.reasons[i] for i in order], raw=raw), len(order)
+            )
+        return raw
+
 
 @dataclass
 class Rows:
@@ -46,8 +57,8 @@ class Rows:
     header: object  # reader.Header: fields, raw_columns
     cross: bool
     extra_headers: list  # the input's other columns, kept as text
-    positions: _Store = field(default_factory=_Store)
-    errors: _Store = field(default_factory=_Store)
+    positions: Store = field(default_factory=Store)
+    errors: Store = field(default_factory=Store)
     rows_in: int = 0
     n_positions: int = 0
     n_errors: int = 0
@@ -131,12 +142,9 @@ def read_rows(
 
 def _keep(rows, chunk, accounts, sums, levels, legs):
     rows.rows_in += chunk.n_rows
-    if chunk.reasons:
-        order = sorted(chunk.reasons)
-        raw, reasons = [chunk.raw_bad[i] for i in order], [chunk.reasons[i] for i in order]
-        rows.errors.append(dict(line=chunk.line[order], reasons=reasons, raw=raw), len(order))
-        rows.n_errors += len(order)
-        rows.error_width = max([rows.error_width] + [len(r) for r in raw])
+    raw = rows.errors.add_rejected(chunk)
+    rows.n_errors += len(raw)
+    rows.error_width = max([rows.error_width] + [len(r) for r in raw])
     v = ~chunk.bad
     num = {k: a[v] for k, a in chunk.numbers.items()}
     n = len(num["entry_price"])

@@ -56,12 +56,14 @@ class Column:
     """One column of a streamed sheet.
 
     ``values``: a float array (numbers; NaN is an empty cell), or ``codes`` into
-    ``words`` (text that repeats: symbols, sides, statuses), or a list of str.
+    ``words`` (text that repeats: symbols, sides, statuses; -1 is an empty cell), or a list
+    of str. ``styles``: a style id of each word (a status's fill), else the column's.
     """
 
     values: object = None
     codes: np.ndarray = None
     words: list = None
+    styles: list = None
 
     def __len__(self):
         return len(self.codes) if self.words is not None else len(self.values)
@@ -118,12 +120,17 @@ def _cells(col: Column, style_id: int, a: int, b: int, shared=None) -> list:
     (optional in SpreadsheetML: a cell follows the one before); no value: ``<c s=".."/>``.
     ``shared``: the shared-string number of each of ``col.words``."""
     empty = f'<c s="{style_id}"/>'.encode()
-    if shared is not None:
+    if shared is not None and col.styles is None:
         codes = np.asarray(col.codes[a:b])
         numbers = np.where(codes < 0, -1, shared[codes])
         return _number_cells(numbers, f'<c s="{style_id}" t="s">', empty, missing=b"-1")
-    if col.words is not None:
-        words = np.array([_text_cell(style_id, str(w)).encode() for w in col.words] + [empty], dtype=object)
+    if col.words is not None:  # each word's cell once, then one per row by its code
+        styles = col.styles or [style_id] * len(col.words)
+        if shared is not None:
+            words = [f'<c s="{s}" t="s"><v>{k}</v></c>'.encode() for s, k in zip(styles, shared.tolist())]
+        else:
+            words = [_text_cell(s, str(w)).encode() for s, w in zip(styles, col.words)]
+        words = np.array(words + [empty], dtype=object)
         codes = np.asarray(col.codes[a:b])
         return words[np.where(codes < 0, len(words) - 1, codes)].tolist()
     if not isinstance(col.values, np.ndarray):

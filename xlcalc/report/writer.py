@@ -19,7 +19,7 @@ from . import stream
 from .display import FORMATS, fit_columns, print_setup, shown_width, text_width
 from .stream import Column, SheetData, controls_escaped
 
-__all__ = ["write_report", "positions_layout", "Styles", "MAX_ROWS"]
+__all__ = ["write_report", "positions_layout", "Styles", "MAX_ROWS", "long_sheet", "save_streamed"]
 
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, header included
 
@@ -161,6 +161,11 @@ def write_report(report, dest, lang: str, progress=None):
     sheets.append(_errors_sheet(wb, report.rows, lang))
     _summary_sheet(summary, report, lang)
     _stress_sheet(stress, report.figures, lang)
+    save_streamed(wb, dest, sheets, progress)
+
+
+def save_streamed(wb, dest, sheets, progress=None):
+    """``wb`` (openpyxl, write-only) to ``dest``, with the rows of its streamed ``sheets``."""
     buf = io.BytesIO()
     wb.save(buf)
     for data in sheets:
@@ -168,10 +173,12 @@ def write_report(report, dest, lang: str, progress=None):
     stream.splice_workbook(buf.getvalue(), dest, sheets, progress=progress)
 
 
-def _long_sheet(wb, title, headers, widths, fmts, formats, freeze, n_rows, chunks):
-    """A streamed sheet: its settings and header row now, its ``n_rows`` rows from ``chunks``."""
+def long_sheet(wb, title, headers, widths, fmts, formats, freeze, n_rows, chunks):
+    """A streamed sheet: its settings and header row now, its ``n_rows`` rows from ``chunks``
+    (``n_rows`` None: no autofilter)."""
     styles = Styles(wb.create_sheet(title), formats)
-    styles.ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{n_rows + 1}"
+    if n_rows is not None:
+        styles.ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{n_rows + 1}"
     styles.header(headers, widths, freeze)
     ids = [styles.cell(None, fmt).style_id for fmt in fmts]
     return SheetData(style_ids=ids, chunks=chunks, ws=styles.ws)
@@ -239,7 +246,7 @@ def _positions_sheets(wb, report, lang, formats):
         chunks = functools.partial(position_chunks, report, keys, lang, start, stop)
         title = sheet_title("report_sheet_positions", lang, part)
         fmts = [fmt for _, _, fmt in layout]
-        data = _long_sheet(wb, title, headers, widths, fmts, formats, "B2", stop - start, chunks)
+        data = long_sheet(wb, title, headers, widths, fmts, formats, "B2", stop - start, chunks)
         _status_rules(data.ws, status_letter, len(layout), stop - start + 1, lang)
         out.append(data)
     return out
@@ -267,18 +274,21 @@ def _errors_sheet(wb, rows, lang):
     headers = [label("report_line", lang), label("report_reason", lang), *raw_columns]
     headers += [f"({j + 1})" for j in range(len(raw_columns), width)]
     widths = [len(str(rows.rows_in + 1)), 60] + [text_width(h) + 4 for h in headers[2:]]
-
-    def chunks():
-        for i in range(len(rows.errors.offsets)):
-            e = rows.errors.load(i)
-            cols = [Column(values=e["line"]), Column(values=e["reasons"])]
-            yield cols + [
-                Column(values=[str(r[j]) if j < len(r) else "" for r in e["raw"]]) for j in range(width)
-            ]
-
+    chunks = functools.partial(error_chunks, rows.errors, width)
     fmts = ["int"] + ["text"] * (width + 1)
     title = sheet_title("report_sheet_errors", lang)
-    return _long_sheet(wb, title, headers, widths, fmts, FORMATS, "C2", rows.n_errors, chunks)
+    return long_sheet(wb, title, headers, widths, fmts, FORMATS, "C2", rows.n_errors, chunks)
+
+
+def error_chunks(errors, width):
+    """Columns of the rejected rows kept in ``errors`` (store.Store): line, reason and the
+    first ``width`` raw fields."""
+    for i in range(len(errors.offsets)):
+        e = errors.load(i)
+        cols = [Column(values=e["line"]), Column(values=e["reasons"])]
+        yield cols + [
+            Column(values=[str(r[j]) if j < len(r) else "" for r in e["raw"]]) for j in range(width)
+        ]
 
 
 def _table(styles, layout, records, lang):

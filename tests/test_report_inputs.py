@@ -239,6 +239,42 @@ def test_clean_numbers_decimal_conventions():
     assert detect_decimal([pd.Series(["1", "2"])], default=None) is None
 
 
+def test_xlsx_number_cells_are_numbers_whatever_the_decimal_mark(tmp_path):
+    # the decimal mark concerns text: a number cell (1.5, 1.234) is that number under "," too,
+    # while the text cells "1,5" and "2.500" follow the option
+    src = xlsx(
+        tmp_path / "eu.xlsx",
+        [HEAD, ["A", "long", 1.5, 1.234, 2, "1,5", 1_000], ["B", "short", "2.500", 0.1, 2, 2.25, "50,5"]],
+    )
+    for decimal in (",", None):  # given, or detected from the text cells alone
+        table = read_table(src, decimal=decimal)
+        assert table.decimal == "," and not table.reasons
+        assert table.numbers["entry_price"].tolist() == [1.5, 2500.0]
+        assert table.numbers["quantity"].tolist() == [1.234, 0.1]  # 1.234, not 1,234
+        assert table.numbers["price"].tolist() == [1.5, 2.25]
+        assert table.numbers["deposit"].tolist() == [1000.0, 50.5]
+    out = tmp_path / "r.xlsx"
+    result = build_report(src, out, lang="en", decimal=",")
+    assert (result.positions, result.errors) == (2, 0)
+    # the text of a number cell is shown as it was when its row is rejected
+    bad = xlsx(tmp_path / "bad.xlsx", [HEAD, ["A", "long", 1.5, -0.25, 2, "1,5", 1_000]])
+    (row,) = read_table(bad, decimal=",").raw_bad.values()
+    assert row[2:4] == ["1.5", "-0.25"]
+
+
+def test_dataframe_float_columns_are_numbers_whatever_the_decimal_mark():
+    df = pd.DataFrame({"side": ["long"], "entry_price": [1.5], "quantity": [1.234], "leverage": [2.0]})
+    df["price"] = ["1,25"]
+    table = read_table(df.assign(deposit=[100.5]), decimal=",")
+    assert not table.reasons
+    assert [table.numbers[k][0] for k in ("entry_price", "quantity", "price", "deposit")] == [
+        1.5,
+        1.234,
+        1.25,
+        100.5,
+    ]
+
+
 def test_decimal_keyword_is_checked():
     with pytest.raises(InputError, match="decimal must be"):
         list(iter_chunks(pd.DataFrame({"side": ["long"]}), decimal=";"))

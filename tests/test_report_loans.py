@@ -269,6 +269,30 @@ def test_xlsx_loans_numbers_are_numbers(tmp_path):
     np.testing.assert_allclose(_col(got, "loan_ltv_now"), [10_000.5 / 12_000, 9_000 / 10_500_000])
 
 
+def test_xlsx_number_cells_with_decimal_commas_in_text_cells(tmp_path):
+    # number cells are numbers under --decimal , (and say nothing to its detection); the
+    # text cells "1,5" follow it
+    path = tmp_path / "loans.xlsx"
+    wb = openpyxl.Workbook()
+    for row in (
+        ["loan", "collateral_quantity", "price", "margin_call_ltv"],
+        [10_000.5, 1.5, 8_000, 0.8],
+        [9_000, "1,5", 7_000.25, "0,8"],
+        [1_234.567, 0.125, "12.000", 0.75],
+    ):
+        wb.active.append(row)
+    wb.save(path)
+    for decimal in (",", None):
+        out = tmp_path / f"{decimal}.xlsx"
+        result = build_report(path, out, lang="en", decimal=decimal)
+        assert (result.positions, result.errors) == (3, 0), _errors(out)
+        got = _loans(out)
+        np.testing.assert_array_equal(_col(got, "loan_amount"), [10_000.5, 9_000, 1_234.567])
+        np.testing.assert_array_equal(_col(got, "loan_collateral_quantity"), [1.5, 1.5, 0.125])
+        np.testing.assert_array_equal(_col(got, "loan_collateral_price"), [8_000, 7_000.25, 12_000])
+        np.testing.assert_array_equal(_col(got, "loan_margin_call_ltv"), [0.8, 0.8, 0.75])
+
+
 def test_dataframe_rows_as_positions_lines_and_long_cells_rejected(tmp_path):
     df = LOANS[["id", "loan", "collateral_quantity", "price"]].astype(object).copy()
     df.loc[1] = [None, None, None, None]  # a blank row is skipped but keeps its line

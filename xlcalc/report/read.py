@@ -60,6 +60,18 @@ OVERFLOW = "\x00overflow"
 PROBLEMS = "\x00problems"
 
 
+class NumberCell(str):
+    """The text of a cell that holds a number (an xlsx number cell, a DataFrame's float): its
+    value is exact, whatever the decimal mark, which concerns numbers written as text."""
+
+    __slots__ = ()
+
+
+def number_cells(values) -> np.ndarray:
+    """Which of ``values`` are :class:`NumberCell`."""
+    return np.fromiter(map(type, values), dtype=object, count=len(values)) == NumberCell
+
+
 @dataclass
 class Source:
     """What the file is: decides defaults of the values' reading (decimal separator)."""
@@ -558,6 +570,8 @@ class _Cells(ContentHandler):
                 value = day.isoformat(sep=" ") if timed else day.strftime("%Y-%m-%d")
             except (ValueError, OverflowError, TypeError):
                 pass
+        elif kind in ("n", "") and not isinstance(value, _TooLong):
+            value = NumberCell(value)
         if isinstance(value, _TooLong):
             self.problems.append([col, ref, "too_long", value.length])
         if value != "":

@@ -36,7 +36,7 @@ from pandas.api.types import union_categoricals
 
 from .._inputs import RULES, InputError, Inputs, parse_side_word
 from ..labels import error_text, label
-from .read import CELL_CHARS, CHUNK_ROWS, OVERFLOW, PROBLEMS, Source, open_source
+from .read import CELL_CHARS, CHUNK_ROWS, OVERFLOW, PROBLEMS, NumberCell, Source, number_cells, open_source
 
 __all__ = [
     "ALIASES",
@@ -150,15 +150,15 @@ def clean_numbers(raw: pd.Series, decimal: str | None = ".") -> np.ndarray:
     separator: "." (commas group thousands: "95,000" is 95000), "," (points group thousands:
     "1.000,50" is 1000.5, "0,1" is 0.1) or None (unknown: a value that reads differently
     either way, "1,000" or "1.500", is NaN). A comma never groups fewer than three digits, so
-    "0,1" is never 1.
+    "0,1" is never 1. A :class:`~.read.NumberCell` (a number cell) is its number under any.
     """
     if raw.dtype.kind in "iufb":
         return raw.to_numpy(dtype=float)
     text = raw.astype(object).where(raw.notna(), "").astype(str)
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
     need = np.isnan(values) & (text != "").to_numpy()
-    if decimal != ".":  # a plain "1.500" or "1.5" is not read by pandas' rule here
-        need |= text.str.contains(".", regex=False).to_numpy()
+    if decimal != ".":  # a plain "1.500" or "1.5" is not read by pandas' rule here, unless a number cell
+        need |= text.str.contains(".", regex=False).to_numpy() & ~number_cells(raw.to_numpy(dtype=object))
     if need.any():
         point, comma, pct = _readings(text[need])
         if decimal is None:  # only the readings that agree
@@ -176,7 +176,7 @@ def detect_decimal(columns, default: str | None = ".") -> str | None:
 
     Values that read one way only are the evidence: "0,1" and "1.000,50" say ","; "0.1" and
     "1,000.50" say ".". Both kinds: None (ambiguous values are rejected); neither:
-    ``default``.
+    ``default``. Number cells (:class:`~.read.NumberCell`) say nothing.
 
     >>> detect_decimal([pd.Series(["1,5", "2"])]), detect_decimal([pd.Series(["1.5", "95,000"])])
     (',', '.')
@@ -188,7 +188,8 @@ def detect_decimal(columns, default: str | None = ".") -> str | None:
         if col.dtype.kind in "iufb":
             continue
         for part in (col.iloc[:500], col):
-            uniques = pd.Series(pd.unique(_as_text(part).to_numpy()), dtype=object)
+            part = _as_text(part).to_numpy(dtype=object)
+            uniques = pd.Series(pd.unique(part[~number_cells(part)]), dtype=object)
             plain = pd.to_numeric(uniques, errors="coerce").notna().to_numpy()
             dotted = uniques.str.contains(".", regex=False).to_numpy()
             if (plain & dotted).any():  # "0.1" by pandas' own rule: a point, unless "1.000"
@@ -264,9 +265,11 @@ class Chunk:
 def _as_text(col: pd.Series) -> pd.Series:
     if isinstance(col.dtype, pd.StringDtype) and not col.hasnans:  # as pandas read a CSV
         return col
-    if col.dtype.kind == "f":
-        return col.map(lambda v: "" if v != v else repr(float(v)))
-    return col.astype(object).where(col.notna(), "").astype(str)
+    if col.dtype.kind == "f":  # a DataFrame's floats: number cells
+        return pd.Series([NumberCell(repr(v)) if v == v else "" for v in col.tolist()], col.index, object)
+    text = col.astype(object).where(col.notna(), "")
+    # text already (an xlsx chunk): kept as it is, with its number cells (astype(str) may copy them)
+    return text if pd.api.types.infer_dtype(text, skipna=False) == "string" else text.astype(str)
 
 
 def read_table(

@@ -508,3 +508,13 @@ def test_offsetting_legs_with_float_noise_have_no_liquidation_price():
     account = xc.cross_account(pos, 100.0, tiers=BINANCE, hedge="max", mm_basis="entry")
     assert account.positions["liquidation_price"].isna().all()
     assert math.isnan(account.move_to_liquidation)
+
+
+@pytest.mark.parametrize("contracts", [1.0, 1.0000000000000002])
+def test_inverse_short_backed_by_its_own_value_never_goes_bankrupt(contracts):
+    # 0.01 BTC wallet behind a short of 1 one-dollar contract at 100: the coin's gain covers the
+    # short's loss at any price (found by hypothesis: 4.5e17 and 5.8e17 from rounding noise)
+    assert math.isnan(inverse.bankruptcy_price(0.01, "short", 100, contracts, 1))
+    assert math.isnan(inverse.liquidation_price(0.01, "short", 100, contracts, 1, 0.0))
+    # a little less coin: a real, finite price
+    assert inverse.bankruptcy_price(0.009, "short", 100, contracts, 1) == pytest.approx(1_000)

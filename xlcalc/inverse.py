@@ -212,6 +212,17 @@ def maintenance_margin(
     return a.out(maintenance_on(a, nv / p, mmr, maintenance_amount, taker_fee, tiers, entry_value))
 
 
+# 1/P is a difference of terms of the size of 1/P0, so below 1e-12/P0 it is rounding noise:
+# a short backed by exactly its own value in coin never goes bankrupt, yet 1/P came out 2e-18.
+# A price beyond 1e12 times the entry is therefore "never reached".
+NEVER_BEYOND_ENTRY = 1e12
+
+
+def _reachable(price, p0):
+    with np.errstate(invalid="ignore"):
+        return np.where(np.asarray(price) > NEVER_BEYOND_ENTRY * p0, np.nan, price)
+
+
 def _price_from_inverse(x):
     with np.errstate(divide="ignore", invalid="ignore"):
         return positive_or_nan(1.0 / np.where(x > 0, x, np.nan))
@@ -321,7 +332,7 @@ def liquidation_price(
         cum = a.number("maintenance_amount", maintenance_amount, rule="nonnegative")
         with np.errstate(divide="ignore", invalid="ignore"):
             lp = positive_or_nan(nv * (s + rate) / (balance + cum + s * nv / p0))
-    return a.out(round_to_tick(lp, s, tick_size))
+    return a.out(round_to_tick(_reachable(lp, p0), s, tick_size))
 
 
 def bankruptcy_price(
@@ -372,7 +383,7 @@ def bankruptcy_price(
         else:
             check_rates(np.zeros(1), float(np.max(fee)), name="taker_fee")
             pb = nv * (s + fee) / (wb + upnl + s * nv / p0)
-    return a.out(round_to_tick(positive_or_nan(pb), s, tick_size))
+    return a.out(round_to_tick(_reachable(positive_or_nan(pb), p0), s, tick_size))
 
 
 def trigger_price(
@@ -432,4 +443,5 @@ def trigger_price(
         mark_lp = nv * (s + r / lev) / (wb + s * nv / p0)
         entry_x = 1 / p0 + s * (wb - r * nv / (p0 * lev)) / nv
         entry_lp = 1 / np.where(entry_x > 0, entry_x, np.nan)
-    return a.out(round_to_tick(positive_or_nan(np.where(mark, mark_lp, entry_lp)), s, tick_size))
+    price = positive_or_nan(np.where(mark, mark_lp, entry_lp))
+    return a.out(round_to_tick(_reachable(price, p0), s, tick_size))

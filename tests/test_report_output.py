@@ -197,3 +197,146 @@ def test_column_widths_fit_the_widest_number(tmp_path):
     for name in ("Entry price", "Price", "Margin-call price", "Loss-cut price"):
         letter = openpyxl.utils.get_column_letter(header.index(name) + 1)
         assert ws.column_dimensions[letter].width >= len("15,234,567.50") + 1, name
+
+
+# -- past Excel's rows per sheet: every long sheet continues on "<name> 2", "<name> 3", ... --
+
+
+def parts(path, key, lang="en"):
+    """The sheets of ``key`` in workbook order (the sheet, then its numbered continuations)."""
+    name = label(key, lang)
+    wb = openpyxl.load_workbook(path)
+    return [ws for ws in wb.worksheets if re.fullmatch(re.escape(name) + r"( \d+)?", ws.title)]
+
+
+def setup_of(ws):
+    """What each part of a long sheet repeats: header, widths, panes, filter, rules, print setup."""
+    header = [c.value for c in ws[1]]
+    widths = [ws.column_dimensions[c.column_letter].width for c in ws[1]]
+    rules = sorted(r.formula[0] for cf in ws.conditional_formatting for r in cf.rules)
+    page = (ws.page_setup.orientation, ws.page_setup.paperSize, ws.page_setup.fitToWidth, ws.print_title_rows)
+    return header, widths, ws.freeze_panes, ws.auto_filter.ref is not None, rules, page
+
+
+def split_rows(path, key, per_part, lang="en"):
+    """Every data row of the parts of ``key``, after checking their titles, sizes and settings."""
+    sheets = parts(path, key, lang)
+    name = label(key, lang)
+    assert [ws.title for ws in sheets] == [name] + [f"{name} {k}" for k in range(2, len(sheets) + 1)]
+    tables = [list(ws.iter_rows(values_only=True)) for ws in sheets]
+    assert all(len(t) - 1 == per_part for t in tables[:-1]) and 1 <= len(tables[-1]) - 1 <= per_part
+    assert all(setup_of(ws) == setup_of(sheets[0]) for ws in sheets)
+    for ws, t in zip(sheets, tables):
+        if ws.auto_filter.ref is not None:  # each part's filter ends at its own last row
+            assert ws.auto_filter.ref.endswith(f"{len(t)}")
+    return [row for t in tables for row in t[1:]]
+
+
+def summary_counts(path, lang="en"):
+    rows = openpyxl.load_workbook(path)[label("report_sheet_summary", lang)].iter_rows(values_only=True)
+    return {r[0]: r[1] for r in rows if r and len(r) > 1}
+
+
+def test_many_rejected_positions_continue_on_errors_2(tmp_path, monkeypatch):
+    from xlcalc.report import read, writer
+
+    monkeypatch.setattr(writer, "MAX_ROWS", 6)  # 5 rows per sheet
+    monkeypatch.setattr(read, "CHUNK_ROWS", 4)  # chunks that straddle the parts
+    df = awkward_positions(17).astype(str)
+    bad = [1, 2, 4, 5, 6, 7, 9, 11, 12, 13, 15, 16]
+    df.loc[bad, "leverage"] = [f"x{i}" for i in bad]  # each row's own raw field
+    src = tmp_path / "p.csv"
+    df.to_csv(src, index=False)
+    out = tmp_path / "r.xlsx"
+    result = build_report(src, out, lang="en")
+    assert (result.rows_in, result.positions, result.errors) == (17, 5, 12)
+    errors = split_rows(out, "report_sheet_errors", 5)
+    positions = split_rows(out, "report_sheet_positions", 5)
+    assert len(parts(out, "report_sheet_errors")) == 3 and len(positions) == 5
+    assert [r[0] for r in errors] == [i + 2 for i in bad]  # every rejected row once, in order
+    lev = 2 + list(df.columns).index("leverage")
+    assert [r[lev] for r in errors] == [f"x{i}" for i in bad] and all("leverage" in r[1] for r in errors)
+    assert result.rows_in == len(positions) + len(errors)
+    counts = summary_counts(out)
+    assert counts[label("report_rows_in", "en")] == 17
+    assert counts[label("report_rows_rejected", "en")] == 12
+    assert counts[label("report_positions", "en")] == 5
+
+
+def _loans_file(tmp_path, n, bad=()):
+    rng = np.random.default_rng(n)
+    df = pd.DataFrame(
+        {
+            "id": [f"L{i}" for i in range(n)],
+            "symbol": rng.choice(["BTC", "ETH"], n),
+            "loan": rng.uniform(1_000, 10_000, n).round(0),
+            "collateral_quantity": rng.uniform(0.5, 2, n).round(3),
+            "price": rng.uniform(5_000, 20_000, n).round(0),
+            "margin_call_ltv": 0.8,
+            "liquidation_ltv": 0.9,
+            "target_ltv": 0.65,
+        }
+    ).astype(str)
+    df.loc[list(bad), "loan"] = "-5"
+    src = tmp_path / "loans.csv"
+    df.to_csv(src, index=False)
+    return src, df
+
+
+def test_more_loans_than_a_sheet_continue_on_loans_2(tmp_path, monkeypatch):
+    from xlcalc.report import read, writer
+
+    monkeypatch.setattr(writer, "MAX_ROWS", 4)  # 3 rows per sheet
+    monkeypatch.setattr(read, "CHUNK_ROWS", 4)
+    src, df = _loans_file(tmp_path, 10, bad=[3])
+    out = tmp_path / "l.xlsx"
+    result = build_report(src, out, lang="en")
+    assert (result.rows_in, result.positions, result.errors) == (10, 9, 1)
+    titles = openpyxl.load_workbook(out).sheetnames
+    assert titles == ["Summary", "Loans", "Loans 2", "Loans 3", "Errors"]
+    loans = split_rows(out, "report_sheet_loans", 3)
+    good = [i for i in range(10) if i != 3]
+    assert [r[0] for r in loans] == [i + 2 for i in good]  # every loan once, in order, its line
+    assert [r[1] for r in loans] == [f"L{i}" for i in good]
+    np.testing.assert_array_equal([r[3] for r in loans], df["loan"].astype(float)[good])
+    status = label("loan_status", "en")
+    for ws in parts(out, "report_sheet_loans"):  # each part's status cells filled as their status
+        col = [c.value for c in ws[1]].index(status)
+        for row in ws.iter_rows(min_row=2):
+            colour = row[col].fill.fgColor.rgb[-6:] if row[col].fill.fill_type else None
+            want = {label("margin_call", "en"): "FFD966", label("loan_status_liquidation", "en"): "FF7C80"}
+            assert colour == want.get(row[col].value)
+    assert result.rows_in == len(loans) + len(split_rows(out, "report_sheet_errors", 3))
+    assert summary_counts(out)[label("report_loans", "en")] == 9
+
+
+def test_many_rejected_loans_continue_on_errors_2_and_open_everywhere(tmp_path, monkeypatch):
+    from xlcalc.report import read, writer
+
+    exe = require_soffice()
+    monkeypatch.setattr(writer, "MAX_ROWS", 4)
+    monkeypatch.setattr(read, "CHUNK_ROWS", 4)
+    bad = [0, 2, 3, 4, 6, 7, 8]
+    src, _ = _loans_file(tmp_path, 9, bad=bad)
+    out = tmp_path / "l.xlsx"
+    result = build_report(src, out, lang="ja")
+    assert (result.rows_in, result.positions, result.errors) == (9, 2, 7)
+    errors = split_rows(out, "report_sheet_errors", 3, "ja")
+    assert len(parts(out, "report_sheet_errors", "ja")) == 3
+    assert [r[0] for r in errors] == [i + 2 for i in bad] and all(r[1] for r in errors)
+    assert [r[2 + 2] for r in errors] == ["-5"] * 7  # the raw loan field
+    loans = split_rows(out, "report_sheet_loans", 3, "ja")
+    assert result.rows_in == len(loans) + len(errors)
+    counts = summary_counts(out, "ja")
+    assert counts[label("report_rows_rejected", "ja")] == 7 and counts[label("report_loans", "ja")] == 2
+    # pandas and LibreOffice read every part as written
+    (lo,) = convert([out], tmp_path / "lo", "xlsx", exe=exe)
+    wb = openpyxl.load_workbook(out)
+    for path in (out, lo):
+        frames = pd.read_excel(path, sheet_name=None, dtype=str)
+        assert list(frames) == wb.sheetnames
+        for ws in wb.worksheets[1:]:
+            rows = list(ws.iter_rows(values_only=True))
+            got = frames[ws.title]
+            assert list(got.columns) == list(rows[0]) and len(got) == len(rows) - 1
+            assert [int(v) for v in got.iloc[:, 0]] == [r[0] for r in rows[1:]]

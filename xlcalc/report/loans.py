@@ -10,7 +10,8 @@ Rows stream through the positions reader's steps (:func:`.reader.text_chunks`: t
 decimal separator, line numbers, reasons), every input row is on Loans or on Errors with its
 line and reason, and the file is written atomically, as for positions. Pass 1 keeps the rows
 in a temporary file (:class:`.store.Store`) and counts them for the Summary; the writer
-streams Loans and Errors from it (:func:`.writer.long_sheet`): memory holds a chunk.
+streams Loans and Errors from it (:func:`.writer.long_sheets`): memory holds a chunk, and
+each continues on "Loans 2", "Errors 2", ... past Excel's rows per sheet.
 
 >>> import pandas as pd, tempfile, os
 >>> df = pd.DataFrame({"loan": [10_000], "collateral_quantity": [1], "price": [12_500],
@@ -48,7 +49,7 @@ from .reader import (
 )
 from .store import Store
 from .stream import SHARED_MOST, Column
-from .writer import STATUS_FILLS, Styles, error_chunks, level_text, long_sheet, preset_text, save_streamed
+from .writer import STATUS_FILLS, Styles, errors_chunk, level_text, long_sheets, preset_text, save_streamed
 
 __all__ = ["LOAN_ALIASES", "is_loans_file", "build_loans_report", "loan_columns"]
 
@@ -244,12 +245,21 @@ def build_loans_report(
         raw = header.raw_columns  # Errors: line, reason and the row's fields, as General
         headers = [label("report_line", lang), label("report_reason", lang), *raw]
         widths, fmts = [6, 60] + [text_width(h) + 4 for h in raw], ["int"] + [None] * (len(raw) + 1)
-        errors = functools.partial(error_chunks, rejected, len(raw))
-        title = label("report_sheet_errors", lang)
-        sheets = [
-            _loans_sheet(wb, kept, tick, formats, summary, lang),
-            long_sheet(wb, title, headers, widths, fmts, formats, "C2", None, errors),
-        ]
+        errors = functools.partial(errors_chunk, rejected, len(raw))
+        sheets = _loans_sheets(wb, kept, tick, formats, summary, lang)
+        sheets += long_sheets(
+            wb,
+            "report_sheet_errors",
+            lang,
+            headers,
+            widths,
+            fmts,
+            formats,
+            "C2",
+            rejected.lengths,
+            errors,
+            autofilter=False,
+        )
         summary.widths = [34, 40]
         source_name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
         info = [
@@ -324,29 +334,37 @@ def _text_column(texts, n):
     return Column(values=[str(t) for t in texts])
 
 
-def _loans_sheet(wb, kept, tick, formats, summary, lang):
-    """The Loans sheet: its header now; its rows, computed again chunk by chunk, as it is written."""
+def _loans_sheets(wb, kept, tick, formats, summary, lang):
+    """The Loans sheet (and its continuations): its header now; its rows, computed again chunk
+    by chunk, as it is written."""
     # each status's word and cell style (its fill), registered (by any sheet) before the save
     words = {st: label(st, lang) for st in (core.STATUS_OK, core.STATUS_MARGIN_CALL, core.STATUS_UNKNOWN)}
     words[STATUS_LIQUIDATION] = label("loan_status_liquidation", lang)
     styles = {st: summary.cell(None, status=st).style_id for st in words}
 
-    def chunks():
-        for i, n in enumerate(kept.lengths):
-            rows = kept.load(i)
-            cols = {**rows["numbers"], **loan_columns(rows["numbers"], tick)}
-            codes, keys = pd.factorize(cols.pop("status"))
-            out = {key: Column(values=np.asarray(v, dtype=float)) for key, v in cols.items()}
-            out["line"] = Column(values=rows["line"])
-            out["id"], out["symbol"] = (_text_column(rows["texts"].get(k), n) for k in ("id", "symbol"))
-            out["status"] = Column(
-                codes=codes, words=[words[k] for k in keys], styles=[styles[k] for k in keys]
-            )
-            yield [out[key] for key, _, _ in LAYOUT]
+    def chunk(i):
+        rows, n = kept.load(i), kept.lengths[i]
+        cols = {**rows["numbers"], **loan_columns(rows["numbers"], tick)}
+        codes, keys = pd.factorize(cols.pop("status"))
+        out = {key: Column(values=np.asarray(v, dtype=float)) for key, v in cols.items()}
+        out["line"] = Column(values=rows["line"])
+        out["id"], out["symbol"] = (_text_column(rows["texts"].get(k), n) for k in ("id", "symbol"))
+        out["status"] = Column(codes=codes, words=[words[k] for k in keys], styles=[styles[k] for k in keys])
+        return [out[key] for key, _, _ in LAYOUT]
 
     headers = [label(k, lang) for _, k, _ in LAYOUT]
     widths = [max(min(text_width(h), 12), 14 if f == "money" else 8) for h, (*_, f) in zip(headers, LAYOUT)]
     fmts = [fmt for _, _, fmt in LAYOUT]
-    return long_sheet(
-        wb, label("report_sheet_loans", lang), headers, widths, fmts, formats, "B2", None, chunks
+    return long_sheets(
+        wb,
+        "report_sheet_loans",
+        lang,
+        headers,
+        widths,
+        fmts,
+        formats,
+        "B2",
+        kept.lengths,
+        chunk,
+        autofilter=False,
     )

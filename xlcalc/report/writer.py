@@ -2,7 +2,8 @@
 
 openpyxl (write-only mode) builds the workbook: styles, headers, conditional formatting,
 autofilter, frozen panes, print setup, the small sheets and the chart. The long sheets
-(Positions, Errors: up to a million rows each) get their rows from :mod:`.stream`.
+(Positions, Errors; a loans report's Loans) get their rows from :mod:`.stream`; past Excel's
+``MAX_ROWS`` each continues on "Positions 2", "Errors 2", ... (:func:`long_sheets`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from . import stream
 from .display import FORMATS, fit_columns, print_setup, shown_width, text_width
 from .stream import Column, SheetData, controls_escaped
 
-__all__ = ["write_report", "positions_layout", "Styles", "MAX_ROWS", "long_sheet", "save_streamed"]
+__all__ = ["write_report", "positions_layout", "Styles", "MAX_ROWS", "long_sheets", "save_streamed"]
 
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, header included
 
@@ -158,7 +159,7 @@ def write_report(report, dest, lang: str, progress=None):
     summary = Styles(wb.create_sheet(sheet_title("report_sheet_summary", lang)), formats)
     sheets = _positions_sheets(wb, report, lang, formats)
     stress = Styles(wb.create_sheet(sheet_title("report_sheet_stress", lang)), formats)
-    sheets.append(_errors_sheet(wb, report.rows, lang))
+    sheets += _errors_sheets(wb, report.rows, lang)
     _summary_sheet(summary, report, lang)
     _stress_sheet(stress, report.figures, lang)
     save_streamed(wb, dest, sheets, progress)
@@ -173,15 +174,47 @@ def save_streamed(wb, dest, sheets, progress=None):
     stream.splice_workbook(buf.getvalue(), dest, sheets, progress=progress)
 
 
-def long_sheet(wb, title, headers, widths, fmts, formats, freeze, n_rows, chunks):
-    """A streamed sheet: its settings and header row now, its ``n_rows`` rows from ``chunks``
-    (``n_rows`` None: no autofilter)."""
-    styles = Styles(wb.create_sheet(title), formats)
-    if n_rows is not None:
-        styles.ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{n_rows + 1}"
-    styles.header(headers, widths, freeze)
-    ids = [styles.cell(None, fmt).style_id for fmt in fmts]
-    return SheetData(style_ids=ids, chunks=chunks, ws=styles.ws)
+def long_sheets(
+    wb, key, lang, headers, widths, fmts, formats, freeze, lengths, chunk, *, autofilter=True, rules=None
+):
+    """A streamed sheet, continued on "<title> 2", "<title> 3", ... past ``MAX_ROWS`` (Excel
+    would drop the rows beyond): each part with the header row, widths, frozen panes, print
+    setup, autofilter (``autofilter``) and conditional formatting (``rules(ws, n_rows)``).
+
+    Its rows are stored chunks: ``lengths`` the rows of each, ``chunk(i)`` the Columns of
+    chunk ``i``, made while the part is written. Returns a SheetData for each part."""
+    n, per_part, out = sum(lengths), MAX_ROWS - 1, []
+    for part, start in enumerate(range(0, max(n, 1), per_part), 1):
+        stop = min(start + per_part, n)
+        styles = Styles(wb.create_sheet(sheet_title(key, lang, part)), formats)
+        if autofilter:
+            styles.ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{stop - start + 1}"
+        styles.header(headers, widths, freeze)
+        if rules is not None:
+            rules(styles.ws, stop - start)
+        ids = [styles.cell(None, fmt).style_id for fmt in fmts]
+        chunks = functools.partial(_rows_between, lengths, chunk, start, stop)
+        out.append(SheetData(style_ids=ids, chunks=chunks, ws=styles.ws))
+    return out
+
+
+def _rows_between(lengths, chunk, start, stop):
+    """The Columns of rows ``start:stop`` of the stored chunks: a chunk across a part's edge
+    is cut; the chunks outside it are not loaded."""
+    first = 0
+    for i, n in enumerate(lengths):
+        lo, hi = max(start - first, 0), min(stop - first, n)
+        first += n
+        if lo >= hi:
+            continue
+        columns = chunk(i)
+        yield columns if (lo, hi) == (0, n) else [_cut(col, lo, hi) for col in columns]
+
+
+def _cut(col, lo, hi):
+    if col.words is not None:
+        return Column(codes=col.codes[lo:hi], words=col.words, styles=col.styles)
+    return Column(values=col.values[lo:hi])
 
 
 def positions_layout(report):
@@ -197,33 +230,28 @@ def positions_layout(report):
     return out + [(("extra", header), None, "text") for header in report.rows.extra_headers]
 
 
-def position_chunks(report, keys, lang, start, stop):
-    """Columns (``keys`` of :func:`positions_layout`) of the positions ``start:stop``."""
-    side_words = [label("long", lang), label("short", lang)]
-    a = 0
-    for i, n in enumerate(report.rows.positions.lengths):
-        lo, hi = max(start - a, 0), min(stop - a, n)
-        a += n
-        if lo >= hi:
-            continue
-        rows, pos, cols = report.columns(i)
-        status_codes, status_keys = pd.factorize(np.asarray(cols["status"])[lo:hi])
-        out = []
-        for key in keys:
-            if key == "line":
-                col = Column(values=rows["line"][lo:hi])
-            elif key == "side":
-                col = Column(codes=(pos.side[lo:hi] < 0).astype(np.int64), words=side_words)
-            elif key in ("account", "symbol") or isinstance(key, tuple):
-                cat = rows["texts"][key] if isinstance(key, str) else rows["extra"][key[1]]
-                col = Column(codes=np.asarray(cat.codes)[lo:hi], words=list(cat.categories))
-            elif key == "status":
-                col = Column(codes=status_codes, words=[label(str(k), lang) for k in status_keys])
-            else:
-                values = cols[key] if key in cols else rows["numbers"][key]
-                col = Column(values=np.asarray(values, dtype=float)[lo:hi])
-            out.append(col)
-        yield out
+def positions_chunk(report, keys, lang, i):
+    """Columns (``keys`` of :func:`positions_layout`) of the stored positions chunk ``i``."""
+    rows, pos, cols = report.columns(i)
+    status_codes, status_keys = pd.factorize(np.asarray(cols["status"]))
+    out = []
+    for key in keys:
+        if key == "line":
+            col = Column(values=rows["line"])
+        elif key == "side":
+            col = Column(
+                codes=(pos.side < 0).astype(np.int64), words=[label("long", lang), label("short", lang)]
+            )
+        elif key in ("account", "symbol") or isinstance(key, tuple):
+            cat = rows["texts"][key] if isinstance(key, str) else rows["extra"][key[1]]
+            col = Column(codes=np.asarray(cat.codes), words=list(cat.categories))
+        elif key == "status":
+            col = Column(codes=status_codes, words=[label(str(k), lang) for k in status_keys])
+        else:
+            values = cols[key] if key in cols else rows["numbers"][key]
+            col = Column(values=np.asarray(values, dtype=float))
+        out.append(col)
+    return out
 
 
 def _positions_sheets(wb, report, lang, formats):
@@ -240,16 +268,16 @@ def _positions_sheets(wb, report, lang, formats):
     ]
     widths[0] = max(widths[0], len(str(report.rows.rows_in + 1)))  # line numbers
     status_letter = _letters(len(layout))[keys.index("status")]
-    n, per_sheet, out = report.rows.n_positions, MAX_ROWS - 1, []
-    for part, start in enumerate(range(0, max(n, 1), per_sheet), 1):
-        stop = min(start + per_sheet, n)
-        chunks = functools.partial(position_chunks, report, keys, lang, start, stop)
-        title = sheet_title("report_sheet_positions", lang, part)
-        fmts = [fmt for _, _, fmt in layout]
-        data = long_sheet(wb, title, headers, widths, fmts, formats, "B2", stop - start, chunks)
-        _status_rules(data.ws, status_letter, len(layout), stop - start + 1, lang)
-        out.append(data)
-    return out
+
+    def rules(ws, n_rows):
+        _status_rules(ws, status_letter, len(layout), n_rows + 1, lang)
+
+    chunk = functools.partial(positions_chunk, report, keys, lang)
+    fmts = [fmt for _, _, fmt in layout]
+    lengths = report.rows.positions.lengths
+    return long_sheets(
+        wb, "report_sheet_positions", lang, headers, widths, fmts, formats, "B2", lengths, chunk, rules=rules
+    )
 
 
 def _status_rules(ws, status_col, n_columns, last_row, lang):
@@ -266,7 +294,7 @@ def _status_rules(ws, status_col, n_columns, last_row, lang):
         )
 
 
-def _errors_sheet(wb, rows, lang):
+def _errors_sheets(wb, rows, lang):
     """Line, reason and the row's raw fields; a CSV row longer than the header brings its
     extra fields as unnamed columns at the right."""
     raw_columns = rows.header.raw_columns
@@ -274,21 +302,30 @@ def _errors_sheet(wb, rows, lang):
     headers = [label("report_line", lang), label("report_reason", lang), *raw_columns]
     headers += [f"({j + 1})" for j in range(len(raw_columns), width)]
     widths = [len(str(rows.rows_in + 1)), 60] + [text_width(h) + 4 for h in headers[2:]]
-    chunks = functools.partial(error_chunks, rows.errors, width)
+    chunk = functools.partial(errors_chunk, rows.errors, width)
     fmts = ["int"] + ["text"] * (width + 1)
-    title = sheet_title("report_sheet_errors", lang)
-    return long_sheet(wb, title, headers, widths, fmts, FORMATS, "C2", rows.n_errors, chunks)
+    lengths = rows.errors.lengths
+    return long_sheets(
+        wb,
+        "report_sheet_errors",
+        lang,
+        headers,
+        widths,
+        fmts,
+        FORMATS,
+        "C2",
+        lengths,
+        chunk,
+        autofilter=False,
+    )
 
 
-def error_chunks(errors, width):
-    """Columns of the rejected rows kept in ``errors`` (store.Store): line, reason and the
-    first ``width`` raw fields."""
-    for i in range(len(errors.offsets)):
-        e = errors.load(i)
-        cols = [Column(values=e["line"]), Column(values=e["reasons"])]
-        yield cols + [
-            Column(values=[str(r[j]) if j < len(r) else "" for r in e["raw"]]) for j in range(width)
-        ]
+def errors_chunk(errors, width, i):
+    """Columns of the rejected rows of chunk ``i`` kept in ``errors`` (store.Store): line,
+    reason and the first ``width`` raw fields."""
+    e = errors.load(i)
+    cols = [Column(values=e["line"]), Column(values=e["reasons"])]
+    return cols + [Column(values=[str(r[j]) if j < len(r) else "" for r in e["raw"]]) for j in range(width)]
 
 
 def _table(styles, layout, records, lang):

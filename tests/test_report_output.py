@@ -253,6 +253,7 @@ def test_many_rejected_positions_continue_on_errors_2(tmp_path, monkeypatch):
     errors = split_rows(out, "report_sheet_errors", 5)
     positions = split_rows(out, "report_sheet_positions", 5)
     assert len(parts(out, "report_sheet_errors")) == 3 and len(positions) == 5
+    assert all(ws.auto_filter.ref for ws in parts(out, "report_sheet_errors"))  # each part's own filter
     assert [r[0] for r in errors] == [i + 2 for i in bad]  # every rejected row once, in order
     lev = 2 + list(df.columns).index("leverage")
     assert [r[lev] for r in errors] == [f"x{i}" for i in bad] and all("leverage" in r[1] for r in errors)

@@ -305,19 +305,7 @@ def _errors_sheets(wb, rows, lang):
     chunk = functools.partial(errors_chunk, rows.errors, width)
     fmts = ["int"] + ["text"] * (width + 1)
     lengths = rows.errors.lengths
-    return long_sheets(
-        wb,
-        "report_sheet_errors",
-        lang,
-        headers,
-        widths,
-        fmts,
-        FORMATS,
-        "C2",
-        lengths,
-        chunk,
-        autofilter=False,
-    )
+    return long_sheets(wb, "report_sheet_errors", lang, headers, widths, fmts, FORMATS, "C2", lengths, chunk)
 
 
 def errors_chunk(errors, width, i):

@@ -343,3 +343,16 @@ def test_same_loans_in_openpyxl_pandas_and_libreoffice(tmp_path):
         fills = {row[col].value: row[col].fill.fgColor.rgb[-6:] for row in ws.iter_rows(min_row=2)}
         assert fills[label("margin_call", "en")] == "FFD966"
         assert fills[label("ok", "en")] == "000000" or fills[label("ok", "en")] is None
+
+
+def test_cli_report_counts_loans_as_loans(tmp_path):
+    from click.testing import CliRunner
+
+    from xlcalc.cli import main
+
+    path = tmp_path / "loans.csv"
+    path.write_text(EUROPEAN + "L1;9000;1,500;7.000;0,8;0,9\nL2;x;1;7.000;0,8;0,9\n", encoding="utf-8")
+    out = tmp_path / "l.xlsx"
+    r = CliRunner().invoke(main, ["report", str(path), "-o", str(out), "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    assert "1 loans, 1 rejected rows (of 2)" in r.output

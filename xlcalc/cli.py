@@ -1422,7 +1422,7 @@ def report(
     )
     if not quiet:
         click.echo(
-            label("report_done", lang).format(
+            label("report_done_loans" if result.kind == "loans" else "report_done", lang).format(
                 output=result.output, positions=result.positions, errors=result.errors, rows=result.rows_in
             ),
             err=True,

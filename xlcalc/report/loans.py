@@ -286,7 +286,7 @@ def build_loans_report(
         n_margin_call=counts[core.STATUS_MARGIN_CALL],
         n_liquidation=counts[STATUS_LIQUIDATION],
     )
-    return ReportResult(output, counts["rows_in"], counts["loans"], counts["errors"], [account])
+    return ReportResult(output, counts["rows_in"], counts["loans"], counts["errors"], [account], kind="loans")
 
 
 def _validate(header, text, lines, rules, lang) -> Chunk:

@@ -32,13 +32,15 @@ __all__ = ["build_report", "ReportResult", "Report"]
 
 @dataclass
 class ReportResult:
-    """What was written: counts satisfy ``rows_in == positions + errors``."""
+    """What was written: counts satisfy ``rows_in == positions + errors`` (``positions``
+    counts the loans of a loans report, ``kind="loans"``)."""
 
     output: Path
     rows_in: int
     positions: int
     errors: int
     accounts: list
+    kind: str = "positions"
 
 
 @dataclass

@@ -130,7 +130,7 @@ def _fields(columns) -> dict:
     return out
 
 
-def is_loans_file(source, *, decimal=None, sheet=None) -> bool:
+def is_loans_file(source, *, sheet=None) -> bool:
     """True when the header names a loan amount and a collateral quantity (EN or JA)."""
     try:
         if isinstance(source, pd.DataFrame):

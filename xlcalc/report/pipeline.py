@@ -264,7 +264,7 @@ def build_report(
         )
     except InputError:
         # not a positions file: a loans file is told by its columns (checked only now: no cost)
-        if kind is None and is_loans_file(source, decimal=decimal, sheet=sheet):
+        if kind is None and is_loans_file(source, sheet=sheet):
             return build_loans_report(source, output, **loan_options)
         raise
     try:

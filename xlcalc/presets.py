@@ -54,37 +54,45 @@ _NUMERIC = ["max_leverage", "margin_call_level", "loss_cut_level", "mmr", "daily
 ENV_VAR = "XLCALC_PRESETS"
 
 
-def _number(text: str, col: str, source, line: int) -> float:
+def _number(text: str) -> float:
+    """A number cell of a presets file: NaN when blank, "50%" as Excel shows a level is 0.5;
+    ValueError otherwise."""
     text = text.strip()
     if text == "":
         return math.nan
-    try:
-        if text.endswith("%"):  # "50%" as Excel shows a level, like the loan presets
-            return float(text[:-1]) / 100
-        return float(text)
-    except ValueError:
-        raise InputError(
-            f"presets file {source}: {col} must be a number, got {text!r} in row {line}"
-        ) from None
+    if text.endswith("%"):
+        return float(text[:-1]) / 100
+    return float(text)
+
+
+def _csv_rows(data: bytes, what: str):
+    """(line, {header: cell}) of each row of a presets CSV, whatever encoding and separator
+    Excel saved it with; ``what`` names the file in the errors."""
+    text = decode_text(data, what)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text.split("\n", 1)[0]))
+    header = [h.strip() for h in next(reader, [])]
+    if "id" not in header:
+        raise InputError(f"{what} has no 'id' column")
+    for line, cells in enumerate(reader, start=2):
+        yield line, dict(zip(header, (c.strip() for c in cells)))
 
 
 def _read(data: bytes, source) -> list[dict]:
     """Rows of a presets file as dicts: numbers as floats (NaN when blank), the rest as text."""
-    text = decode_text(data, f"presets file {source}")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text.split("\n", 1)[0]))
-    header = [h.strip() for h in next(reader, [])]
-    if "id" not in header:
-        raise InputError(f"presets file {source} has no 'id' column")
     rows = []
-    for line, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
+    for line, raw in _csv_rows(data, f"presets file {source}"):
+        if not any(raw.values()):
             continue
-        raw = dict(zip(header, cells))
         # columns of their own (a user's "currency", say) are kept as text after the known ones
-        row = {col: (raw.get(col) or "").strip() for col in header if col and col not in COLUMNS}
+        row = {col: raw.get(col) or "" for col in raw if col and col not in COLUMNS}
         for col in COLUMNS:
             value = raw.get(col) or ""
-            row[col] = _number(value, col, source, line) if col in _NUMERIC else value.strip()
+            try:
+                row[col] = _number(value) if col in _NUMERIC else value
+            except ValueError:
+                raise InputError(
+                    f"presets file {source}: {col} must be a number, got {value!r} in row {line}"
+                ) from None
         rows.append(row)
     return rows
 
@@ -271,27 +279,18 @@ LOAN_PRESETS_ENV_VAR = "XLCALC_LOAN_PRESETS"
 
 
 def _read_loan_presets(data: bytes, source) -> list[dict]:
-    text = decode_text(data, f"loan presets file {source}")
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=detect_delimiter(text.split("\n", 1)[0]))
-    if reader.fieldnames is None or "id" not in [f.strip() for f in reader.fieldnames]:
-        raise InputError(f"loan presets file {source} has no 'id' column")
     rows = []
-    for line, raw in enumerate(reader, start=2):
-        row = {col: (raw.get(col) or "").strip() for col in LOAN_PRESET_COLUMNS}
-        row.update(
-            {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None and k.strip() not in row}
-        )
+    for line, raw in _csv_rows(data, f"loan presets file {source}"):
+        row = {col: raw.get(col) or "" for col in LOAN_PRESET_COLUMNS}
+        row.update({k: v for k, v in raw.items() if k and k not in row})
         if not row["id"]:
             continue
         for col in _LOAN_NUMERIC:
-            text = row[col]
             try:
-                row[col] = (
-                    float(text.rstrip("%").strip()) / (100 if text.endswith("%") else 1) if text else math.nan
-                )
+                row[col] = _number(row[col])
             except ValueError:
                 raise InputError(
-                    f"loan presets file {source}: {col} must be a number, got {text!r} on line {line}"
+                    f"loan presets file {source}: {col} must be a number, got {row[col]!r} on line {line}"
                 ) from None
         rows.append(row)
     return rows

@@ -15,12 +15,13 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from report_tables import read_table
 
 import xlcalc as xc
 from xlcalc.cli import main
 from xlcalc.labels import label
 from xlcalc.report import build_report, stream, writer
-from xlcalc.report.reader import canonical_header, clean_numbers, read_table
+from xlcalc.report.reader import canonical_header, clean_numbers
 
 FORMULA_TEXTS = ['=HYPERLINK("http://x","y")', "+1", "-1+2", "@SUM(A1)"]
 
@@ -129,7 +130,7 @@ def test_encodings(tmp_path, encoding):
     path = tmp_path / "p.csv"
     path.write_bytes(MESSY.encode(encoding))
     table = read_table(path)
-    assert table.fields["entry_price"] == "建値"
+    assert table.header.fields["entry_price"] == "建値"
     assert table.line.tolist() == [2, 4, 5, 6, 7, 9]
 
 

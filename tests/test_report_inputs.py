@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from report_tables import read_table
 
 from xlcalc import _files
 from xlcalc._files import atomic_output, check_output, detect_encoding, read_text_table
@@ -24,7 +25,7 @@ from xlcalc._inputs import InputError
 from xlcalc.cli import main
 from xlcalc.report import build_report
 from xlcalc.report import read as readmod
-from xlcalc.report.reader import clean_numbers, detect_decimal, iter_chunks, read_prices, read_table
+from xlcalc.report.reader import clean_numbers, detect_decimal, iter_chunks, read_prices
 
 HEAD = ["symbol", "side", "entry_price", "quantity", "leverage", "price", "deposit"]
 
@@ -187,7 +188,7 @@ def test_decimal_comma_detected_per_file(tmp_path):
         encoding="utf-8",
     )
     table = read_table(src)
-    assert table.decimal == ","
+    assert table.header.decimal == ","
     assert table.numbers["entry_price"].tolist() == [1000.5, 2500.0]
     assert table.numbers["quantity"].tolist() == [0.1, 1.0]  # "0,1" is never 1
     assert table.numbers["deposit"].tolist() == [50.0, 1250.5]
@@ -209,7 +210,7 @@ def test_ambiguous_decimal_is_rejected_not_guessed(tmp_path):
         encoding="utf-8",
     )
     table = read_table(src)
-    assert table.decimal is None and good_lines(table) == [3]
+    assert table.header.decimal is None and good_lines(table) == [3]
     assert "--decimal" in errors_of(table)[2] and "'1.000'" in errors_of(table)[2]
     assert read_table(src, decimal=",").numbers["entry_price"].tolist() == [1000.0, 100.0]
     assert read_table(src, decimal=".").numbers["entry_price"].tolist() == [1.0, 100.0]
@@ -223,7 +224,7 @@ def test_file_with_both_separators_rejects_only_the_ambiguous_values(tmp_path):
         encoding="utf-8",
     )
     table = read_table(src)
-    assert table.decimal is None and good_lines(table) == [2]
+    assert table.header.decimal is None and good_lines(table) == [2]
     assert table.numbers["quantity"][0] == 0.1  # reads one way only
     assert "'95,000'" in errors_of(table)[3] and "--decimal" in errors_of(table)[3]
     table = read_table(src, decimal=".")  # the user says: decimal point
@@ -248,7 +249,7 @@ def test_xlsx_number_cells_are_numbers_whatever_the_decimal_mark(tmp_path):
     )
     for decimal in (",", None):  # given, or detected from the text cells alone
         table = read_table(src, decimal=decimal)
-        assert table.decimal == "," and not table.reasons
+        assert table.header.decimal == "," and not table.reasons
         assert table.numbers["entry_price"].tolist() == [1.5, 2500.0]
         assert table.numbers["quantity"].tolist() == [1.234, 0.1]  # 1.234, not 1,234
         assert table.numbers["price"].tolist() == [1.5, 2.25]
@@ -370,7 +371,7 @@ def test_hidden_stale_sheet_is_not_read(tmp_path):
     live = [HEAD, ["NEW", "short", 100, 1, 2, 100, 50]]
     src = xlsx(tmp_path / "b.xlsx", None, sheets={"Stale": (stale, "hidden"), "Live": (live, "visible")})
     table = read_table(src)
-    assert table.sheet == "Live" and list(table.texts["symbol"]) == ["NEW"]
+    assert table.header.sheet == "Live" and list(table.texts["symbol"]) == ["NEW"]
     assert list(read_table(src, sheet="Stale").texts["symbol"]) == ["OLD"]  # asked for by name
     assert list(read_table(src, sheet=0).texts["symbol"]) == ["OLD"]  # or by position
     with pytest.raises(InputError, match="'Live', 'Stale'|'Stale', 'Live'"):
@@ -388,7 +389,7 @@ def test_trailing_formatted_columns_are_not_headers(tmp_path):
             ws.cell(row=row, column=col).fill = openpyxl.styles.PatternFill("solid", fgColor="FFFF00")
     wb.save(src)
     table = read_table(src)
-    assert table.raw_columns == HEAD and good_lines(table) == [2]
+    assert table.header.raw_columns == HEAD and good_lines(table) == [2]
 
 
 def test_data_right_of_the_header_is_a_rejected_row_not_a_refused_file(tmp_path):
@@ -427,7 +428,7 @@ def test_utf16_tab_separated_export(tmp_path):
     src = tmp_path / "u16.txt"
     src.write_bytes(text.encode("utf-16"))
     table = read_table(src)
-    assert table.delimiter == "\t" and table.numbers["entry_price"].tolist() == [1234567.0]
+    assert table.header.delimiter == "\t" and table.numbers["entry_price"].tolist() == [1234567.0]
     assert table.side.tolist() == [-1.0] and table.line.tolist() == [2]
     tsv = tmp_path / "p.tsv"
     tsv.write_text(text, encoding="utf-8")
@@ -545,7 +546,7 @@ def test_binance_position_risk_export(tmp_path):
         encoding="utf-8",
     )
     table = read_table(src)
-    assert table.signed_quantity and table.fields["deposit"] == "isolatedWallet"
+    assert table.header.signed_quantity and table.header.fields["deposit"] == "isolatedWallet"
     assert good_lines(table) == [2, 3]
     assert table.side[:2].tolist() == [-1.0, 1.0]
     assert table.numbers["quantity"][:2].tolist() == [0.5, 2.0]

@@ -11,6 +11,7 @@ import pytest
 
 import xlcalc as xc
 from xlcalc import loans
+from xlcalc._inputs import InputError
 from xlcalc.labels import label
 from xlcalc.report import build_report
 from xlcalc.report.loans import is_loans_file
@@ -186,8 +187,9 @@ def test_row_longer_than_header_is_an_error_in_the_reports_language(tmp_path):
     assert (result.rows_in, result.positions, result.errors) == (3, 1, 2)
     errors = _sheet(out, "report_sheet_errors", "ja")
     headers = (label("report_line", "ja"), label("report_reason", "ja"), "借入額", "担保数量", "担保価格")
-    assert errors[0] == headers
+    assert errors[0] == (*headers, "(4)", "(5)")  # the fields beyond the header are kept, as for positions
     assert errors[1][1] == label("report_row_too_long", "ja").format(fields=5, header=3)
+    assert errors[1][2:] == ("5000", "1", "3000", None, "9")
     assert "担保数量" in errors[2][1] and "'x'" in errors[2][1]
 
 
@@ -356,3 +358,15 @@ def test_cli_report_counts_loans_as_loans(tmp_path):
     r = CliRunner().invoke(main, ["report", str(path), "-o", str(out), "--lang", "en"])
     assert r.exit_code == 0, r.output
     assert "1 loans, 1 rejected rows (of 2)" in r.output
+
+
+def test_two_headers_meaning_one_loan_field_are_refused_naming_both(tmp_path):
+    # the positions reader's rule: never pick one of two columns (which one holds the loan?)
+    path = tmp_path / "loans.csv"
+    path.write_text("loan,借入額,担保数量,担保価格\n10000,90000,1,20000\n", encoding="utf-8")
+    with pytest.raises(InputError, match="'loan' and '借入額' both mean loan"):
+        build_report(path, tmp_path / "l.xlsx")
+    frame = pd.DataFrame([[10000, 1, 20000, 1]], columns=["loan", "collateral_quantity", "price", "price"])
+    with pytest.raises(InputError, match="two columns named 'price'"):
+        build_report(frame, tmp_path / "l.xlsx")
+    assert not (tmp_path / "l.xlsx").exists()

@@ -24,7 +24,6 @@ each continues on "Loans 2", "Errors 2", ... past Excel's rows per sheet.
 
 from __future__ import annotations
 
-import functools
 import math
 from pathlib import Path
 
@@ -41,7 +40,9 @@ from .reader import (
     Chunk,
     _key,
     broken_rows,
+    header_keys,
     make_header,
+    named_fields,
     number_problems,
     read_numbers,
     reject,
@@ -49,40 +50,25 @@ from .reader import (
 )
 from .store import Store
 from .stream import SHARED_MOST, Column
-from .writer import STATUS_FILLS, Styles, errors_chunk, level_text, long_sheets, preset_text, save_streamed
+from .writer import STATUS_FILLS, Styles, errors_sheets, level_text, long_sheets, preset_text, save_streamed
 
 __all__ = ["LOAN_ALIASES", "is_loans_file", "build_loans_report", "loan_columns"]
 
-# the headers naming each loan field (compared without case, spaces, "_", "-" or ".")
+# the headers naming each loan field, as the positions' ALIASES (compared as reader._key makes them)
 LOAN_ALIASES = {
-    "id": ["id", "loan id", "account", "ローン番号", "ローンID", "口座", "契約番号"],
-    "symbol": ["symbol", "coin", "asset", "collateral asset", "銘柄", "担保通貨", "担保銘柄"],
-    "loan": ["loan", "loan amount", "borrowed", "principal", "借入額", "借入金額", "借入", "借入元本"],
-    "collateral_quantity": [
-        "collateral quantity",
-        "collateral qty",
-        "collateral amount",
-        "担保数量",
-        "担保の数量",
-    ],
-    "price": [
-        "price",
-        "collateral price",
-        "mark price",
-        "current price",
-        "担保価格",
-        "担保の価格",
-        "現在値",
-        "時価",
-    ],
-    "interest": ["interest", "accrued interest", "利息", "未払利息"],
-    "margin_call_ltv": ["margin call ltv", "追証LTV", "マージンコールLTV", "追加担保LTV"],
-    "liquidation_ltv": ["liquidation ltv", "清算LTV", "強制決済LTV"],
-    "target_ltv": ["target ltv", "目標LTV"],
-    "liquidation_fee": ["liquidation fee", "清算手数料"],
-    "gap_price": ["gap price", "fill price", "窓開け約定価格", "窓開け価格"],
+    "id": "id, loan id, account, ローン番号, ローンID, 口座, 契約番号",
+    "symbol": "symbol, coin, asset, collateral asset, 銘柄, 担保通貨, 担保銘柄",
+    "loan": "loan, loan amount, borrowed, principal, 借入額, 借入金額, 借入, 借入元本",
+    "collateral_quantity": "collateral quantity, collateral qty, collateral amount, 担保数量, 担保の数量",
+    "price": "price, collateral price, mark price, current price, 担保価格, 担保の価格, 現在値, 時価",
+    "interest": "interest, accrued interest, 利息, 未払利息",
+    "margin_call_ltv": "margin call ltv, 追証LTV, マージンコールLTV, 追加担保LTV",
+    "liquidation_ltv": "liquidation ltv, 清算LTV, 強制決済LTV",
+    "target_ltv": "target ltv, 目標LTV",
+    "liquidation_fee": "liquidation fee, 清算手数料",
+    "gap_price": "gap price, fill price, 窓開け約定価格, 窓開け価格",
 }
-_KEYS = {_key(a): name for name, aliases in LOAN_ALIASES.items() for a in aliases}
+_KEYS = header_keys(LOAN_ALIASES)
 # field: (rule of the core, value of an empty cell; None: the cell is required), in reason order;
 # an empty level or fee: the option's, else the loan preset's, else this one
 RULES = {
@@ -121,15 +107,6 @@ LAYOUT = [
 # fmt: on
 
 
-def _fields(columns) -> dict:
-    """Loan field -> the input's header naming it (the first, if several do)."""
-    out = {}
-    for c in columns:
-        out.setdefault(_KEYS.get(_key(c)), c)
-    out.pop(None, None)
-    return out
-
-
 def is_loans_file(source, *, sheet=None) -> bool:
     """True when the header names a loan amount and a collateral quantity (EN or JA)."""
     try:
@@ -139,14 +116,14 @@ def is_loans_file(source, *, sheet=None) -> bool:
             columns = next(iter(open_source(Path(source), sheet=sheet).chunks))[0].columns
     except (InputError, OSError, StopIteration):
         return False  # the positions reader gives the one clear message
-    found = _fields(columns)
-    return "loan" in found and "collateral_quantity" in found
+    keys = {_KEYS.get(_key(c)) for c in columns}
+    return "loan" in keys and "collateral_quantity" in keys
 
 
 def _header(chunk, decimal, src):
     """The loan fields the first chunk's columns name, and the decimal separator of its numbers."""
     columns = [c for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
-    fields = _fields(columns)
+    fields = named_fields(columns, _KEYS)
     missing = [f for f in ("loan", "collateral_quantity", "price") if f not in fields]
     if missing:
         raise InputError(
@@ -242,24 +219,8 @@ def build_loans_report(
             _keep(_validate(header, text, lines, rules, lang), tick, kept, rejected, counts)
         wb = Workbook(write_only=True)
         summary = Styles(wb.create_sheet(label("report_sheet_summary", lang)), formats, FILLS)
-        raw = header.raw_columns  # Errors: line, reason and the row's fields, as General
-        headers = [label("report_line", lang), label("report_reason", lang), *raw]
-        widths, fmts = [6, 60] + [text_width(h) + 4 for h in raw], ["int"] + [None] * (len(raw) + 1)
-        errors = functools.partial(errors_chunk, rejected, len(raw))
         sheets = _loans_sheets(wb, kept, tick, formats, summary, lang)
-        sheets += long_sheets(
-            wb,
-            "report_sheet_errors",
-            lang,
-            headers,
-            widths,
-            fmts,
-            formats,
-            "C2",
-            rejected.lengths,
-            errors,
-            autofilter=False,
-        )
+        sheets += errors_sheets(wb, rejected, header.raw_columns, counts["rows_in"], lang)
         summary.widths = [34, 40]
         source_name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
         info = [
@@ -354,17 +315,5 @@ def _loans_sheets(wb, kept, tick, formats, summary, lang):
 
     headers = [label(k, lang) for _, k, _ in LAYOUT]
     widths = [max(min(text_width(h), 12), 14 if f == "money" else 8) for h, (*_, f) in zip(headers, LAYOUT)]
-    fmts = [fmt for _, _, fmt in LAYOUT]
-    return long_sheets(
-        wb,
-        "report_sheet_loans",
-        lang,
-        headers,
-        widths,
-        fmts,
-        formats,
-        "B2",
-        kept.lengths,
-        chunk,
-        autofilter=False,
-    )
+    columns = zip(headers, widths, [fmt for _, _, fmt in LAYOUT])
+    return long_sheets(wb, "report_sheet_loans", lang, columns, formats, "B2", kept.lengths, chunk)

@@ -3,7 +3,7 @@ separated) or xlsx, headers in English, Japanese or as exchanges export them, nu
 exchanges and spreadsheets write them.
 
 Rows are read (:mod:`xlcalc.report.read`) and validated here in chunks (:func:`iter_chunks`),
-floats and categoricals; the report streams them, :func:`read_table` gathers them in memory.
+floats and categoricals, which the report streams.
 Nothing is dropped: a row the core would reject keeps its raw text, its line number and the
 reason, for the Errors sheet. Only blank lines (every field empty) are skipped. Nothing is
 guessed: a formula without a saved value, a number whose decimal separator is ambiguous, a
@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from openpyxl.utils import get_column_letter
-from pandas.api.types import union_categoricals
 
 from .._inputs import RULES, InputError, Inputs, parse_side_word
 from ..labels import error_text, label
@@ -45,9 +44,10 @@ __all__ = [
     "Header",
     "Chunk",
     "canonical_header",
+    "header_keys",
+    "named_fields",
     "clean_numbers",
     "detect_decimal",
-    "read_table",
     "iter_chunks",
     "read_prices",
 ]
@@ -102,12 +102,32 @@ def _keys(spellings: str) -> set:
     return {_key(s) for s in spellings.split(", ")}
 
 
-_HEADER_KEYS = {k: name for name, spellings in ALIASES.items() for k in _keys(spellings)}
+def header_keys(aliases: dict) -> dict:
+    """Header key (as :func:`_key` makes it) -> field, from field -> "spelling, spelling"."""
+    return {k: name for name, spellings in aliases.items() for k in _keys(spellings)}
+
+
+_HEADER_KEYS = header_keys(ALIASES)
 
 
 def canonical_header(text) -> str | None:
     """The canonical field a header names (EN or JA, any case/spacing/width), else None."""
     return _HEADER_KEYS.get(_key(text))
+
+
+def named_fields(columns, keys: dict) -> dict:
+    """Field -> the header of ``columns`` naming it (``keys``: :func:`header_keys`); two
+    headers meaning one field are refused, naming both: the reader never picks one."""
+    fields = {}
+    for col in columns:
+        name = keys.get(_key(col))
+        if name in fields:
+            raise InputError(
+                f"input headers {fields[name]!r} and {col!r} both mean {name}: keep one, or rename the other"
+            )
+        if name is not None:
+            fields[name] = col
+    return fields
 
 
 # -- numbers --------------------------------------------------------------------------------------
@@ -239,8 +259,7 @@ class Header:
 
 @dataclass
 class Chunk:
-    """Validated rows, one entry per non-blank input row in input order; the header's
-    attributes (``fields``, ``decimal``, ...) read through."""
+    """Validated rows, one entry per non-blank input row in input order."""
 
     header: Header
     line: np.ndarray = None  # line number (CSV, header = 1), sheet row (xlsx), DataFrame row + 2
@@ -256,11 +275,6 @@ class Chunk:
     def n_rows(self) -> int:
         return len(self.line)
 
-    def __getattr__(self, name):
-        if name == "header":  # not set yet (copy, pickle)
-            raise AttributeError(name)
-        return getattr(self.header, name)
-
 
 def _as_text(col: pd.Series) -> pd.Series:
     if isinstance(col.dtype, pd.StringDtype) and not col.hasnans:  # as pandas read a CSV
@@ -270,39 +284,6 @@ def _as_text(col: pd.Series) -> pd.Series:
     text = col.astype(object).where(col.notna(), "")
     # text already (an xlsx chunk): kept as it is, with its number cells (astype(str) may copy them)
     return text if pd.api.types.infer_dtype(text, skipna=False) == "string" else text.astype(str)
-
-
-def read_table(
-    source,
-    *,
-    prices: dict | None = None,
-    default_leverage: float | None = None,
-    decimal: str | None = None,
-    sheet=None,
-) -> Chunk:
-    """Read and validate positions from a path (CSV or xlsx) or a DataFrame, all in memory.
-
-    ``prices`` (symbol -> price) replaces the price of matching symbols; an empty price
-    falls back to the entry price. ``default_leverage`` fills a missing leverage column.
-    ``decimal`` and ``sheet`` as :func:`iter_chunks`. A CSV row with more fields than the
-    header is rejected with its extra fields shown. The report streams :func:`iter_chunks`.
-    """
-    chunks = list(
-        iter_chunks(source, prices=prices, default_leverage=default_leverage, decimal=decimal, sheet=sheet)
-    )
-    chunks = [c for c in chunks if c.n_rows] or chunks[:1]  # an empty chunk's categories have no dtype
-    table = Chunk(chunks[0].header)
-    for name in ("line", "side", "bad"):
-        setattr(table, name, np.concatenate([getattr(c, name) for c in chunks]))
-    table.numbers = {k: np.concatenate([c.numbers[k] for c in chunks]) for k in chunks[0].numbers}
-    table.texts = {k: union_categoricals([c.texts[k] for c in chunks]) for k in chunks[0].texts}
-    table.extra = {k: union_categoricals([c.extra[k] for c in chunks]) for k in chunks[0].extra}
-    at = 0  # the chunk's first row in the table
-    for c in chunks:
-        table.reasons.update({at + i: reason for i, reason in c.reasons.items()})
-        table.raw_bad.update({at + i: raw for i, raw in c.raw_bad.items()})
-        at += c.n_rows
-    return table
 
 
 def _iter_frame(df: pd.DataFrame):
@@ -327,8 +308,11 @@ def iter_chunks(
     source : str, Path or DataFrame
         CSV (UTF-8, UTF-8 with BOM, cp932, UTF-16; comma, semicolon or tab separated) or
         xlsx/xlsm. .xls and .ods are refused with a hint to save as xlsx or CSV.
-    prices, default_leverage
-        As :func:`read_table`.
+    prices : dict, optional
+        Symbol -> price: replaces the price of matching symbols (an empty price is the entry
+        price).
+    default_leverage : float, optional
+        The leverage of an input without a leverage column.
     lang : {"en", "ja"}
         Language of the rejected rows' reasons.
     decimal : {None, ".", ","}
@@ -357,6 +341,10 @@ def text_chunks(source, make_header, *, decimal=None, sheet=None):
             value=decimal,
         )
     if isinstance(source, pd.DataFrame):
+        columns = [str(c) for c in source.columns]
+        if len(set(columns)) != len(columns):  # the file readers refuse them in read.clean_header
+            dup = next(c for c in columns if columns.count(c) > 1)
+            raise InputError(f"input has two columns named {dup!r}: keep one, or rename the other")
         src = Source(kind="frame", chunks=_iter_frame(source))
     else:
         path = Path(source)
@@ -407,19 +395,8 @@ def make_header(chunk, fields, rules, decimal, src, **more) -> Header:
 
 def _header(chunk, decimal, src, default_leverage=None) -> Header:
     """The fields the first chunk's columns name, and the decimal separator of its numbers."""
-    fields = {}
     columns = [c for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
-    if len(set(columns)) != len(columns):
-        dup = next(c for c in columns if columns.count(c) > 1)
-        raise InputError(f"input has two columns named {dup!r}: keep one, or rename the other")
-    for col in columns:
-        name = canonical_header(col)
-        if name in fields:
-            raise InputError(
-                f"input headers {fields[name]!r} and {col!r} both mean {name}: keep one, or rename the other"
-            )
-        if name is not None:
-            fields[name] = col
+    fields = named_fields(columns, _HEADER_KEYS)
     signed = "quantity" in fields and _key(fields["quantity"]) in _keys(SIGNED_QUANTITY)
     missing = [
         f for f in ("side", "entry_price", "quantity") if f not in fields and not (f == "side" and signed)
@@ -490,7 +467,9 @@ def reject(out: Chunk, text, problems_of, lang):
     row_problems = {}
     for i in np.flatnonzero(text[PROBLEMS].to_numpy() != "") if PROBLEMS in text else ():
         found = [
-            p for p in json.loads(text[PROBLEMS].iloc[i]) if p[2] != "formula" or p[0] in out.fields.values()
+            p
+            for p in json.loads(text[PROBLEMS].iloc[i])
+            if p[2] != "formula" or p[0] in out.header.fields.values()
         ]
         if found:
             row_problems[i] = found
@@ -502,7 +481,7 @@ def reject(out: Chunk, text, problems_of, lang):
     for i in np.flatnonzero(bad):
         found = [_reader_problem(p, out.line[i], lang) for p in row_problems.get(i, [])]
         if not any(p[2] in ("stray_quote", "unreadable") for p in row_problems.get(i, [])):
-            found += problems_of(i, {name: cells[h][i] for name, h in out.fields.items()})
+            found += problems_of(i, {name: cells[h][i] for name, h in out.header.fields.items()})
         raw_values = [cells[h][i] for h in headers]
         if overflow[i]:
             extra_fields = json.loads(overflow[i])

@@ -23,7 +23,7 @@ class Store:
 
     def __init__(self):
         self.file = tempfile.TemporaryFile(prefix="xlcalc-report-")
-        self.offsets, self.lengths = [], []
+        self.offsets, self.lengths, self.width = [], [], 0  # width: fields of the longest rejected row
 
     def append(self, obj, n_rows):
         self.file.seek(0, os.SEEK_END)
@@ -40,6 +40,7 @@ class Store:
         returns their raw fields."""
         order = sorted(chunk.reasons)
         raw = [chunk.raw_bad[i] for i in order]
+        self.width = max([self.width] + [len(r) for r in raw])
         if order:
             self.append(
                 dict(line=chunk.line[order], reasons=[chunk.reasons[i] for i in order], raw=raw), len(order)
@@ -62,7 +63,6 @@ class Rows:
     rows_in: int = 0
     n_positions: int = 0
     n_errors: int = 0
-    error_width: int = 0  # fields of the longest rejected row
     account_names: list = None
     counts: np.ndarray = None
     totals: dict = None
@@ -142,9 +142,7 @@ def read_rows(
 
 def _keep(rows, chunk, accounts, sums, levels, legs):
     rows.rows_in += chunk.n_rows
-    raw = rows.errors.add_rejected(chunk)
-    rows.n_errors += len(raw)
-    rows.error_width = max([rows.error_width] + [len(r) for r in raw])
+    rows.n_errors += len(rows.errors.add_rejected(chunk))
     v = ~chunk.bad
     num = {k: a[v] for k, a in chunk.numbers.items()}
     n = len(num["entry_price"])

@@ -20,7 +20,15 @@ from . import stream
 from .display import FORMATS, fit_columns, print_setup, shown_width, text_width
 from .stream import Column, SheetData, controls_escaped
 
-__all__ = ["write_report", "positions_layout", "Styles", "MAX_ROWS", "long_sheets", "save_streamed"]
+__all__ = [
+    "write_report",
+    "positions_layout",
+    "Styles",
+    "MAX_ROWS",
+    "long_sheets",
+    "errors_sheets",
+    "save_streamed",
+]
 
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, header included
 
@@ -159,7 +167,8 @@ def write_report(report, dest, lang: str, progress=None):
     summary = Styles(wb.create_sheet(sheet_title("report_sheet_summary", lang)), formats)
     sheets = _positions_sheets(wb, report, lang, formats)
     stress = Styles(wb.create_sheet(sheet_title("report_sheet_stress", lang)), formats)
-    sheets += _errors_sheets(wb, report.rows, lang)
+    rows = report.rows
+    sheets += errors_sheets(wb, rows.errors, rows.header.raw_columns, rows.rows_in, lang)
     _summary_sheet(summary, report, lang)
     _stress_sheet(stress, report.figures, lang)
     save_streamed(wb, dest, sheets, progress)
@@ -174,21 +183,20 @@ def save_streamed(wb, dest, sheets, progress=None):
     stream.splice_workbook(buf.getvalue(), dest, sheets, progress=progress)
 
 
-def long_sheets(
-    wb, key, lang, headers, widths, fmts, formats, freeze, lengths, chunk, *, autofilter=True, rules=None
-):
+def long_sheets(wb, key, lang, columns, formats, freeze, lengths, chunk, *, rules=None):
     """A streamed sheet, continued on "<title> 2", "<title> 3", ... past ``MAX_ROWS`` (Excel
     would drop the rows beyond): each part with the header row, widths, frozen panes, print
-    setup, autofilter (``autofilter``) and conditional formatting (``rules(ws, n_rows)``).
+    setup, autofilter and conditional formatting (``rules(ws, n_rows)``).
 
-    Its rows are stored chunks: ``lengths`` the rows of each, ``chunk(i)`` the Columns of
-    chunk ``i``, made while the part is written. Returns a SheetData for each part."""
+    ``columns``: (header, width, format key) of each column. Its rows are stored chunks:
+    ``lengths`` the rows of each, ``chunk(i)`` the Columns of chunk ``i``, made while the part
+    is written. Returns a SheetData for each part."""
+    headers, widths, fmts = zip(*columns)
     n, per_part, out = sum(lengths), MAX_ROWS - 1, []
     for part, start in enumerate(range(0, max(n, 1), per_part), 1):
         stop = min(start + per_part, n)
         styles = Styles(wb.create_sheet(sheet_title(key, lang, part)), formats)
-        if autofilter:
-            styles.ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{stop - start + 1}"
+        styles.ws.auto_filter.ref = f"A1:{_letters(len(headers))[-1]}{stop - start + 1}"
         styles.header(headers, widths, freeze)
         if rules is not None:
             rules(styles.ws, stop - start)
@@ -273,10 +281,10 @@ def _positions_sheets(wb, report, lang, formats):
         _status_rules(ws, status_letter, len(layout), n_rows + 1, lang)
 
     chunk = functools.partial(positions_chunk, report, keys, lang)
-    fmts = [fmt for _, _, fmt in layout]
+    columns = zip(headers, widths, [fmt for _, _, fmt in layout])
     lengths = report.rows.positions.lengths
     return long_sheets(
-        wb, "report_sheet_positions", lang, headers, widths, fmts, formats, "B2", lengths, chunk, rules=rules
+        wb, "report_sheet_positions", lang, columns, formats, "B2", lengths, chunk, rules=rules
     )
 
 
@@ -294,23 +302,22 @@ def _status_rules(ws, status_col, n_columns, last_row, lang):
         )
 
 
-def _errors_sheets(wb, rows, lang):
-    """Line, reason and the row's raw fields; a CSV row longer than the header brings its
+def errors_sheets(wb, errors, raw_columns, rows_in, lang):
+    """The Errors sheet of either report: line, reason and the row's raw fields, from
+    ``errors`` (a store.Store of rejected rows); a CSV row longer than the header brings its
     extra fields as unnamed columns at the right."""
-    raw_columns = rows.header.raw_columns
-    width = max(len(raw_columns), rows.error_width)
+    width = max(len(raw_columns), errors.width)
     headers = [label("report_line", lang), label("report_reason", lang), *raw_columns]
     headers += [f"({j + 1})" for j in range(len(raw_columns), width)]
-    widths = [len(str(rows.rows_in + 1)), 60] + [text_width(h) + 4 for h in headers[2:]]
-    chunk = functools.partial(errors_chunk, rows.errors, width)
-    fmts = ["int"] + ["text"] * (width + 1)
-    lengths = rows.errors.lengths
-    return long_sheets(wb, "report_sheet_errors", lang, headers, widths, fmts, FORMATS, "C2", lengths, chunk)
+    widths = [len(str(rows_in + 1)), 60] + [text_width(h) + 4 for h in headers[2:]]
+    columns = zip(headers, widths, ["int"] + ["text"] * (width + 1))
+    chunk = functools.partial(_errors_chunk, errors, width)
+    return long_sheets(wb, "report_sheet_errors", lang, columns, FORMATS, "C2", errors.lengths, chunk)
 
 
-def errors_chunk(errors, width, i):
-    """Columns of the rejected rows of chunk ``i`` kept in ``errors`` (store.Store): line,
-    reason and the first ``width`` raw fields."""
+def _errors_chunk(errors, width, i):
+    """Columns of the rejected rows of chunk ``i`` kept in ``errors``: line, reason and the
+    first ``width`` raw fields."""
     e = errors.load(i)
     cols = [Column(values=e["line"]), Column(values=e["reasons"])]
     return cols + [Column(values=[str(r[j]) if j < len(r) else "" for r in e["raw"]]) for j in range(width)]

@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from report_tables import read_table
 
 import xlcalc as xc
+from tests.report_tables import read_table
 from xlcalc.cli import main
 from xlcalc.labels import label
 from xlcalc.report import build_report, stream, writer

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from report_tables import read_table
 
+from tests.report_tables import read_table
 from xlcalc import _files
 from xlcalc._files import atomic_output, check_output, detect_encoding, read_text_table
 from xlcalc._inputs import InputError

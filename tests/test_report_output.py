@@ -14,8 +14,10 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from tests.libreoffice import convert, require_soffice
+from xlcalc.cli import main
 from xlcalc.labels import label
 from xlcalc.report import build_report, stream
 
@@ -172,6 +174,62 @@ def test_formats_follow_the_currency_and_the_prices_given(tmp_path):
     mixed = THREE.assign(symbol=["BTC/JPY", "BTCUSDT", "ETH/JPY"])
     build_report(mixed, tmp_path / "mixed.xlsx", deposit=10_000, lang="en")  # no one currency
     assert number_format(tmp_path / "mixed.xlsx", sheet, "Equity").startswith("#,##0.00;")
+
+
+def decimals_of(number_format):
+    """Decimals the first section of ``number_format`` shows."""
+    return number_format.split(";")[0].partition(".")[2].count("0")
+
+
+def test_prices_show_the_instruments_precision_as_the_cli_does(tmp_path):
+    # USD/JPY typed as 110: the loss-cut at 106.2 was shown as "106" and the margin call at
+    # 108.4 as "108" (two yen of room for 1.6); xlcalc calc shows 106.200 (6 significant digits)
+    fx = pd.DataFrame(
+        {"symbol": ["USD/JPY"], "side": ["long"], "entry_price": [110], "quantity": [10_000],
+         "leverage": [25], "deposit": [60_000]}
+    )  # fmt: skip
+    build_report(fx, tmp_path / "fx.xlsx", lang="en")
+    sheet = label("report_sheet_positions", "en")
+    for header in ("Entry price", "Margin-call price", "Loss-cut price", "Bankruptcy price"):
+        assert decimals_of(number_format(tmp_path / "fx.xlsx", sheet, header)) == 3, header
+    cli = CliRunner().invoke(
+        main, ["calc", "--side", "long", "--entry", "110", "--qty", "10000", "--leverage", "25",
+               "--deposit", "60000", "--lang", "en"],
+    )  # fmt: skip
+    assert re.search(r"Loss-cut price +106\.200 ", cli.output)
+    # a tick decides where there is one: 0.5 yen steps on whole-yen BTC prices show 1 decimal
+    btc = THREE.iloc[:2].assign(entry_price=[15_000_000, 15_000_000], price=[15_000_000, 15_000_000])
+    build_report(btc, tmp_path / "tick.xlsx", deposit=3_000_000, tick_size=0.5, lang="en")
+    assert decimals_of(number_format(tmp_path / "tick.xlsx", sheet, "Loss-cut price")) == 1
+
+
+def test_computed_quantities_and_rates_are_never_rounded_away(tmp_path):
+    # 1 BTC typed: "close 0.8" was shown as "1" (and 0.4 as "0": nothing to do); a quote rate
+    # of 149.094 was shown as 149
+    one = pd.DataFrame(
+        {"symbol": ["BTC/JPY"], "side": ["long"], "entry_price": [10_000_000], "quantity": [1],
+         "leverage": [2], "deposit": [3_000_000], "price": [8_000_000], "quote_rate": [149.094]}
+    )  # fmt: skip
+    build_report(one, tmp_path / "q.xlsx", lang="en")
+    sheet = label("report_sheet_positions", "en")
+    assert decimals_of(number_format(tmp_path / "q.xlsx", sheet, "Quantity")) == 0  # as typed
+    assert decimals_of(number_format(tmp_path / "q.xlsx", sheet, "Quantity to close")) == 7  # 8 digits
+    assert decimals_of(number_format(tmp_path / "q.xlsx", sheet, "Quote rate")) == 3
+
+
+def test_loan_prices_and_collateral_to_add_keep_their_digits(tmp_path):
+    # DOGE collateral at 0.1234 was shown as 0.12 and its margin-call price 0.125 as 0.13
+    loans_df = pd.DataFrame(
+        {"symbol": ["DOGE"], "loan": [1000], "collateral_quantity": [10_000], "price": [0.1234],
+         "margin_call_ltv": [0.8], "target_ltv": [0.5]}
+    )  # fmt: skip
+    build_report(loans_df, tmp_path / "l.xlsx", lang="en")
+    sheet = label("report_sheet_loans", "en")
+    for header in ("Collateral price", "Margin-call price (LTV)"):
+        assert decimals_of(number_format(tmp_path / "l.xlsx", sheet, header)) == 6, header
+    assert (
+        decimals_of(number_format(tmp_path / "l.xlsx", sheet, "Collateral to add to reach the target")) == 3
+    )
 
 
 def test_three_positions_print_on_one_page_per_sheet(tmp_path):

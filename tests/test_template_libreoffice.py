@@ -25,6 +25,7 @@ from libreoffice import convert, recalculate, require_soffice
 
 import xlcalc as xc
 from xlcalc.core import parse_basis, parse_side, round_to_tick
+from xlcalc.display import price_decimals
 from xlcalc.labels import LANGUAGES, label
 from xlcalc.presets import preset_levels
 from xlcalc.template import build_workbook, layout, write_template
@@ -616,6 +617,8 @@ PRECISION_CASES = [
     dict(side="long", entry_price=1.08523, quantity=100_000, leverage=25, deposit=10_000, price=1.08012),
     dict(side="short", entry_price=110.123, quantity=10_000, leverage=25, deposit=100_000, price=110.456),
     dict(side="long", entry_price=0.00001237, quantity=1e9, leverage=2, deposit=10_000, price=0.00001111),
+    # typed without decimals: 6 significant digits, as xlcalc calc (loss-cut 106.200, not 106)
+    dict(side="long", entry_price=110, quantity=10_000, leverage=25, deposit=60_000, price=110),
 ]
 
 
@@ -664,16 +667,18 @@ def test_every_sheet_prints_on_one_page(printed):
 
 
 def test_prices_print_at_the_decimals_typed(printed):
-    """1.08523 is never shown as 1.09; computed prices get the same decimals (issue #12)."""
+    """1.08523 is never shown as 1.09; computed prices get the same decimals (issue #12), the
+    decimals xlcalc calc shows (:func:`xlcalc.display.price_decimals`, up to 8)."""
     for i, case in enumerate(PRECISION_CASES):
         pages = printed[i][1]
         if pages is None:
             pytest.skip("pdftotext (poppler-utils) is not installed")
         text = pages[0]
-        decimals = max(
-            len(repr(case[k]).split(".")[1]) if "e" not in repr(case[k]) else 8
+        typed = [
+            len(repr(float(case[k])).split(".")[1].rstrip("0")) if "e" not in repr(case[k]) else 8
             for k in ("entry_price", "price")
-        )
+        ]
+        decimals = min(layout.MAX_DECIMALS, price_decimals(case["entry_price"], typed))
         lc = xc.loss_cut_price(
             case["deposit"],
             case["side"],

@@ -1,5 +1,10 @@
 """How the report shows its numbers (issue #12): number formats from the account currency and
-the decimals of the prices the user gave, column widths from the widest content, print setup.
+the instruments' precision, column widths from the widest content, print setup.
+
+Prices keep :func:`xlcalc.display.price_decimals`' rule, as ``xlcalc calc`` shows them: the
+decimals the user gave, else the tick's, else 6 significant digits of the price (USD/JPY
+typed as 110: a loss-cut at 106.2 is 106.200, never 106); one format a column, so the row
+that needs the most decides.
 
 The account currency: the one given (``--currency``), else the quote currency every symbol
 shares (``BTC/JPY`` → JPY, ``BTCUSDT`` → USDT), else none (plain ``#,##0.00``). A language
@@ -8,18 +13,20 @@ says nothing about the account's currency, so it is never used for it.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
 import pandas as pd
 
 from ..display import CURRENCIES as _SHOWN
-from ..display import excel_number_format
+from ..display import excel_number_format, price_decimals
 
 __all__ = [
     "quote_currency",
     "number_formats",
     "Measure",
+    "instrument_decimals",
     "shown_width",
     "text_width",
     "fit_columns",
@@ -48,9 +55,13 @@ def _signed(body: str) -> str:
     return f"{body};-{body};{body.replace('#,##', '')}"
 
 
-def number_formats(currency=None, price_decimals=2, quantity_decimals=4) -> dict:
-    """Excel number formats of the report's kinds of column; prices show the decimals of the
-    prices the user gave, money the account currency's (another code: 2 and its code).
+def number_formats(
+    currency=None, price_decimals=2, quantity_decimals=4, fine_decimals=8, rate_decimals=4
+) -> dict:
+    """Excel number formats of the report's kinds of column; prices show ``price_decimals``,
+    money the account currency's (another code: 2 and its code), quantities the user gave
+    ``quantity_decimals``, computed quantities (to close, to add) ``fine_decimals`` and
+    conversion rates ``rate_decimals``.
 
     >>> f = number_formats("JPY", price_decimals=3)
     >>> f["money"], f["price"]
@@ -67,6 +78,8 @@ def number_formats(currency=None, price_decimals=2, quantity_decimals=4) -> dict
         "price": price,
         "trigger": price,
         "qty": _signed(excel_number_format(quantity_decimals)),
+        "qty_fine": _signed(excel_number_format(fine_decimals)),
+        "fx": _signed(excel_number_format(rate_decimals)),
         "lev": '0.##"x"',
         "pct": "0.00%",
         "move": "+0.0%;-0.0%;0.0%",
@@ -79,6 +92,10 @@ def number_formats(currency=None, price_decimals=2, quantity_decimals=4) -> dict
 FORMATS = number_formats()
 
 
+PRICE_KEYS = ("entry_price", "price", "gap_price")  # prices the user gave (positions, loans)
+QUANTITY_KEYS = ("quantity", "collateral_quantity")
+
+
 def _decimals(x, most=8) -> int:
     """Decimals the numbers ``x`` were given with (at most ``most``)."""
     x = x[np.isfinite(x)]
@@ -88,36 +105,79 @@ def _decimals(x, most=8) -> int:
     return most
 
 
+def instrument_decimals(reference, tick=None) -> int:
+    """The most decimals a row's prices need by :func:`xlcalc.display.price_decimals` (its
+    tick's, else 6 significant digits of its ``reference`` price), over the rows.
+
+    >>> instrument_decimals(np.array([110.0, 10_000_000.0])), instrument_decimals(np.array([60_000.0]), 0.1)
+    (3, 1)
+    """
+    ref = np.asarray(reference, dtype=float)
+    ticks = np.broadcast_to(np.asarray(0.0 if tick is None else tick, dtype=float), ref.shape)
+    ok = np.isfinite(ref) & (ref > 0)
+    ticks = np.where(np.isfinite(ticks[ok]) & (ticks[ok] > 0), ticks[ok], 0.0)
+    pairs = np.unique(
+        np.column_stack([np.floor(np.log10(ref[ok])), ticks]), axis=0
+    )  # few: one per instrument
+    return max((price_decimals(10.0**m, (), t or None) for m, t in pairs.tolist()), default=0)
+
+
 class Measure:
     """What the formats and the column widths depend on, gathered chunk by chunk: the largest
-    magnitude of each number column, the decimals of the user's prices and quantities, the
-    widest text of each text column and the symbols' quote currencies."""
+    magnitude of each number column, the decimals of the user's prices and quantities and of
+    the instruments (:func:`instrument_decimals`), the widest text of each text column and
+    the symbols' quote currencies."""
 
     def __init__(self):
-        self.largest, self.decimals, self.text, self.quotes = {}, {}, {}, set()
+        self.largest, self.text, self.quotes = {}, {}, set()
+        self.decimals = {"price": 0, "quantity": None, "rate": 0}
 
-    def add(self, kept: dict, cols: dict):
-        for key, v in {**kept["numbers"], **cols}.items():
+    def add(self, kept: dict, cols: dict, tick=None, quote_rate=None):
+        """One chunk: ``kept`` its rows (numbers, texts, extra), ``cols`` its computed columns,
+        ``tick`` and ``quote_rate`` the rows' tick size and conversion rate (one, or one a
+        row; None: none)."""
+        numbers = kept["numbers"]
+        for key, v in {**numbers, **cols}.items():
             v = np.asarray(v)
             if v.dtype.kind == "f" and len(v):
                 big = np.nanmax(np.abs(np.where(np.isfinite(v), v, np.nan)), initial=0.0)
                 self.largest[key] = max(self.largest.get(key, 0.0), float(np.nan_to_num(big)))
-        for key in ("entry_price", "price", "quantity"):
-            self.decimals[key] = max(self.decimals.get(key, 0), _decimals(kept["numbers"][key]))
-        texts = {**kept["texts"], **{("extra", k): c for k, c in kept["extra"].items()}}
+        d = self.decimals
+        typed = [_decimals(numbers[k]) for k in PRICE_KEYS if k in numbers]
+        reference = numbers.get("entry_price", numbers.get("price"))
+        d["price"] = max(d["price"], *typed, instrument_decimals(reference, tick))
+        if quote_rate is not None:
+            d["rate"] = max(d["rate"], _decimals(np.atleast_1d(np.asarray(quote_rate, dtype=float))))
+        for key in QUANTITY_KEYS:
+            if key in numbers:
+                d["quantity"] = max(d["quantity"] or 0, _decimals(numbers[key]))
+        texts = {**kept["texts"], **{("extra", k): c for k, c in kept.get("extra", {}).items()}}
         for key, cat in texts.items():
-            words = pd.Series(cat.categories, dtype=str)
+            words = (
+                cat.categories
+                if isinstance(cat, pd.Categorical)
+                else pd.unique(np.asarray(cat, dtype=object))
+            )
+            words = pd.Series(words, dtype=str)
             wide = (words.str.len() + words.str.count(r"[\u1100-\uffff]")).max() if len(words) else 0
             self.text[key] = max(self.text.get(key, 0), int(wide))
         if "symbol" in kept["texts"]:
-            self.quotes |= {quote_currency(s) for s in kept["texts"]["symbol"].categories}
+            self.quotes |= {
+                quote_currency(s) for s in pd.unique(np.asarray(kept["texts"]["symbol"], dtype=object))
+            }
 
     def formats(self, currency=None) -> dict:
         """Number formats; the currency given, else the one quote currency of every symbol."""
         if currency is None and len(self.quotes) == 1:
             currency = next(iter(self.quotes))
-        prices = max(self.decimals.get("entry_price", 0), self.decimals.get("price", 0))
-        return number_formats(currency, prices, self.decimals.get("quantity", 4))
+        typed = self.decimals["quantity"]
+        typed = 4 if typed is None else typed
+        # computed quantities: 8 significant digits of the largest quantity given, as the CLI
+        largest = max((self.largest.get(k, 0.0) for k in QUANTITY_KEYS), default=0.0)
+        fine = 7 - math.floor(math.log10(largest)) if largest > 0 else 8
+        return number_formats(
+            currency, self.decimals["price"], typed, min(max(fine, typed), 8), self.decimals["rate"]
+        )
 
     def width(self, key, fmt, formats) -> int:
         """Characters the widest value of column ``key`` takes in format ``fmt``."""

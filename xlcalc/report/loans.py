@@ -34,7 +34,7 @@ from .. import core, loans
 from .._files import atomic_output
 from .._inputs import InputError, Inputs
 from ..labels import label
-from .display import number_formats, text_width
+from .display import Measure, text_width
 from .read import OVERFLOW, PROBLEMS, open_source
 from .reader import (
     Chunk,
@@ -100,7 +100,7 @@ LAYOUT = [
     ("liquidation_ltv", "loan_liquidation_ltv", "pct"),
     ("liquidation_price", "loan_liquidation_price", "price"),
     ("liquidation_distance_pct", "loan_liquidation_distance_pct", "move"),
-    ("target_ltv", "loan_target_ltv", "pct"), ("collateral_to_add", "loan_collateral_to_add", "qty"),
+    ("target_ltv", "loan_target_ltv", "pct"), ("collateral_to_add", "loan_collateral_to_add", "qty_fine"),
     ("repay_to_target", "loan_repay_to_target", "money"), ("gap_price", "loan_gap_price", "price"),
     ("liquidation_fee", "loan_liquidation_fee", "pct"), ("shortfall", "loan_shortfall", "money"),
 ]
@@ -210,16 +210,17 @@ def build_loans_report(
         defaults["liquidation_fee"] = fee
     tick = None if tick_size is None else float(Inputs().number("tick_size", tick_size))
     code = None if currency is None else str(currency).strip().upper()
-    formats = {**number_formats(code, price_decimals=2, quantity_decimals=8), "move": "+0.00%;-0.00%;0.00%"}
     counts = dict(rows_in=0, loans=0, errors=0, debt=0.0, **{k: 0 for k in FILLS})
+    measure = Measure()  # the prices' decimals and the widths, as for positions
     rules = {k: (rule, defaults.get(k, blank)) for k, (rule, blank) in RULES.items()}
     kept, rejected = Store(), Store()  # pass 1 keeps the rows, the writer streams them
     try:
         for header, text, lines in text_chunks(source, _header, decimal=decimal, sheet=sheet):
-            _keep(_validate(header, text, lines, rules, lang), tick, kept, rejected, counts)
+            _keep(_validate(header, text, lines, rules, lang), tick, kept, rejected, counts, measure)
+        formats = {**measure.formats(code), "move": "+0.00%;-0.00%;0.00%"}
         wb = Workbook(write_only=True)
         summary = Styles(wb.create_sheet(label("report_sheet_summary", lang)), formats, FILLS)
-        sheets = _loans_sheets(wb, kept, tick, formats, summary, lang)
+        sheets = _loans_sheets(wb, kept, tick, formats, summary, measure, lang)
         sheets += errors_sheets(wb, rejected, header.raw_columns, counts["rows_in"], lang)
         summary.widths = [34, 40]
         source_name = "DataFrame" if isinstance(source, pd.DataFrame) else Path(source).name
@@ -268,7 +269,7 @@ def _validate(header, text, lines, rules, lang) -> Chunk:
     return out
 
 
-def _keep(chunk, tick, kept, rejected, counts):
+def _keep(chunk, tick, kept, rejected, counts, measure):
     """Pass 1: a validated chunk's valid rows kept (their inputs) and counted, the others kept
     with their reasons."""
     counts["rows_in"] += chunk.n_rows
@@ -277,6 +278,7 @@ def _keep(chunk, tick, kept, rejected, counts):
     texts = {k: np.asarray(t[good], dtype=object) for k, t in chunk.texts.items()}
     kept.append(dict(line=chunk.line[good], numbers=numbers, texts=texts), len(good))
     cols = loan_columns(numbers, tick)
+    measure.add(dict(numbers=numbers, texts=texts), cols, tick)
     for st in FILLS:
         counts[st] += int(np.count_nonzero(cols["status"] == st))
     counts["loans"] += len(good)
@@ -295,7 +297,7 @@ def _text_column(texts, n):
     return Column(values=[str(t) for t in texts])
 
 
-def _loans_sheets(wb, kept, tick, formats, summary, lang):
+def _loans_sheets(wb, kept, tick, formats, summary, measure, lang):
     """The Loans sheet (and its continuations): its header now; its rows, computed again chunk
     by chunk, as it is written."""
     # each status's word and cell style (its fill), registered (by any sheet) before the save
@@ -314,6 +316,10 @@ def _loans_sheets(wb, kept, tick, formats, summary, lang):
         return [out[key] for key, _, _ in LAYOUT]
 
     headers = [label(k, lang) for _, k, _ in LAYOUT]
-    widths = [max(min(text_width(h), 12), 14 if f == "money" else 8) for h, (*_, f) in zip(headers, LAYOUT)]
+    widths = [
+        max(map(text_width, words.values())) if key == "status" else measure.width(key, fmt, formats)
+        for key, _, fmt in LAYOUT
+    ]
+    widths[0] = max(widths[0], len(str(sum(kept.lengths) + 1)))  # line numbers
     columns = zip(headers, widths, [fmt for _, _, fmt in LAYOUT])
     return long_sheets(wb, "report_sheet_loans", lang, columns, formats, "B2", kept.lengths, chunk)

@@ -77,7 +77,7 @@ class Report:
                 kept, pos, cols = self.columns(i)
                 keys = frozenset(cols)
                 scan.add(pos, cols, kept["line"], kept["texts"])
-                self.display.add(kept, cols)
+                self.display.add(kept, cols, pos.tick_size, pos.quote_rate)
         funds = rows.totals, rows.counts, self.levels, rows.account_deposit
         self.figures = account_figures(*funds, scan, cross=rows.cross, names=rows.account_names)
         self.figures.computed_keys = keys

@@ -39,7 +39,7 @@ INPUT_LAYOUT = [
     ("line", "report_line", "int"), ("account", "account", "text"), ("symbol", "symbol", "text"),
     ("side", "side", "side"), ("entry_price", "entry_price", "price"), ("quantity", "quantity", "qty"),
     ("leverage", "leverage", "lev"), ("price", "price", "price"), ("deposit", "deposit", "money"),
-    ("fees", "fees", "money"), ("tick_size", "tick_size", "price"), ("quote_rate", "quote_rate", "qty"),
+    ("fees", "fees", "money"), ("tick_size", "tick_size", "price"), ("quote_rate", "quote_rate", "fx"),
 ]
 COMPUTED_LAYOUT = [
     ("notional", "notional", "money"), ("required_margin", "required_margin", "money"),
@@ -51,7 +51,7 @@ COMPUTED_LAYOUT = [
     ("loss_cut_distance_pct", "loss_cut_distance_pct", "pct"),
     ("bankruptcy_price", "bankruptcy_price", "trigger"),
     ("liquidation_price", "liquidation_price", "trigger"), ("safe_price", "safe_price", "trigger"),
-    ("additional_deposit", "additional_deposit", "money"), ("close_quantity", "close_quantity", "qty"),
+    ("additional_deposit", "additional_deposit", "money"), ("close_quantity", "close_quantity", "qty_fine"),
 ]
 ACCOUNT_LAYOUT = [
     ("name", "account", "text"), ("positions", "report_positions", "int"), ("deposit", "deposit", "money"),
@@ -355,7 +355,7 @@ def _summary_sheet(styles, report, lang):
         # hedged legs share one account only in cross margin
         *((("report_hedge", label(f"report_hedge_{levels.hedge}", lang), None),) if rows.cross else ()),
         *((("report_tick_size", rows.tick_size, "price"),) if rows.tick_size is not None else ()),
-        *((("report_quote_rate", rows.quote_rate, "qty"),) if rows.quote_rate != 1.0 else ()),
+        *((("report_quote_rate", rows.quote_rate, "fx"),) if rows.quote_rate != 1.0 else ()),
         ("report_rows_in", rows.rows_in, "int"),
         ("report_positions", rows.n_positions, "int"),
         ("report_rows_rejected", rows.n_errors, "int"),

@@ -405,14 +405,22 @@ def _decimals(name):
     return f"IF(ISNUMBER({name}),{terms},0)"
 
 
-# Price cells show the decimals of the prices the user typed (or of the tick size), never fewer
-# (issue #12): a conditional format per decimal count on top of the wide base format.
+# Price cells show the decimals of the prices the user typed, never fewer, and as
+# xlcalc.display.price_decimals (the CLI, the report) the tick's, else 6 significant digits of
+# the entry (USD/JPY typed as 110: 106.200): a conditional format per decimal count on top of
+# the wide base format.
+_SIGNIFICANT = (
+    "IF(AND(ISNUMBER(tick_size),tick_size>0),0,"
+    "IF(AND(ISNUMBER(entry_price),entry_price>0),5-INT(LOG10(entry_price)),0))"
+)
 PRICE_DECIMALS_FORMULA = (
     "=IF(AND(ISNUMBER(price_decimals),price_decimals>=0),MIN("
     + str(MAX_DECIMALS)
-    + ",INT(price_decimals)),MAX("
-    + ",".join(_decimals(n) for n in ("entry_price", "price", "tick_size"))
-    + "))"
+    + ",INT(price_decimals)),MIN("
+    + str(MAX_DECIMALS)
+    + ",MAX("
+    + ",".join([*(_decimals(n) for n in ("entry_price", "price", "tick_size")), _SIGNIFICANT])
+    + ")))"
 )
 WORKING = [
     f if f.key != "price_decimals_used" else Field(f.key, f.kind, formula=PRICE_DECIMALS_FORMULA)

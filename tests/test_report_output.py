@@ -192,6 +192,10 @@ def test_prices_show_the_instruments_precision_as_the_cli_does(tmp_path):
     sheet = label("report_sheet_positions", "en")
     for header in ("Entry price", "Margin-call price", "Loss-cut price", "Bankruptcy price"):
         assert decimals_of(number_format(tmp_path / "fx.xlsx", sheet, header)) == 3, header
+    # a distance is a price difference in the quote currency, as the CLI and the template show
+    # it: -1.600, not the account's money "-¥2" (EUR/USD's 0.0123 was "¥0")
+    for header in ("Distance to margin call", "Distance to loss-cut"):
+        assert number_format(tmp_path / "fx.xlsx", sheet, header).startswith("#,##0.000;"), header
     cli = CliRunner().invoke(
         main, ["calc", "--side", "long", "--entry", "110", "--qty", "10000", "--leverage", "25",
                "--deposit", "60000", "--lang", "en"],

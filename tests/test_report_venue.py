@@ -434,3 +434,28 @@ def test_hedge_max_equals_sum_with_one_side_only(tmp_path, seed, side):
         build_report(df, out, lang="en", deposit=5_000, hedge=hedge, force=True)
         ratios.append(_col(_positions(out), "ratio"))
     np.testing.assert_allclose(ratios[0], ratios[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("hedge", ["sum", "max"])
+def test_margin_rounding_preset_shows_the_venues_margin_as_the_cli_does(tmp_path, hedge):
+    # DMM FX truncates each position's margin to the yen (its simulator, as quoted by mag2.com,
+    # 2024-10-16): GBP/JPY 194.787 x 10,000 / 25 = 77,914.8 -> 77,914; USD/JPY 149.094 -> 59,637.
+    # The report showed 77,915 (the exact margin in a whole-yen format), xlcalc calc 77,914.
+    df = pd.DataFrame(
+        {"symbol": ["GBP/JPY", "GBP/JPY", "USD/JPY", "USD/JPY"], "side": ["long", "long", "short", "long"],
+         "entry_price": [194.787, 194.787, 149.094, 149.094], "quantity": [10_000] * 4, "leverage": [25] * 4}
+    )  # fmt: skip
+    out = tmp_path / "dmm.xlsx"
+    build_report(df, out, lang="en", deposit=500_000, exchange="dmm_fx", hedge=hedge)
+    margins = _positions(out)[label("required_margin", "en")].astype(float).tolist()
+    assert margins == [77_914.0, 77_914.0, 59_637.0, 59_637.0]
+    cli = xc.required_margin(194.787, 10_000, 25, margin_rounding="floor")  # what xlcalc calc shows
+    assert margins[0] == cli
+    _, accounts = _summary(out)
+    shown = 2 * 77_914 + (59_637 if hedge == "max" else 2 * 59_637)  # the larger USD/JPY side alone
+    assert float(accounts[label("required_margin", "en")].iloc[0]) == shown
+    # the ratio stays the core's, on the exact margin, as xlcalc calc's
+    symbols, sides = df["symbol"].to_numpy(), np.where(df["side"] == "long", 1.0, -1.0)
+    state = xc.account_state(500_000, sides, df["entry_price"], df["entry_price"], df["quantity"], 25,
+                             basis="mark", symbol=symbols, hedge=hedge)  # fmt: skip
+    assert float(accounts[label("ratio", "en")].iloc[0]) == pytest.approx(state.ratio, rel=1e-12)

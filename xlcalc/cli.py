@@ -31,7 +31,7 @@ from .human import (
     typed_decimals,
 )
 from .labels import LANGUAGES, error_text, label
-from .presets import COLUMNS, account_currency, get_preset, preset_rows, resolve_levels
+from .presets import COLUMNS, account_currency, get_preset, money_rounding, preset_rows, resolve_levels
 
 _LANG_KEY = "xlcalc.lang"
 _DECIMALS_KEY = "xlcalc.price_decimals"
@@ -537,8 +537,7 @@ def calc(
         "quote_rate": quote_rate,
         "tick_size": tick,
         # the venue's own rounding of the required margin (SPEC §8), where its preset says so
-        "margin_rounding": (preset or {}).get("margin_rounding") or "none",
-        "money_unit": _unit((preset or {}).get("money_unit")),
+        **money_rounding(preset),
     }
     what_if = {"gap_price": gap_price, "stop_price": stop_price, "risk": risk}
     rows = position_figures(
@@ -594,10 +593,6 @@ def _venue(exchange_id, presets_path, leverage, margin_call_level, loss_cut_leve
         preset, margin_call=margin_call_level, loss_cut=loss_cut_level, leverage=leverage, basis=basis
     )
     return preset, leverage, levels
-
-
-def _unit(value) -> float:
-    return 1.0 if value is None or _is_nan(value) else float(value)
 
 
 def _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate, tick):
@@ -717,7 +712,8 @@ def exchanges(presets_path, as_csv, lang):
         rules = [label("exchanges_mm_entry", lang)] if row.get("mm_basis") == "entry" else []
         rules += [label("exchanges_hedge_max", lang)] if row.get("hedge") == "max" else []
         if row.get("margin_rounding") == "floor":
-            rules.append(label("exchanges_floor", lang).format(unit=f"{_unit(row.get('money_unit')):g}"))
+            unit = money_rounding(row)["money_unit"]
+            rules.append(label("exchanges_floor", lang).format(unit=f"{unit:g}"))
         lines.append(
             f"{row['id']:<28} {row['name']} {row['product']}: {most}, "
             f"{levels or label('levels_not_published', lang)}, {basis}" + "".join(f", {r}" for r in rules)

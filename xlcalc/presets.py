@@ -33,6 +33,7 @@ __all__ = [
     "get_loan_preset",
     "get_preset",
     "loan_presets",
+    "money_rounding",
     "preset_levels",
     "preset_rows",
     "resolve_levels",
@@ -249,6 +250,19 @@ def account_currency(preset: dict | None):
     """
     code = (preset or {}).get("currency") or ""
     return code.strip().upper() or None
+
+
+def money_rounding(preset: dict | None) -> dict:
+    """The venue's rounding of the required margin (SPEC §8) as the ``margin_rounding`` and
+    ``money_unit`` keywords of :func:`xlcalc.required_margin`; no preset, or blank: none.
+
+    >>> money_rounding({"margin_rounding": "floor", "money_unit": float("nan")}), money_rounding(None)
+    ({'margin_rounding': 'floor', 'money_unit': 1.0}, {'margin_rounding': 'none', 'money_unit': 1.0})
+    """
+    p = preset or {}
+    unit = p.get("money_unit")
+    unit = 1.0 if unit is None or unit != unit else float(unit)  # blank (NaN): the currency's unit
+    return {"margin_rounding": p.get("margin_rounding") or "none", "money_unit": unit}
 
 
 # -- loan-venue presets (xlcalc.loans re-exports them) ---------------------------------------

@@ -51,6 +51,9 @@ class Levels:
     loss_cut_mmr: float | None = None  # loss-cut = this × leverage, row by row (``for_rows``)
     safe: float = math.nan  # the safe level (SPEC §10): "caution" below it; NaN: none
     hedge: str = "sum"  # "max": each symbol margined on its larger side (cross)
+    # the venue's rounding of the required margin shown (SPEC §8; the ratio, as the CLI's, is not)
+    margin_rounding: str = "none"
+    money_unit: float = 1.0
 
     @property
     def safe_level(self):
@@ -125,6 +128,8 @@ def row_terms(pos: Positions, levels: Levels, deposit=None) -> dict:
         terms["deposit"] = deposit
     if levels.mmr is not None:
         terms["mm"] = p * q * levels.mmr
+    if levels.margin_rounding != "none":  # the account's margin shown: the sum of the rows' shown
+        terms["margin_shown"] = core.round_money(margin, levels.margin_rounding, levels.money_unit)
     return terms
 
 
@@ -196,6 +201,10 @@ def position_columns(
     if levels.mmr is not None and n:
         cols["liquidation_price"] = _liquidation(pos, levels, cols, deposit, account_deposit, totals)
     _on_ticks(cols, pos)
+    # shown as the venue rounds it (xlcalc calc's figure); every figure above used the exact margin
+    cols["required_margin"] = core.round_money(
+        cols["required_margin"], levels.margin_rounding, levels.money_unit
+    )
     for key in ("margin_call", "loss_cut", "safe"):
         if f"{key}_price" in cols:
             if key != "safe":
@@ -378,7 +387,8 @@ def account_figures(
             status = next((st for st in worst if n[f"n_{st}"]), core.STATUS_OK)
             nearest = {k: float(v[g]) for k, v in scan.nearest.items()}
         account = dict(group=g, name=names[g] if names else None, positions=int(counts[g]), deposit=d)
-        account.update(equity=equity, required_margin=margin, ratio=ratio, status=status)
+        shown_margin = t["margin_shown"][g] if "margin_shown" in t else margin
+        account.update(equity=equity, required_margin=shown_margin, ratio=ratio, status=status)
         account.update({f"move_to_{k}": nearest[k] for k in ("margin_call", "loss_cut")})
         account.update(move_to_safe=_move(equity, safe * margin, slope, safe * moving))
         account.update(move_to_bankruptcy=triggers["bankruptcy"], margin_call_level=mc, loss_cut_level=lc)
@@ -426,22 +436,25 @@ def hedged_totals(totals: dict, legs: dict, levels: Levels) -> dict:
     """``totals`` with each account's margin counted by ``hedge="max"`` (SPEC §8): per
     symbol, the larger of the long legs' and the short legs' margins, as
     :func:`xlcalc.account_state` counts it. ``legs``: (account, symbol, side) -> [margin,
-    loss-cut level × margin].
+    loss-cut level × margin, margin as shown].
 
     >>> t = {k: np.zeros(1) for k in ("margin", "rm_mc", "rm_lc", "moving", "moving_lc")}
-    >>> legs = {(0, "EUR/USD", 1.0): [300.0, 150.0], (0, "EUR/USD", -1.0): [200.0, 100.0]}
+    >>> legs = {(0, "EUR/USD", 1.0): [300.0, 150.0, 300.0], (0, "EUR/USD", -1.0): [200.0, 100.0, 200.0]}
     >>> float(hedged_totals(t, legs, Levels())["margin"][0])
     300.0
     """
     out, larger = dict(totals), {}
-    margin, rm_lc = np.zeros(len(totals["margin"])), np.zeros(len(totals["margin"]))
+    margin, rm_lc, shown = (np.zeros(len(totals["margin"])) for _ in range(3))
     for (g, symbol, _side), leg in legs.items():
         if (g, symbol) not in larger or leg[0] > larger[(g, symbol)][0]:
             larger[(g, symbol)] = leg
-    for (g, _), (m, rl) in larger.items():
+    for (g, _), (m, rl, ms) in larger.items():
         margin[g] += m
         rm_lc[g] += rl
+        shown[g] += ms
     out["margin"], out["rm_lc"] = margin, rm_lc
+    if "margin_shown" in totals:
+        out["margin_shown"] = shown
     out["rm_mc"] = float(levels.margin_call) * margin
     if levels.mark:  # on mark basis the whole margin moves with the price
         out["moving"], out["moving_lc"] = margin.copy(), rm_lc.copy()

@@ -115,7 +115,8 @@ def resolve_levels(
     hedge = hedge or (preset or {}).get("hedge") or "sum"
     if hedge not in ("sum", "max"):
         raise InputError(f"hedge must be 'sum' or 'max', got {hedge!r}", argument="hedge", value=hedge)
-    levels = Levels(float(mc), float(lc), basis, loss_cut_mmr=lc_mmr, safe=safe, hedge=hedge)
+    rounding = _presets.money_rounding(preset)
+    levels = Levels(float(mc), float(lc), basis, loss_cut_mmr=lc_mmr, safe=safe, hedge=hedge, **rounding)
     if mmr_model:
         levels.mmr, levels.tiers = float(preset["mmr"]), _tiers_lookup(preset["id"])
     return levels

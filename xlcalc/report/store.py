@@ -168,12 +168,11 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
         sums.add(dict(count=1.0, **terms), group, n_groups)
         if levels.hedge == "max" and rows.cross:  # each leg's margin, for the larger side
             symbol = np.asarray(kept["texts"]["symbol"], dtype=object) if "symbol" in kept["texts"] else ""
+            shown = terms.get("margin_shown", terms["margin"])
             frame = pd.DataFrame(
-                dict(g=group, sym=symbol, side=pos.side, m=terms["margin"], rl=terms["rm_lc"])
+                dict(g=group, sym=symbol, side=pos.side, m=terms["margin"], rl=terms["rm_lc"], ms=shown)
             )
-            for (g, sym, side), (m, rl) in (
-                frame.groupby(["g", "sym", "side"], sort=False)[["m", "rl"]].sum().iterrows()
-            ):
-                leg = legs.setdefault((int(g), sym, float(side)), [0.0, 0.0])
-                leg[0] += m
-                leg[1] += rl
+            sums = frame.groupby(["g", "sym", "side"], sort=False)[["m", "rl", "ms"]].sum()
+            for (g, sym, side), values in sums.iterrows():
+                leg = legs.setdefault((int(g), sym, float(side)), [0.0, 0.0, 0.0])
+                leg[:] = [a + b for a, b in zip(leg, values)]

@@ -221,6 +221,18 @@ def test_computed_quantities_and_rates_are_never_rounded_away(tmp_path):
     assert decimals_of(number_format(tmp_path / "q.xlsx", sheet, "Quote rate")) == 3
 
 
+def test_no_format_leaves_excel_a_trailing_point(tmp_path):
+    # Excel shows 2 in "0.##" as "2." (a leverage of "2.x"); LibreOffice hides the point
+    build_report(THREE, tmp_path / "r.xlsx", deposit=3_000_000, lang="en")
+    formats = {
+        c.number_format for ws in openpyxl.load_workbook(tmp_path / "r.xlsx") for row in ws for c in row
+    }
+    assert not [f for f in formats if re.search(r"0\.#", f)], formats
+    assert (
+        number_format(tmp_path / "r.xlsx", label("report_sheet_positions", "en"), "Leverage") == 'General"x"'
+    )
+
+
 def test_loan_prices_and_collateral_to_add_keep_their_digits(tmp_path):
     # DOGE collateral at 0.1234 was shown as 0.12 and its margin-call price 0.125 as 0.13
     loans_df = pd.DataFrame(

@@ -80,7 +80,7 @@ def number_formats(
         "qty": _signed(excel_number_format(quantity_decimals)),
         "qty_fine": _signed(excel_number_format(fine_decimals)),
         "fx": _signed(excel_number_format(rate_decimals)),
-        "lev": '0.##"x"',
+        "lev": 'General"x"',  # 0.##"x" shows "2.x" in Excel
         "pct": "0.00%",
         "move": "+0.0%;-0.0%;0.0%",
         "text": "@",

@@ -323,23 +323,45 @@ def test_mmr_preset_adds_liquidation_price(tmp_path):
     build_report(df, out, exchange="binance_usdm", lang="en")
     got = positions_frame(out)
     mmr = xc.get_preset("binance_usdm")["mmr"]
-    lc = xc.loss_cut_price(
-        df["deposit"],
-        df["side"],
-        df["entry_price"],
-        df["quantity"],
-        df["leverage"],
-        level=mmr * df["leverage"],
-        basis="mark",
-    )
-    np.testing.assert_array_equal(got["Loss-cut price"].astype(float), lc)
     want = xc.liquidation_price(df["deposit"], df["side"], df["entry_price"], df["quantity"], mmr)
-    tiers = getattr(xc.perpetual, "exchange_tiers", None)
-    if tiers is not None:
-        want.iloc[0] = xc.liquidation_price(
-            30_000, "long", 60_000, 10, mmr, tiers=tiers("binance_usdm", "BTCUSDT")
-        )
+    want.iloc[0] = xc.liquidation_price(  # BTCUSDT: the shipped tier table; XYZUSDT: the flat rate
+        30_000, "long", 60_000, 10, mmr, tiers=xc.perpetual.exchange_tiers("binance_usdm", "BTCUSDT")
+    )
     np.testing.assert_allclose(got["Liquidation price"].astype(float), want, rtol=1e-12)
+    # the preset's loss-cut is the liquidation (as xlcalc calc); at a flat rate it is the price
+    # where the ratio reaches mmr x leverage on the mark
+    np.testing.assert_array_equal(got["Loss-cut price"].astype(float), got["Liquidation price"].astype(float))
+    flat = xc.loss_cut_price(200, "short", 10.0, 100, 10, level=mmr * 10, basis="mark")
+    assert float(got["Loss-cut price"].iloc[1]) == pytest.approx(flat, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "side, price, loss_cut, restore, close",
+    [("long", 57_280, 57_313.1, 164.00, 0.52429668), ("short", 62_700, 62_633.7, 335.00, 0.91280654)],
+)
+def test_tiered_preset_figures_equal_xlcalc_calc(tmp_path, side, price, loss_cut, restore, close):
+    # 5 BTCUSDT at 20x: a 286k notional is in Binance's third tier (1 %, 1,300 USDT), not the
+    # first's flat 0.4 %. The report said "Caution" with a loss-cut of 57,228.9 on a position
+    # Binance had liquidated; the figures are xlcalc calc --exchange binance_usdm --symbol BTCUSDT's.
+    df = pd.DataFrame(
+        {"symbol": ["BTCUSDT"], "side": [side], "entry_price": [60_000], "quantity": [5], "leverage": [20],
+         "deposit": [15_000], "price": [price]}
+    )  # fmt: skip
+    out = tmp_path / "r.xlsx"
+    build_report(df, out, exchange="binance_usdm", lang="en")
+    row = positions_frame(out).iloc[0]
+    cli = CliRunner().invoke(
+        main, ["calc", "--exchange", "binance_usdm", "--symbol", "BTCUSDT", "--side", side,
+               "--entry", "60000", "--qty", "5", "--leverage", "20", "--deposit", "15000",
+               "--price", str(price), "--lang", "en"],
+    )  # fmt: skip
+    assert (
+        f"Loss-cut price      {loss_cut:,.1f}" in cli.output and "Status              Loss-cut" in cli.output
+    )
+    assert row["Status"] == label("loss_cut", "en")
+    assert round(float(row["Loss-cut price"]), 1) == loss_cut
+    assert float(row["Deposit to restore"]) == pytest.approx(restore, abs=0.005)
+    assert float(row["Quantity to close"]) == pytest.approx(close, abs=5e-9)
 
 
 # -- nothing lost, text stays text -----------------------------------------------------------

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import core
 from ..ladder import scenario_ladder
-from ..perpetual import liquidation_price
+from ..perpetual import liquidation_price, maintenance_margin
 
 __all__ = ["Levels", "Positions", "position_columns", "row_terms", "AccountSums", "Scan", "account_figures"]
 
@@ -40,7 +40,10 @@ PRICE_COLUMNS = ("margin_call_price", "loss_cut_price", "bankruptcy_price", "liq
 class Levels:
     """Margin-call and loss-cut levels (fractions; NaN: no such level) and the margin basis.
 
-    ``loss_cut`` may be an array (one level per row): mmr presets give ``mmr × leverage``.
+    ``loss_cut`` may be an array (one level per row): an mmr preset's loss-cut is each row's
+    maintenance margin over its required margin (``mmr × leverage`` at a flat rate; the tier of
+    its notional in the exchange's table of its symbol), and its loss-cut price the
+    liquidation price, as ``xlcalc calc`` and ``xlcalc liq`` give them.
     """
 
     margin_call: float = 1.0
@@ -48,7 +51,9 @@ class Levels:
     basis: str = "entry"
     mmr: float | None = None  # set for margin_model == "mmr" presets
     tiers: object = None  # symbol -> the exchange's tier table, or None
-    loss_cut_mmr: float | None = None  # loss-cut = this × leverage, row by row (``for_rows``)
+    loss_cut_mmr: float | None = None  # the loss-cut is the maintenance margin, row by row (``for_rows``)
+    mm_basis: str = "mark"  # the preset's: the price the maintenance margin is valued at
+    maintenance: np.ndarray = None  # the rows' maintenance margins (``for_rows`` of an mmr preset)
     safe: float = math.nan  # the safe level (SPEC §10): "caution" below it; NaN: none
     hedge: str = "sum"  # "max": each symbol margined on its larger side (cross)
     # the venue's rounding of the required margin shown (SPEC §8; the ratio, as the CLI's, is not)
@@ -60,11 +65,13 @@ class Levels:
         """The ``safe_level`` argument of :func:`xlcalc.status` (None: no caution state)."""
         return None if math.isnan(self.safe) else self.safe
 
-    def for_rows(self, leverage) -> Levels:
-        """The levels of rows with these leverages (a per-row loss-cut made concrete)."""
+    def for_rows(self, pos: Positions) -> Levels:
+        """The levels of rows ``pos`` (an mmr preset's per-row loss-cut made concrete)."""
         if self.loss_cut_mmr is None:
             return self
-        return replace(self, loss_cut=self.loss_cut_mmr * leverage, loss_cut_mmr=None)
+        mm = _by_tier_table(pos, self, _maintenance_of(pos, self))
+        margin = (pos.price if self.mark else pos.entry_price) * pos.quantity / pos.leverage
+        return replace(self, loss_cut=mm / margin, loss_cut_mmr=None, maintenance=mm)
 
     @property
     def mark(self) -> bool:
@@ -93,6 +100,38 @@ class Positions:
 
     def __len__(self):
         return len(self.side)
+
+
+def _maintenance_of(pos: Positions, levels: Levels):
+    """``figure(rows, tiers)`` giving the maintenance margin of ``rows`` (quote currency), as
+    :func:`xlcalc.perpetual.maintenance_margin` values it for the preset's ``mm_basis``."""
+
+    def figure(rows, tiers):
+        mmr = None if tiers is not None else levels.mmr
+        return np.asarray(
+            maintenance_margin(
+                pos.price[rows], pos.quantity[rows], mmr, tiers=tiers, mm_basis=levels.mm_basis,
+                entry_price=pos.entry_price[rows],
+            ),
+            dtype=float,
+        )  # fmt: skip
+
+    return figure
+
+
+def _by_tier_table(pos: Positions, levels: Levels, figure):
+    """``figure(rows, tiers)`` of every row: with the exchange's tier table of the row's symbol
+    where ``levels.tiers`` knows one, else with the flat ``levels.mmr`` (``tiers`` None)."""
+    out = figure(np.arange(len(pos)), None)
+    if levels.tiers is None:
+        return out
+    codes = pos.extra.get("symbol_codes")  # rows by symbol, each with its own tier table
+    subsets = [(sym, np.flatnonzero(codes == c)) for c, sym in enumerate(pos.extra.get("symbols", []))]
+    for sym, rows in [(None, np.arange(len(pos)))] if codes is None else subsets:
+        tiers = levels.tiers(sym)
+        if tiers is not None and len(rows):
+            out[rows] = figure(rows, tiers)
+    return out
 
 
 def _level_array(level, n):
@@ -126,8 +165,9 @@ def row_terms(pos: Positions, levels: Levels, deposit=None) -> dict:
     }
     if deposit is not None:
         terms["deposit"] = deposit
-    if levels.mmr is not None:
-        terms["mm"] = p * q * levels.mmr
+    if levels.mmr is not None:  # each row's maintenance margin, for the others' liquidation prices
+        mm = levels.maintenance if levels.maintenance is not None else p * q * levels.mmr
+        terms["mm"] = mm * r  # in the account currency, as every sum
     if levels.margin_rounding != "none":  # the account's margin shown: the sum of the rows' shown
         terms["margin_shown"] = core.round_money(margin, levels.margin_rounding, levels.money_unit)
     return terms
@@ -200,6 +240,8 @@ def position_columns(
         cols["close_quantity"] = core.close_quantity(*args, **kw)
     if levels.mmr is not None and n:
         cols["liquidation_price"] = _liquidation(pos, levels, cols, deposit, account_deposit, totals)
+        if levels.maintenance is not None:  # the preset's loss-cut is the liquidation, as xlcalc calc's
+            cols["loss_cut_price"] = cols["liquidation_price"].copy()
     _on_ticks(cols, pos)
     # shown as the venue rounds it (xlcalc calc's figure); every figure above used the exact margin
     cols["required_margin"] = core.round_money(
@@ -231,31 +273,31 @@ def _on_ticks(cols, pos):
 def _liquidation(pos, levels, cols, deposit, account_deposit, totals):
     """Liquidation price of the mmr model; with the exchange's tier table of the row's
     symbol when ``levels.tiers`` (symbol -> table or None) knows it."""
-    s, p0, q, p = pos.side, pos.entry_price, pos.quantity, pos.price
+    s, p0, q, p, r = pos.side, pos.entry_price, pos.quantity, pos.price, pos.quote_rate
+    # the solver works in the quote currency: money in the account currency is divided by the rate
     if deposit is not None:
-        args = dict(wallet_balance=deposit - pos.fees)
+        args = dict(wallet_balance=(deposit - pos.fees) / r)
     else:
         g = pos.group
-        mm = p * q * levels.mmr
+        mm = levels.maintenance if levels.maintenance is not None else p * q * levels.mmr
         args = dict(
-            wallet_balance=(account_deposit - totals["fees"])[g],
-            other_maintenance=totals["mm"][g] - mm,
-            other_pnl=totals["pnl"][g] - cols["pnl"],
+            wallet_balance=(account_deposit - totals["fees"])[g] / r,
+            other_maintenance=totals["mm"][g] / r - mm,
+            other_pnl=(totals["pnl"][g] - cols["pnl"]) / r,
         )
-    out = liquidation_price(side=s, entry_price=p0, quantity=q, mmr=levels.mmr, **args)
-    if levels.tiers is None:
-        return out
-    codes = pos.extra.get("symbol_codes")  # rows by symbol, each with its own tier table
-    subsets = [(sym, np.flatnonzero(codes == c)) for c, sym in enumerate(pos.extra.get("symbols", []))]
-    for sym, rows in [(None, np.arange(len(pos)))] if codes is None else subsets:
-        tiers = levels.tiers(sym)
-        if tiers is None or len(rows) == 0:
-            continue
+
+    def figure(rows, tiers):
         sub = {key: (v[rows] if np.ndim(v) else v) for key, v in args.items()}
-        out[rows] = liquidation_price(
-            side=s[rows], entry_price=p0[rows], quantity=q[rows], mmr=levels.mmr, tiers=tiers, **sub
-        )
-    return out
+        mmr = None if tiers is not None else levels.mmr
+        return np.asarray(
+            liquidation_price(
+                side=s[rows], entry_price=p0[rows], quantity=q[rows], mmr=mmr, tiers=tiers,
+                mm_basis=levels.mm_basis, **sub,
+            ),
+            dtype=float,
+        )  # fmt: skip
+
+    return _by_tier_table(pos, levels, figure)
 
 
 class AccountSums:

@@ -98,7 +98,8 @@ def resolve_levels(
     preset, margin_call=None, loss_cut=None, basis=None, safe_level=None, hedge=None
 ) -> Levels:
     """The report's levels: the user's, else the preset's (:func:`xlcalc.presets.resolve_levels`;
-    an mmr preset: loss-cut = mmr × leverage, row by row), else 1.0 and 0.5; NaN: "none". The
+    an mmr preset: loss-cut = each row's maintenance margin, :meth:`~.compute.Levels.for_rows`),
+    else 1.0 and 0.5; NaN: "none". The
     safe level defaults to :data:`xlcalc.core.DEFAULT_SAFE_LEVEL`, the hedge rule to the
     preset's, else ``"sum"``."""
     mmr_model = bool(preset) and preset.get("margin_model") == "mmr"
@@ -119,6 +120,7 @@ def resolve_levels(
     levels = Levels(float(mc), float(lc), basis, loss_cut_mmr=lc_mmr, safe=safe, hedge=hedge, **rounding)
     if mmr_model:
         levels.mmr, levels.tiers = float(preset["mmr"]), _tiers_lookup(preset["id"])
+        levels.mm_basis = preset.get("mm_basis") or "mark"
     return levels
 
 

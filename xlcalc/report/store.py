@@ -84,20 +84,25 @@ class Rows:
             n_groups=max(len(self.counts) if self.counts is not None else 1, 1),
             tick_size=num.get("tick_size", self.tick_size),
             quote_rate=num.get("quote_rate", self.quote_rate),
+            extra=_symbols(kept["texts"].get("symbol")),
         )
 
     def chunk(self, i, levels: Levels):
         """Stored chunk ``i``: its rows (dict), Positions and the levels of its rows."""
         rows = self.positions.load(i)
         pos = self.positions_of(rows)
-        if "symbol" in rows["texts"]:
-            sym = rows["texts"]["symbol"]
-            pos.extra = {"symbol_codes": np.asarray(sym.codes), "symbols": list(sym.categories)}
-        return rows, pos, levels.for_rows(pos.leverage)
+        return rows, pos, levels.for_rows(pos)
 
     def close(self):
         self.positions.file.close()
         self.errors.file.close()
+
+
+def _symbols(symbol) -> dict:
+    """Rows by symbol (a Categorical of the symbol column), for the tier table of each."""
+    if symbol is None:
+        return {}
+    return {"symbol_codes": np.asarray(symbol.codes), "symbols": list(symbol.categories)}
 
 
 def read_rows(
@@ -164,7 +169,7 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
         n_groups = max(len(accounts), 1)
         pos = rows.positions_of(kept)
         pos.n_groups = n_groups
-        terms = row_terms(pos, levels.for_rows(pos.leverage), None if rows.cross else num["deposit"])
+        terms = row_terms(pos, levels.for_rows(pos), None if rows.cross else num["deposit"])
         sums.add(dict(count=1.0, **terms), group, n_groups)
         if levels.hedge == "max" and rows.cross:  # each leg's margin, for the larger side
             symbol = np.asarray(kept["texts"]["symbol"], dtype=object) if "symbol" in kept["texts"] else ""

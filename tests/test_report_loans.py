@@ -370,3 +370,25 @@ def test_two_headers_meaning_one_loan_field_are_refused_naming_both(tmp_path):
     with pytest.raises(InputError, match="two columns named 'price'"):
         build_report(frame, tmp_path / "l.xlsx")
     assert not (tmp_path / "l.xlsx").exists()
+
+
+def test_bare_ltv_level_above_ten_is_refused_never_read_as_thousands_of_percent(tmp_path):
+    # "80" in a margin-call LTV column was 8,000 %: a loan at 83 % LTV showed OK, its margin-call
+    # price 125 instead of 12,500; the CLI refuses --margin-call-ltv 80 with the same hint
+    path = tmp_path / "loans.csv"
+    path.write_text(
+        "loan,collateral_quantity,price,margin_call_ltv,liquidation_ltv\n"
+        "10000,1,12000,80,90\n10000,1,12000,80%,90%\n10000,1,12000,0.8,0.9\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "l.xlsx"
+    result = build_report(path, out, lang="en")
+    assert (result.rows_in, result.positions, result.errors) == (3, 2, 1)
+    errors = _sheet(out, "report_sheet_errors", "en")
+    assert errors[1][0] == 2 and "margin_call_ltv: 80 would be 8,000 %; did you mean 80 %?" in errors[1][1]
+    assert result.accounts[0]["n_margin_call"] == 2  # 80% and 0.8 are read alike
+    summary = {r[0]: r[1] for r in _sheet(out, "report_sheet_summary", "en")}
+    # the levels come from the file's columns: the Summary says so, not "none"
+    assert summary[label("loan_margin_call_ltv", "en")] == label("report_level_per_row", "en").format(
+        header="margin_call_ltv", default=label("none", "en")
+    )

@@ -33,6 +33,7 @@ import pandas as pd
 from .. import core, loans
 from .._files import atomic_output
 from .._inputs import InputError, Inputs
+from ..human import MAX_BARE_LEVEL
 from ..labels import label
 from .display import Measure, text_width
 from .read import OVERFLOW, PROBLEMS, open_source
@@ -227,7 +228,7 @@ def build_loans_report(
         info = [
             ("report_input_file", source_name, None),
             ("report_loan_preset", preset_text(preset), None),
-            *((f"loan_{k}", level_text(defaults[k], lang), None) for k in LEVELS),
+            *((f"loan_{k}", _level_setting(k, defaults[k], header, lang), None) for k in LEVELS),
             ("report_rows_in", counts["rows_in"], "int"),
             ("report_loans", counts["loans"], "int"),
             ("report_rows_rejected", counts["errors"], "int"),
@@ -260,13 +261,37 @@ def _validate(header, text, lines, rules, lang) -> Chunk:
     for name, (_, blank) in rules.items():  # a missing column: its empty cells' value
         values.setdefault(name, np.full(len(lines), blank))
     out.bad = broken_rows(values, rules, empty)
+    # a bare level above 10 ("80") is refused with a hint, as the CLI's --margin-call-ltv 80: never 8,000 %
+    bare = {
+        k: (values[k] > MAX_BARE_LEVEL) & ~cells[k].str.contains("[%％]", regex=True).to_numpy()
+        for k in LEVELS
+        if k in cells
+    }
+    for mask in bare.values():
+        out.bad |= mask
     out.numbers, out.texts = values, {k: cells[k].to_numpy() for k in ("id", "symbol") if k in cells}
 
     def problems_of(i, raw):
-        return number_problems(raw, {k: v[i] for k, v in values.items()}, rules, header.decimal, lang)
+        found = [_bare_level(header.fields[k], raw[k], values[k][i], lang) for k, m in bare.items() if m[i]]
+        return found + number_problems(raw, {k: v[i] for k, v in values.items()}, rules, header.decimal, lang)
 
     reject(out, text, problems_of, lang)
     return out
+
+
+def _level_setting(key, default, header, lang) -> str:
+    """A level as the Summary states it: the file's column when it has one (its empty cells
+    take ``default``), else ``default`` (the option's, else the loan preset's, else none)."""
+    if key not in header.fields:
+        return level_text(default, lang)
+    shown = level_text(default, lang)
+    return label("report_level_per_row", lang).format(header=header.fields[key], default=shown)
+
+
+def _bare_level(header, shown, value, lang) -> str:
+    """Why a bare LTV level above 10 is refused: the CLI's sentence, naming the column."""
+    hint = {"percent": f"{value:g} %", "read": f"{value * 100:,g} %", "fraction": f"{value / 100:g}"}
+    return label("human_bare_level", lang).format(option=header, value=str(shown).strip(), **hint)
 
 
 def _keep(chunk, tick, kept, rejected, counts, measure):

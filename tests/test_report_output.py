@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from tests.libreoffice import convert, require_soffice
 from xlcalc.cli import main
+from xlcalc.display import Display
 from xlcalc.labels import label
 from xlcalc.report import build_report, stream
 
@@ -415,3 +416,24 @@ def test_many_rejected_loans_continue_on_errors_2_and_open_everywhere(tmp_path, 
             got = frames[ws.title]
             assert list(got.columns) == list(rows[0]) and len(got) == len(rows) - 1
             assert [int(v) for v in got.iloc[:, 0]] == [r[0] for r in rows[1:]]
+
+
+def test_summary_percentages_keep_two_significant_digits_as_the_cli(tmp_path):
+    # a position 0.04 % from its margin call: the Summary's move read "-0.0%" (and -1.97 % read
+    # "-2.0%", farther than it is); xlcalc calc shows -0.040 % and -1.97 %
+    df = pd.DataFrame(
+        {"symbol": ["USD/JPY"], "side": ["long"], "entry_price": [110.0], "quantity": [10_000],
+         "leverage": [25], "deposit": [44_000 + 44], "price": [110.0]}
+    )  # fmt: skip
+    out = tmp_path / "r.xlsx"
+    result = build_report(df, out, lang="en", safe_level="none")
+    move = result.accounts[0]["move_to_margin_call"]
+    ws = openpyxl.load_workbook(out)[label("report_sheet_summary", "en")]
+    header = next(r for r in ws.iter_rows() if r[0].value == label("account", "en"))
+    col = [c.value for c in header].index(label("move_to_margin_call", "en"))
+    cell = ws.cell(row=header[0].row + 1, column=col + 1)
+    assert cell.value == pytest.approx(move) and -0.001 < move < 0
+    shown = Display(0).pct(move, sign=True)  # what xlcalc calc prints
+    decimals = len(shown.split(".")[1].rstrip(" %"))
+    assert cell.number_format == f"+0.{'0' * decimals}%;-0.{'0' * decimals}%;0.{'0' * decimals}%"
+    assert decimals >= 3

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["CURRENCIES", "Display", "excel_number_format", "price_decimals", "tick_decimals"]
+__all__ = ["CURRENCIES", "Display", "excel_number_format", "pct_decimals", "price_decimals", "tick_decimals"]
 
 # code: (prefix, suffix, decimals)
 CURRENCIES = {
@@ -74,6 +74,19 @@ def price_decimals(reference=None, typed=(), tick=None) -> int:
     if reference is not None and math.isfinite(reference) and reference > 0:
         floor = max(floor, SIGNIFICANT - 1 - math.floor(math.log10(reference)))
     return min(MAX_DECIMALS, max(0, floor))
+
+
+def pct_decimals(x) -> int:
+    """Decimals of a computed fraction shown as a percentage: 2, more for a small value so that
+    two significant digits show (a move of 0.0042 % is not 0.00 %).
+
+    >>> pct_decimals(0.5), pct_decimals(-0.000042), pct_decimals(1e-17)
+    (2, 4, 2)
+    """
+    value = abs(x) * 100
+    if 1e-6 <= value < 1:  # below that it is rounding noise (a ratio of 1e-15 at zero)
+        return min(6, max(2, 1 - math.floor(math.log10(value))))
+    return 2
 
 
 def _fixed(x: float, decimals: int, sign: bool = False) -> str:
@@ -146,11 +159,7 @@ class Display:
         two significant digits show (a move of 0.0042 % is not 0.00 %)."""
         if x is None or not math.isfinite(x):
             return "-"
-        value = x * 100
-        decimals = 2
-        if 1e-6 <= abs(value) < 1:  # below that it is rounding noise (a ratio of 1e-15 at zero)
-            decimals = min(6, max(2, 1 - math.floor(math.log10(abs(value)))))
-        return _fixed(value, decimals, sign) + " %"
+        return _fixed(x * 100, pct_decimals(x), sign) + " %"
 
     def rate(self, x) -> str:
         """A rate or level with its digits (up to 4 decimals of a percent), at least 2: 0.075 %, not

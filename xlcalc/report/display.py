@@ -20,13 +20,14 @@ import numpy as np
 import pandas as pd
 
 from ..display import CURRENCIES as _SHOWN
-from ..display import excel_number_format, price_decimals
+from ..display import excel_number_format, pct_decimals, price_decimals
 
 __all__ = [
     "quote_currency",
     "number_formats",
     "Measure",
     "instrument_decimals",
+    "percent_format",
     "shown_width",
     "text_width",
     "fit_columns",
@@ -90,6 +91,20 @@ def number_formats(
 
 
 FORMATS = number_formats()
+
+
+def percent_format(x: float, signed: bool) -> str:
+    """The format of one computed percentage, with the decimals ``xlcalc calc`` shows it with
+    (:func:`xlcalc.display.pct_decimals`): a move of -0.0042 % is not "-0.0%"; a value that
+    rounds to zero has no sign.
+
+    >>> percent_format(-0.000042, True), percent_format(-0.25, True), percent_format(1e-17, True)
+    ('+0.0000%;-0.0000%;0.0000%', '+0.00%;-0.00%;0.00%', '0.00%;0.00%;0.00%')
+    """
+    body = "0." + "0" * pct_decimals(x) + "%"
+    if abs(round(x * 100, pct_decimals(x))) == 0:
+        return f"{body};{body};{body}"  # no "-0.00%"
+    return f"+{body};-{body};{body}" if signed else body
 
 
 PRICE_KEYS = ("entry_price", "price", "gap_price")  # prices the user gave (positions, loans)

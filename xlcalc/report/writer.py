@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..labels import label
 from . import stream
-from .display import FORMATS, fit_columns, print_setup, shown_width, text_width
+from .display import FORMATS, fit_columns, percent_format, print_setup, shown_width, text_width
 from .stream import Column, SheetData, controls_escaped
 
 __all__ = [
@@ -116,7 +116,9 @@ class Styles:
         c = WriteOnlyCell(self.ws, value=value)
         if isinstance(value, str):
             c.data_type = "s"
-        if fmt and fmt in self.formats:
+        if fmt in ("pct", "move") and isinstance(value, float):  # the CLI's decimals for this value
+            c.number_format = percent_format(value, signed=fmt == "move")
+        elif fmt and fmt in self.formats:
             c.number_format = self.formats[fmt]
         if header:
             c.font, c.fill, c.alignment = self.bold, self.header_fill, self.wrap

@@ -190,9 +190,10 @@ def test_scenarios_chart_and_positions_table(book):
     inputs = ("symbol", "side", "entry_price", "quantity", "leverage", "price")
     assert [c.value for c in pos[head]][:6] == [label(k, lang) for k in inputs]
     assert int(table.ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) == head + first
-    # Account sums read far below the table, so rows added below are counted.
+    # Account sums (P&L, margin shown, exact margin) read far below the table, so rows added
+    # below are counted.
     sums = [c.value for row in pos.iter_rows(max_col=2) for c in row if str(c.value).startswith("=SUM(")]
-    assert len(sums) == 2 and all(f"${head + layout.POSITION_CAPACITY})" in f for f in sums), sums
+    assert len(sums) == 3 and all(f"${head + layout.POSITION_CAPACITY})" in f for f in sums), sums
 
 
 def test_no_hard_coded_column_letters():
@@ -436,3 +437,40 @@ def test_template_command_does_not_import_pandas(tmp_path):
     )
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout + done.stderr
     assert openpyxl.load_workbook(book).sheetnames[0] == label("sheet_calculator", "en")
+
+
+def test_udf_workbook_rounds_the_shown_margin_through_the_core():
+    """The .xlsm's shown margins call XLC_REQUIRED_MARGIN with the preset's rounding (SPEC §8),
+    so that the core rounds them; the exact margin, the ratio and the rest take none."""
+    import math
+
+    import xlcalc as xc
+    from xlcalc.core import _ON_GRID
+
+    assert layout.ON_GRID == _ON_GRID  # the native formulas' tolerance is the core's
+    wb = build_workbook("en", exchange="dmm_fx", udf=True)
+    names = wb._xlcalc_names
+
+    def margin_args(sheet, cell):
+        calls = [
+            args for name, args in _calls(wb[sheet][cell].value, "XLC_") if name == "XLC_REQUIRED_MARGIN"
+        ]
+        assert len(calls) == 1, wb[sheet][cell].value
+        return calls[0]
+
+    assert margin_args(*names["required_margin"])[3:] == ["quote_rate_used", "margin_rounding", "money_unit"]
+    assert len(margin_args(*names["required_margin_exact"])) == 3
+    letters, sheet = wb._xlcalc_columns["positions"], names["account_deposit"][0]
+    row = next(c.row for c in wb[sheet][letters["symbol"]] if c.value == label("symbol", "en")) + 1
+    shown = margin_args(sheet, f"{letters['required_margin']}{row}")
+    assert shown[3:] == ["1", "account_margin_rounding", "account_money_unit"]
+    assert len(margin_args(sheet, f"{letters['required_margin_exact']}{row}")) == 3
+    for _, _, f in _formulas(wb):
+        for name, args in _calls(f, "XLC_"):
+            assert name == "XLC_REQUIRED_MARGIN" or not any("rounding" in a for a in args), f
+    # those arguments as the cells hold them: the core's figures, DMM's 77,914 (not 77,915)
+    udfs = pytest.importorskip("xlcalc.udfs")
+    floored = udfs.XLC_REQUIRED_MARGIN(194.787, 10_000, 25, 1.0, "floor", 1.0)
+    assert float(floored[0][0]) == xc.required_margin(194.787, 10_000, 25, margin_rounding="floor") == 77_914
+    exact = udfs.XLC_REQUIRED_MARGIN(194.787, 10_000, 25, 1.0, "none", 1.0)
+    assert math.isclose(float(exact[0][0]), 77_914.8)

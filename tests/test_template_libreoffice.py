@@ -20,6 +20,7 @@ import shutil
 import subprocess
 
 import openpyxl
+import pandas as pd
 import pytest
 from libreoffice import convert, recalculate, require_soffice
 
@@ -27,7 +28,9 @@ import xlcalc as xc
 from xlcalc.core import parse_basis, parse_side, round_to_tick
 from xlcalc.display import price_decimals
 from xlcalc.labels import LANGUAGES, label
-from xlcalc.presets import preset_levels
+from xlcalc.presets import COLUMNS as PRESET_COLUMNS
+from xlcalc.presets import money_rounding, preset_levels
+from xlcalc.report import build_report
 from xlcalc.template import build_workbook, layout, write_template
 
 RANDOM_CASES = 50
@@ -137,7 +140,108 @@ def _bad_cases(lang):
         ("safe_level_override", -1),
         ("daily_fee_rate_override", "x"),
     ]
-    return [dict(base, **{k: v}, _bad=k) for k, v in bad]
+    cases = [dict(base, **{k: v}, _bad=k) for k, v in bad]
+    # a user's own preset row whose rounding the core would refuse (round_money raises)
+    for rounding, unit in (("ceil", 1), ("floor", 0)):
+        user = _user_preset(margin_rounding=rounding, money_unit=unit)
+        cases.append(dict(base, exchange=user["id"], _user_preset=user, _bad="margin_rounding"))
+    return cases
+
+
+# -- money rounding (SPEC §8): DMM FX floors the required margin to the yen ---------------------
+
+USER_PRESET_ID = "my_venue"
+
+
+def _user_preset(**conventions):
+    """A user's own row on the Exchanges sheet: DMM FX's copied, its conventions edited."""
+    return dict(xc.get_preset("dmm_fx"), id=USER_PRESET_ID, name="My venue", **conventions)
+
+
+def _dmm_positions(lang):
+    """(symbol, side, entry, quantity, leverage, price) rows: the report test's DMM account
+    (GBP/JPY 194.787 -> 77,914; USD/JPY 149.094 -> 59,637, hedged), priced off their entries."""
+    long_, short = label("long", lang), label("short", lang)
+    return [
+        ("GBP/JPY", long_, 195.2, 10_000, 25, 194.787),
+        ("GBP/JPY", long_, 193.9, 10_000, 25, 194.787),
+        ("USD/JPY", short, 148.5, 10_000, 25, 149.094),
+        ("USD/JPY", long_, 150.3, 10_000, 25, 149.094),
+    ]
+
+
+def _split_hedge_positions(lang):
+    """A hedge whose larger side by the exact margin is the smaller one as shown: long 3 x
+    100.9 = 302.7 (shown 3 x 100 = 300), short 301.5 (shown 301). The report counts the long
+    side, 300; the larger shown side would be 301."""
+    long_, short = label("long", lang), label("short", lang)
+    return [
+        ("X", long_, 100, 1.009, 1, 100),
+        ("X", long_, 100, 1.009, 1, 100),
+        ("X", long_, 100, 1.009, 1, 100),
+        ("X", short, 100, 3.015, 1, 100),
+        ("Y", short, 149.015, 10_000, 25, 149.015),
+    ]
+
+
+def _rounding_cases(lang):
+    """Calculator and Positions inputs whose required margin a preset rounds (or does not)."""
+    base = dict(
+        side=label("long", lang),
+        quantity=10_000,
+        leverage=25,
+        deposit=100_000.0,
+        fees=0.0,
+        tick_size=None,
+        quote_rate=None,
+        exchange="dmm_fx",
+        basis_override=label("mark", lang),  # dmm_fx's basis, for the presets without it too
+        margin_call_level_override=None,
+        loss_cut_level_override=None,
+        safe_level_override=None,
+        daily_fee_rate_override=None,
+        gap_price=None,
+        stop_price=None,
+        risk=None,
+        holding_days=None,
+    )
+    account = dict(
+        deposit=500_000.0,
+        fees=0.0,
+        basis=label("mark", lang),
+        margin_call_level=1.0,
+        loss_cut_level=0.5,
+        hedge=None,
+        exchange="dmm_fx",
+    )
+    gbp = dict(entry_price=195.2, price=194.787)
+    dmm, split = _dmm_positions(lang), _split_hedge_positions(lang)
+    # (name, the Calculator's inputs, the margin shown, positions, account changes)
+    table = [
+        ("gbp_jpy", gbp, 77_914, dmm, {}),
+        ("usd_jpy", dict(entry_price=148.5, price=149.094), 59_637, dmm, dict(hedge="max")),
+        # 149.015 x 10,000 / 25 is 59,605.99999999999 in floats: 59,606, never 59,605
+        ("float_noise", dict(entry_price=149.015, price=149.015), 59_606, split, dict(hedge="max")),
+        ("cross_rate", dict(entry_price=1.09, price=1.08523, quote_rate=149.094), 64_720, split, {}),
+        ("no_rounding", dict(gbp, exchange="jp_fx_25x"), 77_914.8, dmm, dict(exchange="jp_fx_25x")),
+        ("no_preset", dict(gbp, exchange=None), 77_914.8, dmm, dict(exchange=None, hedge="max")),
+        ("user_floor_100", dict(gbp, _user_preset=_user_preset(money_unit=100)), 77_900, dmm, {}),
+        (
+            "user_blank",
+            dict(gbp, _user_preset=_user_preset(margin_rounding="", money_unit=math.nan)),
+            77_914.8,
+            split,
+            {},
+        ),
+        ("user_blank_unit", dict(gbp, _user_preset=_user_preset(money_unit=math.nan)), 77_914, split, {}),
+    ]
+    cases = []
+    for name, calc, shown, positions, acc in table:
+        case = dict(base, **calc, positions=positions, account=dict(account, **acc))
+        if "_user_preset" in case:
+            case["exchange"] = USER_PRESET_ID
+        cases.append(dict(case, _rounding=name, _shown=shown))
+    return cases
 
 
 @contextlib.contextmanager
@@ -157,6 +261,14 @@ def _write(case, lang, path, reverse=False, below=False):
     with _reversed_columns() if reverse else contextlib.nullcontext():
         wb = build_workbook(lang)
     names, columns = wb._xlcalc_names, wb._xlcalc_columns
+    if "_user_preset" in case:  # typed into the first spare row of the Exchanges sheet
+        ws = wb[label("sheet_exchanges", lang)]
+        heads = [c.value for c in ws[4]]
+        row = next(r for r in range(5, ws.max_row + 2) if ws.cell(row=r, column=1).value is None)
+        for col, value in case["_user_preset"].items():
+            if col in PRESET_COLUMNS and not (isinstance(value, float) and math.isnan(value)):
+                head = label("preset_id" if col == "id" else col, lang)
+                ws.cell(row=row, column=heads.index(head) + 1, value=value)
     for key, value in case.items():
         if key in names:
             sheet, cell = names[key]
@@ -204,6 +316,7 @@ def recalculated(tmp_path_factory):
         below = _random_case(rng, lang, 2)
         below["positions"] = below["positions"][:2] * 2
         cases.append(dict(below, _below=True))
+        cases += _rounding_cases(lang)
         cases += _bad_cases(lang)
         for i, case in enumerate(cases):
             path = src / f"{lang}-{i:03d}.xlsx"
@@ -220,10 +333,17 @@ def recalculated(tmp_path_factory):
 # -- expected values from the core --------------------------------------------------------
 
 
+def _preset(case):
+    """The Calculator's preset row: a user's own (typed on the Exchanges sheet) or a built-in."""
+    if not case["exchange"]:
+        return None
+    return case["_user_preset"] if "_user_preset" in case else xc.get_preset(case["exchange"])
+
+
 def _levels(case):
     lev = case["leverage"]
     if case["exchange"]:
-        preset = xc.get_preset(case["exchange"])
+        preset = _preset(case)
         pre = preset_levels(preset, lev)
         fee = preset.get("daily_fee_rate", math.nan)
     else:
@@ -273,7 +393,10 @@ def expected_calculator(case, lang):
     ratio = xc.maintenance_ratio(price=p, **args)
     exp = dict(
         notional=p * q * rate,
-        required_margin=xc.required_margin(p if mark else p0, q, case["leverage"], quote_rate=rate),
+        # as the preset rounds it (SPEC §8); every other figure on the exact margin
+        required_margin=xc.required_margin(
+            p if mark else p0, q, case["leverage"], quote_rate=rate, **money_rounding(_preset(case))
+        ),
         pnl=xc.unrealized_pnl(side, p0, p, q, quote_rate=rate),
         equity=xc.equity(d, side, p0, p, q, fees=f, quote_rate=rate),
         ratio=ratio,
@@ -509,7 +632,10 @@ def test_positions_account_equals_core(recalculated):
         scale = max(1.0, sum(r[2] * r[3] for r in rows))
         _close(_value(wb, names, "account_pnl"), st.pnl, scale, "account pnl")
         _close(_value(wb, names, "account_equity"), st.equity, scale, "account equity")
-        _close(_value(wb, names, "account_required_margin"), st.required_margin, scale, "account margin")
+        rounding = money_rounding(xc.get_preset(acc["exchange"]) if acc["exchange"] else None)
+        if rounding["margin_rounding"] == "none":  # else the report's figure: see test_positions_equal_report
+            _close(_value(wb, names, "account_required_margin"), st.required_margin, scale, "account margin")
+        # the ratio on the exact margin, whatever the preset rounds
         _close(_value(wb, names, "account_ratio"), st.ratio, scale, f"account ratio {_hedge_rule(acc)}")
         if _hedge_rule(acc) == "max":
             plain = xc.account_state(
@@ -539,7 +665,7 @@ def test_positions_account_equals_core(recalculated):
             )
             _close(
                 ws[f"{letters['required_margin']}{row0 + i}"].value,
-                xc.required_margin(r[5] if mark else r[2], r[3], r[4]),
+                xc.required_margin(r[5] if mark else r[2], r[3], r[4], **rounding),
                 scale,
                 "row margin",
             )
@@ -569,10 +695,89 @@ def test_presets_fill_levels(recalculated):
     for lang, case, names, wb in _good(recalculated):
         if not case["exchange"] or case["margin_call_level_override"] is not None:
             continue
-        lv = preset_levels(xc.get_preset(case["exchange"]), case["leverage"])
+        lv = preset_levels(_preset(case), case["leverage"])
         _close(_value(wb, names, "margin_call_level"), lv["margin_call_level"], 1, "mc")
         _close(_value(wb, names, "loss_cut_level_preset"), lv["loss_cut_level"], 1, "lc")
         assert _value(wb, names, "basis_preset") == label(lv["basis"], lang)
+
+
+def _rounded(results):
+    return [r for r in _good(results) if "_rounding" in r[1]]
+
+
+def test_calculator_shows_the_margin_as_the_preset_rounds_it(recalculated):
+    """DMM FX (dmm_fx: floor, unit 1): 77,914 and 59,637 as xlcalc calc and DMM show them,
+    never 77,915 nor 59,636; the ratio, prices and deposit to restore stay on the exact margin."""
+    rounded = _rounded(recalculated)
+    assert len(rounded) == len(LANGUAGES) * len(_rounding_cases("en"))
+    for lang, case, names, wb in rounded:
+        what = f"{lang} {case['_rounding']}"
+        rate = case["quote_rate"] or 1.0
+        p, q, lev = case["price"], case["quantity"], case["leverage"]  # dmm_fx: mark basis
+        exact = xc.required_margin(p, q, lev, quote_rate=rate)
+        core = xc.required_margin(p, q, lev, quote_rate=rate, **money_rounding(_preset(case)))
+        got = _value(wb, names, "required_margin")
+        assert got == core == pytest.approx(case["_shown"], rel=1e-12), (what, got, core)
+        if case["_shown"] != round(case["_shown"]):  # a preset without rounding: as before
+            assert got == pytest.approx(exact, rel=1e-12), what
+        exp, args, _ = expected_calculator(case, lang)
+        assert _value(wb, names, "ratio") == pytest.approx(xc.maintenance_ratio(price=p, **args), rel=1e-12)
+        for key in ("additional_deposit", "close_quantity", "margin_call_price", "loss_cut_price"):
+            _close(_value(wb, names, key), exp[key], _scale(case), f"{what} {key}")
+        assert _blank(_value(wb, names, "input_check")), what
+
+
+def test_positions_equal_report(recalculated, tmp_path):
+    """The Positions sheet's rows and account equal xlcalc.report.build_report's for the same
+    positions and preset: each row's margin as the venue rounds it, the account's the sum of
+    the rows' shown ones (hedge max: the side larger by the exact margin), the ratio exact."""
+    checked = set()
+    for n, (lang, case, names, wb) in enumerate(_rounded(recalculated)):
+        acc, rows = case["account"], case["positions"]
+        what = f"{lang} {case['_rounding']} {acc['exchange']} {acc['hedge']}"
+        sides = {label("long", lang): "long", label("short", lang): "short"}
+        keys = ("symbol", "side", "entry_price", "quantity", "leverage", "price")
+        df = pd.DataFrame([dict(zip(keys, r), side=sides[r[1]]) for r in rows])
+        out = tmp_path / f"report-{n}.xlsx"
+        build_report(
+            df,
+            out,
+            lang=lang,
+            deposit=acc["deposit"],
+            exchange=acc["exchange"],
+            basis="mark",
+            margin_call=acc["margin_call_level"],
+            loss_cut=acc["loss_cut_level"],
+            hedge=acc["hedge"],
+        )
+        report = {ws.title: list(ws.iter_rows(values_only=True)) for ws in openpyxl.load_workbook(out)}
+        table = report[label("report_sheet_positions", lang)]
+        margins = [r[table[0].index(label("required_margin", lang))] for r in table[1 : 1 + len(rows)]]
+        ws = wb[label("sheet_positions", lang)]
+        letters = names["_columns"]["positions"]
+        row0 = next(c.row for c in ws[letters["symbol"]] if c.value == label("symbol", lang)) + 1
+        shown = [ws[f"{letters['required_margin']}{row0 + i}"].value for i in range(len(rows))]
+        assert shown == margins, (what, shown, margins)
+        summary = report[label("report_sheet_summary", lang)]
+        head = next(i for i, r in enumerate(summary) if r and r[0] == label("account", lang))
+        account = dict(zip(summary[head], summary[head + 1]))
+        assert _value(wb, names, "account_required_margin") == account[label("required_margin", lang)], what
+        ratio = _value(wb, names, "account_ratio")
+        assert ratio == pytest.approx(account[label("ratio", lang)], rel=1e-12), what
+        assert ratio == pytest.approx(_expected_account(case).ratio, rel=1e-12), what  # the exact margin
+        checked.add((acc["exchange"], _hedge_rule(acc)))
+    assert {("dmm_fx", "sum"), ("dmm_fx", "max"), ("jp_fx_25x", "sum"), (None, "max")} <= checked
+
+
+def test_split_hedge_counts_the_side_larger_by_the_exact_margin(recalculated):
+    """hedge max with rounding: symbol X's long side is the larger exact (302.7 > 301.5), so
+    the account counts its shown 300, not the short side's 301 (as the report does)."""
+    cases = [r for r in _rounded(recalculated) if r[1]["_rounding"] == "float_noise"]
+    assert len(cases) == len(LANGUAGES)
+    for _, case, names, wb in cases:
+        y = xc.required_margin(149.015, 10_000, 25, margin_rounding="floor")
+        assert (y, case["account"]["hedge"]) == (59_606, "max")
+        assert _value(wb, names, "account_required_margin") == 300 + y
 
 
 def test_bad_inputs_show_a_message_not_an_error(recalculated):

@@ -99,6 +99,36 @@ def _tick(x):
     return f"IF(ISNUMBER(tick_size),IF(side_sign=1,CEILING({x},tick_size),FLOOR({x},tick_size)),{x})"
 
 
+# core._ON_GRID: float noise must not cost a whole money unit (59,636.9999999999 is 59,637)
+ON_GRID = 1e-9
+
+
+def shown_margin(margin, rounding="margin_rounding", unit="money_unit"):
+    """core.round_money: ``margin`` as the venue shows it, floored to a multiple of ``unit``
+    when ``rounding`` is "floor" (INT is floor, as numpy's, for a negative amount too)."""
+    units = f"({margin})/{unit}"
+    return f'IF({rounding}="floor",INT({units}+{ON_GRID:.0E}*MAX(1,ABS({units})))*{unit},{margin})'
+
+
+def rounding_formula(row):
+    """The preset's margin_rounding in use (SPEC §8): "none" without a preset or when blank,
+    "floor" or "none" as written (in any case), "" for anything else (an input problem)."""
+    word = f'LOWER(INDEX(preset_rounding,{row})&"")'
+    return f'=IF({row}<=0,"none",IF({word}="","none",IF(OR({word}="none",{word}="floor"),{word},"")))'
+
+
+def money_unit_formula(row):
+    """The preset's money_unit in use: 1 without a preset or when blank, else the number if > 0,
+    else "" (an input problem when the margin is floored)."""
+    unit = f"INDEX(preset_money_unit,{row})"
+    return f'=IF({row}<=0,1,IF(ISBLANK({unit}),1,IF(AND(ISNUMBER({unit}),N({unit})>0),{unit},"")))'
+
+
+def rounding_problem(rounding, unit):
+    """True when the preset's rounding cannot be used (core.round_money would refuse it)."""
+    return f'OR({rounding}="",AND({rounding}="floor",NOT(ISNUMBER({unit}))))'
+
+
 def _solve(level, fees="fees"):
     # core._trigger with a scalar basis: mark -> k = r/L, c = 0; entry -> k = 0, c = P0*Q*r/L;
     # money is price x quantity x quote_rate_used; written in the core's order of operations.
@@ -150,6 +180,7 @@ MAIN_CHECKS = [
     ("NOT(OR(ISBLANK(tick_size),AND(ISNUMBER(tick_size),tick_size>0)))", "{c_tick_size}"),
     ("NOT(OR(ISBLANK(quote_rate),AND(ISNUMBER(quote_rate),quote_rate>0)))", "{c_quote_rate}"),
     ("preset_row=-1", "{c_exchange}"),
+    (rounding_problem("margin_rounding", "money_unit"), "{c_margin_rounding}"),
     (f"NOT({_level_ok('margin_call_level')})", "{c_margin_call_level}"),
     (f"NOT({_level_ok('loss_cut_level')})", "{c_loss_cut_level}"),
     (f"NOT({_level_ok('safe_level')})", "{c_safe_level}"),
@@ -259,11 +290,16 @@ OUTPUTS = [
         formula="=IF(inputs_ok," + _first(EXTRA_CHECKS) + "," + _first(MAIN_CHECKS) + ")",
     ),
     Field("notional", "money", formula="=" + _OK.format("price*quantity*quote_rate_used")),
+    # core.required_margin on the basis price, as the preset rounds it (SPEC §8, xlcalc calc's
+    # figure); the ratio and every figure below use required_margin_exact, as the core does.
     Field(
         "required_margin",
-        "money",  # core.required_margin on the basis price
-        formula="=" + _OK.format(f"{_MARGIN}*quantity*quote_rate_used/leverage"),
-        udf="=" + _OK.format(f"XLC_REQUIRED_MARGIN({_MARGIN},quantity,leverage)*quote_rate_used"),
+        "money",
+        formula="=" + _OK.format(shown_margin("required_margin_exact")),
+        udf="="
+        + _OK.format(
+            f"XLC_REQUIRED_MARGIN({_MARGIN},quantity,leverage,quote_rate_used,margin_rounding,money_unit)"
+        ),
     ),
     Field(
         "pnl",
@@ -280,7 +316,7 @@ OUTPUTS = [
     Field(
         "ratio",
         "pct",  # core.maintenance_ratio
-        formula="=" + _OK.format("equity/required_margin"),
+        formula="=" + _OK.format("equity/required_margin_exact"),
         udf="=" + _OK.format(f"XLC_RATIO({_D},side,entry_price,price,quantity,leverage,basis,{_F})"),
     ),
     Field(
@@ -332,7 +368,7 @@ OUTPUTS = [
     Field(
         "additional_deposit",
         "money",  # core.additional_deposit
-        formula=f'=IF({_RESTORE},MAX(0,target_level*required_margin-equity),"")',
+        formula=f'=IF({_RESTORE},MAX(0,target_level*required_margin_exact-equity),"")',
         udf=(
             f"=IF({_RESTORE},XLC_ADD_DEPOSIT({_ARGS.format(p='price')},target_level,basis,{_F})"
             '*quote_rate_used,"")'
@@ -341,7 +377,7 @@ OUTPUTS = [
     Field(
         "close_quantity",
         "qty",  # core.close_quantity
-        formula=f'=IF({_RESTORE},quantity*MIN(1,MAX(0,1-equity/(target_level*required_margin))),"")',
+        formula=f'=IF({_RESTORE},quantity*MIN(1,MAX(0,1-equity/(target_level*required_margin_exact))),"")',
         udf=(f'=IF({_RESTORE},XLC_CLOSE_QTY({_ARGS.format(p="price")},target_level,basis,{_F}),"")'),
     ),
     Field(
@@ -383,6 +419,14 @@ WORKING = [
     Field("mark_basis", "general", formula=_MARK),
     Field("preset_row", "general", formula='=IF(exchange="",0,IFERROR(MATCH(exchange,preset_ids,0),-1))'),
     Field("quote_rate_used", "general", formula="=IF(ISNUMBER(quote_rate),quote_rate,1)"),
+    Field("margin_rounding", "text", formula=rounding_formula("preset_row")),
+    Field("money_unit", "general", formula=money_unit_formula("preset_row")),
+    Field(
+        "required_margin_exact",
+        "money",  # core.required_margin, unrounded: what the ratio divides by
+        formula="=" + _OK.format(f"{_MARGIN}*quantity*quote_rate_used/leverage"),
+        udf="=" + _OK.format(f"XLC_REQUIRED_MARGIN({_MARGIN},quantity,leverage)*quote_rate_used"),
+    ),
     Field("price_decimals_used", "general", formula=None),  # filled below: needs _decimals
     Field(
         "fees_after_days",
@@ -588,14 +632,35 @@ _FILLED = "COUNTA(" + ",".join(_cell(k) for k in _IN[1:]) + ")>0"
 _ROW_USED = "AND(" + _FILLED + ',{c[col_check]}="")'
 
 
-def _symbol_side_margin(sign):
-    """Margin of this row's symbol on one side (hedge "max")."""
+def _symbol_side_margin(sign, margins="required_margin_exact"):
+    """Margin of this row's symbol on one side (hedge "max"): the column ``margins`` summed."""
     return (
-        "SUMPRODUCT(({rng[symbol_key]}={c[symbol_key]})"
-        f"*({{rng[side_sign]}}={sign})*{{rng[required_margin_n]}})"
+        f"SUMPRODUCT(({{rng[symbol_key]}}={{c[symbol_key]}})*({{rng[side_sign]}}={sign})*{{rng[{margins}]}})"
     )
 
 
+# SPEC §8 hedge "max": a symbol's margin is its larger side's, counted on its first row.
+_FIRST_OF_SYMBOL = "SUMPRODUCT(--({top[symbol_key]}:{c[symbol_key]}={c[symbol_key]}))=1"
+# The larger side by the exact margin; on a tie the side of the symbol's first row (this row),
+# as the report picks it. Shown: that side's margins as the venue rounds each one.
+_THIS, _OTHER = "{c[side_sign]}", "-{c[side_sign]}"
+_LARGER_SIDE_SHOWN = (
+    f"IF({_symbol_side_margin(_THIS)}>={_symbol_side_margin(_OTHER)},"
+    f"{_symbol_side_margin(_THIS, 'required_margin_n')},{_symbol_side_margin(_OTHER, 'required_margin_n')})"
+)
+_LARGER_SIDE_EXACT = f"MAX({_symbol_side_margin(1)},{_symbol_side_margin(-1)})"
+
+
+def _counted(larger_side, own):
+    """The margin this row adds to the account: ``own`` (hedge "sum"), or on the symbol's
+    first row ``larger_side`` and 0 on its other rows (hedge "max")."""
+    return f'=IF({_ROW_USED},IF(account_hedge_used="max",IF({_FIRST_OF_SYMBOL},{larger_side},0),{own}),"")'
+
+
+_ROW_MARGIN = "IF(account_mark=1,{c[price]},{c[entry_price]})"
+_ROW_MARGIN_SHOWN = shown_margin(
+    "{c[required_margin_exact]}", "account_margin_rounding", "account_money_unit"
+)
 POSITION_COLUMNS = [
     Column("symbol", "text"),
     Column("side", "text"),
@@ -609,21 +674,15 @@ POSITION_COLUMNS = [
         f'=IF({_ROW_USED},{{c[side_sign]}}*({{c[price]}}-{{c[entry_price]}})*{{c[quantity]}},"")',
         f'=IF({_ROW_USED},XLC_PNL({{c[side]}},{{c[entry_price]}},{{c[price]}},{{c[quantity]}}),"")',
     ),
+    # As the account's preset rounds it (SPEC §8), as the report shows it; the ratio uses the exact.
     Column(
         "required_margin",
         "money",
-        f'=IF({_ROW_USED},IF(account_mark=1,{{c[price]}},{{c[entry_price]}})*{{c[quantity]}}/{{c[leverage]}},"")',
-        f"=IF({_ROW_USED},XLC_REQUIRED_MARGIN(IF(account_mark=1,{{c[price]}},{{c[entry_price]}}),"
-        f'{{c[quantity]}},{{c[leverage]}}),"")',
+        f'=IF({_ROW_USED},{_ROW_MARGIN_SHOWN},"")',
+        f"=IF({_ROW_USED},XLC_REQUIRED_MARGIN({_ROW_MARGIN},{{c[quantity]}},{{c[leverage]}},1,"
+        'account_margin_rounding,account_money_unit),"")',
     ),
-    # SPEC §8 hedge "max": a symbol's margin is max(sum long, sum short), shown on its first row.
-    Column(
-        "margin_counted",
-        "money",
-        f'=IF({_ROW_USED},IF(account_hedge_used="max",IF(SUMPRODUCT(--({{top[symbol_key]}}:'
-        f"{{c[symbol_key]}}={{c[symbol_key]}}))=1,MAX({_symbol_side_margin(1)},{_symbol_side_margin(-1)}),0),"
-        f'{{c[required_margin]}}),"")',
-    ),
+    Column("margin_counted", "money", _counted(_LARGER_SIDE_SHOWN, "{c[required_margin]}")),
     Column(
         "col_check",
         "text",
@@ -639,8 +698,22 @@ POSITION_COLUMNS = [
     Column("side_sign", "general", f'=IF({_ROW_USED},{_ROW_SIDE},"")'),
     Column("symbol_key", "text", f'=IF({_ROW_USED},"#"&{{c[symbol]}},"")'),
     Column("required_margin_n", "general", "=IF(ISNUMBER({c[required_margin]}),{c[required_margin]},0)"),
+    # core.required_margin unrounded (0 on an unused row): the account's ratio divides by these
+    Column(
+        "required_margin_exact",
+        "general",
+        f"=IF({_ROW_USED},{_ROW_MARGIN}*{{c[quantity]}}/{{c[leverage]}},0)",
+        f"=IF({_ROW_USED},XLC_REQUIRED_MARGIN({_ROW_MARGIN},{{c[quantity]}},{{c[leverage]}}),0)",
+    ),
+    Column("margin_counted_exact", "general", _counted(_LARGER_SIDE_EXACT, "{c[required_margin_exact]}")),
 ]
-POSITION_HELPERS = ("side_sign", "symbol_key", "required_margin_n")  # printed narrow and grey
+POSITION_HELPERS = (
+    "side_sign",
+    "symbol_key",
+    "required_margin_n",
+    "required_margin_exact",
+    "margin_counted_exact",
+)  # printed narrow and grey
 POSITION_ROWS = 20  # rows of the table, with formulas
 POSITION_CAPACITY = 1000  # rows every account formula reads (table + rows added below)
 SAMPLE_POSITIONS = {
@@ -675,11 +748,14 @@ ACCOUNT_OUTPUTS = [
     Field("input_check", "text", formula=None),  # filled by the builder (needs the ranges)
     Field("pnl", "money", formula="=SUM({rng[pnl]})"),
     Field("equity", "money", formula=f'=IF({_ACC_OK},account_deposit-account_fees+account_pnl,"")'),
-    Field("required_margin", "money", formula="=SUM({rng[margin_counted]})"),
+    Field("required_margin", "money", formula="=SUM({rng[margin_counted]})"),  # as shown per row
     Field(
         "ratio",
-        "pct",
-        formula=f'=IF(AND({_ACC_OK},account_required_margin>0),account_equity/account_required_margin,"")',
+        "pct",  # on the exact margin, as core.account_state
+        formula=(
+            f"=IF(AND({_ACC_OK},account_required_margin_exact>0),"
+            'account_equity/account_required_margin_exact,"")'
+        ),
     ),
     Field(
         "status",
@@ -700,6 +776,7 @@ ACCOUNT_CHECKS = [
     ),
     (f"NOT(OR(ISBLANK(account_loss_cut_level),{positive('account_loss_cut_level')}))", "{c_loss_cut_level}"),
     ("account_preset_row=-1", "{c_exchange}"),
+    (rounding_problem("account_margin_rounding", "account_money_unit"), "{c_margin_rounding}"),
     ('account_hedge_used=""', "{c_hedge}"),
     ("SUMPRODUCT(--(LEN({rng[col_check]})>0))>0", "{c_rows}"),
     # A row with inputs but no formulas (typed below the table): not counted, so say so.
@@ -712,6 +789,9 @@ ACCOUNT_WORKING = [
     ("mark", "=IF(OR({mark_words_a}),1,IF(OR({entry_words_a}),0,-1))"),
     ("preset_row", '=IF(account_exchange="",0,IFERROR(MATCH(account_exchange,preset_ids,0),-1))'),
     ("hedge_used", None),  # filled by the builder: depends on the preset columns present
+    ("margin_rounding", rounding_formula("account_preset_row")),
+    ("money_unit", money_unit_formula("account_preset_row")),
+    ("required_margin_exact", "=SUM({rng[margin_counted_exact]})"),
 ]
 
 
@@ -738,6 +818,8 @@ PRESET_NAMES = {
     "mmr": "preset_mmr",
     "daily_fee_rate": "preset_fee",
     "hedge": "preset_hedge",
+    "margin_rounding": "preset_rounding",
+    "money_unit": "preset_money_unit",
 }
 PRESET_SPARE_ROWS = 20  # blank rows inside the named ranges for the user's own presets
 
@@ -806,6 +888,9 @@ def words(lang: str) -> dict:
         w[f"c_{key}"] = quote(label(rules.get(key, "check_positive"), lang).format(name=label(key, lang)))
         w[f"d_{key}"] = quote(label("check_date", lang).format(name=label(key, lang)))
     w["c_stop_entry"] = quote(label("check_stop_entry", lang).format(name=label("stop_price", lang)))
+    w["c_margin_rounding"] = quote(
+        label("check_margin_rounding", lang).format(name=label("margin_rounding", lang))
+    )
     w["c_rows"] = quote(label("check_rows", lang))
     w["c_rows_below"] = quote(label("check_rows_below", lang))
     for name, _ in LADDER_LEVELS:

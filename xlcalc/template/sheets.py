@@ -460,7 +460,7 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
         if formula is None:
             formula = L.hedge_formula("hedge" in presets_columns)
         ws.cell(row=row, column=1, value=label(f"account_{key}", ctx.lang)).font = NOTE_FONT
-        ws.cell(row=row, column=2, value=ctx.fill(formula)).font = NOTE_FONT
+        ws.cell(row=row, column=2, value=ctx.fill(formula, **ranges)).font = NOTE_FONT
         ctx.name(ws, f"account_{key}", f"B{row}")
         row += 1
     ratio = ctx.names["account_ratio"][1]

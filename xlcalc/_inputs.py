@@ -13,6 +13,7 @@ import contextvars
 import math
 import numbers
 import sys
+import unicodedata
 
 import numpy as np
 
@@ -48,8 +49,13 @@ def input_error(name, expected, value, row=None, where=""):
     return InputError(message, argument=name, expected=expected, value=value, row=row)
 
 
+# Compared after NFKC (ＢＵＹ is buy, ｼｮｰﾄ is ショート) and lower case; 建 words are how Japanese
+# brokers write an opening trade (買建 / 新規買: a long position).
 _LONG_WORDS = {"1", "+1", "1.0", "+1.0", "long", "buy", "b", "l", "買い", "買", "ロング"}
+_LONG_WORDS |= {"買建", "買建て", "買い建", "買い建て", "新規買", "新規買い"}
 _SHORT_WORDS = {"-1", "-1.0", "short", "sell", "s", "売り", "売", "ショート"}
+_SHORT_WORDS |= {"売建", "売建て", "売り建", "売り建て", "新規売", "新規売り"}
+_MINUS_SIGNS = str.maketrans({"\u2212": "-"})  # − (the math minus, which NFKC keeps) in −1
 _ENTRY_WORDS = {"entry", "建値", "建玉", "entry price"}
 _MARK_WORDS = {"mark", "時価", "current", "mark price"}
 
@@ -58,7 +64,7 @@ def parse_side_word(value) -> float:
     """+1.0 for a long word or number, -1.0 for a short one, NaN when not a side."""
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return float(value) if value in (1, -1) else math.nan
-    word = str(value).strip().lower()
+    word = unicodedata.normalize("NFKC", str(value)).strip().lower().translate(_MINUS_SIGNS)
     if word in _LONG_WORDS:
         return 1.0
     if word in _SHORT_WORDS:

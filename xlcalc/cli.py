@@ -1423,6 +1423,19 @@ def report(
             ),
             err=True,
         )
+        # what the report could not base on the trader's figures (the Summary says it too)
+        warnings = [
+            ("report_warn_at_entry", result.at_entry),
+            ("report_warn_not_in_prices", result.not_in_prices),
+            ("report_warn_deposit_ignored", result.deposit_ignored),
+        ]
+        for key, found in warnings:
+            if found:
+                shown = f"{deposit:,.10g}" if isinstance(deposit, float) else deposit
+                words = dict(
+                    n=found, positions=result.positions, deposit=shown, header=result.deposit_ignored
+                )
+                click.echo(label(key, lang).format(**words), err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

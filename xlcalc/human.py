@@ -23,6 +23,7 @@ __all__ = [
     "NO_LEVEL_WORDS",
     "default_language",
     "parse_level",
+    "leverage_number",
     "parse_leverage",
     "parse_number",
     "parse_percent",
@@ -203,20 +204,39 @@ def parse_percent(text, option="value", lang="en") -> float:
     return _percent_or_bare(text, option, lang, MAX_BARE_LEVEL, signed=True)
 
 
+def leverage_number(text: str, *, leading_mark=True) -> str:
+    """The number of a leverage as traders write it, marks off: ``20x``, ``20倍``, ``1:25`` (a
+    ratio to one), and ``x20`` unless not ``leading_mark``; after NFKC. Other text as it is (the
+    caller reads the number, with its own decimal rule). The one rule of the CLI and of the
+    report's leverage column (which takes no ``x20``: in a file it is more often a code).
+
+    >>> leverage_number("20x"), leverage_number("２５倍"), leverage_number("1:25"), leverage_number("2,5 x")
+    ('20', '25', '25', '2,5')
+    >>> leverage_number("x20"), leverage_number("x20", leading_mark=False)
+    ('20', 'x20')
+    """
+    s = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    for mark in ("倍", "x", "×"):
+        if s.endswith(mark):
+            return s[: -len(mark)].strip()
+        if leading_mark and s.startswith(mark):
+            return s[len(mark) :].strip()
+    ratio = _RATIO_TO_ONE.match(s)
+    return ratio.group(1) if ratio else s
+
+
+_RATIO_TO_ONE = re.compile(r"^1\s*:\s*(\S.*)$")  # 1:25 is 25x (25:1 is not written for a leverage)
+
+
 def parse_leverage(text, option="--leverage", lang="en") -> float:
-    """Leverage as traders write it: ``20x``, ``x20``, ``20倍``, ``25``.
+    """Leverage as traders write it: ``20x``, ``x20``, ``20倍``, ``1:25``, ``25``.
 
     >>> parse_leverage("20x"), parse_leverage("2倍"), parse_leverage("x125"), parse_leverage("２５")
     (20.0, 2.0, 125.0, 25.0)
+    >>> parse_leverage("1:25")
+    25.0
     """
-    s = _clean(text).lower()
-    for mark in ("倍", "x", "×"):
-        if s.endswith(mark):
-            s = s[: -len(mark)].strip()
-            break
-        if s.startswith(mark):
-            s = s[len(mark) :].strip()
-            break
+    s = leverage_number(_clean(text))
     value = _number(s, option, text, lang)
     if not value > 0:
         _fail("human_positive", option, text, lang)

@@ -95,6 +95,8 @@ EN = {
     "report_rows_in": "Rows in",
     "report_positions": "Positions",
     "report_rows_rejected": "Rows rejected",
+    "report_at_entry": "Positions valued at their entry price (no price given)",
+    "report_not_in_prices": "Positions without a price in the prices file",
     "report_all_positions": "All positions",
     "report_market_move": "Market move",
     "report_closest": "Closest to loss-cut",
@@ -355,6 +357,32 @@ EN = {
     "report_truncated": " …[cut: {n:,} characters]",
     "report_side_conflict": "{header} {quantity} and side {side!r} disagree",
     "report_side_from_sign": " (or give a signed, non-zero quantity)",
+    "report_blank_account": (
+        "no account: with --deposit each account gets its own deposit, so a row without one is "
+        "not reported (a merged account cell leaves the rows below it blank): fill in its "
+        "{header} cell"
+    ),
+    "report_prices_twice": (
+        "prices file {path!r}: {first!r} on line {first_line} ({first_price}) and {second!r} on "
+        "line {second_line} ({second_price}) are one symbol with two prices: keep one"
+    ),
+    "report_prices_twice_dict": (
+        "prices {first!r} ({first_price}) and {second!r} ({second_price}) are one symbol with two "
+        "prices: keep one"
+    ),
+    "report_prices_ambiguous": "prices file {path!r}, line {line}: {problem}",
+    "report_warn_at_entry": (
+        "warning: {n} of {positions} positions valued at their entry price (no price given): "
+        "their P&L is 0 and their status may be better than the market's"
+    ),
+    "report_warn_not_in_prices": (
+        "warning: {n} of {positions} positions got no price from the prices file (symbols "
+        "matched ignoring case, width and / - _ . spaces)"
+    ),
+    "report_warn_deposit_ignored": (
+        "warning: --deposit {deposit} not used: the input's {header} column gives each "
+        "position's deposit (isolated margin)"
+    ),
     "report_cross_row": (
         "a cross-margin position: its {header} is not its deposit; report "
         "cross positions with --deposit from a file without that column"
@@ -527,6 +555,8 @@ JA = {
     "report_rows_in": "入力行数",
     "report_positions": "建玉数",
     "report_rows_rejected": "エラー行数",
+    "report_at_entry": "建値で評価した建玉数 (現在値なし)",
+    "report_not_in_prices": "価格ファイルに価格がない建玉数",
     "report_all_positions": "全建玉",
     "report_market_move": "相場変動",
     "report_closest": "ロスカットに近い建玉",
@@ -781,6 +811,31 @@ JA = {
     "report_truncated": " …[省略: {n:,} 文字]",
     "report_side_conflict": "{header} {quantity} と売買 {side!r} が矛盾しています",
     "report_side_from_sign": "（または符号付きの 0 でない数量）",
+    "report_blank_account": (
+        "口座がありません。--deposit では口座ごとに証拠金を割り当てるため、口座のない行はレポートしません"
+        "（口座のセルを結合すると下の行は空になります）。{header} を入力してください"
+    ),
+    "report_prices_twice": (
+        "価格ファイル {path!r}: {first_line} 行目の {first!r} ({first_price}) と {second_line} 行目の "
+        "{second!r} ({second_price}) は同じ銘柄で価格が異なります。どちらか一方にしてください"
+    ),
+    "report_prices_twice_dict": (
+        "価格 {first!r} ({first_price}) と {second!r} ({second_price}) は同じ銘柄で価格が異なります。"
+        "どちらか一方にしてください"
+    ),
+    "report_prices_ambiguous": "価格ファイル {path!r} の {line} 行目: {problem}",
+    "report_warn_at_entry": (
+        "警告: 建玉 {positions} 件のうち {n} 件は現在値がないため建値で評価しました。"
+        "損益は 0 で、状態は実際より良く見える場合があります"
+    ),
+    "report_warn_not_in_prices": (
+        "警告: 建玉 {positions} 件のうち {n} 件は価格ファイルに価格がありません"
+        "（銘柄は大文字小文字・全角半角・/ - _ . 空白を区別せずに照合）"
+    ),
+    "report_warn_deposit_ignored": (
+        "警告: --deposit {deposit} は使われていません。入力の {header} 列が建玉ごとの証拠金"
+        "（分離マージン）です"
+    ),
     "report_cross_row": "クロスマージンの建玉です。{header} は証拠金ではありません。クロスの建玉はその列のないファイルと --deposit でレポートしてください",
     "report_formula": (
         "セル {cell}（{header}）は計算結果が保存されていない数式です（{formula}）。Excel か LibreOffice "

@@ -23,7 +23,7 @@ from .._files import atomic_output, check_output
 from .._inputs import InputError, Inputs
 from .compute import Figures, Levels, Scan, account_figures, position_columns
 from .display import Measure
-from .reader import read_prices
+from .reader import read_prices, symbol_key, symbol_prices
 from .store import Rows, read_rows
 from .writer import write_report
 
@@ -41,6 +41,9 @@ class ReportResult:
     errors: int
     accounts: list
     kind: str = "positions"
+    at_entry: int = 0  # positions valued at their entry price (no price column, cell or file price)
+    not_in_prices: int | None = None  # positions without a price in the prices (None: none given)
+    deposit_ignored: str | None = None  # the deposit column that made ``deposit`` unused
 
 
 @dataclass
@@ -131,7 +134,7 @@ def _tiers_lookup(exchange_id):
     cache = {}
 
     def lookup(symbol):
-        key = None if symbol is None else "".join(ch for ch in str(symbol).upper() if ch.isalnum())
+        key = None if symbol is None else symbol_key(symbol)  # the prices' rule: BTC/USDT is BTCUSDT
         if key not in cache:
             try:
                 cache[key] = exchange_tiers(exchange_id, *([] if key is None else [key]))
@@ -254,7 +257,9 @@ def build_report(
         return build_loans_report(source, output, **loan_options)
     preset = _presets.get_preset(exchange, presets) if exchange else None
     if isinstance(prices, (str, Path)):
-        prices = read_prices(prices)
+        prices = read_prices(prices, decimal=decimal, lang=lang)
+    elif prices:
+        symbol_prices(prices, lang)  # two spellings of one symbol with two prices: refused now
     options = {k: v for k, v in dict(decimal=decimal, sheet=sheet).items() if v is not None}
     if preset and not math.isnan(preset["max_leverage"]):
         options["default_leverage"] = preset["max_leverage"]
@@ -291,4 +296,13 @@ def build_report(
     finally:
         rows.close()
     accounts = [{k: v for k, v in a.items() if k != "group"} for a in report.figures.accounts]
-    return ReportResult(output, rows.rows_in, rows.n_positions, rows.n_errors, accounts)
+    return ReportResult(
+        output,
+        rows.rows_in,
+        rows.n_positions,
+        rows.n_errors,
+        accounts,
+        at_entry=rows.n_at_entry,
+        not_in_prices=rows.n_not_in_prices,
+        deposit_ignored=None if rows.cross or deposit is None else rows.header.fields["deposit"],
+    )

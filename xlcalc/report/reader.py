@@ -34,6 +34,7 @@ import pandas as pd
 from openpyxl.utils import get_column_letter
 
 from .._inputs import RULES, InputError, Inputs, parse_side_word
+from ..human import leverage_number
 from ..labels import error_text, label
 from .read import CELL_CHARS, CHUNK_ROWS, OVERFLOW, PROBLEMS, NumberCell, Source, number_cells, open_source
 
@@ -50,6 +51,9 @@ __all__ = [
     "detect_decimal",
     "iter_chunks",
     "read_prices",
+    "account_key",
+    "symbol_key",
+    "symbol_prices",
 ]
 
 # Header spellings of each field, compared as _key makes them (NFKC, lower case, no spaces,
@@ -270,6 +274,8 @@ class Chunk:
     extra: dict = field(default_factory=dict)  # unknown header -> pd.Categorical
     reasons: dict = field(default_factory=dict)  # row position -> reason
     raw_bad: dict = field(default_factory=dict)  # row position -> raw values (list of str)
+    at_entry: np.ndarray = None  # True: valued at its entry price (no price column, cell or file price)
+    not_in_prices: np.ndarray = None  # True: prices were given, none for its symbol
 
     @property
     def n_rows(self) -> int:
@@ -495,6 +501,8 @@ def reject(out: Chunk, text, problems_of, lang):
 def _validate_chunk(head: Header, text, lines, prices, lang="en") -> Chunk:
     f, n = head.fields, len(lines)
     col = {name: text[header] for name, header in f.items()}
+    if "leverage" in col:  # "2x", "25倍", "1:25" as the CLI reads them (human.leverage_number)
+        col["leverage"] = _map_text(col["leverage"], functools.partial(leverage_number, leading_mark=False))
     out = Chunk(header=head, line=lines)
     values, empty = read_numbers(col, NUMBERS, head.decimal)
     if "leverage" not in values:
@@ -506,36 +514,57 @@ def _validate_chunk(head: Header, text, lines, prices, lang="en") -> Chunk:
     if "side" in col:
         codes, words = pd.factorize(col["side"].to_numpy(), use_na_sentinel=False)
         side = np.array([parse_side_word(str(w).strip()) for w in words], dtype=float)[codes]
-        neutral = np.array([str(w).strip().lower() in NEUTRAL_SIDES for w in words], dtype=bool)[codes]
+        neutral = np.array([_key(w) in NEUTRAL_SIDES for w in words], dtype=bool)[codes]
     side_conflict = np.zeros(n, dtype=bool)
     if head.signed_quantity:
+        # an explicit side decides a positive quantity (OKX long/short mode: pos 2, posSide
+        # short); a negative one with a long side is a conflict (a short says so: Binance's
+        # hedge mode writes SHORT with a negative positionAmt)
         sign = np.sign(values["quantity"])
         side = np.where(neutral & (sign != 0), sign, side)
-        side_conflict = ~neutral & (sign != 0) & ~np.isnan(side) & (sign != side)
+        side_conflict = ~neutral & (sign < 0) & (side == 1.0)
         values["quantity"] = np.abs(values["quantity"])
     out.side = side
 
     # price: the prices file first, then the row's own price, then (empty) the entry price
     price = values.setdefault("price", values["entry_price"])
+    at_entry = empty["price"].copy() if "price" in empty else np.ones(n, dtype=bool)
     price_bad = np.isnan(price) & ~empty["price"] if "price" in empty else np.zeros(n, dtype=bool)
-    if prices and "symbol" in col:
-        mapped = col["symbol"].str.strip().map(prices).to_numpy(dtype=float, na_value=np.nan)
+    out.not_in_prices = np.zeros(n, dtype=bool)
+    if prices:
+        mapped = np.full(n, np.nan)
+        if "symbol" in col:
+            keyed = symbol_prices(prices, lang)
+            codes, symbols = pd.factorize(col["symbol"].to_numpy(), use_na_sentinel=False)
+            mapped = np.array([keyed.get(symbol_key(s), np.nan) for s in symbols], dtype=float)[codes]
         values["price"] = np.where(np.isnan(mapped), price, mapped)
         price_bad &= np.isnan(mapped)
+        at_entry &= np.isnan(mapped)
+        out.not_in_prices = np.isnan(mapped)
+    out.at_entry = at_entry
 
-    bad = np.isnan(side) | side_conflict | price_bad | broken_rows(values, NUMBERS, empty)
+    # an account column's blank cell in cross margin: a deposit of its own would be invented
+    no_account = np.zeros(n, dtype=bool)
+    if "account" in col and "deposit" not in f:
+        no_account = (_map_text(col["account"], account_key) == "").to_numpy()
+
+    bad = np.isnan(side) | side_conflict | price_bad | no_account | broken_rows(values, NUMBERS, empty)
     cross = np.zeros(n, dtype=bool)
     if head.margin_mode is not None:
         cross = text[head.margin_mode].str.strip().str.lower().isin(["cross", "crossed"]).to_numpy()
         bad |= cross
 
     out.numbers, out.bad = values, bad
+    if "account" in col:  # one spelling of each account on every sheet: "１２３４ " is 1234
+        col["account"] = _map_text(col["account"], account_key)
     out.texts = {name: pd.Categorical(col[name].to_numpy()) for name in TEXT_FIELDS if name in col}
     known = set(f.values()) | {OVERFLOW, PROBLEMS}
     out.extra = {h: pd.Categorical(series.to_numpy()) for h, series in text.items() if h not in known}
 
     def problems_of(i, raw):  # in the core's own words, so that they match the API's errors
         found = []
+        if no_account[i]:
+            found.append(label("report_blank_account", lang).format(header=f["account"]))
         if side_conflict[i]:
             found.append(
                 label("report_side_conflict", lang).format(
@@ -550,6 +579,18 @@ def _validate_chunk(head: Header, text, lines, prices, lang="en") -> Chunk:
 
     reject(out, text, problems_of, lang)
     return out
+
+
+def _map_text(column: pd.Series, rule) -> pd.Series:
+    """``rule`` applied to each distinct text of ``column`` once; a text it leaves as it is
+    stays that object (a :class:`~.read.NumberCell` stays a number cell)."""
+    codes, uniques = pd.factorize(column.to_numpy(), use_na_sentinel=False)
+    mapped = np.empty(len(uniques), dtype=object)
+    for i, u in enumerate(uniques):
+        mapped[i] = rule(u) if isinstance(u, str) else u
+        if mapped[i] == u:
+            mapped[i] = u
+    return pd.Series(mapped[codes], index=column.index, dtype=object)
 
 
 def _side_problem(raw, head, lang):
@@ -606,9 +647,65 @@ def number_problems(raw: dict, parsed: dict, rules: dict, decimal, lang: str) ->
     return problems
 
 
-def read_prices(path, *, decimal: str | None = None) -> dict:
+def account_key(text) -> str:
+    """The account a cell names: NFKC (full-width digits are ASCII ones), spaces trimmed and
+    runs of spaces one. ``"１２３４"``, ``"1234 "`` and ``"1234"`` are one account.
+
+    >>> account_key(" １２３４\u3000"), account_key("main  desk")
+    ('1234', 'main desk')
+    """
+    return " ".join(unicodedata.normalize("NFKC", str(text)).split())
+
+
+def symbol_key(text) -> str:
+    """The instrument a symbol names, for matching prices and tier tables: its letters and
+    digits, NFKC and upper case; separators (/ - _ . spaces) and case do not count. No
+    suffix is dropped: ``BTC-USDT-SWAP`` is not ``BTC-USDT`` (a swap is not the spot pair).
+
+    >>> symbol_key("BTC/JPY"), symbol_key("btc_jpy"), symbol_key("ＢＴＣ／ＪＰＹ"), symbol_key(" dax ")
+    ('BTCJPY', 'BTCJPY', 'BTCJPY', 'DAX')
+    """
+    return "".join(ch for ch in unicodedata.normalize("NFKC", str(text)).upper() if ch.isalnum())
+
+
+def symbol_prices(prices: dict, lang="en") -> dict:
+    """:func:`symbol_key` -> price of ``prices`` (symbol -> price, as the API takes them); two
+    symbols of one key with different prices are refused, naming both."""
+    keyed, first = {}, {}
+    for symbol, price in prices.items():
+        key = symbol_key(symbol)
+        if not key:
+            continue
+        if key in keyed and keyed[key] != price:
+            raise InputError(
+                label("report_prices_twice_dict", lang).format(
+                    first=first[key],
+                    first_price=_price_text(keyed[key]),
+                    second=symbol,
+                    second_price=_price_text(price),
+                )
+            )
+        keyed.setdefault(key, price)
+        first.setdefault(key, symbol)
+    return keyed
+
+
+def _price_text(price) -> str:
+    try:
+        return f"{float(price):,.10g}"
+    except (TypeError, ValueError):
+        return repr(price)
+
+
+def read_prices(path, *, decimal: str | None = None, lang: str = "en") -> dict:
     """Symbol -> price from a CSV with a symbol column and a price column (EN or JA headers),
-    in any encoding and separator :func:`xlcalc._files.read_text_table` reads."""
+    in any encoding and separator :func:`xlcalc._files.read_text_table` reads.
+
+    A symbol listed twice (as :func:`symbol_key` compares them) with different prices is
+    refused, naming both lines; the same price twice is kept once. Without ``decimal`` the
+    prices' separator is detected from them; a price that reads two ways ("18.500" in a
+    file that shows no other evidence) is refused with both readings, never guessed.
+    """
     from .._files import read_text_table
 
     path = Path(path)
@@ -622,14 +719,39 @@ def read_prices(path, *, decimal: str | None = None) -> dict:
             f"{', '.join(df.columns)}"
         )
     if decimal is None:
-        decimal = detect_decimal([df[cols["price"]]])
+        decimal = detect_decimal([df[cols["price"]]], None)
     values = clean_numbers(df[cols["price"]], decimal)
     bad = ~(values >= TINY)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
+        shown = df[cols["price"]].iloc[i]
+        why = _decimal_problem("price", str(shown).strip(), decimal, lang) if isinstance(shown, str) else None
+        if why:
+            raise InputError(
+                label("report_prices_ambiguous", lang).format(path=str(path), line=i + 2, problem=why)
+            )
         raise InputError(
-            f"prices file {str(path)!r}: price must be a positive number, got "
-            f"{df[cols['price']].iloc[i]!r} on line {i + 2}"
+            f"prices file {str(path)!r}: price must be a positive number, got {shown!r} on line {i + 2}"
         )
-    symbols = df[cols["symbol"]].str.strip()
-    return dict(zip(symbols, values.tolist()))
+    prices, first = {}, {}  # first: key -> (symbol, line, price)
+    symbols = df[cols["symbol"]].fillna("").astype(str).str.strip()
+    for line, (symbol, price) in enumerate(zip(symbols, values.tolist()), start=2):
+        key = symbol_key(symbol)
+        if not key:  # names no symbol: no position takes its price (and they are counted)
+            continue
+        if key in first and first[key][2] != price:
+            (first_symbol, first_line, first_price) = first[key]
+            raise InputError(
+                label("report_prices_twice", lang).format(
+                    path=str(path),
+                    first=first_symbol,
+                    first_line=first_line,
+                    first_price=f"{first_price:,.10g}",
+                    second=symbol,
+                    second_line=line,
+                    second_price=f"{price:,.10g}",
+                )
+            )
+        first.setdefault(key, (symbol, line, price))
+        prices.setdefault(symbol, price)
+    return prices

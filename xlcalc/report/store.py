@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._inputs import InputError, Inputs
 from .compute import AccountSums, Levels, Positions, hedged_totals, row_terms
-from .reader import iter_chunks
+from .reader import account_key, iter_chunks
 
 __all__ = ["Rows", "Store", "read_rows"]
 
@@ -67,6 +67,8 @@ class Rows:
     counts: np.ndarray = None
     totals: dict = None
     account_deposit: np.ndarray = None
+    n_at_entry: int = 0  # positions valued at their entry price: no price was given
+    n_not_in_prices: int | None = None  # positions the prices file had no price for (None: no file)
     tick_size: float | None = None  # the option, for rows without a tick_size column
     quote_rate: float = 1.0  # the option, for rows without a quote_rate column
 
@@ -121,6 +123,7 @@ def read_rows(
                     extra_headers=list(chunk.extra),
                     tick_size=tick_size,
                     quote_rate=quote_rate,
+                    n_not_in_prices=0 if reader_options.get("prices") else None,
                 )
                 if rows.cross and deposit is None:
                     raise InputError(
@@ -153,8 +156,13 @@ def _keep(rows, chunk, accounts, sums, levels, legs):
     n = len(num["entry_price"])
     group = np.zeros(n, dtype=np.int64)
     if "account" in chunk.texts and n:  # account numbers in order of first appearance
+        # one account however its cell is spaced or its digits are written (１２３４ is 1234)
         codes, uniques = pd.factorize(np.asarray(chunk.texts["account"][v], dtype=object))
-        group = np.array([accounts.setdefault(str(u), len(accounts)) for u in uniques], dtype=np.int64)[codes]
+        names = [account_key(u) for u in uniques]
+        group = np.array([accounts.setdefault(a, len(accounts)) for a in names], dtype=np.int64)[codes]
+    rows.n_at_entry += int(np.count_nonzero(chunk.at_entry[v]))
+    if rows.n_not_in_prices is not None:
+        rows.n_not_in_prices += int(np.count_nonzero(chunk.not_in_prices[v]))
     kept = dict(
         numbers=num,
         side=chunk.side[v],

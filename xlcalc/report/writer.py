@@ -361,6 +361,13 @@ def _summary_sheet(styles, report, lang):
         ("report_rows_in", rows.rows_in, "int"),
         ("report_positions", rows.n_positions, "int"),
         ("report_rows_rejected", rows.n_errors, "int"),
+        # priced at entry: P&L 0, a status that may flatter the position; said when it happens
+        *((("report_at_entry", rows.n_at_entry, "int"),) if rows.n_at_entry else ()),
+        *(
+            (("report_not_in_prices", rows.n_not_in_prices, "int"),)
+            if rows.n_not_in_prices is not None
+            else ()
+        ),
     ]
     # the preset's long text runs over the empty cells at its right
     styles.info("report_title", info, lang, measure=lambda key: key != "exchange")

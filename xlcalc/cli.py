@@ -1423,6 +1423,8 @@ def report(
             ),
             err=True,
         )
+    for note in result.notes:  # what was not read as rows, or not read: said even with -q
+        click.echo(f"{label('report_notes', lang)}: {note}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +23,7 @@ from .._files import atomic_output, check_output
 from .._inputs import InputError, Inputs
 from .compute import Figures, Levels, Scan, account_figures, position_columns
 from .display import Measure
-from .reader import read_prices
+from .reader import header_notes, read_prices
 from .store import Rows, read_rows
 from .writer import write_report
 
@@ -41,6 +41,9 @@ class ReportResult:
     errors: int
     accounts: list
     kind: str = "positions"
+    notes: list = field(
+        default_factory=list
+    )  # what the Summary notes of the input (rows skipped above the header...)
 
 
 @dataclass
@@ -289,4 +292,5 @@ def build_report(
     finally:
         rows.close()
     accounts = [{k: v for k, v in a.items() if k != "group"} for a in report.figures.accounts]
-    return ReportResult(output, rows.rows_in, rows.n_positions, rows.n_errors, accounts)
+    notes = header_notes(rows.header, lang)
+    return ReportResult(output, rows.rows_in, rows.n_positions, rows.n_errors, accounts, notes=notes)

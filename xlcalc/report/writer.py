@@ -18,6 +18,7 @@ import pandas as pd
 from ..labels import label
 from . import stream
 from .display import FORMATS, fit_columns, print_setup, shown_width, text_width
+from .reader import header_notes
 from .stream import Column, SheetData, controls_escaped
 
 __all__ = [
@@ -359,6 +360,7 @@ def _summary_sheet(styles, report, lang):
         ("report_rows_in", rows.rows_in, "int"),
         ("report_positions", rows.n_positions, "int"),
         ("report_rows_rejected", rows.n_errors, "int"),
+        *(("report_notes", note, None) for note in header_notes(rows.header, lang)),
     ]
     # the preset's long text runs over the empty cells at its right
     styles.info("report_title", info, lang, measure=lambda key: key != "exchange")

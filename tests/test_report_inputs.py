@@ -300,7 +300,7 @@ def test_stray_quote_rejects_its_line_and_keeps_every_other_position(tmp_path):
     src = tmp_path / "stray.csv"
     src.write_text("".join(lines), encoding="utf-8")
     out = tmp_path / "r.xlsx"
-    result = build_report(src, out, lang="en")
+    result = build_report(src, out, lang="en", decimal=".")  # "1,000" alone: 1 or 1000, the user says
     assert (result.rows_in, result.positions, result.errors) == (500, 499, 1)
     wb = openpyxl.load_workbook(out, read_only=True)
     ((line, reason, *raw),) = list(wb["Errors"].iter_rows(min_row=2, values_only=True))

@@ -104,7 +104,8 @@ def test_japanese_headers_and_loan_preset(tmp_path):
     ja.to_csv(path, index=False, encoding="cp932")
     assert is_loans_file(path)
     out = tmp_path / "loans.xlsx"
-    build_report(path, out, lang="ja", loan_preset="binance_loans_btc_2020")
+    # "10,000" and "11,000" alone do not tell the decimal separator: the user says it
+    build_report(path, out, lang="ja", loan_preset="binance_loans_btc_2020", decimal=".")
     got = _loans(out, "ja")
     preset = xc.get_loan_preset("binance_loans_btc_2020")
     np.testing.assert_allclose(

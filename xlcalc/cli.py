@@ -1436,6 +1436,8 @@ def report(
                     n=found, positions=result.positions, deposit=shown, header=result.deposit_ignored
                 )
                 click.echo(label(key, lang).format(**words), err=True)
+    for note in result.notes:  # what was not read as rows, or not read: said even with -q
+        click.echo(f"{label('report_notes', lang)}: {note}", err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -347,8 +347,31 @@ EN = {
     "expect_same_length": "an array of the same length as the other arrays",
     # --- report input ---
     "report_decimal_ambiguous": (
-        "{name} {value!r} reads as {point} with a decimal point and {comma} "
-        "with a decimal comma: give --decimal . or --decimal ,"
+        "{name} {value!r} reads two ways: {point} if the decimal separator is a point, {comma} if "
+        "it is a comma, and this file does not tell which: give --decimal . (decimal point) or "
+        "--decimal , (decimal comma)"
+    ),
+    "report_decimal_ambiguous_also": "{name} {value!r} too ({point} or {comma})",
+    "report_number_percent": (
+        "{name} {value!r} has a percent sign: only levels and rates may be percentages; give the number itself"
+    ),
+    "report_number_unit": "{name} {value!r} carries a currency or a unit: give the number alone",
+    "report_number_digits": (
+        "{name} {value!r} has characters that are not the digits 0-9 ({chars}): type it with 0-9"
+    ),
+    "report_number_spaces": (
+        "{name} {value!r}: a space or an apostrophe inside a number may only group thousands "
+        "by three (1 234 567.5)"
+    ),
+    "report_not_a_number": (
+        "{name} {value!r} is not a number (digits 0-9, one decimal separator, thousands grouped by three)"
+    ),
+    "report_notes": "Note",
+    "report_note_skipped": "skipped {n} row(s) above the header, not read as rows (line {lines}: {text})",
+    "report_note_decimal": (
+        "numbers such as {name} {value!r} read two ways ({point} with a decimal point, {comma} with a "
+        "decimal comma) and this file does not tell which: their rows are rejected (see Errors); "
+        "give --decimal . if the file uses a decimal point, --decimal , if a decimal comma"
     ),
     "report_decimal_other": (
         "{name} {value!r} does not fit this file's decimal separator "
@@ -804,8 +827,26 @@ JA = {
     "expect_same_length": "他の配列と同じ長さの配列",
     # --- report input ---
     "report_decimal_ambiguous": (
-        "{name} {value!r} は小数点なら {point}、小数点がカンマなら {comma} です。--decimal "
-        ". か --decimal , を指定してください"
+        "{name} {value!r} は 2 通りに読めます（小数点がピリオドなら {point}、カンマなら {comma}）。"
+        "このファイルからはどちらか分かりません: --decimal .（小数点がピリオド）か --decimal ,"
+        "（小数点がカンマ）を指定してください"
+    ),
+    "report_decimal_ambiguous_also": "{name} {value!r} も同様（{point} または {comma}）",
+    "report_number_percent": (
+        "{name} {value!r} に % が付いています。% を使えるのは水準と率だけです。数値そのものを入力してください"
+    ),
+    "report_number_unit": "{name} {value!r} に通貨や単位が付いています。数値だけを入力してください",
+    "report_number_digits": "{name} {value!r} に 0-9 以外の文字 ({chars}) があります。0-9 で入力してください",
+    "report_number_spaces": (
+        "{name} {value!r}: 数値の中の空白やアポストロフィは 3 桁ごとの桁区切りにしか使えません（1 234 567.5）"
+    ),
+    "report_not_a_number": "{name} {value!r} は数値ではありません（0-9 の数字、小数点 1 つ、3 桁ごとの桁区切り）",
+    "report_notes": "注記",
+    "report_note_skipped": "見出しの上の {n} 行は行として読まずに飛ばしました（{lines} 行目: {text}）",
+    "report_note_decimal": (
+        "{name} {value!r} のような数値は 2 通りに読めます（小数点がピリオドなら {point}、カンマなら "
+        "{comma}）。このファイルからはどちらか分からないため、その行は除外しました（エラーシート参照）。"
+        "小数点がピリオドなら --decimal .、カンマなら --decimal , を指定してください"
     ),
     "report_decimal_other": "{name} {value!r} はこのファイルの小数点 {decimal!r} と合いません。値を確認するか --decimal を指定してください",
     "report_truncated": " …[省略: {n:,} 文字]",

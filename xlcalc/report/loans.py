@@ -42,6 +42,8 @@ from .reader import (
     _key,
     broken_rows,
     header_keys,
+    header_notes,
+    is_header_row,
     make_header,
     named_fields,
     number_problems,
@@ -114,7 +116,9 @@ def is_loans_file(source, *, sheet=None) -> bool:
         if isinstance(source, pd.DataFrame):
             columns = source.columns
         else:
-            columns = next(iter(open_source(Path(source), sheet=sheet).chunks))[0].columns
+            columns = next(iter(open_source(Path(source), sheet=sheet, is_header=is_header_row).chunks))[
+                0
+            ].columns
     except (InputError, OSError, StopIteration):
         return False  # the positions reader gives the one clear message
     keys = {_KEYS.get(_key(c)) for c in columns}
@@ -235,6 +239,7 @@ def build_loans_report(
             ("report_loan_total", counts["debt"], "money"),
             ("report_n_loan_margin_call", counts[core.STATUS_MARGIN_CALL], "int"),
             ("report_n_loan_liquidation", counts[STATUS_LIQUIDATION], "int"),
+            *(("report_notes", note, None) for note in header_notes(header, lang)),
         ]
         summary.info("report_loans_title", info, lang, measure=lambda key: False)
         summary.write(one_page=True)
@@ -249,7 +254,10 @@ def build_loans_report(
         n_margin_call=counts[core.STATUS_MARGIN_CALL],
         n_liquidation=counts[STATUS_LIQUIDATION],
     )
-    return ReportResult(output, counts["rows_in"], counts["loans"], counts["errors"], [account], kind="loans")
+    notes = header_notes(header, lang)
+    return ReportResult(
+        output, counts["rows_in"], counts["loans"], counts["errors"], [account], kind="loans", notes=notes
+    )
 
 
 def _validate(header, text, lines, rules, lang) -> Chunk:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +23,7 @@ from .._files import atomic_output, check_output
 from .._inputs import InputError, Inputs
 from .compute import Figures, Levels, Scan, account_figures, position_columns
 from .display import Measure
-from .reader import read_prices, symbol_key, symbol_prices
+from .reader import header_notes, read_prices, symbol_key, symbol_prices
 from .store import Rows, read_rows
 from .writer import write_report
 
@@ -44,6 +44,9 @@ class ReportResult:
     at_entry: int = 0  # positions valued at their entry price (no price column, cell or file price)
     not_in_prices: int | None = None  # positions without a price in the prices (None: none given)
     deposit_ignored: str | None = None  # the deposit column that made ``deposit`` unused
+    notes: list = field(
+        default_factory=list
+    )  # what the Summary notes of the input (rows skipped above the header...)
 
 
 @dataclass
@@ -305,4 +308,5 @@ def build_report(
         at_entry=rows.n_at_entry,
         not_in_prices=rows.n_not_in_prices,
         deposit_ignored=None if rows.cross or deposit is None else rows.header.fields["deposit"],
+        notes=header_notes(rows.header, lang),
     )

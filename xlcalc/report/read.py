@@ -30,7 +30,7 @@ import zipfile
 import zlib
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from xml.sax import SAXParseException
@@ -49,6 +49,9 @@ CHUNK_ROWS = 25_000  # rows read, validated and written at once: memory holds on
 MAX_COLUMNS = 16_384  # Excel's last column, XFD
 MAX_ROWS = 1_048_576  # Excel's last row
 CELL_CHARS = 32_767  # Excel's longest cell text
+HEADER_SEARCH_ROWS = 20  # the header is looked for among the first non-blank rows (titles above it)
+# Excel's first line "sep=;" names the CSV's separator: honoured, and not a row.
+_SEP_LINE = re.compile(r'^\s*"?sep=(.)"?\s*$', re.IGNORECASE)
 # An xlsx part (sheet, shared strings) may not decompress beyond this, nor expand more than
 # MAX_RATIO times once past RATIO_FROM bytes: real sheets compress 5-50 times, a zip bomb ~1,000.
 MAX_PART_BYTES = 4 << 30
@@ -80,6 +83,7 @@ class Source:
     delimiter: str = ","
     sheet: str | None = None
     chunks: object = None  # iterator of (DataFrame of text, line numbers)
+    skipped: list = field(default_factory=list)  # (line, text) of the rows above the header (titles)
 
 
 def clean_header(values, kind: str, path) -> tuple[list, int]:
@@ -135,8 +139,13 @@ def _clip(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def open_source(path: Path, *, sheet=None) -> Source:
-    """The :class:`Source` of a positions or loans file, by content first, then by extension."""
+def open_source(path: Path, *, sheet=None, is_header=None) -> Source:
+    """The :class:`Source` of a positions or loans file, by content first, then by extension.
+
+    Its header is the first row, among the first :data:`HEADER_SEARCH_ROWS` non-blank ones,
+    that ``is_header`` (a function of the row's cells) accepts, so that title rows above it
+    are skipped (noted in ``skipped``, not rows); when none is, or without ``is_header``, the
+    first non-blank row."""
     with open(path, "rb") as fh:
         head = fh.read(8)
     suffix = path.suffix.lower()
@@ -150,36 +159,41 @@ def open_source(path: Path, *, sheet=None) -> Source:
             f"input file {str(path)!r} is a {suffix} spreadsheet: save it as .xlsx (or CSV) and run again"
         )
     if head.startswith(b"PK\x03\x04") or suffix in (".xlsx", ".xlsm"):
-        return _open_xlsx(path, sheet)
+        return _open_xlsx(path, sheet, is_header)
     if sheet is not None:
         raise InputError(f"sheet={sheet!r} was given but {str(path)!r} is a CSV, not a workbook")
     src = Source("csv")
-    src.chunks = _csv_chunks(path, src)
+    src.chunks = _csv_chunks(path, src, is_header)
     return src
+
+
+def _row_text(values) -> str:
+    """A skipped row as one line: its non-empty cells."""
+    return " ".join(str(v).strip() for v in values if v is not None and str(v).strip())
 
 
 # -- CSV -------------------------------------------------------------------------------------------
 
 
-def _csv_chunks(path, src):
+def _csv_chunks(path, src, is_header=None):
     """The rows after the header, a block of CHUNK_ROWS lines at a time: read by pandas when
     each line is one record (record i is line i), else record by record. Sets the separator
-    of ``src`` from the first line with text."""
+    of ``src`` from the header's line (or Excel's "sep=;" first line) and the rows skipped
+    above the header (:func:`open_source`)."""
     encoding, limit = detect_encoding(path), csv.field_size_limit()
     csv.field_size_limit(2**31 - 1)  # a field longer than a cell is its row's problem, not the file's
     try:
         with open(path, encoding=encoding, newline="") as fh:
-            first = next((line for line in iter(lambda: fh.readline(1 << 20), "") if line.strip()), None)
-            if first is None:
-                raise InputError(f"input file {str(path)!r} is empty")
-            src.delimiter = delimiter = detect_delimiter(first)
-            fh.seek(0)
+            start, before, delimiter, src.skipped = _csv_header_line(fh, path, is_header)
+            src.delimiter = delimiter
+            fh.seek(start)
             reader = csv.reader(fh, delimiter=delimiter)
             header = next((record for record in reader if any(v.strip() for v in record)), None)
             if header is None:
                 raise InputError(f"input file {str(path)!r} has no header row")
             names, width = clean_header(header, "csv", path)
-            pending, line, full = deque(), reader.line_num, True  # pending: lines to read again
+            # pending: lines to read again; line: the last line read (lines before the header's counted)
+            pending, line, full = deque(), before + reader.line_num, True
             while full or pending:
                 block = [pending.popleft() for _ in range(min(len(pending), CHUNK_ROWS))]
                 block += islice(fh, CHUNK_ROWS - len(block))
@@ -200,6 +214,43 @@ def _csv_chunks(path, src):
         raise InputError(f"input file {str(path)!r}: the header cannot be read as CSV ({exc})") from None
     finally:
         csv.field_size_limit(limit)
+
+
+def _csv_header_line(fh, path, is_header):
+    """(position of the header's line for ``fh.seek``, the number of lines before it, the
+    separator, the skipped rows above it as ``(line, text)``): the first of the first
+    HEADER_SEARCH_ROWS lines with text that ``is_header`` accepts, else the first."""
+    sep, candidates, number = None, [], 0
+    while len(candidates) < HEADER_SEARCH_ROWS:
+        start, text = fh.tell(), _whole_line(fh)
+        if not text:
+            break
+        number += 1
+        if not text.strip():
+            continue
+        if not candidates and sep is None and (m := _SEP_LINE.match(text)):
+            sep = m.group(1)  # Excel's "sep=;": the separator, not a row
+            continue
+        delimiter = sep or detect_delimiter(text)
+        record = next(csv.reader([text.rstrip("\r\n")], delimiter=delimiter), [])
+        if not any(v.strip() for v in record):
+            continue
+        candidates.append((start, number - 1, delimiter, record))
+        if is_header is None or is_header(record):
+            skipped = [(n + 1, _row_text(r)) for _, n, _, r in candidates[:-1]]
+            return (*candidates[-1][:3], skipped)
+    if not candidates:
+        raise InputError(f"input file {str(path)!r} is empty")
+    return (*candidates[0][:3], [])  # no row names the fields: the first is the header (its error says so)
+
+
+def _whole_line(fh, keep=1 << 20) -> str:
+    """The next line of ``fh`` (its first ``keep`` characters; the rest is read past)."""
+    text = fh.readline(keep)
+    rest = text
+    while rest and not rest.endswith(("\n", "\r")):
+        rest = fh.readline(keep)
+    return text
 
 
 def _parsed(block, delimiter, names, fields):
@@ -342,7 +393,7 @@ def _small_xml(zf, name, path):
         return fromstring(zf.read(name), forbid_dtd=True)
 
 
-def _open_xlsx(path, sheet):
+def _open_xlsx(path, sheet, is_header=None):
     try:
         zf = zipfile.ZipFile(path)
     except _BROKEN as exc:
@@ -387,7 +438,9 @@ def _open_xlsx(path, sheet):
     except BaseException:
         zf.close()
         raise
-    return Source("xlsx", sheet=name, chunks=_sheet_chunks(zf, member, path, name, cells))
+    src = Source("xlsx", sheet=name)
+    src.chunks = _sheet_chunks(zf, member, path, name, cells, src, is_header)
+    return src
 
 
 def _choose_sheet(sheets, active, wanted, path):
@@ -595,34 +648,52 @@ def _feed(handler, zf, member):
     yield handler.rows
 
 
-def _sheet_chunks(zf, member, path, sheet, cells):
-    """Rows of the sheet as (DataFrame of text, sheet row numbers), CHUNK_ROWS at a time."""
-    names = None
+def _sheet_chunks(zf, member, path, sheet, cells, src, is_header=None):
+    """Rows of the sheet as (DataFrame of text, sheet row numbers), CHUNK_ROWS at a time; the
+    header chosen as :func:`open_source` says, the rows above it in ``src.skipped``."""
+    names = width = None
     rows, lines, notes = [], [], {}
+    waiting = []  # the non-blank rows read while the header is looked for
+
+    def take(number, values, problems):
+        right = [c for c in values if c >= width and str(values[c]).strip() != ""]
+        extra = [values.get(i, "") for i in range(width, max(right) + 1)] if right else []
+        if extra or problems:
+            named = [[names[c] if c < width else "", *p] for c, *p in problems]
+            notes[len(rows)] = (extra, named)
+        rows.append([values.get(i, "") for i in range(width)])
+        lines.append(number)
+
+    def choose(at):  # waiting[at] is the header: the rows above are skipped, the rows below are rows
+        nonlocal names, width
+        number, values, problems = waiting[at]
+        names, width = clean_header([values.get(i) for i in range(max(values) + 1)], "xlsx", path)
+        if problems:
+            raise InputError(
+                f"input file {str(path)!r}: the header row {number} has a formula "
+                f"without a saved value or an over-long cell ({problems[0][1]})"
+            )
+        src.skipped = [(n, _row_text(v.values())) for n, v, _ in waiting[:at]]
+        for row in waiting[at + 1 :]:
+            take(*row)
+        waiting.clear()
+
     try:
         for done in _feed(cells, zf, member):
             for number, values, problems in done:
-                if names is None:  # the first row with text is the header
-                    if any(str(v).strip() for v in values.values()):
-                        names, width = clean_header(
-                            [values.get(i) for i in range(max(values) + 1)], "xlsx", path
-                        )
-                        if problems:
-                            raise InputError(
-                                f"input file {str(path)!r}: the header row {number} has a formula "
-                                f"without a saved value or an over-long cell ({problems[0][1]})"
-                            )
-                    continue
-                right = [c for c in values if c >= width and str(values[c]).strip() != ""]
-                extra = [values.get(i, "") for i in range(width, max(right) + 1)] if right else []
-                if extra or problems:
-                    named = [[names[c] if c < width else "", *p] for c, *p in problems]
-                    notes[len(rows)] = (extra, named)
-                rows.append([values.get(i, "") for i in range(width)])
-                lines.append(number)
+                if names is not None:
+                    take(number, values, problems)
+                elif any(str(v).strip() for v in values.values()):  # the header is the first such row...
+                    waiting.append((number, values, problems))
+                    if is_header is None or is_header([values.get(i) for i in range(max(values) + 1)]):
+                        choose(len(waiting) - 1)  # ... that names the fields
+                    elif len(waiting) == HEADER_SEARCH_ROWS:
+                        choose(0)  # none does: the first (its error says what is missing)
             if len(rows) >= CHUNK_ROWS:  # checked once a block: chunk boundaries, hence sums, as ever
                 yield _frame(names, rows, lines, notes)
                 rows, lines, notes = [], [], {}
+        if names is None and waiting:
+            choose(0)
         if names is None:
             raise InputError(f"input file {str(path)!r}: sheet {sheet!r} has no header row")
         yield _frame(names, rows, lines, notes)

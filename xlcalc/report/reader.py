@@ -46,9 +46,11 @@ __all__ = [
     "Chunk",
     "canonical_header",
     "header_keys",
+    "is_header_row",
     "named_fields",
     "clean_numbers",
     "detect_decimal",
+    "header_notes",
     "iter_chunks",
     "read_prices",
     "account_key",
@@ -134,10 +136,50 @@ def named_fields(columns, keys: dict) -> dict:
     return fields
 
 
+def is_header_row(cells) -> bool:
+    """True when ``cells`` (a row's values) name the fields a report needs: a positions file's
+    side (or a signed quantity), entry price and quantity, or a loans file's loan and
+    collateral quantity. Rows above it (a title, a date) are not the header.
+
+    >>> is_header_row(["建玉一覧 2024/05/01"]), is_header_row(["銘柄", "売買", "建値", "数量"])
+    (False, True)
+    >>> is_header_row(["symbol", "positionAmt", "entryPrice"]), is_header_row(["loan", "担保数量"])
+    (True, True)
+    """
+    from .loans import LOAN_ALIASES  # loans builds on this module
+
+    keys = {_key(c) for c in cells if c is not None and str(c).strip()}
+    named = {_HEADER_KEYS[k] for k in keys if k in _HEADER_KEYS}
+    signed = bool(keys & _keys(SIGNED_QUANTITY))
+    if {"entry_price", "quantity"} <= named and ("side" in named or signed):
+        return True
+    loan_keys = _loan_keys(tuple(LOAN_ALIASES.items()))
+    return {"loan", "collateral_quantity"} <= {loan_keys[k] for k in keys if k in loan_keys}
+
+
+@functools.cache
+def _loan_keys(aliases):
+    return header_keys(dict(aliases))
+
+
 # -- numbers --------------------------------------------------------------------------------------
 
-# "\\" is how Python decodes the yen sign of a Shift_JIS file; spaces and ' group thousands.
-_STRIP_RE = r"[\s¥$円€£\\']|JPY|USDT|USD"
+# Fields whose numbers may be percentages ("80 %" is 0.8): rates and levels (the loans' LTVs
+# and fee). Fields that count units: a currency on them ("0.5 USD" as a quantity) is refused.
+PERCENT_FIELDS = {"margin_call_ltv", "liquidation_ltv", "target_ltv", "liquidation_fee"}
+UNIT_FIELDS = {"quantity", "collateral_quantity", "leverage"}
+# "\\" is how Python decodes the yen sign of a Shift_JIS file.
+_CURRENCY_RE = r"[¥$円€£\\]|JPY|USDT|USD"
+# Digits that NFKC would make 0-9 though nobody types them as such ("5²" is not 52, "①" not
+# 1), and digits of other scripts ("٥"): refused, not guessed. Full-width ０-９ are digits.
+_ODD_DIGITS = re.compile(
+    r"(?![0-9\uff10-\uff19])[\d\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u209f\u2150-\u218f"
+    r"\u2460-\u24ff\u2776-\u2793\u3251-\u325f\u32b1-\u32bf]"
+)
+_MINUS_RE = r"[\u2212\u2012\u2013\ufe63▲]"  # minus signs other than "-" ("▲": Japanese reports)
+# Spaces and apostrophes group thousands by three, and only between digits ("1 234 567,5",
+# Swiss "1'234.50"); elsewhere (around the sign, the currency, the percent) a space is dropped.
+_GROUPED_RE = r"^[+-]?\d{1,3}(?:[ '’]\d{3})+(?:[.,]\d*)?$"
 # A value read with a decimal point: commas group thousands by three.
 _POINT_RE = r"^[+-]?(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d*)?(?:e[+-]?\d+)?$|^[+-]?\.\d+$"
 # A value read with a decimal comma: points group thousands by three.
@@ -147,34 +189,45 @@ _AMBIGUOUS_POINT = re.compile(r"^[+-]?\d{1,3}\.\d{3}$")  # "1.000": 1 or 1,000?
 
 def _readings(t: pd.Series):
     """(value with a decimal point, value with a decimal comma: NaN where that reading is
-    invalid, percent mask) of number text."""
-    t = t.str.normalize("NFKC").str.strip()
-    t = t.str.replace(_STRIP_RE, "", regex=True, case=False)
-    t = t.str.replace("\u2212", "-", regex=False).str.replace("▲", "-", regex=False)
+    invalid, percent mask, currency mask) of number text."""
+    odd = t.str.contains(_ODD_DIGITS).to_numpy(dtype=bool)
+    t = t.str.normalize("NFKC").str.strip().str.lstrip("'")  # "'100": Excel's text prefix
+    currency = t.str.contains(_CURRENCY_RE, case=False).to_numpy(dtype=bool)
+    t = t.str.replace(_CURRENCY_RE, "", regex=True, case=False)
+    t = t.str.replace(_MINUS_RE, "-", regex=True).str.replace(r"\s+", " ", regex=True).str.strip()
+    t = t.str.replace(r"(?<![\d]) | (?![\d])", "", regex=True)  # spaces not between two digits
     paren = t.str.startswith("(") & t.str.endswith(")")
     t = t.where(~paren, "-" + t.str.slice(1, -1))
     pct = t.str.endswith("%")
     t = t.where(~pct, t.str.slice(0, -1))
-    point_ok = t.str.lower().str.match(_POINT_RE).to_numpy(dtype=bool)
-    comma_ok = t.str.match(_COMMA_RE).to_numpy(dtype=bool)
+    grouped = t.str.contains(r"\d[ '’]\d", regex=True)
+    bad_groups = grouped & ~t.str.match(_GROUPED_RE)
+    t = t.where(~grouped, t.str.replace(r"[ '’]", "", regex=True))
+    valid = ~(odd | bad_groups.to_numpy(dtype=bool))
+    point_ok = valid & t.str.lower().str.match(_POINT_RE).to_numpy(dtype=bool)
+    comma_ok = valid & t.str.match(_COMMA_RE).to_numpy(dtype=bool)
     point = pd.to_numeric(t.str.replace(",", "", regex=False), errors="coerce").to_numpy(
         dtype=float, na_value=np.nan
     )
     comma = pd.to_numeric(
         t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False), errors="coerce"
     ).to_numpy(dtype=float, na_value=np.nan)
-    return np.where(point_ok, point, np.nan), np.where(comma_ok, comma, np.nan), pct.to_numpy()
+    return np.where(point_ok, point, np.nan), np.where(comma_ok, comma, np.nan), pct.to_numpy(), currency
 
 
-def clean_numbers(raw: pd.Series, decimal: str | None = ".") -> np.ndarray:
+def clean_numbers(raw: pd.Series, decimal: str | None = ".", *, percent=True, currency=True) -> np.ndarray:
     """Floats from exported number text; NaN where empty, not a number, or ambiguous.
 
-    Thousands separators, full-width digits, currency signs (¥ $ 円 €), "▲" or "−" for minus,
-    "(1,000)" for a negative and "50%" (0.5) are understood. ``decimal`` is the file's decimal
-    separator: "." (commas group thousands: "95,000" is 95000), "," (points group thousands:
-    "1.000,50" is 1000.5, "0,1" is 0.1) or None (unknown: a value that reads differently
-    either way, "1,000" or "1.500", is NaN). A comma never groups fewer than three digits, so
-    "0,1" is never 1. A :class:`~.read.NumberCell` (a number cell) is its number under any.
+    Thousands separators (commas or points by the decimal mark; spaces and apostrophes by
+    three: "1 234 567,5", "1'234.50"), full-width digits, currency signs (¥ $ 円 €), "▲" or
+    "−" for minus, "(1,000)" for a negative and "50%" (0.5) are understood; "5²", "٥", "1 2"
+    and "1_000" are not numbers. ``decimal`` is the file's decimal separator: "." (commas
+    group thousands: "95,000" is 95000), "," (points group thousands: "1.000,50" is 1000.5,
+    "0,1" is 0.1) or None (unknown: a value that reads differently either way, "1,000" or
+    "1.500", is NaN). A comma never groups fewer than three digits, so "0,1" is never 1.
+    ``percent``/``currency`` False: a value with a percent sign / a currency is NaN (a
+    quantity of "50%" or "0.5 USD"). A :class:`~.read.NumberCell` (a number cell) is its
+    number under any.
     """
     if raw.dtype.kind in "iufb":
         return raw.to_numpy(dtype=float)
@@ -184,13 +237,15 @@ def clean_numbers(raw: pd.Series, decimal: str | None = ".") -> np.ndarray:
     if decimal != ".":  # a plain "1.500" or "1.5" is not read by pandas' rule here, unless a number cell
         need |= text.str.contains(".", regex=False).to_numpy() & ~number_cells(raw.to_numpy(dtype=object))
     if need.any():
-        point, comma, pct = _readings(text[need])
+        point, comma, pct, has_currency = _readings(text[need])
         if decimal is None:  # only the readings that agree
             same = (point == comma) | np.isnan(comma)
             parsed = np.where(np.isnan(point), comma, np.where(same, point, np.nan))
         else:
             parsed = point if decimal == "." else comma
-        values[need] = np.where(pct, parsed / 100.0, parsed)
+        parsed = np.where(pct, parsed / 100.0, parsed)
+        refused = (pct & (not percent)) | (has_currency & (not currency))
+        values[need] = np.where(refused, np.nan, parsed)
     values[~np.isfinite(values)] = np.nan
     return values
 
@@ -221,7 +276,7 @@ def detect_decimal(columns, default: str | None = ".") -> str | None:
             uniques = uniques[~plain]
             uniques = uniques[uniques.str.contains(r"[.,，．]", regex=True)]
             if len(uniques):
-                point, comma, _ = _readings(uniques)
+                point, comma, _, _ = _readings(uniques)
                 point_seen |= bool((~np.isnan(point) & np.isnan(comma)).any())
                 comma_seen |= bool((np.isnan(point) & ~np.isnan(comma)).any())
             if point_seen != comma_seen:
@@ -231,20 +286,40 @@ def detect_decimal(columns, default: str | None = ".") -> str | None:
     return None if point_seen else default
 
 
-def _decimal_problem(name, shown, decimal, lang):
-    """Why ``shown`` is not read under ``decimal``, when the separator is the reason; else None."""
-    point, comma, _ = _readings(pd.Series([str(shown)], dtype=object))
+def _number_problem(name, shown, decimal, lang, again=False):
+    """Why the text ``shown`` is not a number of field ``name`` under ``decimal``, in the
+    user's words (the two readings of an ambiguous value, a digit or a sign the reader does
+    not take, a percent or a currency where the field has none); None when it says nothing.
+    ``again``: the row's reason already says how to settle an ambiguous value (a shorter one)."""
+    text = str(shown)
+    if not text.strip():
+        return None
+    point, comma, pct, currency = _readings(pd.Series([text], dtype=object))
     p, c = float(point[0]), float(comma[0])
+    args = dict(name=label(name, lang), value=text)
+    odd = _ODD_DIGITS.findall(text)
+    if odd:
+        return label("report_number_digits", lang).format(**args, chars=" ".join(dict.fromkeys(odd)))
+    if name not in PERCENT_FIELDS and pct[0] and not (math.isnan(p) and math.isnan(c)):
+        return label("report_number_percent", lang).format(**args)
+    if name in UNIT_FIELDS and (currency[0] or re.search(r"\d\s*[^\d\s.,%)+-]+\s*$", text)):
+        return label("report_number_unit", lang).format(**args)
     if not math.isnan(p) and not math.isnan(c) and p != c:
-        return label("report_decimal_ambiguous", lang).format(
-            name=label(name, lang), value=shown, point=f"{p:,.10g}", comma=f"{c:,.10g}"
-        )
+        key = "report_decimal_ambiguous_also" if again else "report_decimal_ambiguous"
+        return label(key, lang).format(**args, point=_plain(p), comma=_plain(c))
     other = p if decimal == "," else c
     if decimal is not None and not math.isnan(other):
-        return label("report_decimal_other", lang).format(
-            name=label(name, lang), value=shown, decimal=decimal
-        )
+        return label("report_decimal_other", lang).format(**args, decimal=decimal)
+    if not math.isnan(p) or not math.isnan(c):
+        return None
+    if re.search(r"\d[\s'’]+\d", unicodedata.normalize("NFKC", text)):
+        return label("report_number_spaces", lang).format(**args)
     return None
+
+
+def _plain(x: float) -> str:
+    """``x`` without thousands separators, so that it reads one way (1500, 1.5)."""
+    return f"{x:.10g}"
 
 
 @dataclass
@@ -259,6 +334,9 @@ class Header:
     margin_mode: str | None = None  # header of an exchange's margin-mode column
     sheet: str | None = None  # the sheet read (xlsx)
     delimiter: str | None = None  # the separator (CSV)
+    # (field, text, point reading, comma reading) of a value the file's separator leaves open
+    undecided: tuple | None = None
+    skipped: list = field(default_factory=list)  # (line, text) of the rows above the header
 
 
 @dataclass
@@ -323,8 +401,8 @@ def iter_chunks(
         Language of the rejected rows' reasons.
     decimal : {None, ".", ","}
         Decimal separator of the numbers written as text. None: detected from the file
-        (a semicolon-separated CSV without evidence: unknown, so that ambiguous values such
-        as "1.000" are rejected, not guessed).
+        (without evidence, in any input: unknown, so that ambiguous values such as "1.000"
+        are rejected, not guessed).
     sheet : str or int, optional
         The xlsx sheet (name, or 0-based position); default the active sheet when visible,
         else the first visible one, never a hidden one.
@@ -356,7 +434,7 @@ def text_chunks(source, make_header, *, decimal=None, sheet=None):
         path = Path(source)
         if not path.is_file():
             raise InputError(f"input file not found: {str(path)!r}")
-        src = open_source(path, sheet=sheet)
+        src = open_source(path, sheet=sheet, is_header=is_header_row)
     header = None
     for chunk, lines in src.chunks:
         if header is None:
@@ -391,12 +469,66 @@ def _long_cells(text):
 def make_header(chunk, fields, rules, decimal, src, **more) -> Header:
     """The :class:`Header` of ``fields`` (canonical field -> header); numbers are read with
     ``decimal``, else the separator the first chunk's number columns (``fields`` that
-    ``rules`` names) show; without evidence "." (a semicolon-separated CSV: unknown)."""
+    ``rules`` names) show; without evidence, whatever the source (a CSV of any separator,
+    the text cells of an xlsx, a DataFrame's text), unknown (None): a value that reads
+    differently either way ("18.000", "1,500") is rejected, one that reads one way is read.
+    Its first such value is kept for :func:`header_notes`."""
+    undecided = None
     if decimal is None:
-        numeric = [chunk[h] for name, h in fields.items() if name in rules]
-        decimal = detect_decimal(numeric, None if src.kind == "csv" and src.delimiter == ";" else ".")
+        numeric = {name: chunk[h] for name, h in fields.items() if name in rules}
+        decimal = detect_decimal(numeric.values(), None)
+        if decimal is None:
+            undecided = _first_ambiguous(numeric)
     columns = [str(c) for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
-    return Header(columns, fields, decimal=decimal, sheet=src.sheet, delimiter=src.delimiter, **more)
+    skipped = list(getattr(src, "skipped", []))
+    return Header(
+        columns,
+        fields,
+        decimal=decimal,
+        sheet=src.sheet,
+        delimiter=src.delimiter,
+        undecided=undecided,
+        skipped=skipped,
+        **more,
+    )
+
+
+def _first_ambiguous(columns: dict):
+    """(field, text, reading with a point, reading with a comma) of the first value of
+    ``columns`` (field -> text Series) that reads differently either way; else None."""
+    for name, col in columns.items():
+        if col.dtype.kind in "iufb":
+            continue
+        part = _as_text(col).to_numpy(dtype=object)
+        uniques = pd.Series(pd.unique(part[~number_cells(part)]), dtype=object)
+        uniques = uniques[uniques.str.contains(r"[.,，．]", regex=True)]
+        if len(uniques):
+            point, comma, _, _ = _readings(uniques)
+            both = np.flatnonzero(~np.isnan(point) & ~np.isnan(comma) & (point != comma))
+            if len(both):
+                i = both[0]
+                return name, str(uniques.iloc[i]).strip(), _plain(point[i]), _plain(comma[i])
+    return None
+
+
+def header_notes(header: Header, lang: str) -> list:
+    """What the report says of the file besides its rows (Summary and the command line): the
+    rows above the header it skipped, a decimal separator the file does not settle."""
+    notes = []
+    if header.skipped:
+        first, last = header.skipped[0][0], header.skipped[-1][0]
+        lines = str(first) if first == last else f"{first}-{last}"
+        text = " | ".join(text for _, text in header.skipped)
+        text = text if len(text) <= 80 else text[:80] + "…"
+        notes.append(label("report_note_skipped", lang).format(n=len(header.skipped), lines=lines, text=text))
+    if header.undecided is not None:
+        name, value, point, comma = header.undecided
+        notes.append(
+            label("report_note_decimal", lang).format(
+                name=label(name, lang), value=value, point=point, comma=comma
+            )
+        )
+    return notes
 
 
 def _header(chunk, decimal, src, default_leverage=None) -> Header:
@@ -440,7 +572,9 @@ def read_numbers(cells: dict, rules: dict, decimal) -> tuple[dict, dict]:
     values, empty = {}, {}
     for name, (_, blank) in rules.items():
         if name in cells:
-            values[name] = clean_numbers(cells[name], decimal)
+            values[name] = clean_numbers(
+                cells[name], decimal, percent=name in PERCENT_FIELDS, currency=name not in UNIT_FIELDS
+            )
             if blank is not None:
                 empty[name] = cells[name].str.strip().to_numpy() == ""
                 values[name] = np.where(
@@ -622,7 +756,7 @@ def number_problems(raw: dict, parsed: dict, rules: dict, decimal, lang: str) ->
     """What is wrong with a rejected row's numbers (``raw``: field -> its text, ``parsed``:
     field -> its number), in the core's own words (in ``lang``); an empty cell with a value
     in ``rules`` is fine."""
-    problems = []
+    problems, ambiguous = [], False
     for name, (rule, blank) in rules.items():
         value = parsed.get(name)
         if value is None:
@@ -633,11 +767,17 @@ def number_problems(raw: dict, parsed: dict, rules: dict, decimal, lang: str) ->
         try:
             if math.isnan(value):
                 text = shown.strip() if isinstance(shown, str) else shown
-                why = _decimal_problem(name, text, decimal, lang) if isinstance(text, str) else None
+                why = _number_problem(name, text, decimal, lang, ambiguous) if isinstance(text, str) else None
                 if why:
+                    ambiguous |= why != _number_problem(name, text, decimal, lang, True)
                     problems.append(why)
                     continue
                 Inputs().number(name, text)
+                if isinstance(text, str):  # Python's float reads it ("1_000"), the reader does not
+                    problems.append(
+                        label("report_not_a_number", lang).format(name=label(name, lang), value=text)
+                    )
+                    continue
             if value != 0 and abs(value) < TINY:
                 problems.append(label("report_subnormal", lang).format(name=label(name, lang), value=value))
                 continue
@@ -725,7 +865,7 @@ def read_prices(path, *, decimal: str | None = None, lang: str = "en") -> dict:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         shown = df[cols["price"]].iloc[i]
-        why = _decimal_problem("price", str(shown).strip(), decimal, lang) if isinstance(shown, str) else None
+        why = _number_problem("price", str(shown).strip(), decimal, lang) if isinstance(shown, str) else None
         if why:
             raise InputError(
                 label("report_prices_ambiguous", lang).format(path=str(path), line=i + 2, problem=why)

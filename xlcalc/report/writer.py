@@ -346,7 +346,7 @@ def _summary_sheet(styles, report, lang):
     rows, levels, fig = report.rows, report.levels, report.figures
     loss_cut = level_text(levels.loss_cut, lang)
     if levels.loss_cut_mmr is not None:
-        loss_cut = f"mmr {levels.mmr * 100:g} % × {label('leverage', lang)}"
+        loss_cut = label("report_loss_cut_mmr", lang).format(mmr=f"{levels.mmr * 100:g} %")
     info = [
         ("report_input_file", report.source_name, None),
         ("exchange", preset_text(report.preset), None),

@@ -8,7 +8,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from report_tables import read_table
+from tests.report_tables import read_table
 
 from xlcalc.cli import main
 from xlcalc.labels import label
@@ -99,10 +99,11 @@ def test_values_that_read_one_way_are_read_without_evidence(tmp_path):
 
 
 @pytest.mark.parametrize("lang", ["en", "ja"])
-def test_japanese_fx_file_says_both_readings_and_that_decimal_point_settles_it(tmp_path, lang):
-    src = tmp_path / "fx.csv"
+def test_fx_file_without_evidence_says_both_readings_and_that_decimal_point_settles_it(tmp_path, lang):
+    src = tmp_path / "fx.csv"  # written by a script: English headers, 3-decimal prices only
     src.write_text(
-        "通貨ペア,売買,建値,数量,レバレッジ,現在値\nUSD/JPY,買,149.094,10000,25,148.512\n", encoding="utf-8"
+        "symbol,side,entry_price,quantity,leverage,price\nUSD/JPY,long,149.094,10000,25,148.512\n",
+        encoding="utf-8",
     )
     out = tmp_path / "r.xlsx"
     r = CliRunner().invoke(main, ["report", str(src), "-o", str(out), "--deposit", "100000", "--lang", lang])
@@ -281,3 +282,26 @@ def test_percent_on_a_rate_and_currency_on_money_are_fine(tmp_path):
     loans = _sheet(out, "report_sheet_loans")
     row = dict(zip(loans[0], loans[1]))
     assert row[label("loan_margin_call_ltv", "en")] == 0.8 and row[label("loan_amount", "en")] == 5000.5
+
+
+@pytest.mark.parametrize(
+    "head, row",
+    [
+        ("通貨ペア,売買,建値,数量,レバレッジ,現在値", "USD/JPY,買,149.094,10000,25,148.512"),  # headers
+        ("symbol,side,entry_price,quantity,leverage,price", "USD/JPY,買い,149.094,10000,25,148.512"),  # side
+        ("symbol,side,entry_price,quantity,leverage,price", "ドル円,long,149.094,10000,25,148.512"),  # symbol
+    ],
+)
+def test_a_file_written_in_japanese_reads_a_decimal_point(tmp_path, head, row):
+    # Japan writes a decimal point: a Japanese broker's USD/JPY at 149.094 is never 149,094, so
+    # Japanese script in the headers or the cells settles the convention without --decimal
+    src = tmp_path / "fx.csv"
+    src.write_text(f"{head}\n{row}\n", encoding="utf-8")
+    result = build_report(src, tmp_path / "r.xlsx", deposit=100_000, lang="ja")
+    assert (result.positions, result.errors, result.notes) == (1, 0, [])
+    pos = _sheet(tmp_path / "r.xlsx", "report_sheet_positions", "ja")
+    assert 149.094 in pos[1] and 148.512 in pos[1]
+    # a European file stays undecided: "18.000" is rejected, never read as 18
+    eu = tmp_path / "eu.csv"
+    eu.write_text("symbol,side,entry_price,quantity,leverage\nDAX,long,18.000,10,20\n", encoding="utf-8")
+    assert build_report(eu, tmp_path / "eu.xlsx", deposit=10_000, lang="en").errors == 1

@@ -474,12 +474,14 @@ def make_header(chunk, fields, rules, decimal, src, **more) -> Header:
     differently either way ("18.000", "1,500") is rejected, one that reads one way is read.
     Its first such value is kept for :func:`header_notes`."""
     undecided = None
+    columns = [str(c) for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
     if decimal is None:
         numeric = {name: chunk[h] for name, h in fields.items() if name in rules}
         decimal = detect_decimal(numeric.values(), None)
+        if decimal is None and _written_in_japanese(chunk, columns):
+            decimal = "."  # Japan writes a decimal point: 149.094 (USD/JPY) is never 149,094 there
         if decimal is None:
             undecided = _first_ambiguous(numeric)
-    columns = [str(c) for c in chunk.columns if c not in (OVERFLOW, PROBLEMS)]
     skipped = list(getattr(src, "skipped", []))
     return Header(
         columns,
@@ -491,6 +493,29 @@ def make_header(chunk, fields, rules, decimal, src, **more) -> Header:
         skipped=skipped,
         **more,
     )
+
+
+# Kana, kanji, half-width kana and the yen sign: text written where the decimal mark is a point.
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f¥￥]")
+
+
+def _written_in_japanese(chunk, columns, rows=200) -> bool:
+    """True when the headers or the first ``rows`` cells of a column are written in Japanese
+    (a 建値 header, 買/売 sides, 5,000円): evidence of the decimal point, no European
+    decimal-comma file carries it.
+
+    >>> _written_in_japanese(pd.DataFrame({"建値": ["149.094"]}), ["建値"])
+    True
+    >>> _written_in_japanese(pd.DataFrame({"entry": ["18.000"], "side": ["long"]}), ["entry", "side"])
+    False
+    """
+    if any(_JAPANESE.search(c) for c in columns):
+        return True
+    for j in range(chunk.shape[1]):
+        cells = chunk.iloc[:rows, j]
+        if cells.dtype.kind not in "iufb" and cells.astype(str).str.contains(_JAPANESE).any():
+            return True
+    return False
 
 
 def _first_ambiguous(columns: dict):

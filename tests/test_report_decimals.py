@@ -8,8 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from tests.report_tables import read_table
 
+from tests.report_tables import read_table
 from xlcalc.cli import main
 from xlcalc.labels import label
 from xlcalc.report import build_report

@@ -15,6 +15,8 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.libreoffice import convert, require_soffice
 from xlcalc.cli import main
@@ -437,3 +439,22 @@ def test_summary_percentages_keep_two_significant_digits_as_the_cli(tmp_path):
     decimals = len(shown.split(".")[1].rstrip(" %"))
     assert cell.number_format == f"+0.{'0' * decimals}%;-0.{'0' * decimals}%;0.{'0' * decimals}%"
     assert decimals >= 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(1e-7, 1e9, allow_nan=False), st.sampled_from([0.0, 1e-5, 0.01, 0.5, 1.0, 1000.0])
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_instrument_decimals_is_the_cli_rule_for_the_row_that_needs_most(rows):
+    from xlcalc.display import price_decimals
+    from xlcalc.report.display import instrument_decimals
+
+    ref, tick = (np.array(v) for v in zip(*rows))
+    want = max(price_decimals(r, (), t or None) for r, t in rows)
+    assert instrument_decimals(ref, tick) == want

@@ -130,11 +130,12 @@ def instrument_decimals(reference, tick=None) -> int:
     ref = np.asarray(reference, dtype=float)
     ticks = np.broadcast_to(np.asarray(0.0 if tick is None else tick, dtype=float), ref.shape)
     ok = np.isfinite(ref) & (ref > 0)
-    ticks = np.where(np.isfinite(ticks[ok]) & (ticks[ok] > 0), ticks[ok], 0.0)
-    pairs = np.unique(
-        np.column_stack([np.floor(np.log10(ref[ok])), ticks]), axis=0
-    )  # few: one per instrument
-    return max((price_decimals(10.0**m, (), t or None) for m, t in pairs.tolist()), default=0)
+    has_tick = ok & np.isfinite(ticks) & (ticks > 0)
+    found = [price_decimals(1.0, (), t) for t in np.unique(ticks[has_tick]).tolist()]  # a tick decides
+    bare = ref[ok & ~has_tick]
+    if len(bare):  # the most significant digits: the smallest price (decimals fall as prices rise)
+        found.append(price_decimals(10.0 ** np.floor(np.log10(bare.min()))))
+    return max(found, default=0)
 
 
 class Measure:

@@ -459,3 +459,30 @@ def test_margin_rounding_preset_shows_the_venues_margin_as_the_cli_does(tmp_path
     state = xc.account_state(500_000, sides, df["entry_price"], df["entry_price"], df["quantity"], 25,
                              basis="mark", symbol=symbols, hedge=hedge)  # fmt: skip
     assert float(accounts[label("ratio", "en")].iloc[0]) == pytest.approx(state.ratio, rel=1e-12)
+
+
+def test_stress_of_positions_that_stand_alone_is_the_worst_ones(tmp_path):
+    # two isolated positions: ETH (a thin deposit) reaches its margin call at -2 % and its loss-cut
+    # at -27 %; pooling both deposits put them at -10 % and -35 %, and at -30 % showed 60 %
+    df = pd.DataFrame(
+        {"symbol": ["BTCJPY", "ETHJPY"], "side": ["long", "long"], "entry_price": [10_000_000, 500_000],
+         "quantity": [0.1, 10], "leverage": [2, 2], "deposit": [1_000_000, 2_600_000]}
+    )  # fmt: skip
+    out = tmp_path / "iso.xlsx"
+    result = build_report(df, out, lang="en")
+    account = result.accounts[0]
+    assert account["move_to_margin_call"] == pytest.approx(-0.02) and account[
+        "move_to_loss_cut"
+    ] == pytest.approx(-0.27)
+    stress = _table(out, "report_sheet_stress")
+    moves, ratios = stress.iloc[:, 0].astype(float), stress.iloc[:, 1].astype(float)
+    marks = dict(zip(stress[label("report_level_reached", "en")], moves))
+    assert marks[label("margin_call", "en")] == pytest.approx(-0.02)
+    assert marks[label("loss_cut", "en")] == pytest.approx(-0.27)
+    # each row of the ladder: the lower of the two positions' own ratios at that move
+    for x, shown in zip(moves, ratios):
+        own = [
+            xc.maintenance_ratio(d, "long", p0, p0 * (1 + x), q, 2)
+            for d, p0, q in [(1_000_000, 10_000_000, 0.1), (2_600_000, 500_000, 10)]
+        ]
+        assert shown == pytest.approx(min(own), rel=1e-12, abs=1e-12)

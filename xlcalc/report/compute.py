@@ -25,12 +25,22 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pandas as pd
 
 from .. import core
 from ..ladder import scenario_ladder
 from ..perpetual import liquidation_price, maintenance_margin
 
-__all__ = ["Levels", "Positions", "position_columns", "row_terms", "AccountSums", "Scan", "account_figures"]
+__all__ = [
+    "Levels",
+    "Positions",
+    "position_columns",
+    "row_terms",
+    "AccountSums",
+    "Scan",
+    "account_figures",
+    "worst_row_ratios",
+]
 
 STRESS_MOVES = np.round(np.arange(-0.5, 0.5001, 0.05), 10)  # the ladder when no trigger is finite
 PRICE_COLUMNS = ("margin_call_price", "loss_cut_price", "bankruptcy_price", "liquidation_price", "safe_price")
@@ -345,7 +355,8 @@ class Scan:
         self.n_groups, self.n_closest, self.offset, self.any_liquidation = n_groups, n_closest, 0, False
         statuses = (core.STATUS_CAUTION, core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)
         self.status_counts = {st: np.zeros(n_groups, dtype=np.int64) for st in statuses}
-        self.nearest = {key: np.full(n_groups, np.nan) for key in ("margin_call", "loss_cut")}
+        keys = ("margin_call", "loss_cut", "safe", "bankruptcy")
+        self.nearest = {key: np.full(n_groups, np.nan) for key in keys}
         self.closest = {"liquidation_price": [], "loss_cut_price": []}  # (room, row, details)
 
     def add(self, pos: Positions, cols: dict, lines, texts: dict):
@@ -354,7 +365,10 @@ class Scan:
         for st, acc in self.status_counts.items():
             acc += np.bincount(g[cols["status"] == st], minlength=self.n_groups)
         for key, best in self.nearest.items():
-            moves = cols[f"{key}_distance_pct"]
+            price = cols.get(f"{key}_price")
+            if price is None:
+                continue
+            moves = price / pos.price - 1.0  # the move of the row's price that brings it to the level
             ok = np.flatnonzero(~np.isnan(moves))
             order = ok[np.lexsort((ok, np.abs(moves[ok]), g[ok]))]  # each account's nearest first
             first = order[np.r_[True, g[order][1:] != g[order][:-1]]] if len(order) else order
@@ -422,27 +436,52 @@ def account_figures(
             "loss_cut": _move(equity, t["rm_lc"][g], slope, t["moving_lc"][g]),
             "bankruptcy": _move(equity, 0.0, slope, 0.0),
         }
+        triggers["safe"] = _move(equity, safe * margin, slope, safe * moving)
         if cross:
-            status, nearest = str(core.status(ratio, mc, lc, safe_level=levels.safe_level)), triggers
-        else:  # isolated rows: the worst row's status, the nearest row's move
+            status = str(core.status(ratio, mc, lc, safe_level=levels.safe_level))
+        else:  # isolated rows stand alone: the worst row's status, each level at its nearest row's move
             worst = (core.STATUS_LOSS_CUT, core.STATUS_MARGIN_CALL, core.STATUS_CAUTION)
             status = next((st for st in worst if n[f"n_{st}"]), core.STATUS_OK)
-            nearest = {k: float(v[g]) for k, v in scan.nearest.items()}
+            triggers = {k: float(v[g]) for k, v in scan.nearest.items()}
         account = dict(group=g, name=names[g] if names else None, positions=int(counts[g]), deposit=d)
         shown_margin = t["margin_shown"][g] if "margin_shown" in t else margin
         account.update(equity=equity, required_margin=shown_margin, ratio=ratio, status=status)
-        account.update({f"move_to_{k}": nearest[k] for k in ("margin_call", "loss_cut")})
-        account.update(move_to_safe=_move(equity, safe * margin, slope, safe * moving))
-        account.update(move_to_bankruptcy=triggers["bankruptcy"], margin_call_level=mc, loss_cut_level=lc)
+        account.update(
+            {f"move_to_{k}": triggers[k] for k in ("margin_call", "loss_cut", "safe", "bankruptcy")}
+        )
+        account.update(margin_call_level=mc, loss_cut_level=lc)
+        triggers = {k: triggers[k] for k in ("margin_call", "loss_cut", "bankruptcy")}  # the Stress marks
         accounts.append({**account, "safe_level": safe, **n, "triggers": triggers})
         sums.append((equity, slope, margin, moving))
     moves, marks = stress_moves(accounts)
     stress = np.full((len(moves), len(accounts)), np.nan)
     for j, (equity, slope, margin, moving) in enumerate(sums):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            den = margin + moves * moving
-            stress[:, j] = np.where(den > 0, (equity + moves * slope) / den, np.nan)
+        stress[:, j] = _ratio_at(moves[:, None], equity, slope, margin, moving)[:, 0]
     return Figures(accounts=accounts, stress=stress, closest=scan.closest_rows(), moves=moves, marks=marks)
+
+
+def _ratio_at(moves, equity, slope, margin, moving):
+    """The ratio after a move of every price by ``moves`` (broadcast): NaN where no margin."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        den = margin + moves * moving
+        return np.where(den > 0, (equity + moves * slope) / den, np.nan)
+
+
+def worst_row_ratios(pos: Positions, levels: Levels, deposit, moves, groups) -> np.ndarray:
+    """Isolated rows (``deposit`` each): each account's lowest row ratio at each move (moves ×
+    ``groups``, NaN where none): a position stands alone, so the account's risk at a move is
+    its worst position's, never the pooled deposits'."""
+    terms = row_terms(pos, levels, deposit)
+    equity = deposit - terms["fees"] + terms["pnl"]
+    ratios = _ratio_at(moves[None, :], equity[:, None], terms["slope"][:, None], terms["margin"][:, None],
+                       terms["moving"][:, None])  # fmt: skip
+    out = np.full((len(moves), len(groups)), np.nan)
+    column = {g: j for j, g in enumerate(groups)}
+    frame = pd.DataFrame(ratios).groupby(pos.group).min()  # NaN (no margin) is skipped
+    for g, row in zip(frame.index.tolist(), frame.to_numpy()):
+        if g in column:
+            out[:, column[g]] = row
+    return out
 
 
 def stress_moves(accounts, shown=10):

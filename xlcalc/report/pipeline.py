@@ -15,13 +15,14 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .. import core
 from .. import presets as _presets
 from .._files import atomic_output, check_output
 from .._inputs import InputError, Inputs
-from .compute import Figures, Levels, Scan, account_figures, position_columns
+from .compute import Figures, Levels, Scan, account_figures, position_columns, worst_row_ratios
 from .display import Measure
 from .reader import header_notes, read_prices, symbol_key, symbol_prices
 from .store import Rows, read_rows
@@ -87,6 +88,19 @@ class Report:
         funds = rows.totals, rows.counts, self.levels, rows.account_deposit
         self.figures = account_figures(*funds, scan, cross=rows.cross, names=rows.account_names)
         self.figures.computed_keys = keys
+        if not rows.cross:  # the Stress ladder of positions that stand alone: the worst one's ratio
+            self.figures.stress = self._worst_ratios()
+
+    def _worst_ratios(self):
+        """Pass 2b (isolated): each account's lowest position ratio at each Stress move."""
+        fig, groups = self.figures, [a["group"] for a in self.figures.accounts]
+        stress = np.full((len(fig.moves), len(groups)), np.nan)
+        for i, n in enumerate(self.rows.positions.lengths):
+            if n:
+                kept, pos, levels = self.rows.chunk(i, self.levels)
+                worst = worst_row_ratios(pos, levels, kept["numbers"]["deposit"], fig.moves, groups)
+                stress = np.fmin(stress, worst)
+        return stress
 
 
 def _level(name, value):

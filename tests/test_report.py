@@ -676,3 +676,35 @@ def test_reasons_speak_the_reports_language(tmp_path):
         "売買は買い/売り（long/short, buy/sell, +1/-1）でなければなりません（値: '横'）",
         "この行は 7 項目、見出しは 6 項目です",
     ]
+
+
+def test_positions_beyond_the_shipped_tier_table_are_said_everywhere(tmp_path):
+    # the shipped BTCUSDT table stops at 20M USDT: a 24M short priced with its last tier (5 %)
+    # gets a liquidation farther than the exchange's; the report and the CLI say so
+    df = pd.DataFrame(
+        {"symbol": ["BTCUSDT", "BTCUSDT"], "side": ["short", "long"], "entry_price": [60_000, 60_000],
+         "quantity": [400, 1], "leverage": [20, 20], "deposit": [4_800_000, 3_000]}
+    )  # fmt: skip
+    out = tmp_path / "r.xlsx"
+    result = build_report(df, out, exchange="binance_usdm", lang="en")
+    note = label("report_note_beyond_tiers", "en").format(n=1, exchange="binance_usdm")
+    assert result.notes == [note]
+    summary = [r for r in sheets(out)[label("report_sheet_summary", "en")].iter_rows(values_only=True)]
+    assert (label("report_notes", "en"), note) in [tuple(r[:2]) for r in summary]
+    assert not build_report(df.iloc[1:], tmp_path / "small.xlsx", exchange="binance_usdm").notes
+    args = [
+        "--side",
+        "short",
+        "--entry",
+        "60000",
+        "--qty",
+        "400",
+        "--lang",
+        "en",
+        "--exchange",
+        "binance_usdm",
+    ]
+    for command in (["liq", "--wallet", "4800000"], ["calc", "--leverage", "20", "--deposit", "4800000"]):
+        assert note in CliRunner().invoke(main, command + args).output, command
+    small = ["liq", "--wallet", "3000", *args[:4], "--qty", "1", "--lang", "en", "--exchange", "binance_usdm"]
+    assert note not in CliRunner().invoke(main, small).output

@@ -530,9 +530,11 @@ def calc(
         "basis": basis,
         "fees": fees,
     }
-    liquidation = None
+    liquidation, beyond = None, False
     if preset and preset.get("margin_model") == "mmr" and loss_cut_level is None:
-        liquidation = _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate, tick)
+        liquidation, beyond = _tiered_loss_cut(
+            position, levels, preset, symbol, presets_path, quote_rate, tick
+        )
     venue = {
         "quote_rate": quote_rate,
         "tick_size": tick,
@@ -562,6 +564,8 @@ def calc(
             f"({preset['source_url']}, {preset['as_of']})"
         )
     lines = header + ["", _render(rows, price, lang, display, side_sign)]
+    if beyond:
+        lines.append(_beyond_note(preset["id"], lang))
     if ladder:
         triggers = {
             k: v
@@ -614,10 +618,25 @@ def _tiered_loss_cut(position, levels, preset, symbol, presets_path, quote_rate,
     levels["restore_level"] = (
         levels["restore_level"] if not _is_nan(levels["margin_call_level"]) else (levels["loss_cut_level"])
     )
-    return float(
+    lp = float(
         perpetual.liquidation_price(
             wallet, p["side"], p["entry"], p["qty"], None, tiers=table, mm_basis=mm_basis, tick_size=tick
         )
+    )
+    return lp, _beyond(table, p["qty"], p["price"], lp)
+
+
+def _beyond(table, qty, price, liquidation) -> bool:
+    """Whether the notional, now or at the liquidation price, is above the tier table."""
+    from . import tiers as tier_tables
+
+    top = max(price, liquidation) if math.isfinite(liquidation) else price
+    return bool(tier_tables.beyond_table(top * qty, table))
+
+
+def _beyond_note(exchange_id, lang) -> str:
+    return f"{label('report_notes', lang)}: " + label("report_note_beyond_tiers", lang).format(
+        n=1, exchange=exchange_id
     )
 
 
@@ -946,6 +965,7 @@ def liq(
             )
         ]
         wallet_text = display.money(wallet)
+        beyond = table is not None and _beyond(table, qty, price, lp)
     shown = [
         ("side", label("long" if side_sign > 0 else "short", lang)),
         ("wallet_balance", wallet_text),
@@ -958,6 +978,8 @@ def liq(
     lines = header + ["", _render(rows, price, lang, display, side_sign)]
     if not is_inverse:
         lines.append(label("margin_ratio_note", lang))
+        if beyond:
+            lines.append(_beyond_note(exchange_id, lang))
     click.echo("\n".join(lines))
 
 

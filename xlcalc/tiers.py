@@ -21,7 +21,7 @@ import pandas as pd
 
 from ._inputs import InputError, Inputs
 
-__all__ = ["TIER_COLUMNS", "tier_table", "tier_for", "exchange_tiers", "for_preset"]
+__all__ = ["TIER_COLUMNS", "tier_table", "tier_for", "exchange_tiers", "for_preset", "beyond_table"]
 
 TIER_COLUMNS = ["floor", "cap", "mmr", "maintenance_amount"]
 
@@ -293,6 +293,20 @@ def tier_for(notional, tiers) -> pd.Series:
     t = tiers if _is_normalised(tiers) else tier_table(tiers)
     n = float(Inputs().number("notional", notional, rule="nonnegative"))
     return t.iloc[int(tier_index(n, t["cap"].to_numpy(float)))]
+
+
+def beyond_table(notional, tiers) -> np.ndarray:
+    """True where a notional is above the table's last cap. A table whose last cap is finite
+    stops there (the shipped ones hold an exchange's first tiers): the exchange's higher tiers,
+    with higher rates, are not in it, so a figure from its last tier may flatter the position.
+
+    >>> import xlcalc as xc
+    >>> xc.tiers.beyond_table([1e6, 3e7], xc.exchange_tiers("binance_usdm")).tolist()
+    [False, True]
+    """
+    _, caps, _, _ = tier_arrays(tiers)
+    with np.errstate(invalid="ignore"):
+        return np.asarray(notional, dtype=float) > caps[-1]
 
 
 def _exchange_tier_files():

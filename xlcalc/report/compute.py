@@ -30,6 +30,7 @@ import pandas as pd
 from .. import core
 from ..ladder import scenario_ladder
 from ..perpetual import liquidation_price, maintenance_margin
+from ..tiers import beyond_table
 
 __all__ = [
     "Levels",
@@ -252,6 +253,8 @@ def position_columns(
         cols["liquidation_price"] = _liquidation(pos, levels, cols, deposit, account_deposit, totals)
         if levels.maintenance is not None:  # the preset's loss-cut is the liquidation, as xlcalc calc's
             cols["loss_cut_price"] = cols["liquidation_price"].copy()
+        if levels.tiers is not None:  # a notional above the shipped table: its higher tiers are missing
+            cols["beyond_tiers"] = _beyond_tiers(pos, levels, cols["liquidation_price"])
     _on_ticks(cols, pos)
     # shown as the venue rounds it (xlcalc calc's figure); every figure above used the exact margin
     cols["required_margin"] = core.round_money(
@@ -278,6 +281,19 @@ def _on_ticks(cols, pos):
             out = np.array(cols[key], dtype=float)
             out[has] = core.round_to_tick(out[has], pos.side[has], tick[has])
             cols[key] = out
+
+
+def _beyond_tiers(pos, levels, liquidation) -> np.ndarray:
+    """1.0 for the rows whose notional, now or at the liquidation price, is above their
+    symbol's tier table (:func:`xlcalc.tiers.beyond_table`), else 0.0."""
+    price = np.fmax(pos.price, np.where(np.isfinite(liquidation), liquidation, np.nan))
+
+    def figure(rows, tiers):
+        if tiers is None:
+            return np.zeros(len(rows))
+        return beyond_table(price[rows] * pos.quantity[rows], tiers).astype(float)
+
+    return _by_tier_table(pos, levels, figure)
 
 
 def _liquidation(pos, levels, cols, deposit, account_deposit, totals):
@@ -345,6 +361,7 @@ class Figures:
     moves: np.ndarray
     marks: list  # per move: [(account index, trigger key)]
     computed_keys: frozenset = frozenset({"status"})  # the Positions columns computed
+    beyond_tiers: int = 0  # positions above their tier table's last tier (higher tiers not shipped)
 
 
 class Scan:
@@ -358,10 +375,12 @@ class Scan:
         keys = ("margin_call", "loss_cut", "safe", "bankruptcy")
         self.nearest = {key: np.full(n_groups, np.nan) for key in keys}
         self.closest = {"liquidation_price": [], "loss_cut_price": []}  # (room, row, details)
+        self.beyond_tiers = 0  # positions above their tier table's last tier
 
     def add(self, pos: Positions, cols: dict, lines, texts: dict):
         """One chunk: its positions, computed columns, line numbers and text columns."""
         g = pos.group
+        self.beyond_tiers += int(np.count_nonzero(cols.get("beyond_tiers", ())))
         for st, acc in self.status_counts.items():
             acc += np.bincount(g[cols["status"] == st], minlength=self.n_groups)
         for key, best in self.nearest.items():
@@ -457,7 +476,14 @@ def account_figures(
     stress = np.full((len(moves), len(accounts)), np.nan)
     for j, (equity, slope, margin, moving) in enumerate(sums):
         stress[:, j] = _ratio_at(moves[:, None], equity, slope, margin, moving)[:, 0]
-    return Figures(accounts=accounts, stress=stress, closest=scan.closest_rows(), moves=moves, marks=marks)
+    return Figures(
+        accounts=accounts,
+        stress=stress,
+        closest=scan.closest_rows(),
+        moves=moves,
+        marks=marks,
+        beyond_tiers=scan.beyond_tiers,
+    )
 
 
 def _ratio_at(moves, equity, slope, margin, moving):

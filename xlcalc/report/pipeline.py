@@ -22,6 +22,7 @@ from .. import core
 from .. import presets as _presets
 from .._files import atomic_output, check_output
 from .._inputs import InputError, Inputs
+from ..labels import label
 from .compute import Figures, Levels, Scan, account_figures, position_columns, worst_row_ratios
 from .display import Measure
 from .reader import header_notes, read_prices, symbol_key, symbol_prices
@@ -90,6 +91,16 @@ class Report:
         self.figures.computed_keys = keys
         if not rows.cross:  # the Stress ladder of positions that stand alone: the worst one's ratio
             self.figures.stress = self._worst_ratios()
+
+    def notes(self, lang) -> list:
+        """What the Summary and the command line say besides the rows: the input's notes
+        (:func:`~.reader.header_notes`) and the positions beyond their tier table."""
+        notes = header_notes(self.rows.header, lang)
+        if self.figures is not None and self.figures.beyond_tiers:
+            preset = self.preset or {}
+            words = dict(n=self.figures.beyond_tiers, exchange=preset.get("id", ""))
+            notes.append(label("report_note_beyond_tiers", lang).format(**words))
+        return notes
 
     def _worst_ratios(self):
         """Pass 2b (isolated): each account's lowest position ratio at each Stress move."""
@@ -322,5 +333,5 @@ def build_report(
         at_entry=rows.n_at_entry,
         not_in_prices=rows.n_not_in_prices,
         deposit_ignored=None if rows.cross or deposit is None else rows.header.fields["deposit"],
-        notes=header_notes(rows.header, lang),
+        notes=report.notes(lang),
     )

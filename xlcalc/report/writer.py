@@ -18,7 +18,6 @@ import pandas as pd
 from ..labels import label
 from . import stream
 from .display import FORMATS, fit_columns, percent_format, print_setup, shown_width, text_width
-from .reader import header_notes
 from .stream import Column, SheetData, controls_escaped
 
 __all__ = [
@@ -369,7 +368,7 @@ def _summary_sheet(styles, report, lang):
             if rows.n_not_in_prices is not None
             else ()
         ),
-        *(("report_notes", note, None) for note in header_notes(rows.header, lang)),
+        *(("report_notes", note, None) for note in report.notes(lang)),
     ]
     # the preset's long text runs over the empty cells at its right
     styles.info("report_title", info, lang, measure=lambda key: key != "exchange")

@@ -255,7 +255,7 @@ def test_presets(classic):
         (("loss_cut_level", "margin_call_level", "basis"),),
     )
     assert table[0] == [0.5, 1.0, "entry"]
-    assert table[1] == [0.75, "", "entry"]  # no margin call at GMO Coin: an empty cell
+    assert table[1] == [0.75, "none", "entry"]  # no margin call at GMO Coin: the word none
     assert all(c.startswith("#VALUE! exchange must be one of bitflyer_cfd") for c in table[2])
     assert call_like_excel(m.XLC_PRESET, "bitflyer_cfd", "colour") == [
         [f"#VALUE! field must be one of {', '.join(xc.presets.COLUMNS)}, got 'colour'"]
@@ -661,3 +661,22 @@ def test_unreachable_level_is_none_for_every_runtime(classic):
     # the same for a single cell (the scalar fast path) and for a bankruptcy price
     assert call_like_excel(m.XLC_LOSSCUT_PRICE, 20_000.0, "long", 50_000.0, 0.2, 2.0, 0.5) == [[""]]
     assert office_js_cell(m.XLC_BANKRUPTCY_PRICE(20_000.0, "long", 50_000.0, 0.2)[0, 0]) == ""
+
+
+def test_a_level_the_venue_does_not_have_gives_no_trigger_price(classic):
+    # XLC_PRESET's blank level was an empty cell, which the trigger functions read as their
+    # default: GMO Coin (no margin call) got a margin-call price of 5,000,000 and bitbank (no
+    # loss-cut) a "Loss-cut" status; xlcalc calc says "none"
+    _, m = classic
+    gmo_mc = call_like_excel(m.XLC_PRESET, "gmo_coin_fx", "margin_call_level")[0][0]
+    assert gmo_mc == "none"
+    args = (1_000_000, "long", 10_000_000, 0.1, 2)
+    assert call_like_excel(m.XLC_MARGINCALL_PRICE, *args, gmo_mc) == [[""]]
+    assert call_like_excel(m.XLC_LOSSCUT_PRICE, *args, "なし") == [[""]]
+    bitbank_lc = call_like_excel(m.XLC_PRESET, "bitbank_margin", "loss_cut_level")[0][0]
+    assert call_like_excel(m.XLC_STATUS, 0.3, 1, bitbank_lc) == [["Margin call"]]
+    # a column mixing levels and none: each row its own, the core's price where a level is given
+    got = call_like_excel(m.XLC_LOSSCUT_PRICE, *args, col(0.5, "none", 0.75))
+    want = [xc.loss_cut_price(*args, level=lv) for lv in (0.5, 0.75)]
+    assert got == [[want[0]], [""], [want[1]]]
+    assert call_like_excel(m.XLC_LOSSCUT_PRICE, *args, "half")[0][0].startswith("#VALUE! level")

@@ -450,8 +450,8 @@ def _cell_by_cell(spec, values, spread, required, shape):
 _NONE_WORDS = {TABLES[lang]["none"].lower() for lang in LANGUAGES}
 
 
-def _level(check, name, value):
-    """A level as a float array; the word none/なし means the exchange has no such level."""
+def _without_none(value):
+    """(``value`` with the word none/なし as 1.0, any valid level; where it said none)."""
     arr = np.asarray(value)
     none = np.zeros(arr.shape, dtype=bool)
     if arr.dtype.kind in "USO":
@@ -459,9 +459,14 @@ def _level(check, name, value):
         none = words.isin(_NONE_WORDS).to_numpy().reshape(arr.shape)
     if none.any():
         arr = arr.astype(object)
-        arr[none] = 1.0  # any valid level; replaced by NaN below
-    levels = check.number(name, arr)
-    return np.where(none, math.nan, levels)
+        arr[none] = 1.0
+    return arr, none
+
+
+def _level(check, name, value):
+    """A level as a float array; the word none/なし means the exchange has no such level."""
+    arr, none = _without_none(value)
+    return np.where(none, math.nan, check.number(name, arr))
 
 
 def _status_words(ratio, lang="en", **levels):
@@ -482,8 +487,28 @@ def _status_words(ratio, lang="en", **levels):
     return words
 
 
+_LEVEL_FIELDS = {"margin_call_level", "loss_cut_level"}
+
+
+def _none_level(api):
+    """``api`` whose ``level`` cell may say none/なし (the exchange has no such level): an empty
+    result for it, as ``xlcalc calc`` shows "none" (an empty cell stays the default level)."""
+
+    def compute(**kwargs):
+        if "level" not in kwargs:
+            return api(**kwargs)
+        level, none = _without_none(kwargs["level"])
+        if not none.any():
+            return api(**kwargs)
+        return np.where(none, np.nan, api(**{**kwargs, "level": level}))  # the core checks the rest
+
+    return compute
+
+
 def _preset_values(exchange_id, field):
-    """One field of each preset; a blank field is an empty cell."""
+    """One field of each preset; a blank field is an empty cell, a blank level the word none
+    (the venue has no such level: XLC_STATUS and the trigger prices read it so, where an empty
+    level cell would be their default)."""
     ids, fields = np.broadcast_arrays(np.asarray(exchange_id, dtype=object), np.asarray(field, dtype=object))
     out = np.empty(ids.shape, dtype=object)
     rows = {}
@@ -494,7 +519,8 @@ def _preset_values(exchange_id, field):
         if column not in rows[exchange]:
             raise InputError(f"field must be one of {', '.join(presets.COLUMNS)}, got {fields[pos]!r}")
         value = rows[exchange][column]
-        out[pos] = None if value is None or value == "" or value != value else value
+        blank = value is None or value == "" or value != value
+        out[pos] = ("none" if column in _LEVEL_FIELDS else None) if blank else value
     return out
 
 
@@ -533,12 +559,16 @@ XLC_RATIO = _excel_function(
 XLC_LOSSCUT_PRICE = _excel_function(
     "XLC_LOSSCUT_PRICE",
     core.loss_cut_price,
-    "Loss-cut price (ロスカット価格): where the ratio falls to the loss-cut level. Empty if never reached.",
+    "Loss-cut price (ロスカット価格): where the ratio falls to the loss-cut level. Empty if never reached "
+    "or the level is none.",
+    compute=_none_level(core.loss_cut_price),
 )
 XLC_MARGINCALL_PRICE = _excel_function(
     "XLC_MARGINCALL_PRICE",
     core.margin_call_price,
-    "Margin-call price (追証価格): where the ratio falls to the margin-call level. Empty if never reached.",
+    "Margin-call price (追証価格): where the ratio falls to the margin-call level. Empty if never "
+    "reached or the level is none.",
+    compute=_none_level(core.margin_call_price),
 )
 XLC_REQUIRED_MARGIN = _excel_function(
     "XLC_REQUIRED_MARGIN", core.required_margin, "Required margin (必要証拠金) = price x quantity / leverage."

@@ -162,6 +162,19 @@ PERCENT = _Human("percent", parse_percent)
 LEVEL_NO_NONE = _Human("level", parse_level, allow_none=False)
 
 
+class _SafeLevel(_Human):
+    """The safe level: as a level, and empty (as an empty Excel cell) is no safe zone. Only the
+    safe level: an empty margin-call or loss-cut level (an unset shell variable) stays an error."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            return math.nan
+        return super().convert(value, param, ctx)
+
+
+SAFE_LEVEL = _SafeLevel("level", parse_level)
+
+
 class _CoreOption(click.Option):
     """An option that feeds a core argument. Its help is the argument's help from
     :mod:`xlcalc.arguments` (the one table the Excel function wizard and the template read too),
@@ -199,7 +212,7 @@ LOSS_CUT_OPTION = core_option(
 SAFE_LEVEL_OPTION = core_option(
     "--safe-level",
     argument="safe_level",
-    type=LEVEL,
+    type=SAFE_LEVEL,
     default=f"{DEFAULT_SAFE_LEVEL:.0%}",
     show_default=True,
 )

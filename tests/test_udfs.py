@@ -464,7 +464,7 @@ def test_plan_rows_errors_words_and_language(classic):
         "long",
         1e7,
         2.0,
-        col(1.0, -1.0, "x"),
+        col(1.0, -1.0, "x", None),
         MISSING,
         MISSING,
         MISSING,
@@ -476,6 +476,7 @@ def test_plan_rows_errors_words_and_language(classic):
     assert got[1][:2] == [1.0, 0.1]
     assert got[2] == ["#VALUE! effective_leverage must be a positive number, got -1.0"] + [""] * 10
     assert got[3][0] == "#VALUE! effective_leverage must be a number, got 'x'"
+    assert got[4][0] == "#VALUE! effective_leverage is empty"  # as every XLC_* says an empty cell
     # GMO Coin has no margin call: the word none empties its columns
     got = call_like_excel(m.XLC_PLAN, 1e6, "long", 1e7, 2.0, 1.0, "なし")
     one = dict(zip(got[0], got[1]))

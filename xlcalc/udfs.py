@@ -383,6 +383,9 @@ def _evaluate_table(spec, args):
             return np.array([[_error_text(err)]], dtype=object)
     lines = []
     for row in rows:
+        if row is None or row != row or row == "":  # an empty cell of the rows' range
+            lines.append(np.array([[f"{ERROR_PREFIX}{spec.rows} is empty"]], dtype=object))
+            continue
         try:
             lines.append(spec.compute(**dict(kwargs, **{spec.rows: [row]})))
         except Exception as err:  # noqa: BLE001

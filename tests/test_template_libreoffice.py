@@ -315,6 +315,15 @@ def _account_cases(lang):
     return cases
 
 
+def _tier_cases(lang):
+    """The audit's Binance position (60,000 USDT notional, beyond the 50,000 first tier) and a
+    smaller one, on the Calculator with the mmr preset's flat loss-cut."""
+    base = dict(_account_cases(lang)[0], exchange="binance_usdm", basis_override=None, price=59_900.0)
+    del base["_account"]
+    base.update(entry_price=60_000.0, leverage=100, deposit=600.0, _tier=True)
+    return [dict(base, quantity=1), dict(base, quantity=0.5, deposit=300.0)]
+
+
 @contextlib.contextmanager
 def _reversed_columns():
     """Build with the Scenarios and Positions columns in the reverse order (issue #9)."""
@@ -389,6 +398,7 @@ def recalculated(tmp_path_factory):
         cases.append(dict(below, _below=True))
         cases += _rounding_cases(lang)
         cases += _account_cases(lang)
+        cases += _tier_cases(lang)
         cases += _bad_cases(lang)
         for i, case in enumerate(cases):
             path = src / f"{lang}-{i:03d}.xlsx"
@@ -902,7 +912,8 @@ def test_positions_levels_equal_report(recalculated, tmp_path):
     preset: each counted row's P·Q·mmr), typed values and "none" override them, and the status
     with caution below the safe level equals xlcalc report's for the same account."""
     seen = {}
-    for n, (lang, case, names, wb) in enumerate(r for r in _good(recalculated) if "_account" in r[1]):
+    accounts = [r for r in _good(recalculated) if "_account" in r[1] and not r[1].get("_tier")]
+    for n, (lang, case, names, wb) in enumerate(accounts):
         what = f"{lang} {case['_account']}"
         account = _report_account(case, lang, tmp_path / f"account-{n}.xlsx")
         assert _blank(_value(wb, names, "account_input_check")), what
@@ -1126,3 +1137,24 @@ def test_money_prints_in_the_presets_currency(printed):
     assert "¥100,000" in calc and "100,000.00" not in calc
     margin = xc.required_margin(1.08523, 10_000, 25, quote_rate=149.094)  # jp_fx_25x: entry basis
     assert f"¥{margin:,.0f}" in calc
+
+
+def test_flat_mmr_loss_cut_beyond_the_first_tier_says_so(recalculated):
+    """xlcalc calc and the report take an mmr preset's loss-cut from the tier of the notional;
+    the template's is the flat mmr × leverage, so beyond the first tier it says so beside the
+    loss-cut price (both languages), and is silent within it or with a loss-cut typed."""
+    caps = layout.first_tier_caps()
+    assert caps == {"binance_usdm": 50_000.0, "bybit_usdt": 2_000_000.0}
+    seen = set()
+    for lang, case, names, wb in _good(recalculated):
+        note = _value(wb, names, "tier_note")
+        cap = caps.get(case["exchange"])
+        beyond = (
+            cap is not None
+            and case["loss_cut_level_override"] is None
+            and max(case["entry_price"], case["price"]) * case["quantity"] > cap
+        )
+        want = label("check_tiers", lang).format(name=label("loss_cut_price", lang))
+        assert (note == want) if beyond else _blank(note), (lang, case["exchange"], note)
+        seen.add((lang, beyond))
+    assert seen == {(lang, b) for lang in LANGUAGES for b in (True, False)}

@@ -448,6 +448,7 @@ WORKING = [
             'N(fees)+entry_price*quantity*quote_rate_used*N(daily_fee_rate)*holding_days,"")'
         ),
     ),
+    Field("first_tier_cap", "general", formula=None),  # filled below: from the tier tables
     Field("inputs_ok", "general", formula="=" + _first(MAIN_CHECKS) + '=""'),
 ]
 
@@ -478,7 +479,38 @@ PRICE_DECIMALS_FORMULA = (
     + ",".join([*(_decimals(n) for n in ("entry_price", "price", "tick_size")), _SIGNIFICANT])
     + ")))"
 )
-_FILLED_BELOW = {"price_decimals_used": PRICE_DECIMALS_FORMULA}
+
+
+def first_tier_caps() -> dict:
+    """{preset id: the notional (quote currency) where the first tier of its shipped tier table
+    ends} (xlcalc/data/tiers_<id>.csv, read without pandas)."""
+    import csv
+    from importlib import resources
+
+    caps = {}
+    for path in resources.files("xlcalc").joinpath("data").iterdir():
+        if path.name.startswith("tiers_") and path.name.endswith(".csv"):
+            lines = [
+                line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")
+            ]
+            first = next(csv.DictReader(lines))
+            caps[path.name[len("tiers_") : -len(".csv")]] = float(first["cap"])
+    return dict(sorted(caps.items()))
+
+
+# An mmr preset's loss-cut here is the flat mmr × leverage; xlcalc calc and the report take the
+# tier of the notional (SPEC: tiers), higher beyond the first: the template says so beside it.
+FIRST_TIER_CAP = (
+    "="
+    + "".join(f'IF(exchange="{k}",{cap!r},' for k, cap in first_tier_caps().items())
+    + '""'
+    + ")" * len(first_tier_caps())
+)
+TIER_NOTE = (
+    '=IF(AND(inputs_ok,ISNUMBER(first_tier_cap),loss_cut_level_override="",'
+    '(MAX(entry_price,price)*quantity)>first_tier_cap),{c_tiers},"")'
+)
+_FILLED_BELOW = {"price_decimals_used": PRICE_DECIMALS_FORMULA, "first_tier_cap": FIRST_TIER_CAP}
 WORKING = [
     Field(f.key, f.kind, formula=_FILLED_BELOW[f.key]) if f.key in _FILLED_BELOW else f for f in WORKING
 ]
@@ -947,6 +979,7 @@ def words(lang: str) -> dict:
         label("check_margin_rounding", lang).format(name=label("margin_rounding", lang))
     )
     w["c_rows"] = quote(label("check_rows", lang))
+    w["c_tiers"] = quote(label("check_tiers", lang).format(name=label("loss_cut_price", lang)))
     w["c_rows_below"] = quote(label("check_rows_below", lang))
     for name, _ in LADDER_LEVELS:
         w[f"m_{name}"] = quote(label(name, lang))

@@ -339,6 +339,11 @@ def build_calculator(ctx, sample, exchange=None):
                     ctx.name(ws, f"{pre}_distance_pct", d.coordinate)
             row += 1
         row += 1
+    # beside the loss-cut price: an mmr preset's flat rate, where the exchange's tier is higher
+    lc_row = int(ctx.names["loss_cut_price"][1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    note = ws.cell(row=lc_row, column=5, value=ctx.fill(L.TIER_NOTE))
+    _wear(note, font=NOTE_FONT, alignment=NOTE_ALIGN)
+    ctx.name(ws, "tier_note", note.coordinate)
     kinds = {f.key: f.kind for _, fields in L.CALCULATOR for f in fields}
     _money_formats(ws, [c for n, (_, c) in ctx.names.items() if kinds.get(n) == "money"])
     for n, (_, c) in ctx.names.items():

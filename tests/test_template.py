@@ -601,6 +601,7 @@ def test_side_words_are_the_cores():
     formulas, compared after ASC (full-width to half-width, the template's NFKC)."""
     from xlcalc._inputs import _LONG_WORDS, _SHORT_WORDS
 
+    assert layout.CORE_SIDE_WORDS == {"long": _LONG_WORDS, "short": _SHORT_WORDS}
     formula = layout.words("ja")["long_words"] + layout.words("en")["short_words"]
     for word in _LONG_WORDS | _SHORT_WORDS:
         want = f'"{word}"' if word.isascii() else f'ASC("{word}")'

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._inputs import _LONG_WORDS, _SHORT_WORDS  # the core's side words, one list for all
 from ..constants import DEFAULT_LOSS_CUT_LEVEL as DEFAULT_LOSS_CUT
 from ..constants import DEFAULT_MARGIN_CALL_LEVEL as DEFAULT_MARGIN_CALL
 from ..constants import DEFAULT_SAFE_LEVEL as DEFAULT_SAFE
@@ -927,11 +926,21 @@ def _any_of(ref, key):
     return ",".join(f"{ref}={quote(label(key, lang))}" for lang in LANGUAGES)
 
 
+# The words the core reads as a side after NFKC and lower() (xlcalc._inputs._LONG_WORDS /
+# _SHORT_WORDS, which import numpy: `xlcalc template` imports openpyxl only). A test checks
+# that they are the core's.
+CORE_SIDE_WORDS = {
+    "long": {"1", "+1", "1.0", "+1.0", "long", "buy", "b", "l", "買い", "買", "ロング"}
+    | {"買建", "買建て", "買い建", "買い建て", "新規買", "新規買い"},
+    "short": {"-1", "-1.0", "short", "sell", "s", "売り", "売", "ショート"}
+    | {"売建", "売建て", "売り建", "売り建て", "新規売", "新規売り"},
+}
+
+
 def _side_words(side):
     """The words the core reads as ``side`` (xlcalc._inputs: 買建, 新規売, buy, 1...), the
     template's dropdown words first, each with its math-minus spelling (−1)."""
-    core = _LONG_WORDS if side == "long" else _SHORT_WORDS
-    words = [label(side, lang) for lang in LANGUAGES] + sorted(core)
+    words = [label(side, lang) for lang in LANGUAGES] + sorted(CORE_SIDE_WORDS[side])
     words += [w.replace("-", "\u2212") for w in words if "-" in w]
     return list({w.lower(): w for w in reversed(words)}.values())[::-1]  # "=" ignores case
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import math
 import re
 import zipfile
 from pathlib import Path
@@ -13,12 +14,18 @@ import pytest
 from click.testing import CliRunner
 
 from xlcalc.cli import main
+from xlcalc.display import CURRENCIES, excel_number_format
+from xlcalc.display import MAX_DECIMALS as MAX_PRICE_DECIMALS
 from xlcalc.labels import LANGUAGES, label
 from xlcalc.template import INPUT_NAMES, OUTPUT_NAMES, build_template, build_workbook, layout
 from xlcalc.template.regenerate import DEFAULT_DIR, ready_made
 
 # Functions every Excel since 2010 and LibreOffice 7.4 compute (SPEC §5).
 ALLOWED = {
+    "ASC",  # full-width to half-width (the side words), Excel 2007+ and LibreOffice
+    "TRIM",
+    "UPPER",
+    "FIND",
     "IF",
     "AND",
     "OR",
@@ -162,13 +169,15 @@ def test_dropdowns_and_formats(book):
     def cell(n):
         return calc[next(wb.defined_names[n].destinations)[1].replace("$", "")]
 
-    assert cell("ratio").number_format == "0.0%"
-    assert cell("equity").number_format == {"ja": '"¥"#,##0', "en": "#,##0.00"}[lang]
-    # Prices keep every decimal a trader types (issue #12): 1.08523, USD/JPY 110.123, 0.00001234.
+    assert cell("ratio").number_format == "0.00%"  # 147.73 %, as xlcalc calc (never 147.7 %)
+    # money: 2 decimals whatever the language; the preset's currency decides (below)
+    assert cell("equity").number_format == "#,##0.00"
+    # Prices keep every decimal a trader types (issue #12): 1.08523, USD/JPY 110.123, and as
+    # many as xlcalc calc shows (xlcalc.display.MAX_DECIMALS): 0.00001237 has 10.
     for name in ("entry_price", "price", "loss_cut_price", "margin_call_distance"):
         fmt = cell(name).number_format
-        assert fmt == "#,##0.00######", (name, fmt)
-        assert len(fmt.split(".")[1]) == 8
+        assert fmt == "#,##0.00##########", (name, fmt)
+        assert len(fmt.split(".")[1]) == layout.MAX_DECIMALS == MAX_PRICE_DECIMALS
     assert cell("margin_call_level").number_format == "0.0##%"  # 0.075 % stays 0.075 %
     rules = [r for cf in calc.conditional_formatting for r in cf.rules]
     fills = {r.dxf.fill.fgColor.rgb[-6:] for r in rules if r.dxf and r.dxf.fill}
@@ -190,10 +199,10 @@ def test_scenarios_chart_and_positions_table(book):
     inputs = ("symbol", "side", "entry_price", "quantity", "leverage", "price")
     assert [c.value for c in pos[head]][:6] == [label(k, lang) for k in inputs]
     assert int(table.ref.split(":")[1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) == head + first
-    # Account sums (P&L, margin shown, exact margin) read far below the table, so rows added
-    # below are counted.
+    # Account sums (P&L, margin shown, exact margin, notional counted) read far below the
+    # table, so rows added below are counted.
     sums = [c.value for row in pos.iter_rows(max_col=2) for c in row if str(c.value).startswith("=SUM(")]
-    assert len(sums) == 3 and all(f"${head + layout.POSITION_CAPACITY})" in f for f in sums), sums
+    assert len(sums) == 4 and all(f"${head + layout.POSITION_CAPACITY})" in f for f in sums), sums
 
 
 def test_no_hard_coded_column_letters():
@@ -474,3 +483,128 @@ def test_udf_workbook_rounds_the_shown_margin_through_the_core():
     assert float(floored[0][0]) == xc.required_margin(194.787, 10_000, 25, margin_rounding="floor") == 77_914
     exact = udfs.XLC_REQUIRED_MARGIN(194.787, 10_000, 25, 1.0, "none", 1.0)
     assert math.isclose(float(exact[0][0]), 77_914.8)
+
+
+def _conditional_formats(ws):
+    """{formula: number format} of the sheet's conditional formats that set one."""
+    return {
+        r.formula[0]: r.dxf.numFmt.formatCode
+        for cf in ws.conditional_formatting
+        for r in cf.rules
+        if r.dxf and r.dxf.numFmt
+    }
+
+
+def _ranges_of(ws, formula):
+    return " ".join(
+        str(cf.sqref) for cf in ws.conditional_formatting for r in cf.rules if r.formula[0] == formula
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_money_shows_in_the_presets_currency_not_the_language(lang):
+    """Audit: the ja template showed ¥600 for 600.00 USDT, the en one 440,000.00 for yen. Now
+    each money cell has a conditional format per currency of xlcalc.display (the CLI's and the
+    report's), keyed by the preset's currency column; the language decides nothing."""
+    wb = build_workbook(lang)
+    names = wb._xlcalc_names
+    sheets = {
+        "sheet_calculator": ("currency_used", ["deposit", "equity", "required_margin", "additional_deposit"]),
+        "sheet_positions": ("account_currency_used", ["account_deposit", "account_equity"]),
+        "sheet_planner": ("currency_used", ["plan_deposit", "plan_max_notional"]),
+        "sheet_loan": ("loan_currency_used", ["loan_debt", "loan_amount"]),
+    }
+    for sheet, (currency, cells) in sheets.items():
+        ws = wb[label(sheet, lang)]
+        formats = _conditional_formats(ws)
+        for code, (_, _, decimals) in CURRENCIES.items():
+            formula = f'{currency}="{code}"'
+            assert formats.get(formula) == excel_number_format(decimals, code), (sheet, code)
+            covered = _ranges_of(ws, formula).split()
+            for name in cells:
+                cell = names[name][1]
+                assert ws[cell].number_format == "#,##0.00", (sheet, name)
+                assert any(_in_range(cell, r) for r in covered), (sheet, name, covered)
+    pos = wb[label("sheet_positions", lang)]
+    letters = wb._xlcalc_columns["positions"]
+    covered = _ranges_of(pos, 'account_currency_used="USDT"')
+    for key in ("pnl", "required_margin", "margin_counted"):
+        assert f"{letters[key]}" in covered, key
+    assert excel_number_format(0, "JPY") == '"¥"#,##0' and excel_number_format(2, "USDT") == '#,##0.00" USDT"'
+
+
+def _in_range(cell, cell_range):
+    from openpyxl.utils.cell import range_boundaries
+
+    c1, r1, c2, r2 = range_boundaries(cell_range)
+    c, r, _, _ = range_boundaries(cell)
+    return c1 <= c <= c2 and r1 <= r <= r2
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_percentages_show_two_decimals_more_when_small(lang):
+    """Ratio, distance % and move: 2 decimals (147.73 %, not 147.7 %), more below 1 % so that two
+    significant digits show, as xlcalc.display.pct_decimals; rounding noise 0.00% without a minus.
+    The rules are "|x| below a bound" in priority order: the first that holds decides."""
+    from xlcalc.display import pct_decimals
+
+    wb = build_workbook(lang)
+    calc, scen = wb.worksheets[0], wb.worksheets[1]
+    names = wb._xlcalc_names
+    bound = re.compile(r"^AND\(ISNUMBER\((\w+)\),ABS\(\1\)<([0-9.e-]+)\)$")
+    for ws, cell in (
+        (calc, names["loss_cut_distance_pct"][1]),
+        (calc, names["ratio"][1]),
+        (scen, wb._xlcalc_columns["scenarios"]["move"] + "5"),
+        (wb[label("sheet_positions", lang)], names["account_ratio"][1]),
+    ):
+        assert ws[cell].number_format == "0.00%"
+        rules = sorted(
+            (r.priority, float(bound.match(r.formula[0])[2]), r.dxf.numFmt.formatCode)
+            for cf in ws.conditional_formatting
+            for r in cf.rules
+            if str(cf.sqref).split(":")[0] == cell and r.dxf and r.dxf.numFmt
+        )
+        stops = [
+            r.priority
+            for cf in ws.conditional_formatting
+            for r in cf.rules
+            if str(cf.sqref).startswith(cell) and r.stopIfTrue
+        ]
+        assert rules and all(
+            p < min(stops, default=math.inf) for p, _, _ in rules
+        )  # before a fill that stops
+
+        def shown(x, rules=rules):
+            return next((code for _, below, code in rules if abs(x) < below), "0.00%")
+
+        for x in (1.4773, 0.5, -0.0042, 0.00042, -0.000042, 4.2e-6, 4.2e-7, -0.0099):
+            assert shown(x) == "0." + "0" * pct_decimals(x) + "%", (cell, x, shown(x))
+        assert shown(-1e-17) == "0.00%;0.00%"  # never "-0.00%"
+
+
+def test_chart_axes_show_no_trailing_point():
+    """Excel shows a whole number in "0.##" as "2." and in "#,##0.####" as "9,000,000."."""
+    wb = build_workbook("en")
+    formats = [
+        (ax, chart_axis.numFmt.formatCode)
+        for ws in wb.worksheets
+        for chart in ws._charts
+        for ax, chart_axis in (("x", chart.x_axis), ("y", chart.y_axis))
+    ]
+    assert formats and all(not fmt.rstrip('"x').endswith(("#", ".")) for _, fmt in formats), formats
+    assert ("x", 'General"x"') in formats and ("x", "General") in formats
+
+
+def test_side_words_are_the_cores():
+    """Every word the core reads as a side (買建, 新規売, buy...) is in the template's side
+    formulas, compared after ASC (full-width to half-width, the template's NFKC)."""
+    from xlcalc._inputs import _LONG_WORDS, _SHORT_WORDS
+
+    assert layout.CORE_SIDE_WORDS == {"long": _LONG_WORDS, "short": _SHORT_WORDS}
+    formula = layout.words("ja")["long_words"] + layout.words("en")["short_words"]
+    for word in _LONG_WORDS | _SHORT_WORDS:
+        want = f'"{word}"' if word.isascii() else f'ASC("{word}")'
+        assert want.lower() in formula.lower(), word  # "=" ignores case, as the core lower()s
+    assert 'ASC(TRIM(side))=ASC("買建")' in layout.words("en")["long_words"]
+    assert 'ASC(TRIM(side))=ASC("新規売")' in layout.words("en")["short_words"]

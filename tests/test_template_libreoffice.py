@@ -29,7 +29,7 @@ from xlcalc.core import parse_basis, parse_side, round_to_tick
 from xlcalc.display import price_decimals
 from xlcalc.labels import LANGUAGES, label
 from xlcalc.presets import COLUMNS as PRESET_COLUMNS
-from xlcalc.presets import money_rounding, preset_levels
+from xlcalc.presets import money_rounding, preset_levels, resolve_levels
 from xlcalc.report import build_report
 from xlcalc.template import build_workbook, layout, write_template
 
@@ -48,6 +48,13 @@ def _round_to_tick(price, side, tick):
 
 
 # -- random cases ---------------------------------------------------------------------------
+
+# Side words as traders type them, read by the core (xlcalc._inputs.parse_side_word: NFKC, then
+# its word lists) and by the template (ASC, then the same lists).
+TYPED_SIDES = {
+    "long": ["買建", "買い建て", "新規買", "ＢＵＹ", "ﾛﾝｸﾞ", "ロング", "buy", "L", "1", "新規買い"],
+    "short": ["売建", "売り建て", "新規売", "ｓｅｌｌ", "ｼｮｰﾄ", "ショート", "SELL", "s", "-1", "売建て"],
+}
 
 
 def _random_case(rng: random.Random, lang: str, i: int) -> dict:
@@ -98,24 +105,28 @@ def _random_case(rng: random.Random, lang: str, i: int) -> dict:
             case[f"{key}_override"] = lev * rng.uniform(1.0, 3.0)  # mark basis: k >= s, unreachable
     case["safe_level_override"] = rng.choice([None, None, 7.0, rng.uniform(1, 5), label("none", lang)])
     case["daily_fee_rate_override"] = rng.choice([None, 0.0004, rng.uniform(0, 0.003)])
+    if i % 7 == 2:  # a side word the core reads (full-width, half-width, 建 words), typed
+        case["side"] = rng.choice(TYPED_SIDES[side_word])
     case["positions"] = [
         (
             rng.choice(["S1", "S2", None]),
-            label(rng.choice(["long", "short"]), lang),
+            rng.choice([label(word, lang)] * 3 + TYPED_SIDES[word]),
             10 ** rng.uniform(0, 6),
             10 ** rng.uniform(-2, 2),
             rng.choice([1, 2, 5, 25]),
             None,
         )
-        for j in range(rng.randint(1, 6))
+        for word in [rng.choice(["long", "short"]) for _ in range(rng.randint(1, 6))]
     ]
     case["positions"] = [row[:5] + (row[2] * rng.uniform(0.5, 1.5),) for row in case["positions"]]
     case["account"] = dict(
         deposit=rng.uniform(0, 1) * sum(r[2] * r[3] for r in case["positions"]),
         fees=rng.choice([0.0, rng.uniform(0, 100)]),
         basis=label(rng.choice(["entry", "mark"]), lang),
-        margin_call_level=rng.choice([1.0, rng.uniform(0.5, 2), None]),
-        loss_cut_level=rng.choice([0.5, rng.uniform(0.1, 0.5), None]),
+        # blank: the account preset's level, else the default (as xlcalc report --exchange)
+        margin_call_level=rng.choice([1.0, rng.uniform(0.5, 2), None, label("none", lang)]),
+        loss_cut_level=rng.choice([0.5, rng.uniform(0.1, 0.5), None, label("none", lang)]),
+        safe_level=rng.choice([None, None, rng.uniform(1, 4), label("none", lang)]),
         hedge=rng.choice([None, "sum", "max", "max"]),
         exchange=rng.choice([None, "gmo_coin_fx", "binance_usdm", "jp_fx_25x"]),
     )
@@ -151,6 +162,8 @@ def _bad_cases(lang):
 # -- money rounding (SPEC §8): DMM FX floors the required margin to the yen ---------------------
 
 USER_PRESET_ID = "my_venue"
+# the account's levels: typed as "Your value" (blank: the account preset's, else the default)
+ACCOUNT_LEVEL_KEYS = ("basis", "margin_call_level", "loss_cut_level", "safe_level")
 
 
 def _user_preset(**conventions):
@@ -244,6 +257,73 @@ def _rounding_cases(lang):
     return cases
 
 
+# The audit's hedged yen account (run5b) and a coin account without shipped tiers (flat mmr).
+AUDIT_ROWS = [
+    ("USD/JPY", "long", 110.123, 100_000, 25, 111.5),
+    ("USD/JPY", "short", 112.5, 60_000, 25, 111.5),
+    ("EUR/JPY", "short", 160.2, 30_000, 25, 163.8),
+]
+COIN_ROWS = [
+    ("S1", "long", 60_000, 0.5, 10, 59_000),
+    ("S1", "short", 61_000, 0.2, 20, 59_000),
+    ("S2", "long", 3_000, 3, 5, 2_500),
+]
+
+
+def _account_cases(lang):
+    """Positions accounts whose levels come from the account's preset (or are typed, or
+    "none") and whose status may be "caution": (name, rows, account) with the Calculator's
+    inputs of the rounding cases."""
+    calc = dict(_rounding_cases(lang)[0])
+    del calc["_rounding"], calc["_shown"]
+    none = label("none", lang)
+    table = [
+        # audit: ratio 61.59 %, gmo_coin_fx loss-cut 75 %: Loss-cut (the template said Margin call)
+        ("gmo_300k", AUDIT_ROWS, dict(deposit=300_000.0, exchange="gmo_coin_fx")),
+        # audit: ratio 124.8 % under the 300 % safe level: Caution (the template said OK)
+        ("jp_max_700k", AUDIT_ROWS, dict(deposit=700_000.0, exchange="jp_fx_25x", hedge="max")),
+        ("jp_sum_300k", AUDIT_ROWS, dict(deposit=300_000.0, exchange="jp_fx_25x", hedge="sum")),
+        ("jp_max_300k", AUDIT_ROWS, dict(deposit=300_000.0, exchange="jp_fx_25x", hedge="max")),
+        ("gmo_700k", AUDIT_ROWS, dict(deposit=700_000.0, exchange="gmo_coin_fx")),
+        ("no_preset", AUDIT_ROWS, dict(deposit=700_000.0, hedge="max")),
+        (
+            "safe_typed",
+            AUDIT_ROWS,
+            dict(deposit=700_000.0, exchange="jp_fx_25x", hedge="max", safe_level=1.2),
+        ),
+        (
+            "safe_none",
+            AUDIT_ROWS,
+            dict(deposit=700_000.0, exchange="jp_fx_25x", hedge="max", safe_level=none),
+        ),
+        ("lc_typed", AUDIT_ROWS, dict(deposit=300_000.0, exchange="gmo_coin_fx", loss_cut_level=0.6)),
+        ("mc_none", AUDIT_ROWS, dict(deposit=300_000.0, exchange="jp_fx_25x", margin_call_level=none)),
+        ("binance_max", COIN_ROWS, dict(deposit=1_500.0, exchange="binance_usdm", hedge="max")),
+        ("binance_sum", COIN_ROWS, dict(deposit=600.0, exchange="binance_usdm", hedge="sum")),
+        (
+            "binance_entry",
+            COIN_ROWS,
+            dict(deposit=900.0, exchange="binance_usdm", basis=label("entry", lang)),
+        ),
+        ("bybit_low", COIN_ROWS, dict(deposit=250.0, exchange="bybit_usdt")),
+    ]
+    cases = []
+    for name, rows, acc in table:
+        positions = [(r[0], label(r[1], lang), *r[2:]) for r in rows]
+        account = dict(dict(fees=0.0, hedge=None, exchange=None), **acc)
+        cases.append(dict(calc, positions=positions, account=account, _account=name))
+    return cases
+
+
+def _tier_cases(lang):
+    """The audit's Binance position (60,000 USDT notional, beyond the 50,000 first tier) and a
+    smaller one, on the Calculator with the mmr preset's flat loss-cut."""
+    base = dict(_account_cases(lang)[0], exchange="binance_usdm", basis_override=None, price=59_900.0)
+    del base["_account"]
+    base.update(entry_price=60_000.0, leverage=100, deposit=600.0, _tier=True)
+    return [dict(base, quantity=1), dict(base, quantity=0.5, deposit=300.0)]
+
+
 @contextlib.contextmanager
 def _reversed_columns():
     """Build with the Scenarios and Positions columns in the reverse order (issue #9)."""
@@ -276,7 +356,7 @@ def _write(case, lang, path, reverse=False, below=False):
     if "positions" in case:
         ws = wb[names["account_deposit"][0]]
         for key, value in case["account"].items():
-            sheet, cell = names[f"account_{key}"]
+            sheet, cell = names[f"account_{key}_override" if key in ACCOUNT_LEVEL_KEYS else f"account_{key}"]
             wb[sheet][cell].value = value
         letters = columns["positions"]
         row0 = int(ws.tables["Positions"].ref.split(":")[0][1:]) + 1
@@ -317,6 +397,8 @@ def recalculated(tmp_path_factory):
         below["positions"] = below["positions"][:2] * 2
         cases.append(dict(below, _below=True))
         cases += _rounding_cases(lang)
+        cases += _account_cases(lang)
+        cases += _tier_cases(lang)
         cases += _bad_cases(lang)
         for i, case in enumerate(cases):
             path = src / f"{lang}-{i:03d}.xlsx"
@@ -605,6 +687,12 @@ def _hedge_rule(acc):
     return "sum"
 
 
+def _account_basis(acc):
+    """The account's basis: typed, else its preset's (an mmr preset's: mark), else entry."""
+    preset = xc.get_preset(acc["exchange"]) if acc["exchange"] else None
+    return acc.get("basis") or resolve_levels(preset, leverage=1.0)["basis"]
+
+
 def _expected_account(case):
     acc, rows = case["account"], case["positions"]
     symbols = [r[0] or "" for r in rows]
@@ -615,11 +703,30 @@ def _expected_account(case):
         [r[5] for r in rows],
         [r[3] for r in rows],
         [r[4] for r in rows],
-        basis=acc["basis"],
+        basis=_account_basis(acc),
         fees=acc["fees"],
         symbol=symbols,
         hedge=_hedge_rule(acc),
     )
+
+
+def _level_typed(value):
+    """A level typed into "Your value": None when blank, NaN for "none", else the number."""
+    return math.nan if isinstance(value, str) else value
+
+
+def _account_levels(acc):
+    """(margin call, loss-cut, safe level) of the Positions account: the typed ones, else the
+    account preset's (xlcalc.presets.resolve_levels), else the defaults; NaN: no such level.
+    None for an mmr preset's loss-cut (each row's maintenance margin: compared with the report)."""
+    preset = xc.get_preset(acc["exchange"]) if acc["exchange"] else None
+    mmr = bool(preset) and preset["margin_model"] == "mmr"
+    mc, lc = _level_typed(acc.get("margin_call_level")), _level_typed(acc.get("loss_cut_level"))
+    if mmr and lc is None:
+        return None
+    found = resolve_levels(preset, margin_call=mc, loss_cut=lc, leverage=1.0 if mmr else None)
+    safe = _level_typed(acc.get("safe_level"))
+    return found["margin_call_level"], found["loss_cut_level"], layout.DEFAULT_SAFE if safe is None else safe
 
 
 def test_positions_account_equals_core(recalculated):
@@ -645,17 +752,21 @@ def test_positions_account_equals_core(recalculated):
                 [r[5] for r in rows],
                 [r[3] for r in rows],
                 [r[4] for r in rows],
-                basis=acc["basis"],
+                basis=_account_basis(acc),
                 fees=acc["fees"],
             )
             hedged += not math.isclose(plain.required_margin, st.required_margin)
-        mc = math.nan if acc["margin_call_level"] is None else acc["margin_call_level"]
-        lc = math.nan if acc["loss_cut_level"] is None else acc["loss_cut_level"]
-        _close(_value(wb, names, "account_status"), label(xc.status(st.ratio, mc, lc), lang), scale, "status")
+        levels = _account_levels(acc)
+        if levels is not None:  # an mmr preset's loss-cut: test_positions_levels_equal_report
+            mc, lc, safe = levels
+            want = label(xc.status(st.ratio, mc, lc, safe_level=safe), lang)
+            _close(_value(wb, names, "account_status"), want, scale, "status")
+            for key, level in zip(("margin_call_level", "loss_cut_level", "safe_level"), levels):
+                _close(_value(wb, names, f"account_{key}"), level, 1, f"account {key}")
         ws = wb[label("sheet_positions", lang)]
         letters = names["_columns"]["positions"]
         row0 = next(c.row for c in ws[letters["symbol"]] if c.value == label("symbol", lang)) + 1
-        mark = parse_basis(acc["basis"])
+        mark = parse_basis(_account_basis(acc))
         for i, r in enumerate(rows):
             _close(
                 ws[f"{letters['pnl']}{row0 + i}"].value,
@@ -769,6 +880,84 @@ def test_positions_equal_report(recalculated, tmp_path):
     assert {("dmm_fx", "sum"), ("dmm_fx", "max"), ("jp_fx_25x", "sum"), (None, "max")} <= checked
 
 
+def _report_account(case, lang, out):
+    """The report's Summary account row (label -> value) for the case's positions and account."""
+    acc, rows = case["account"], case["positions"]
+    sides = {label("long", lang): "long", label("short", lang): "short"}
+    keys = ("symbol", "side", "entry_price", "quantity", "leverage", "price")
+    df = pd.DataFrame([dict(zip(keys, r), side=sides[r[1]]) for r in rows])
+    basis = {label("entry", lang): "entry", label("mark", lang): "mark"}.get(acc.get("basis"))
+    build_report(
+        df,
+        out,
+        lang=lang,
+        deposit=acc["deposit"],
+        exchange=acc["exchange"],
+        basis=basis,
+        margin_call=acc.get("margin_call_level"),
+        loss_cut=acc.get("loss_cut_level"),
+        safe_level=acc.get("safe_level"),
+        hedge=acc["hedge"],
+    )
+    summary = list(
+        openpyxl.load_workbook(out)[label("report_sheet_summary", lang)].iter_rows(values_only=True)
+    )
+    head = next(i for i, r in enumerate(summary) if r and r[0] == label("account", lang))
+    return dict(zip(summary[head], summary[head + 1]))
+
+
+def test_positions_levels_equal_report(recalculated, tmp_path):
+    """Audit: the Positions account ignored its preset's levels (gmo_coin_fx: loss-cut 75 %, no
+    margin call) and had no caution. Its levels now come from the account's preset (an mmr
+    preset: each counted row's P·Q·mmr), typed values and "none" override them, and the status
+    with caution below the safe level equals xlcalc report's for the same account."""
+    seen = {}
+    accounts = [r for r in _good(recalculated) if "_account" in r[1] and not r[1].get("_tier")]
+    for n, (lang, case, names, wb) in enumerate(accounts):
+        what = f"{lang} {case['_account']}"
+        account = _report_account(case, lang, tmp_path / f"account-{n}.xlsx")
+        assert _blank(_value(wb, names, "account_input_check")), what
+        status = _value(wb, names, "account_status")
+        assert status == account[label("status", lang)], (what, status, account)
+        ratio = _value(wb, names, "account_ratio")
+        assert ratio == pytest.approx(account[label("ratio", lang)], rel=1e-12), what
+        seen[(lang, case["_account"])] = status
+    for lang in LANGUAGES:  # the audit's cases, and every status was reached
+        assert seen[(lang, "gmo_300k")] == label("loss_cut", lang)
+        assert seen[(lang, "jp_max_700k")] == label("caution", lang)
+        assert {status for (where, _), status in seen.items() if where == lang} == {
+            label(k, lang) for k in ("ok", "caution", "margin_call", "loss_cut")
+        }
+
+
+def test_positions_levels_come_from_the_account_preset(recalculated):
+    """The Preset column shows the account preset's levels (gmo_coin_fx: none and 75 %; an mmr
+    preset: mmr × counted notional / margin, none), the Used column what the status uses."""
+    for lang, case, names, wb in _good(recalculated):
+        if case.get("_account") not in ("gmo_300k", "binance_max", "no_preset"):
+            continue
+        pre = {k: _value(wb, names, f"account_{k}_preset") for k in ("margin_call_level", "loss_cut_level")}
+        used = {
+            k: _value(wb, names, f"account_{k}")
+            for k in ("margin_call_level", "loss_cut_level", "safe_level")
+        }
+        assert used["safe_level"] == layout.DEFAULT_SAFE
+        if case["_account"] == "gmo_300k":
+            assert _blank(pre["margin_call_level"]) and pre["loss_cut_level"] == pytest.approx(0.75)
+            assert _value(wb, names, "account_basis") == label(
+                xc.get_preset("gmo_coin_fx")["basis"] or "entry", lang
+            )
+        elif case["_account"] == "no_preset":
+            assert (pre["margin_call_level"], pre["loss_cut_level"]) == (1.0, 0.5)
+        else:  # hedge max: S1's long leg (margin 3,000 > 590) and S2, at the price
+            mmr = xc.get_preset("binance_usdm")["mmr"]
+            notional, margin = 59_000 * 0.5 + 2_500 * 3, 59_000 * 0.5 / 10 + 2_500 * 3 / 5
+            assert _blank(pre["margin_call_level"])
+            assert pre["loss_cut_level"] == pytest.approx(mmr * notional / margin, rel=1e-12)
+            assert _value(wb, names, "account_basis") == label("mark", lang)
+        assert used["loss_cut_level"] == pre["loss_cut_level"]
+
+
 def test_split_hedge_counts_the_side_larger_by_the_exact_margin(recalculated):
     """hedge max with rounding: symbol X's long side is the larger exact (302.7 > 301.5), so
     the account counts its shown 300, not the short side's 301 (as the report does)."""
@@ -827,6 +1016,32 @@ PRECISION_CASES = [
 ]
 
 
+# The audit's run4: a USDT account in the Japanese template, a yen one in the English one.
+CURRENCY_CASES = {
+    "ja": dict(
+        side="買い",
+        entry_price=60_000,
+        quantity=1,
+        leverage=100,
+        deposit=600,
+        price=59_900,
+        exchange="binance_usdm",
+        account_exchange="binance_usdm",
+    ),
+    "en": dict(
+        side="Long",
+        entry_price=1.08523,
+        quantity=10_000,
+        leverage=25,
+        deposit=100_000,
+        price=1.08012,
+        quote_rate=149.094,
+        exchange="jp_fx_25x",
+        account_exchange="jp_fx_25x",
+    ),
+}
+
+
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory):
     """The default workbook of each language, and the precision cases, printed to PDF in one call."""
@@ -841,6 +1056,12 @@ def printed(tmp_path_factory):
             sheet, cell = wb._xlcalc_names[key]
             wb[sheet][cell].value = value
         books[i] = write_template(wb, src / f"precision-{i}.xlsx", force=True)
+    for lang, case in CURRENCY_CASES.items():
+        wb = build_workbook(lang)
+        for key, value in case.items():
+            sheet, cell = wb._xlcalc_names[key]
+            wb[sheet][cell].value = value
+        books[f"currency-{lang}"] = write_template(wb, src / f"currency-{lang}.xlsx", force=True)
     pdfs = dict(zip(books, convert(list(books.values()), tmp_path_factory.mktemp("pdf"), "pdf")))
     return {key: _pages(pdf) for key, pdf in pdfs.items()}
 
@@ -873,7 +1094,8 @@ def test_every_sheet_prints_on_one_page(printed):
 
 def test_prices_print_at_the_decimals_typed(printed):
     """1.08523 is never shown as 1.09; computed prices get the same decimals (issue #12), the
-    decimals xlcalc calc shows (:func:`xlcalc.display.price_decimals`, up to 8)."""
+    decimals xlcalc calc shows (:func:`xlcalc.display.price_decimals`, up to 12: the audit found
+    0.00001237 at 8 decimals where xlcalc calc shows 10)."""
     for i, case in enumerate(PRECISION_CASES):
         pages = printed[i][1]
         if pages is None:
@@ -883,7 +1105,8 @@ def test_prices_print_at_the_decimals_typed(printed):
             len(repr(float(case[k])).split(".")[1].rstrip("0")) if "e" not in repr(case[k]) else 8
             for k in ("entry_price", "price")
         ]
-        decimals = min(layout.MAX_DECIMALS, price_decimals(case["entry_price"], typed))
+        decimals = price_decimals(case["entry_price"], typed)  # 0.00001237: 10, as xlcalc calc
+        assert decimals <= layout.MAX_DECIMALS
         lc = xc.loss_cut_price(
             case["deposit"],
             case["side"],
@@ -895,3 +1118,43 @@ def test_prices_print_at_the_decimals_typed(printed):
         for value in (case["entry_price"], case["price"], lc):
             shown = f"{value:,.{decimals}f}"
             assert re.search(rf"(?<![\d.]){re.escape(shown)}(?![\d])", text), (shown, text[:2000])
+
+
+def test_money_prints_in_the_presets_currency(printed):
+    """Audit run4: the ja template printed ¥600 for a 600.00 USDT deposit, the en one
+    100,000.00 for yen. Printed by LibreOffice, money follows the preset's currency as xlcalc
+    calc shows it (xlcalc.display), and the ratio has 2 decimals."""
+    pages = printed["currency-ja"][1]
+    if pages is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    calc, positions = pages[0], pages[2]
+    assert "600.00 USDT" in calc and "¥600" not in calc  # the deposit
+    assert "599.00 USDT" in calc  # required margin, 59,900 x 1 / 100
+    assert f"{(600 - 100) / 599:.2%}" in calc  # 83.47%
+    assert "1,500,000.00 USDT" in positions  # the account's deposit, its preset's currency
+    pages = printed["currency-en"][1]
+    calc = pages[0]
+    assert "¥100,000" in calc and "100,000.00" not in calc
+    margin = xc.required_margin(1.08523, 10_000, 25, quote_rate=149.094)  # jp_fx_25x: entry basis
+    assert f"¥{margin:,.0f}" in calc
+
+
+def test_flat_mmr_loss_cut_beyond_the_first_tier_says_so(recalculated):
+    """xlcalc calc and the report take an mmr preset's loss-cut from the tier of the notional;
+    the template's is the flat mmr × leverage, so beyond the first tier it says so beside the
+    loss-cut price (both languages), and is silent within it or with a loss-cut typed."""
+    caps = layout.first_tier_caps()
+    assert caps == {"binance_usdm": 50_000.0, "bybit_usdt": 2_000_000.0}
+    seen = set()
+    for lang, case, names, wb in _good(recalculated):
+        note = _value(wb, names, "tier_note")
+        cap = caps.get(case["exchange"])
+        beyond = (
+            cap is not None
+            and case["loss_cut_level_override"] is None
+            and max(case["entry_price"], case["price"]) * case["quantity"] > cap
+        )
+        want = label("check_tiers", lang).format(name=label("loss_cut_price", lang))
+        assert (note == want) if beyond else _blank(note), (lang, case["exchange"], note)
+        seen.add((lang, beyond))
+    assert seen == {(lang, b) for lang in LANGUAGES for b in (True, False)}

@@ -18,18 +18,22 @@ from dataclasses import dataclass
 from ..constants import DEFAULT_LOSS_CUT_LEVEL as DEFAULT_LOSS_CUT
 from ..constants import DEFAULT_MARGIN_CALL_LEVEL as DEFAULT_MARGIN_CALL
 from ..constants import DEFAULT_SAFE_LEVEL as DEFAULT_SAFE
+from ..display import MAX_DECIMALS as MAX_PRICE_DECIMALS
 from ..labels import LANGUAGES, label
 
 # DEFAULT_*: the levels used when no exchange preset is chosen (the core's and the CLI's defaults)
 
-# Number formats per kind and language. Money is in the account currency (yen: no decimals);
-# prices show at least 2 and up to 8 decimals, so that a typed 1.08523, USD/JPY's third
-# decimal and a cheap coin's 0.00001234 are never rounded away; rates show up to 0.001 %.
+# Number formats per kind and language. Money: plain 2 decimals, as xlcalc calc without a
+# currency; a preset's currency (¥ without decimals, USDT...) is a conditional format on top
+# (sheets._money_formats), never the language. Prices show at least 2 and up to 12 decimals
+# (xlcalc.display.MAX_DECIMALS), so that a typed 1.08523, USD/JPY's third decimal and a cheap
+# coin's 0.00001237 are never rounded away; percentages 2 decimals, more for a small one
+# (sheets._pct_formats); rates show up to 0.001 %.
 FORMATS = {
-    "money": {"ja": '"¥"#,##0', "en": "#,##0.00"},
-    "price": {"ja": "#,##0.00######", "en": "#,##0.00######"},
+    "money": {"ja": "#,##0.00", "en": "#,##0.00"},
+    "price": {"ja": "#,##0.00##########", "en": "#,##0.00##########"},
     "qty": {"ja": "#,##0.0000####", "en": "#,##0.0000####"},
-    "pct": {"ja": "0.0%", "en": "0.0%"},
+    "pct": {"ja": "0.00%", "en": "0.00%"},
     "rate": {"ja": "0.0##%", "en": "0.0##%"},
     "lev": {"ja": "General", "en": "General"},
     "text": {"ja": "@", "en": "@"},
@@ -124,6 +128,12 @@ def money_unit_formula(row):
     return f'=IF({row}<=0,1,IF(ISBLANK({unit}),1,IF(AND(ISNUMBER({unit}),N({unit})>0),{unit},"")))'
 
 
+def currency_formula(row):
+    """The preset's account currency (presets.account_currency: trimmed, upper case), "" without
+    a preset or one: the code the money cells' conditional formats look for."""
+    return f'=IF({row}<=0,"",UPPER(TRIM(INDEX(preset_currency,{row})&"")))'
+
+
 def rounding_problem(rounding, unit):
     """True when the preset's rounding cannot be used (core.round_money would refuse it)."""
     return f'OR({rounding}="",AND({rounding}="floor",NOT(ISNUMBER({unit}))))'
@@ -207,7 +217,7 @@ INPUTS = [
     Field("fees", "money", note="arg:fees", check="nonnegative"),
     Field("price", "price", check="positive"),
     Field("tick_size", "price", note="arg:tick_size", check="positive"),
-    Field("price_decimals", "general", note="note_price_decimals", check="decimals"),
+    Field("price_decimals", "general", note="note_price_decimals_shown", check="decimals"),
     Field("quote_rate", "price", note="note_quote_rate", check="positive"),
     Field("exchange", "text", note="note_exchange", check="exchange"),
 ]
@@ -421,6 +431,7 @@ WORKING = [
     Field("quote_rate_used", "general", formula="=IF(ISNUMBER(quote_rate),quote_rate,1)"),
     Field("margin_rounding", "text", formula=rounding_formula("preset_row")),
     Field("money_unit", "general", formula=money_unit_formula("preset_row")),
+    Field("currency_used", "text", formula=currency_formula("preset_row")),
     Field(
         "required_margin_exact",
         "money",  # core.required_margin, unrounded: what the ratio divides by
@@ -436,10 +447,11 @@ WORKING = [
             'N(fees)+entry_price*quantity*quote_rate_used*N(daily_fee_rate)*holding_days,"")'
         ),
     ),
+    Field("first_tier_cap", "general", formula=None),  # filled below: from the tier tables
     Field("inputs_ok", "general", formula="=" + _first(MAIN_CHECKS) + '=""'),
 ]
 
-MAX_DECIMALS = 8
+MAX_DECIMALS = MAX_PRICE_DECIMALS  # as the CLI and the report: 0.00001237 shows 10 decimals
 
 
 def _decimals(name):
@@ -466,9 +478,40 @@ PRICE_DECIMALS_FORMULA = (
     + ",".join([*(_decimals(n) for n in ("entry_price", "price", "tick_size")), _SIGNIFICANT])
     + ")))"
 )
+
+
+def first_tier_caps() -> dict:
+    """{preset id: the notional (quote currency) where the first tier of its shipped tier table
+    ends} (xlcalc/data/tiers_<id>.csv, read without pandas)."""
+    import csv
+    from importlib import resources
+
+    caps = {}
+    for path in resources.files("xlcalc").joinpath("data").iterdir():
+        if path.name.startswith("tiers_") and path.name.endswith(".csv"):
+            lines = [
+                line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")
+            ]
+            first = next(csv.DictReader(lines))
+            caps[path.name[len("tiers_") : -len(".csv")]] = float(first["cap"])
+    return dict(sorted(caps.items()))
+
+
+# An mmr preset's loss-cut here is the flat mmr × leverage; xlcalc calc and the report take the
+# tier of the notional (SPEC: tiers), higher beyond the first: the template says so beside it.
+FIRST_TIER_CAP = (
+    "="
+    + "".join(f'IF(exchange="{k}",{cap!r},' for k, cap in first_tier_caps().items())
+    + '""'
+    + ")" * len(first_tier_caps())
+)
+TIER_NOTE = (
+    '=IF(AND(inputs_ok,ISNUMBER(first_tier_cap),loss_cut_level_override="",'
+    '(MAX(entry_price,price)*quantity)>first_tier_cap),{c_tiers},"")'
+)
+_FILLED_BELOW = {"price_decimals_used": PRICE_DECIMALS_FORMULA, "first_tier_cap": FIRST_TIER_CAP}
 WORKING = [
-    f if f.key != "price_decimals_used" else Field(f.key, f.kind, formula=PRICE_DECIMALS_FORMULA)
-    for f in WORKING
+    Field(f.key, f.kind, formula=_FILLED_BELOW[f.key]) if f.key in _FILLED_BELOW else f for f in WORKING
 ]
 
 
@@ -649,6 +692,11 @@ _LARGER_SIDE_SHOWN = (
     f"{_symbol_side_margin(_THIS, 'required_margin_n')},{_symbol_side_margin(_OTHER, 'required_margin_n')})"
 )
 _LARGER_SIDE_EXACT = f"MAX({_symbol_side_margin(1)},{_symbol_side_margin(-1)})"
+# that side's notional (P·Q at the price), for an mmr preset's maintenance margin
+_LARGER_SIDE_NOTIONAL = (
+    f"IF({_symbol_side_margin(_THIS)}>={_symbol_side_margin(_OTHER)},"
+    f"{_symbol_side_margin(_THIS, 'notional_n')},{_symbol_side_margin(_OTHER, 'notional_n')})"
+)
 
 
 def _counted(larger_side, own):
@@ -706,6 +754,9 @@ POSITION_COLUMNS = [
         f"=IF({_ROW_USED},XLC_REQUIRED_MARGIN({_ROW_MARGIN},{{c[quantity]}},{{c[leverage]}}),0)",
     ),
     Column("margin_counted_exact", "general", _counted(_LARGER_SIDE_EXACT, "{c[required_margin_exact]}")),
+    # P·Q at the price (0 on an unused row): an mmr preset's maintenance margin is mmr × this
+    Column("notional_n", "general", f"=IF({_ROW_USED},{{c[price]}}*{{c[quantity]}},0)"),
+    Column("notional_counted", "general", _counted(_LARGER_SIDE_NOTIONAL, "{c[notional_n]}")),
 ]
 POSITION_HELPERS = (
     "side_sign",
@@ -713,6 +764,8 @@ POSITION_HELPERS = (
     "required_margin_n",
     "required_margin_exact",
     "margin_counted_exact",
+    "notional_n",
+    "notional_counted",
 )  # printed narrow and grey
 POSITION_ROWS = 20  # rows of the table, with formulas
 POSITION_CAPACITY = 1000  # rows every account formula reads (table + rows added below)
@@ -732,16 +785,29 @@ SAMPLE_POSITIONS = {
 }
 SAMPLE_ACCOUNT = {"ja": dict(deposit=1_500_000, fees=0), "en": dict(deposit=12_000, fees=0)}
 
-# Account block above the Table: inputs, then results. Names get an "account_" prefix.
+# Account block above the Table: inputs, then the levels (your value | preset | used, as the
+# Calculator's), then results. Names get an "account_" prefix.
 ACCOUNT_INPUTS = [
     Field("deposit", "money", check="nonnegative"),
     Field("fees", "money", check="nonnegative"),
-    Field("basis", "text", check="basis"),
-    Field("margin_call_level", "rate", check="level"),
-    Field("loss_cut_level", "rate", check="level"),
-    Field("exchange", "text", note="note_account_exchange", check="exchange"),
+    Field("exchange", "text", note="note_account_preset", check="exchange"),
     Field("hedge", "text", note="note_hedge", check="hedge"),
 ]
+# The account's preset row in the Calculator's preset formulas, for the account's levels (SPEC
+# §8, as xlcalc report --exchange): mmr presets liquidate at each counted row's P·Q·mmr, an
+# account loss-cut level of mmr × the counted notional / the exact margin.
+ACCOUNT_PRESET_FORMULAS = {
+    "basis": PRESET_FORMULAS["basis"].replace("preset_row", "account_preset_row"),
+    "margin_call_level": PRESET_FORMULAS["margin_call_level"].replace("preset_row", "account_preset_row"),
+    "loss_cut_level": PRESET_FORMULAS["loss_cut_level"]
+    .replace("preset_row", "account_preset_row")
+    .replace(
+        "INDEX(preset_mmr,account_preset_row)*leverage",
+        "INDEX(preset_mmr,account_preset_row)*account_notional_counted/account_required_margin_exact",
+    ),
+    "safe_level": PRESET_FORMULAS["safe_level"],
+}
+ACCOUNT_LEVELS = [f for f in LEVELS if f.key in ACCOUNT_PRESET_FORMULAS]
 HEDGE_RULES = ("sum", "max")
 _ACC_OK = 'account_input_check=""'
 ACCOUNT_OUTPUTS = [
@@ -759,9 +825,11 @@ ACCOUNT_OUTPUTS = [
     ),
     Field(
         "status",
-        "text",
+        "text",  # core.status with the safe level: "caution" as the report's account
         formula="=IF(ISNUMBER(account_ratio),"
-        + _status("account_ratio", "account_margin_call_level", "account_loss_cut_level")
+        + _status(
+            "account_ratio", "account_margin_call_level", "account_loss_cut_level", safe="account_safe_level"
+        )
         + ",account_input_check)",
     ),
 ]
@@ -770,12 +838,10 @@ ACCOUNT_CHECKS = [
     ("NOT(AND(ISNUMBER(account_deposit),account_deposit>=0))", "{c_deposit}"),
     ("NOT(OR(ISBLANK(account_fees),AND(ISNUMBER(account_fees),account_fees>=0)))", "{c_fees}"),
     ("account_mark=-1", "{c_basis}"),
-    (
-        f"NOT(OR(ISBLANK(account_margin_call_level),{positive('account_margin_call_level')}))",
-        "{c_margin_call_level}",
-    ),
-    (f"NOT(OR(ISBLANK(account_loss_cut_level),{positive('account_loss_cut_level')}))", "{c_loss_cut_level}"),
     ("account_preset_row=-1", "{c_exchange}"),
+    (f"NOT({_level_ok('account_margin_call_level')})", "{c_margin_call_level}"),
+    (f"NOT({_level_ok('account_loss_cut_level')})", "{c_loss_cut_level}"),
+    (f"NOT({_level_ok('account_safe_level')})", "{c_safe_level}"),
     (rounding_problem("account_margin_rounding", "account_money_unit"), "{c_margin_rounding}"),
     ('account_hedge_used=""', "{c_hedge}"),
     ("SUMPRODUCT(--(LEN({rng[col_check]})>0))>0", "{c_rows}"),
@@ -791,7 +857,9 @@ ACCOUNT_WORKING = [
     ("hedge_used", None),  # filled by the builder: depends on the preset columns present
     ("margin_rounding", rounding_formula("account_preset_row")),
     ("money_unit", money_unit_formula("account_preset_row")),
+    ("currency_used", currency_formula("account_preset_row")),
     ("required_margin_exact", "=SUM({rng[margin_counted_exact]})"),
+    ("notional_counted", "=SUM({rng[notional_counted]})"),
 ]
 
 
@@ -820,6 +888,7 @@ PRESET_NAMES = {
     "hedge": "preset_hedge",
     "margin_rounding": "preset_rounding",
     "money_unit": "preset_money_unit",
+    "currency": "preset_currency",
 }
 PRESET_SPARE_ROWS = 20  # blank rows inside the named ranges for the user's own presets
 
@@ -857,6 +926,33 @@ def _any_of(ref, key):
     return ",".join(f"{ref}={quote(label(key, lang))}" for lang in LANGUAGES)
 
 
+# The words the core reads as a side after NFKC and lower() (xlcalc._inputs._LONG_WORDS /
+# _SHORT_WORDS, which import numpy: `xlcalc template` imports openpyxl only). A test checks
+# that they are the core's.
+CORE_SIDE_WORDS = {
+    "long": {"1", "+1", "1.0", "+1.0", "long", "buy", "b", "l", "買い", "買", "ロング"}
+    | {"買建", "買建て", "買い建", "買い建て", "新規買", "新規買い"},
+    "short": {"-1", "-1.0", "short", "sell", "s", "売り", "売", "ショート"}
+    | {"売建", "売建て", "売り建", "売り建て", "新規売", "新規売り"},
+}
+
+
+def _side_words(side):
+    """The words the core reads as ``side`` (xlcalc._inputs: 買建, 新規売, buy, 1...), the
+    template's dropdown words first, each with its math-minus spelling (−1)."""
+    words = [label(side, lang) for lang in LANGUAGES] + sorted(CORE_SIDE_WORDS[side])
+    words += [w.replace("-", "\u2212") for w in words if "-" in w]
+    return list({w.lower(): w for w in reversed(words)}.values())[::-1]  # "=" ignores case
+
+
+def _any_side(ref, side):
+    """``ref`` is a ``side`` word of the core's. Excel has no NFKC: ASC (full-width letters and
+    katakana to half-width, ｼｮｰﾄ and ショート alike) on both sides of each comparison does its
+    work for these words; "=" ignores case as the core's lower() does."""
+    text = f"ASC(TRIM({ref}))"
+    return ",".join(f"{text}={quote(w) if w.isascii() else f'ASC({quote(w)})'}" for w in _side_words(side))
+
+
 def words(lang: str) -> dict:
     """Values for the ``{...}`` placeholders of every formula template, in ``lang``."""
     w = {
@@ -864,7 +960,7 @@ def words(lang: str) -> dict:
         for k in ("ok", "caution", "margin_call", "loss_cut", "entry", "mark", "none")
     }
     w["lang"] = quote(lang)
-    w["long_words"], w["short_words"] = _any_of("side", "long"), _any_of("side", "short")
+    w["long_words"], w["short_words"] = _any_side("side", "long"), _any_side("side", "short")
     w["mark_words"], w["entry_words"] = _any_of("basis", "mark"), _any_of("basis", "entry")
     w["mark_words_a"] = _any_of("account_basis", "mark")
     w["entry_words_a"] = _any_of("account_basis", "entry")
@@ -892,6 +988,7 @@ def words(lang: str) -> dict:
         label("check_margin_rounding", lang).format(name=label("margin_rounding", lang))
     )
     w["c_rows"] = quote(label("check_rows", lang))
+    w["c_tiers"] = quote(label("check_tiers", lang).format(name=label("loss_cut_price", lang)))
     w["c_rows_below"] = quote(label("check_rows_below", lang))
     for name, _ in LADDER_LEVELS:
         w[f"m_{name}"] = quote(label(name, lang))
@@ -900,7 +997,7 @@ def words(lang: str) -> dict:
 
 def side_words(ref: str) -> dict:
     """``long_words_r``/``short_words_r``: ``ref`` equals a long/short word of any language."""
-    return {"long_words_r": _any_of(ref, "long"), "short_words_r": _any_of(ref, "short")}
+    return {"long_words_r": _any_side(ref, "long"), "short_words_r": _any_side(ref, "short")}
 
 
 def none_words(ref: str) -> str:

@@ -202,6 +202,11 @@ PRESET_LABELS = {
 PRESET_SPARE_ROWS = 10
 
 
+# The preset's loan currency, its first word ("USDT (or USDC)" is USDT), as xlcalc loan shows money
+_CURRENCY_TEXT = 'TRIM(INDEX(loan_preset_loan_currency,loan_preset_row)&"")'
+_CURRENCY = f'=IF(loan_preset_row<=0,"",UPPER(LEFT({_CURRENCY_TEXT},FIND(" ",{_CURRENCY_TEXT}&" ")-1)))'
+
+
 def _check_formula(lang):
     out = '""'
     for cond, key, rule in reversed(CHECKS):
@@ -300,6 +305,11 @@ def build_loan(ctx, presets=None):
     c = ws.cell(row=row, column=2, value="=" + _check_formula(lang) + '=""')
     c.font = S.NOTE_FONT
     ctx.name(ws, "loan_inputs_ok", c.coordinate)
+    row += 1
+    ws.cell(row=row, column=1, value=label("loan_currency_used", lang)).font = S.NOTE_FONT
+    c = ws.cell(row=row, column=2, value=_CURRENCY)
+    c.font = S.NOTE_FONT
+    ctx.name(ws, "loan_currency_used", c.coordinate)
     last_out = row
 
     row += 2
@@ -318,7 +328,7 @@ def build_loan(ctx, presets=None):
                 cell.hyperlink = rec[col]
                 cell.font = Font(name=S.FONT, color="0563C1", underline="single")
     for j, col in enumerate(LOAN_PRESET_COLUMNS, start=1):
-        if col == "id" or col in PRESET_PCT:
+        if col in ("id", "loan_currency") or col in PRESET_PCT:
             ctx.name_range(
                 ws,
                 "loan_preset_ids" if col == "id" else f"loan_preset_{col}",
@@ -331,6 +341,7 @@ def build_loan(ctx, presets=None):
     ws.freeze_panes = "B4"
     ws.print_area = f"A1:E{last_out}"
     ws.page_setup.orientation = "portrait"
+    S.money_and_pct_formats(ws, ctx, "loan_currency_used")
     return ws
 
 

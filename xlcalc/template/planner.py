@@ -189,7 +189,7 @@ CHART_COLORS = ("FFC000", "C00000", "000000", "70AD47")
 
 def _words(ctx):
     w = dict(ctx.words)
-    w["long_words"], w["short_words"] = L._any_of("plan_side", "long"), L._any_of("plan_side", "short")
+    w["long_words"], w["short_words"] = L._any_side("plan_side", "long"), L._any_side("plan_side", "short")
     w["mark_words"], w["entry_words"] = L._any_of("plan_basis", "mark"), L._any_of("plan_basis", "entry")
     w["over_max"] = L.quote(label("plan_over_max", ctx.lang))
     w["safe"] = L.quote(label("plan_in_safe_zone", ctx.lang))
@@ -374,7 +374,7 @@ def build_planner(ctx):
     chart.y_axis.title = label("plan_move", lang)
     chart.x_axis.title = label("plan_effective_leverage", lang)
     chart.y_axis.number_format = "0%"
-    chart.x_axis.number_format = "0.##"
+    chart.x_axis.number_format = 'General"x"'  # "0.##" shows 2. with a point
     chart.x_axis.delete = False
     chart.y_axis.delete = False
     chart.x_axis.tickLblPos = "low"  # leverage labels under the plot, not on the 0 % line
@@ -401,6 +401,7 @@ def build_planner(ctx):
     ws.freeze_panes = "B4"
     ws.print_area = f"A1:L{chart_row + 20}"  # the chart's data columns stay off the page
     ws.page_setup.orientation = "landscape"
+    S.money_and_pct_formats(ws, ctx, "currency_used")  # the Calculator's preset
     return ws
 
 

@@ -23,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..arguments import help_text
+from ..display import CURRENCIES, excel_number_format
 from ..labels import label
 from ..presets import COLUMNS as PRESET_COLUMNS
 from . import layout as L
@@ -202,6 +203,8 @@ def _validation(ws, ctx, check, ref, key):
     dv.showErrorMessage = True
     dv.errorTitle = "xlcalc"
     dv.error = ctx.words[f"c_{key}"][1:-1].replace('""', '"')
+    if check == "side":  # the list offers two words; the other words xlcalc reads may be typed
+        dv.errorStyle, dv.error = "information", label("check_side_words", ctx.lang)
     ws.add_data_validation(dv)
     dv.add(ref)
 
@@ -227,6 +230,61 @@ def _price_decimals(ws, ranges):
         ws.conditional_formatting.add(
             " ".join(ranges), Rule(type="expression", formula=[f"price_decimals_used={d}"], dxf=dxf)
         )
+
+
+def _money_formats(ws, ranges, currency="currency_used"):
+    """Show the money cells ``ranges`` in the preset's currency (the cell named ``currency``), as
+    xlcalc calc and the report do (xlcalc.display): ¥ without decimals for JPY, 2 decimals and
+    the code for USDT...; the base format (2 decimals, no code) when unknown or without one."""
+    for i, (code, (_, _, decimals)) in enumerate(CURRENCIES.items()):
+        fmt = NumberFormat(numFmtId=330 + i, formatCode=excel_number_format(decimals, code))
+        ws.conditional_formatting.add(
+            " ".join(ranges),
+            Rule(type="expression", formula=[f'{currency}="{code}"'], dxf=DifferentialStyle(numFmt=fmt)),
+        )
+
+
+# A fraction shown as a percentage: 2 decimals, more below 1 % so that two significant digits
+# show (xlcalc.display.pct_decimals, as xlcalc calc and the report); noise below 1e-8 shows
+# 0.00% without a minus sign, never "-0.00%".
+PCT_SMALL = [(10.0**-d, d) for d in range(3, 7)]  # (|x| below this, decimals): 0.042 % has 3
+PCT_NOISE = 1e-8
+
+
+def _pct_formats(ws, cell_range):
+    """Conditional formats for the percentages in ``cell_range`` (relative to its first cell).
+    Added before a sheet's fill rules: those stop at the first true rule."""
+    first = cell_range.split(":")[0].split(" ")[0].replace("$", "")
+    x = f"ABS({first})"
+    rules = [(f"AND(ISNUMBER({first}),{x}<{PCT_NOISE!r})", "0.00%;0.00%", 350)]
+    rules += [
+        (f"AND(ISNUMBER({first}),{x}<{below!r})", "0." + "0" * d + "%", 350 + d)
+        for below, d in PCT_SMALL[::-1]
+    ]
+    for formula, code, num_id in rules:
+        fmt = DifferentialStyle(numFmt=NumberFormat(numFmtId=num_id, formatCode=code))
+        ws.conditional_formatting.add(cell_range, Rule(type="expression", formula=[formula], dxf=fmt))
+
+
+def _column_runs(ws, number_format):
+    """The cells of ``ws`` with ``number_format``, as ranges of consecutive rows per column."""
+    runs = []
+    for col in ws.iter_cols():
+        for cell in col:
+            if cell.has_style and cell.number_format == number_format:
+                if runs and runs[-1][0] == cell.column_letter and runs[-1][2] == cell.row - 1:
+                    runs[-1][2] = cell.row
+                else:
+                    runs.append([cell.column_letter, cell.row, cell.row])
+    return [f"{c}{a}:{c}{b}" if a != b else f"{c}{a}" for c, a, b in runs]
+
+
+def money_and_pct_formats(ws, ctx, currency):
+    """The currency (:func:`_money_formats`) and small-percentage (:func:`_pct_formats`) formats
+    for every money and percentage cell of a sheet, found by their base formats."""
+    _money_formats(ws, _column_runs(ws, ctx.fmt("money")), currency)
+    for cell_range in _column_runs(ws, ctx.fmt("pct")):
+        _pct_formats(ws, cell_range)
 
 
 def _widths(ws, letters_widths):
@@ -281,6 +339,16 @@ def build_calculator(ctx, sample, exchange=None):
                     ctx.name(ws, f"{pre}_distance_pct", d.coordinate)
             row += 1
         row += 1
+    # beside the loss-cut price: an mmr preset's flat rate, where the exchange's tier is higher
+    lc_row = int(ctx.names["loss_cut_price"][1].lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    note = ws.cell(row=lc_row, column=5, value=ctx.fill(L.TIER_NOTE))
+    _wear(note, font=NOTE_FONT, alignment=NOTE_ALIGN)
+    ctx.name(ws, "tier_note", note.coordinate)
+    kinds = {f.key: f.kind for _, fields in L.CALCULATOR for f in fields}
+    _money_formats(ws, [c for n, (_, c) in ctx.names.items() if kinds.get(n) == "money"])
+    for n, (_, c) in ctx.names.items():
+        if kinds.get(n) == "pct" or n.endswith("_distance_pct"):
+            _pct_formats(ws, c)
     ratio = absolute_coordinate(ctx.names["ratio"][1])
     status = ctx.names["status"][1]
     _level_rules(
@@ -341,6 +409,12 @@ def build_scenarios(ctx):
                 _wear(cell, number_format=ctx.fmt(col.kind), font=HELPER_FONT)
             else:
                 _wear(cell, number_format=ctx.fmt(col.kind))
+    for col in cols:
+        x = f"{letters[col.key]}{first}:{letters[col.key]}{last}"
+        if col.kind == "money":
+            _money_formats(ws, [x])
+        elif col.kind == "pct":
+            _pct_formats(ws, x)
     ratio_col = letters["ratio"]
     for key in ("ratio", "status"):
         x = letters[key]
@@ -367,7 +441,7 @@ def build_scenarios(ctx):
     chart.y_axis.title = label("ratio", ctx.lang)
     chart.x_axis.title = label("price", ctx.lang)
     chart.y_axis.number_format = "0%"
-    chart.x_axis.number_format = "#,##0.####"
+    chart.x_axis.number_format = "General"  # "#,##0.####" shows 9,000,000. with a point
     chart.x_axis.delete = False  # openpyxl >= 3.1 hides axes unless told
     chart.y_axis.delete = False
     xcol = helper_at + [c.key for c in L.CHART_COLUMNS].index("chart_price")
@@ -421,24 +495,39 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
     _header(
         ws,
         row,
-        [label("section_account", ctx.lang), label("col_value", ctx.lang), None, label("col_note", ctx.lang)],
-    )
-    acc = L.SAMPLE_ACCOUNT[ctx.lang]
-    defaults = dict(
-        acc,
-        basis=label("entry", ctx.lang),
-        margin_call_level=L.DEFAULT_MARGIN_CALL,
-        loss_cut_level=L.DEFAULT_LOSS_CUT,
+        [label(k, ctx.lang) if k else None for k in ("section_account", "col_value", None, None, "col_note")],
     )
     for f in L.ACCOUNT_INPUTS:
         row += 1
         ws.cell(row=row, column=1, value=label(f.key, ctx.lang))
         b = ws.cell(row=row, column=2)
-        _input(b, f.kind, ctx, defaults.get(f.key))
+        _input(b, f.kind, ctx, L.SAMPLE_ACCOUNT[ctx.lang].get(f.key))
         ctx.name(ws, f"account_{f.key}", b.coordinate)
         _validation(ws, ctx, f.check, b.coordinate, f.key)
         if f.note:
-            ws.cell(row=row, column=4, value=note_text(f.note, ctx.lang)).font = NOTE_FONT
+            ws.cell(row=row, column=5, value=note_text(f.note, ctx.lang)).font = NOTE_FONT
+    # the levels: your value | the account preset's (else the defaults) | used, as the Calculator's
+    row += 1
+    _section_header(ws, row, ctx.lang, "section_levels")
+    for f in L.ACCOUNT_LEVELS:
+        row += 1
+        key = f"account_{f.key}"
+        ws.cell(row=row, column=1, value=label(f.key, ctx.lang))
+        b = ws.cell(row=row, column=2)
+        _input(b, f.kind, ctx)
+        ctx.name(ws, f"{key}_override", b.coordinate)
+        _validation(ws, ctx, f.check, b.coordinate, f.key)
+        c = ws.cell(row=row, column=3, value=ctx.fill(L.ACCOUNT_PRESET_FORMULAS[f.key]))
+        ctx.name(ws, f"{key}_preset", c.coordinate)
+        d = ws.cell(
+            row=row, column=4, value=ctx.fill(f.formula, k=key, none_words_k=L.none_words(f"{key}_override"))
+        )
+        d.font = BOLD
+        ctx.name(ws, key, d.coordinate)
+        for cell in (c, d):
+            cell.number_format = ctx.fmt(f.kind)
+        if f.note:
+            ws.cell(row=row, column=5, value=note_text(f.note, ctx.lang)).font = NOTE_FONT
     out_first = row + 1
     row += len(L.ACCOUNT_OUTPUTS) + len(L.ACCOUNT_WORKING) + 2
     head = row + 1
@@ -463,13 +552,20 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
         ws.cell(row=row, column=2, value=ctx.fill(formula, **ranges)).font = NOTE_FONT
         ctx.name(ws, f"account_{key}", f"B{row}")
         row += 1
+    money = [
+        ctx.names[f"account_{f.key}"][1] for f in L.ACCOUNT_INPUTS + L.ACCOUNT_OUTPUTS if f.kind == "money"
+    ]
+    money += [f"{letters[c.key]}{first}:{letters[c.key]}{cap}" for c in cols if c.kind == "money"]
+    _money_formats(ws, money, "account_currency_used")
     ratio = ctx.names["account_ratio"][1]
+    _pct_formats(ws, ratio)
     _level_rules(
         ws,
         f"{ratio}:{ctx.names['account_status'][1]}",
         absolute_coordinate(ratio),
         "account_margin_call_level",
         "account_loss_cut_level",
+        "account_safe_level",
     )
     chk = ctx.names["account_input_check"][1]
     ws.conditional_formatting.add(chk, FormulaRule(formula=[f"LEN({chk})>0"], fill=RED_FILL))
@@ -520,6 +616,8 @@ def build_positions(ctx, presets_columns=PRESET_COLUMNS):
     }
     _widths(ws, ((letters[c.key], widths.get(c.key, 6)) for c in cols))
     ws.column_dimensions["A"].width = max(ws.column_dimensions["A"].width, 30)
+    # the account's values: "1,500,000.00 USDT", not "###"
+    ws.column_dimensions["B"].width = max(ws.column_dimensions["B"].width, 20)
     ws.freeze_panes = f"A{first}"
     printed = max(j for j, c in enumerate(cols, start=1) if c.key not in L.POSITION_HELPERS)
     ws.print_area = f"A1:{get_column_letter(max(printed, 4))}{last}"

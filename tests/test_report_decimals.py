@@ -289,19 +289,28 @@ def test_percent_on_a_rate_and_currency_on_money_are_fine(tmp_path):
     [
         ("通貨ペア,売買,建値,数量,レバレッジ,現在値", "USD/JPY,買,149.094,10000,25,148.512"),  # headers
         ("symbol,side,entry_price,quantity,leverage,price", "USD/JPY,買い,149.094,10000,25,148.512"),  # side
-        ("symbol,side,entry_price,quantity,leverage,price", "ドル円,long,149.094,10000,25,148.512"),  # symbol
+        (
+            "symbol,side,entry_price,quantity,leverage,price,deposit",
+            "USD/JPY,long,149.094,10000,25,148.512,100000円",
+        ),  # yen
     ],
 )
 def test_a_file_written_in_japanese_reads_a_decimal_point(tmp_path, head, row):
     # Japan writes a decimal point: a Japanese broker's USD/JPY at 149.094 is never 149,094, so
-    # Japanese script in the headers or the cells settles the convention without --decimal
+    # Japanese headers, side words or yen in the numbers settle the convention without --decimal
     src = tmp_path / "fx.csv"
     src.write_text(f"{head}\n{row}\n", encoding="utf-8")
     result = build_report(src, tmp_path / "r.xlsx", deposit=100_000, lang="ja")
     assert (result.positions, result.errors, result.notes) == (1, 0, [])
     pos = _sheet(tmp_path / "r.xlsx", "report_sheet_positions", "ja")
     assert 149.094 in pos[1] and 148.512 in pos[1]
-    # a European file stays undecided: "18.000" is rejected, never read as 18
-    eu = tmp_path / "eu.csv"
-    eu.write_text("symbol,side,entry_price,quantity,leverage\nDAX,long,18.000,10,20\n", encoding="utf-8")
-    assert build_report(eu, tmp_path / "eu.xlsx", deposit=10_000, lang="en").errors == 1
+    # a European file stays undecided: "18.000" is rejected, never read as 18, whatever its
+    # memo or symbol says (a German CFD file may hold 日経225, or a note in Japanese)
+    for text in (
+        "symbol,side,entry_price,quantity,leverage\nDAX,long,18.000,10,20\n",
+        "symbol;side;entry_price;quantity;leverage;memo\nDAX;long;18.000;10;20;メモ\n",
+        "symbol,side,entry_price,quantity,leverage\n日経225,long,38.000,10,20\n",
+    ):
+        eu = tmp_path / "eu.csv"
+        eu.write_text(text, encoding="utf-8")
+        assert build_report(eu, tmp_path / "eu.xlsx", deposit=10_000, lang="en", force=True).errors == 1, text

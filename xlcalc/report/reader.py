@@ -478,7 +478,7 @@ def make_header(chunk, fields, rules, decimal, src, **more) -> Header:
     if decimal is None:
         numeric = {name: chunk[h] for name, h in fields.items() if name in rules}
         decimal = detect_decimal(numeric.values(), None)
-        if decimal is None and _written_in_japanese(chunk, columns):
+        if decimal is None and src.delimiter != ";" and _written_in_japanese(chunk, fields, rules):
             decimal = "."  # Japan writes a decimal point: 149.094 (USD/JPY) is never 149,094 there
         if decimal is None:
             undecided = _first_ambiguous(numeric)
@@ -499,20 +499,24 @@ def make_header(chunk, fields, rules, decimal, src, **more) -> Header:
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff66-\uff9f¥￥]")
 
 
-def _written_in_japanese(chunk, columns, rows=200) -> bool:
-    """True when the headers or the first ``rows`` cells of a column are written in Japanese
-    (a 建値 header, 買/売 sides, 5,000円): evidence of the decimal point, no European
-    decimal-comma file carries it.
+def _written_in_japanese(chunk, fields: dict, rules: dict, rows=200) -> bool:
+    """True when the file's own words are Japanese: a header naming a field (建値, 銘柄), a side
+    word (買, 売建) or a yen sign in a number (5,000円, ¥5,000), in its first ``rows`` rows:
+    evidence of the decimal point, which no European decimal-comma file carries. Symbols and
+    other text (a memo, 日経225 in a German CFD file) say nothing of the numbers' locale.
 
-    >>> _written_in_japanese(pd.DataFrame({"建値": ["149.094"]}), ["建値"])
+    >>> _written_in_japanese(pd.DataFrame({"建値": ["149.094"]}), {"entry_price": "建値"}, {"entry_price": 0})
     True
-    >>> _written_in_japanese(pd.DataFrame({"entry": ["18.000"], "side": ["long"]}), ["entry", "side"])
+    >>> de = pd.DataFrame({"entry": ["18.000"], "side": ["long"], "memo": ["メモ"], "symbol": ["日経225"]})
+    >>> fields = {"entry_price": "entry", "side": "side", "symbol": "symbol"}
+    >>> _written_in_japanese(de, fields, {"entry_price": 0})
     False
     """
-    if any(_JAPANESE.search(c) for c in columns):
+    if any(_JAPANESE.search(str(header)) for header in fields.values()):
         return True
-    for j in range(chunk.shape[1]):
-        cells = chunk.iloc[:rows, j]
+    words = [h for name, h in fields.items() if name == "side" or name in rules]
+    for header in words:
+        cells = chunk[header].iloc[:rows]
         if cells.dtype.kind not in "iufb" and cells.astype(str).str.contains(_JAPANESE).any():
             return True
     return False

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from tests.report_tables import read_table
 from xlcalc.cli import main
+from xlcalc.errors import InputError
 from xlcalc.labels import label
 from xlcalc.report import build_report
 from xlcalc.report.read import CHUNK_ROWS
@@ -314,3 +315,15 @@ def test_a_file_written_in_japanese_reads_a_decimal_point(tmp_path, head, row):
         eu = tmp_path / "eu.csv"
         eu.write_text(text, encoding="utf-8")
         assert build_report(eu, tmp_path / "eu.xlsx", deposit=10_000, lang="en", force=True).errors == 1, text
+
+
+def test_prices_file_follows_the_positions_rule_for_japanese_headers(tmp_path):
+    from xlcalc.report.reader import read_prices
+
+    ja, en = tmp_path / "ja.csv", tmp_path / "en.csv"
+    ja.write_text("銘柄,現在値\nUSD/JPY,149.094\n", encoding="utf-8")
+    en.write_text("symbol,price\nUSD/JPY,149.094\n", encoding="utf-8")
+    assert read_prices(ja) == {"USD/JPY": 149.094}
+    with pytest.raises(InputError, match="reads two ways"):
+        read_prices(en)
+    assert read_prices(en, decimal=".") == {"USD/JPY": 149.094}

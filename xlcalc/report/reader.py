@@ -889,6 +889,9 @@ def read_prices(path, *, decimal: str | None = None, lang: str = "en") -> dict:
         )
     if decimal is None:
         decimal = detect_decimal([df[cols["price"]]], None)
+        fields = {"symbol": cols["symbol"], "price": cols["price"]}
+        if decimal is None and _written_in_japanese(df, fields, {"price": 0}):
+            decimal = "."  # as the positions file: Japanese headers or yen say decimal point
     values = clean_numbers(df[cols["price"]], decimal)
     bad = ~(values >= TINY)
     if bad.any():

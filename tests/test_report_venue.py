@@ -474,8 +474,15 @@ def test_stress_of_positions_that_stand_alone_is_the_worst_ones(tmp_path):
     assert account["move_to_margin_call"] == pytest.approx(-0.02) and account[
         "move_to_loss_cut"
     ] == pytest.approx(-0.27)
+    # the account line is its worst position's: ratio (ETH's 104 %, not the pooled 120 %) and the
+    # move to the safe level that brings ETH there too (+98 %, not BTC's +50 %)
+    own = {"BTC": (1_000_000, 10_000_000, 0.1), "ETH": (2_600_000, 500_000, 10)}
+    assert account["ratio"] == pytest.approx(xc.maintenance_ratio(2_600_000, "long", 500_000, 500_000, 10, 2))
+    safe = {k: xc.margin_call_price(d, "long", p0, q, 2, level=3.0) / p0 - 1 for k, (d, p0, q) in own.items()}
+    assert account["move_to_safe"] == pytest.approx(max(safe.values())) and safe["ETH"] > safe["BTC"]
     stress = _table(out, "report_sheet_stress")
     moves, ratios = stress.iloc[:, 0].astype(float), stress.iloc[:, 1].astype(float)
+    assert float(ratios[moves == 0].iloc[0]) == pytest.approx(account["ratio"])  # the Summary's
     marks = dict(zip(stress[label("report_level_reached", "en")], moves))
     assert marks[label("margin_call", "en")] == pytest.approx(-0.02)
     assert marks[label("loss_cut", "en")] == pytest.approx(-0.27)

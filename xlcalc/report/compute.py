@@ -368,8 +368,12 @@ class Scan:
     """What needs every row's columns, fed chunk by chunk in row order: status counts, each
     account's nearest trigger (isolated), the rows closest to loss-cut."""
 
-    def __init__(self, n_groups: int, n_closest: int = 5):
+    def __init__(self, n_groups: int, n_closest: int = 5, safe: float = math.nan):
         self.n_groups, self.n_closest, self.offset, self.any_liquidation = n_groups, n_closest, 0, False
+        self.safe, self.lowest_ratio = safe, np.full(n_groups, np.inf)  # each account's worst row
+        # rows below the safe level: how many, and those a rise / a fall brings back (the farthest)
+        self.below = {k: np.zeros(n_groups) for k in ("n", "n_up", "n_down")}
+        self.below_move = {"up": np.full(n_groups, -np.inf), "down": np.full(n_groups, np.inf)}
         statuses = (core.STATUS_CAUTION, core.STATUS_MARGIN_CALL, core.STATUS_LOSS_CUT)
         self.status_counts = {st: np.zeros(n_groups, dtype=np.int64) for st in statuses}
         keys = ("margin_call", "loss_cut", "safe", "bankruptcy")
@@ -381,6 +385,15 @@ class Scan:
         """One chunk: its positions, computed columns, line numbers and text columns."""
         g = pos.group
         self.beyond_tiers += int(np.count_nonzero(cols.get("beyond_tiers", ())))
+        ratio = np.where(np.isnan(cols["ratio"]), np.inf, cols["ratio"])
+        np.minimum.at(self.lowest_ratio, g, ratio)
+        if "safe_price" in cols:
+            move, below = cols["safe_price"] / pos.price - 1.0, cols["ratio"] < self.safe
+            up, down = below & (move > 0), below & (move < 0)
+            for key, mask in (("n", below), ("n_up", up), ("n_down", down)):
+                self.below[key] += np.bincount(g[mask], minlength=self.n_groups)
+            np.maximum.at(self.below_move["up"], g[up], move[up])
+            np.minimum.at(self.below_move["down"], g[down], move[down])
         for st, acc in self.status_counts.items():
             acc += np.bincount(g[cols["status"] == st], minlength=self.n_groups)
         for key, best in self.nearest.items():
@@ -404,6 +417,19 @@ class Scan:
             found = [(float(room[x]), self.offset + x, _details(x, pos, cols, lines, texts)) for x in rows]
             self.closest[key] = sorted(self.closest[key] + found, key=lambda c: c[:2])[: self.n_closest]
         self.offset += len(pos)
+
+    def safe_move(self, g) -> float:
+        """Isolated rows: the move that brings account ``g`` to the safe level. With every row
+        above it, the nearest row's (the first to leave it); else the move that brings back the
+        farthest row below it, when all of them come back the same way; else NaN (no one move)."""
+        n, n_up, n_down = (float(self.below[k][g]) for k in ("n", "n_up", "n_down"))
+        if n == 0:
+            return float(self.nearest["safe"][g])
+        if n_up == n:
+            return float(self.below_move["up"][g])
+        if n_down == n:
+            return float(self.below_move["down"][g])
+        return math.nan
 
     def closest_rows(self) -> list:
         """Summary details of the positions closest to loss-cut (breached first)."""
@@ -458,10 +484,13 @@ def account_figures(
         triggers["safe"] = _move(equity, safe * margin, slope, safe * moving)
         if cross:
             status = str(core.status(ratio, mc, lc, safe_level=levels.safe_level))
-        else:  # isolated rows stand alone: the worst row's status, each level at its nearest row's move
+        else:  # isolated rows stand alone: the worst row's ratio and status, its nearest row's moves
             worst = (core.STATUS_LOSS_CUT, core.STATUS_MARGIN_CALL, core.STATUS_CAUTION)
             status = next((st for st in worst if n[f"n_{st}"]), core.STATUS_OK)
             triggers = {k: float(v[g]) for k, v in scan.nearest.items()}
+            triggers["safe"] = scan.safe_move(g)
+            lowest = float(scan.lowest_ratio[g])
+            ratio = lowest if math.isfinite(lowest) else math.nan
         account = dict(group=g, name=names[g] if names else None, positions=int(counts[g]), deposit=d)
         shown_margin = t["margin_shown"][g] if "margin_shown" in t else margin
         account.update(equity=equity, required_margin=shown_margin, ratio=ratio, status=status)

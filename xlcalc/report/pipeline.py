@@ -79,7 +79,11 @@ class Report:
         """Pass 2: the figures (statuses, the rows closest to loss-cut, the accounts) and what
         the display measures (widths, decimals, currencies)."""
         rows = self.rows
-        scan, self.display, keys = Scan(len(rows.counts)), Measure(), frozenset({"status"})
+        scan, self.display, keys = (
+            Scan(len(rows.counts), safe=self.levels.safe),
+            Measure(),
+            frozenset({"status"}),
+        )
         for i, n in enumerate(rows.positions.lengths):
             if n:
                 kept, pos, cols = self.columns(i)

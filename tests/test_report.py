@@ -708,3 +708,16 @@ def test_positions_beyond_the_shipped_tier_table_are_said_everywhere(tmp_path):
         assert note in CliRunner().invoke(main, command + args).output, command
     small = ["liq", "--wallet", "3000", *args[:4], "--qty", "1", "--lang", "en", "--exchange", "binance_usdm"]
     assert note not in CliRunner().invoke(main, small).output
+
+
+def test_a_symbol_without_a_shipped_tier_table_is_said(tmp_path):
+    # ETHUSDT has no shipped Binance table: the flat first-tier 0.4 % is used, which flatters a
+    # 286,500 USDT position; the Summary and the CLI say so (nothing was said before)
+    df = pd.DataFrame(
+        {"symbol": ["ETHUSDT", "BTCUSDT"], "side": ["long", "long"], "entry_price": [3_000, 60_000],
+         "quantity": [100, 1], "leverage": [20, 20], "price": [2_865, 60_000], "deposit": [15_000, 3_000]}
+    )  # fmt: skip
+    result = build_report(df, tmp_path / "r.xlsx", exchange="binance_usdm", lang="en")
+    note = label("report_note_flat_rate", "en").format(n=1, exchange="binance_usdm", mmr="0.4 %")
+    assert result.notes == [note]
+    assert not build_report(df.iloc[1:], tmp_path / "btc.xlsx", exchange="binance_usdm").notes

@@ -255,6 +255,10 @@ def position_columns(
             cols["loss_cut_price"] = cols["liquidation_price"].copy()
         if levels.tiers is not None:  # a notional above the shipped table: its higher tiers are missing
             cols["beyond_tiers"] = _beyond_tiers(pos, levels, cols["liquidation_price"])
+            # a symbol without a shipped table: the preset's flat first-tier rate
+            cols["flat_rate"] = _by_tier_table(
+                pos, levels, lambda rows, t: np.full(len(rows), float(t is None))
+            )
     _on_ticks(cols, pos)
     # shown as the venue rounds it (xlcalc calc's figure); every figure above used the exact margin
     cols["required_margin"] = core.round_money(
@@ -362,6 +366,7 @@ class Figures:
     marks: list  # per move: [(account index, trigger key)]
     computed_keys: frozenset = frozenset({"status"})  # the Positions columns computed
     beyond_tiers: int = 0  # positions above their tier table's last tier (higher tiers not shipped)
+    flat_rate: int = 0  # positions of a symbol without a shipped tier table (the preset's flat rate)
 
 
 class Scan:
@@ -380,11 +385,13 @@ class Scan:
         self.nearest = {key: np.full(n_groups, np.nan) for key in keys}
         self.closest = {"liquidation_price": [], "loss_cut_price": []}  # (room, row, details)
         self.beyond_tiers = 0  # positions above their tier table's last tier
+        self.flat_rate = 0  # positions of a symbol without a shipped tier table (the flat rate)
 
     def add(self, pos: Positions, cols: dict, lines, texts: dict):
         """One chunk: its positions, computed columns, line numbers and text columns."""
         g = pos.group
         self.beyond_tiers += int(np.count_nonzero(cols.get("beyond_tiers", ())))
+        self.flat_rate += int(np.count_nonzero(cols.get("flat_rate", ())))
         ratio = np.where(np.isnan(cols["ratio"]), np.inf, cols["ratio"])
         np.minimum.at(self.lowest_ratio, g, ratio)
         if "safe_price" in cols:
@@ -512,6 +519,7 @@ def account_figures(
         moves=moves,
         marks=marks,
         beyond_tiers=scan.beyond_tiers,
+        flat_rate=scan.flat_rate,
     )
 
 

@@ -100,10 +100,13 @@ class Report:
         """What the Summary and the command line say besides the rows: the input's notes
         (:func:`~.reader.header_notes`) and the positions beyond their tier table."""
         notes = header_notes(self.rows.header, lang)
-        if self.figures is not None and self.figures.beyond_tiers:
-            preset = self.preset or {}
-            words = dict(n=self.figures.beyond_tiers, exchange=preset.get("id", ""))
+        fig, preset = self.figures, self.preset or {}
+        if fig is not None and fig.beyond_tiers:
+            words = dict(n=fig.beyond_tiers, exchange=preset.get("id", ""))
             notes.append(label("report_note_beyond_tiers", lang).format(**words))
+        if fig is not None and fig.flat_rate:
+            words = dict(n=fig.flat_rate, exchange=preset.get("id", ""), mmr=f"{self.levels.mmr * 100:g} %")
+            notes.append(label("report_note_flat_rate", lang).format(**words))
         return notes
 
     def _worst_ratios(self):

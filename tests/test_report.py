@@ -107,26 +107,22 @@ def messy_cp932(tmp_path):
 def test_messy_cp932_csv(messy_cp932, tmp_path):
     out = tmp_path / "r.xlsx"
     result = build_report(messy_cp932, out, lang="en")
-    assert (result.rows_in, result.positions, result.errors) == (6, 2, 4)
+    assert (result.rows_in, result.positions, result.errors) == (6, 3, 3)
     pos = positions_frame(out)
-    assert pos["Line"].tolist() == [2, 4]
-    assert pos["Symbol"].tolist() == ["BTC/JPY", "ETH/JPY"]
-    assert pos["Side"].tolist() == ["Long", "Short"]
-    assert pos["Entry price"].tolist() == [1234567.0, 300000.0]
-    assert pos["Quantity"].tolist() == [0.1, 1.0]
-    assert pos["Price"].tolist() == [1200000.0, 300000.0]  # empty price: the entry price
-    assert pos["Deposit"].tolist() == [100000.0, 200000.0]
-    assert pos["メモ"].tolist() == ["a", "b"]  # unknown columns kept
+    assert pos["Line"].tolist() == [2, 4, 5]
+    assert pos["Symbol"].tolist() == ["BTC/JPY", "ETH/JPY", "XRP/JPY"]
+    assert pos["Side"].tolist() == ["Long", "Short", "Long"]
+    assert pos["Entry price"].tolist() == [1234567.0, 300000.0, 100.0]
+    assert pos["Quantity"].tolist() == [0.1, 1.0, 0.5]  # "50%" strings are read (SPEC §6)
+    assert pos["Price"].tolist() == [1200000.0, 300000.0, 90.0]  # empty price: the entry price
+    assert pos["Deposit"].tolist() == [100000.0, 200000.0, 30.0]
+    assert pos["メモ"].tolist() == ["a", "b", "c"]  # unknown columns kept
     errors = errors_rows(out)
-    assert [e[0] for e in errors] == [5, 6, 7, 9]
-    # a quantity of "50%" is not half a unit: percentages are for levels and rates
-    assert errors[0][1] == (
-        "Quantity '50%' has a percent sign: only levels and rates may be percentages; give the number itself"
-    )
-    assert "side must be" in errors[1][1] and "'上'" in errors[1][1]
-    assert errors[2][1] == "quantity must be a positive number, got -1.0"
-    assert errors[3][1] == "entry_price must be a number, got 'abc'"
-    assert list(errors[1][2:]) == ["BAD/JPY", "上", "100", "1", "2", "90", "30", "d"]
+    assert [e[0] for e in errors] == [6, 7, 9]
+    assert "side must be" in errors[0][1] and "'上'" in errors[0][1]
+    assert errors[1][1] == "quantity must be a positive number, got -1.0"
+    assert errors[2][1] == "entry_price must be a number, got 'abc'"
+    assert list(errors[0][2:]) == ["BAD/JPY", "上", "100", "1", "2", "90", "30", "d"]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp932"])
@@ -543,7 +539,7 @@ def test_cli_report_and_force(messy_cp932, tmp_path):
     out = tmp_path / "r.xlsx"
     r = run("report", messy_cp932, "-o", out, "--lang", "en")
     assert r.exit_code == 0, r.output
-    assert "2 positions, 4 rejected rows (of 6)" in r.output
+    assert "3 positions, 3 rejected rows (of 6)" in r.output
     before = out.read_bytes()
     r = run("report", messy_cp932, "-o", out)
     assert r.exit_code == 2 and "--force" in r.output and "Traceback" not in r.output

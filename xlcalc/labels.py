@@ -352,9 +352,6 @@ EN = {
         "--decimal , (decimal comma)"
     ),
     "report_decimal_ambiguous_also": "{name} {value!r} too ({point} or {comma})",
-    "report_number_percent": (
-        "{name} {value!r} has a percent sign: only levels and rates may be percentages; give the number itself"
-    ),
     "report_number_unit": "{name} {value!r} carries a currency or a unit: give the number alone",
     "report_number_digits": (
         "{name} {value!r} has characters that are not the digits 0-9 ({chars}): type it with 0-9"
@@ -846,9 +843,6 @@ JA = {
         "（小数点がカンマ）を指定してください"
     ),
     "report_decimal_ambiguous_also": "{name} {value!r} も同様（{point} または {comma}）",
-    "report_number_percent": (
-        "{name} {value!r} に % が付いています。% を使えるのは水準と率だけです。数値そのものを入力してください"
-    ),
     "report_number_unit": "{name} {value!r} に通貨や単位が付いています。数値だけを入力してください",
     "report_number_digits": "{name} {value!r} に 0-9 以外の文字 ({chars}) があります。0-9 で入力してください",
     "report_number_spaces": (

@@ -164,9 +164,8 @@ def _loan_keys(aliases):
 
 # -- numbers --------------------------------------------------------------------------------------
 
-# Fields whose numbers may be percentages ("80 %" is 0.8): rates and levels (the loans' LTVs
-# and fee). Fields that count units: a currency on them ("0.5 USD" as a quantity) is refused.
-PERCENT_FIELDS = {"margin_call_ltv", "liquidation_ltv", "target_ltv", "liquidation_fee"}
+# Any number may be written as a percentage ("50%" is 0.5, SPEC §6: exports write rates so).
+# Fields that count units: a currency on them ("0.5 USD" as a quantity) is refused.
 UNIT_FIELDS = {"quantity", "collateral_quantity", "leverage"}
 # "\\" is how Python decodes the yen sign of a Shift_JIS file.
 _CURRENCY_RE = r"[¥$円€£\\]|JPY|USDT|USD"
@@ -300,8 +299,6 @@ def _number_problem(name, shown, decimal, lang, again=False):
     odd = _ODD_DIGITS.findall(text)
     if odd:
         return label("report_number_digits", lang).format(**args, chars=" ".join(dict.fromkeys(odd)))
-    if name not in PERCENT_FIELDS and pct[0] and not (math.isnan(p) and math.isnan(c)):
-        return label("report_number_percent", lang).format(**args)
     if name in UNIT_FIELDS and (currency[0] or re.search(r"\d\s*[^\d\s.,%)+-]+\s*$", text)):
         return label("report_number_unit", lang).format(**args)
     if not math.isnan(p) and not math.isnan(c) and p != c:
@@ -601,9 +598,7 @@ def read_numbers(cells: dict, rules: dict, decimal) -> tuple[dict, dict]:
     values, empty = {}, {}
     for name, (_, blank) in rules.items():
         if name in cells:
-            values[name] = clean_numbers(
-                cells[name], decimal, percent=name in PERCENT_FIELDS, currency=name not in UNIT_FIELDS
-            )
+            values[name] = clean_numbers(cells[name], decimal, currency=name not in UNIT_FIELDS)
             if blank is not None:
                 empty[name] = cells[name].str.strip().to_numpy() == ""
                 values[name] = np.where(

@@ -1164,19 +1164,7 @@ def test_report_options_reach_the_report(tmp_path):
 def test_empty_safe_level_is_no_safe_zone_as_its_help_says():
     # --help: "Empty: no safe zone"; '' was refused as "not a number". Only the safe level: an
     # empty margin-call level (an unset shell variable) is still an error, never "no margin call"
-    position = [
-        "calc",
-        "--side",
-        "long",
-        "--entry",
-        "100",
-        "--qty",
-        "1",
-        "--leverage",
-        "2",
-        "--deposit",
-        "60",
-    ]
+    position = "calc --side long --entry 100 --qty 1 --leverage 2 --deposit 60".split()
     code, out = run(*position, "--safe-level", "", "--lang", "en")
     assert code == 0 and "Safe level: none" in out and "Safe-level price" not in out
     code, out = run(*position, "--margin-call", "", "--lang", "en")

@@ -117,6 +117,7 @@ def build_workbook(lang="ja", exchange=None, udf=False, presets=None):
     sheets.build_positions(ctx)
     sheets.build_exchanges(ctx, presets)
     sheets.build_guide(ctx)
+    sheets.build_tiers(ctx)  # after the Guide: the sheets above keep their places
     planner.build_planner(ctx)  # SPEC §10: after the Guide, so the sheets above keep their places
     loan.build_loan(ctx)
     if udf:

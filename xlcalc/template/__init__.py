@@ -1,8 +1,8 @@
 """The calculator workbook (SPEC §5): native Excel formulas, bilingual, no Python needed.
 
 ``build_template(path, lang="ja")`` writes Calculator, Scenarios, Positions, Exchanges and
-Guide sheets whose cells hold native formulas (only functions every Excel since 2010 and
-LibreOffice 7.4 compute) under the defined names of SPEC §5; ``udf=True`` writes an .xlsm on
+Guide sheets (then Tiers, Planner, Loan) whose cells hold native formulas (only functions
+every Excel since 2010 and LibreOffice 7.4 compute) under the defined names of SPEC §5; ``udf=True`` writes an .xlsm on
 xlwings' quickstart workbook whose formulas call the ``XLC_*`` functions instead.
 
 Examples
@@ -12,7 +12,7 @@ Examples
 >>> path = build_template(pathlib.Path(tempfile.mkdtemp()) / "calc.xlsx", lang="en")
 >>> wb = openpyxl.load_workbook(path)
 >>> wb.sheetnames
-['Calculator', 'Scenarios', 'Positions', 'Exchanges', 'Guide', 'Planner', 'Loan']
+['Calculator', 'Scenarios', 'Positions', 'Exchanges', 'Guide', 'Tiers', 'Planner', 'Loan']
 >>> wb.defined_names["ratio"].attr_text
 "'Calculator'!$B$36"
 """

@@ -2,8 +2,9 @@
 
 ``build_template(path, lang="ja")`` writes Calculator, Scenarios, Positions, Exchanges and
 Guide sheets (then Tiers, Planner, Loan) whose cells hold native formulas (only functions
-every Excel since 2010 and LibreOffice 7.4 compute) under the defined names of SPEC §5; ``udf=True`` writes an .xlsm on
-xlwings' quickstart workbook whose formulas call the ``XLC_*`` functions instead.
+every Excel since 2010 and LibreOffice 7.4 compute) under the defined names of SPEC §5;
+``udf=True`` writes an .xlsm on xlwings' quickstart workbook whose formulas call the ``XLC_*``
+functions instead.
 
 Examples
 --------

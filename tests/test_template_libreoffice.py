@@ -315,13 +315,33 @@ def _account_cases(lang):
     return cases
 
 
+# Positions on mmr presets, each as xlcalc calc --exchange ID (--symbol BTCUSDT) takes it: the
+# audit's 5 BTCUSDT at 20x (Binance's third tier, 1 %: the flat first tier's 0.4 % said
+# "Caution" at 57,228.9 where Binance had liquidated), its short, a small position in the first
+# tier, one in the fourth, one beyond the shipped table's last tier, Bybit's table and Bybit's
+# classic account (no table: one tier at its mmr, valued at entry).
+TIER_POSITIONS = {
+    "audit": ("binance_usdm", "long", 60_000.0, 5, 20, 15_000.0, 57_280.0),
+    "audit_short": ("binance_usdm", "short", 60_000.0, 5, 20, 15_000.0, 62_700.0),
+    "first_tier": ("binance_usdm", "long", 60_000.0, 0.5, 20, 1_500.0, 59_000.0),
+    "fourth_tier": ("binance_usdm", "long", 60_000.0, 50, 20, 150_000.0, 59_000.0),
+    "beyond": ("binance_usdm", "long", 60_000.0, 400, 10, 2_400_000.0, 59_000.0),
+    "bybit": ("bybit_usdt", "short", 60_000.0, 40, 20, 120_000.0, 61_000.0),
+    "bybit_classic": ("bybit_usdt_classic", "long", 60_000.0, 2, 20, 6_000.0, 58_000.0),
+}
+
+
 def _tier_cases(lang):
-    """The audit's Binance position (60,000 USDT notional, beyond the 50,000 first tier) and a
-    smaller one, on the Calculator with the mmr preset's flat loss-cut."""
-    base = dict(_account_cases(lang)[0], exchange="binance_usdm", basis_override=None, price=59_900.0)
-    del base["_account"]
-    base.update(entry_price=60_000.0, leverage=100, deposit=600.0, _tier=True)
-    return [dict(base, quantity=1), dict(base, quantity=0.5, deposit=300.0)]
+    """The positions above on the Calculator, no level typed (the preset's), no fees or tick."""
+    base = dict(_account_cases(lang)[0], basis_override=None, fees=0.0, tick_size=None, quote_rate=None)
+    base.update(margin_call_level_override=None, loss_cut_level_override=None, _tier=True)
+    for key in ("_account", "_user_preset"):
+        base.pop(key, None)
+    cases = []
+    for name, (exchange, side, entry, qty, lev, deposit, price) in TIER_POSITIONS.items():
+        position = dict(entry_price=entry, quantity=qty, leverage=lev, deposit=deposit, price=price)
+        cases.append(dict(base, exchange=exchange, side=label(side, lang), **position, _tier_name=name))
+    return cases
 
 
 @contextlib.contextmanager
@@ -446,7 +466,37 @@ def _levels(case):
         else:
             out[key] = v
     out["basis"] = case["basis_override"] or pre["basis"]
+    tiered = _tiered_preset(case, out["basis"])
+    if tiered is not None and case.get("loss_cut_level_override") is None:
+        out["loss_cut_level"] = tiered["loss_cut_level"]
     return out
+
+
+def _tiered_preset(case, basis):
+    """xlcalc calc's loss-cut for an mmr preset (cli._tiered_loss_cut, through the public API):
+    the level is the maintenance margin at the price (tiers.for_preset: the shipped table, else
+    one tier at the preset's mmr; the preset's mm_basis) over the required margin, the price the
+    tiered liquidation price; None for any other preset."""
+    if not case["exchange"]:
+        return None
+    preset = _preset(case)
+    if preset.get("margin_model") != "mmr" or "_user_preset" in case:
+        return None
+    table = xc.tiers.for_preset(case["exchange"])
+    mm_basis = preset.get("mm_basis") or "mark"
+    p, p0, q = case["price"], case["entry_price"], case["quantity"]
+    maintenance = xc.perpetual.maintenance_margin(p, q, tiers=table, mm_basis=mm_basis, entry_price=p0)
+    margin_price = p if parse_basis(basis) else p0
+    wallet = (case["deposit"] - case["fees"]) / (case["quote_rate"] or 1.0)
+    liquidation = xc.perpetual.liquidation_price(
+        wallet, case["side"], p0, q, None, tiers=table, mm_basis=mm_basis, tick_size=case["tick_size"]
+    )
+    top = max(p, liquidation) if math.isfinite(liquidation) else p
+    return dict(
+        loss_cut_level=float(maintenance / (margin_price * q / case["leverage"])),
+        loss_cut_price=float(liquidation),
+        beyond=bool(xc.tiers.beyond_table(top * q, table)),
+    )
 
 
 def _trigger(args, level, tick):
@@ -491,6 +541,9 @@ def expected_calculator(case, lang):
         loss_cut_level=lc,
         safe_level=safe,
     )
+    tiered = _tiered_preset(case, basis)
+    if tiered is not None and case.get("loss_cut_level_override") is None:
+        exp["loss_cut_price"] = tiered["loss_cut_price"]  # the tiered liquidation, as xlcalc calc
     days, fee = case["holding_days"], lv["daily_fee_rate"]
     if days is None:
         exp["loss_cut_price_after_days"] = math.nan
@@ -807,8 +860,10 @@ def test_presets_fill_levels(recalculated):
         if not case["exchange"] or case["margin_call_level_override"] is not None:
             continue
         lv = preset_levels(_preset(case), case["leverage"])
+        tiered = _tiered_preset(case, _levels(case)["basis"])
+        lc = lv["loss_cut_level"] if tiered is None else tiered["loss_cut_level"]
         _close(_value(wb, names, "margin_call_level"), lv["margin_call_level"], 1, "mc")
-        _close(_value(wb, names, "loss_cut_level_preset"), lv["loss_cut_level"], 1, "lc")
+        _close(_value(wb, names, "loss_cut_level_preset"), lc, 1, "lc")
         assert _value(wb, names, "basis_preset") == label(lv["basis"], lang)
 
 
@@ -1139,22 +1194,87 @@ def test_money_prints_in_the_presets_currency(printed):
     assert f"¥{margin:,.0f}" in calc
 
 
-def test_flat_mmr_loss_cut_beyond_the_first_tier_says_so(recalculated):
-    """xlcalc calc and the report take an mmr preset's loss-cut from the tier of the notional;
-    the template's is the flat mmr × leverage, so beyond the first tier it says so beside the
-    loss-cut price (both languages), and is silent within it or with a loss-cut typed."""
-    caps = layout.first_tier_caps()
-    assert caps == {"binance_usdm": 50_000.0, "bybit_usdt": 2_000_000.0}
+def test_tier_note_beyond_the_last_shipped_tier(recalculated):
+    """Beside the loss-cut price of an mmr preset, as xlcalc calc, liq and the report say: the
+    notional (now or at that price) is above the last tier of the preset's shipped table, whose
+    higher tiers are not in it. Silent within the table, without one, or with a loss-cut typed."""
     seen = set()
     for lang, case, names, wb in _good(recalculated):
         note = _value(wb, names, "tier_note")
-        cap = caps.get(case["exchange"])
-        beyond = (
-            cap is not None
-            and case["loss_cut_level_override"] is None
-            and max(case["entry_price"], case["price"]) * case["quantity"] > cap
-        )
-        want = label("check_tiers", lang).format(name=label("loss_cut_price", lang))
+        tiered = _tiered_preset(case, _levels(case)["basis"])
+        beyond = tiered is not None and case["loss_cut_level_override"] is None and tiered["beyond"]
+        want = label("check_beyond_tiers", lang).format(name=label("loss_cut_price", lang))
         assert (note == want) if beyond else _blank(note), (lang, case["exchange"], note)
         seen.add((lang, beyond))
     assert seen == {(lang, b) for lang in LANGUAGES for b in (True, False)}
+
+
+def test_tiers_sheet_is_the_shipped_tables():
+    """The Tiers sheet's rows are xlcalc.tiers' tables (amounts derived as tier_table does), each
+    preset's first table first, as tiers.for_preset(id, None) takes it."""
+    rows = layout.tier_rows()
+    for exchange in {r[0] for r in rows}:
+        first = next(r for r in rows if r[0] == exchange)
+        want = xc.tiers.for_preset(exchange)
+        assert want.attrs["symbol"] == first[1]
+        got = [r[2:] for r in rows if r[0] == exchange and r[1] == first[1]]
+        assert got == [tuple(map(float, t)) for t in want[xc.tiers.TIER_COLUMNS].itertuples(index=False)]
+    assert {r[0] for r in rows} == {"binance_usdm", "bybit_usdt"}
+
+
+def _tier_results(recalculated):
+    return [r for r in _good(recalculated) if "_tier_name" in r[1]]
+
+
+@pytest.mark.parametrize("name", list(TIER_POSITIONS))
+def test_tiered_loss_cut_equals_xlcalc_calc_and_the_report(recalculated, tmp_path, name):
+    """The Calculator's mmr-preset figures are xlcalc calc's and the report's (SPEC §1 tiers: the
+    tier holding the notional at the liquidation price): status, loss-cut level and price,
+    deposit to restore and quantity to close, to 1e-9 relative; the audit's are 57,313.1,
+    164.00 and 0.52429668 with the status Loss-cut."""
+    from click.testing import CliRunner
+
+    from xlcalc.cli import main
+
+    exchange, side, entry, qty, lev, deposit, price = TIER_POSITIONS[name]
+    df = pd.DataFrame(
+        {"symbol": ["BTCUSDT"], "side": [side], "entry_price": [entry], "quantity": [qty], "leverage": [lev],
+         "deposit": [deposit], "price": [price]}
+    )  # fmt: skip
+    symbol = ["--symbol", "BTCUSDT"] if exchange != "bybit_usdt_classic" else []
+    runs = [r for r in _tier_results(recalculated) if r[1]["_tier_name"] == name]
+    assert len(runs) == len(LANGUAGES)
+    for lang, _, names, wb in runs:
+        out = tmp_path / f"{lang}.xlsx"
+        build_report(df, out, exchange=exchange, lang=lang)
+        row = pd.read_excel(out, sheet_name=label("report_sheet_positions", lang)).iloc[0]
+        got = {
+            k: _value(wb, names, k)
+            for k in ("status", "loss_cut_price", "additional_deposit", "close_quantity")
+        }
+        for key, column in (
+            ("loss_cut_price", "loss_cut_price"),
+            ("additional_deposit", "additional_deposit"),
+            ("close_quantity", "close_quantity"),
+        ):
+            want = float(row[label(column, lang)])
+            assert got[key] == pytest.approx(want, rel=1e-9, abs=1e-9), (lang, name, key, got[key], want)
+        assert got["status"] == row[label("status", lang)], (lang, name)
+        cli = CliRunner().invoke(
+            main,
+            ["calc", "--exchange", exchange, *symbol, "--side", side, "--entry", str(entry),
+             "--qty", str(qty), "--leverage", str(lev), "--deposit", str(deposit), "--price", str(price),
+             "--lang", lang],
+        )  # fmt: skip
+        assert cli.exit_code == 0, cli.output
+        text = cli.output
+        assert f"{got['loss_cut_price']:,.1f}" in text and got["status"] in text, (lang, name, text)
+        close = f"{got['close_quantity']:.8f}" if got["close_quantity"] else "0\n"
+        assert f"{got['additional_deposit']:,.2f}" in text and close in text, text
+        level = 100 * _value(wb, names, "loss_cut_level")  # shown with 2 or 4 decimals
+        assert f"{level:.2f} %" in text or f"{level:.4f} %" in text, (level, text)
+        if name == "audit":
+            assert got["status"] == label("loss_cut", lang)
+            assert round(got["loss_cut_price"], 1) == 57_313.1
+            assert round(got["additional_deposit"], 2) == 164.00
+            assert round(got["close_quantity"], 8) == 0.52429668

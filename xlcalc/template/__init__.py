@@ -1,9 +1,10 @@
 """The calculator workbook (SPEC §5): native Excel formulas, bilingual, no Python needed.
 
 ``build_template(path, lang="ja")`` writes Calculator, Scenarios, Positions, Exchanges and
-Guide sheets whose cells hold native formulas (only functions every Excel since 2010 and
-LibreOffice 7.4 compute) under the defined names of SPEC §5; ``udf=True`` writes an .xlsm on
-xlwings' quickstart workbook whose formulas call the ``XLC_*`` functions instead.
+Guide sheets (then Tiers, Planner, Loan) whose cells hold native formulas (only functions
+every Excel since 2010 and LibreOffice 7.4 compute) under the defined names of SPEC §5;
+``udf=True`` writes an .xlsm on xlwings' quickstart workbook whose formulas call the ``XLC_*``
+functions instead.
 
 Examples
 --------
@@ -12,7 +13,7 @@ Examples
 >>> path = build_template(pathlib.Path(tempfile.mkdtemp()) / "calc.xlsx", lang="en")
 >>> wb = openpyxl.load_workbook(path)
 >>> wb.sheetnames
-['Calculator', 'Scenarios', 'Positions', 'Exchanges', 'Guide', 'Planner', 'Loan']
+['Calculator', 'Scenarios', 'Positions', 'Exchanges', 'Guide', 'Tiers', 'Planner', 'Loan']
 >>> wb.defined_names["ratio"].attr_text
 "'Calculator'!$B$36"
 """
@@ -117,6 +118,7 @@ def build_workbook(lang="ja", exchange=None, udf=False, presets=None):
     sheets.build_positions(ctx)
     sheets.build_exchanges(ctx, presets)
     sheets.build_guide(ctx)
+    sheets.build_tiers(ctx)  # after the Guide: the sheets above keep their places
     planner.build_planner(ctx)  # SPEC §10: after the Guide, so the sheets above keep their places
     loan.build_loan(ctx)
     if udf:

@@ -13,7 +13,7 @@ a call of the ``XLC_*`` Excel functions (xlcalc.udfs) for the ``--udf`` workbook
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..constants import DEFAULT_LOSS_CUT_LEVEL as DEFAULT_LOSS_CUT
 from ..constants import DEFAULT_MARGIN_CALL_LEVEL as DEFAULT_MARGIN_CALL
@@ -447,7 +447,13 @@ WORKING = [
             'N(fees)+entry_price*quantity*quote_rate_used*N(daily_fee_rate)*holding_days,"")'
         ),
     ),
-    Field("first_tier_cap", "general", formula=None),  # filled below: from the tier tables
+    # SPEC §1 tiers: the preset's shipped tier table (Tiers sheet), as xlcalc calc takes it
+    Field("tier_first", "general", formula=None),  # filled below: from the tier tables
+    Field("tier_count", "general", formula=None),
+    Field("tiers_used", "general", formula=None),
+    Field("mm_entry", "general", formula=None),
+    Field("tier_maintenance", "money", formula=None),
+    Field("tier_liquidation", "general", formula=None),
     Field("inputs_ok", "general", formula="=" + _first(MAIN_CHECKS) + '=""'),
 ]
 
@@ -480,38 +486,170 @@ PRICE_DECIMALS_FORMULA = (
 )
 
 
-def first_tier_caps() -> dict:
-    """{preset id: the notional (quote currency) where the first tier of its shipped tier table
-    ends} (xlcalc/data/tiers_<id>.csv, read without pandas)."""
+def tier_rows() -> list[tuple[str, str, float, float, float, float]]:
+    """Every shipped tier table (xlcalc/data/tiers_<id>.csv, read without pandas) as rows
+    (preset id, symbol, floor, cap, mmr, maintenance amount): one block per table, its symbols
+    in file order, so a preset's first block is the table ``tiers.for_preset(id, None)`` takes.
+    Amounts left blank are derived as tiers.tier_table does (the margin continuous at each floor)."""
     import csv
     from importlib import resources
 
-    caps = {}
-    for path in resources.files("xlcalc").joinpath("data").iterdir():
-        if path.name.startswith("tiers_") and path.name.endswith(".csv"):
-            lines = [
-                line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")
-            ]
-            first = next(csv.DictReader(lines))
-            caps[path.name[len("tiers_") : -len(".csv")]] = float(first["cap"])
-    return dict(sorted(caps.items()))
+    rows = []
+    for path in sorted(resources.files("xlcalc").joinpath("data").iterdir(), key=lambda p: p.name):
+        if not (path.name.startswith("tiers_") and path.name.endswith(".csv")):
+            continue
+        exchange = path.name[len("tiers_") : -len(".csv")]
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+        records = list(csv.DictReader(lines))
+        for symbol in dict.fromkeys(r["symbol"] for r in records):
+            rate, amount = 0.0, 0.0
+            for r in (r for r in records if r["symbol"] == symbol):
+                floor, mmr = float(r["floor"] or 0), float(r["mmr"])
+                given = (r.get("maintenance_amount") or "").strip()
+                amount = float(given) if given else floor * (mmr - rate) + amount
+                rate = mmr
+                cap = float(r["cap"]) if (r["cap"] or "").strip() else TIER_TOP  # blank: unlimited
+                rows.append((exchange, symbol, floor, min(cap, TIER_TOP), mmr, amount))
+    return rows
 
 
-# An mmr preset's loss-cut here is the flat mmr × leverage; xlcalc calc and the report take the
-# tier of the notional (SPEC: tiers), higher beyond the first: the template says so beside it.
-FIRST_TIER_CAP = (
-    "="
-    + "".join(f'IF(exchange="{k}",{cap!r},' for k, cap in first_tier_caps().items())
-    + '""'
-    + ")" * len(first_tier_caps())
+# Tier columns of the Tiers sheet and their defined names (whole columns of the table).
+TIER_NAMES = {
+    "preset_id": "tier_exchange",
+    "symbol": "tier_symbol",
+    "tier_floor": "tier_floor",
+    "tier_cap": "tier_cap",
+    "mmr": "tier_mmr",
+    "maintenance_amount": "tier_amount",
+}
+TIER_TOP = 1e300  # "no end": above any notional, and 0 x it is still 0
+
+
+def _chosen(column):
+    # The rows of the Calculator's table in a tier column: tier_first .. tier_first+tier_count-1.
+    return f"INDEX({column},tier_first):INDEX({column},tier_first+tier_count-1)"
+
+
+_FLOORS, _CAPS, _RATES, _AMOUNTS = (_chosen(n) for n in ("tier_floor", "tier_cap", "tier_mmr", "tier_amount"))
+
+
+def _tier_of(notional):
+    """Row (in the tier columns) of the tier holding ``notional``: floor < N <= cap, the first
+    tier below it and the last above it (tiers.tier_index)."""
+    return f"(tier_first+MIN(SUMPRODUCT(--({_CAPS}<{notional})),tier_count-1))"
+
+
+def _maintenance_at(notional):
+    """tiers.maintenance_on without a fee: the notional x its tier's rate - its amount, from the
+    shipped table, or the preset's flat mmr where it has none (tiers.for_preset: one tier)."""
+    row = _tier_of(notional)
+    return (
+        f"IF(tier_count>0,{notional}*INDEX(tier_mmr,{row})-INDEX(tier_amount,{row}),"
+        f"{notional}*INDEX(preset_mmr,preset_row))"
+    )
+
+
+_WALLET = "(deposit-fees)/quote_rate_used"  # the CLI's wallet balance, in the quote currency
+_BIG = f"{TIER_TOP:.0E}"
+# tiers.solve_liquidation, tier by tier over the chosen rows: each tier's root, its range in
+# price (the first tier from 0, the last without end), kept when it lies in the range
+# (clipped to it); a long takes the highest, a short the lowest. Products of a 0/1 test
+# and a number add exactly, so the kept root is the root.
+_ROOT = f"((side_sign*entry_price*quantity-{_WALLET}-{_AMOUNTS})/(quantity*(side_sign-{_RATES})))"
+_LOW = f"({_FLOORS}*({_FLOORS}>MIN({_FLOORS}))/quantity)"
+_HIGH = f"(({_CAPS}*({_CAPS}<MAX({_CAPS}))+{_BIG}*({_CAPS}>=MAX({_CAPS})))/quantity)"
+_FALLING = (
+    f"SUMPRODUCT(MAX(({_ROOT}>{_LOW})*(({_ROOT}>{_HIGH})*{_HIGH}+({_ROOT}<={_HIGH})*{_ROOT})"
+    f"-({_ROOT}<={_LOW})*{_BIG}))"
 )
+_RISING = (
+    f"SUMPRODUCT(MIN(({_ROOT}<={_HIGH})*(({_ROOT}<{_LOW})*{_LOW}+({_ROOT}>={_LOW})*{_ROOT})"
+    f"+({_ROOT}>{_HIGH})*{_BIG}))"
+)
+# One tier at the preset's mmr (no shipped table): perpetual.liquidation_price's line.
+_FLAT_ROOT = (
+    "(side_sign*entry_price*quantity-" + _WALLET + ")/(quantity*(side_sign-INDEX(preset_mmr,preset_row)))"
+)
+# mm_basis entry: the maintenance margin fixed at the entry notional's tier, LP = P0 + s(MM - WB)/Q.
+_ENTRY_ROOT = (
+    "entry_price+side_sign*(" + _maintenance_at("entry_price*quantity") + "-" + _WALLET + ")/quantity"
+)
+TIER_LIQUIDATION = (
+    "=IF(AND(inputs_ok,tiers_used),IFERROR(IF(mm_entry,"
+    + _ENTRY_ROOT
+    + ",IF(tier_count>0,IF(side_sign=1,"
+    + _FALLING
+    + ","
+    + _RISING
+    + "),"
+    + _FLAT_ROOT
+    + ')),""),"")'
+)
+
+
+TIER_FIRST = "=IF(preset_row>0,IFERROR(MATCH(exchange,tier_exchange,0),0),0)"
+# the preset's first table: the rows of its first symbol (tiers.for_preset(id, None))
+TIER_COUNT = (
+    "=IF(tier_first>0,SUMPRODUCT((tier_exchange=exchange)*(tier_symbol=INDEX(tier_symbol,tier_first))),0)"
+)
+# an mmr preset with a shipped table, or with a flat mmr (one tier, as tiers.for_preset)
+TIERS_USED = (
+    '=IF(preset_row>0,IF(INDEX(preset_model,preset_row)="mmr",'
+    "OR(tier_count>0,ISNUMBER(INDEX(preset_mmr,preset_row))),FALSE),FALSE)"
+)
+MM_ENTRY = '=IF(preset_row>0,LOWER(TRIM(INDEX(preset_mm_basis,preset_row)&""))="entry",FALSE)'
+# Not behind inputs_ok: the loss-cut level (checked by inputs_ok) is made from it.
+TIER_MAINTENANCE = (
+    "=IF(tiers_used,IFERROR(" + _maintenance_at("IF(mm_entry,entry_price,price)*quantity") + ',""),"")'
+)
+# The loss-cut price of an mmr preset when no loss-cut level is typed: the tiered liquidation
+# price (perpetual.liquidation_price with the preset's tiers and mm_basis), ticked.
+TIERED_LOSS_CUT = (
+    'AND(tiers_used,loss_cut_level_override="")',
+    f"IF(AND(ISNUMBER(tier_liquidation),tier_liquidation>0,tier_liquidation<{TIER_TOP / 10:.0E}),"
+    + _tick("tier_liquidation")
+    + ',"")',
+)
+# Beside the loss-cut price: the notional, now or at that price, above the shipped table's last
+# tier (tiers.beyond_table; xlcalc calc, liq and the report say so too).
 TIER_NOTE = (
-    '=IF(AND(inputs_ok,ISNUMBER(first_tier_cap),loss_cut_level_override="",'
-    '(MAX(entry_price,price)*quantity)>first_tier_cap),{c_tiers},"")'
+    '=IF(AND(inputs_ok,tier_count>0,loss_cut_level_override=""),'
+    "IF(MAX(price,N(loss_cut_price))*quantity>INDEX(tier_cap,tier_first+tier_count-1),"
+    '{c_beyond_tiers},""),"")'
 )
-_FILLED_BELOW = {"price_decimals_used": PRICE_DECIMALS_FORMULA, "first_tier_cap": FIRST_TIER_CAP}
+_FILLED_BELOW = {
+    "price_decimals_used": PRICE_DECIMALS_FORMULA,
+    "tier_first": TIER_FIRST,
+    "tier_count": TIER_COUNT,
+    "tiers_used": TIERS_USED,
+    "mm_entry": MM_ENTRY,
+    "tier_maintenance": TIER_MAINTENANCE,
+    "tier_liquidation": TIER_LIQUIDATION,
+}
 WORKING = [
     Field(f.key, f.kind, formula=_FILLED_BELOW[f.key]) if f.key in _FILLED_BELOW else f for f in WORKING
+]
+
+# An mmr preset's loss-cut level on the Calculator, when none is typed: its maintenance margin
+# at the price (the tier of the notional) over the required margin, as xlcalc calc and the
+# report take it. The Positions sheet keeps the flat rate (FLAT_LOSS_CUT_LEVEL).
+FLAT_LOSS_CUT_LEVEL = PRESET_FORMULAS["loss_cut_level"]
+PRESET_FORMULAS["loss_cut_level"] = (
+    f'=IF(tiers_used,IFERROR(tier_maintenance/({_MARGIN}*quantity/leverage),""),'
+    + PRESET_FORMULAS["loss_cut_level"][1:]
+    + ")"
+)
+
+
+def _tiered(formula):
+    """``formula`` (a loss-cut price), or the tiered liquidation price where an mmr preset sets it."""
+    when, price = TIERED_LOSS_CUT
+    return f"=IF({when},{price},{formula[1:]})"
+
+
+OUTPUTS = [
+    replace(f, formula=_tiered(f.formula), udf=_tiered(f.udf)) if f.key == "loss_cut_price" else f
+    for f in OUTPUTS
 ]
 
 
@@ -799,9 +937,7 @@ ACCOUNT_INPUTS = [
 ACCOUNT_PRESET_FORMULAS = {
     "basis": PRESET_FORMULAS["basis"].replace("preset_row", "account_preset_row"),
     "margin_call_level": PRESET_FORMULAS["margin_call_level"].replace("preset_row", "account_preset_row"),
-    "loss_cut_level": PRESET_FORMULAS["loss_cut_level"]
-    .replace("preset_row", "account_preset_row")
-    .replace(
+    "loss_cut_level": FLAT_LOSS_CUT_LEVEL.replace("preset_row", "account_preset_row").replace(
         "INDEX(preset_mmr,account_preset_row)*leverage",
         "INDEX(preset_mmr,account_preset_row)*account_notional_counted/account_required_margin_exact",
     ),
@@ -889,6 +1025,7 @@ PRESET_NAMES = {
     "margin_rounding": "preset_rounding",
     "money_unit": "preset_money_unit",
     "currency": "preset_currency",
+    "mm_basis": "preset_mm_basis",
 }
 PRESET_SPARE_ROWS = 20  # blank rows inside the named ranges for the user's own presets
 
@@ -909,7 +1046,7 @@ GUIDE = [
     "guide_f5",
     "guide_f6",
     "guide_f7",
-    "guide_f8",
+    "guide_f8_tiers",
     "guide_f9",
     "",
     "guide_protect",
@@ -988,7 +1125,7 @@ def words(lang: str) -> dict:
         label("check_margin_rounding", lang).format(name=label("margin_rounding", lang))
     )
     w["c_rows"] = quote(label("check_rows", lang))
-    w["c_tiers"] = quote(label("check_tiers", lang).format(name=label("loss_cut_price", lang)))
+    w["c_beyond_tiers"] = quote(label("check_beyond_tiers", lang).format(name=label("loss_cut_price", lang)))
     w["c_rows_below"] = quote(label("check_rows_below", lang))
     for name, _ in LADDER_LEVELS:
         w[f"m_{name}"] = quote(label(name, lang))

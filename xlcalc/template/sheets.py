@@ -662,6 +662,30 @@ def build_exchanges(ctx, rows):
     return ws
 
 
+def build_tiers(ctx):
+    """The Tiers sheet: every shipped tier table, one row per tier, its columns named (the
+    Calculator picks its preset's first table from them)."""
+    ws = _sheet(ctx, "sheet_tiers")
+    _title(ws, ctx, "title_tiers")
+    head, first = 4, 5
+    keys = list(L.TIER_NAMES)
+    _header(ws, head, [label(k, ctx.lang) for k in keys])
+    rows = L.tier_rows()
+    formats = {"mmr": L.FORMATS["rate"][ctx.lang], "tier_floor": "#,##0", "tier_cap": "#,##0"}
+    for i, values in enumerate(rows):
+        for j, (key, value) in enumerate(zip(keys, values), start=1):
+            cell = ws.cell(row=first + i, column=j, value=value)
+            cell.number_format = formats.get(key, "#,##0.##")
+    last = first + len(rows) - 1
+    for j, key in enumerate(keys, start=1):
+        ctx.name_range(ws, L.TIER_NAMES[key], get_column_letter(j), first, last)
+        ws.column_dimensions[get_column_letter(j)].width = 18
+    ws.freeze_panes = f"A{first}"
+    ws.print_area = f"A1:{get_column_letter(len(keys))}{last}"
+    ws.print_title_rows = f"{head}:{head}"
+    return ws
+
+
 def _display_width(text):
     """Characters as a fixed-width font shows them: CJK characters count twice."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -69,7 +69,8 @@ EN = {
     "margin_rounding": "How the venue rounds the required margin: none or floor (down to money_unit).",
     "money_unit": "Smallest money amount for rounding (1 for JPY, 0.01 for USD), > 0.",
     # perpetuals
-    "wallet_balance": "Wallet balance backing the position (isolated: position margin), >= 0.",
+    "wallet_balance": "Wallet balance backing the position (isolated: position margin); below 0 only "
+    "for a cross account in debt.",
     "mmr": "Maintenance margin rate as a fraction (0.004 = 0.4 %); may be empty with tiers.",
     "maintenance_amount": "The tier's maintenance amount (cum), >= 0.",
     "other_maintenance": "Cross margin: the other positions' maintenance margin, >= 0.",
@@ -146,7 +147,8 @@ JA = {
     "symbol": "銘柄（例：BTCUSDT）。",
     "margin_rounding": "必要証拠金の端数処理：none（しない）または floor（money_unit 単位で切り捨て）。",
     "money_unit": "端数処理の最小単位（円なら 1、USD なら 0.01）、正の数。",
-    "wallet_balance": "ウォレット残高（分離マージンではポジション証拠金）、0 以上。",
+    "wallet_balance": "ウォレット残高（分離マージンではポジション証拠金）。"
+    "負はクロスの口座が借りている場合のみ。",
     "mmr": "維持証拠金率（割合、0.004 = 0.4 %）。ティア表があれば空欄可。",
     "maintenance_amount": "ティアの維持証拠金控除額（cum）、0 以上。",
     "other_maintenance": "クロスマージン：他のポジションの維持証拠金、0 以上。",

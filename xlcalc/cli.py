@@ -643,8 +643,7 @@ def _beyond(table, qty, price, liquidation) -> bool:
     """Whether the notional, now or at the liquidation price, is above the tier table."""
     from . import tiers as tier_tables
 
-    top = max(price, liquidation) if math.isfinite(liquidation) else price
-    return bool(tier_tables.beyond_table(top * qty, table))
+    return bool(tier_tables.position_beyond_table(qty, price, liquidation, table))
 
 
 def _beyond_note(exchange_id, lang) -> str:

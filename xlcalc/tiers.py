@@ -21,7 +21,15 @@ import pandas as pd
 
 from ._inputs import InputError, Inputs
 
-__all__ = ["TIER_COLUMNS", "tier_table", "tier_for", "exchange_tiers", "for_preset", "beyond_table"]
+__all__ = [
+    "TIER_COLUMNS",
+    "tier_table",
+    "tier_for",
+    "exchange_tiers",
+    "for_preset",
+    "beyond_table",
+    "position_beyond_table",
+]
 
 TIER_COLUMNS = ["floor", "cap", "mmr", "maintenance_amount"]
 
@@ -307,6 +315,20 @@ def beyond_table(notional, tiers) -> np.ndarray:
     _, caps, _, _ = tier_arrays(tiers)
     with np.errstate(invalid="ignore"):
         return np.asarray(notional, dtype=float) > caps[-1]
+
+
+def position_beyond_table(quantity, price, liquidation_price, tiers) -> np.ndarray:
+    """:func:`beyond_table` of a position's notional now or at its liquidation price (NaN or
+    infinite: never reached), whichever is larger: the notional a tier is chosen by.
+
+    >>> import xlcalc as xc
+    >>> t = xc.exchange_tiers("binance_usdm")
+    >>> xc.tiers.position_beyond_table(400, 48_000, [51_000, float("nan")], t).tolist()
+    [True, False]
+    """
+    lp = np.asarray(liquidation_price, dtype=float)
+    top = np.fmax(np.asarray(price, dtype=float), np.where(np.isfinite(lp), lp, np.nan))
+    return beyond_table(top * np.asarray(quantity, dtype=float), tiers)
 
 
 def _exchange_tier_files():

@@ -30,7 +30,7 @@ import pandas as pd
 from .. import core
 from ..ladder import scenario_ladder
 from ..perpetual import liquidation_price, maintenance_margin
-from ..tiers import beyond_table
+from ..tiers import position_beyond_table
 
 __all__ = [
     "Levels",
@@ -132,16 +132,20 @@ def _maintenance_of(pos: Positions, levels: Levels):
 
 def _by_tier_table(pos: Positions, levels: Levels, figure):
     """``figure(rows, tiers)`` of every row: with the exchange's tier table of the row's symbol
-    where ``levels.tiers`` knows one, else with the flat ``levels.mmr`` (``tiers`` None)."""
-    out = figure(np.arange(len(pos)), None)
+    where ``levels.tiers`` knows one, else with the flat ``levels.mmr`` (``tiers`` None); each
+    row computed once."""
     if levels.tiers is None:
-        return out
+        return figure(np.arange(len(pos)), None)
     codes = pos.extra.get("symbol_codes")  # rows by symbol, each with its own tier table
     subsets = [(sym, np.flatnonzero(codes == c)) for c, sym in enumerate(pos.extra.get("symbols", []))]
+    out, flat = np.full(len(pos), np.nan), np.ones(len(pos), dtype=bool)
     for sym, rows in [(None, np.arange(len(pos)))] if codes is None else subsets:
         tiers = levels.tiers(sym)
         if tiers is not None and len(rows):
-            out[rows] = figure(rows, tiers)
+            out[rows], flat[rows] = figure(rows, tiers), False
+    if flat.any():  # no symbol, or none shipped: the flat rate
+        rows = np.flatnonzero(flat)
+        out[rows] = figure(rows, None)
     return out
 
 
@@ -288,14 +292,14 @@ def _on_ticks(cols, pos):
 
 
 def _beyond_tiers(pos, levels, liquidation) -> np.ndarray:
-    """1.0 for the rows whose notional, now or at the liquidation price, is above their
-    symbol's tier table (:func:`xlcalc.tiers.beyond_table`), else 0.0."""
-    price = np.fmax(pos.price, np.where(np.isfinite(liquidation), liquidation, np.nan))
+    """1.0 for the rows above their symbol's tier table
+    (:func:`xlcalc.tiers.position_beyond_table`), else 0.0."""
 
     def figure(rows, tiers):
         if tiers is None:
             return np.zeros(len(rows))
-        return beyond_table(price[rows] * pos.quantity[rows], tiers).astype(float)
+        beyond = position_beyond_table(pos.quantity[rows], pos.price[rows], liquidation[rows], tiers)
+        return beyond.astype(float)
 
     return _by_tier_table(pos, levels, figure)
 

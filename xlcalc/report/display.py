@@ -168,19 +168,17 @@ class Measure:
             if key in numbers:
                 d["quantity"] = max(d["quantity"] or 0, _decimals(numbers[key]))
         texts = {**kept["texts"], **{("extra", k): c for k, c in kept.get("extra", {}).items()}}
-        for key, cat in texts.items():
-            words = (
+        for key, cat in texts.items():  # each distinct word once (a Categorical's categories)
+            distinct = (
                 cat.categories
                 if isinstance(cat, pd.Categorical)
                 else pd.unique(np.asarray(cat, dtype=object))
             )
-            words = pd.Series(words, dtype=str)
+            words = pd.Series(distinct, dtype=str)
             wide = (words.str.len() + words.str.count(r"[\u1100-\uffff]")).max() if len(words) else 0
             self.text[key] = max(self.text.get(key, 0), int(wide))
-        if "symbol" in kept["texts"]:
-            self.quotes |= {
-                quote_currency(s) for s in pd.unique(np.asarray(kept["texts"]["symbol"], dtype=object))
-            }
+            if key == "symbol":
+                self.quotes |= {quote_currency(s) for s in distinct}
 
     def formats(self, currency=None) -> dict:
         """Number formats; the currency given, else the one quote currency of every symbol."""

@@ -341,6 +341,9 @@ def _table(styles, layout, records, lang):
         styles.append(row)
 
 
+LONG_SETTINGS = ("exchange", "loss_cut_level", "report_notes")  # not measured for column B's width
+
+
 def _summary_sheet(styles, report, lang):
     rows, levels, fig = report.rows, report.levels, report.figures
     loss_cut = level_text(levels.loss_cut, lang)
@@ -370,8 +373,8 @@ def _summary_sheet(styles, report, lang):
         ),
         *(("report_notes", note, None) for note in report.notes(lang)),
     ]
-    # the preset's long text runs over the empty cells at its right
-    styles.info("report_title", info, lang, measure=lambda key: key != "exchange")
+    # long texts (the preset, an mmr loss-cut rule, the notes) run over the empty cells at their right
+    styles.info("report_title", info, lang, measure=lambda key: key not in LONG_SETTINGS)
     styles.append([])
     everyone = label("report_all_positions", lang)
     accounts = [{**a, "name": everyone if a["name"] is None else a["name"]} for a in fig.accounts]
